@@ -1,0 +1,927 @@
+//! The academy's commands as data: names in English and Dutch, their options, who they are for,
+//! and how typed option values become an engine [`Request`].
+//!
+//! One table serves every adapter: the console parses typed lines with it, the Discord adapter
+//! registers slash commands from it (with Dutch name localizations) and help is generated from
+//! it, so the three can never disagree.
+
+use crate::domain::*;
+use crate::engine::{LessonChanges, LessonDraft, Refusal, Request};
+use crate::search::SearchQuery;
+use crate::text::{keys as k, Catalog};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// What an option's value must look like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text, may span lines.
+    Text,
+    /// One line of text.
+    Line,
+    Step,
+    Steps,
+    Order,
+    Perspective,
+    Layer,
+    Layers,
+    Attribution,
+    Lang,
+    Tags,
+    LessonId,
+    DigestId,
+    Date,
+    Deadline,
+    Yes,
+    Page,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Opt {
+    pub name: &'static str,
+    pub nl: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+impl Opt {
+    pub fn local_name(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Nl => self.nl,
+            Lang::En => self.name,
+        }
+    }
+}
+
+/// Who a command is for; moderator commands are still checked by the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Members,
+    Moderators,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    /// Command words as (English, Dutch): one word, or a group and a subcommand.
+    pub path: &'static [(&'static str, &'static str)],
+    pub options: &'static [Opt],
+    pub audience: Audience,
+    /// Message key of the one-line description.
+    pub help: &'static str,
+}
+
+impl Spec {
+    pub fn id(&self) -> String {
+        self.path
+            .iter()
+            .map(|(en, _)| *en)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    pub fn local_path(&self, lang: Lang) -> String {
+        self.path
+            .iter()
+            .map(|(en, nl)| if lang == Lang::Nl { *nl } else { *en })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// `/les delen titel: … [stappen: …]`
+    pub fn usage(&self, lang: Lang) -> String {
+        let mut out = format!("/{}", self.local_path(lang));
+        for o in self.options {
+            if o.required {
+                out.push_str(&format!(" {}:…", o.local_name(lang)));
+            } else {
+                out.push_str(&format!(" [{}:…]", o.local_name(lang)));
+            }
+        }
+        out
+    }
+}
+
+const fn opt(name: &'static str, nl: &'static str, kind: Kind, required: bool) -> Opt {
+    Opt {
+        name,
+        nl,
+        kind,
+        required,
+    }
+}
+
+const ID: Opt = opt("id", "id", Kind::LessonId, true);
+const LESSON_FIELDS: [Opt; 8] = [
+    opt("title", "titel", Kind::Line, false),
+    opt("happened", "gebeurd", Kind::Text, false),
+    opt("lesson", "les", Kind::Text, false),
+    opt("order", "orde", Kind::Order, false),
+    opt("steps", "stappen", Kind::Steps, false),
+    opt("perspective", "perspectief", Kind::Perspective, false),
+    opt("tags", "tags", Kind::Tags, false),
+    opt("as", "als", Kind::Attribution, false),
+];
+const LESSON_EDIT: [Opt; 9] = [
+    ID,
+    LESSON_FIELDS[0],
+    LESSON_FIELDS[1],
+    LESSON_FIELDS[2],
+    LESSON_FIELDS[3],
+    LESSON_FIELDS[4],
+    LESSON_FIELDS[5],
+    LESSON_FIELDS[6],
+    LESSON_FIELDS[7],
+];
+const REVIEW_EDIT: [Opt; 8] = [
+    ID,
+    LESSON_FIELDS[0],
+    LESSON_FIELDS[1],
+    LESSON_FIELDS[2],
+    LESSON_FIELDS[3],
+    LESSON_FIELDS[4],
+    LESSON_FIELDS[5],
+    LESSON_FIELDS[6],
+];
+
+use Audience::{Members as M, Moderators as X};
+
+/// Every command the academy offers.
+pub const SPECS: &[Spec] = &[
+    Spec {
+        path: &[("help", "hulp")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_HELP,
+    },
+    Spec {
+        path: &[("questions", "vragen")],
+        options: &[opt("step", "stap", Kind::Step, true)],
+        audience: M,
+        help: k::HELP_CMD_QUESTIONS,
+    },
+    Spec {
+        path: &[("perspectives", "perspectieven")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_PERSPECTIVES,
+    },
+    Spec {
+        path: &[("orders", "ordes")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_ORDERS,
+    },
+    Spec {
+        path: &[("collaboration", "samenwerking")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_COLLABORATION,
+    },
+    Spec {
+        path: &[("layer", "bestuurslaag")],
+        options: &[opt("layer", "laag", Kind::Layer, true)],
+        audience: M,
+        help: k::HELP_CMD_LAYER,
+    },
+    Spec {
+        path: &[("round", "ronde"), ("status", "status")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_ROUND_STATUS,
+    },
+    Spec {
+        path: &[("answer", "antwoord"), ("submit", "geven")],
+        options: &[opt("text", "tekst", Kind::Text, true)],
+        audience: M,
+        help: k::HELP_CMD_ANSWER_SUBMIT,
+    },
+    Spec {
+        path: &[("answer", "antwoord"), ("edit", "wijzigen")],
+        options: &[opt("text", "tekst", Kind::Text, true)],
+        audience: M,
+        help: k::HELP_CMD_ANSWER_EDIT,
+    },
+    Spec {
+        path: &[("answer", "antwoord"), ("withdraw", "intrekken")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_ANSWER_WITHDRAW,
+    },
+    Spec {
+        path: &[("answer", "antwoord"), ("show", "bekijken")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_ANSWER_SHOW,
+    },
+    Spec {
+        path: &[("lesson", "les"), ("share", "delen")],
+        options: &[
+            opt("title", "titel", Kind::Line, true),
+            opt("happened", "gebeurd", Kind::Text, true),
+            opt("lesson", "les", Kind::Text, true),
+            opt("order", "orde", Kind::Order, true),
+            LESSON_FIELDS[4],
+            LESSON_FIELDS[5],
+            LESSON_FIELDS[6],
+            LESSON_FIELDS[7],
+        ],
+        audience: M,
+        help: k::HELP_CMD_LESSON_SHARE,
+    },
+    Spec {
+        path: &[("lesson", "les"), ("edit", "bewerken")],
+        options: &LESSON_EDIT,
+        audience: M,
+        help: k::HELP_CMD_LESSON_EDIT,
+    },
+    Spec {
+        path: &[("lesson", "les"), ("show", "tonen")],
+        options: &[ID],
+        audience: M,
+        help: k::HELP_CMD_LESSON_SHOW,
+    },
+    Spec {
+        path: &[("lesson", "les"), ("search", "zoeken")],
+        options: &[
+            opt("text", "tekst", Kind::Line, false),
+            opt("order", "orde", Kind::Order, false),
+            opt("step", "stap", Kind::Step, false),
+            opt("perspective", "perspectief", Kind::Perspective, false),
+            opt("tag", "tag", Kind::Line, false),
+            opt("here", "hier", Kind::Yes, false),
+            opt("from", "van", Kind::Date, false),
+            opt("to", "tot", Kind::Date, false),
+            opt("page", "pagina", Kind::Page, false),
+        ],
+        audience: M,
+        help: k::HELP_CMD_LESSON_SEARCH,
+    },
+    Spec {
+        path: &[("lesson", "les"), ("mine", "mijn")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_LESSON_MINE,
+    },
+    Spec {
+        path: &[("digest", "digest"), ("list", "overzicht")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_DIGEST_LIST,
+    },
+    Spec {
+        path: &[("digest", "digest"), ("show", "tonen")],
+        options: &[opt("id", "id", Kind::DigestId, true)],
+        audience: M,
+        help: k::HELP_CMD_DIGEST_SHOW,
+    },
+    Spec {
+        path: &[("mydata", "mijngegevens"), ("export", "exporteren")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_MYDATA_EXPORT,
+    },
+    Spec {
+        path: &[("mydata", "mijngegevens"), ("delete", "verwijderen")],
+        options: &[opt("confirm", "bevestig", Kind::Yes, false)],
+        audience: M,
+        help: k::HELP_CMD_MYDATA_DELETE,
+    },
+    Spec {
+        path: &[("setup", "instellen")],
+        options: &[
+            opt("task", "opgave", Kind::Line, true),
+            opt("region", "regio", Kind::Line, true),
+            opt("layers", "lagen", Kind::Layers, true),
+            opt("language", "taal", Kind::Lang, false),
+        ],
+        audience: X,
+        help: k::HELP_CMD_SETUP,
+    },
+    Spec {
+        path: &[("round", "ronde"), ("start", "start")],
+        options: &[
+            opt("step", "stap", Kind::Step, true),
+            opt("deadline", "deadline", Kind::Deadline, false),
+        ],
+        audience: X,
+        help: k::HELP_CMD_ROUND_START,
+    },
+    Spec {
+        path: &[("round", "ronde"), ("reveal", "onthullen")],
+        options: &[],
+        audience: X,
+        help: k::HELP_CMD_ROUND_REVEAL,
+    },
+    Spec {
+        path: &[("round", "ronde"), ("close", "sluiten")],
+        options: &[],
+        audience: X,
+        help: k::HELP_CMD_ROUND_CLOSE,
+    },
+    Spec {
+        path: &[("review", "beoordeling"), ("queue", "wachtrij")],
+        options: &[],
+        audience: X,
+        help: k::HELP_CMD_REVIEW_QUEUE,
+    },
+    Spec {
+        path: &[("review", "beoordeling"), ("approve", "goedkeuren")],
+        options: &[ID],
+        audience: X,
+        help: k::HELP_CMD_REVIEW_APPROVE,
+    },
+    Spec {
+        path: &[("review", "beoordeling"), ("edit", "bewerken")],
+        options: &REVIEW_EDIT,
+        audience: X,
+        help: k::HELP_CMD_REVIEW_EDIT,
+    },
+    Spec {
+        path: &[("review", "beoordeling"), ("reject", "afwijzen")],
+        options: &[ID, opt("reason", "reden", Kind::Text, true)],
+        audience: X,
+        help: k::HELP_CMD_REVIEW_REJECT,
+    },
+    Spec {
+        path: &[("review", "beoordeling"), ("feature", "uitlichten")],
+        options: &[ID],
+        audience: X,
+        help: k::HELP_CMD_REVIEW_FEATURE,
+    },
+    Spec {
+        path: &[("digest", "digest"), ("compose", "samenstellen")],
+        options: &[
+            opt("title", "titel", Kind::Line, false),
+            opt("from", "van", Kind::Date, false),
+            opt("to", "tot", Kind::Date, false),
+            opt("order", "orde", Kind::Order, false),
+            opt("step", "stap", Kind::Step, false),
+            opt("republish", "opnieuw", Kind::Yes, false),
+        ],
+        audience: X,
+        help: k::HELP_CMD_DIGEST_COMPOSE,
+    },
+    Spec {
+        path: &[("digest", "digest"), ("publish", "publiceren")],
+        options: &[opt("id", "id", Kind::DigestId, true)],
+        audience: X,
+        help: k::HELP_CMD_DIGEST_PUBLISH,
+    },
+];
+
+/// Help lines for one audience: usage and description per command.
+pub fn help_lines(text: &Catalog, lang: Lang, audience: Audience) -> String {
+    SPECS
+        .iter()
+        .filter(|s| s.audience == audience)
+        .map(|s| format!("{}\n    {}", s.usage(lang), text.plain(lang, s.help)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Finds a command by its words, in either language; returns it and how many words it used.
+pub fn find_spec(words: &[&str]) -> Option<(&'static Spec, usize)> {
+    let matches =
+        |(en, nl): &(&str, &str), w: &str| w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl);
+    SPECS
+        .iter()
+        .filter(|s| {
+            s.path.len() <= words.len() && s.path.iter().zip(words).all(|(p, w)| matches(p, w))
+        })
+        .max_by_key(|s| s.path.len())
+        .map(|s| (s, s.path.len()))
+}
+
+/// Option values as typed, by English option name.
+pub type Values = BTreeMap<&'static str, String>;
+
+/// Splits a typed line such as `/les delen titel: Mijn les orde: eerste` into a command and its
+/// option values. An option starts at a known option name followed by `:`; text before the first
+/// option fills the first required text option, so `/answer Our issue is …` works. Values may be
+/// quoted, and `\n` in a value is a line break.
+pub fn parse_line(
+    text: &Catalog,
+    lang: Lang,
+    line: &str,
+) -> Result<(&'static Spec, Values), Refusal> {
+    let line = line.trim().trim_start_matches('/');
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let refuse = |key: &'static str, data: serde_json::Value| Refusal {
+        key,
+        text: text.render(lang, key, &data),
+    };
+    let found = find_spec(&words).or_else(|| {
+        // `/answer some text` is the answer itself.
+        let group = words.first()?;
+        if group.eq_ignore_ascii_case("answer") || group.eq_ignore_ascii_case("antwoord") {
+            SPECS
+                .iter()
+                .find(|s| s.id() == "answer submit")
+                .map(|s| (s, 1))
+        } else {
+            None
+        }
+    });
+    let Some((spec, used)) = found else {
+        return Err(refuse(
+            k::ERROR_UNKNOWN_COMMAND,
+            json!({"command": words.first().copied().unwrap_or("").chars().take(40).collect::<String>()}),
+        ));
+    };
+    // The rest of the line after the command words, with its own spacing kept.
+    let mut rest = line;
+    for _ in 0..used {
+        rest = rest.trim_start();
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    let rest = rest.trim();
+
+    let mut markers: Vec<(usize, usize, &'static Opt)> = Vec::new();
+    for o in spec.options {
+        for name in [o.name, o.nl] {
+            let needle = format!("{name}:");
+            let mut from = 0;
+            while let Some(pos) = rest[from..].find(&needle) {
+                let at = from + pos;
+                let starts_word = at == 0 || rest[..at].ends_with(char::is_whitespace);
+                if starts_word && !markers.iter().any(|(s, e, _)| at >= *s && at < *e) {
+                    markers.push((at, at + needle.len(), o));
+                }
+                from = at + needle.len();
+            }
+        }
+    }
+    markers.sort_by_key(|m| m.0);
+    // Keep the first occurrence of each option; a later `name:` is part of the earlier value.
+    let mut seen = Vec::new();
+    markers.retain(|(_, _, o)| {
+        if seen.contains(&o.name) {
+            false
+        } else {
+            seen.push(o.name);
+            true
+        }
+    });
+    let mut values = Values::new();
+    let lead = rest[..markers.first().map(|m| m.0).unwrap_or(rest.len())].trim();
+    if !lead.is_empty() {
+        match spec.options.iter().find(|o| {
+            o.required
+                && matches!(
+                    o.kind,
+                    Kind::Text
+                        | Kind::Line
+                        | Kind::Step
+                        | Kind::LessonId
+                        | Kind::DigestId
+                        | Kind::Layer
+                )
+        }) {
+            Some(o) if !markers.iter().any(|(_, _, m)| m.name == o.name) => {
+                values.insert(o.name, unquote(lead));
+            }
+            _ => {
+                return Err(refuse(
+                    k::ERROR_STRAY_TEXT,
+                    json!({"text": lead.chars().take(40).collect::<String>(), "usage": spec.usage(lang)}),
+                ));
+            }
+        }
+    }
+    for (i, (_, end, o)) in markers.iter().enumerate() {
+        let stop = markers.get(i + 1).map(|m| m.0).unwrap_or(rest.len());
+        values.insert(o.name, unquote(rest[*end..stop].trim()));
+    }
+    Ok((spec, values))
+}
+
+fn unquote(value: &str) -> String {
+    let v = value.trim();
+    let v = v
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .filter(|_| v.len() >= 2)
+        .unwrap_or(v);
+    v.replace("\\n", "\n")
+}
+
+/// The typed values of one invocation, with localized refusals for bad input.
+struct Reader<'a> {
+    text: &'a Catalog,
+    lang: Lang,
+    spec: &'static Spec,
+    values: &'a Values,
+    now: DateTime<Utc>,
+}
+
+impl Reader<'_> {
+    fn refuse(&self, key: &'static str, data: serde_json::Value) -> Refusal {
+        Refusal {
+            key,
+            text: self.text.render(self.lang, key, &data),
+        }
+    }
+
+    fn opt(&self, name: &str) -> &'static Opt {
+        self.spec
+            .options
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("command {} has no option {name}", self.spec.id()))
+    }
+
+    fn bad(&self, name: &str, value: &str) -> Refusal {
+        let o = self.opt(name);
+        let expected = self.text.plain(self.lang, expect_key(o.kind));
+        self.refuse(
+            k::ERROR_BAD_OPTION,
+            json!({"option": o.local_name(self.lang), "value": value.chars().take(60).collect::<String>(), "expected": expected}),
+        )
+    }
+
+    /// The raw value, or `None` when absent or empty. Required options are checked up front.
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+
+    fn parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, Refusal> {
+        match self.raw(name) {
+            None => Ok(None),
+            Some(v) => parse(v).map(Some).ok_or_else(|| self.bad(name, v)),
+        }
+    }
+
+    fn list<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<Vec<T>>, Refusal> {
+        match self.raw(name) {
+            None => Ok(None),
+            Some(v) => v
+                .split([',', ';', ' '])
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| parse(p.trim()).ok_or_else(|| self.bad(name, p)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+        }
+    }
+
+    fn yes(&self, name: &str) -> Result<bool, Refusal> {
+        Ok(self.parsed(name, parse_yes)?.unwrap_or(false))
+    }
+
+    fn date(&self, name: &str) -> Result<Option<NaiveDate>, Refusal> {
+        self.parsed(name, |v| {
+            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok()
+        })
+    }
+
+    fn steps(&self, name: &str) -> Result<Option<Vec<Step>>, Refusal> {
+        self.list(name, Step::parse_user)
+    }
+
+    fn tags(&self, name: &str) -> Option<Vec<String>> {
+        self.raw(name).map(|v| {
+            v.split([',', ';'])
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+    }
+
+    fn changes(&self) -> Result<LessonChanges, Refusal> {
+        Ok(LessonChanges {
+            title: self.text("title"),
+            happened: self.text("happened"),
+            lesson: self.text("lesson"),
+            order: self.parsed("order", Order::parse_user)?,
+            steps: self.steps("steps")?,
+            perspective: self.parsed("perspective", Perspective::parse_user)?,
+            tags: self.tags("tags"),
+            attribution: if self.spec.options.iter().any(|o| o.name == "as") {
+                self.parsed("as", Attribution::parse_user)?
+            } else {
+                None
+            },
+        })
+    }
+}
+
+fn parse_yes(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "yes" | "ja" | "true" | "1" | "y" | "j" => Some(true),
+        "no" | "nee" | "false" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// `3d`, `48h`, `2w`, `2026-12-01` (end of that day) or `2026-12-01 17:00`, all UTC.
+pub fn parse_deadline(v: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let v = v.trim().to_lowercase();
+    if let Some((num, unit)) = v.char_indices().last().map(|(i, c)| (&v[..i], c)) {
+        if let Ok(n) = num.trim().parse::<i64>() {
+            let d = match unit {
+                'h' | 'u' => Duration::try_hours(n),
+                'd' => Duration::try_days(n),
+                'w' => Duration::try_weeks(n),
+                _ => None,
+            };
+            if let Some(d) = d.filter(|_| n > 0 && n <= 24 * 366) {
+                return now.checked_add_signed(d);
+            }
+        }
+    }
+    if let Ok(dt) = NaiveDateTime::parse_from_str(&v, "%Y-%m-%d %H:%M") {
+        return Some(dt.and_utc());
+    }
+    NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok().map(|d| {
+        d.and_time(NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default())
+            .and_utc()
+    })
+}
+
+fn expect_key(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text | Kind::Line | Kind::Tags => k::EXPECT_TEXT,
+        Kind::Step | Kind::Steps => k::EXPECT_STEP,
+        Kind::Order => k::EXPECT_ORDER,
+        Kind::Perspective => k::EXPECT_PERSPECTIVE,
+        Kind::Layer | Kind::Layers => k::EXPECT_LAYER,
+        Kind::Attribution => k::EXPECT_ATTRIBUTION,
+        Kind::Lang => k::EXPECT_LANG,
+        Kind::LessonId | Kind::DigestId => k::EXPECT_ID,
+        Kind::Date => k::EXPECT_DATE,
+        Kind::Deadline => k::EXPECT_DEADLINE,
+        Kind::Yes => k::EXPECT_YES,
+        Kind::Page => k::EXPECT_PAGE,
+    }
+}
+
+/// Turns a command and its typed values into a request, or a localized refusal naming the
+/// option that is missing or wrong.
+pub fn to_request(
+    text: &Catalog,
+    lang: Lang,
+    spec: &'static Spec,
+    values: &Values,
+    channel: Option<ChannelId>,
+    now: DateTime<Utc>,
+) -> Result<Request, Refusal> {
+    let r = Reader {
+        text,
+        lang,
+        spec,
+        values,
+        now,
+    };
+    for o in spec.options.iter().filter(|o| o.required) {
+        if r.raw(o.name).is_none() {
+            return Err(r.refuse(
+                k::ERROR_MISSING_OPTION,
+                json!({"option": o.local_name(lang), "usage": spec.usage(lang)}),
+            ));
+        }
+    }
+    let required = |name: &str| r.text(name).unwrap_or_default();
+    let lesson_id = || {
+        r.parsed("id", LessonId::parse_user)
+            .map(|v| v.unwrap_or(LessonId(0)))
+    };
+    let digest_id = || {
+        r.parsed("id", DigestId::parse_user)
+            .map(|v| v.unwrap_or(DigestId(0)))
+    };
+    let step = |name: &str| r.parsed(name, Step::parse_user);
+    Ok(match spec.id().as_str() {
+        "help" => Request::Help,
+        "questions" => Request::Questions {
+            step: step("step")?.unwrap_or(Step::Issue),
+        },
+        "perspectives" => Request::Perspectives,
+        "orders" => Request::Orders,
+        "collaboration" => Request::ShowCollaboration,
+        "layer" => Request::SetLayer {
+            layer: r
+                .parsed("layer", Layer::parse_user)?
+                .unwrap_or(Layer::Other),
+        },
+        "setup" => Request::Setup {
+            task: required("task"),
+            region: required("region"),
+            layers: r.list("layers", Layer::parse_user)?.unwrap_or_default(),
+            lang: r.parsed("language", Lang::parse_user)?,
+        },
+        "round start" => Request::RoundStart {
+            step: step("step")?.unwrap_or(Step::Issue),
+            deadline: r.parsed("deadline", |v| parse_deadline(v, r.now))?,
+        },
+        "round status" => Request::RoundStatus,
+        "round reveal" => Request::RoundReveal,
+        "round close" => Request::RoundClose,
+        "answer submit" => Request::AnswerSubmit {
+            text: required("text"),
+        },
+        "answer edit" => Request::AnswerEdit {
+            text: required("text"),
+        },
+        "answer withdraw" => Request::AnswerWithdraw,
+        "answer show" => Request::AnswerMine,
+        "lesson share" => Request::LessonShare(LessonDraft {
+            title: required("title"),
+            happened: required("happened"),
+            lesson: required("lesson"),
+            order: r
+                .parsed("order", Order::parse_user)?
+                .unwrap_or(Order::First),
+            steps: r.steps("steps")?.unwrap_or_default(),
+            perspective: r.parsed("perspective", Perspective::parse_user)?,
+            tags: r.tags("tags").unwrap_or_default(),
+            attribution: r
+                .parsed("as", Attribution::parse_user)?
+                .unwrap_or(Attribution::Named),
+        }),
+        "lesson edit" => Request::LessonEdit {
+            id: lesson_id()?,
+            changes: r.changes()?,
+        },
+        "lesson show" => Request::LessonShow { id: lesson_id()? },
+        "lesson search" => Request::LessonSearch(SearchQuery {
+            text: r.raw("text").map(str::to_owned),
+            order: r.parsed("order", Order::parse_user)?,
+            step: step("step")?,
+            perspective: r.parsed("perspective", Perspective::parse_user)?,
+            tag: r.raw("tag").map(str::to_owned),
+            channel: if r.yes("here")? { channel } else { None },
+            from: r.date("from")?,
+            to: r.date("to")?,
+            page: r
+                .parsed("page", |v| {
+                    v.trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|p| *p >= 1 && *p <= 10_000)
+                })?
+                .unwrap_or(1)
+                - 1,
+        }),
+        "lesson mine" => Request::LessonMine,
+        "review queue" => Request::ReviewQueue,
+        "review approve" => Request::ReviewApprove { id: lesson_id()? },
+        "review edit" => Request::ReviewEdit {
+            id: lesson_id()?,
+            changes: r.changes()?,
+        },
+        "review reject" => Request::ReviewReject {
+            id: lesson_id()?,
+            reason: required("reason"),
+        },
+        "review feature" => Request::ReviewFeature { id: lesson_id()? },
+        "digest compose" => Request::DigestCompose {
+            title: r.raw("title").map(str::to_owned),
+            filter: DigestFilter {
+                from: r.date("from")?,
+                to: r.date("to")?,
+                order: r.parsed("order", Order::parse_user)?,
+                step: step("step")?,
+                republish: r.yes("republish")?,
+            },
+        },
+        "digest publish" => Request::DigestPublish { id: digest_id()? },
+        "digest list" => Request::DigestList,
+        "digest show" => Request::DigestShow { id: digest_id()? },
+        "mydata export" => Request::MyDataExport,
+        "mydata delete" => Request::MyDataDelete {
+            confirm: r.yes("confirm")?,
+        },
+        other => unreachable!("command {other} has a spec but no request"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::embedded().unwrap()
+    }
+
+    fn parse(line: &str) -> Result<Request, Refusal> {
+        let c = catalog();
+        let (spec, values) = parse_line(&c, Lang::En, line)?;
+        to_request(
+            &c,
+            Lang::En,
+            spec,
+            &values,
+            Some(ChannelId(9)),
+            DateTime::from_timestamp(0, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn every_spec_has_a_request_and_unique_names() {
+        let mut seen = std::collections::HashSet::new();
+        for s in SPECS {
+            assert!(seen.insert(s.id()), "{} twice", s.id());
+            assert!(
+                seen.insert(format!("nl:{}", s.local_path(Lang::Nl))),
+                "{} twice",
+                s.local_path(Lang::Nl)
+            );
+            let mut values = Values::new();
+            for o in s.options.iter().filter(|o| o.required) {
+                let v = match o.kind {
+                    Kind::Step | Kind::Steps | Kind::LessonId | Kind::DigestId | Kind::Page => "1",
+                    Kind::Order => "first",
+                    Kind::Layer | Kind::Layers => "gemeente",
+                    Kind::Perspective => "lawful",
+                    Kind::Attribution => "named",
+                    Kind::Lang => "nl",
+                    Kind::Date => "2026-01-01",
+                    Kind::Deadline => "3d",
+                    Kind::Yes => "yes",
+                    _ => "text",
+                };
+                values.insert(o.name, v.to_owned());
+            }
+            let c = catalog();
+            to_request(&c, Lang::En, s, &values, None, Utc::now())
+                .unwrap_or_else(|r| panic!("{}: {}", s.id(), r.text));
+        }
+    }
+
+    #[test]
+    fn options_split_on_known_names_in_both_languages() {
+        let req = parse("/lesson share title: Rol vinden lesson: Vraag om mandaat. Let op: vooraf! happened: \"aan tafel\" order: eerste steps: 1,2 as: anoniem").unwrap();
+        let Request::LessonShare(d) = req else {
+            panic!("{req:?}")
+        };
+        assert_eq!(d.title, "Rol vinden");
+        assert_eq!(d.lesson, "Vraag om mandaat. Let op: vooraf!");
+        assert_eq!(d.happened, "aan tafel");
+        assert_eq!(d.order, Order::First);
+        assert_eq!(d.steps, vec![Step::Issue, Step::Others]);
+        assert_eq!(d.attribution, Attribution::Anonymous);
+
+        let c = catalog();
+        let (spec, values) = parse_line(&c, Lang::Nl, "/ronde start stap:2").unwrap();
+        assert_eq!(spec.id(), "round start");
+        assert_eq!(values.get("step").map(String::as_str), Some("2"));
+    }
+
+    #[test]
+    fn bare_text_answers() {
+        assert_eq!(
+            parse("/answer Ons vraagstuk is wonen").unwrap(),
+            Request::AnswerSubmit {
+                text: "Ons vraagstuk is wonen".into()
+            }
+        );
+        assert_eq!(
+            parse("/answer submit regel 1\\nregel 2").unwrap(),
+            Request::AnswerSubmit {
+                text: "regel 1\nregel 2".into()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_option_named() {
+        let r = parse("/round start step:9").unwrap_err();
+        assert_eq!(r.key, k::ERROR_BAD_OPTION);
+        assert!(r.text.contains("step"), "{}", r.text);
+        let r = parse("/round start").unwrap_err();
+        assert_eq!(r.key, k::ERROR_MISSING_OPTION);
+        let r = parse("/frobnicate").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
+        let r = parse("/lesson show id:L0").unwrap_err();
+        assert_eq!(r.key, k::ERROR_BAD_OPTION);
+    }
+
+    #[test]
+    fn deadlines_parse() {
+        let now = DateTime::from_timestamp(0, 0).unwrap();
+        assert_eq!(parse_deadline("3d", now), Some(now + Duration::days(3)));
+        assert_eq!(parse_deadline("48h", now), Some(now + Duration::hours(48)));
+        assert_eq!(
+            parse_deadline("1970-01-02", now).unwrap().to_rfc3339(),
+            "1970-01-02T23:59:00+00:00"
+        );
+        assert_eq!(parse_deadline("soon", now), None);
+        assert_eq!(parse_deadline("-3d", now), None);
+    }
+}

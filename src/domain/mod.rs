@@ -1,0 +1,12 @@
+//! The academy's vocabulary and stored records, free of any storage engine or chat platform.
+//!
+//! `vocab` holds the fixed concepts of the essay (steps, perspectives, learning orders, government
+//! layers) and the people acting; `ids` the typed identifiers; `records` the shapes kept on disk.
+
+pub mod ids;
+pub mod records;
+pub mod vocab;
+
+pub use ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
+pub use records::*;
+pub use vocab::*;

@@ -1,0 +1,170 @@
+//! The records the store keeps, one kind per tree.
+//!
+//! These types are a compatibility promise: they are serialized as JSON into the database, so a
+//! field may be added only with a `#[serde(default)]`, and a rename needs a schema migration.
+
+use super::ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
+use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Step};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A channel set up as a collaboration around one societal task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Collaboration {
+    pub channel: ChannelId,
+    /// The societal task (*maatschappelijke opgave*) the collaboration works on.
+    pub task: String,
+    pub region: String,
+    /// The government layers taking part.
+    pub layers: Vec<Layer>,
+    /// The language of what the bot posts in the channel for everyone.
+    pub lang: Lang,
+    pub configured_by: Option<UserId>,
+    pub configured_at: DateTime<Utc>,
+}
+
+/// What the academy remembers of a person between actions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: UserId,
+    pub name: String,
+    pub layer: Option<Layer>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundStatus {
+    /// Collecting answers; nobody sees another's answer.
+    Open,
+    /// Answers shown side by side; no new answers.
+    Revealed,
+    /// Finished; kept for history.
+    Closed,
+}
+
+/// One asking of a step's question in a collaboration: a blind round.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    pub id: RoundId,
+    pub channel: ChannelId,
+    pub step: Step,
+    pub status: RoundStatus,
+    pub started_by: Option<UserId>,
+    pub started_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub revealed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A member's answer in a round; one per member per round.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub round: RoundId,
+    pub user: UserId,
+    /// The display name when answering, so a reveal needs no lookup.
+    pub name: String,
+    pub text: String,
+    pub submitted_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LessonStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// The words of a lesson in one language.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LessonText {
+    pub title: String,
+    /// What happened: the situation.
+    pub happened: String,
+    /// The lesson itself: what to do (differently).
+    pub lesson: String,
+}
+
+/// A lesson shared by a member, or imported from the starter library.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lesson {
+    pub id: LessonId,
+    /// The stable key of a library lesson; what makes importing twice a no-op.
+    pub key: Option<String>,
+    /// The collaboration it was shared in, if any.
+    pub channel: Option<ChannelId>,
+    /// Kept even for anonymous lessons, so the author can edit, export and delete it; never shown.
+    pub author: Option<UserId>,
+    pub author_name: Option<String>,
+    pub author_layer: Option<Layer>,
+    pub attribution: Attribution,
+    pub lang: Lang,
+    pub text: LessonText,
+    /// The same lesson in the other language, where one exists (the starter library has both).
+    #[serde(default)]
+    pub translation: Option<LessonText>,
+    pub order: Order,
+    pub steps: Vec<Step>,
+    pub perspective: Option<Perspective>,
+    pub tags: Vec<String>,
+    pub source: Option<String>,
+    pub status: LessonStatus,
+    pub rejection_reason: Option<String>,
+    pub featured: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub reviewed_by: Option<UserId>,
+    /// Digests this lesson was published in, oldest first.
+    #[serde(default)]
+    pub published_in: Vec<DigestId>,
+}
+
+impl Lesson {
+    /// The text to show a reader of `lang`: the translation when it matches, else the original.
+    pub fn text_for(&self, lang: Lang) -> &LessonText {
+        match &self.translation {
+            Some(t) if lang != self.lang => t,
+            _ => &self.text,
+        }
+    }
+
+    /// Whether members may find and read it.
+    pub fn is_public(&self) -> bool {
+        self.status == LessonStatus::Approved
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestStatus {
+    Draft,
+    Published,
+}
+
+/// What a moderator asked for when composing a digest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DigestFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub order: Option<Order>,
+    pub step: Option<Step>,
+    /// Include lessons already published in an earlier digest.
+    pub republish: bool,
+}
+
+/// A curated selection of approved lessons, first a draft, then published.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    pub id: DigestId,
+    pub title: String,
+    pub lang: Lang,
+    pub channel: Option<ChannelId>,
+    pub filter: DigestFilter,
+    pub lessons: Vec<LessonId>,
+    pub status: DigestStatus,
+    pub composed_by: Option<UserId>,
+    pub composed_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}

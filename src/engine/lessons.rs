@@ -1,0 +1,457 @@
+//! Sharing, editing, reading and finding lessons.
+//!
+//! The anonymity rule: a lesson's author id is stored (so the author can edit, export and delete
+//! it) but no reply, search result or digest names an author unless the lesson is named; a
+//! lesson attributed to a layer shows only the layer ("someone from a municipality").
+
+use super::{
+    clean_line, clean_text, encode, limits, Ctx, Engine, Failure, LessonChanges, LessonDraft,
+    Outcome,
+};
+use crate::domain::*;
+use crate::reply::{Action, Reply};
+use crate::search::{self, SearchQuery};
+use crate::store::{Batch, Tree};
+use crate::text::keys as k;
+use serde_json::json;
+
+/// A lesson's cleaned and checked fields.
+struct Checked {
+    text: LessonText,
+    steps: Vec<Step>,
+    tags: Vec<String>,
+}
+
+impl Engine {
+    /// Writes a lesson and the difference in its index entries into `batch`.
+    pub(super) fn put_lesson(
+        &self,
+        batch: &mut Batch,
+        old: Option<&Lesson>,
+        new: &Lesson,
+    ) -> Result<(), Failure> {
+        let before = old.map(search::index_entries).unwrap_or_default();
+        let after = search::index_entries(new);
+        for gone in before.difference(&after) {
+            batch.remove(Tree::LessonIndex, gone.clone());
+        }
+        for added in after.difference(&before) {
+            batch.put(Tree::LessonIndex, added.clone(), Vec::new());
+        }
+        if let Some(key) = &new.key {
+            batch.put(
+                Tree::LessonIndex,
+                search::library_key(key),
+                new.id.key().to_vec(),
+            );
+        }
+        batch.put(Tree::Lessons, new.id.key().to_vec(), encode(new)?);
+        Ok(())
+    }
+
+    /// Removes a lesson and all its index entries.
+    pub(super) fn remove_lesson(&self, batch: &mut Batch, lesson: &Lesson) {
+        for key in search::index_entries(lesson) {
+            batch.remove(Tree::LessonIndex, key);
+        }
+        if let Some(key) = &lesson.key {
+            batch.remove(Tree::LessonIndex, search::library_key(key));
+        }
+        batch.remove(Tree::Lessons, lesson.id.key().to_vec());
+    }
+
+    fn check_fields(
+        &self,
+        lang: Lang,
+        title: &str,
+        happened: &str,
+        lesson: &str,
+        steps: &[Step],
+        tags: &[String],
+    ) -> Result<Checked, Failure> {
+        let title = clean_line(title);
+        let happened = clean_text(happened);
+        let lesson = clean_text(lesson);
+        self.check_text(lang, k::FIELD_TITLE, &title, limits::TITLE)?;
+        self.check_text(lang, k::FIELD_HAPPENED, &happened, limits::LESSON_FIELD)?;
+        self.check_text(lang, k::FIELD_LESSON, &lesson, limits::LESSON_FIELD)?;
+        let mut steps = steps.to_vec();
+        steps.sort();
+        steps.dedup();
+        let mut clean_tags = Vec::new();
+        for raw in tags {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let Some(tag) = search::normalize_tag(raw) else {
+                return Err(self.refuse(lang, k::LESSON_BAD_TAG, json!({"tag": clean_line(raw)})));
+            };
+            if tag.chars().count() > limits::TAG {
+                return Err(self.refuse(lang, k::LESSON_BAD_TAG, json!({"tag": clean_line(raw)})));
+            }
+            if !clean_tags.contains(&tag) {
+                clean_tags.push(tag);
+            }
+        }
+        if clean_tags.len() > limits::TAGS {
+            return Err(self.refuse(lang, k::LESSON_TOO_MANY_TAGS, json!({"max": limits::TAGS})));
+        }
+        Ok(Checked {
+            text: LessonText {
+                title,
+                happened,
+                lesson,
+            },
+            steps,
+            tags: clean_tags,
+        })
+    }
+
+    fn check_attribution(
+        &self,
+        ctx: &Ctx,
+        attribution: Attribution,
+    ) -> Result<Option<Layer>, Failure> {
+        let layer = self.member(ctx.actor.id)?.and_then(|m| m.layer);
+        if attribution == Attribution::Layer && layer.is_none() {
+            return Err(self.refuse(ctx.actor.lang, k::LESSON_NEEDS_LAYER, json!({})));
+        }
+        Ok(layer)
+    }
+
+    pub(super) fn lesson_share(&self, ctx: &Ctx, draft: LessonDraft) -> Outcome {
+        let lang = ctx.actor.lang;
+        let checked = self.check_fields(
+            lang,
+            &draft.title,
+            &draft.happened,
+            &draft.lesson,
+            &draft.steps,
+            &draft.tags,
+        )?;
+        let layer = self.check_attribution(ctx, draft.attribution)?;
+        let _guard = self.lock();
+        let mut batch = Batch::new();
+        let id = LessonId(self.next_id(&mut batch, "lesson")?);
+        let now = self.now();
+        let lesson = Lesson {
+            id,
+            key: None,
+            channel: ctx.channel,
+            author: Some(ctx.actor.id),
+            author_name: Some(
+                clean_line(&ctx.actor.name)
+                    .chars()
+                    .take(limits::NAME)
+                    .collect(),
+            ),
+            author_layer: layer,
+            attribution: draft.attribution,
+            lang,
+            text: checked.text,
+            translation: None,
+            order: draft.order,
+            steps: checked.steps,
+            perspective: draft.perspective,
+            tags: checked.tags,
+            source: None,
+            status: LessonStatus::Pending,
+            rejection_reason: None,
+            featured: false,
+            created_at: now,
+            updated_at: now,
+            reviewed_at: None,
+            reviewed_by: None,
+            published_in: Vec::new(),
+        };
+        self.put_lesson(&mut batch, None, &lesson)?;
+        self.commit(batch)?;
+        Ok(Reply::private(self.t(
+            lang,
+            k::LESSON_SHARED,
+            json!({
+                "id": id.to_string(),
+                "title": lesson.text.title,
+                "attribution": self.attribution(lang, &lesson),
+            }),
+        ))
+        .choice(
+            self.text.plain(lang, k::LESSON_SHOW_BUTTON),
+            Action::ShowLesson(id),
+        ))
+    }
+
+    /// Applies changes to a lesson's fields, checking them as a new lesson would be checked.
+    pub(super) fn apply_changes(
+        &self,
+        ctx: &Ctx,
+        lesson: &mut Lesson,
+        changes: LessonChanges,
+    ) -> Result<(), Failure> {
+        let lang = ctx.actor.lang;
+        let current = lesson.text.clone();
+        let checked = self.check_fields(
+            lang,
+            changes.title.as_deref().unwrap_or(&current.title),
+            changes.happened.as_deref().unwrap_or(&current.happened),
+            changes.lesson.as_deref().unwrap_or(&current.lesson),
+            changes.steps.as_deref().unwrap_or(&lesson.steps),
+            changes.tags.as_deref().unwrap_or(&lesson.tags),
+        )?;
+        if let Some(a) = changes.attribution {
+            // Only the author chooses how they are named.
+            if lesson.author != Some(ctx.actor.id) {
+                return Err(self.refuse(
+                    lang,
+                    k::LESSON_NOT_YOURS,
+                    json!({"id": lesson.id.to_string()}),
+                ));
+            }
+            lesson.author_layer = self.check_attribution(ctx, a)?;
+            lesson.attribution = a;
+        }
+        lesson.text = checked.text;
+        lesson.steps = checked.steps;
+        lesson.tags = checked.tags;
+        if let Some(o) = changes.order {
+            lesson.order = o;
+        }
+        if let Some(p) = changes.perspective {
+            lesson.perspective = Some(p);
+        }
+        lesson.updated_at = self.now();
+        Ok(())
+    }
+
+    pub(super) fn lesson_edit(&self, ctx: &Ctx, id: LessonId, changes: LessonChanges) -> Outcome {
+        let lang = ctx.actor.lang;
+        if changes.is_empty() {
+            return Err(self.refuse(lang, k::LESSON_NO_CHANGES, json!({})));
+        }
+        let _guard = self.lock();
+        let old = self.lesson(lang, id)?;
+        if old.author != Some(ctx.actor.id) {
+            return Err(self.refuse(lang, k::LESSON_NOT_YOURS, json!({"id": id.to_string()})));
+        }
+        let mut lesson = old.clone();
+        self.apply_changes(ctx, &mut lesson, changes)?;
+        // An edited lesson is read again before others see it.
+        let back_to_review = lesson.status != LessonStatus::Pending;
+        lesson.status = LessonStatus::Pending;
+        lesson.rejection_reason = None;
+        let mut batch = Batch::new();
+        self.put_lesson(&mut batch, Some(&old), &lesson)?;
+        self.commit(batch)?;
+        Ok(Reply::private(self.t(
+            lang,
+            k::LESSON_EDITED,
+            json!({"id": id.to_string(), "title": lesson.text.title, "back_to_review": back_to_review}),
+        )))
+    }
+
+    /// How the author is shown on a lesson, never more than the author chose.
+    pub(super) fn attribution(&self, lang: Lang, lesson: &Lesson) -> String {
+        let a = self.text.academy(lang);
+        if lesson.author.is_none() && lesson.key.is_some() {
+            return self.text.plain(lang, k::LESSON_BY_LIBRARY);
+        }
+        match (lesson.attribution, lesson.author_layer) {
+            (Attribution::Named, layer) => self.t(
+                lang,
+                k::LESSON_BY_NAMED,
+                json!({
+                    "name": lesson.author_name.clone().unwrap_or_default(),
+                    "layer": layer.map(|l| a.layer(l).name.clone()),
+                }),
+            ),
+            (Attribution::Layer, Some(l)) => a.layer(l).attribution.clone(),
+            _ => self.text.plain(lang, k::LESSON_BY_ANONYMOUS),
+        }
+    }
+
+    fn meta_line(&self, lang: Lang, lesson: &Lesson) -> String {
+        let a = self.text.academy(lang);
+        let steps: Vec<String> = lesson
+            .steps
+            .iter()
+            .map(|s| s.number().to_string())
+            .collect();
+        self.t(
+            lang,
+            k::LESSON_META,
+            json!({
+                "order": a.order(lesson.order).name,
+                "steps": (!steps.is_empty()).then(|| steps.join(", ")),
+                "perspective": lesson.perspective.map(|p| a.perspective(p).name.clone()),
+                "by": self.attribution(lang, lesson),
+                "featured": lesson.featured,
+            }),
+        )
+    }
+
+    pub(super) fn status_name(&self, lang: Lang, status: LessonStatus) -> String {
+        self.text.plain(
+            lang,
+            match status {
+                LessonStatus::Pending => k::STATUS_PENDING,
+                LessonStatus::Approved => k::STATUS_APPROVED,
+                LessonStatus::Rejected => k::STATUS_REJECTED,
+            },
+        )
+    }
+
+    /// A lesson as a list entry: heading and a short body.
+    pub(super) fn lesson_summary(
+        &self,
+        lang: Lang,
+        lesson: &Lesson,
+        with_status: bool,
+    ) -> (String, String) {
+        let text = lesson.text_for(lang);
+        let mut excerpt: String = text.lesson.chars().take(280).collect();
+        if text.lesson.chars().count() > 280 {
+            excerpt.push('…');
+        }
+        let mut body = format!("{}\n{}", self.meta_line(lang, lesson), excerpt);
+        if with_status {
+            body = format!(
+                "{}: {}\n{body}",
+                self.text.plain(lang, k::LESSON_STATUS_LABEL),
+                self.status_name(lang, lesson.status)
+            );
+        }
+        (format!("{} · {}", lesson.id, text.title), body)
+    }
+
+    /// A whole lesson, as shown to a reader.
+    pub(super) fn lesson_full(&self, lang: Lang, lesson: &Lesson, with_status: bool) -> Reply {
+        let text = lesson.text_for(lang);
+        let mut reply = Reply::private(self.meta_line(lang, lesson))
+            .titled(format!("{} · {}", lesson.id, text.title))
+            .section(
+                self.text.plain(lang, k::LESSON_HAPPENED),
+                text.happened.clone(),
+            )
+            .section(self.text.plain(lang, k::LESSON_LESSON), text.lesson.clone());
+        if !lesson.tags.is_empty() {
+            let tags: Vec<String> = lesson.tags.iter().map(|t| format!("#{t}")).collect();
+            reply = reply.section(self.text.plain(lang, k::LESSON_TAGS), tags.join(" "));
+        }
+        if let Some(source) = &lesson.source {
+            reply = reply.section(self.text.plain(lang, k::LESSON_SOURCE), source.clone());
+        }
+        if with_status {
+            let status = self.t(
+                lang,
+                k::LESSON_STATUS_LINE,
+                json!({
+                    "status": self.status_name(lang, lesson.status),
+                    "reason": lesson.rejection_reason,
+                    "published": lesson.published_in.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+                }),
+            );
+            reply = reply.section(self.text.plain(lang, k::LESSON_STATUS_LABEL), status);
+        }
+        reply
+    }
+
+    pub(super) fn lesson_show(&self, ctx: &Ctx, id: LessonId) -> Outcome {
+        let lang = ctx.actor.lang;
+        let lesson = self.lesson(lang, id)?;
+        let own = lesson.author == Some(ctx.actor.id);
+        let moderator = ctx.actor.role.can_moderate();
+        if !(lesson.is_public() || own || moderator) {
+            // Not yet public: to anyone else it does not exist.
+            return Err(self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()})));
+        }
+        let mut reply = self.lesson_full(lang, &lesson, own || moderator);
+        if own {
+            reply = reply.choice(
+                self.text.plain(lang, k::LESSON_EDIT_BUTTON),
+                Action::EditLesson(id),
+            );
+        }
+        Ok(reply)
+    }
+
+    pub(super) fn lesson_search(&self, ctx: &Ctx, query: SearchQuery) -> Outcome {
+        let lang = ctx.actor.lang;
+        let ids = search::find(self.store.as_ref(), &query)?;
+        let size = self.settings.page_size.max(1);
+        let pages = ids.len().div_ceil(size).max(1);
+        let page = query.page.min(pages - 1);
+        let mut reply = Reply::private(if ids.is_empty() {
+            self.text.plain(lang, k::SEARCH_NONE)
+        } else {
+            self.t(
+                lang,
+                k::SEARCH_FOUND,
+                json!({"count": ids.len(), "page": page + 1, "pages": pages}),
+            )
+        })
+        .titled(self.text.plain(lang, k::SEARCH_TITLE));
+        for id in ids.iter().skip(page * size).take(size) {
+            // The index and the records are written in one batch; a miss here is a bug, not a
+            // lesson to skip silently.
+            let lesson = self
+                .load::<Lesson>(Tree::Lessons, &id.key())?
+                .ok_or_else(|| {
+                    Failure::Internal(anyhow::anyhow!(
+                        "index names lesson {id}, which is not stored"
+                    ))
+                })?;
+            let (heading, body) = self.lesson_summary(lang, &lesson, false);
+            reply = reply.section(heading, body);
+        }
+        if page > 0 {
+            let q = SearchQuery {
+                page: page - 1,
+                ..query.clone()
+            };
+            reply = reply.choice(
+                self.text.plain(lang, k::SEARCH_PREVIOUS),
+                Action::SearchPage(Box::new(q)),
+            );
+        }
+        if page + 1 < pages {
+            let q = SearchQuery {
+                page: page + 1,
+                ..query
+            };
+            reply = reply.choice(
+                self.text.plain(lang, k::SEARCH_NEXT),
+                Action::SearchPage(Box::new(q)),
+            );
+        }
+        Ok(reply)
+    }
+
+    pub(super) fn lesson_mine(&self, ctx: &Ctx) -> Outcome {
+        let lang = ctx.actor.lang;
+        let lessons = self.lessons_by(ctx.actor.id)?;
+        let mut reply =
+            Reply::private(self.t(lang, k::LESSON_MINE, json!({"count": lessons.len()})))
+                .titled(self.text.plain(lang, k::LESSON_MINE_TITLE));
+        for lesson in lessons.iter().rev() {
+            let (heading, body) = self.lesson_summary(lang, lesson, true);
+            reply = reply.section(heading, body);
+        }
+        Ok(reply)
+    }
+
+    /// All lessons a user wrote, oldest first, whatever their status.
+    pub(super) fn lessons_by(&self, user: UserId) -> Result<Vec<Lesson>, Failure> {
+        let keys = self
+            .store
+            .scan_prefix(Tree::LessonIndex, &search::author_prefix(user))?;
+        let mut out = Vec::new();
+        for (key, _) in keys {
+            if let Some(id) = search::id_of(&key) {
+                if let Some(l) = self.load::<Lesson>(Tree::Lessons, &id.key())? {
+                    out.push(l);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,384 @@
+//! The starter library: lessons kept as Markdown files with TOML front matter under `lessons/`,
+//! embedded in the binary and importable from a folder. Importing is keyed by each lesson's
+//! `key`, so importing the same files twice changes nothing.
+//!
+//! File format: a `+++` fenced TOML block (key, order, steps, perspective, tags, source), then a
+//! Dutch block and optionally an English block, each `# title`, `## what happened`, `## the lesson`.
+
+use super::{Engine, Failure};
+use crate::domain::*;
+use crate::search;
+use crate::store::{Batch, Tree};
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+
+static EMBEDDED: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/lessons");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    key: String,
+    order: String,
+    #[serde(default)]
+    steps: Vec<u8>,
+    perspective: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    source: Option<String>,
+}
+
+/// One parsed library file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LibraryLesson {
+    pub key: String,
+    pub order: Order,
+    pub steps: Vec<Step>,
+    pub perspective: Option<Perspective>,
+    pub tags: Vec<String>,
+    pub source: Option<String>,
+    pub nl: LessonText,
+    pub en: Option<LessonText>,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// The library files built into the binary, as (name, content), sorted by name.
+pub fn embedded_files() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = EMBEDDED
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "md"))
+        .filter_map(|f| {
+            Some((
+                f.path().display().to_string(),
+                f.contents_utf8()?.to_owned(),
+            ))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The `.md` files of a folder, as (path, content), sorted by name.
+pub fn folder_files(dir: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let content = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            files.push((path.display().to_string(), content));
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        bail!("{} holds no lesson files (*.md)", dir.display());
+    }
+    Ok(files)
+}
+
+/// A language block while parsing: its line, its title, and its sections (line, text).
+type Block = (usize, String, Vec<(usize, String)>);
+
+/// Parses one library file; errors name the file and, where it helps, the line.
+pub fn parse_library_file(name: &str, content: &str) -> Result<LibraryLesson> {
+    let content = content.replace("\r\n", "\n");
+    let mut lines = content.lines().enumerate();
+    match lines.next() {
+        Some((_, "+++")) => {}
+        _ => bail!("{name}: line 1 must be `+++`, opening the front matter"),
+    }
+    let mut front = String::new();
+    let mut body_start = None;
+    for (i, line) in lines.by_ref() {
+        if line == "+++" {
+            body_start = Some(i + 1);
+            break;
+        }
+        front.push_str(line);
+        front.push('\n');
+    }
+    let Some(body_start) = body_start else {
+        bail!("{name}: the front matter is not closed by a `+++` line")
+    };
+    let fm: FrontMatter = toml::from_str(&front)
+        .map_err(|e| anyhow!("{name}: front matter: {}", e.to_string().trim()))?;
+    if fm.key.is_empty()
+        || !fm
+            .key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        bail!(
+            "{name}: key `key` must be a lowercase slug (a-z, 0-9, -), found {:?}",
+            fm.key
+        );
+    }
+    let order = Order::parse_user(&fm.order).ok_or_else(|| {
+        anyhow!(
+            "{name}: key `order` must be first, second or third, found {:?}",
+            fm.order
+        )
+    })?;
+    let mut steps = Vec::new();
+    for n in &fm.steps {
+        let s = Step::from_number(*n)
+            .ok_or_else(|| anyhow!("{name}: key `steps` holds {n}; steps are 1 to 5"))?;
+        if !steps.contains(&s) {
+            steps.push(s);
+        }
+    }
+    let perspective = match &fm.perspective {
+        None => None,
+        Some(p) => Some(Perspective::parse_user(p).ok_or_else(|| {
+            anyhow!("{name}: key `perspective` must be lawful, performing, networking or participating, found {p:?}")
+        })?),
+    };
+    let mut tags = Vec::new();
+    for t in &fm.tags {
+        let tag = search::normalize_tag(t)
+            .ok_or_else(|| anyhow!("{name}: key `tags` holds an empty tag"))?;
+        tags.push(tag);
+    }
+
+    // Body: blocks of `# title`, `## …` (what happened), `## …` (the lesson).
+    let mut blocks: Vec<Block> = Vec::new();
+    for (i, line) in content.lines().enumerate().skip(body_start) {
+        if let Some(title) = line.strip_prefix("# ") {
+            blocks.push((i + 1, title.trim().to_owned(), Vec::new()));
+        } else if line.starts_with("## ") {
+            let Some(block) = blocks.last_mut() else {
+                bail!(
+                    "{name}: line {}: a `##` section before any `# title`",
+                    i + 1
+                )
+            };
+            // The heading's own words are not kept: section order says what each holds.
+            block.2.push((i + 1, String::new()));
+        } else if line.starts_with('#') {
+            bail!(
+                "{name}: line {}: only `#` titles and `##` sections are allowed",
+                i + 1
+            );
+        } else if let Some(section) = blocks.last_mut().and_then(|b| b.2.last_mut()) {
+            section.1.push_str(line);
+            section.1.push('\n');
+        } else if !line.trim().is_empty() {
+            bail!("{name}: line {}: text outside a section", i + 1);
+        }
+    }
+    let mut texts = Vec::new();
+    for (line, title, sections) in &blocks {
+        if title.is_empty() {
+            bail!("{name}: line {line}: the title is empty");
+        }
+        if sections.len() != 2 {
+            bail!("{name}: line {line}: `# {title}` needs exactly two `##` sections (what happened, the lesson), found {}", sections.len());
+        }
+        for (l, body) in sections {
+            if body.trim().is_empty() {
+                bail!("{name}: line {l}: the section is empty");
+            }
+        }
+        texts.push(LessonText {
+            title: title.clone(),
+            happened: sections[0].1.trim().to_owned(),
+            lesson: sections[1].1.trim().to_owned(),
+        });
+    }
+    let mut texts = texts.into_iter();
+    let nl = texts
+        .next()
+        .ok_or_else(|| anyhow!("{name}: no `# title` with the Dutch text"))?;
+    let en = texts.next();
+    if texts.next().is_some() {
+        bail!("{name}: at most two language blocks (Dutch, then English)");
+    }
+    Ok(LibraryLesson {
+        key: fm.key,
+        order,
+        steps,
+        perspective,
+        tags,
+        source: fm.source,
+        nl,
+        en,
+    })
+}
+
+impl Engine {
+    /// Imports library files, all or nothing: one bad file stops the import before any write.
+    pub fn import_library(&self, files: &[(String, String)]) -> Result<ImportReport> {
+        let parsed = files
+            .iter()
+            .map(|(name, content)| parse_library_file(name, content))
+            .collect::<Result<Vec<_>>>()?;
+        let mut seen = std::collections::HashSet::new();
+        for p in &parsed {
+            if !seen.insert(&p.key) {
+                bail!("two library files share the key {:?}", p.key);
+            }
+        }
+        let _guard = self.lock();
+        let mut report = ImportReport::default();
+        let mut batch = Batch::new();
+        let mut work = Vec::new();
+        for p in parsed {
+            let existing = match self
+                .store
+                .get(Tree::LessonIndex, &search::library_key(&p.key))
+                .map_err(Failure::from)?
+            {
+                Some(id) => {
+                    let id = LessonId::from_key(&id)
+                        .ok_or_else(|| anyhow!("library index for {} is damaged", p.key))?;
+                    self.load::<Lesson>(Tree::Lessons, &id.key())?
+                }
+                None => None,
+            };
+            work.push((p, existing));
+        }
+        let new_count = work.iter().filter(|(_, e)| e.is_none()).count() as u64;
+        let mut new_ids = self.reserve_ids(&mut batch, "lesson", new_count)?;
+        for (p, existing) in work {
+            let now = self.now();
+            let fresh = |id| Lesson {
+                id,
+                key: Some(p.key.clone()),
+                channel: None,
+                author: None,
+                author_name: None,
+                author_layer: None,
+                attribution: Attribution::Anonymous,
+                lang: Lang::Nl,
+                text: p.nl.clone(),
+                translation: p.en.clone(),
+                order: p.order,
+                steps: p.steps.clone(),
+                perspective: p.perspective,
+                tags: p.tags.clone(),
+                source: p.source.clone(),
+                status: LessonStatus::Approved,
+                rejection_reason: None,
+                featured: false,
+                created_at: now,
+                updated_at: now,
+                reviewed_at: Some(now),
+                reviewed_by: None,
+                published_in: Vec::new(),
+            };
+            match existing {
+                None => {
+                    let id = new_ids
+                        .next()
+                        .ok_or_else(|| anyhow!("ran out of reserved lesson ids"))?;
+                    self.put_lesson(&mut batch, None, &fresh(LessonId(id)))?;
+                    report.added += 1;
+                }
+                Some(old) => {
+                    let mut updated = fresh(old.id);
+                    // Keep what curation and time added.
+                    updated.status = old.status;
+                    updated.featured = old.featured;
+                    updated.published_in = old.published_in.clone();
+                    updated.created_at = old.created_at;
+                    updated.reviewed_at = old.reviewed_at;
+                    updated.reviewed_by = old.reviewed_by;
+                    updated.rejection_reason = old.rejection_reason.clone();
+                    updated.updated_at = old.updated_at;
+                    if updated == old {
+                        report.unchanged += 1;
+                    } else {
+                        updated.updated_at = now;
+                        self.put_lesson(&mut batch, Some(&old), &updated)?;
+                        report.updated += 1;
+                    }
+                }
+            }
+        }
+        if report.added + report.updated > 0 {
+            self.commit(batch)?;
+        }
+        Ok(report)
+    }
+
+    /// Imports the embedded starter library when the database holds no lessons yet.
+    pub fn seed_library_if_empty(&self) -> Result<Option<ImportReport>> {
+        if !self
+            .store
+            .scan_prefix(Tree::Lessons, &[])
+            .map_err(Failure::from)?
+            .is_empty()
+        {
+            return Ok(None);
+        }
+        self.import_library(&embedded_files()).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_library_file_parses() {
+        let files = embedded_files();
+        assert!(files.len() >= 15, "{} files", files.len());
+        let mut per_order = std::collections::HashMap::new();
+        for (name, content) in &files {
+            let l = parse_library_file(name, content).unwrap();
+            assert!(l.en.is_some(), "{name} has no English text");
+            *per_order.entry(l.order).or_insert(0) += 1;
+        }
+        for o in Order::ALL {
+            assert!(per_order.get(o).copied().unwrap_or(0) >= 3, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_files_name_the_file_and_line() {
+        let cases = [
+            ("no front matter", "# t\n", "line 1"),
+            ("+++\nkey = \"a\"\norder = \"first\"\n", "", "not closed"),
+            (
+                "+++\nkey = \"a\"\norder = \"fourth\"\n+++\n# t\n## a\nx\n## b\ny\n",
+                "",
+                "order",
+            ),
+            (
+                "+++\nkey = \"a\"\norder = \"first\"\nsteps = [6]\n+++\n# t\n## a\nx\n## b\ny\n",
+                "",
+                "steps",
+            ),
+            (
+                "+++\nkey = \"a\"\norder = \"first\"\n+++\n# t\n## a\nx\n",
+                "",
+                "exactly two",
+            ),
+            (
+                "+++\nkey = \"a\"\norder = \"first\"\ncolour = 1\n+++\n# t\n## a\nx\n## b\ny\n",
+                "",
+                "colour",
+            ),
+            (
+                "+++\nkey = \"a\"\norder = \"first\"\n+++\n# t\n## a\nx\n### deep\n## b\ny\n",
+                "",
+                "line 8",
+            ),
+        ];
+        for (content, _, want) in cases {
+            let err = parse_library_file("les.md", content)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("les.md"), "{err}");
+            assert!(err.contains(want), "want {want:?} in {err}");
+        }
+    }
+}

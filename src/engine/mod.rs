@@ -1,0 +1,521 @@
+//! The academy's use cases: what members and moderators can do, with every permission check and
+//! every rule, returning [`Reply`] data. Knows nothing of Discord or the console.
+//!
+//! Each mutating use case builds one [`Batch`] and commits it (durably) before it returns its
+//! reply, so nothing is confirmed that is not on disk. Writes are serialized by one lock: the
+//! counters and read-modify-write steps need no finer scheme at the academy's scale.
+
+mod collab;
+mod digests;
+mod lessons;
+mod library;
+mod mydata;
+mod review;
+mod rounds;
+
+pub use library::{
+    embedded_files as embedded_library, folder_files as library_files, parse_library_file,
+    ImportReport, LibraryLesson,
+};
+
+use crate::domain::*;
+use crate::reply::Reply;
+use crate::search::SearchQuery;
+use crate::store::{Batch, Store, StoreError, Tree};
+use crate::text::{keys as k, Catalog};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Limits on what users write, in characters. Chosen to fit Discord's modal fields (4,000) and
+/// to keep a reveal of many answers readable.
+pub mod limits {
+    pub const ANSWER: usize = 2000;
+    pub const TITLE: usize = 120;
+    pub const LESSON_FIELD: usize = 2000;
+    pub const TAG: usize = 30;
+    pub const TAGS: usize = 8;
+    pub const REASON: usize = 500;
+    pub const TASK: usize = 100;
+    pub const REGION: usize = 100;
+    pub const NAME: usize = 80;
+}
+
+/// The source of "now", so tests can control time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Who acts, and where.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub actor: Actor,
+    /// The channel acted in; `None` in a direct message.
+    pub channel: Option<ChannelId>,
+}
+
+/// A lesson as its author writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LessonDraft {
+    pub title: String,
+    pub happened: String,
+    pub lesson: String,
+    pub order: Order,
+    pub steps: Vec<Step>,
+    pub perspective: Option<Perspective>,
+    pub tags: Vec<String>,
+    pub attribution: Attribution,
+}
+
+/// Changes to a lesson; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LessonChanges {
+    pub title: Option<String>,
+    pub happened: Option<String>,
+    pub lesson: Option<String>,
+    pub order: Option<Order>,
+    pub steps: Option<Vec<Step>>,
+    pub perspective: Option<Perspective>,
+    pub tags: Option<Vec<String>>,
+    pub attribution: Option<Attribution>,
+}
+
+impl LessonChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == LessonChanges::default()
+    }
+}
+
+/// Everything a user can ask of the academy. Both adapters produce these.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    Help,
+    Setup {
+        task: String,
+        region: String,
+        layers: Vec<Layer>,
+        lang: Option<Lang>,
+    },
+    ShowCollaboration,
+    Questions {
+        step: Step,
+    },
+    Perspectives,
+    Orders,
+    RoundStart {
+        step: Step,
+        deadline: Option<DateTime<Utc>>,
+    },
+    RoundStatus,
+    RoundReveal,
+    RoundClose,
+    AnswerSubmit {
+        text: String,
+    },
+    AnswerEdit {
+        text: String,
+    },
+    AnswerWithdraw,
+    AnswerMine,
+    SetLayer {
+        layer: Layer,
+    },
+    LessonShare(LessonDraft),
+    LessonEdit {
+        id: LessonId,
+        changes: LessonChanges,
+    },
+    LessonShow {
+        id: LessonId,
+    },
+    LessonSearch(SearchQuery),
+    LessonMine,
+    ReviewQueue,
+    ReviewApprove {
+        id: LessonId,
+    },
+    ReviewEdit {
+        id: LessonId,
+        changes: LessonChanges,
+    },
+    ReviewReject {
+        id: LessonId,
+        reason: String,
+    },
+    ReviewFeature {
+        id: LessonId,
+    },
+    DigestCompose {
+        title: Option<String>,
+        filter: DigestFilter,
+    },
+    DigestPublish {
+        id: DigestId,
+    },
+    DigestList,
+    DigestShow {
+        id: DigestId,
+    },
+    MyDataExport,
+    MyDataDelete {
+        confirm: bool,
+    },
+}
+
+/// A refusal whose text is exactly what the user is shown, in their language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The message key, so tests and adapters can tell refusals apart without parsing text.
+    pub key: &'static str,
+    pub text: String,
+}
+
+/// Why a use case did not produce a reply.
+#[derive(Debug)]
+pub enum Failure {
+    /// The user asked for something not allowed or not possible; nothing changed.
+    Refused(Refusal),
+    /// Something broke; log it and show the user a generic message, never this error.
+    Internal(anyhow::Error),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Internal(e)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused(r) => write!(f, "refused ({}): {}", r.key, r.text),
+            Failure::Internal(e) => write!(f, "internal error: {e:#}"),
+        }
+    }
+}
+
+pub type Outcome = Result<Reply, Failure>;
+
+/// Engine-wide settings from the configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The language for channels and people whose language is unknown.
+    pub default_lang: Lang,
+    /// Lessons per search page.
+    pub page_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_lang: Lang::Nl,
+            page_size: 5,
+        }
+    }
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    text: Arc<Catalog>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    write: Mutex<()>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(
+        store: Arc<dyn Store>,
+        text: Arc<Catalog>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Engine {
+        Engine {
+            store,
+            text,
+            clock,
+            settings,
+            write: Mutex::new(()),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.text
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Runs one request. The single entry point both adapters use.
+    pub fn handle(&self, ctx: &Ctx, request: Request) -> Outcome {
+        use Request as R;
+        match request {
+            R::Help => Ok(self.help(ctx)),
+            R::Setup {
+                task,
+                region,
+                layers,
+                lang,
+            } => self.setup(ctx, task, region, layers, lang),
+            R::ShowCollaboration => self.show_collaboration(ctx),
+            R::Questions { step } => Ok(self.questions(ctx, step)),
+            R::Perspectives => Ok(self.perspectives(ctx)),
+            R::Orders => Ok(self.orders(ctx)),
+            R::RoundStart { step, deadline } => self.round_start(ctx, step, deadline),
+            R::RoundStatus => self.round_status(ctx),
+            R::RoundReveal => self.round_reveal(ctx),
+            R::RoundClose => self.round_close(ctx),
+            R::AnswerSubmit { text } => self.answer_submit(ctx, text, false),
+            R::AnswerEdit { text } => self.answer_submit(ctx, text, true),
+            R::AnswerWithdraw => self.answer_withdraw(ctx),
+            R::AnswerMine => self.answer_mine(ctx),
+            R::SetLayer { layer } => self.set_layer(ctx, layer),
+            R::LessonShare(draft) => self.lesson_share(ctx, draft),
+            R::LessonEdit { id, changes } => self.lesson_edit(ctx, id, changes),
+            R::LessonShow { id } => self.lesson_show(ctx, id),
+            R::LessonSearch(query) => self.lesson_search(ctx, query),
+            R::LessonMine => self.lesson_mine(ctx),
+            R::ReviewQueue => self.review_queue(ctx),
+            R::ReviewApprove { id } => self.review_approve(ctx, id),
+            R::ReviewEdit { id, changes } => self.review_edit(ctx, id, changes),
+            R::ReviewReject { id, reason } => self.review_reject(ctx, id, reason),
+            R::ReviewFeature { id } => self.review_feature(ctx, id),
+            R::DigestCompose { title, filter } => self.digest_compose(ctx, title, filter),
+            R::DigestPublish { id } => self.digest_publish(ctx, id),
+            R::DigestList => self.digest_list(ctx),
+            R::DigestShow { id } => self.digest_show(ctx, id),
+            R::MyDataExport => self.my_data_export(ctx),
+            R::MyDataDelete { confirm } => self.my_data_delete(ctx, confirm),
+        }
+    }
+
+    /// The generic text shown for an internal failure, in the user's language.
+    pub fn internal_error_text(&self, lang: Lang) -> String {
+        self.text.plain(lang, k::ERROR_INTERNAL)
+    }
+
+    // ---- shared helpers for the use-case modules ----
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        // A panic in another writer poisons the lock but leaves the store consistent: every
+        // write is one atomic batch. Carry on.
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn t(&self, lang: Lang, key: &str, data: serde_json::Value) -> String {
+        self.text.render(lang, key, &data)
+    }
+
+    fn refuse(&self, lang: Lang, key: &'static str, data: serde_json::Value) -> Failure {
+        Failure::Refused(Refusal {
+            key,
+            text: self.t(lang, key, data),
+        })
+    }
+
+    fn require_moderator(&self, ctx: &Ctx) -> Result<(), Failure> {
+        if ctx.actor.role.can_moderate() {
+            Ok(())
+        } else {
+            Err(self.refuse(ctx.actor.lang, k::ERROR_NOT_MODERATOR, json!({})))
+        }
+    }
+
+    fn require_channel(&self, ctx: &Ctx) -> Result<ChannelId, Failure> {
+        ctx.channel
+            .ok_or_else(|| self.refuse(ctx.actor.lang, k::ERROR_NOT_IN_CHANNEL, json!({})))
+    }
+
+    fn require_collaboration(&self, ctx: &Ctx) -> Result<Collaboration, Failure> {
+        let channel = self.require_channel(ctx)?;
+        self.load::<Collaboration>(Tree::Collaborations, &channel.key())?
+            .ok_or_else(|| self.refuse(ctx.actor.lang, k::ERROR_NOT_CONFIGURED, json!({})))
+    }
+
+    fn load<T: DeserializeOwned>(&self, tree: Tree, key: &[u8]) -> Result<Option<T>, Failure> {
+        match self.store.get(tree, key)? {
+            None => Ok(None),
+            Some(bytes) => decode(tree, key, &bytes).map(Some),
+        }
+    }
+
+    fn load_all<T: DeserializeOwned>(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<T>, Failure> {
+        self.store
+            .scan_prefix(tree, prefix)?
+            .iter()
+            .map(|(key, bytes)| decode(tree, key, bytes))
+            .collect()
+    }
+
+    fn lesson(&self, lang: Lang, id: LessonId) -> Result<Lesson, Failure> {
+        self.load::<Lesson>(Tree::Lessons, &id.key())?
+            .ok_or_else(|| self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()})))
+    }
+
+    /// Reserves the next id of a kind in `batch`; the caller holds the write lock.
+    fn next_id(&self, batch: &mut Batch, kind: &str) -> Result<u64, Failure> {
+        Ok(self.reserve_ids(batch, kind, 1)?.start)
+    }
+
+    /// Reserves `n` consecutive ids of a kind in `batch`; the caller holds the write lock and
+    /// commits the batch once (a second reservation before that commit would overlap).
+    fn reserve_ids(
+        &self,
+        batch: &mut Batch,
+        kind: &str,
+        n: u64,
+    ) -> Result<std::ops::Range<u64>, Failure> {
+        let key = format!("next_id:{kind}");
+        let current = match self.store.get(Tree::Meta, key.as_bytes())? {
+            Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| {
+                Failure::Internal(anyhow::anyhow!("counter {key} is not eight bytes"))
+            })?),
+            None => 0,
+        };
+        batch.put(
+            Tree::Meta,
+            key.into_bytes(),
+            (current + n).to_be_bytes().to_vec(),
+        );
+        Ok(current + 1..current + n + 1)
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), Failure> {
+        self.store.commit(batch).map_err(Failure::from)
+    }
+
+    fn member(&self, user: UserId) -> Result<Option<Member>, Failure> {
+        self.load(Tree::Members, &user.key())
+    }
+
+    fn step_label(&self, lang: Lang, step: Step) -> String {
+        let s = self.text.academy(lang).step(step);
+        self.t(
+            lang,
+            k::STEP_LABEL,
+            json!({"number": step.number(), "short": s.short}),
+        )
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Failure> {
+    serde_json::to_vec(value).map_err(|e| Failure::Internal(e.into()))
+}
+
+fn decode<T: DeserializeOwned>(tree: Tree, key: &[u8], bytes: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Failure::Internal(anyhow::anyhow!(
+            "record in tree {} at key {:02x?} cannot be read: {e}",
+            tree.name(),
+            key
+        ))
+    })
+}
+
+/// Cleans user text: line endings unified, control characters removed (tabs and newlines stay),
+/// surrounding whitespace trimmed. What remains is stored as written.
+pub fn clean_text(raw: &str) -> String {
+    raw.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Cleans a one-line value: as [`clean_text`], with newlines and tabs turned into spaces.
+pub fn clean_line(raw: &str) -> String {
+    clean_text(&raw.replace(['\n', '\t'], " "))
+}
+
+/// Characters that render as nothing; text made only of these (and spaces) counts as empty.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180e}'
+                | '\u{3164}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+        )
+        || ('\u{200b}'..='\u{200f}').contains(&c)
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2060}'..='\u{206f}').contains(&c)
+        || ('\u{fe00}'..='\u{fe0f}').contains(&c)
+}
+
+impl Engine {
+    /// Checks a piece of user text against its limit, naming the field in the refusal.
+    fn check_text(
+        &self,
+        lang: Lang,
+        field: &'static str,
+        text: &str,
+        max: usize,
+    ) -> Result<(), Failure> {
+        if text.chars().all(is_invisible) {
+            let name = self.text.plain(lang, field);
+            return Err(self.refuse(lang, k::ERROR_EMPTY, json!({"field": name})));
+        }
+        let len = text.chars().count();
+        if len > max {
+            let name = self.text.plain(lang, field);
+            return Err(self.refuse(
+                lang,
+                k::ERROR_TOO_LONG,
+                json!({"field": name, "max": max, "len": len}),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_removes_controls_and_trims() {
+        assert_eq!(clean_text("  a\u{0}b\r\nc\u{7f}  "), "ab\nc");
+        assert_eq!(clean_text("\u{200b}"), "\u{200b}");
+        assert_eq!(clean_line("a\nb\tc"), "a b c");
+        assert_eq!(clean_text(" \n\t "), "");
+    }
+}

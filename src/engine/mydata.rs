@@ -1,0 +1,143 @@
+//! A member's own data (AVG/GDPR): export everything the academy holds about them as JSON, and
+//! delete it all. After a delete no record carries their id or their name.
+
+use super::{encode, Ctx, Engine, Failure, Outcome};
+use crate::domain::*;
+use crate::reply::{Action, Attachment, Reply};
+use crate::store::{Batch, Tree};
+use crate::text::keys as k;
+use serde::Serialize;
+use serde_json::json;
+
+/// Everything about one person, as exported.
+#[derive(Debug, Serialize)]
+pub struct MyData {
+    pub user_id: UserId,
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+    pub profile: Option<Member>,
+    pub answers: Vec<Answer>,
+    pub lessons: Vec<Lesson>,
+    pub rounds_started: Vec<RoundId>,
+    pub collaborations_configured: Vec<ChannelId>,
+    pub digests_composed: Vec<DigestId>,
+    pub lessons_reviewed: Vec<LessonId>,
+}
+
+impl Engine {
+    /// Gathers every record that names `user`.
+    pub fn collect_my_data(&self, user: UserId) -> Result<MyData, Failure> {
+        let answers: Vec<Answer> = self
+            .load_all::<Answer>(Tree::Answers, &[])?
+            .into_iter()
+            .filter(|a| a.user == user)
+            .collect();
+        let rounds: Vec<Round> = self.load_all(Tree::Rounds, &[])?;
+        let collabs: Vec<Collaboration> = self.load_all(Tree::Collaborations, &[])?;
+        let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
+        let all_lessons: Vec<Lesson> = self.load_all(Tree::Lessons, &[])?;
+        Ok(MyData {
+            user_id: user,
+            exported_at: self.now(),
+            profile: self.member(user)?,
+            answers,
+            lessons: all_lessons
+                .iter()
+                .filter(|l| l.author == Some(user))
+                .cloned()
+                .collect(),
+            rounds_started: rounds
+                .iter()
+                .filter(|r| r.started_by == Some(user))
+                .map(|r| r.id)
+                .collect(),
+            collaborations_configured: collabs
+                .iter()
+                .filter(|c| c.configured_by == Some(user))
+                .map(|c| c.channel)
+                .collect(),
+            digests_composed: digests
+                .iter()
+                .filter(|d| d.composed_by == Some(user))
+                .map(|d| d.id)
+                .collect(),
+            lessons_reviewed: all_lessons
+                .iter()
+                .filter(|l| l.reviewed_by == Some(user))
+                .map(|l| l.id)
+                .collect(),
+        })
+    }
+
+    pub(super) fn my_data_export(&self, ctx: &Ctx) -> Outcome {
+        let lang = ctx.actor.lang;
+        let data = self.collect_my_data(ctx.actor.id)?;
+        let bytes = serde_json::to_vec_pretty(&data).map_err(|e| Failure::Internal(e.into()))?;
+        let mut reply = Reply::private(self.t(
+            lang,
+            k::MYDATA_EXPORTED,
+            json!({"answers": data.answers.len(), "lessons": data.lessons.len()}),
+        ));
+        reply.attachment = Some(Attachment {
+            filename: format!("academie-{}.json", ctx.actor.id.0),
+            bytes,
+        });
+        Ok(reply)
+    }
+
+    pub(super) fn my_data_delete(&self, ctx: &Ctx, confirm: bool) -> Outcome {
+        let lang = ctx.actor.lang;
+        let user = ctx.actor.id;
+        let _guard = self.lock();
+        let data = self.collect_my_data(user)?;
+        let counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
+        if !confirm {
+            return Ok(
+                Reply::private(self.t(lang, k::MYDATA_CONFIRM, counts)).choice(
+                    self.text.plain(lang, k::MYDATA_CONFIRM_BUTTON),
+                    Action::ConfirmDelete,
+                ),
+            );
+        }
+        let mut batch = Batch::new();
+        batch.remove(Tree::Members, user.key().to_vec());
+        for a in &data.answers {
+            batch.remove(Tree::Answers, [a.round.key(), a.user.key()].concat());
+        }
+        let deleted: Vec<LessonId> = data.lessons.iter().map(|l| l.id).collect();
+        for l in &data.lessons {
+            self.remove_lesson(&mut batch, l);
+        }
+        // Records that merely mention the person as the one who acted keep existing, unnamed.
+        for mut r in self.load_all::<Round>(Tree::Rounds, &[])? {
+            if r.started_by == Some(user) {
+                r.started_by = None;
+                batch.put(Tree::Rounds, r.id.key().to_vec(), encode(&r)?);
+            }
+        }
+        for mut c in self.load_all::<Collaboration>(Tree::Collaborations, &[])? {
+            if c.configured_by == Some(user) {
+                c.configured_by = None;
+                batch.put(Tree::Collaborations, c.channel.key().to_vec(), encode(&c)?);
+            }
+        }
+        for mut d in self.load_all::<Digest>(Tree::Digests, &[])? {
+            let before = d.clone();
+            if d.composed_by == Some(user) {
+                d.composed_by = None;
+            }
+            d.lessons.retain(|id| !deleted.contains(id));
+            if d != before {
+                batch.put(Tree::Digests, d.id.key().to_vec(), encode(&d)?);
+            }
+        }
+        for old in self.load_all::<Lesson>(Tree::Lessons, &[])? {
+            if old.reviewed_by == Some(user) && old.author != Some(user) {
+                let mut l = old.clone();
+                l.reviewed_by = None;
+                self.put_lesson(&mut batch, Some(&old), &l)?;
+            }
+        }
+        self.commit(batch)?;
+        Ok(Reply::private(self.t(lang, k::MYDATA_DELETED, counts)))
+    }
+}

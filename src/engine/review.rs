@@ -1,0 +1,210 @@
+//! Moderation: the queue of lessons waiting for review, and approving, editing, rejecting with a
+//! reason (which the author is told) and featuring.
+
+use super::{clean_text, limits, Ctx, Engine, LessonChanges, Outcome};
+use crate::domain::*;
+use crate::reply::{Action, Notice, Reply};
+use crate::search;
+use crate::store::{Batch, Tree};
+use crate::text::keys as k;
+use serde_json::json;
+
+/// Lessons shown per queue reply; each gets its own buttons, within Discord's 25.
+const QUEUE_PAGE: usize = 5;
+
+impl Engine {
+    pub(super) fn review_queue(&self, ctx: &Ctx) -> Outcome {
+        let lang = ctx.actor.lang;
+        self.require_moderator(ctx)?;
+        let keys = self.store.scan_prefix(
+            Tree::LessonIndex,
+            &search::status_prefix(LessonStatus::Pending),
+        )?;
+        let mut reply = Reply::private(if keys.is_empty() {
+            self.text.plain(lang, k::REVIEW_EMPTY)
+        } else {
+            self.t(
+                lang,
+                k::REVIEW_WAITING,
+                json!({"count": keys.len(), "shown": keys.len().min(QUEUE_PAGE)}),
+            )
+        })
+        .titled(self.text.plain(lang, k::REVIEW_TITLE));
+        for (key, _) in keys.iter().take(QUEUE_PAGE) {
+            let Some(id) = search::id_of(key) else {
+                continue;
+            };
+            let lesson = self.lesson(lang, id)?;
+            let text = lesson.text_for(lang);
+            let (heading, _) = self.lesson_summary(lang, &lesson, false);
+            let body = format!(
+                "{}\n{}: {}\n{}: {}",
+                self.meta_line_public(lang, &lesson),
+                self.text.plain(lang, k::LESSON_HAPPENED),
+                text.happened,
+                self.text.plain(lang, k::LESSON_LESSON),
+                text.lesson
+            );
+            reply = reply
+                .section(heading, body)
+                .choice(
+                    self.t(
+                        lang,
+                        k::REVIEW_APPROVE_BUTTON,
+                        json!({"id": id.to_string()}),
+                    ),
+                    Action::Approve(id),
+                )
+                .choice(
+                    self.t(lang, k::REVIEW_REJECT_BUTTON, json!({"id": id.to_string()})),
+                    Action::Reject(id),
+                )
+                .choice(
+                    self.t(lang, k::REVIEW_EDIT_BUTTON, json!({"id": id.to_string()})),
+                    Action::EditLesson(id),
+                );
+        }
+        Ok(reply)
+    }
+
+    fn meta_line_public(&self, lang: Lang, lesson: &Lesson) -> String {
+        self.lesson_summary(lang, lesson, false)
+            .1
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn notify_author(&self, lesson: &Lesson, key: &str, extra: serde_json::Value) -> Vec<Notice> {
+        let Some(author) = lesson.author else {
+            return Vec::new();
+        };
+        let lang = lesson.lang;
+        let mut data = json!({"id": lesson.id.to_string(), "title": lesson.text.title});
+        if let (Some(obj), Some(more)) = (data.as_object_mut(), extra.as_object()) {
+            obj.extend(more.clone());
+        }
+        vec![Notice {
+            to: author,
+            text: self.t(lang, key, data),
+        }]
+    }
+
+    pub(super) fn review_approve(&self, ctx: &Ctx, id: LessonId) -> Outcome {
+        let lang = ctx.actor.lang;
+        self.require_moderator(ctx)?;
+        let _guard = self.lock();
+        let old = self.lesson(lang, id)?;
+        if old.status == LessonStatus::Approved {
+            return Err(self.refuse(
+                lang,
+                k::REVIEW_ALREADY_APPROVED,
+                json!({"id": id.to_string()}),
+            ));
+        }
+        let mut lesson = old.clone();
+        lesson.status = LessonStatus::Approved;
+        lesson.rejection_reason = None;
+        lesson.reviewed_at = Some(self.now());
+        lesson.reviewed_by = Some(ctx.actor.id);
+        let mut batch = Batch::new();
+        self.put_lesson(&mut batch, Some(&old), &lesson)?;
+        self.commit(batch)?;
+        let mut reply = Reply::private(self.t(
+            lang,
+            k::REVIEW_APPROVED,
+            json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
+        ))
+        .choice(
+            self.t(
+                lang,
+                k::REVIEW_FEATURE_BUTTON,
+                json!({"id": id.to_string()}),
+            ),
+            Action::Feature(id),
+        );
+        reply.notices = self.notify_author(&lesson, k::NOTICE_APPROVED, json!({}));
+        Ok(reply)
+    }
+
+    pub(super) fn review_edit(&self, ctx: &Ctx, id: LessonId, changes: LessonChanges) -> Outcome {
+        let lang = ctx.actor.lang;
+        self.require_moderator(ctx)?;
+        if changes.is_empty() {
+            return Err(self.refuse(lang, k::LESSON_NO_CHANGES, json!({})));
+        }
+        let _guard = self.lock();
+        let old = self.lesson(lang, id)?;
+        let mut lesson = old.clone();
+        self.apply_changes(ctx, &mut lesson, changes)?;
+        let mut batch = Batch::new();
+        self.put_lesson(&mut batch, Some(&old), &lesson)?;
+        self.commit(batch)?;
+        let mut reply = Reply::private(self.t(
+            lang,
+            k::REVIEW_EDITED,
+            json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
+        ));
+        if lesson.author != Some(ctx.actor.id) {
+            reply.notices = self.notify_author(&lesson, k::NOTICE_EDITED, json!({}));
+        }
+        Ok(reply)
+    }
+
+    pub(super) fn review_reject(&self, ctx: &Ctx, id: LessonId, reason: String) -> Outcome {
+        let lang = ctx.actor.lang;
+        self.require_moderator(ctx)?;
+        let reason = clean_text(&reason);
+        self.check_text(lang, k::FIELD_REASON, &reason, limits::REASON)?;
+        let _guard = self.lock();
+        let old = self.lesson(lang, id)?;
+        if old.status == LessonStatus::Rejected {
+            return Err(self.refuse(
+                lang,
+                k::REVIEW_ALREADY_REJECTED,
+                json!({"id": id.to_string()}),
+            ));
+        }
+        let mut lesson = old.clone();
+        lesson.status = LessonStatus::Rejected;
+        lesson.featured = false;
+        lesson.rejection_reason = Some(reason.clone());
+        lesson.reviewed_at = Some(self.now());
+        lesson.reviewed_by = Some(ctx.actor.id);
+        let mut batch = Batch::new();
+        self.put_lesson(&mut batch, Some(&old), &lesson)?;
+        self.commit(batch)?;
+        let mut reply = Reply::private(self.t(
+            lang,
+            k::REVIEW_REJECTED,
+            json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
+        ));
+        reply.notices = self.notify_author(&lesson, k::NOTICE_REJECTED, json!({"reason": reason}));
+        Ok(reply)
+    }
+
+    pub(super) fn review_feature(&self, ctx: &Ctx, id: LessonId) -> Outcome {
+        let lang = ctx.actor.lang;
+        self.require_moderator(ctx)?;
+        let _guard = self.lock();
+        let old = self.lesson(lang, id)?;
+        if old.status != LessonStatus::Approved {
+            return Err(self.refuse(
+                lang,
+                k::REVIEW_FEATURE_NOT_APPROVED,
+                json!({"id": id.to_string()}),
+            ));
+        }
+        let mut lesson = old.clone();
+        lesson.featured = !old.featured;
+        let mut batch = Batch::new();
+        self.put_lesson(&mut batch, Some(&old), &lesson)?;
+        self.commit(batch)?;
+        Ok(Reply::private(self.t(
+            lang,
+            k::REVIEW_FEATURED,
+            json!({"id": id.to_string(), "title": lesson.text_for(lang).title, "featured": lesson.featured}),
+        )))
+    }
+}

@@ -1,0 +1,34 @@
+//! Academie voor Opgavegericht Samenwerken — the Academy for Task-Oriented Collaboration.
+//!
+//! A pure core (`domain`, `engine`, `search`, `commands`, `text`, `reply`) behind one storage
+//! interface (`store`), with thin adapters that translate: the local `console` today, Discord
+//! next. See ARCHITECTURE.md for the map and the rules the layout depends on.
+
+pub mod commands;
+pub mod config;
+pub mod console;
+pub mod domain;
+pub mod engine;
+pub mod reply;
+pub mod search;
+pub mod store;
+pub mod text;
+
+use std::sync::Arc;
+
+/// Opens the store and builds the engine from validated settings: what every entry point needs.
+pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine> {
+    use anyhow::Context;
+    let catalog =
+        text::Catalog::load(&settings.prompts).context("the prompt files are not valid")?;
+    let store = store::SledStore::open(&settings.database, Some(settings.cache_bytes))?;
+    Ok(engine::Engine::new(
+        Arc::new(store),
+        Arc::new(catalog),
+        Arc::new(engine::SystemClock),
+        engine::Settings {
+            default_lang: settings.language,
+            ..engine::Settings::default()
+        },
+    ))
+}

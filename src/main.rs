@@ -1,0 +1,99 @@
+//! The `academie` binary: parses the command line, loads the configuration, sets up logging and
+//! starts the chosen adapter. All behaviour lives in the library.
+
+use academie::config::Settings;
+use academie::console::Console;
+use academie::domain::Lang;
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Academie voor Opgavegericht Samenwerken — the Academy for Task-Oriented Collaboration.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (default: academie.toml in the working directory, if present).
+    #[arg(long, global = true, env = "ACADEMIE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Language of the console: nl or en (default: academy.language from the configuration).
+    #[arg(long, global = true)]
+    lang: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the academy in this terminal, on the local database (the default).
+    Console,
+    /// Manage the lesson library.
+    Lessons {
+        #[command(subcommand)]
+        command: LessonsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LessonsCommand {
+    /// Import lesson files (Markdown with TOML front matter); importing twice changes nothing.
+    Import {
+        /// The folder holding the lesson files.
+        dir: PathBuf,
+    },
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("academie: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "academie=warn,warn".into()),
+        )
+        .init();
+    let settings = Settings::load(cli.config.as_deref(), &|k| std::env::var(k).ok())?;
+    let lang = match &cli.lang {
+        Some(l) => {
+            Lang::parse_user(l).with_context(|| format!("--lang must be nl or en, found {l:?}"))?
+        }
+        None => settings.language,
+    };
+    let engine = academie::open_engine(&settings)?;
+    match cli.command.unwrap_or(Command::Console) {
+        Command::Console => {
+            let stdin = std::io::stdin();
+            let interactive = stdin.is_terminal();
+            let mut console = Console::new(
+                &engine,
+                &settings.console_user,
+                settings.console_role,
+                lang,
+                settings.export_dir.clone(),
+            );
+            console.run(stdin.lock(), &mut std::io::stdout(), interactive)
+        }
+        Command::Lessons {
+            command: LessonsCommand::Import { dir },
+        } => {
+            let files = academie::engine::library_files(&dir)?;
+            let report = engine.import_library(&files)?;
+            println!(
+                "{} lessons read from {}: {} added, {} updated, {} unchanged.",
+                files.len(),
+                dir.display(),
+                report.added,
+                report.updated,
+                report.unchanged
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! What the engine answers, as plain data: text, sections, choices and messages for others.
+//!
+//! Adapters decide how it looks: the console prints it, the Discord adapter turns it into an
+//! ephemeral or channel message with embeds and buttons. Nothing here knows about either.
+
+use crate::domain::{DigestId, LessonId, RoundId, UserId};
+use crate::search::SearchQuery;
+
+/// Who gets to see a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Only the person who acted (Discord: ephemeral).
+    Private,
+    /// Everyone in the collaboration's channel.
+    Channel,
+}
+
+/// A titled block, such as one member's answer in a reveal or one lesson in a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub heading: String,
+    pub body: String,
+}
+
+/// Something the user can do next, offered as a button in Discord and a command in the console.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub label: String,
+    pub action: Action,
+}
+
+/// The follow-up actions a reply can offer. Each carries what it needs after a restart.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Open the answer form for this round (pre-filled when the member already answered).
+    Answer(RoundId),
+    RevealRound(RoundId),
+    CloseRound(RoundId),
+    ShowLesson(LessonId),
+    Approve(LessonId),
+    /// Ask the moderator for a reason, then reject.
+    Reject(LessonId),
+    Feature(LessonId),
+    /// Edit a lesson (its author, or a moderator in review).
+    EditLesson(LessonId),
+    SearchPage(Box<SearchQuery>),
+    PublishDigest(DigestId),
+    ConfirmDelete,
+}
+
+/// A message for someone other than the actor, such as a rejected lesson's author.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub to: UserId,
+    pub text: String,
+}
+
+/// A file to hand over, such as a data export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub visibility: Visibility,
+    pub title: Option<String>,
+    pub body: String,
+    pub sections: Vec<Section>,
+    pub choices: Vec<Choice>,
+    pub notices: Vec<Notice>,
+    pub attachment: Option<Attachment>,
+}
+
+impl Reply {
+    pub fn private(body: impl Into<String>) -> Reply {
+        Reply {
+            visibility: Visibility::Private,
+            title: None,
+            body: body.into(),
+            sections: Vec::new(),
+            choices: Vec::new(),
+            notices: Vec::new(),
+            attachment: None,
+        }
+    }
+
+    pub fn channel(body: impl Into<String>) -> Reply {
+        Reply {
+            visibility: Visibility::Channel,
+            ..Reply::private(body)
+        }
+    }
+
+    pub fn titled(mut self, title: impl Into<String>) -> Reply {
+        self.title = Some(title.into());
+        self
+    }
+
+    pub fn section(mut self, heading: impl Into<String>, body: impl Into<String>) -> Reply {
+        self.sections.push(Section {
+            heading: heading.into(),
+            body: body.into(),
+        });
+        self
+    }
+
+    pub fn choice(mut self, label: impl Into<String>, action: Action) -> Reply {
+        self.choices.push(Choice {
+            label: label.into(),
+            action,
+        });
+        self
+    }
+
+    /// Everything the reply shows, as one string: what tests search for leaks.
+    pub fn all_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(t) = &self.title {
+            out.push_str(t);
+            out.push('\n');
+        }
+        out.push_str(&self.body);
+        for s in &self.sections {
+            out.push('\n');
+            out.push_str(&s.heading);
+            out.push('\n');
+            out.push_str(&s.body);
+        }
+        for c in &self.choices {
+            out.push('\n');
+            out.push_str(&c.label);
+        }
+        for n in &self.notices {
+            out.push('\n');
+            out.push_str(&n.text);
+        }
+        if let Some(a) = &self.attachment {
+            out.push('\n');
+            out.push_str(&String::from_utf8_lossy(&a.bytes));
+        }
+        out
+    }
+}

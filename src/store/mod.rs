@@ -1,0 +1,274 @@
+//! The one small storage interface the academy uses, so the embedded engine can be replaced.
+//!
+//! The interface is an ordered key-value store with named trees, prefix scans and atomic,
+//! durable batches. [`SledStore`] is the production engine; [`MemoryStore`] exists so the same
+//! contract tests run against a second backend, which keeps the interface honest. Only this module
+//! touches sled.
+
+mod memory;
+mod sled_store;
+
+pub use memory::MemoryStore;
+pub use sled_store::SledStore;
+
+use std::path::PathBuf;
+
+/// The schema version this build writes. Raise it with a migration in `SledStore::migrate`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One tree per record kind, plus index trees. The names are stored on disk: never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tree {
+    /// Schema version and id counters.
+    Meta,
+    Collaborations,
+    Members,
+    Rounds,
+    /// channel id ++ round id → (): the rounds of a channel in creation order.
+    RoundsByChannel,
+    /// round id ++ user id → answer.
+    Answers,
+    Lessons,
+    /// Prefixed secondary keys for lesson queries; see `search`.
+    LessonIndex,
+    Digests,
+}
+
+impl Tree {
+    pub const ALL: [Tree; 9] = [
+        Tree::Meta,
+        Tree::Collaborations,
+        Tree::Members,
+        Tree::Rounds,
+        Tree::RoundsByChannel,
+        Tree::Answers,
+        Tree::Lessons,
+        Tree::LessonIndex,
+        Tree::Digests,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Meta => "meta",
+            Tree::Collaborations => "collaborations",
+            Tree::Members => "members",
+            Tree::Rounds => "rounds",
+            Tree::RoundsByChannel => "rounds_by_channel",
+            Tree::Answers => "answers",
+            Tree::Lessons => "lessons",
+            Tree::LessonIndex => "lesson_index",
+            Tree::Digests => "digests",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tree::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// A key-value pair as stored.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// Writes that land together or not at all.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    ops: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn put(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((tree, key.into(), Some(value.into())));
+    }
+
+    pub fn remove(&mut self, tree: Tree, key: impl Into<Vec<u8>>) {
+        self.ops.push((tree, key.into(), None));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+/// What can go wrong below the academy. Each message is one sentence a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database at {path} is in use by another process (is the academy already running?)"
+    )]
+    Locked { path: PathBuf },
+    #[error("the database at {path} was written by a newer version of the academy (schema {found}, this build reads up to {supported}); upgrade the academy")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the database at {path} could not be read ({detail}); restore it from a backup")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("the database at {path} could not be opened: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("storage failed: {0}")]
+    Io(String),
+}
+
+/// The storage contract. Every method is synchronous and safe to call from many threads.
+pub trait Store: Send + Sync {
+    /// The value at `key`, if any.
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// All entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError>;
+
+    /// All entries with `start <= key < end`, in key order.
+    fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError>;
+
+    /// The entry with the greatest key starting with `prefix`.
+    fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError>;
+
+    /// Applies the batch atomically and returns only once it is durable on disk.
+    fn commit(&self, batch: Batch) -> Result<(), StoreError>;
+
+    /// Whether the store holds no records at all (a fresh database).
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        for tree in Tree::ALL {
+            if tree != Tree::Meta && !self.scan_prefix(tree, &[])?.is_empty() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod contract {
+    //! The same tests against every backend: what the rest of the academy may rely on.
+    use super::*;
+
+    fn exercise(store: &dyn Store) {
+        assert!(store.is_empty().unwrap());
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, 2u64.to_be_bytes(), b"two".to_vec());
+        b.put(Tree::Lessons, 10u64.to_be_bytes(), b"ten".to_vec());
+        b.put(Tree::LessonIndex, b"tabc".to_vec(), Vec::new());
+        b.put(Tree::LessonIndex, b"tabd".to_vec(), Vec::new());
+        b.put(Tree::LessonIndex, b"tb".to_vec(), Vec::new());
+        store.commit(b).unwrap();
+        assert!(!store.is_empty().unwrap());
+
+        assert_eq!(
+            store.get(Tree::Lessons, &2u64.to_be_bytes()).unwrap(),
+            Some(b"two".to_vec())
+        );
+        assert_eq!(store.get(Tree::Rounds, &2u64.to_be_bytes()).unwrap(), None);
+
+        let all = store.scan_prefix(Tree::Lessons, &[]).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].1, b"two", "big-endian keys sort numerically");
+
+        let ab: Vec<_> = store
+            .scan_prefix(Tree::LessonIndex, b"ta")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(ab, vec![b"tabc".to_vec(), b"tabd".to_vec()]);
+        assert_eq!(
+            store
+                .last_with_prefix(Tree::LessonIndex, b"ta")
+                .unwrap()
+                .unwrap()
+                .0,
+            b"tabd".to_vec()
+        );
+        assert!(store
+            .last_with_prefix(Tree::LessonIndex, b"x")
+            .unwrap()
+            .is_none());
+        let range: Vec<_> = store
+            .scan_range(Tree::LessonIndex, b"tabd", b"tc")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(range, vec![b"tabd".to_vec(), b"tb".to_vec()]);
+
+        let mut b = Batch::new();
+        b.remove(Tree::LessonIndex, b"tabc".to_vec());
+        b.put(Tree::Lessons, 2u64.to_be_bytes(), b"TWO".to_vec());
+        store.commit(b).unwrap();
+        assert_eq!(
+            store.scan_prefix(Tree::LessonIndex, b"ta").unwrap().len(),
+            1
+        );
+        assert_eq!(
+            store.get(Tree::Lessons, &2u64.to_be_bytes()).unwrap(),
+            Some(b"TWO".to_vec())
+        );
+    }
+
+    #[test]
+    fn memory_store_keeps_the_contract() {
+        exercise(&MemoryStore::default());
+    }
+
+    #[test]
+    fn sled_store_keeps_the_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(&dir.path().join("db"), None).unwrap();
+        exercise(&store);
+    }
+
+    #[test]
+    fn sled_store_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, None).unwrap();
+            let mut b = Batch::new();
+            b.put(Tree::Members, b"k".to_vec(), b"v".to_vec());
+            store.commit(b).unwrap();
+        }
+        let store = SledStore::open(&path, None).unwrap();
+        assert_eq!(store.get(Tree::Members, b"k").unwrap(), Some(b"v".to_vec()));
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_with_one_clear_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let _first = SledStore::open(&path, None).unwrap();
+        let err = SledStore::open(&path, None).expect_err("must refuse");
+        assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+        assert!(
+            err.to_string().contains("in use by another process"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, None).unwrap();
+            store
+                .set_schema_version_for_tests(SCHEMA_VERSION + 1)
+                .unwrap();
+        }
+        let err = SledStore::open(&path, None).expect_err("must refuse");
+        let text = err.to_string();
+        assert!(matches!(err, StoreError::NewerSchema { .. }), "{text}");
+        assert!(text.contains("newer version"), "{text}");
+    }
+}

@@ -1,0 +1,188 @@
+//! The sled engine behind the [`Store`] interface: one sled tree per [`Tree`], a schema version
+//! in the meta tree, and a flush after every batch so that what is confirmed is on disk.
+
+use super::{Batch, Entry, Store, StoreError, Tree, SCHEMA_VERSION};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::path::{Path, PathBuf};
+
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+pub struct SledStore {
+    path: PathBuf,
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the database at `path`. `cache_bytes` caps sled's page cache.
+    pub fn open(path: &Path, cache_bytes: Option<u64>) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
+        let mut config = sled::Config::new().path(path);
+        if let Some(bytes) = cache_bytes {
+            config = config.cache_capacity(bytes);
+        }
+        let db = config.open().map_err(|e| open_error(path, e))?;
+        let trees = Tree::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| open_error(path, e))?;
+        let store = SledStore {
+            path: path.to_owned(),
+            db,
+            trees,
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn tree(&self, tree: Tree) -> &sled::Tree {
+        &self.trees[tree.index()]
+    }
+
+    /// The schema version recorded in the database.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        let raw = self
+            .tree(Tree::Meta)
+            .get(SCHEMA_KEY)
+            .map_err(|e| self.io(e))?;
+        match raw {
+            Some(bytes) => {
+                let arr: [u8; 4] = bytes.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    detail: "the schema version is not a number".into(),
+                })?;
+                Ok(u32::from_be_bytes(arr))
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            // Version 0 is a database this build just created; later versions migrate here.
+            self.write_schema_version(SCHEMA_VERSION)?;
+        }
+        Ok(())
+    }
+
+    fn write_schema_version(&self, version: u32) -> Result<(), StoreError> {
+        self.tree(Tree::Meta)
+            .insert(SCHEMA_KEY, &version.to_be_bytes())
+            .map_err(|e| self.io(e))?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_schema_version_for_tests(&self, version: u32) -> Result<(), StoreError> {
+        self.write_schema_version(version)
+    }
+
+    fn io(&self, e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Corruption { .. } => StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: e.to_string(),
+            },
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+fn open_error(path: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::Locked {
+                path: path.to_owned(),
+            }
+        }
+        sled::Error::Io(source) => StoreError::Open {
+            path: path.to_owned(),
+            source,
+        },
+        other => StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn collect(
+    iter: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+) -> sled::Result<Vec<Entry>> {
+    iter.map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
+        .collect()
+}
+
+impl Store for SledStore {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.tree(tree)
+            .get(key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| self.io(e))
+    }
+
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        collect(self.tree(tree).scan_prefix(prefix)).map_err(|e| self.io(e))
+    }
+
+    fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        collect(self.tree(tree).range(start..end)).map_err(|e| self.io(e))
+    }
+
+    fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError> {
+        self.tree(tree)
+            .scan_prefix(prefix)
+            .next_back()
+            .transpose()
+            .map(|o| o.map(|(k, v)| (k.to_vec(), v.to_vec())))
+            .map_err(|e| self.io(e))
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let result: Result<(), TransactionError<()>> = self.trees.as_slice().transaction(|views| {
+            for (tree, key, value) in &batch.ops {
+                let view = &views[tree.index()];
+                match value {
+                    Some(v) => view.insert(key.as_slice(), v.as_slice())?,
+                    None => view.remove(key.as_slice())?,
+                };
+            }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        result.map_err(|e| match e {
+            TransactionError::Storage(e) => self.io(e),
+            TransactionError::Abort(()) => StoreError::Io("transaction aborted".into()),
+        })?;
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
+}
