@@ -453,6 +453,27 @@ mod tests {
     }
 
     #[test]
+    fn no_message_uses_a_helper_name_as_a_variable() {
+        // `{{len}}` renders the built-in helper, not our value: it failed once.
+        const HELPERS: &[&str] = &[
+            "len", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "lookup", "log", "raw",
+        ];
+        for lang in ["nl", "en"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("prompts")
+                .join(lang)
+                .join("messages.toml");
+            let src = fs::read_to_string(path).unwrap();
+            for h in HELPERS {
+                assert!(
+                    !src.contains(&format!("{{{{{h}}}}}")),
+                    "{lang}: {{{{{h}}}}}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn user_text_is_data_not_template() {
         let c = Catalog::embedded().unwrap();
         let out = c.render(

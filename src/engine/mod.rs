@@ -500,7 +500,7 @@ impl Engine {
             return Err(self.refuse(
                 lang,
                 k::ERROR_TOO_LONG,
-                json!({"field": name, "max": max, "len": len}),
+                json!({"field": name, "max": max, "length": len}),
             ));
         }
         Ok(())

@@ -1,0 +1,1191 @@
+//! Every use case through the engine API, as a collaboration would live it: no Discord, no
+//! console, a real sled database in a temporary folder.
+
+use academie::commands;
+use academie::domain::*;
+use academie::engine::{
+    Clock, Ctx, Engine, Failure, LessonChanges, LessonDraft, Request, Settings,
+};
+use academie::reply::{Action, Reply, Visibility};
+use academie::search::SearchQuery;
+use academie::store::{SledStore, Store, Tree};
+use academie::text::{keys as k, Catalog};
+use chrono::{DateTime, Duration, Utc};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const CHANNEL: ChannelId = ChannelId(42);
+
+/// A clock the test moves by hand.
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+struct Academy {
+    engine: Engine,
+    store: Arc<SledStore>,
+    clock: Arc<TestClock>,
+}
+
+fn open(path: &Path) -> Academy {
+    let store = Arc::new(SledStore::open(path, None).unwrap());
+    let clock = Arc::new(TestClock(Mutex::new(
+        DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .unwrap()
+            .into(),
+    )));
+    let engine = Engine::new(
+        store.clone(),
+        Arc::new(Catalog::embedded().unwrap()),
+        clock.clone(),
+        Settings::default(),
+    );
+    Academy {
+        engine,
+        store,
+        clock,
+    }
+}
+
+fn person(id: u64, name: &str, role: Role, lang: Lang) -> Ctx {
+    Ctx {
+        actor: Actor {
+            id: UserId(id),
+            name: name.into(),
+            lang,
+            role,
+        },
+        channel: Some(CHANNEL),
+    }
+}
+
+fn moderator() -> Ctx {
+    person(1, "Mira Moderator", Role::Moderator, Lang::Nl)
+}
+fn anna() -> Ctx {
+    person(2, "Anna Aalbers", Role::Member, Lang::Nl)
+}
+fn bram() -> Ctx {
+    person(3, "Bram Bakker", Role::Member, Lang::En)
+}
+
+impl Academy {
+    fn ok(&self, ctx: &Ctx, req: Request) -> Reply {
+        match self.engine.handle(ctx, req.clone()) {
+            Ok(r) => {
+                assert_no_template_failure(&r);
+                r
+            }
+            Err(f) => panic!("{req:?} failed: {f}"),
+        }
+    }
+
+    fn refused(&self, ctx: &Ctx, req: Request) -> (&'static str, String) {
+        let before = self.snapshot();
+        match self.engine.handle(ctx, req.clone()) {
+            Err(Failure::Refused(r)) => {
+                assert_eq!(
+                    before,
+                    self.snapshot(),
+                    "a refused {req:?} changed the store"
+                );
+                assert!(!r.text.is_empty());
+                assert!(
+                    !r.text.starts_with('['),
+                    "the refusal failed to render: {}",
+                    r.text
+                );
+                (r.key, r.text)
+            }
+            other => panic!("{req:?} should be refused, got {other:?}"),
+        }
+    }
+
+    /// Every entry of every tree: what "nothing changed" is checked against.
+    fn snapshot(&self) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
+        Tree::ALL
+            .iter()
+            .flat_map(|t| {
+                self.store
+                    .scan_prefix(*t, &[])
+                    .unwrap()
+                    .into_iter()
+                    .map(move |(k, v)| (*t, k, v))
+            })
+            .collect()
+    }
+
+    fn setup(&self) {
+        self.ok(
+            &moderator(),
+            Request::Setup {
+                task: "Woningbouw Zuid".into(),
+                region: "Zuid-Limburg".into(),
+                layers: vec![Layer::National, Layer::Municipality],
+                lang: None,
+            },
+        );
+    }
+
+    fn share(&self, ctx: &Ctx, title: &str, attribution: Attribution) -> LessonId {
+        let reply = self.ok(ctx, Request::LessonShare(draft(title, attribution)));
+        match reply.choices.first().map(|c| &c.action) {
+            Some(Action::ShowLesson(id)) => *id,
+            other => panic!("share offers no lesson: {other:?}"),
+        }
+    }
+}
+
+fn draft(title: &str, attribution: Attribution) -> LessonDraft {
+    LessonDraft {
+        title: title.into(),
+        happened: "Aan de regionale tafel zat het Rijk met een eigen agenda.".into(),
+        lesson: "Vraag vooraf welk mandaat je hebt, en zeg het hardop.".into(),
+        order: Order::First,
+        steps: vec![Step::Others, Step::Organise],
+        perspective: Some(Perspective::Networking),
+        tags: vec!["mandaat".into(), "Regionale tafel".into()],
+        attribution,
+    }
+}
+
+fn assert_no_template_failure(reply: &Reply) {
+    let text = reply.all_text();
+    for (i, _) in text.match_indices('[') {
+        let rest = &text[i + 1..];
+        let key: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '.' || *c == '_')
+            .collect();
+        assert!(
+            !(key.contains('.') && rest[key.len()..].starts_with(']')),
+            "a message failed to render: [{key}] in {text}"
+        );
+    }
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    let lesson = a.share(&anna(), "Mandaat vooraf", Attribution::Named);
+    let member_actions = vec![
+        Request::Setup {
+            task: "x".into(),
+            region: "y".into(),
+            layers: vec![Layer::Other],
+            lang: None,
+        },
+        Request::RoundStart {
+            step: Step::Others,
+            deadline: None,
+        },
+        Request::RoundReveal,
+        Request::RoundClose,
+        Request::ReviewQueue,
+        Request::ReviewApprove { id: lesson },
+        Request::ReviewEdit {
+            id: lesson,
+            changes: LessonChanges {
+                title: Some("Gekaapt".into()),
+                ..Default::default()
+            },
+        },
+        Request::ReviewReject {
+            id: lesson,
+            reason: "nee".into(),
+        },
+        Request::ReviewFeature { id: lesson },
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter::default(),
+        },
+        Request::DigestPublish { id: DigestId(1) },
+    ];
+    for req in member_actions {
+        let (key, text) = a.refused(&bram(), req);
+        assert_eq!(key, k::ERROR_NOT_MODERATOR);
+        assert!(text.contains("moderator"), "{text}");
+    }
+}
+
+#[test]
+fn answers_stay_hidden_from_everyone_until_the_reveal() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let start = a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    assert_eq!(start.visibility, Visibility::Channel);
+    assert!(
+        start.body.contains("Wat is volgens ons het vraagstuk?"),
+        "{}",
+        start.body
+    );
+    assert!(matches!(start.choices[0].action, Action::Answer(_)));
+
+    let anna_text = "Het vraagstuk is betaalbaarheid voor starters";
+    let bram_text = "The issue is trust between municipality and residents";
+    let saved = a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: anna_text.into(),
+        },
+    );
+    assert_eq!(saved.visibility, Visibility::Private);
+    assert!(
+        saved.body.contains(anna_text),
+        "the author sees their own answer"
+    );
+    a.ok(
+        &bram(),
+        Request::AnswerSubmit {
+            text: bram_text.into(),
+        },
+    );
+
+    // Everything anyone can ask before the reveal.
+    let mut seen = Vec::new();
+    for ctx in [anna(), bram(), moderator()] {
+        for req in [
+            Request::RoundStatus,
+            Request::ShowCollaboration,
+            Request::Help,
+            Request::LessonSearch(SearchQuery::default()),
+            Request::AnswerMine,
+        ] {
+            if let Ok(r) = a.engine.handle(&ctx, req) {
+                seen.push((ctx.actor.name.clone(), r.all_text()));
+            }
+        }
+    }
+    for (who, text) in &seen {
+        if who != "Anna Aalbers" {
+            assert!(!text.contains(anna_text), "{who} saw Anna's answer: {text}");
+        }
+        if who != "Bram Bakker" {
+            assert!(!text.contains(bram_text), "{who} saw Bram's answer: {text}");
+        }
+    }
+    let status = a.ok(&moderator(), Request::RoundStatus);
+    assert!(status.body.contains("2 antwoorden"), "{}", status.body);
+    assert!(
+        status.body.contains("Anna Aalbers") && status.body.contains("Bram Bakker"),
+        "status says who answered"
+    );
+
+    let reveal = a.ok(&moderator(), Request::RoundReveal);
+    assert_eq!(reveal.visibility, Visibility::Channel);
+    assert!(
+        reveal.body.contains("Wat is volgens ons het vraagstuk?"),
+        "answers under the question"
+    );
+    let all = reveal.all_text();
+    assert!(all.contains(anna_text) && all.contains(bram_text), "{all}");
+    assert_eq!(reveal.sections.len(), 2, "side by side, one section each");
+
+    // After the reveal nobody can add or change an answer.
+    let (key, _) = a.refused(
+        &anna(),
+        Request::AnswerEdit {
+            text: "later".into(),
+        },
+    );
+    assert_eq!(key, k::ROUND_NOT_OPEN);
+    let (key, _) = a.refused(&moderator(), Request::RoundReveal);
+    assert_eq!(key, k::ROUND_ALREADY_REVEALED);
+    let closed = a.ok(&moderator(), Request::RoundClose);
+    assert!(
+        closed.body.contains("Nooit af") || closed.body.contains("nooit af"),
+        "{}",
+        closed.body
+    );
+    let (key, _) = a.refused(&anna(), Request::RoundStatus);
+    assert_eq!(key, k::ROUND_NONE);
+}
+
+#[test]
+fn answers_can_be_edited_withdrawn_and_read_back() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let (key, _) = a.refused(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "te vroeg".into(),
+        },
+    );
+    assert_eq!(key, k::ROUND_NONE);
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Kind,
+            deadline: None,
+        },
+    );
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    assert_eq!(key, k::ROUND_ALREADY_ACTIVE);
+    let (key, _) = a.refused(
+        &anna(),
+        Request::AnswerEdit {
+            text: "nog niets".into(),
+        },
+    );
+    assert_eq!(key, k::ANSWER_NONE);
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "Netwerkend".into(),
+        },
+    );
+    let edited = a.ok(
+        &anna(),
+        Request::AnswerEdit {
+            text: "Toch participerend".into(),
+        },
+    );
+    assert!(edited.body.contains("bijgewerkt"), "{}", edited.body);
+    assert_eq!(
+        a.ok(&anna(), Request::AnswerMine).body,
+        "Toch participerend"
+    );
+    a.ok(&anna(), Request::AnswerWithdraw);
+    let (key, _) = a.refused(&anna(), Request::AnswerMine);
+    assert_eq!(key, k::ANSWER_NONE);
+    assert!(a
+        .ok(&moderator(), Request::RoundStatus)
+        .body
+        .starts_with("0 antwoorden"));
+}
+
+#[test]
+fn a_deadline_closes_answering_when_it_passes() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let now = a.clock.now();
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: Some(now - Duration::hours(1)),
+        },
+    );
+    assert_eq!(key, k::ROUND_DEADLINE_IN_PAST);
+    let start = a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: Some(now + Duration::days(2)),
+        },
+    );
+    assert!(
+        start.body.contains("Deadline: 2026-03-04 09:00 UTC"),
+        "{}",
+        start.body
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "op tijd".into(),
+        },
+    );
+    *a.clock.0.lock().unwrap() = now + Duration::days(3);
+    let (key, _) = a.refused(
+        &bram(),
+        Request::AnswerSubmit {
+            text: "te laat".into(),
+        },
+    );
+    assert_eq!(key, k::ROUND_DEADLINE_PASSED);
+}
+
+#[test]
+fn closing_an_open_round_shows_its_answers() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Relate,
+            deadline: None,
+        },
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "Samenwerken met de Regio Deal".into(),
+        },
+    );
+    let closed = a.ok(&moderator(), Request::RoundClose);
+    assert!(closed.all_text().contains("Samenwerken met de Regio Deal"));
+    // A new round can start once the old one is closed.
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+}
+
+#[test]
+fn rounds_and_setup_need_a_configured_channel() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    let (key, text) = a.refused(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    assert_eq!(key, k::ERROR_NOT_CONFIGURED);
+    assert!(text.contains("/instellen"), "{text}");
+    let mut dm = moderator();
+    dm.channel = None;
+    let (key, _) = a.refused(
+        &dm,
+        Request::Setup {
+            task: "t".into(),
+            region: "r".into(),
+            layers: vec![Layer::Other],
+            lang: None,
+        },
+    );
+    assert_eq!(key, k::ERROR_NOT_IN_CHANNEL);
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::Setup {
+            task: "t".into(),
+            region: "r".into(),
+            layers: vec![],
+            lang: None,
+        },
+    );
+    assert_eq!(key, k::SETUP_NO_LAYERS);
+    // Questions work anywhere, privately.
+    let q = a.ok(&dm, Request::Questions { step: Step::Others });
+    assert_eq!(q.visibility, Visibility::Private);
+    assert!(q.body.contains("Wie zijn de anderen?"));
+    assert!(
+        q.all_text().contains("bang"),
+        "step 2 asks what the others fear"
+    );
+    let q3 = a.ok(&bram(), Request::Questions { step: Step::Kind });
+    assert!(
+        q3.all_text().contains("Networking government"),
+        "step 3 shows the four perspectives"
+    );
+}
+
+#[test]
+fn an_anonymous_lesson_never_names_its_author() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let secret = person(77, "Zwaantje Geheim", Role::Member, Lang::Nl);
+    a.ok(
+        &secret,
+        Request::SetLayer {
+            layer: Layer::WaterBoard,
+        },
+    );
+    let id = a.share(&secret, "Bang om te falen", Attribution::Anonymous);
+    let layered = a.share(&secret, "Alleen de laag", Attribution::Layer);
+
+    let mut replies = vec![a.ok(&moderator(), Request::ReviewQueue)];
+    replies.push(a.ok(&moderator(), Request::ReviewApprove { id }));
+    replies.push(a.ok(&moderator(), Request::ReviewApprove { id: layered }));
+    replies.push(a.ok(&moderator(), Request::ReviewFeature { id }));
+    replies.push(a.ok(&moderator(), Request::LessonShow { id }));
+    replies.push(a.ok(&bram(), Request::LessonShow { id }));
+    replies.push(a.ok(&bram(), Request::LessonShow { id: layered }));
+    replies.push(a.ok(
+        &bram(),
+        Request::LessonSearch(SearchQuery {
+            text: Some("falen".into()),
+            ..Default::default()
+        }),
+    ));
+    let draft = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter::default(),
+        },
+    );
+    let digest = match draft.choices.last().map(|c| &c.action) {
+        Some(Action::PublishDigest(d)) => *d,
+        other => panic!("{other:?}"),
+    };
+    replies.push(draft);
+    replies.push(a.ok(&moderator(), Request::DigestPublish { id: digest }));
+    replies.push(a.ok(&bram(), Request::DigestShow { id: digest }));
+    replies.push(a.ok(&bram(), Request::MyDataExport));
+    replies.push(a.ok(&moderator(), Request::MyDataExport));
+    for r in &replies {
+        let text = r.all_text();
+        assert!(!text.contains("Zwaantje"), "the author is named: {text}");
+        assert!(!text.contains("77"), "the author's id leaks: {text}");
+    }
+    assert!(
+        replies[4].all_text().contains("anoniem"),
+        "Dutch moderator view"
+    );
+    assert!(
+        replies[5].all_text().contains("anonymous"),
+        "English member view"
+    );
+    assert!(replies[6].all_text().contains("someone from a water board"));
+    // The approval is told to the author, by id, not to the moderator by name.
+    assert_eq!(replies[1].notices.len(), 1);
+    assert_eq!(replies[1].notices[0].to, UserId(77));
+    // The author still sees and exports their own lesson.
+    let export = a.ok(&secret, Request::MyDataExport);
+    let json: serde_json::Value =
+        serde_json::from_slice(&export.attachment.unwrap().bytes).unwrap();
+    assert_eq!(json["lessons"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn lessons_are_shared_reviewed_edited_and_found() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let (key, _) = a.refused(
+        &anna(),
+        Request::LessonShare(draft("Laag", Attribution::Layer)),
+    );
+    assert_eq!(key, k::LESSON_NEEDS_LAYER);
+    a.ok(
+        &anna(),
+        Request::SetLayer {
+            layer: Layer::Municipality,
+        },
+    );
+    let id = a.share(&anna(), "Mandaat vooraf", Attribution::Named);
+    let rejected = a.share(&anna(), "Onaf", Attribution::Named);
+
+    // Pending lessons are invisible to other members, even by id.
+    let (key, _) = a.refused(&bram(), Request::LessonShow { id });
+    assert_eq!(key, k::LESSON_NOT_FOUND);
+    assert!(a
+        .ok(
+            &bram(),
+            Request::LessonSearch(SearchQuery {
+                text: Some("mandaat".into()),
+                ..Default::default()
+            })
+        )
+        .sections
+        .is_empty());
+
+    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    assert_eq!(queue.sections.len(), 2);
+    assert!(queue
+        .choices
+        .iter()
+        .any(|c| c.action == Action::Approve(id)));
+    let (key, _) = a.refused(&moderator(), Request::ReviewFeature { id });
+    assert_eq!(key, k::REVIEW_FEATURE_NOT_APPROVED);
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::ReviewReject {
+            id: rejected,
+            reason: "  ".into(),
+        },
+    );
+    assert_eq!(key, k::ERROR_EMPTY);
+    let rej = a.ok(
+        &moderator(),
+        Request::ReviewReject {
+            id: rejected,
+            reason: "Maak de les concreter".into(),
+        },
+    );
+    assert_eq!(rej.notices[0].to, anna().actor.id);
+    assert!(
+        rej.notices[0].text.contains("Maak de les concreter"),
+        "the author is told the reason"
+    );
+    let approve = a.ok(&moderator(), Request::ReviewApprove { id });
+    assert_eq!(approve.notices[0].to, anna().actor.id);
+    let (key, _) = a.refused(&moderator(), Request::ReviewApprove { id });
+    assert_eq!(key, k::REVIEW_ALREADY_APPROVED);
+    a.ok(
+        &moderator(),
+        Request::ReviewEdit {
+            id,
+            changes: LessonChanges {
+                tags: Some(vec!["rol".into()]),
+                ..Default::default()
+            },
+        },
+    );
+
+    let shown = a.ok(&bram(), Request::LessonShow { id });
+    assert!(shown.title.as_deref().unwrap().contains("Mandaat vooraf"));
+    assert!(
+        shown.body.contains("Anna Aalbers (Municipality)"),
+        "named with layer: {}",
+        shown.body
+    );
+    assert!(shown.all_text().contains("#rol"));
+
+    // Search by every filter.
+    let find = |q: SearchQuery| -> Vec<String> {
+        a.ok(&bram(), Request::LessonSearch(q))
+            .sections
+            .into_iter()
+            .map(|s| s.heading)
+            .collect()
+    };
+    let hit = |q: SearchQuery| find(q).iter().any(|h| h.contains("Mandaat vooraf"));
+    assert!(
+        hit(SearchQuery {
+            text: Some("mandaa".into()),
+            ..Default::default()
+        }),
+        "prefix search"
+    );
+    assert!(
+        hit(SearchQuery {
+            text: Some("REGIONALE tafel".into()),
+            ..Default::default()
+        }),
+        "folded words, all must match"
+    );
+    assert!(!hit(SearchQuery {
+        text: Some("mandaat woningbouw".into()),
+        ..Default::default()
+    }));
+    assert!(hit(SearchQuery {
+        order: Some(Order::First),
+        ..Default::default()
+    }));
+    assert!(!hit(SearchQuery {
+        order: Some(Order::Third),
+        ..Default::default()
+    }));
+    assert!(hit(SearchQuery {
+        step: Some(Step::Organise),
+        ..Default::default()
+    }));
+    assert!(!hit(SearchQuery {
+        step: Some(Step::Issue),
+        ..Default::default()
+    }));
+    assert!(hit(SearchQuery {
+        perspective: Some(Perspective::Networking),
+        ..Default::default()
+    }));
+    assert!(!hit(SearchQuery {
+        perspective: Some(Perspective::Lawful),
+        ..Default::default()
+    }));
+    assert!(hit(SearchQuery {
+        tag: Some("Rol".into()),
+        ..Default::default()
+    }));
+    assert!(
+        !hit(SearchQuery {
+            tag: Some("mandaat".into()),
+            ..Default::default()
+        }),
+        "the moderator replaced the tags"
+    );
+    assert!(hit(SearchQuery {
+        channel: Some(CHANNEL),
+        ..Default::default()
+    }));
+    assert!(!hit(SearchQuery {
+        channel: Some(ChannelId(7)),
+        ..Default::default()
+    }));
+    let today = a.clock.now().date_naive();
+    assert!(hit(SearchQuery {
+        from: Some(today),
+        to: Some(today),
+        ..Default::default()
+    }));
+    assert!(!hit(SearchQuery {
+        from: today.succ_opt(),
+        ..Default::default()
+    }));
+    assert!(
+        !hit(SearchQuery {
+            text: Some("onaf".into()),
+            ..Default::default()
+        }),
+        "rejected lessons are not found"
+    );
+
+    // The author edits: back to review, and out of search until approved again.
+    let (key, _) = a.refused(
+        &bram(),
+        Request::LessonEdit {
+            id,
+            changes: LessonChanges {
+                title: Some("Van mij".into()),
+                ..Default::default()
+            },
+        },
+    );
+    assert_eq!(key, k::LESSON_NOT_YOURS);
+    let edited = a.ok(
+        &anna(),
+        Request::LessonEdit {
+            id,
+            changes: LessonChanges {
+                title: Some("Mandaat vooraf vragen".into()),
+                ..Default::default()
+            },
+        },
+    );
+    assert!(edited.body.contains("opnieuw"), "{}", edited.body);
+    assert!(!hit(SearchQuery {
+        text: Some("mandaat".into()),
+        ..Default::default()
+    }));
+    let mine = a.ok(&anna(), Request::LessonMine);
+    assert_eq!(mine.sections.len(), 2);
+    assert!(
+        mine.all_text().contains("wacht op beoordeling") && mine.all_text().contains("afgewezen")
+    );
+}
+
+#[test]
+fn search_pages_through_results_featured_first() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let id = a.share(&anna(), &format!("Les nummer {i}"), Attribution::Named);
+        a.ok(&moderator(), Request::ReviewApprove { id });
+        ids.push(id);
+    }
+    a.ok(&moderator(), Request::ReviewFeature { id: ids[0] });
+    let page1 = a.ok(
+        &bram(),
+        Request::LessonSearch(SearchQuery {
+            text: Some("nummer".into()),
+            ..Default::default()
+        }),
+    );
+    assert_eq!(page1.sections.len(), 5);
+    assert!(
+        page1.sections[0].heading.contains("Les nummer 0"),
+        "featured first: {:?}",
+        page1.sections[0]
+    );
+    assert!(
+        page1.sections[1].heading.contains("Les nummer 6"),
+        "then newest"
+    );
+    let Some(Action::SearchPage(next)) = page1
+        .choices
+        .iter()
+        .map(|c| c.action.clone())
+        .find(|a| matches!(a, Action::SearchPage(_)))
+    else {
+        panic!("no next page")
+    };
+    let page2 = a.ok(&bram(), Request::LessonSearch(*next));
+    assert_eq!(page2.sections.len(), 2);
+    assert!(page2.body.contains("page 2 of 2"), "{}", page2.body);
+}
+
+#[test]
+fn digests_publish_once_unless_asked() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter::default(),
+        },
+    );
+    assert_eq!(key, k::DIGEST_EMPTY);
+    let first = a.share(&anna(), "Eerste les", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id: first });
+    let mut third = draft("Derde-orde les", Attribution::Named);
+    third.order = Order::Third;
+    a.ok(&bram(), Request::LessonShare(third));
+    let third_id = LessonId(2);
+    a.ok(&moderator(), Request::ReviewApprove { id: third_id });
+
+    let preview = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Maart".into()),
+            filter: DigestFilter {
+                order: Some(Order::Third),
+                ..Default::default()
+            },
+        },
+    );
+    assert_eq!(
+        preview.visibility,
+        Visibility::Private,
+        "a draft is a preview for the moderator"
+    );
+    assert!(
+        preview.all_text().contains("Derde-orde les") && !preview.all_text().contains("Eerste les"),
+        "the order filter applies"
+    );
+    let all = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Alles".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let Some(Action::PublishDigest(d)) = all.choices.last().map(|c| c.action.clone()) else {
+        panic!()
+    };
+    let published = a.ok(&moderator(), Request::DigestPublish { id: d });
+    assert_eq!(published.visibility, Visibility::Channel);
+    assert_eq!(published.title.as_deref(), Some("Alles"));
+    assert_eq!(published.sections.len(), 2, "grouped by learning order");
+    assert!(
+        published.sections[0].heading.starts_with("Eerste orde"),
+        "{}",
+        published.sections[0].heading
+    );
+    let (key, _) = a.refused(&moderator(), Request::DigestPublish { id: d });
+    assert_eq!(key, k::DIGEST_ALREADY_PUBLISHED);
+
+    // Published lessons are not published again, unless asked.
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter::default(),
+        },
+    );
+    assert_eq!(key, k::DIGEST_EMPTY);
+    let again = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter {
+                republish: true,
+                ..Default::default()
+            },
+        },
+    );
+    assert!(again.all_text().contains("Eerste les"));
+
+    // Periods filter by approval date.
+    let next_month = a.clock.now().date_naive() + Duration::days(30);
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter {
+                from: Some(next_month),
+                republish: true,
+                ..Default::default()
+            },
+        },
+    );
+    assert_eq!(key, k::DIGEST_EMPTY);
+
+    // Members read published digests, not drafts.
+    let list = a.ok(&bram(), Request::DigestList);
+    assert!(
+        list.body.contains("Alles") && !list.body.contains("draft"),
+        "{}",
+        list.body
+    );
+    let (key, _) = a.refused(&bram(), Request::DigestShow { id: DigestId(1) });
+    assert_eq!(key, k::DIGEST_NOT_FOUND);
+    assert!(a
+        .ok(&bram(), Request::DigestShow { id: d })
+        .all_text()
+        .contains("Eerste les"));
+}
+
+#[test]
+fn data_survives_closing_and_reopening_the_database() {
+    let dir = tmp();
+    let path = dir.path().join("db");
+    {
+        let a = open(&path);
+        a.setup();
+        a.ok(
+            &moderator(),
+            Request::RoundStart {
+                step: Step::Issue,
+                deadline: None,
+            },
+        );
+        a.ok(
+            &anna(),
+            Request::AnswerSubmit {
+                text: "Blijft bewaard".into(),
+            },
+        );
+        let id = a.share(&anna(), "Duurzaam", Attribution::Named);
+        a.ok(&moderator(), Request::ReviewApprove { id });
+    }
+    let a = open(&path);
+    assert_eq!(a.ok(&anna(), Request::AnswerMine).body, "Blijft bewaard");
+    assert!(a
+        .ok(&bram(), Request::LessonShow { id: LessonId(1) })
+        .title
+        .unwrap()
+        .contains("Duurzaam"));
+    // Counters continue: the next lesson is L2, not a second L1.
+    assert_eq!(a.share(&bram(), "Tweede", Attribution::Named), LessonId(2));
+}
+
+#[test]
+fn importing_the_library_twice_gives_the_same_count() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    let files =
+        academie::engine::library_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons"))
+            .unwrap();
+    let first = a.engine.import_library(&files).unwrap();
+    assert_eq!(first.added, files.len());
+    let before = a.snapshot();
+    let second = a.engine.import_library(&files).unwrap();
+    assert_eq!(
+        (second.added, second.updated, second.unchanged),
+        (0, 0, files.len())
+    );
+    assert_eq!(before, a.snapshot(), "a second import writes nothing");
+    let found = a.ok(&bram(), Request::LessonSearch(SearchQuery::default()));
+    assert!(
+        found.body.contains(&format!("{} lessons", files.len())),
+        "{}",
+        found.body
+    );
+    // English readers get the English text of library lessons.
+    let shown = a.ok(&bram(), Request::LessonShow { id: LessonId(1) });
+    assert!(
+        shown.all_text().contains("The lesson"),
+        "{}",
+        shown.all_text()
+    );
+    assert!(shown.all_text().contains("Academy library"));
+}
+
+#[test]
+fn delete_my_data_leaves_no_record_naming_the_user() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let gone = person(
+        987_654_321_987,
+        "Wilhelmina Verwijderbaar",
+        Role::Moderator,
+        Lang::Nl,
+    );
+    a.ok(
+        &gone,
+        Request::SetLayer {
+            layer: Layer::Province,
+        },
+    );
+    a.ok(
+        &gone,
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    a.ok(
+        &gone,
+        Request::AnswerSubmit {
+            text: "Mijn antwoord van Wilhelmina".into(),
+        },
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "Anna blijft".into(),
+        },
+    );
+    let mine = a.share(&gone, "Les van Wilhelmina", Attribution::Named);
+    let annas = a.share(&anna(), "Les van Anna", Attribution::Named);
+    a.ok(&gone, Request::ReviewApprove { id: mine });
+    a.ok(&gone, Request::ReviewApprove { id: annas });
+    a.ok(
+        &gone,
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter::default(),
+        },
+    );
+
+    let export = a.ok(&gone, Request::MyDataExport);
+    let json: serde_json::Value =
+        serde_json::from_slice(&export.attachment.as_ref().unwrap().bytes).unwrap();
+    assert_eq!(json["answers"].as_array().unwrap().len(), 1);
+    assert_eq!(json["lessons"].as_array().unwrap().len(), 1);
+    assert_eq!(json["profile"]["layer"], "province");
+    assert_eq!(json["rounds_started"].as_array().unwrap().len(), 1);
+    assert_eq!(json["lessons_reviewed"].as_array().unwrap().len(), 2);
+
+    let ask = a.ok(&gone, Request::MyDataDelete { confirm: false });
+    assert_eq!(ask.choices[0].action, Action::ConfirmDelete);
+    assert!(
+        a.snapshot()
+            .iter()
+            .any(|(_, _, v)| String::from_utf8_lossy(v).contains("Wilhelmina")),
+        "asking deletes nothing"
+    );
+    a.ok(&gone, Request::MyDataDelete { confirm: true });
+
+    let id_text = gone.actor.id.0.to_string();
+    let id_bytes = gone.actor.id.key();
+    for (tree, key, value) in a.snapshot() {
+        let v = String::from_utf8_lossy(&value);
+        assert!(
+            !v.contains("Wilhelmina"),
+            "{tree:?} still names the user: {v}"
+        );
+        assert!(
+            !v.contains(&id_text),
+            "{tree:?} still holds the user id: {v}"
+        );
+        assert!(
+            !key.windows(8).any(|w| w == id_bytes),
+            "{tree:?} key still holds the user id"
+        );
+    }
+    // Others' data stays.
+    assert_eq!(a.ok(&anna(), Request::AnswerMine).body, "Anna blijft");
+    assert!(a
+        .ok(&bram(), Request::LessonShow { id: annas })
+        .all_text()
+        .contains("Les van Anna"));
+    let (key, _) = a.refused(&bram(), Request::LessonShow { id: mine });
+    assert_eq!(key, k::LESSON_NOT_FOUND);
+}
+
+#[test]
+fn bad_text_gets_a_clear_answer_and_changes_nothing() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    for bad in [
+        "",
+        "   ",
+        "\n\t",
+        "\u{200b}\u{200b}",
+        "\u{202e}",
+        &"x".repeat(4000),
+    ] {
+        let (key, text) = a.refused(&anna(), Request::AnswerSubmit { text: bad.into() });
+        assert!(key == k::ERROR_EMPTY || key == k::ERROR_TOO_LONG, "{key}");
+        assert!(text.contains("Je antwoord"), "the field is named: {text}");
+    }
+    let (_, text) = a.refused(
+        &bram(),
+        Request::AnswerSubmit {
+            text: "y".repeat(2001),
+        },
+    );
+    assert!(
+        text.contains("2001") && text.contains("2000"),
+        "English, with the numbers: {text}"
+    );
+    // Exactly at the limit is fine; user text with template syntax and pings is kept as written.
+    a.ok(
+        &bram(),
+        Request::AnswerSubmit {
+            text: "z".repeat(2000),
+        },
+    );
+    let hostile = "{{academy.name}} @everyone <@&123> **vet** </b>";
+    let saved = a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: hostile.into(),
+        },
+    );
+    assert!(saved.body.contains(hostile), "{}", saved.body);
+    let mut long = draft("t", Attribution::Named);
+    long.title = "T".repeat(121);
+    let (key, _) = a.refused(&anna(), Request::LessonShare(long));
+    assert_eq!(key, k::ERROR_TOO_LONG);
+    let mut tags = draft("t", Attribution::Named);
+    tags.tags = (0..9).map(|i| format!("tag{i}")).collect();
+    let (key, _) = a.refused(&anna(), Request::LessonShare(tags));
+    assert_eq!(key, k::LESSON_TOO_MANY_TAGS);
+}
+
+#[test]
+fn replies_follow_the_users_language() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    let nl = a.ok(&anna(), Request::Questions { step: Step::Issue });
+    let en = a.ok(&bram(), Request::Questions { step: Step::Issue });
+    assert_eq!(nl.body, "Wat is volgens ons het vraagstuk?");
+    assert_eq!(
+        en.body,
+        a.engine
+            .catalog()
+            .academy(Lang::En)
+            .step(Step::Issue)
+            .question
+    );
+    assert_ne!(en.body, nl.body);
+    assert!(en.title.unwrap().starts_with("Step 1"));
+    assert!(nl.title.unwrap().starts_with("Stap 1"));
+    let p = a.ok(&bram(), Request::Perspectives);
+    assert_eq!(p.sections.len(), 4);
+    assert!(p.all_text().contains("meerlaags bestuur"));
+    let o = a.ok(&anna(), Request::Orders);
+    assert_eq!(o.sections.len(), 3);
+    assert!(o.sections[2].heading.starts_with("Derde orde"));
+    // Every command's help line exists in both languages.
+    for lang in [Lang::Nl, Lang::En] {
+        let c = a.engine.catalog();
+        for s in commands::SPECS {
+            assert!(!c.plain(lang, s.help).starts_with('['), "{}", s.id());
+        }
+    }
+}
