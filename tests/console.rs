@@ -89,7 +89,7 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     assert!(started.contains("Wat is volgens ons het vraagstuk?"));
 
     // Bram sees who answered, not what; a member cannot reveal.
-    let status = after(&out, "1 antwoorden, van: Anna.");
+    let status = after(&out, "1 antwoord, van: Anna.");
     assert!(!status[..200.min(status.len())].contains("wateroverlast"));
     assert!(
         out.contains("⚠ Dit mag alleen een moderator. Er is niets gewijzigd."),
@@ -201,7 +201,7 @@ fn my_data_is_exported_to_a_file_and_deleted() {
     assert!(ok, "{err}");
     assert!(out.contains("Weet je het zeker?"), "{out}");
     assert!(
-        out.contains("Verwijderd: je profiel, 1 antwoorden en 0 lessen."),
+        out.contains("Verwijderd: je profiel, 1 antwoord en 0 lessen."),
         "{out}"
     );
     let json: serde_json::Value =
