@@ -249,6 +249,34 @@ impl Engine {
         )))
     }
 
+    /// A lesson's current text and tags, for pre-filling an edit form: for its author, or for a
+    /// moderator (only a moderator `for_review`). `own` tells which, so the form is saved as an edit or as a review edit.
+    pub fn lesson_form(
+        &self,
+        ctx: &Ctx,
+        id: LessonId,
+        for_review: bool,
+    ) -> Result<LessonForm, Failure> {
+        let lang = ctx.actor.lang;
+        if for_review {
+            self.require_moderator(ctx)?;
+        }
+        let lesson = self.lesson(lang, id)?;
+        let own = lesson.author == Some(ctx.actor.id);
+        if !own && !ctx.actor.role.can_moderate() {
+            return Err(if lesson.is_public() {
+                self.refuse(lang, k::LESSON_NOT_YOURS, json!({"id": id.to_string()}))
+            } else {
+                self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()}))
+            });
+        }
+        Ok(LessonForm {
+            text: lesson.text,
+            tags: lesson.tags,
+            own,
+        })
+    }
+
     /// How the author is shown on a lesson, never more than the author chose.
     pub(super) fn attribution(&self, lang: Lang, lesson: &Lesson) -> String {
         let a = self.text.academy(lang);
@@ -454,4 +482,13 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// What an edit form shows before the user changes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LessonForm {
+    pub text: LessonText,
+    pub tags: Vec<String>,
+    /// The actor wrote it (otherwise a moderator edits it in review).
+    pub own: bool,
 }

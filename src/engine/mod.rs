@@ -13,6 +13,7 @@ mod mydata;
 mod review;
 mod rounds;
 
+pub use lessons::LessonForm;
 pub use library::{
     embedded_files as embedded_library, folder_files as library_files, parse_library_file,
     ImportReport, LibraryLesson,
@@ -313,6 +314,36 @@ impl Engine {
             R::MyDataExport => self.my_data_export(ctx),
             R::MyDataDelete { confirm } => self.my_data_delete(ctx, confirm),
         }
+    }
+
+    /// Refuses a member, for adapters that check before opening a form; every action checks again.
+    pub fn check_moderator(&self, ctx: &Ctx) -> Result<(), Failure> {
+        self.require_moderator(ctx)
+    }
+
+    /// Flushes the store, for a clean shutdown.
+    pub fn flush(&self) -> Result<(), Failure> {
+        Ok(self.store.flush()?)
+    }
+
+    /// Keeps a search that is too long to travel in a button, under a key derived from its text.
+    pub fn keep_search(&self, hash: &str, encoded: &str) -> Result<(), Failure> {
+        let key = format!("search:{hash}");
+        if self.store.get(Tree::Meta, key.as_bytes())?.is_some() {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        batch.put(Tree::Meta, key.into_bytes(), encoded.as_bytes().to_vec());
+        self.commit(batch)
+    }
+
+    /// A search kept by [`Engine::keep_search`].
+    pub fn kept_search(&self, hash: &str) -> Result<Option<String>, Failure> {
+        let key = format!("search:{hash}");
+        Ok(self
+            .store
+            .get(Tree::Meta, key.as_bytes())?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// The generic text shown for an internal failure, in the user's language.

@@ -208,6 +208,30 @@ impl Engine {
         }
     }
 
+    /// What an answer form needs before it opens: the open round (the given one, or the current
+    /// one) with its step, and the actor's answer so far. Refuses when that round is not open for
+    /// answers, so nobody types an answer that cannot be saved.
+    pub fn answer_form(
+        &self,
+        ctx: &Ctx,
+        round: Option<RoundId>,
+    ) -> Result<(RoundId, Step, Option<String>), Failure> {
+        let lang = ctx.actor.lang;
+        let (_, current) = self.active_round(ctx)?;
+        if let Some(wanted) = round {
+            if wanted != current.id {
+                return Err(self.refuse(
+                    lang,
+                    k::ROUND_NOT_OPEN,
+                    json!({"round": wanted.to_string()}),
+                ));
+            }
+        }
+        self.check_round_open(lang, &current)?;
+        let own = self.own_answer(current.id, ctx.actor.id)?;
+        Ok((current.id, current.step, own))
+    }
+
     /// The text of an actor's own answer in a round, for pre-filling an edit form.
     pub fn own_answer(&self, round: RoundId, user: UserId) -> Result<Option<String>, Failure> {
         Ok(self

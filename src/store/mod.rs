@@ -139,6 +139,11 @@ pub trait Store: Send + Sync {
     /// Applies the batch atomically and returns only once it is durable on disk.
     fn commit(&self, batch: Batch) -> Result<(), StoreError>;
 
+    /// Makes sure everything committed is on disk; commits already are, so this is for shutdown.
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Whether the store holds no records at all (a fresh database).
     fn is_empty(&self) -> Result<bool, StoreError> {
         for tree in Tree::ALL {

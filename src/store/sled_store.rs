@@ -185,4 +185,9 @@ impl Store for SledStore {
         self.db.flush().map_err(|e| self.io(e))?;
         Ok(())
     }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| self.io(e))?;
+        Ok(())
+    }
 }
