@@ -1,12 +1,12 @@
 //! Academie voor Opgavegericht Samenwerken — the Academy for Task-Oriented Collaboration.
 //!
 //! A pure core (`domain`, `engine`, `search`, `commands`, `text`, `reply`) behind one storage
-//! interface (`store`), with thin adapters that translate: the local `console` today, Discord
-//! next. See ARCHITECTURE.md for the map and the rules the layout depends on.
+//! interface (`store`), with thin adapters that translate: the local `console` and `discord`. See ARCHITECTURE.md for the map and the rules the layout depends on.
 
 pub mod commands;
 pub mod config;
 pub mod console;
+pub mod discord;
 pub mod domain;
 pub mod engine;
 pub mod reply;

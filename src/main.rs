@@ -25,8 +25,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the academy in this terminal, on the local database (the default).
+    /// Run the academy in this terminal, on the local database (the default without a token).
     Console,
+    /// Run the academy as a Discord bot (the default when a token is configured).
+    Serve,
     /// Manage the lesson library.
     Lessons {
         #[command(subcommand)]
@@ -66,8 +68,31 @@ fn run() -> Result<()> {
         }
         None => settings.language,
     };
+    let command = cli.command.unwrap_or(if settings.discord.token.is_some() {
+        Command::Serve
+    } else {
+        Command::Console
+    });
+    if let Command::Serve = command {
+        // Checked before opening the store, so a missing token is the only message.
+        let options = academie::discord::ServeOptions::from_settings(&settings)?;
+        let engine = std::sync::Arc::new(academie::open_engine(&settings)?);
+        if let Some(report) = engine.seed_library_if_empty()? {
+            tracing::info!(added = report.added, "loaded the starter library");
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        return runtime.block_on(academie::discord::serve(
+            engine,
+            options,
+            academie::discord::signals(),
+        ));
+    }
     let engine = academie::open_engine(&settings)?;
-    match cli.command.unwrap_or(Command::Console) {
+    match command {
+        Command::Serve => Ok(()),
         Command::Console => {
             let stdin = std::io::stdin();
             let interactive = stdin.is_terminal();

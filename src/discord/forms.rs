@@ -1,0 +1,316 @@
+//! Forms (Discord modals): what they ask, pre-filled where the user edits, and how a submitted
+//! form becomes an engine request together with the choices its custom_id carried.
+
+use super::custom_id::{self, Form};
+use super::handler::Handler;
+use super::register::in_form;
+use super::render::clip;
+use crate::commands::{self, Spec, Values, SPECS};
+use crate::domain::{Lang, LessonId};
+use crate::engine::{Ctx, Failure, LessonChanges, Request};
+use crate::text::keys as k;
+use serenity::all::{
+    ActionRowComponent, CreateActionRow, CreateInputText, CreateModal, InputTextStyle,
+    ModalInteraction,
+};
+
+/// Discord's limits on forms.
+const MODAL_TITLE: usize = 45;
+const INPUT_LABEL: usize = 45;
+const INPUT_PLACEHOLDER: usize = 100;
+
+impl Handler {
+    /// The modal a command opens, after checking what can be checked before the user types.
+    pub(super) fn open_form(
+        &self,
+        ctx: &Ctx,
+        spec: &'static Spec,
+        values: &Values,
+    ) -> Result<CreateModal, Failure> {
+        let lang = ctx.actor.lang;
+        // Form fields are not known yet: check the rest with placeholders in their place.
+        let mut probe = values.clone();
+        for o in spec.options.iter().filter(|o| in_form(spec, o)) {
+            probe.insert(o.name, "-".to_owned());
+        }
+        let now = chrono::Utc::now();
+        let request =
+            commands::to_request(self.engine.catalog(), lang, spec, &probe, ctx.channel, now)
+                .map_err(Failure::Refused)?;
+        match request {
+            Request::AnswerSubmit { .. } | Request::AnswerEdit { .. } => {
+                self.answer_modal(ctx, None)
+            }
+            Request::LessonShare(draft) => Ok(self.lesson_modal(
+                lang,
+                &Form::Share {
+                    order: draft.order,
+                    steps: draft.steps,
+                    perspective: draft.perspective,
+                    attribution: draft.attribution,
+                },
+                None,
+            )),
+            Request::LessonEdit { id, changes } => self.edit_modal(ctx, id, false, changes),
+            Request::ReviewEdit { id, changes } => self.edit_modal(ctx, id, true, changes),
+            Request::ReviewReject { id, .. } => {
+                self.engine.check_moderator(ctx)?;
+                Ok(self.reject_modal(lang, id))
+            }
+            _ => Err(Failure::Internal(anyhow::anyhow!(
+                "command {} has a form but no modal",
+                spec.id()
+            ))),
+        }
+    }
+
+    pub(super) fn answer_modal(
+        &self,
+        ctx: &Ctx,
+        round: Option<crate::domain::RoundId>,
+    ) -> Result<CreateModal, Failure> {
+        let lang = ctx.actor.lang;
+        let (round, step, own) = self.engine.answer_form(ctx, round)?;
+        let text = self.engine.catalog();
+        let title = text.render(
+            lang,
+            k::MODAL_ANSWER_TITLE,
+            &serde_json::json!({"round": round.to_string()}),
+        );
+        let question = &text.academy(lang).step(step).question;
+        let mut input = CreateInputText::new(
+            InputTextStyle::Paragraph,
+            clip(&text.plain(lang, k::FIELD_ANSWER), INPUT_LABEL),
+            "text",
+        )
+        .placeholder(clip(question, INPUT_PLACEHOLDER))
+        .max_length(crate::engine::limits::ANSWER as u16)
+        .required(true);
+        if let Some(own) = own.filter(|t| !t.is_empty()) {
+            input = input.value(own);
+        }
+        Ok(CreateModal::new(
+            custom_id::encode_form(&Form::Answer(round)),
+            clip(&title, MODAL_TITLE),
+        )
+        .components(vec![CreateActionRow::InputText(input)]))
+    }
+
+    pub(super) fn lesson_modal(
+        &self,
+        lang: Lang,
+        form: &Form,
+        current: Option<&crate::engine::LessonForm>,
+    ) -> CreateModal {
+        use crate::engine::limits;
+        let text = self.engine.catalog();
+        let title = match form {
+            Form::Edit { id, .. } => text.render(
+                lang,
+                k::MODAL_EDIT_TITLE,
+                &serde_json::json!({"id": id.to_string()}),
+            ),
+            _ => text.plain(lang, k::MODAL_SHARE_TITLE),
+        };
+        let field = |key: &str,
+                     id: &str,
+                     style: InputTextStyle,
+                     max: usize,
+                     required: bool,
+                     value: Option<String>| {
+            let mut input =
+                CreateInputText::new(style, clip(&text.plain(lang, key), INPUT_LABEL), id)
+                    .max_length(max as u16)
+                    .required(required);
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                input = input.value(v);
+            }
+            CreateActionRow::InputText(input)
+        };
+        let cur = |f: fn(&crate::engine::LessonForm) -> String| current.map(f);
+        CreateModal::new(custom_id::encode_form(form), clip(&title, MODAL_TITLE)).components(vec![
+            field(
+                k::FIELD_TITLE,
+                "title",
+                InputTextStyle::Short,
+                limits::TITLE,
+                true,
+                cur(|c| c.text.title.clone()),
+            ),
+            field(
+                k::FIELD_HAPPENED,
+                "happened",
+                InputTextStyle::Paragraph,
+                limits::LESSON_FIELD,
+                true,
+                cur(|c| c.text.happened.clone()),
+            ),
+            field(
+                k::FIELD_LESSON,
+                "lesson",
+                InputTextStyle::Paragraph,
+                limits::LESSON_FIELD,
+                true,
+                cur(|c| c.text.lesson.clone()),
+            ),
+            field(
+                k::FIELD_TAGS,
+                "tags",
+                InputTextStyle::Short,
+                (limits::TAG + 2) * limits::TAGS,
+                false,
+                cur(|c| c.tags.join(", ")),
+            ),
+        ])
+    }
+
+    pub(super) fn edit_modal(
+        &self,
+        ctx: &Ctx,
+        id: LessonId,
+        review: bool,
+        changes: LessonChanges,
+    ) -> Result<CreateModal, Failure> {
+        let current = self.engine.lesson_form(ctx, id, review)?;
+        let review = review || !current.own;
+        let form = Form::Edit {
+            id,
+            review,
+            order: changes.order,
+            steps: changes.steps,
+            perspective: changes.perspective,
+            attribution: if review { None } else { changes.attribution },
+        };
+        Ok(self.lesson_modal(ctx.actor.lang, &form, Some(&current)))
+    }
+
+    pub(super) fn reject_modal(&self, lang: Lang, id: LessonId) -> CreateModal {
+        let text = self.engine.catalog();
+        let title = text.render(
+            lang,
+            k::MODAL_REJECT_TITLE,
+            &serde_json::json!({"id": id.to_string()}),
+        );
+        let input = CreateInputText::new(
+            InputTextStyle::Paragraph,
+            clip(&text.plain(lang, k::FIELD_REASON), INPUT_LABEL),
+            "reason",
+        )
+        .max_length(crate::engine::limits::REASON as u16)
+        .required(true);
+        CreateModal::new(
+            custom_id::encode_form(&Form::Reject(id)),
+            clip(&title, MODAL_TITLE),
+        )
+        .components(vec![CreateActionRow::InputText(input)])
+    }
+
+    pub(super) fn form_request(
+        &self,
+        ctx: &Ctx,
+        form: Form,
+        fields: &Values,
+    ) -> Result<Request, Failure> {
+        let lang = ctx.actor.lang;
+        let missing = || Failure::Refused(self.refusal(lang, k::DISCORD_FORM_FIELD_MISSING));
+        let field = |name: &str| fields.get(name).cloned();
+        let spec = |id: &str| SPECS.iter().find(|s| s.id() == id);
+        match form {
+            Form::Answer(round) => {
+                // The round may have been revealed while the form was open.
+                self.engine.answer_form(ctx, Some(round))?;
+                Ok(Request::AnswerSubmit {
+                    text: field("text").ok_or_else(missing)?,
+                })
+            }
+            Form::Reject(id) => Ok(Request::ReviewReject {
+                id,
+                reason: field("reason").ok_or_else(missing)?,
+            }),
+            Form::Share {
+                order,
+                steps,
+                perspective,
+                attribution,
+            } => {
+                let spec = spec("lesson share").ok_or_else(missing)?;
+                let mut values = Values::new();
+                for name in ["title", "happened", "lesson"] {
+                    values.insert(name, field(name).ok_or_else(missing)?);
+                }
+                values.insert("tags", field("tags").unwrap_or_default());
+                values.insert("order", order.key().to_owned());
+                values.insert(
+                    "steps",
+                    steps.iter().map(|s| s.key()).collect::<Vec<_>>().join(","),
+                );
+                if let Some(p) = perspective {
+                    values.insert("perspective", p.key().to_owned());
+                }
+                values.insert("as", attribution.key().to_owned());
+                commands::to_request(
+                    self.engine.catalog(),
+                    lang,
+                    spec,
+                    &values,
+                    ctx.channel,
+                    chrono::Utc::now(),
+                )
+                .map_err(Failure::Refused)
+            }
+            Form::Edit {
+                id,
+                review,
+                order,
+                steps,
+                perspective,
+                attribution,
+            } => {
+                let current = self.engine.lesson_form(ctx, id, review)?;
+                let changed = |name: &str, old: String| -> Result<Option<String>, Failure> {
+                    let new = field(name).ok_or_else(missing)?;
+                    Ok((new.trim() != old.trim()).then_some(new))
+                };
+                let tags = changed("tags", current.tags.join(", "))?.map(|t| {
+                    t.split([',', ';'])
+                        .map(|t| t.trim().to_owned())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                });
+                let changes = LessonChanges {
+                    title: changed("title", current.text.title)?,
+                    happened: changed("happened", current.text.happened)?,
+                    lesson: changed("lesson", current.text.lesson)?,
+                    order,
+                    steps,
+                    perspective,
+                    tags,
+                    attribution,
+                };
+                Ok(if review {
+                    Request::ReviewEdit { id, changes }
+                } else {
+                    Request::LessonEdit { id, changes }
+                })
+            }
+        }
+    }
+}
+
+/// The text inputs of a submitted form, by their ids (which are option names).
+pub(super) fn modal_fields(m: &ModalInteraction) -> Values {
+    let mut values = Values::new();
+    for row in &m.data.components {
+        for c in &row.components {
+            if let ActionRowComponent::InputText(input) = c {
+                let name = ["text", "title", "happened", "lesson", "tags", "reason"]
+                    .into_iter()
+                    .find(|n| *n == input.custom_id);
+                if let Some(name) = name {
+                    values.insert(name, input.value.clone().unwrap_or_default());
+                }
+            }
+        }
+    }
+    values
+}

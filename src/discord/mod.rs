@@ -1,0 +1,154 @@
+//! The Discord adapter: `academie serve` connects the engine to Discord with serenity.
+//!
+//! Slash commands, buttons and forms become engine requests; replies become messages. Nothing
+//! here decides what the academy does. The connection can be pointed at another base URL (a
+//! rate-limiting proxy in production, a fake Discord in tests) with `discord.proxy_url`.
+
+pub mod custom_id;
+mod forms;
+mod handler;
+pub mod register;
+pub mod render;
+mod respond;
+pub mod split;
+
+use crate::config::{Secret, Settings};
+use crate::domain::Lang;
+use crate::engine::Engine;
+use anyhow::{anyhow, Context as _, Result};
+use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long an interaction may take before it is deferred; Discord allows three seconds.
+pub const DEFER_AFTER: Duration = Duration::from_millis(1500);
+/// How long shutdown waits for interactions in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What `serve` needs, validated.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub token: Secret,
+    /// Base URL replacing `https://discord.com`, for a proxy or a fake Discord.
+    pub proxy_url: Option<String>,
+    /// Servers to register commands in; empty means globally.
+    pub guilds: Vec<u64>,
+    /// The Discord role (by id) whose members moderate, besides Manage Server.
+    pub moderator_role: Option<u64>,
+    /// The language for users whose client sends no locale.
+    pub default_lang: Lang,
+    /// When to defer an interaction whose work is still running; zero defers every one.
+    pub defer_after: Duration,
+}
+
+impl ServeOptions {
+    /// Reads the Discord settings; without a token, says how to get one and that the console
+    /// works without.
+    pub fn from_settings(settings: &Settings) -> Result<ServeOptions> {
+        let token = settings.discord.token.clone().ok_or_else(|| {
+            anyhow!(
+                "geen Discord-token ingesteld / no Discord token configured.\n\
+                 Maak een bot aan op https://discord.com/developers/applications (Bot → Reset Token) \
+                 en zet het token in de omgevingsvariabele DISCORD_TOKEN of in [discord] token.\n\
+                 Create a bot at https://discord.com/developers/applications (Bot → Reset Token) and \
+                 put its token in the DISCORD_TOKEN environment variable or in [discord] token.\n\
+                 Zonder token werkt `academie console` / without a token, `academie console` works."
+            )
+        })?;
+        let moderator_role = match &settings.moderator_role {
+            None => None,
+            Some(text) => Some(text.trim().parse::<u64>().map_err(|_| {
+                anyhow!(
+                    "academy.moderator_role must be the numeric id of a Discord role \
+                     (Server Settings → Roles → … → Copy Role ID), found {text:?}"
+                )
+            })?),
+        };
+        Ok(ServeOptions {
+            token,
+            proxy_url: settings.discord.proxy_url.clone(),
+            guilds: settings.discord.guilds.clone(),
+            moderator_role,
+            default_lang: settings.language,
+            defer_after: DEFER_AFTER,
+        })
+    }
+}
+
+/// Connects to Discord and answers interactions until `shutdown` completes; then finishes the
+/// interactions in flight, flushes the store and closes the connection.
+pub async fn serve(
+    engine: Arc<Engine>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let mut http = HttpBuilder::new(options.token.expose());
+    if let Some(url) = &options.proxy_url {
+        // serenity's rate limiter ignores the proxy, so it is off behind one: the proxy (or
+        // the fake) is what limits.
+        http = http
+            .proxy(url.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let options = Arc::new(options);
+    let handler = Arc::new(handler::Handler::new(engine.clone(), options.clone()));
+    // Interactions arrive without any intent; GUILDS is the smallest non-privileged one.
+    let mut client = ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
+        .event_handler_arc(handler.clone())
+        .await
+        .context("cannot set up the Discord client")?;
+    let shards = client.shard_manager.clone();
+    let mut running = tokio::spawn(async move { client.start().await });
+
+    tokio::select! {
+        result = &mut running => {
+            return match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(anyhow!("the Discord connection ended: {e}")),
+                Err(e) => Err(anyhow!("the Discord client stopped: {e}")),
+            };
+        }
+        () = shutdown => {}
+    }
+    tracing::info!("shutting down: finishing the interactions in flight");
+    handler.closing.store(true, Ordering::SeqCst);
+    if tokio::time::timeout(DRAIN_TIMEOUT, handler.in_flight.drained())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some interactions were still running at shutdown");
+    }
+    engine.flush().map_err(|e| anyhow!("{e}"))?;
+    shards.shutdown_all().await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), running).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn signals() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,746 @@
+//! The Discord adapter end to end: the real serenity client in `academie::discord::serve`,
+//! talking to the fake Discord in `support`, which checks every request against Discord's
+//! OpenAPI spec and the rules the spec does not encode. Each test asserts what users would see.
+
+mod support;
+
+use academie::config::Secret;
+use academie::discord::{serve, ServeOptions, DEFER_AFTER};
+use academie::domain::Lang;
+use academie::engine::{Engine, Settings, SystemClock};
+use academie::store::{SledStore, Store, Tree};
+use academie::text::Catalog;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use support::fake_discord::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+const MOD_ROLE: u64 = 700_000_000_000_000_001;
+
+struct Bot {
+    fake: FakeDiscord,
+    store: Arc<SledStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        Arc::new(Catalog::embedded().expect("catalog")),
+        Arc::new(SystemClock),
+        Settings::default(),
+    ));
+    engine.seed_library_if_empty().expect("library");
+    let options = ServeOptions {
+        token: Secret::new("fake-token"),
+        proxy_url: Some(fake.base_url()),
+        guilds,
+        moderator_role: Some(MOD_ROLE),
+        default_lang: Lang::Nl,
+        defer_after,
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(engine, options, async move {
+        let _ = rx.await;
+    }));
+    fake.wait_ready(WAIT).await.expect("the bot connected");
+    Bot {
+        fake,
+        store,
+        stop: Some(tx),
+        task: Some(task),
+        _dir: dir,
+    }
+}
+
+async fn start() -> Bot {
+    start_with(DEFER_AFTER, Vec::new()).await
+}
+
+impl Bot {
+    async fn reply(&self, sent: &Sent) -> Response {
+        self.fake
+            .response(sent, WAIT)
+            .await
+            .unwrap_or_else(|e| panic!("no reply to {:?}: {e}", sent.payload["data"]))
+    }
+
+    /// Runs a slash command and returns the bot's reply.
+    async fn cmd(&self, user: &FakeUser, command: &str, options: &[(&str, Value)]) -> Response {
+        let sent = self
+            .fake
+            .slash(user, Some(CHANNEL_ID), command, options)
+            .await;
+        self.reply(&sent).await
+    }
+
+    async fn click(&self, user: &FakeUser, custom_id: &str) -> Response {
+        let sent = self.fake.click(user, Some(CHANNEL_ID), custom_id).await;
+        self.reply(&sent).await
+    }
+
+    async fn submit(&self, user: &FakeUser, custom_id: &str, fields: &[(&str, &str)]) -> Response {
+        let sent = self
+            .fake
+            .submit(user, Some(CHANNEL_ID), custom_id, fields)
+            .await;
+        self.reply(&sent).await
+    }
+
+    /// Sets up the collaboration in the test channel, as an administrator.
+    async fn setup(&self) {
+        let admin = FakeUser::admin(1, "Beheerder");
+        let r = self
+            .cmd(
+                &admin,
+                "setup",
+                &[
+                    ("task", json!("Klimaatadaptatie in de Delta")),
+                    ("region", json!("Zuidwest-Delta")),
+                    ("layers", json!("gemeente, provincie, waterschap")),
+                ],
+            )
+            .await;
+        assert!(r.text().contains("Klimaatadaptatie"), "{}", r.text());
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(WAIT, task)
+                .await
+                .expect("serve stopped in time")
+                .expect("serve task");
+            result.expect("serve ended cleanly");
+        }
+        self.fake.assert_clean();
+    }
+
+    fn answers(&self) -> usize {
+        self.store
+            .scan_prefix(Tree::Answers, &[])
+            .expect("scan")
+            .len()
+    }
+}
+
+/// A share → form → submit, returning the bot's confirmation.
+async fn share(
+    bot: &Bot,
+    user: &FakeUser,
+    title: &str,
+    lesson: &str,
+    attribution: &str,
+) -> Response {
+    let open = bot
+        .cmd(
+            user,
+            "lesson share",
+            &[
+                ("order", json!("second")),
+                ("steps", json!("1,3")),
+                ("as", json!(attribution)),
+            ],
+        )
+        .await;
+    assert_eq!(open.callback_type, 9, "the share command opens a form");
+    let form = open.callback["custom_id"]
+        .as_str()
+        .expect("form id")
+        .to_owned();
+    bot.submit(
+        user,
+        &form,
+        &[
+            ("title", title),
+            (
+                "happened",
+                "Aan tafel bleek iedereen iets anders te bedoelen.",
+            ),
+            ("lesson", lesson),
+            ("tags", "water, rollen"),
+        ],
+    )
+    .await
+}
+
+fn lesson_id(text: &str) -> String {
+    let start = text.find('L').expect("a lesson id");
+    text[start..]
+        .chars()
+        .take_while(|c| *c == 'L' || c.is_ascii_digit())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_registered_with_dutch_localizations() {
+    let bot = start().await;
+    let (path, body) = bot.fake.wait_commands(WAIT).await.expect("registration");
+    assert_eq!(path, format!("/api/v10/applications/{APP_ID}/commands"));
+    let list = body.as_array().expect("an array of commands");
+    let find = |name: &str| {
+        list.iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("command {name} registered"))
+    };
+    assert_eq!(find("round")["name_localizations"]["nl"], "ronde");
+    assert_eq!(find("help")["name_localizations"]["nl"], "hulp");
+    assert_eq!(find("lesson")["name_localizations"]["nl"], "les");
+    for c in list {
+        let nl = c["description_localizations"]["nl"].as_str().unwrap_or("");
+        assert!(!nl.is_empty(), "{} has a Dutch description", c["name"]);
+    }
+    let start_sub = find("round")["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|s| s["name"] == "start"))
+        .expect("round start")
+        .clone();
+    let step = &start_sub["options"][0];
+    assert_eq!(step["name_localizations"]["nl"], "stap");
+    assert_eq!(step["choices"].as_array().map(Vec::len), Some(5));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blind_round_through_buttons_and_forms() {
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::member(2, "Mira").with_role(MOD_ROLE);
+    let anouk = FakeUser::member(3, "Anouk");
+    let bram = FakeUser::member(4, "Bram").locale("en-US");
+
+    let started = bot
+        .cmd(&moderator, "round start", &[("step", json!("1"))])
+        .await;
+    assert!(
+        !started.is_ephemeral(),
+        "the round is announced in the channel"
+    );
+    assert!(
+        started.text().contains("Wat is volgens ons het vraagstuk"),
+        "{}",
+        started.text()
+    );
+    let answer_button = started.button("Antwoord").expect("an answer button");
+
+    let anouk_text = "Water vasthouden in de polder, samen met de boeren.";
+    let bram_text = "Keeping the dikes safe while the region keeps growing.";
+    for (user, text) in [(&anouk, anouk_text), (&bram, bram_text)] {
+        let form = bot.click(user, &answer_button).await;
+        assert_eq!(form.callback_type, 9, "the button opens a form");
+        let form_id = form.callback["custom_id"].as_str().expect("id").to_owned();
+        let saved = bot.submit(user, &form_id, &[("text", text)]).await;
+        assert!(saved.is_ephemeral());
+        assert!(!saved.text().is_empty());
+    }
+    assert_eq!(bot.answers(), 2);
+
+    // Editing: the form opens pre-filled with the member's own answer, and only theirs.
+    let again = bot.click(&anouk, &answer_button).await;
+    assert!(again.text().contains(anouk_text));
+    assert!(!again.text().contains(bram_text));
+
+    let refused = bot.cmd(&anouk, "round reveal", &[]).await;
+    assert!(refused.is_ephemeral());
+    assert!(refused.text().contains("moderator"), "{}", refused.text());
+    assert!(!refused.text().contains(bram_text));
+
+    let status = bot.cmd(&anouk, "round status", &[]).await;
+    assert!(status.text().contains("Bram") && status.text().contains("Anouk"));
+    assert!(!status.text().contains(anouk_text) && !status.text().contains(bram_text));
+
+    let revealed = bot.cmd(&moderator, "round reveal", &[]).await;
+    assert!(!revealed.is_ephemeral());
+    let text = revealed.text();
+    assert!(
+        text.contains(anouk_text) && text.contains(bram_text),
+        "{text}"
+    );
+    assert!(text.contains("Wat is volgens ons het vraagstuk"));
+
+    // After the reveal, the old form can no longer change an answer.
+    let old_form = again.callback["custom_id"].as_str().expect("id").to_owned();
+    let late = bot.submit(&anouk, &old_form, &[("text", "te laat")]).await;
+    assert!(late.is_ephemeral());
+    assert!(late.text().contains("R1"), "{}", late.text());
+    let stored: Vec<String> = bot
+        .store
+        .scan_prefix(Tree::Answers, &[])
+        .expect("scan")
+        .into_iter()
+        .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
+        .collect();
+    assert!(stored.iter().any(|a| a.contains(anouk_text)));
+    assert!(stored.iter().all(|a| !a.contains("te laat")));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anonymous_lesson_is_reviewed_and_found_without_its_author() {
+    let bot = start().await;
+    bot.setup().await;
+    let author = FakeUser::member(31, "Geheime Gerda");
+    let moderator = FakeUser::moderator(2, "Mira");
+    let reader = FakeUser::member(5, "Lezer");
+    let before = bot.fake.requests().len();
+
+    let shared = share(
+        &bot,
+        &author,
+        "Eerst de vraag, dan de tafel",
+        "Vraag eerst wat de opgave is voordat je de tafel samenstelt.",
+        "anonymous",
+    )
+    .await;
+    let id = lesson_id(&shared.text());
+
+    let queue = bot.cmd(&moderator, "review queue", &[]).await;
+    assert!(queue.text().contains("Eerst de vraag"));
+    let approve = queue.button("Goedkeuren").expect("approve button");
+    let approved = bot.click(&moderator, &approve).await;
+    assert!(approved.text().contains(&id), "{}", approved.text());
+
+    let found = bot
+        .cmd(
+            &reader,
+            "lesson search",
+            &[("text", json!("tafel samenstelt"))],
+        )
+        .await;
+    assert!(found.text().contains("Eerst de vraag"), "{}", found.text());
+    let shown = bot.cmd(&reader, "lesson show", &[("id", json!(id))]).await;
+    assert!(shown.text().contains("Vraag eerst wat de opgave is"));
+
+    // The author hears of the approval, privately.
+    let dms = bot.fake.direct_messages(author.id);
+    assert_eq!(dms.len(), 1, "one direct message to the author");
+    // Nothing else the bot sent names the author.
+    for r in &bot.fake.requests()[before..] {
+        let to_author = dms.iter().any(|d| d.path == r.path && d.body == r.body);
+        if r.path.ends_with("/users/@me/channels") || to_author {
+            continue;
+        }
+        let body = r.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+        assert!(!body.contains("Gerda"), "{} {}: {body}", r.method, r.path);
+        assert!(
+            !body.contains(&author.id.to_string()),
+            "{} {}: {body}",
+            r.method,
+            r.path
+        );
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_digest_is_published_in_several_valid_messages() {
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::moderator(2, "Mira");
+    let preview = bot.cmd(&moderator, "digest compose", &[]).await;
+    assert!(
+        preview.is_ephemeral(),
+        "the preview is for the moderator only"
+    );
+    let publish = preview.button("ublice").expect("publish button");
+    let published = bot.click(&moderator, &publish).await;
+    assert!(!published.is_ephemeral());
+    assert!(
+        !published.followups.is_empty(),
+        "a digest over 6,000 characters is split"
+    );
+    let total: usize = published.text().chars().count();
+    assert!(total > 6000, "the digest holds {total} characters");
+    for title in [
+        "Een rijksambtenaar aan een regionale tafel",
+        "Terugkoppelen naar je eigen organisatie",
+    ] {
+        assert!(published.text().contains(title), "{title} is in the digest");
+    }
+    let parts = 1 + published.followups.len();
+    assert!(published.text().contains(&format!("{parts}/{parts}")));
+    for f in &published.followups {
+        let body = f.body.as_ref().expect("body");
+        assert_eq!(
+            body["flags"].as_u64().unwrap_or(0) & 64,
+            0,
+            "follow-ups are public"
+        );
+        assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_data_is_exported_as_json_and_deleted_after_confirmation() {
+    let bot = start().await;
+    bot.setup().await;
+    let member = FakeUser::member(41, "Femke");
+    share(
+        &bot,
+        &member,
+        "Mijn les over rollen",
+        "Spreek rollen vroeg af.",
+        "named",
+    )
+    .await;
+
+    let sent = bot
+        .fake
+        .slash(&member, Some(CHANNEL_ID), "mydata export", &[])
+        .await;
+    let export = bot.reply(&sent).await;
+    assert!(export.is_ephemeral());
+    let files: Vec<(String, Vec<u8>)> = bot
+        .fake
+        .callbacks_for(&sent)
+        .into_iter()
+        .flat_map(|r| r.files)
+        .collect();
+    let (name, bytes) = files.first().expect("the export is attached");
+    assert!(name.ends_with(".json"), "{name}");
+    let data: Value = serde_json::from_slice(bytes).expect("valid JSON");
+    assert!(data.to_string().contains("Mijn les over rollen"));
+
+    let ask = bot.cmd(&member, "mydata delete", &[]).await;
+    let confirm = ask.button("erwijder").expect("a confirmation button");
+    let done = bot.click(&member, &confirm).await;
+    assert!(done.is_ephemeral());
+    let again = bot.cmd(&member, "mydata export", &[]).await;
+    assert!(!again.text().contains("Mijn les over rollen"));
+    let all = bot.store.scan_prefix(Tree::Lessons, &[]).expect("scan");
+    assert!(all
+        .iter()
+        .all(|(_, v)| !String::from_utf8_lossy(v).contains("Femke")));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_interaction_saves_one_answer() {
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::moderator(2, "Mira");
+    let member = FakeUser::member(3, "Anouk");
+    let started = bot
+        .cmd(&moderator, "round start", &[("step", json!("1"))])
+        .await;
+    let form = bot
+        .click(&member, &started.button("Antwoord").expect("button"))
+        .await;
+    let form_id = form.callback["custom_id"].as_str().expect("id").to_owned();
+    let sent = bot
+        .fake
+        .modal_payload(&member, Some(CHANNEL_ID), &form_id, &[("text", "Eén keer")]);
+    bot.fake.dispatch(&sent).await;
+    bot.fake.dispatch(&sent).await;
+    let reply = bot.reply(&sent).await;
+    assert!(reply.is_ephemeral());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        bot.fake.callbacks_for(&sent).len(),
+        1,
+        "one callback for one interaction"
+    );
+    assert_eq!(bot.answers(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_text_with_mentions_never_pings() {
+    let bot = start().await;
+    bot.setup().await;
+    let author = FakeUser::member(51, "Pieter");
+    let moderator = FakeUser::moderator(2, "Mira");
+    let pings = "@everyone @here <@&123> <@456>";
+    let shared = share(&bot, &author, pings, &format!("Let op: {pings}"), "named").await;
+    let id = lesson_id(&shared.text());
+    bot.cmd(&moderator, "review approve", &[("id", json!(id))])
+        .await;
+    let shown = bot
+        .cmd(&moderator, "lesson show", &[("id", json!(id))])
+        .await;
+    assert!(shown.text().contains(pings), "{}", shown.text());
+    let mut checked = 0;
+    for r in bot.fake.requests() {
+        let Some(body) = &r.body else { continue };
+        let message = body.get("data").unwrap_or(body);
+        if message.get("embeds").is_some() || message.get("content").is_some() {
+            assert_eq!(
+                message["allowed_mentions"]["parse"],
+                json!([]),
+                "{} {}",
+                r.method,
+                r.path
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "checked {checked} messages");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_follow_the_users_locale() {
+    let bot = start().await;
+    let dutch = bot
+        .cmd(
+            &FakeUser::member(6, "Nel"),
+            "questions",
+            &[("step", json!("1"))],
+        )
+        .await;
+    assert!(
+        dutch.text().contains("Wat is volgens ons het vraagstuk"),
+        "{}",
+        dutch.text()
+    );
+    let english = bot
+        .cmd(
+            &FakeUser::member(7, "Ed").locale("en-US"),
+            "questions",
+            &[("step", json!("1"))],
+        )
+        .await;
+    assert!(
+        english
+            .text()
+            .contains("What, according to us, is the issue?"),
+        "{}",
+        english.text()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_outdated_buttons_get_an_explanation() {
+    let bot = start().await;
+    let member = FakeUser::member(8, "Nina");
+    for forged in [
+        "1:apr:0",
+        "hallo",
+        "1:f:shr:9:1:0:0",
+        "1:q:0123456789abcdef",
+    ] {
+        let r = bot.click(&member, forged).await;
+        assert!(r.is_ephemeral(), "{forged}");
+        assert!(!r.text().is_empty(), "{forged}");
+    }
+    let outdated = bot.click(&member, "0:ans:1").await;
+    assert!(
+        outdated.text().contains("oudere versie"),
+        "{}",
+        outdated.text()
+    );
+    let en = bot
+        .click(&FakeUser::member(9, "Ed").locale("en-GB"), "zzz")
+        .await;
+    assert!(en.text().contains("/help"), "{}", en.text());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_work_is_deferred_and_the_reply_follows() {
+    let bot = start_with(Duration::ZERO, Vec::new()).await;
+    let r = bot.cmd(&FakeUser::member(6, "Nel"), "orders", &[]).await;
+    assert_eq!(r.callback_type, 5, "deferred first");
+    assert!(r.text().contains("Eerste orde"), "{}", r.text());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_messages_have_no_collaboration() {
+    let bot = start().await;
+    let member = FakeUser::member(6, "Nel");
+    let sent = bot
+        .fake
+        .slash(&member, None, "round start", &[("step", json!("1"))])
+        .await;
+    let r = bot.reply(&sent).await;
+    assert!(r.is_ephemeral());
+    assert!(!r.text().is_empty());
+    let help = bot.fake.slash(&member, None, "help", &[]).await;
+    assert!(bot.reply(&help).await.text().contains("/les"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serve_binary_is_driven_by_the_fake_and_stops_cleanly_on_sigterm() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = "canary-token-5f1e2d";
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_academie"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("DISCORD_TOKEN", token)
+        .env("ACADEMIE_DISCORD_PROXY", fake.base_url())
+        .env("ACADEMIE_DATABASE", dir.path().join("db"))
+        .env("RUST_LOG", "academie=debug,info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    fake.wait_ready(WAIT).await.expect("the binary connected");
+    assert_eq!(
+        fake.identify_token().as_deref(),
+        Some(&*format!("Bot {token}"))
+    );
+    let intents = fake.identify_intents().expect("intents");
+    // Privileged intents: GUILD_MEMBERS (1<<1), GUILD_PRESENCES (1<<8), MESSAGE_CONTENT (1<<15).
+    assert_eq!(
+        intents & ((1 << 1) | (1 << 8) | (1 << 15)),
+        0,
+        "intents {intents}"
+    );
+    fake.wait_commands(WAIT).await.expect("registration");
+    let sent = fake
+        .slash(&FakeUser::member(6, "Nel"), Some(CHANNEL_ID), "help", &[])
+        .await;
+    let help = fake.response(&sent, WAIT).await.expect("a reply");
+    assert!(help.text().contains("/ronde"), "{}", help.text());
+
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("the bot stopped within the timeout")
+        .expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(stderr.contains("stopped"), "{stderr}");
+    assert!(!stderr.contains(token), "the token leaked into the log");
+    fake.assert_clean();
+}
+
+#[test]
+fn serve_without_a_token_says_how_to_get_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_academie"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("DISCORD_TOKEN")
+        .env("ACADEMIE_DATABASE", dir.path().join("db"))
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DISCORD_TOKEN"), "{stderr}");
+    assert!(stderr.contains("academie console"), "{stderr}");
+    assert!(stderr.contains("discord.com/developers"), "{stderr}");
+    assert!(!dir.path().join("db").exists(), "nothing was created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_can_be_registered_per_server() {
+    let bot = start_with(DEFER_AFTER, vec![GUILD_ID]).await;
+    let (path, body) = bot.fake.wait_commands(WAIT).await.expect("registration");
+    assert_eq!(
+        path,
+        format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+    );
+    assert!(body.as_array().is_some_and(|c| c.len() >= 10));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_buttons_reject_with_a_reason_and_edit_in_a_prefilled_form() {
+    let bot = start().await;
+    bot.setup().await;
+    let author = FakeUser::member(61, "Auteur");
+    let moderator = FakeUser::moderator(2, "Mira");
+    let shared = share(
+        &bot,
+        &author,
+        "Een vage les",
+        "Samenwerken is belangrijk.",
+        "named",
+    )
+    .await;
+    let id = lesson_id(&shared.text());
+    let queue = bot.cmd(&moderator, "review queue", &[]).await;
+
+    // A member who gets hold of the approve button is refused, and nothing changes.
+    let approve = queue.button("goedkeuren").expect("approve button");
+    let refused = bot.click(&author, &approve).await;
+    assert!(refused.is_ephemeral());
+    assert!(refused.text().contains("moderator"), "{}", refused.text());
+    let still = bot.cmd(&moderator, "review queue", &[]).await;
+    assert!(still.text().contains("Een vage les"));
+
+    // Editing opens the lesson's own text.
+    let edit = bot
+        .click(&moderator, &queue.button("bewerken").expect("edit button"))
+        .await;
+    assert_eq!(edit.callback_type, 9);
+    assert!(
+        edit.text().contains("Samenwerken is belangrijk."),
+        "{}",
+        edit.text()
+    );
+
+    // Rejecting asks for a reason, which the author receives.
+    let reject = bot
+        .click(
+            &moderator,
+            &queue.button("afwijzen").expect("reject button"),
+        )
+        .await;
+    assert_eq!(reject.callback_type, 9, "rejecting asks for a reason");
+    let form = reject.callback["custom_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let reason = "Te algemeen: beschrijf wat er aan tafel gebeurde.";
+    let done = bot.submit(&moderator, &form, &[("reason", reason)]).await;
+    assert!(done.text().contains(&id), "{}", done.text());
+    let dms = bot.fake.direct_messages(author.id);
+    assert_eq!(dms.len(), 1);
+    let dm = dms[0].body.as_ref().expect("body").to_string();
+    assert!(dm.contains(reason), "{dm}");
+    let empty = bot.cmd(&moderator, "review queue", &[]).await;
+    assert!(!empty.text().contains("Een vage les"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_results_page_with_buttons_even_for_long_searches() {
+    let bot = start().await;
+    let reader = FakeUser::member(5, "Lezer");
+    let first = bot.cmd(&reader, "lesson search", &[]).await;
+    assert!(first.text().contains("pagina 1 van 4"), "{}", first.text());
+    let second = bot
+        .click(&reader, &first.button("Volgende").expect("next button"))
+        .await;
+    assert!(
+        second.text().contains("pagina 2 van 4"),
+        "{}",
+        second.text()
+    );
+    assert!(second.button("Vorige").is_some());
+
+    // A search too long to fit in a button still pages (it is kept in the store).
+    let long = "de ".repeat(60);
+    let found = bot
+        .cmd(&reader, "lesson search", &[("text", json!(long.trim()))])
+        .await;
+    let next = found
+        .button("Volgende")
+        .expect("next button on a long search");
+    assert!(next.starts_with("1:q:"), "{next}");
+    let page2 = bot.click(&reader, &next).await;
+    assert!(page2.text().contains("pagina 2 van"), "{}", page2.text());
+    bot.stop().await;
+}
