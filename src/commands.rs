@@ -730,12 +730,14 @@ pub fn to_request(
             deadline: r.parsed("deadline", |v| parse_deadline(v, r.now))?,
         },
         "round status" => Request::RoundStatus,
-        "round reveal" => Request::RoundReveal,
-        "round close" => Request::RoundClose,
+        "round reveal" => Request::RoundReveal { round: None },
+        "round close" => Request::RoundClose { round: None },
         "answer submit" => Request::AnswerSubmit {
+            round: None,
             text: required("text"),
         },
         "answer edit" => Request::AnswerEdit {
+            round: None,
             text: required("text"),
         },
         "answer withdraw" => Request::AnswerWithdraw,
@@ -888,12 +890,14 @@ mod tests {
         assert_eq!(
             parse("/answer Ons vraagstuk is wonen").unwrap(),
             Request::AnswerSubmit {
+                round: None,
                 text: "Ons vraagstuk is wonen".into()
             }
         );
         assert_eq!(
             parse("/answer submit regel 1\\nregel 2").unwrap(),
             Request::AnswerSubmit {
+                round: None,
                 text: "regel 1\nregel 2".into()
             }
         );

@@ -177,6 +177,9 @@ fn validate(
         Some(dir) => Source::Folder(dir),
         None => Source::Embedded,
     };
+    if raw.discord.guilds.contains(&0) {
+        bail!("discord.guilds holds server ids, which are never 0 (Server Settings → Widget, or right-click the server → Copy Server ID)");
+    }
     Ok(Settings {
         database: var("ACADEMIE_DATABASE")
             .map(PathBuf::from)

@@ -271,6 +271,11 @@ async fn a_blind_round_through_buttons_and_forms() {
     let late = bot.submit(&anouk, &old_form, &[("text", "te laat")]).await;
     assert!(late.is_ephemeral());
     assert!(late.text().contains("R1"), "{}", late.text());
+    assert!(
+        late.text().contains("te laat"),
+        "what was typed comes back: {}",
+        late.text()
+    );
     let stored: Vec<String> = bot
         .store
         .scan_prefix(Tree::Answers, &[])
@@ -742,5 +747,163 @@ async fn search_results_page_with_buttons_even_for_long_searches() {
     assert!(next.starts_with("1:q:"), "{next}");
     let page2 = bot.click(&reader, &next).await;
     assert!(page2.text().contains("pagina 2 van"), "{}", page2.text());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_close_button_never_closes_a_newer_round() {
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::moderator(2, "Mira");
+    let member = FakeUser::member(3, "Anouk");
+    bot.cmd(&moderator, "round start", &[("step", json!("1"))])
+        .await;
+    let revealed = bot.cmd(&moderator, "round reveal", &[]).await;
+    let old_close = revealed
+        .button("sluiten")
+        .expect("a close button on the reveal");
+    bot.cmd(&moderator, "round close", &[]).await;
+    let second = bot
+        .cmd(&moderator, "round start", &[("step", json!("2"))])
+        .await;
+    let form = bot
+        .click(&member, &second.button("Antwoord").expect("answer button"))
+        .await;
+    let form_id = form.callback["custom_id"].as_str().expect("id").to_owned();
+    let secret = "Een antwoord dat nog niemand mag zien.";
+    bot.submit(&member, &form_id, &[("text", secret)]).await;
+
+    let stale = bot.click(&moderator, &old_close).await;
+    assert!(stale.is_ephemeral());
+    assert!(stale.text().contains("R1"), "{}", stale.text());
+    assert!(!stale.text().contains(secret));
+    let status = bot.cmd(&member, "round status", &[]).await;
+    assert!(status.text().contains("R2"), "{}", status.text());
+    let shown_publicly = bot
+        .fake
+        .requests()
+        .iter()
+        .filter_map(|r| r.body.clone())
+        .any(|b| {
+            let message = b.get("data").cloned().unwrap_or_else(|| b.clone());
+            let ephemeral = message["flags"].as_u64().unwrap_or(0) & 64 != 0;
+            !ephemeral && message.to_string().contains(secret)
+        });
+    assert!(
+        !shown_publicly,
+        "the open round's answer was never shown publicly"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_after_a_public_deferral_stays_private() {
+    let bot = start_with(Duration::ZERO, Vec::new()).await;
+    bot.setup().await;
+    let member = FakeUser::member(3, "Anouk");
+    let sent = bot
+        .fake
+        .slash(
+            &member,
+            Some(CHANNEL_ID),
+            "round start",
+            &[("step", json!("1"))],
+        )
+        .await;
+    let r = bot.reply(&sent).await;
+    assert_eq!(r.callback_type, 5);
+    assert!(
+        bot.fake
+            .requests()
+            .iter()
+            .any(|q| q.method == "DELETE" && q.path.contains(&sent.token)),
+        "the public 'thinking' message is removed"
+    );
+    let last = r.followups.last().expect("a follow-up");
+    let body = last.body.as_ref().expect("body");
+    assert_eq!(
+        body["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "the refusal is ephemeral"
+    );
+    assert!(r.text().contains("moderator"), "{}", r.text());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_steps_and_a_conflicting_edit_lose_nothing() {
+    let bot = start().await;
+    bot.setup().await;
+    let author = FakeUser::member(71, "Auteur");
+    let moderator = FakeUser::moderator(2, "Mira");
+    let open = bot
+        .cmd(
+            &author,
+            "lesson share",
+            &[("order", json!("first")), ("steps", json!("1,1,2,3,4,5"))],
+        )
+        .await;
+    let form = open.callback["custom_id"]
+        .as_str()
+        .expect("form")
+        .to_owned();
+    let shared = bot
+        .submit(
+            &author,
+            &form,
+            &[
+                ("title", "Alle stappen"),
+                ("happened", "We liepen alle vijf de vragen door."),
+                ("lesson", "Begin bij de eerste vraag."),
+                ("tags", ""),
+            ],
+        )
+        .await;
+    assert!(shared.text().contains('L'), "{}", shared.text());
+    let id = lesson_id(&shared.text());
+
+    // The moderator opens the edit form, then the author edits first.
+    let queue = bot.cmd(&moderator, "review queue", &[]).await;
+    let mod_form = bot
+        .click(&moderator, &queue.button("bewerken").expect("edit button"))
+        .await;
+    let mod_form_id = mod_form.callback["custom_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let own = bot.cmd(&author, "lesson edit", &[("id", json!(id))]).await;
+    let own_id = own.callback["custom_id"].as_str().expect("id").to_owned();
+    bot.submit(
+        &author,
+        &own_id,
+        &[
+            ("title", "Alle stappen, herzien"),
+            ("happened", "We liepen alle vijf de vragen door."),
+            ("lesson", "Begin bij de eerste vraag."),
+            ("tags", ""),
+        ],
+    )
+    .await;
+    let typed = "Een versie van de moderator die de auteur zou overschrijven.";
+    let conflict = bot
+        .submit(
+            &moderator,
+            &mod_form_id,
+            &[
+                ("title", "Alle stappen"),
+                ("happened", typed),
+                ("lesson", "Begin bij de eerste vraag."),
+                ("tags", ""),
+            ],
+        )
+        .await;
+    assert!(conflict.text().contains("intussen"), "{}", conflict.text());
+    assert!(
+        conflict.text().contains(typed),
+        "the moderator's text comes back"
+    );
+    let shown = bot.cmd(&author, "lesson show", &[("id", json!(id))]).await;
+    assert!(shown.text().contains("herzien"), "{}", shown.text());
+    assert!(!shown.text().contains(typed));
     bot.stop().await;
 }

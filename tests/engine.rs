@@ -196,8 +196,8 @@ fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
             step: Step::Others,
             deadline: None,
         },
-        Request::RoundReveal,
-        Request::RoundClose,
+        Request::RoundReveal { round: None },
+        Request::RoundClose { round: None },
         Request::ReviewQueue,
         Request::ReviewApprove { id: lesson },
         Request::ReviewEdit {
@@ -250,6 +250,7 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
     let saved = a.ok(
         &anna(),
         Request::AnswerSubmit {
+            round: None,
             text: anna_text.into(),
         },
     );
@@ -261,6 +262,7 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
     a.ok(
         &bram(),
         Request::AnswerSubmit {
+            round: None,
             text: bram_text.into(),
         },
     );
@@ -295,7 +297,7 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
         "status says who answered"
     );
 
-    let reveal = a.ok(&moderator(), Request::RoundReveal);
+    let reveal = a.ok(&moderator(), Request::RoundReveal { round: None });
     assert_eq!(reveal.visibility, Visibility::Channel);
     assert!(
         reveal.body.contains("Wat is volgens ons het vraagstuk?"),
@@ -309,13 +311,14 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
     let (key, _) = a.refused(
         &anna(),
         Request::AnswerEdit {
+            round: None,
             text: "later".into(),
         },
     );
     assert_eq!(key, k::ROUND_NOT_OPEN);
-    let (key, _) = a.refused(&moderator(), Request::RoundReveal);
+    let (key, _) = a.refused(&moderator(), Request::RoundReveal { round: None });
     assert_eq!(key, k::ROUND_ALREADY_REVEALED);
-    let closed = a.ok(&moderator(), Request::RoundClose);
+    let closed = a.ok(&moderator(), Request::RoundClose { round: None });
     assert!(
         closed.body.contains("Nooit af") || closed.body.contains("nooit af"),
         "{}",
@@ -333,6 +336,7 @@ fn answers_can_be_edited_withdrawn_and_read_back() {
     let (key, _) = a.refused(
         &anna(),
         Request::AnswerSubmit {
+            round: None,
             text: "te vroeg".into(),
         },
     );
@@ -355,6 +359,7 @@ fn answers_can_be_edited_withdrawn_and_read_back() {
     let (key, _) = a.refused(
         &anna(),
         Request::AnswerEdit {
+            round: None,
             text: "nog niets".into(),
         },
     );
@@ -362,12 +367,14 @@ fn answers_can_be_edited_withdrawn_and_read_back() {
     a.ok(
         &anna(),
         Request::AnswerSubmit {
+            round: None,
             text: "Netwerkend".into(),
         },
     );
     let edited = a.ok(
         &anna(),
         Request::AnswerEdit {
+            round: None,
             text: "Toch participerend".into(),
         },
     );
@@ -414,6 +421,7 @@ fn a_deadline_closes_answering_when_it_passes() {
     a.ok(
         &anna(),
         Request::AnswerSubmit {
+            round: None,
             text: "op tijd".into(),
         },
     );
@@ -421,6 +429,7 @@ fn a_deadline_closes_answering_when_it_passes() {
     let (key, _) = a.refused(
         &bram(),
         Request::AnswerSubmit {
+            round: None,
             text: "te laat".into(),
         },
     );
@@ -442,10 +451,11 @@ fn closing_an_open_round_shows_its_answers() {
     a.ok(
         &anna(),
         Request::AnswerSubmit {
+            round: None,
             text: "Samenwerken met de Regio Deal".into(),
         },
     );
-    let closed = a.ok(&moderator(), Request::RoundClose);
+    let closed = a.ok(&moderator(), Request::RoundClose { round: None });
     assert!(closed.all_text().contains("Samenwerken met de Regio Deal"));
     // A new round can start once the old one is closed.
     a.ok(
@@ -955,6 +965,7 @@ fn data_survives_closing_and_reopening_the_database() {
         a.ok(
             &anna(),
             Request::AnswerSubmit {
+                round: None,
                 text: "Blijft bewaard".into(),
             },
         );
@@ -1031,12 +1042,14 @@ fn delete_my_data_leaves_no_record_naming_the_user() {
     a.ok(
         &gone,
         Request::AnswerSubmit {
+            round: None,
             text: "Mijn antwoord van Wilhelmina".into(),
         },
     );
     a.ok(
         &anna(),
         Request::AnswerSubmit {
+            round: None,
             text: "Anna blijft".into(),
         },
     );
@@ -1118,13 +1131,20 @@ fn bad_text_gets_a_clear_answer_and_changes_nothing() {
         "\u{202e}",
         &"x".repeat(4000),
     ] {
-        let (key, text) = a.refused(&anna(), Request::AnswerSubmit { text: bad.into() });
+        let (key, text) = a.refused(
+            &anna(),
+            Request::AnswerSubmit {
+                text: bad.into(),
+                round: None,
+            },
+        );
         assert!(key == k::ERROR_EMPTY || key == k::ERROR_TOO_LONG, "{key}");
         assert!(text.contains("Je antwoord"), "the field is named: {text}");
     }
     let (_, text) = a.refused(
         &bram(),
         Request::AnswerSubmit {
+            round: None,
             text: "y".repeat(2001),
         },
     );
@@ -1136,6 +1156,7 @@ fn bad_text_gets_a_clear_answer_and_changes_nothing() {
     a.ok(
         &bram(),
         Request::AnswerSubmit {
+            round: None,
             text: "z".repeat(2000),
         },
     );
@@ -1143,6 +1164,7 @@ fn bad_text_gets_a_clear_answer_and_changes_nothing() {
     let saved = a.ok(
         &anna(),
         Request::AnswerSubmit {
+            round: None,
             text: hostile.into(),
         },
     );

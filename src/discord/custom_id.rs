@@ -38,6 +38,8 @@ pub enum Form {
         steps: Option<Vec<Step>>,
         perspective: Option<Perspective>,
         attribution: Option<Attribution>,
+        /// The lesson's version when the form opened, to catch an edit made in between.
+        version: u64,
     },
     /// The reason for rejecting a lesson.
     Reject(LessonId),
@@ -164,8 +166,9 @@ pub fn encode_form(form: &Form) -> String {
             steps,
             perspective,
             attribution,
+            version,
         } => format!(
-            "f:edt:{}:{}:{}:{}:{}:{}",
+            "f:edt:{}:{}:{}:{}:{}:{}:{}",
             id.0,
             u8::from(*review),
             order.map(|o| o.byte().to_string()).unwrap_or_default(),
@@ -179,6 +182,7 @@ pub fn encode_form(form: &Form) -> String {
             attribution
                 .map(|a| a.byte().to_string())
                 .unwrap_or_default(),
+            base36(*version),
         ),
         Form::Reject(l) => format!("f:rej:{}", l.0),
     };
@@ -253,7 +257,7 @@ fn decode_form(rest: &str) -> Option<Form> {
             },
             attribution: *Attribution::ALL.get(index(a)?)?,
         }),
-        ["edt", l, review, o, s, p, a] => Some(Form::Edit {
+        ["edt", l, review, o, s, p, a, v] => Some(Form::Edit {
             id: LessonId(id(l)?),
             review: match review {
                 "0" => false,
@@ -276,13 +280,16 @@ fn decode_form(rest: &str) -> Option<Form> {
                 Some(i) => Some(*Attribution::ALL.get(i)?),
                 None => None,
             },
+            version: u64::from_str_radix(v, 36).ok()?,
         }),
         _ => None,
     }
 }
 
+/// Steps as a set: sorted, each once, so the text never exceeds five digits.
 fn steps_text(steps: &[Step]) -> String {
-    steps.iter().map(|s| s.number().to_string()).collect()
+    let set: std::collections::BTreeSet<u8> = steps.iter().map(|s| s.number()).collect();
+    set.iter().map(u8::to_string).collect()
 }
 
 fn parse_steps(s: &str) -> Option<Vec<Step>> {
@@ -399,6 +406,7 @@ mod tests {
                 steps: Some(vec![]),
                 perspective: None,
                 attribution: Some(Attribution::Layer),
+                version: 1_764_000_000_123,
             },
             Form::Edit {
                 id: LessonId(4),
@@ -407,12 +415,36 @@ mod tests {
                 steps: None,
                 perspective: Some(Perspective::Lawful),
                 attribution: None,
+                version: 0,
             },
         ] {
             let id = encode_form(&form);
             assert!(id.len() <= MAX_LEN);
             assert_eq!(decode(&id), Ok(Target::Form(form)), "{id}");
         }
+    }
+
+    #[test]
+    fn repeated_steps_still_make_a_form_that_decodes() {
+        let form = Form::Share {
+            order: Order::First,
+            steps: vec![
+                Step::Relate,
+                Step::Issue,
+                Step::Issue,
+                Step::Others,
+                Step::Kind,
+            ],
+            perspective: None,
+            attribution: Attribution::Named,
+        };
+        let Ok(Target::Form(Form::Share { steps, .. })) = decode(&encode_form(&form)) else {
+            panic!("does not decode");
+        };
+        assert_eq!(
+            steps,
+            vec![Step::Issue, Step::Others, Step::Kind, Step::Relate]
+        );
     }
 
     #[test]
@@ -435,6 +467,8 @@ mod tests {
             "1:f:shr:9:1:0:0",
             "1:f:shr:0:16:0:0",
             "1:f:edt:1:2::::",
+            "1:f:edt:1:0:::::",
+            "1:f:edt:1:0:::::!",
             "1:srch:1:::::::%ZZ:",
             "1:q:xyz",
             &"1:ans:1".repeat(30),

@@ -7,7 +7,7 @@ use super::register::in_form;
 use super::render::clip;
 use crate::commands::{self, Spec, Values, SPECS};
 use crate::domain::{Lang, LessonId};
-use crate::engine::{Ctx, Failure, LessonChanges, Request};
+use crate::engine::{Ctx, Failure, LessonChanges, Refusal, Request};
 use crate::text::keys as k;
 use serenity::all::{
     ActionRowComponent, CreateActionRow, CreateInputText, CreateModal, InputTextStyle,
@@ -18,6 +18,7 @@ use serenity::all::{
 const MODAL_TITLE: usize = 45;
 const INPUT_LABEL: usize = 45;
 const INPUT_PLACEHOLDER: usize = 100;
+const INPUT_VALUE: usize = 4000;
 
 impl Handler {
     /// The modal a command opens, after checking what can be checked before the user types.
@@ -37,10 +38,9 @@ impl Handler {
         let request =
             commands::to_request(self.engine.catalog(), lang, spec, &probe, ctx.channel, now)
                 .map_err(Failure::Refused)?;
-        match request {
-            Request::AnswerSubmit { .. } | Request::AnswerEdit { .. } => {
-                self.answer_modal(ctx, None)
-            }
+        let modal = match request {
+            Request::AnswerSubmit { .. } => self.answer_modal(ctx, None, false),
+            Request::AnswerEdit { .. } => self.answer_modal(ctx, None, true),
             Request::LessonShare(draft) => Ok(self.lesson_modal(
                 lang,
                 &Form::Share {
@@ -61,16 +61,18 @@ impl Handler {
                 "command {} has a form but no modal",
                 spec.id()
             ))),
-        }
+        }?;
+        Ok(modal)
     }
 
     pub(super) fn answer_modal(
         &self,
         ctx: &Ctx,
         round: Option<crate::domain::RoundId>,
+        edit_only: bool,
     ) -> Result<CreateModal, Failure> {
         let lang = ctx.actor.lang;
-        let (round, step, own) = self.engine.answer_form(ctx, round)?;
+        let (round, step, own) = self.engine.answer_form(ctx, round, edit_only)?;
         let text = self.engine.catalog();
         let title = text.render(
             lang,
@@ -118,11 +120,20 @@ impl Handler {
                      max: usize,
                      required: bool,
                      value: Option<String>| {
+            // Text from elsewhere (an imported lesson) may be longer than what a user may type;
+            // Discord refuses a pre-filled value longer than the field, so the field grows.
+            let value = value
+                .filter(|v| !v.is_empty())
+                .map(|v| clip(&v, INPUT_VALUE));
+            let max = value
+                .as_deref()
+                .map_or(max, |v| max.max(v.chars().count()))
+                .min(INPUT_VALUE);
             let mut input =
                 CreateInputText::new(style, clip(&text.plain(lang, key), INPUT_LABEL), id)
                     .max_length(max as u16)
                     .required(required);
-            if let Some(v) = value.filter(|v| !v.is_empty()) {
+            if let Some(v) = value {
                 input = input.value(v);
             }
             CreateActionRow::InputText(input)
@@ -180,6 +191,7 @@ impl Handler {
             steps: changes.steps,
             perspective: changes.perspective,
             attribution: if review { None } else { changes.attribution },
+            version: current.version,
         };
         Ok(self.lesson_modal(ctx.actor.lang, &form, Some(&current)))
     }
@@ -216,13 +228,11 @@ impl Handler {
         let field = |name: &str| fields.get(name).cloned();
         let spec = |id: &str| SPECS.iter().find(|s| s.id() == id);
         match form {
-            Form::Answer(round) => {
-                // The round may have been revealed while the form was open.
-                self.engine.answer_form(ctx, Some(round))?;
-                Ok(Request::AnswerSubmit {
-                    text: field("text").ok_or_else(missing)?,
-                })
-            }
+            // The engine refuses if the round is no longer the open one.
+            Form::Answer(round) => Ok(Request::AnswerSubmit {
+                text: field("text").ok_or_else(missing)?,
+                round: Some(round),
+            }),
             Form::Reject(id) => Ok(Request::ReviewReject {
                 id,
                 reason: field("reason").ok_or_else(missing)?,
@@ -265,8 +275,20 @@ impl Handler {
                 steps,
                 perspective,
                 attribution,
+                version,
             } => {
                 let current = self.engine.lesson_form(ctx, id, review)?;
+                if current.version != version {
+                    // Someone else edited it since the form opened: saving would undo that.
+                    return Err(Failure::Refused(Refusal {
+                        key: k::DISCORD_LESSON_CHANGED,
+                        text: self.engine.catalog().render(
+                            lang,
+                            k::DISCORD_LESSON_CHANGED,
+                            &serde_json::json!({"id": id.to_string()}),
+                        ),
+                    }));
+                }
                 let changed = |name: &str, old: String| -> Result<Option<String>, Failure> {
                     let new = field(name).ok_or_else(missing)?;
                     Ok((new.trim() != old.trim()).then_some(new))

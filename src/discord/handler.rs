@@ -161,8 +161,9 @@ impl EventHandler for Handler {
             Interaction::Modal(m) => incoming!(m, m.member.as_ref()),
             _ => return,
         };
+        let actx_lang = actx.actor.lang;
         let result = if self.closing.load(Ordering::SeqCst) {
-            let r = self.refusal(actx.actor.lang, k::DISCORD_RESTARTING);
+            let r = self.refusal(actx_lang, k::DISCORD_RESTARTING);
             self.send_refusal(&http, &origin, &r).await
         } else {
             match &interaction {
@@ -173,7 +174,18 @@ impl EventHandler for Handler {
             }
         };
         if let Err(e) = result {
-            tracing::error!(interaction = id, "answering an interaction failed: {e:#}");
+            tracing::error!(
+                interaction = id,
+                "answering an interaction failed: {}",
+                super::redact(&format!("{e:#}"))
+            );
+            // Never leave the user with "the application did not respond": one last, plain try.
+            if !origin.answered.load(Ordering::SeqCst) {
+                let r = self.refusal(actx_lang, k::ERROR_INTERNAL);
+                if let Err(e) = self.send_refusal(&http, &origin, &r).await {
+                    tracing::error!("{}", super::redact(&e.to_string()));
+                }
+            }
         }
     }
 }
@@ -208,7 +220,7 @@ impl Handler {
         channel: serenity::all::ChannelId,
     ) -> (Origin<'a>, Ctx) {
         (
-            Origin { id, token },
+            Origin::new(id, token),
             self.ctx_for(user, member, locale, guild, channel),
         )
     }
@@ -223,8 +235,12 @@ impl Handler {
         channel: serenity::all::ChannelId,
     ) -> Ctx {
         let lang = Lang::from_locale(Some(locale), self.options.default_lang);
+        // With servers configured, rights held in another server count for nothing here.
+        let trusted = self.options.guilds.is_empty()
+            || guild.is_some_and(|g| self.options.guilds.contains(&g.get()));
         let role = match member {
             None => Role::Member,
+            Some(_) if !trusted => Role::Member,
             Some(m) => {
                 let perms = m.permissions.unwrap_or_else(Permissions::empty);
                 let has_role = self
@@ -291,16 +307,7 @@ impl Handler {
         }
         let now = chrono::Utc::now();
         match commands::to_request(self.engine.catalog(), lang, spec, &values, ctx.channel, now) {
-            Ok(request) => {
-                let public = matches!(
-                    request,
-                    Request::RoundStart { .. }
-                        | Request::RoundReveal
-                        | Request::RoundClose
-                        | Request::DigestPublish { .. }
-                );
-                self.run_and_reply(http, origin, ctx, request, public).await
-            }
+            Ok(request) => self.run_and_reply(http, origin, ctx, request, None).await,
             Err(r) => self.send_refusal(http, origin, &r).await,
         }
     }
@@ -343,7 +350,7 @@ impl Handler {
             }
         };
         let modal = match &action {
-            Action::Answer(round) => Some(self.answer_modal(&ctx, Some(*round))),
+            Action::Answer(round) => Some(self.answer_modal(&ctx, Some(*round), false)),
             Action::Reject(id) => Some(
                 self.engine
                     .check_moderator(&ctx)
@@ -363,18 +370,18 @@ impl Handler {
                 Err(f) => self.send_failure(http, origin, lang, f).await,
             };
         }
-        let (request, public) = match action {
-            Action::RevealRound(_) => (Request::RoundReveal, true),
-            Action::CloseRound(_) => (Request::RoundClose, true),
-            Action::ShowLesson(id) => (Request::LessonShow { id }, false),
-            Action::Approve(id) => (Request::ReviewApprove { id }, false),
-            Action::Feature(id) => (Request::ReviewFeature { id }, false),
-            Action::PublishDigest(id) => (Request::DigestPublish { id }, true),
-            Action::ConfirmDelete => (Request::MyDataDelete { confirm: true }, false),
-            Action::SearchPage(q) => (Request::LessonSearch(*q), false),
+        let request = match action {
+            Action::RevealRound(round) => Request::RoundReveal { round: Some(round) },
+            Action::CloseRound(round) => Request::RoundClose { round: Some(round) },
+            Action::ShowLesson(id) => Request::LessonShow { id },
+            Action::Approve(id) => Request::ReviewApprove { id },
+            Action::Feature(id) => Request::ReviewFeature { id },
+            Action::PublishDigest(id) => Request::DigestPublish { id },
+            Action::ConfirmDelete => Request::MyDataDelete { confirm: true },
+            Action::SearchPage(q) => Request::LessonSearch(*q),
             Action::Answer(_) | Action::Reject(_) | Action::EditLesson(_) => return Ok(()),
         };
-        self.run_and_reply(http, origin, ctx, request, public).await
+        self.run_and_reply(http, origin, ctx, request, None).await
     }
 
     // ---- submitted forms ----
@@ -399,9 +406,27 @@ impl Handler {
             }
         };
         let fields = modal_fields(m);
+        // If the form is refused, the user gets back what they typed.
+        let typed = ["title", "happened", "lesson", "tags", "text", "reason"]
+            .iter()
+            .filter_map(|name| fields.get(name))
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n");
         match self.form_request(&ctx, form, &fields) {
-            Ok(request) => self.run_and_reply(http, origin, ctx, request, false).await,
-            Err(f) => self.send_failure(http, origin, lang, f).await,
+            Ok(request) => {
+                self.run_and_reply(http, origin, ctx, request, Some(typed))
+                    .await
+            }
+            Err(f) => {
+                let text = self.failure_text(lang, f);
+                let r = Refusal {
+                    key: k::DISCORD_YOUR_TEXT,
+                    text: self.with_echo(lang, text, Some(&typed)),
+                };
+                self.send_refusal(http, origin, &r).await
+            }
         }
     }
 }

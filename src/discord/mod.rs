@@ -106,7 +106,7 @@ pub async fn serve(
         result = &mut running => {
             return match result {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(anyhow!("the Discord connection ended: {e}")),
+                Ok(Err(e)) => Err(anyhow!("the Discord connection ended: {}", redact(&e.to_string()))),
                 Err(e) => Err(anyhow!("the Discord client stopped: {e}")),
             };
         }
@@ -122,9 +122,41 @@ pub async fn serve(
     }
     engine.flush().map_err(|e| anyhow!("{e}"))?;
     shards.shutdown_all().await;
+    // An event that arrived just before the shards closed is still answered (with "restarting").
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, handler.in_flight.drained()).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), running).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Removes interaction and webhook tokens from text bound for the log: HTTP errors name the URL,
+/// and those URLs carry the token that lets anyone answer as the bot.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["/interactions/", "/webhooks/"]
+        .iter()
+        .filter_map(|m| rest.find(m).map(|i| (i, m.len())))
+        .min()
+    {
+        let (i, len) = at;
+        let after = i + len;
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        // The id segment stays; the token segment after it goes.
+        let id_end = rest.find('/').unwrap_or(rest.len());
+        out.push_str(&rest[..id_end]);
+        rest = &rest[id_end..];
+        if let Some(tail) = rest.strip_prefix('/') {
+            let token_end = tail
+                .find(|c: char| c == '/' || c == '?' || c == ')' || c.is_whitespace())
+                .unwrap_or(tail.len());
+            out.push_str("/[token]");
+            rest = &tail[token_end..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -150,5 +182,23 @@ pub async fn signals() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn tokens_in_urls_are_redacted() {
+        let e = "error sending request for url (http://127.0.0.1:1/api/v10/interactions/42/aW50ZXJhY3Rpb24/callback): refused";
+        let r = redact(e);
+        assert!(!r.contains("aW50ZXJhY3Rpb24"), "{r}");
+        assert!(r.contains("/interactions/42/[token]/callback"), "{r}");
+        let w = redact(
+            "PATCH /api/v10/webhooks/1/SECRET-TOKEN/messages/@original and /webhooks/2/OTHER",
+        );
+        assert!(!w.contains("SECRET-TOKEN") && !w.contains("OTHER"), "{w}");
+        assert_eq!(redact("nothing to hide"), "nothing to hide");
     }
 }

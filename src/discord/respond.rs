@@ -5,8 +5,8 @@ use super::custom_id;
 use super::handler::Handler;
 use super::render::{self, Message, Style};
 use crate::domain::Lang;
-use crate::engine::{Ctx, Failure, Outcome, Refusal, Request};
-use crate::reply::{Action, Reply};
+use crate::engine::{Ctx, Engine, Failure, Refusal, Request};
+use crate::reply::{Action, Notice, Reply};
 use crate::text::keys as k;
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
@@ -14,6 +14,7 @@ use serenity::all::{
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, InteractionId,
 };
 use serenity::builder::Builder;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The academy's colour on embeds.
 const COLOUR: u32 = 0x1f6f78;
@@ -22,23 +23,44 @@ const COLOUR: u32 = 0x1f6f78;
 pub(super) struct Origin<'a> {
     pub(super) id: InteractionId,
     pub(super) token: &'a str,
+    /// Set once Discord accepted the first response, so a failure after it is not answered twice.
+    pub(super) answered: AtomicBool,
 }
 
+impl<'a> Origin<'a> {
+    pub(super) fn new(id: InteractionId, token: &'a str) -> Origin<'a> {
+        Origin {
+            id,
+            token,
+            answered: AtomicBool::new(false),
+        }
+    }
+}
+
+/// What the engine's work produced, rendered: messages for the actor, notices for others.
+type Rendered = (Vec<Message>, Vec<Notice>);
+
 impl Handler {
-    /// Runs a request on the engine and answers with its reply. Storage work runs off the async
-    /// threads; if it has not finished in time, the interaction is deferred first so Discord's
-    /// three seconds are never missed, and the reply follows as an edit.
+    /// Runs a request on the engine and answers with its reply. The engine and the rendering
+    /// (which may store a long search) run off the async threads; if they have not finished in
+    /// time, the interaction is deferred first so Discord's three seconds are never missed.
+    /// `echo` is what the user typed in a form: a refusal repeats it so nothing typed is lost.
     pub(super) async fn run_and_reply(
         &self,
         http: &Http,
         origin: &Origin<'_>,
         ctx: Ctx,
         request: Request,
-        public: bool,
+        echo: Option<String>,
     ) -> anyhow::Result<()> {
         let lang = ctx.actor.lang;
+        let public = request.announces();
         let engine = self.engine.clone();
-        let work = tokio::task::spawn_blocking(move || engine.handle(&ctx, request));
+        let work = tokio::task::spawn_blocking(move || -> Result<Rendered, Failure> {
+            let reply = engine.handle(&ctx, request)?;
+            let messages = render::render(&reply, &mut |a| custom_id_for(&engine, a));
+            Ok((messages, reply.notices))
+        });
         tokio::pin!(work);
         let early = if self.options.defer_after.is_zero() {
             // Zero means: always defer first.
@@ -50,105 +72,87 @@ impl Handler {
             }
         };
         let (outcome, deferred) = match early {
-            Some(done) => (flatten(done), false),
+            Some(done) => (flatten(done), None),
             None => {
                 let defer = CreateInteractionResponseMessage::new().ephemeral(!public);
                 self.send(http, origin, CreateInteractionResponse::Defer(defer))
                     .await?;
-                (flatten(work.await), true)
+                (flatten(work.await), Some(public))
             }
         };
-        match outcome {
-            Ok(reply) => self.send_reply(http, origin, lang, &reply, deferred).await,
-            Err(Failure::Refused(r)) if deferred => {
-                self.edit_original(http, origin, &refusal_message(&r)).await
+        let (messages, notices) = match outcome {
+            Ok(rendered) => rendered,
+            Err(failure) => {
+                let text = self.failure_text(lang, failure);
+                (
+                    private_messages(&self.with_echo(lang, text, echo.as_deref())),
+                    Vec::new(),
+                )
             }
-            Err(Failure::Refused(r)) => self.send_refusal(http, origin, &r).await,
-            Err(Failure::Internal(e)) => {
-                tracing::error!("internal error: {e:#}");
-                let r = Refusal {
-                    key: k::ERROR_INTERNAL,
-                    text: self.engine.internal_error_text(lang),
-                };
-                if deferred {
-                    self.edit_original(http, origin, &refusal_message(&r)).await
-                } else {
-                    self.send_refusal(http, origin, &r).await
-                }
-            }
+        };
+        let delivered = self.deliver(http, origin, &messages, deferred).await;
+        // What the engine did is saved either way; the people it concerns hear of it.
+        for notice in &notices {
+            self.send_notice(http, notice).await;
         }
+        delivered
     }
 
-    pub(super) async fn send_reply(
+    /// Sends rendered messages: the first as the response (or into the deferred one), the rest
+    /// as follow-ups. A deferral fixed whether the first is public; if the reply turned out
+    /// otherwise, the deferred message is removed and everything goes out as follow-ups.
+    async fn deliver(
         &self,
         http: &Http,
         origin: &Origin<'_>,
-        lang: Lang,
-        reply: &Reply,
-        deferred: bool,
+        messages: &[Message],
+        deferred_public: Option<bool>,
     ) -> anyhow::Result<()> {
-        let mut encode = |a: &Action| self.custom_id_for(a);
-        let messages = render::render(reply, &mut encode);
-        let mut rest = messages.iter();
-        if let Some(first) = rest.next() {
-            if deferred {
-                self.edit_original(http, origin, first).await?;
-            } else {
+        let Some((first, rest)) = messages.split_first() else {
+            return Ok(());
+        };
+        match deferred_public {
+            None => {
                 let response = CreateInteractionResponse::Message(response_message(first));
                 self.send(http, origin, response).await?;
+            }
+            Some(public) if public != first.ephemeral => {
+                self.edit_original(http, origin, first).await?;
+            }
+            Some(_) => {
+                http.delete_original_interaction_response(origin.token)
+                    .await?;
+                followup(first).execute(http, (None, origin.token)).await?;
             }
         }
         for m in rest {
             followup(m).execute(http, (None, origin.token)).await?;
-        }
-        for notice in &reply.notices {
-            self.send_notice(http, lang, notice).await;
         }
         Ok(())
     }
 
     /// Tells someone else what happened (a lesson's author, say) by direct message. The action
     /// itself is already saved, so a closed inbox is logged, not fatal.
-    pub(super) async fn send_notice(
-        &self,
-        http: &Http,
-        _lang: Lang,
-        notice: &crate::reply::Notice,
-    ) {
+    async fn send_notice(&self, http: &Http, notice: &Notice) {
         let user = serenity::all::UserId::new(notice.to.0.max(1));
         let result = async {
             let dm = user.create_dm_channel(http).await?;
-            for m in render::render(&Reply::private(notice.text.clone()), &mut |_| String::new()) {
-                let mut msg = CreateMessage::new()
+            for m in private_messages(&notice.text) {
+                let msg = CreateMessage::new()
                     .embeds(m.embeds.iter().map(embed).collect())
                     .allowed_mentions(CreateAllowedMentions::new());
-                if m.embeds.is_empty() {
-                    msg = msg.content("…");
-                }
                 dm.id.send_message(http, msg).await?;
             }
             Ok::<(), serenity::Error>(())
         }
         .await;
         if let Err(e) = result {
-            tracing::warn!(user = notice.to.0, "could not send a direct message: {e}");
+            tracing::warn!(
+                user = notice.to.0,
+                "could not send a direct message: {}",
+                super::redact(&e.to_string())
+            );
         }
-    }
-
-    pub(super) fn custom_id_for(&self, action: &Action) -> String {
-        let id = custom_id::encode_action(action);
-        if id.chars().count() <= custom_id::MAX_LEN {
-            return id;
-        }
-        if let Action::SearchPage(q) = action {
-            let encoded = custom_id::encode_query(q);
-            let hash = custom_id::search_hash(&encoded);
-            if let Err(e) = self.engine.keep_search(&hash, &encoded) {
-                tracing::error!("could not keep a long search: {e}");
-            }
-            return custom_id::stored_search(&hash);
-        }
-        id
     }
 
     pub(super) async fn send(
@@ -158,10 +162,11 @@ impl Handler {
         response: CreateInteractionResponse,
     ) -> anyhow::Result<()> {
         response.execute(http, (origin.id, origin.token)).await?;
+        origin.answered.store(true, Ordering::SeqCst);
         Ok(())
     }
 
-    pub(super) async fn edit_original(
+    async fn edit_original(
         &self,
         http: &Http,
         origin: &Origin<'_>,
@@ -185,13 +190,8 @@ impl Handler {
         origin: &Origin<'_>,
         r: &Refusal,
     ) -> anyhow::Result<()> {
-        let m = refusal_message(r);
-        self.send(
-            http,
-            origin,
-            CreateInteractionResponse::Message(response_message(&m)),
-        )
-        .await
+        self.deliver(http, origin, &private_messages(&r.text), None)
+            .await
     }
 
     pub(super) async fn send_failure(
@@ -201,21 +201,53 @@ impl Handler {
         lang: Lang,
         f: Failure,
     ) -> anyhow::Result<()> {
-        let r = match f {
-            Failure::Refused(r) => r,
-            Failure::Internal(e) => {
-                tracing::error!("internal error: {e:#}");
-                Refusal {
-                    key: k::ERROR_INTERNAL,
-                    text: self.engine.internal_error_text(lang),
-                }
+        let text = self.failure_text(lang, f);
+        self.deliver(http, origin, &private_messages(&text), None)
+            .await
+    }
+
+    /// A refusal of a form, followed by what the user typed in it.
+    pub(super) fn with_echo(&self, lang: Lang, text: String, typed: Option<&str>) -> String {
+        match typed.filter(|t| !t.trim().is_empty()) {
+            Some(typed) => {
+                let label = self.engine.catalog().plain(lang, k::DISCORD_YOUR_TEXT);
+                format!("{text}\n\n**{label}**\n{typed}")
             }
-        };
-        self.send_refusal(http, origin, &r).await
+            None => text,
+        }
+    }
+
+    /// What the user is told about a failure: the refusal itself, or a generic sentence while
+    /// the details go to the log.
+    pub(super) fn failure_text(&self, lang: Lang, f: Failure) -> String {
+        match f {
+            Failure::Refused(r) => r.text,
+            Failure::Internal(e) => {
+                tracing::error!("internal error: {}", super::redact(&format!("{e:#}")));
+                self.engine.internal_error_text(lang)
+            }
+        }
     }
 }
 
-fn flatten(done: Result<Outcome, tokio::task::JoinError>) -> Outcome {
+/// The custom_id of an action; a search too long for one is kept in the store under its hash.
+fn custom_id_for(engine: &Engine, action: &Action) -> String {
+    let id = custom_id::encode_action(action);
+    if id.chars().count() <= custom_id::MAX_LEN {
+        return id;
+    }
+    if let Action::SearchPage(q) = action {
+        let encoded = custom_id::encode_query(q);
+        let hash = custom_id::search_hash(&encoded);
+        if let Err(e) = engine.keep_search(&hash, &encoded) {
+            tracing::error!("could not keep a long search: {e}");
+        }
+        return custom_id::stored_search(&hash);
+    }
+    id
+}
+
+fn flatten<T>(done: Result<Result<T, Failure>, tokio::task::JoinError>) -> Result<T, Failure> {
     done.unwrap_or_else(|e| {
         Err(Failure::Internal(anyhow::anyhow!(
             "the engine task failed: {e}"
@@ -223,17 +255,9 @@ fn flatten(done: Result<Outcome, tokio::task::JoinError>) -> Outcome {
     })
 }
 
-/// A refusal as one private message.
-fn refusal_message(r: &Refusal) -> Message {
-    render::render(&Reply::private(r.text.clone()), &mut |_| String::new())
-        .into_iter()
-        .next()
-        .unwrap_or(Message {
-            embeds: Vec::new(),
-            rows: Vec::new(),
-            attachment: None,
-            ephemeral: true,
-        })
+/// A private text as messages (a refusal, a notice): split like any reply.
+fn private_messages(text: &str) -> Vec<Message> {
+    render::render(&Reply::private(text.to_owned()), &mut |_| String::new())
 }
 
 fn embed(e: &render::Embed) -> CreateEmbed {

@@ -274,6 +274,7 @@ impl Engine {
             text: lesson.text,
             tags: lesson.tags,
             own,
+            version: lesson.updated_at.timestamp_millis().unsigned_abs(),
         })
     }
 
@@ -491,4 +492,6 @@ pub struct LessonForm {
     pub tags: Vec<String>,
     /// The actor wrote it (otherwise a moderator edits it in review).
     pub own: bool,
+    /// Changes whenever the lesson does, so a form opened before someone else's edit is caught.
+    pub version: u64,
 }

@@ -120,13 +120,21 @@ pub enum Request {
         deadline: Option<DateTime<Utc>>,
     },
     RoundStatus,
-    RoundReveal,
-    RoundClose,
+    /// Reveals the current round; with `round`, only if that is still the current one (a
+    /// button from an older round must not act on a newer one).
+    RoundReveal {
+        round: Option<RoundId>,
+    },
+    RoundClose {
+        round: Option<RoundId>,
+    },
     AnswerSubmit {
         text: String,
+        round: Option<RoundId>,
     },
     AnswerEdit {
         text: String,
+        round: Option<RoundId>,
     },
     AnswerWithdraw,
     AnswerMine,
@@ -173,6 +181,21 @@ pub enum Request {
     MyDataDelete {
         confirm: bool,
     },
+}
+
+impl Request {
+    /// Whether the reply to this request is normally posted for the whole channel, so an
+    /// adapter that must decide before the reply exists (Discord's deferral) can guess right.
+    pub fn announces(&self) -> bool {
+        matches!(
+            self,
+            Request::Setup { .. }
+                | Request::RoundStart { .. }
+                | Request::RoundReveal { .. }
+                | Request::RoundClose { .. }
+                | Request::DigestPublish { .. }
+        )
+    }
 }
 
 /// A refusal whose text is exactly what the user is shown, in their language.
@@ -290,10 +313,10 @@ impl Engine {
             R::Orders => Ok(self.orders(ctx)),
             R::RoundStart { step, deadline } => self.round_start(ctx, step, deadline),
             R::RoundStatus => self.round_status(ctx),
-            R::RoundReveal => self.round_reveal(ctx),
-            R::RoundClose => self.round_close(ctx),
-            R::AnswerSubmit { text } => self.answer_submit(ctx, text, false),
-            R::AnswerEdit { text } => self.answer_submit(ctx, text, true),
+            R::RoundReveal { round } => self.round_reveal(ctx, round),
+            R::RoundClose { round } => self.round_close(ctx, round),
+            R::AnswerSubmit { text, round } => self.answer_submit(ctx, text, false, round),
+            R::AnswerEdit { text, round } => self.answer_submit(ctx, text, true, round),
             R::AnswerWithdraw => self.answer_withdraw(ctx),
             R::AnswerMine => self.answer_mine(ctx),
             R::SetLayer { layer } => self.set_layer(ctx, layer),

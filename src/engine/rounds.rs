@@ -122,12 +122,19 @@ impl Engine {
             ))
     }
 
-    pub(super) fn answer_submit(&self, ctx: &Ctx, text: String, edit_only: bool) -> Outcome {
+    pub(super) fn answer_submit(
+        &self,
+        ctx: &Ctx,
+        text: String,
+        edit_only: bool,
+        expected: Option<RoundId>,
+    ) -> Outcome {
         let lang = ctx.actor.lang;
         let text = clean_text(&text);
         // Under the lock, so no answer slips in after a reveal.
         let _guard = self.lock();
         let (_, round) = self.active_round(ctx)?;
+        self.check_expected(lang, expected, &round)?;
         self.check_round_open(lang, &round)?;
         self.check_text(lang, k::FIELD_ANSWER, &text, limits::ANSWER)?;
         let key = answer_key(round.id, ctx.actor.id);
@@ -156,6 +163,23 @@ impl Engine {
             json!({"round": round.id.to_string(), "text": answer.text, "edited": existing.is_some()}),
         ))
         .choice(self.text.plain(lang, k::ANSWER_EDIT_BUTTON), Action::Answer(round.id)))
+    }
+
+    /// Refuses when the request was meant for another round than the current one.
+    fn check_expected(
+        &self,
+        lang: Lang,
+        expected: Option<RoundId>,
+        round: &Round,
+    ) -> Result<(), Failure> {
+        match expected {
+            Some(wanted) if wanted != round.id => Err(self.refuse(
+                lang,
+                k::ROUND_NOT_CURRENT,
+                json!({"round": wanted.to_string()}),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn check_round_open(&self, lang: Lang, round: &Round) -> Result<(), Failure> {
@@ -210,25 +234,25 @@ impl Engine {
 
     /// What an answer form needs before it opens: the open round (the given one, or the current
     /// one) with its step, and the actor's answer so far. Refuses when that round is not open for
-    /// answers, so nobody types an answer that cannot be saved.
+    /// answers (or, `edit_only`, when there is nothing to edit), so nobody types in vain.
     pub fn answer_form(
         &self,
         ctx: &Ctx,
         round: Option<RoundId>,
+        edit_only: bool,
     ) -> Result<(RoundId, Step, Option<String>), Failure> {
         let lang = ctx.actor.lang;
         let (_, current) = self.active_round(ctx)?;
-        if let Some(wanted) = round {
-            if wanted != current.id {
-                return Err(self.refuse(
-                    lang,
-                    k::ROUND_NOT_OPEN,
-                    json!({"round": wanted.to_string()}),
-                ));
-            }
-        }
+        self.check_expected(lang, round, &current)?;
         self.check_round_open(lang, &current)?;
         let own = self.own_answer(current.id, ctx.actor.id)?;
+        if edit_only && own.is_none() {
+            return Err(self.refuse(
+                lang,
+                k::ANSWER_NONE,
+                json!({"round": current.id.to_string()}),
+            ));
+        }
         Ok((current.id, current.step, own))
     }
 
@@ -290,10 +314,11 @@ impl Engine {
         Ok(reply)
     }
 
-    pub(super) fn round_reveal(&self, ctx: &Ctx) -> Outcome {
+    pub(super) fn round_reveal(&self, ctx: &Ctx, expected: Option<RoundId>) -> Outcome {
         self.require_moderator(ctx)?;
         let _guard = self.lock();
         let (collab, mut round) = self.active_round(ctx)?;
+        self.check_expected(ctx.actor.lang, expected, &round)?;
         if round.status == RoundStatus::Revealed {
             return Err(self.refuse(
                 ctx.actor.lang,
@@ -315,10 +340,11 @@ impl Engine {
             ))
     }
 
-    pub(super) fn round_close(&self, ctx: &Ctx) -> Outcome {
+    pub(super) fn round_close(&self, ctx: &Ctx, expected: Option<RoundId>) -> Outcome {
         self.require_moderator(ctx)?;
         let _guard = self.lock();
         let (collab, mut round) = self.active_round(ctx)?;
+        self.check_expected(ctx.actor.lang, expected, &round)?;
         let was_open = round.status == RoundStatus::Open;
         let now = self.now();
         if was_open {

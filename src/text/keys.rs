@@ -185,6 +185,9 @@ keys! {
     STATUS_PENDING = "status.pending";
     STATUS_REJECTED = "status.rejected";
     STEP_LABEL = "step.label";
+    ROUND_NOT_CURRENT = "round.not_current";
+    DISCORD_LESSON_CHANGED = "discord.lesson_changed";
+    DISCORD_YOUR_TEXT = "discord.your_text";
     OPTION_STEP = "option.step";
     OPTION_DEADLINE = "option.deadline";
     OPTION_TEXT = "option.text";
