@@ -38,6 +38,8 @@ struct RawAcademy {
     moderator_role: Option<String>,
     export_dir: Option<PathBuf>,
     prompts_dir: Option<PathBuf>,
+    templates_dir: Option<PathBuf>,
+    site: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +94,10 @@ pub struct Settings {
     pub moderator_role: Option<String>,
     pub export_dir: PathBuf,
     pub prompts: Source,
+    /// Folder with edited digest templates (`<name>.hbs`, `style.css`); none: built-in.
+    pub templates_dir: Option<PathBuf>,
+    /// Whether publishing a digest updates the static site in `<export_dir>/site`.
+    pub site: bool,
     pub console_user: String,
     pub console_role: Role,
     pub discord: DiscordSettings,
@@ -193,6 +199,17 @@ fn validate(
             .or(raw.academy.export_dir.map(&resolve))
             .unwrap_or_else(|| PathBuf::from("export")),
         prompts,
+        templates_dir: var("ACADEMIE_TEMPLATES_DIR")
+            .map(PathBuf::from)
+            .or(raw.academy.templates_dir.map(&resolve)),
+        site: match var("ACADEMIE_SITE") {
+            Some(v) => match v.to_lowercase().as_str() {
+                "1" | "true" | "yes" | "ja" => true,
+                "0" | "false" | "no" | "nee" => false,
+                _ => bail!("ACADEMIE_SITE must be true or false, found {v:?}"),
+            },
+            None => raw.academy.site.unwrap_or(true),
+        },
         console_user: var("ACADEMIE_CONSOLE_USER")
             .or(non_empty(raw.console.user))
             .unwrap_or_else(|| "Ik".into()),

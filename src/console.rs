@@ -315,7 +315,7 @@ impl<'a> Console<'a> {
                 self.say(k::CONSOLE_NOTICE, json!({"to": to, "text": n.text}))
             )?;
         }
-        if let Some(a) = &reply.attachment {
+        for a in &reply.attachments {
             std::fs::create_dir_all(&self.export_dir).with_context(|| {
                 format!(
                     "cannot create the export folder {}",

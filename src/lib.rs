@@ -9,8 +9,10 @@ pub mod console;
 pub mod discord;
 pub mod domain;
 pub mod engine;
+pub mod figures;
 pub mod reply;
 pub mod search;
+pub mod site;
 pub mod store;
 pub mod text;
 
@@ -21,6 +23,8 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
     use anyhow::Context;
     let catalog =
         text::Catalog::load(&settings.prompts).context("the prompt files are not valid")?;
+    let templates = site::Templates::load(settings.templates_dir.as_deref())
+        .context("the digest templates are not valid")?;
     let store = store::SledStore::open(&settings.database, Some(settings.cache_bytes))?;
     Ok(engine::Engine::new(
         Arc::new(store),
@@ -28,7 +32,9 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
         Arc::new(engine::SystemClock),
         engine::Settings {
             default_lang: settings.language,
+            site_dir: settings.site.then(|| settings.export_dir.join("site")),
             ..engine::Settings::default()
         },
-    ))
+    )
+    .with_templates(Arc::new(templates)))
 }

@@ -34,6 +34,21 @@ enum Command {
         #[command(subcommand)]
         command: LessonsCommand,
     },
+    /// Write files from the database.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Rebuild the static site of published digests (HTML, Markdown, Atom feed); running it
+    /// twice gives identical files.
+    Site {
+        /// Where to write it (default: the `site` folder in the export folder).
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +119,20 @@ fn run() -> Result<()> {
                 settings.export_dir.clone(),
             );
             console.run(stdin.lock(), &mut std::io::stdout(), interactive)
+        }
+        Command::Export {
+            command: ExportCommand::Site { dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| settings.export_dir.join("site"));
+            let report = engine.export_site(&dir)?;
+            println!(
+                "Site in {}: {} written, {} unchanged, {} removed.",
+                dir.display(),
+                report.written,
+                report.unchanged,
+                report.removed
+            );
+            Ok(())
         }
         Command::Lessons {
             command: LessonsCommand::Import { dir },

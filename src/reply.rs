@@ -70,7 +70,8 @@ pub struct Reply {
     pub sections: Vec<Section>,
     pub choices: Vec<Choice>,
     pub notices: Vec<Notice>,
-    pub attachment: Option<Attachment>,
+    /// Files to hand over: a data export, a figure.
+    pub attachments: Vec<Attachment>,
 }
 
 impl Reply {
@@ -82,7 +83,7 @@ impl Reply {
             sections: Vec::new(),
             choices: Vec::new(),
             notices: Vec::new(),
-            attachment: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -136,9 +137,12 @@ impl Reply {
             out.push('\n');
             out.push_str(&n.text);
         }
-        if let Some(a) = &self.attachment {
-            out.push('\n');
-            out.push_str(&String::from_utf8_lossy(&a.bytes));
+        // Text attachments (an export) count; pictures carry no text to search.
+        for a in &self.attachments {
+            if let Ok(text) = std::str::from_utf8(&a.bytes) {
+                out.push('\n');
+                out.push_str(text);
+            }
         }
         out
     }

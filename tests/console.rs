@@ -139,7 +139,7 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     let published = after(&out, "── Digest december  [in het kanaal]");
     assert!(published.contains("Eerste orde"), "{published}");
     assert!(
-        published.contains("Vraag om mandaat (L19) — anoniem"),
+        published.contains("**Vraag om mandaat** (L19)\n"),
         "{published}"
     );
     assert!(

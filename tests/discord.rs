@@ -124,6 +124,15 @@ impl Bot {
         self.fake.assert_clean();
     }
 
+    /// The files the bot attached to its answers to `sent`.
+    fn files(&self, sent: &Sent) -> Vec<(String, Vec<u8>)> {
+        self.fake
+            .callbacks_for(sent)
+            .into_iter()
+            .flat_map(|r| r.files)
+            .collect()
+    }
+
     fn answers(&self) -> usize {
         self.store
             .scan_prefix(Tree::Answers, &[])
@@ -356,7 +365,15 @@ async fn a_long_digest_is_published_in_several_valid_messages() {
         "the preview is for the moderator only"
     );
     let publish = preview.button("ublice").expect("publish button");
-    let published = bot.click(&moderator, &publish).await;
+    let sent = bot.fake.click(&moderator, Some(CHANNEL_ID), &publish).await;
+    let published = bot.reply(&sent).await;
+    let files = bot.files(&sent);
+    assert!(
+        files
+            .iter()
+            .any(|(name, bytes)| name.ends_with(".png") && bytes.starts_with(b"\x89PNG")),
+        "figure 4 travels with the digest as a picture"
+    );
     assert!(!published.is_ephemeral());
     assert!(
         !published.followups.is_empty(),
@@ -404,12 +421,7 @@ async fn my_data_is_exported_as_json_and_deleted_after_confirmation() {
         .await;
     let export = bot.reply(&sent).await;
     assert!(export.is_ephemeral());
-    let files: Vec<(String, Vec<u8>)> = bot
-        .fake
-        .callbacks_for(&sent)
-        .into_iter()
-        .flat_map(|r| r.files)
-        .collect();
+    let files = bot.files(&sent);
     let (name, bytes) = files.first().expect("the export is attached");
     assert!(name.ends_with(".json"), "{name}");
     let data: Value = serde_json::from_slice(bytes).expect("valid JSON");
@@ -905,5 +917,31 @@ async fn repeated_steps_and_a_conflicting_edit_lose_nothing() {
     let shown = bot.cmd(&author, "lesson show", &[("id", json!(id))]).await;
     assert!(shown.text().contains("herzien"), "{}", shown.text());
     assert!(!shown.text().contains(typed));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_perspectives_come_with_figure_four_as_a_picture() {
+    let bot = start().await;
+    let sent = bot
+        .fake
+        .slash(
+            &FakeUser::member(6, "Nel"),
+            Some(CHANNEL_ID),
+            "perspectives",
+            &[],
+        )
+        .await;
+    let reply = bot.reply(&sent).await;
+    assert!(
+        reply.text().contains("Netwerkende overheid"),
+        "{}",
+        reply.text()
+    );
+    let files = bot.files(&sent);
+    let (name, png) = files.first().expect("a picture is attached");
+    assert_eq!(name, "perspectives.png");
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).expect("a PNG");
+    assert_eq!(pixmap.width(), 1200);
     bot.stop().await;
 }

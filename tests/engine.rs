@@ -581,8 +581,7 @@ fn an_anonymous_lesson_never_names_its_author() {
     assert_eq!(replies[1].notices[0].to, UserId(77));
     // The author still sees and exports their own lesson.
     let export = a.ok(&secret, Request::MyDataExport);
-    let json: serde_json::Value =
-        serde_json::from_slice(&export.attachment.unwrap().bytes).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&export.attachments[0].bytes).unwrap();
     assert_eq!(json["lessons"].as_array().unwrap().len(), 2);
 }
 
@@ -888,11 +887,31 @@ fn digests_publish_once_unless_asked() {
     let published = a.ok(&moderator(), Request::DigestPublish { id: d });
     assert_eq!(published.visibility, Visibility::Channel);
     assert_eq!(published.title.as_deref(), Some("Alles"));
-    assert_eq!(published.sections.len(), 2, "grouped by learning order");
+    let body = &published.body;
+    let groups: Vec<usize> = ["**Eerste orde", "**Tweede orde", "**Derde orde"]
+        .iter()
+        .filter_map(|g| body.find(g))
+        .collect();
+    assert_eq!(
+        groups.len(),
+        2,
+        "grouped by learning order, no empty groups: {body}"
+    );
     assert!(
-        published.sections[0].heading.starts_with("Eerste orde"),
-        "{}",
-        published.sections[0].heading
+        groups.windows(2).all(|w| w[0] < w[1]),
+        "in the order of the orders"
+    );
+    assert!(
+        body.starts_with("Deze digest bevat")
+            && groups[0] == body.find("**Eerste orde").unwrap_or(usize::MAX),
+        "{body}"
+    );
+    assert!(
+        published
+            .attachments
+            .iter()
+            .any(|a| a.filename.ends_with(".png") && a.bytes.starts_with(b"\x89PNG")),
+        "the perspectives figure travels with the digest"
     );
     let (key, _) = a.refused(&moderator(), Request::DigestPublish { id: d });
     assert_eq!(key, k::DIGEST_ALREADY_PUBLISHED);
@@ -1066,8 +1085,7 @@ fn delete_my_data_leaves_no_record_naming_the_user() {
     );
 
     let export = a.ok(&gone, Request::MyDataExport);
-    let json: serde_json::Value =
-        serde_json::from_slice(&export.attachment.as_ref().unwrap().bytes).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&export.attachments[0].bytes).unwrap();
     assert_eq!(json["answers"].as_array().unwrap().len(), 1);
     assert_eq!(json["lessons"].as_array().unwrap().len(), 1);
     assert_eq!(json["profile"]["layer"], "province");

@@ -58,7 +58,7 @@ pub struct Message {
     pub embeds: Vec<Embed>,
     /// Rows of at most five buttons.
     pub rows: Vec<Vec<Button>>,
-    pub attachment: Option<Attachment>,
+    pub attachments: Vec<Attachment>,
     pub ephemeral: bool,
 }
 
@@ -160,12 +160,12 @@ pub fn render(reply: &Reply, custom_id: &mut dyn FnMut(&Action) -> String) -> Ve
         .map(|embeds| Message {
             embeds,
             rows: Vec::new(),
-            attachment: None,
+            attachments: Vec::new(),
             ephemeral,
         })
         .collect();
     if let Some(first) = out.first_mut() {
-        first.attachment = reply.attachment.clone();
+        first.attachments = reply.attachments.clone();
     }
     if let Some(last) = out.last_mut() {
         last.rows = rows;

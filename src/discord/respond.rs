@@ -176,7 +176,7 @@ impl Handler {
             .embeds(m.embeds.iter().map(embed).collect())
             .components(rows(m))
             .allowed_mentions(CreateAllowedMentions::new());
-        if let Some(a) = &m.attachment {
+        for a in &m.attachments {
             edit =
                 edit.new_attachment(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         }
@@ -304,7 +304,7 @@ macro_rules! message {
             .components(rows(m))
             .ephemeral(m.ephemeral)
             .allowed_mentions(CreateAllowedMentions::new());
-        if let Some(a) = &m.attachment {
+        for a in &m.attachments {
             out = out.add_file(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         }
         out

@@ -203,6 +203,21 @@ impl Engine {
             );
             reply = reply.section(t.name.clone(), body);
         }
+        // Figure 4 itself: people would rather look at it than read the list.
+        let figure = crate::site::quadrant(
+            &self.text,
+            lang,
+            self.text.plain(lang, k::PERSPECTIVES_TITLE),
+            a.perspectives_note.text.clone(),
+            [0; 4],
+        );
+        match crate::figures::png(&crate::figures::quadrant_svg(&figure), 1200) {
+            Ok(bytes) => reply.attachments.push(crate::reply::Attachment {
+                filename: "perspectives.png".into(),
+                bytes,
+            }),
+            Err(e) => tracing::error!("could not draw figure 4: {e:#}"),
+        }
         reply
     }
 

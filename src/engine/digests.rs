@@ -6,6 +6,7 @@ use super::{clean_line, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
 use crate::search;
+use crate::site::{self, PublishedDigest, PublishedLesson};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::NaiveDate;
@@ -142,64 +143,94 @@ impl Engine {
         digest.published_at = Some(self.now());
         batch.put(Tree::Digests, id.key().to_vec(), encode(&digest)?);
         self.commit(batch)?;
-        self.digest_reply(&digest, &lessons)
-    }
-
-    /// The digest as read by everyone: lessons grouped by learning order, featured first.
-    fn digest_reply(&self, digest: &Digest, lessons: &[Lesson]) -> Outcome {
-        let lang = digest.lang;
-        let a = self.text.academy(lang);
-        let period = match (digest.filter.from, digest.filter.to) {
-            (None, None) => None,
-            (from, to) => Some(format!(
-                "{} – {}",
-                from.map(|d| d.to_string()).unwrap_or_default(),
-                to.map(|d| d.to_string()).unwrap_or_default()
-            )),
-        };
-        let mut reply = Reply::channel(self.t(
-            lang,
-            k::DIGEST_INTRO,
-            json!({"id": digest.id.to_string(), "count": lessons.len(), "period": period}),
-        ))
-        .titled(digest.title.clone());
-        for order in Order::ALL {
-            let group: Vec<&Lesson> = digest
-                .lessons
-                .iter()
-                .filter_map(|id| lessons.iter().find(|l| l.id == *id))
-                .filter(|l| l.order == *order)
-                .collect();
-            if group.is_empty() {
-                continue;
-            }
-            let entries: Vec<String> = group
-                .iter()
-                .map(|l| {
-                    let text = l.text_for(lang);
-                    let steps: Vec<String> =
-                        l.steps.iter().map(|s| s.number().to_string()).collect();
-                    self.t(
-                        lang,
-                        k::DIGEST_ENTRY,
-                        json!({
-                            "id": l.id.to_string(),
-                            "title": text.title,
-                            "by": self.attribution(lang, l),
-                            "steps": (!steps.is_empty()).then(|| steps.join(", ")),
-                            "lesson": text.lesson,
-                            "featured": l.featured,
-                        }),
-                    )
-                })
-                .collect();
-            let o = a.order(*order);
-            reply = reply.section(
-                format!("{} — {} ({})", o.name, o.short, group.len()),
-                entries.join("\n\n"),
-            );
+        self.refresh_site();
+        let mut reply = self.digest_reply(&digest, &lessons)?;
+        // The figure travels with the digest: where its lessons sit among the perspectives.
+        let figures = site::figures_for(&self.text, &self.published(&digest, &lessons));
+        match crate::figures::png(&figures.quadrant_svg, 1200) {
+            Ok(bytes) => reply.attachments.push(crate::reply::Attachment {
+                filename: format!("{id}-perspectives.png"),
+                bytes,
+            }),
+            Err(e) => tracing::error!("could not draw the figure of {id}: {e:#}"),
         }
         Ok(reply)
+    }
+
+    /// A digest with its lessons as the site and the chat templates see them: attributed in
+    /// the digest's language, anonymous lessons without a name.
+    fn published(&self, digest: &Digest, lessons: &[Lesson]) -> PublishedDigest {
+        let lessons = digest
+            .lessons
+            .iter()
+            .filter_map(|id| lessons.iter().find(|l| l.id == *id))
+            .map(|l| PublishedLesson {
+                lesson: l.clone(),
+                // The library is credited as such; an anonymous member is not credited at all.
+                by: (l.attribution != Attribution::Anonymous
+                    || (l.author.is_none() && l.key.is_some()))
+                .then(|| self.attribution(digest.lang, l)),
+            })
+            .collect();
+        PublishedDigest {
+            digest: digest.clone(),
+            lessons,
+        }
+    }
+
+    /// The digest as read by everyone, from the `digest.chat` template: lessons grouped by
+    /// learning order and step, featured first.
+    fn digest_reply(&self, digest: &Digest, lessons: &[Lesson]) -> Outcome {
+        let published = self.published(digest, lessons);
+        let body = site::chat(&self.text, &self.templates, &published)?;
+        Ok(Reply::channel(body).titled(digest.title.clone()))
+    }
+
+    /// Every published digest with its lessons as they are now: a deleted lesson is gone, one
+    /// no longer public is left out.
+    pub fn published_digests(&self) -> Result<Vec<PublishedDigest>, Failure> {
+        let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
+        let mut out = Vec::new();
+        for digest in digests
+            .into_iter()
+            .filter(|d| d.status == DigestStatus::Published)
+        {
+            let mut lessons = Vec::new();
+            for id in &digest.lessons {
+                if let Some(l) = self.load::<Lesson>(Tree::Lessons, &id.key())? {
+                    if l.is_public() {
+                        lessons.push(l);
+                    }
+                }
+            }
+            out.push(self.published(&digest, &lessons));
+        }
+        Ok(out)
+    }
+
+    /// Writes the static site of all published digests to `dir`; the same database gives the
+    /// same files.
+    pub fn export_site(&self, dir: &std::path::Path) -> anyhow::Result<site::WriteReport> {
+        let digests = self
+            .published_digests()
+            .map_err(|f| anyhow::anyhow!("{f}"))?;
+        let files = site::build(
+            &self.text,
+            &self.templates,
+            self.settings.default_lang,
+            &digests,
+        )?;
+        site::write(dir, &files)
+    }
+
+    /// Brings the configured site up to date. The database is the record; a site that cannot
+    /// be written is logged and rebuilt by `academie export site`.
+    pub(super) fn refresh_site(&self) {
+        if let Some(dir) = &self.settings.site_dir {
+            if let Err(e) = self.export_site(dir) {
+                tracing::error!("could not update the site in {}: {e:#}", dir.display());
+            }
+        }
     }
 
     pub(super) fn digest_show(&self, ctx: &Ctx, id: DigestId) -> Outcome {

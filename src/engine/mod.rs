@@ -22,6 +22,7 @@ pub use library::{
 use crate::domain::*;
 use crate::reply::Reply;
 use crate::search::SearchQuery;
+use crate::site::Templates;
 use crate::store::{Batch, Store, StoreError, Tree};
 use crate::text::{keys as k, Catalog};
 use chrono::{DateTime, Utc};
@@ -245,6 +246,8 @@ pub struct Settings {
     pub default_lang: Lang,
     /// Lessons per search page.
     pub page_size: usize,
+    /// Where the static site of published digests is kept up to date; none: not written.
+    pub site_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -252,6 +255,7 @@ impl Default for Settings {
         Settings {
             default_lang: Lang::Nl,
             page_size: 5,
+            site_dir: None,
         }
     }
 }
@@ -261,6 +265,7 @@ pub struct Engine {
     text: Arc<Catalog>,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    templates: Arc<Templates>,
     write: Mutex<()>,
 }
 
@@ -284,8 +289,16 @@ impl Engine {
             text,
             clock,
             settings,
+            // The built-in templates compile: a unit test proves it for every build.
+            templates: Arc::new(Templates::embedded().expect("the built-in templates compile")),
             write: Mutex::new(()),
         }
+    }
+
+    /// Uses these digest templates instead of the built-in ones.
+    pub fn with_templates(mut self, templates: Arc<Templates>) -> Engine {
+        self.templates = templates;
+        self
     }
 
     pub fn catalog(&self) -> &Catalog {

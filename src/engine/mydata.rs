@@ -77,7 +77,7 @@ impl Engine {
             k::MYDATA_EXPORTED,
             json!({"answers": data.answers.len(), "lessons": data.lessons.len()}),
         ));
-        reply.attachment = Some(Attachment {
+        reply.attachments.push(Attachment {
             filename: format!("academie-{}.json", ctx.actor.id.0),
             bytes,
         });
@@ -138,6 +138,8 @@ impl Engine {
             }
         }
         self.commit(batch)?;
+        // Their lessons leave the published site too.
+        self.refresh_site();
         Ok(Reply::private(self.t(lang, k::MYDATA_DELETED, counts)))
     }
 }

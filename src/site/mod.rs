@@ -1,0 +1,66 @@
+//! Published digests as files an organisation can put on its intranet or send around: Markdown,
+//! a static HTML site with a page per lesson, and an Atom feed, in the digest's language.
+//!
+//! Many government networks block Discord; these files are how the lessons travel beyond it.
+//! Everything here is derived from the store and rebuilt whole, so the same database always
+//! gives the same bytes, and a deleted lesson disappears from the site at the next build.
+
+mod templates;
+mod view;
+
+pub use templates::Templates;
+pub use view::{
+    build, chat, figures_for, quadrant, Figures, PublishedDigest, PublishedLesson, SiteFiles,
+};
+
+use anyhow::{Context, Result};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// What writing the site changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// Writes the files under `dir`, leaving identical files untouched and removing pages that are
+/// no longer part of the site (a lesson deleted at its author's request, say).
+pub fn write(dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
+    let mut report = WriteReport::default();
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the site folder {}", dir.display()))?;
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        if std::fs::read(&path).is_ok_and(|old| &old == bytes) {
+            report.unchanged += 1;
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        // Write beside and rename, so a reader never sees half a page.
+        let tmp = path.with_extension("tmp~");
+        std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot replace {}", path.display()))?;
+        report.written += 1;
+    }
+    let wanted: BTreeSet<PathBuf> = files.keys().map(|n| dir.join(n)).collect();
+    for sub in ["digests", "lessons", "figures"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_file() && !wanted.contains(&path) {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                report.removed += 1;
+            }
+        }
+    }
+    Ok(report)
+}

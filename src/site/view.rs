@@ -1,0 +1,380 @@
+//! The data the digest templates see, and the whole site built from it.
+//!
+//! Lessons are grouped by learning order and then by design step, each group with its count. A
+//! lesson with several steps is listed under its first, so it appears once; its other steps are
+//! in its line. Nothing here reads a clock: dates come from the records, so a rebuild of the
+//! same database is byte-identical.
+
+use super::Templates;
+use crate::domain::{Digest, Lang, Lesson, Order, Perspective, Step};
+use crate::figures::{self, DoingLearningFigure, QuadrantFigure};
+use crate::text::{keys, Catalog};
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The site as file names (relative, with `/`) and their bytes.
+pub type SiteFiles = BTreeMap<String, Vec<u8>>;
+
+/// A lesson as it appears in a published digest.
+#[derive(Clone, Debug)]
+pub struct PublishedLesson {
+    pub lesson: Lesson,
+    /// How the author is credited, in the digest's language; `None` for an anonymous lesson.
+    pub by: Option<String>,
+}
+
+/// A published digest with its lessons, in the digest's order.
+#[derive(Clone, Debug)]
+pub struct PublishedDigest {
+    pub digest: Digest,
+    pub lessons: Vec<PublishedLesson>,
+}
+
+/// The figures of one digest, as inline SVG with their text equivalents.
+#[derive(Clone, Debug, Serialize)]
+pub struct Figures {
+    pub quadrant_svg: String,
+    pub quadrant_alt: String,
+    pub doing_learning_svg: String,
+    pub doing_learning_alt: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct LessonView {
+    id: String,
+    href: String,
+    title: String,
+    happened: String,
+    lesson: String,
+    by: Option<String>,
+    steps: Option<String>,
+    perspective: Option<String>,
+    tags: Vec<String>,
+    featured: bool,
+    source: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct StepGroup {
+    label: String,
+    count: usize,
+    lessons: Vec<LessonView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct OrderGroup {
+    name: String,
+    short: String,
+    count: usize,
+    steps: Vec<StepGroup>,
+}
+
+/// The `site.*` texts of one language, by their name after `site.`.
+fn labels(catalog: &Catalog, lang: Lang) -> Map<String, Value> {
+    keys::ALL
+        .iter()
+        .filter_map(|k| k.strip_prefix("site.").map(|name| (name, *k)))
+        .map(|(name, key)| (name.to_owned(), Value::String(catalog.plain(lang, key))))
+        .collect()
+}
+
+fn step_label(catalog: &Catalog, lang: Lang, step: Step) -> String {
+    let short = &catalog.academy(lang).step(step).short;
+    catalog.render(
+        lang,
+        keys::STEP_LABEL,
+        &json!({"number": step.number(), "short": short}),
+    )
+}
+
+fn lesson_view(catalog: &Catalog, lang: Lang, p: &PublishedLesson, root: &str) -> LessonView {
+    let l = &p.lesson;
+    let text = l.text_for(lang);
+    let steps: Vec<String> = l.steps.iter().map(|s| s.number().to_string()).collect();
+    LessonView {
+        id: l.id.to_string(),
+        href: format!("{root}lessons/{}.html", l.id),
+        title: text.title.clone(),
+        happened: text.happened.clone(),
+        lesson: text.lesson.clone(),
+        by: p.by.clone(),
+        steps: (!steps.is_empty()).then(|| steps.join(", ")),
+        perspective: l
+            .perspective
+            .map(|x| catalog.academy(lang).perspective(x).name.clone()),
+        tags: l.tags.clone(),
+        featured: l.featured,
+        source: l.source.clone(),
+    }
+}
+
+fn groups(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Vec<OrderGroup> {
+    let lang = d.digest.lang;
+    let a = catalog.academy(lang);
+    let mut out = Vec::new();
+    for order in Order::ALL {
+        let in_order: Vec<&PublishedLesson> = d
+            .lessons
+            .iter()
+            .filter(|p| p.lesson.order == *order)
+            .collect();
+        if in_order.is_empty() {
+            continue;
+        }
+        let mut steps = Vec::new();
+        let first_step = |p: &PublishedLesson| p.lesson.steps.iter().min().copied();
+        for step in Step::ALL.iter().map(Some).chain([None]) {
+            let lessons: Vec<LessonView> = in_order
+                .iter()
+                .filter(|p| first_step(p).as_ref() == step)
+                .map(|p| lesson_view(catalog, lang, p, root))
+                .collect();
+            if lessons.is_empty() {
+                continue;
+            }
+            let label = match step {
+                Some(s) => step_label(catalog, lang, *s),
+                None => catalog.plain(lang, keys::SITE_NO_STEP),
+            };
+            steps.push(StepGroup {
+                label,
+                count: lessons.len(),
+                lessons,
+            });
+        }
+        let o = a.order(*order);
+        out.push(OrderGroup {
+            name: o.name.clone(),
+            short: o.short.clone(),
+            count: in_order.len(),
+            steps,
+        });
+    }
+    out
+}
+
+/// Figure 4 with the academy's own names for the perspectives; `counts` in the order of
+/// [`Perspective::ALL`] (all zero: the plain figure of the essay).
+pub fn quadrant(
+    catalog: &Catalog,
+    lang: Lang,
+    title: String,
+    caption: String,
+    counts: [u32; 4],
+) -> QuadrantFigure {
+    let a = catalog.academy(lang);
+    QuadrantFigure {
+        title,
+        caption,
+        names: std::array::from_fn(|i| a.perspective(Perspective::ALL[i]).name.clone()),
+        basic_forms: std::array::from_fn(|i| a.perspective(Perspective::ALL[i]).basic_form.clone()),
+        counts,
+    }
+}
+
+/// The digest's figures: where its lessons sit among the four perspectives, and doing and
+/// learning.
+pub fn figures_for(catalog: &Catalog, d: &PublishedDigest) -> Figures {
+    let lang = d.digest.lang;
+    let a = catalog.academy(lang);
+    let mut counts = [0u32; 4];
+    for p in &d.lessons {
+        if let Some(x) = p.lesson.perspective {
+            counts[usize::from(x.byte())] += 1;
+        }
+    }
+    let quadrant = quadrant(
+        catalog,
+        lang,
+        catalog.plain(lang, keys::SITE_FIGURE_QUADRANT_TITLE),
+        catalog.plain(lang, keys::SITE_FIGURE_QUADRANT_CAPTION),
+        counts,
+    );
+    let dl = &a.doing_learning;
+    let doing = DoingLearningFigure {
+        title: dl.title.clone(),
+        yield_axis: dl.yield_axis.clone(),
+        lessons_axis: dl.lessons_axis.clone(),
+        little: catalog.plain(lang, keys::SITE_LITTLE),
+        much: catalog.plain(lang, keys::SITE_MUCH),
+        few: catalog.plain(lang, keys::SITE_FEW),
+        many: catalog.plain(lang, keys::SITE_MANY),
+        cells: [
+            dl.cells.little_few.clone(),
+            dl.cells.little_many.clone(),
+            dl.cells.much_few.clone(),
+            dl.cells.much_many.clone(),
+        ],
+        counts: None,
+        marks: Vec::new(),
+    };
+    Figures {
+        quadrant_svg: figures::quadrant_svg(&quadrant),
+        quadrant_alt: quadrant.alt_text(),
+        doing_learning_svg: figures::doing_learning_svg(&doing),
+        doing_learning_alt: doing.alt_text(),
+    }
+}
+
+fn digest_data(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Value {
+    let lang = d.digest.lang;
+    let published = d.digest.published_at.unwrap_or(d.digest.composed_at);
+    let period = match (d.digest.filter.from, d.digest.filter.to) {
+        (None, None) => None,
+        (from, to) => Some(format!(
+            "{} – {}",
+            from.map(|x| x.to_string()).unwrap_or_default(),
+            to.map(|x| x.to_string()).unwrap_or_default()
+        )),
+    };
+    json!({
+        "lang": lang.key(),
+        "academy": catalog.academy(lang).academy.name,
+        "labels": labels(catalog, lang),
+        "root": root,
+        "digest": {
+            "id": d.digest.id.to_string(),
+            "title": d.digest.title,
+            "date": published.format("%Y-%m-%d").to_string(),
+            "updated": published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "count": d.lessons.len(),
+            "period": period,
+            "html": format!("{}.html", d.digest.id),
+            "md": format!("{}.md", d.digest.id),
+        },
+        "orders": groups(catalog, d, root),
+        "figures": figures_for(catalog, d),
+    })
+}
+
+/// The digest as chat text (Discord, the console), from the `digest.chat` template.
+pub fn chat(catalog: &Catalog, templates: &Templates, d: &PublishedDigest) -> Result<String> {
+    templates.render("digest.chat", &digest_data(catalog, d, ""))
+}
+
+/// Every file of the site: per digest an HTML page and Markdown, a page per lesson, the index
+/// (newest digest first), the Atom feed and the style sheet. `lang` is the language of the
+/// index and the feed; each digest and its lessons are in the digest's own language.
+pub fn build(
+    catalog: &Catalog,
+    templates: &Templates,
+    lang: Lang,
+    digests: &[PublishedDigest],
+) -> Result<SiteFiles> {
+    let mut files = SiteFiles::new();
+    let mut newest_first: Vec<&PublishedDigest> = digests.iter().collect();
+    newest_first.sort_by_key(|d| {
+        std::cmp::Reverse((
+            d.digest.published_at.unwrap_or(d.digest.composed_at),
+            d.digest.id,
+        ))
+    });
+    // Each lesson's page, in the language of the first digest it appeared in.
+    let mut lesson_pages: BTreeMap<String, (Lang, &PublishedLesson, Vec<Value>)> = BTreeMap::new();
+    for d in newest_first.iter().rev() {
+        let id = d.digest.id.to_string();
+        let data = digest_data(catalog, d, "../");
+        files.insert(
+            format!("digests/{id}.html"),
+            templates.render("digest.html", &data)?.into_bytes(),
+        );
+        files.insert(
+            format!("digests/{id}.md"),
+            templates.render("digest.md", &data)?.into_bytes(),
+        );
+        for p in &d.lessons {
+            let entry = lesson_pages
+                .entry(p.lesson.id.to_string())
+                .or_insert_with(|| (d.digest.lang, p, Vec::new()));
+            entry.2.push(json!({
+                "id": id,
+                "title": d.digest.title,
+                "href": format!("../digests/{id}.html"),
+            }));
+        }
+    }
+    for (id, (lesson_lang, p, appeared)) in &lesson_pages {
+        let data = json!({
+            "lang": lesson_lang.key(),
+            "academy": catalog.academy(*lesson_lang).academy.name,
+            "labels": labels(catalog, *lesson_lang),
+            "root": "../",
+            "lesson": lesson_view(catalog, *lesson_lang, p, "../"),
+            "digests": appeared,
+        });
+        files.insert(
+            format!("lessons/{id}.html"),
+            templates.render("lesson.html", &data)?.into_bytes(),
+        );
+    }
+    let list: Vec<Value> = newest_first
+        .iter()
+        .map(|d| {
+            let published = d.digest.published_at.unwrap_or(d.digest.composed_at);
+            let intro: BTreeSet<String> = d
+                .lessons
+                .iter()
+                .map(|p| p.lesson.text_for(d.digest.lang).title.clone())
+                .collect();
+            json!({
+                "id": d.digest.id.to_string(),
+                "title": d.digest.title,
+                "lang": d.digest.lang.key(),
+                "date": published.format("%Y-%m-%d").to_string(),
+                "updated": published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "count": d.lessons.len(),
+                "html": format!("digests/{}.html", d.digest.id),
+                "md": format!("digests/{}.md", d.digest.id),
+                "summary": intro.into_iter().collect::<Vec<_>>().join(" · "),
+            })
+        })
+        .collect();
+    let updated = list
+        .first()
+        .and_then(|d| d["updated"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    let data = json!({
+        "lang": lang.key(),
+        "academy": catalog.academy(lang).academy.name,
+        "labels": labels(catalog, lang),
+        "root": "",
+        "digests": list,
+        "updated": updated,
+    });
+    files.insert(
+        "index.html".to_owned(),
+        templates.render("index.html", &data)?.into_bytes(),
+    );
+    files.insert(
+        "feed.atom".to_owned(),
+        templates.render("feed.atom", &data)?.into_bytes(),
+    );
+    files.insert(
+        "style.css".to_owned(),
+        templates.style().as_bytes().to_vec(),
+    );
+    Ok(files)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A digest view for template tests, with `title` as the digest's title.
+    pub(crate) fn sample_view(title: &str) -> Value {
+        let catalog = Catalog::embedded().expect("catalog");
+        let mut v = json!({
+            "lang": "nl",
+            "academy": "Academie",
+            "labels": labels(&catalog, Lang::Nl),
+            "root": "",
+            "digest": {"id": "D1", "title": title, "date": "2026-01-01", "updated": "2026-01-01T00:00:00Z",
+                       "count": 0, "period": null, "html": "D1.html", "md": "D1.md"},
+            "orders": [],
+        });
+        v["figures"] = json!({"quadrant_svg": "", "quadrant_alt": "", "doing_learning_svg": "", "doing_learning_alt": ""});
+        v
+    }
+}
