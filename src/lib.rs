@@ -10,6 +10,7 @@ pub mod discord;
 pub mod domain;
 pub mod engine;
 pub mod figures;
+pub mod meter;
 pub mod reply;
 pub mod search;
 pub mod site;

@@ -1,0 +1,750 @@
+//! Tests of the idling meter on answers written the way civil servants write them.
+
+use super::*;
+
+fn answers(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect()
+}
+
+const NL_AGREE: &[(&str, &str)] = &[
+    ("Anouk", "Volgens mij is de kern dat netcongestie de woningbouw in onze regio stillegt. Nieuwe wijken kunnen niet worden aangesloten en de netbeheerder zegt nee tegen bedrijven."),
+    ("Bram", "Congestie op het net. Zolang het stroomnet vol zit, lopen de woningen en de bedrijventerreinen vast, en wij als provincie hebben geen knop om daaraan te draaien."),
+    ("Chantal", "Het stroomnet raakt vol: netcongestie. Daardoor staan aansluitingen voor nieuwe woningen en bedrijven in de wachtrij, terwijl de gemeente juist wil bouwen."),
+    ("Dirk", "Wij willen 800 woningen bouwen maar de netbeheerder kan ze niet aansluiten. Het net is vol. Zonder oplossing voor de netcongestie stopt de woningbouw."),
+    ("Esra", "Netcongestie remt de energietransitie én de woningbouw: de wachtrij bij de netbeheerder groeit sneller dan het net wordt verzwaard."),
+];
+
+const NL_SCATTER: &[(&str, &str)] = &[
+    ("Anouk", "Het echte vraagstuk is eenzaamheid onder ouderen in de kleine kernen; de bibliotheek en het buurthuis zijn gesloten."),
+    ("Bram", "Voor mij gaat het om de stikstofuitstoot van de landbouw rond het Natura 2000-gebied en de onzekerheid bij boeren."),
+    ("Chantal", "Schoolverzuim en jongeren die zonder startkwalificatie het onderwijs verlaten; de jeugdzorg sluit daar slecht op aan."),
+    ("Dirk", "De grootste zorg is de betaalbaarheid van de huren voor starters: de wachtlijst voor een sociale huurwoning is negen jaar."),
+    ("Esra", "Ik zie vooral verdroging: het grondwaterpeil daalt, en de waterschappen en de landbouw hebben tegengestelde belangen."),
+];
+
+const EN_AGREE: &[(&str, &str)] = &[
+    ("Alice", "The real issue is grid congestion: new housing estates cannot be connected because the grid operator has no capacity left."),
+    ("Ben", "Congestion on the electricity grid. Until the grid is reinforced, new houses and business parks wait in the queue."),
+    ("Carla", "Our grid is full. The operator's queue for connections keeps growing and that blocks the houses we promised to build."),
+    ("Dev", "Grid capacity. Without a fix for congestion, the housing programme of the municipality stalls."),
+];
+
+const EN_SCATTER: &[(&str, &str)] = &[
+    ("Alice", "Loneliness among older residents in the villages since the library closed."),
+    ("Ben", "Nitrogen emissions from farming near the protected nature areas, and farmers who don't know if they can stay."),
+    ("Carla", "Pupils dropping out of school without a qualification; youth care does not connect to what happens in class."),
+    ("Dev", "Rents are unaffordable for first-time buyers and the waiting list for social housing is nine years."),
+];
+
+const NL_LONG_AGREE: &[(&str, &str)] = &[
+    ("Anouk", "Als ik eerlijk kijk naar wat er het afgelopen jaar op tafel lag, dan komt alles terug op netcongestie. De netbeheerder heeft ons in maart laten weten dat er tot 2029 geen ruimte meer is op het middenspanningsnet in de hele regio. Dat betekent dat de nieuwbouwwijk aan de rand van de stad niet op tijd kan worden aangesloten, dat het bedrijventerrein geen nieuwe ondernemers kan ontvangen en dat de scholen die we willen verduurzamen met warmtepompen in de wachtrij staan. Wij praten in de stuurgroep steeds over de planning van de woningbouw, over grondposities en over bestemmingsplannen, maar dat zijn gesprekken over symptomen. Zolang het stroomnet vol zit, verandert er niets aan de planning. Ik denk dat wij als gemeente samen met de provincie en de netbeheerder moeten bepalen welke aansluitingen voorrang krijgen, en dat we daarvoor een eerlijk verhaal aan de inwoners verschuldigd zijn."),
+    ("Bram", "Netcongestie is voor de provincie vooral een verdelingsvraag. Er is te weinig transportcapaciteit op het elektriciteitsnet, en iedere partij vraagt om voorrang: de woningcorporaties voor nieuwe woningen, de industrie voor elektrificatie, de zorginstellingen voor hun verduurzaming. De netbeheerder mag wettelijk niet zelf kiezen wie eerst gaat, dus ligt die keuze feitelijk bij ons, zonder dat iemand dat zo heeft afgesproken. Ondertussen lopen de wachtrijen op en schuiven we projecten voor ons uit. In de regionale energiestrategie staan ambities voor zon en wind die het net alleen maar voller maken als er geen opslag bij komt. Ik zou willen dat we stoppen met het bespreken van losse projecten en met elkaar vaststellen dat de congestie op het stroomnet het eigenlijke vraagstuk is waar woningbouw, energietransitie en economie aan vastzitten."),
+    ("Chantal", "Vanuit de woningcorporatie zien wij het heel concreet: we hebben vierhonderd woningen klaar voor de bouw, vergunning binnen, aannemer gecontracteerd, en toch kunnen we niet starten omdat de netbeheerder geen aansluiting kan garanderen. Netcongestie is voor ons het grootste risico in de planning. Huurders die al jaren op de wachtlijst staan, snappen er niets van als een bouwterrein maanden stil ligt. We hebben geprobeerd om met batterijen en slimme laadpalen de piekbelasting te verlagen, maar zonder afspraken met de gemeente en de netbeheerder over voorrang voor woningbouw blijft dat een pleister. Wat ons betreft is de kern dat het stroomnet niet meegroeit met de opgave in de regio, en dat niemand eigenaar is van die keuze."),
+];
+
+const NL_LONG_SCATTER: &[(&str, &str)] = &[
+    ("Anouk", "Als ik terugkijk op de gesprekken in de wijken, dan springt eenzaamheid eruit. Vooral ouderen in de kleine kernen raken geïsoleerd sinds de bibliotheek, de bank en de huisarts naar de stad zijn vertrokken. Het buurthuis draait op een handvol vrijwilligers die zelf ook ouder worden. De gemeente heeft welzijnswerkers, maar die zien vooral mensen die zich zelf melden, en juist de eenzaamste inwoners melden zich niet. Mantelzorgers lopen op hun tenen en de wachtlijst voor dagbesteding groeit. Ik denk dat we moeten erkennen dat het verdwijnen van voorzieningen uit de dorpen het sociale weefsel aantast. Als we het daarover eens worden, kunnen we kijken wie wat kan doen: de bibliotheek, de kerken, de sportvereniging, de huisarts en de gemeente samen, in plaats van ieder met een eigen project."),
+    ("Bram", "Voor mij is het vraagstuk de stikstofdepositie op het Natura 2000-gebied aan de oostkant van de provincie. De boeren in de bufferzone weten niet of ze kunnen blijven, investeren niet meer, en hun kinderen twijfelen of ze het bedrijf willen overnemen. Tegelijk loopt de vergunningverlening voor wegen en bedrijventerreinen vast omdat er geen depositieruimte is. De provincie heeft een gebiedsproces gestart, maar het rijk verandert de spelregels om het halfjaar, zodat niemand durft te beslissen. De natuur gaat intussen achteruit: de heide vergrast en soorten verdwijnen. Ik denk dat we eerlijk moeten zijn tegen de boeren over wat er mogelijk is, en dat de provincie de regie moet nemen over extensivering, natuurherstel en een goede regeling voor wie wil stoppen."),
+    ("Chantal", "Ik zie het vooral in het onderwijs: het aantal jongeren dat zonder startkwalificatie van school gaat, stijgt weer. Leerplichtambtenaren hebben lange wachtlijsten, de jeugdzorg sluit niet aan op wat er in de klas gebeurt, en leraren voelen zich alleen staan met leerlingen die thuis zitten. Scholen, gemeente en jeugdhulp hebben ieder hun eigen dossier en hun eigen protocol, waardoor een jongere drie keer hetzelfde verhaal moet vertellen. Het tekort aan leraren maakt het erger. Ik denk dat het echte vraagstuk is dat niemand zich verantwoordelijk voelt voor de jongere als geheel, en dat we moeten afspreken wie de eerste is die belt als een leerling verzuimt, en wie doorpakt als het thuis niet goed gaat."),
+];
+
+const NL_CAMPS: &[(&str, &str)] = &[
+    ("Anouk", "Volgens mij is de kern dat netcongestie de woningbouw in onze regio stillegt."),
+    ("Bram", "Congestie op het net. Zolang het stroomnet vol zit, lopen de woningen vast."),
+    ("Chantal", "Het stroomnet raakt vol: netcongestie. Daardoor staan aansluitingen voor nieuwe woningen in de wachtrij."),
+    ("Dirk", "Eenzaamheid onder ouderen in de dorpen, sinds de bibliotheek dicht is."),
+    ("Esra", "Ouderen die vereenzamen omdat voorzieningen uit de kernen verdwijnen."),
+    ("Fleur", "De eenzaamheid van ouderen; mantelzorgers raken overbelast."),
+];
+
+const NL_DOMAIN: &[(&str, &str)] = &[
+    ("Anouk", "Starters kunnen geen betaalbare woning vinden; de huren stijgen sneller dan de lonen."),
+    ("Bram", "Er worden te weinig woningen gebouwd omdat bouwgrond schaars en duur is."),
+    ("Chantal", "Ouderen blijven in grote eengezinswoningen wonen omdat er geen passende seniorenwoningen zijn."),
+    ("Dirk", "Statushouders wachten in de opvang op een woning, terwijl de gemeente de taakstelling niet haalt."),
+];
+
+const NL_MORE_AGREE: [&str; 3] = [
+    "Daar komt bij dat de gesprekken met de netbeheerder nu vooral technisch worden gevoerd, door onze afdeling vastgoed en een accountmanager aan de andere kant. De wethouder hoort het pas als een project stilvalt. Ik zou de vraag wie voorrang krijgt op het net bestuurlijk willen maken: welke maatschappelijke functies gaan voor, hoe wegen we een school tegen honderd woningen, en wie legt dat uit aan de ondernemers die buiten de boot vallen. Zonder die afweging blijft iedere organisatie haar eigen aanvraag indienen en wint wie het eerst in de wachtrij stond. Dat vind ik geen verdeling die wij als overheid kunnen verdedigen.",
+    "Wat mij zorgen baart is dat we in de provincie al twee jaar praten over flexibele contracten, energiehubs en collectieve batterijen, maar dat geen enkel project verder is gekomen dan een pilot. De netbeheerder wacht op de gemeenten, de gemeenten wachten op de provincie, en de provincie wacht op het rijk en de toezichthouder. Intussen loopt de wachtrij voor aansluitingen op. Als we congestie op het stroomnet echt als gezamenlijke opgave zien, dan moeten we ook samen de ruimte maken: een regionale prioriteringsregel, een programmateam met mandaat en een eerlijk overzicht van welke woningbouwprojecten wanneer stroom krijgen.",
+    "Voor onze huurders is het geen abstract vraagstuk. Mensen die nu in een tochtige flat wonen, wachten op een verduurzaming die niet kan doorgaan omdat een nieuwe warmtepomp een zwaardere aansluiting vraagt. En gezinnen die een nieuwe woning is beloofd, horen dat de oplevering een jaar opschuift. Ik merk dat de teleurstelling zich richt op de corporatie, terwijl de oorzaak bij het volle net ligt. Ik zou willen dat de gemeente, de netbeheerder en wij één verhaal vertellen over de netcongestie en over wat we eraan doen, met een planning die we ook waarmaken.",
+];
+
+const NL_MORE_SCATTER: [&str; 3] = [
+    "In de praktijk zie ik dat de signalen wel binnenkomen, bij de wijkagent, de postbode, de apotheek, maar dat niemand ze verbindt. Er is geen plek waar die zorgen samenkomen. We hebben subsidies voor activiteiten, maar de mensen die het meest alleen zijn komen niet naar een koffieochtend. Huisbezoeken door vrijwilligers werkten goed, totdat de coördinator met pensioen ging en de regeling stopte. Ik zou willen beginnen met een kaart van de dorpen: waar wonen ouderen alleen, welke voorzieningen zijn er nog, wie komt er over de vloer. Dan kunnen we gericht een buurtnetwerk opbouwen in plaats van weer een nieuw project te starten.",
+    "Wat het extra moeilijk maakt, is dat het vertrouwen tussen boeren en overheid zo laag is. Bij elke keukentafel waar ik aanschuif hoor ik dat de regels telkens veranderen en dat de metingen niet kloppen. De gebiedsmakelaars doen hun best, maar ze hebben geen mandaat om iets toe te zeggen. Ondertussen liggen aanvragen voor stallen die emissiearm willen worden al jaren op de plank. Ik zou willen dat we per gebied een kaart maken van wat de natuur nodig heeft, wat boeren willen, en welke grond beschikbaar is voor ruil, zodat er weer perspectief komt voor wie wil blijven boeren.",
+    "Wat ontbreekt is een gedeeld beeld van de leerling. De mentor weet van de ruzie thuis, de jeugdconsulent weet van de schulden, de leerplichtambtenaar ziet alleen het verzuim, en de jongere zelf wordt nergens gehoord. Ouders haken af omdat ze van loket naar loket worden gestuurd. Op de scholen waar een zorgcoördinator wekelijks met de wijkteams aan tafel zit, daalt het verzuim zichtbaar. Ik zou willen dat we dat op alle middelbare scholen in de regio invoeren, met één contactpersoon per leerling en afspraken over wie binnen een week terugbelt.",
+];
+
+fn extended(base: &[(&str, &str)], more: [&str; 3]) -> Vec<(String, String)> {
+    base.iter()
+        .zip(more)
+        .map(|((n, a), b)| (n.to_string(), format!("{a}\n\n{b}")))
+        .collect()
+}
+
+const ISSUES: [&str; 20] = [
+    "Eenzaamheid onder ouderen in de kleine kernen.",
+    "Stikstofuitstoot van de landbouw bij het Natura 2000-gebied.",
+    "Schoolverzuim en jongeren zonder startkwalificatie.",
+    "Betaalbaarheid van huurwoningen voor starters.",
+    "Verdroging en een dalend grondwaterpeil.",
+    "Armoede en schulden bij gezinnen met jonge kinderen.",
+    "Personeelstekort in de thuiszorg.",
+    "Overlast van drugscriminaliteit in de binnenstad.",
+    "Leegstand van winkels in het centrum.",
+    "Verkeersveiligheid rond basisscholen.",
+    "Opvang van asielzoekers en statushouders.",
+    "Laaggeletterdheid onder volwassenen.",
+    "Wateroverlast bij hevige regenbuien in oude wijken.",
+    "Digitale kloof: inwoners die niet meer bij de overheid terechtkunnen.",
+    "Bodemdaling in het veenweidegebied.",
+    "Hittestress in versteende buurten.",
+    "Gebrek aan openbaar vervoer op het platteland.",
+    "Polarisatie en wantrouwen tegenover de politiek.",
+    "Zwerfafval en plastic in de rivieren.",
+    "Mentale gezondheid van studenten.",
+];
+
+const NAMINGS: [&str; 5] = [
+    "Netcongestie",
+    "Het stroomnet zit vol, netcongestie dus",
+    "Congestie op het elektriciteitsnet",
+    "De netbeheerder kan niemand meer aansluiten door netcongestie",
+    "Er is geen transportcapaciteit meer op het stroomnet: congestie",
+];
+
+const CONTEXTS: [&str; 4] = [
+    "waardoor de woningbouw stilvalt.",
+    "en bedrijven staan op de wachtlijst.",
+    "dus de laadpalen voor de bussen komen er niet.",
+    "zodat de warmtepompen in de nieuwe wijken moeten wachten.",
+];
+
+fn group(n: usize, agree: bool) -> Vec<(String, String)> {
+    (0..n)
+        .map(|k| {
+            let text = if agree {
+                format!("{}, {}", NAMINGS[k % 5], CONTEXTS[(k / 5 + k) % 4])
+            } else {
+                ISSUES[k].to_string()
+            };
+            (format!("lid{k}"), text)
+        })
+        .collect()
+}
+
+fn score(set: &[(String, String)], lang: Lang) -> f64 {
+    agreement(set, lang).score.expect("a score")
+}
+
+fn displays(terms: &[Term]) -> Vec<&str> {
+    terms.iter().map(|t| t.display.as_str()).collect()
+}
+
+fn shared_displays(a: &Agreement) -> Vec<&str> {
+    a.shared.iter().map(|s| s.display.as_str()).collect()
+}
+
+fn is_stop(word: &str, lang: Lang) -> bool {
+    let list = match lang {
+        Lang::Nl => stopwords::NL,
+        Lang::En => stopwords::EN,
+    };
+    list.binary_search(&word).is_ok()
+}
+
+#[test]
+fn answers_naming_one_issue_score_clearly_higher_than_scattered_ones() {
+    for (agree, scatter, lang) in [
+        (NL_AGREE, NL_SCATTER, Lang::Nl),
+        (EN_AGREE, EN_SCATTER, Lang::En),
+        (NL_LONG_AGREE, NL_LONG_SCATTER, Lang::Nl),
+    ] {
+        let a = agreement(&answers(agree), lang);
+        let s = agreement(&answers(scatter), lang);
+        let (sa, ss) = (a.score.unwrap(), s.score.unwrap());
+        assert!(sa - ss >= 0.15, "{} vs {}", a.summary(), s.summary());
+        assert_eq!(a.verdict, Some(Verdict::Converging), "{}", a.summary());
+        assert_eq!(s.verdict, Some(Verdict::Scattered), "{}", s.summary());
+        assert!(a.reasoning.shared_ratio > s.reasoning.shared_ratio);
+        assert!(a.reasoning.mean_jaccard > s.reasoning.mean_jaccard);
+        assert_eq!(a.reasoning.pairs_with_common_terms, a.reasoning.pairs);
+    }
+}
+
+#[test]
+fn answers_of_two_to_three_hundred_words_keep_their_verdicts() {
+    let agree = extended(NL_LONG_AGREE, NL_MORE_AGREE);
+    let scatter = extended(NL_LONG_SCATTER, NL_MORE_SCATTER);
+    for (_, text) in agree.iter().chain(&scatter) {
+        assert!((200..=300).contains(&text.split_whitespace().count()));
+    }
+    let a = agreement(&agree, Lang::Nl);
+    let s = agreement(&scatter, Lang::Nl);
+    assert_eq!(a.verdict, Some(Verdict::Converging), "{}", a.summary());
+    assert_eq!(s.verdict, Some(Verdict::Scattered), "{}", s.summary());
+}
+
+#[test]
+fn the_score_is_stable_from_two_to_twenty_members() {
+    for n in 2..=20 {
+        let a = score(&group(n, true), Lang::Nl);
+        let s = score(&group(n, false), Lang::Nl);
+        assert!(a >= CONVERGING_FROM, "{n} agreeing members: {a}");
+        assert!(s < SCATTERED_BELOW, "{n} scattered members: {s}");
+    }
+    // One-word answers: the same word agrees fully, different words not at all.
+    let same = answers(&[
+        ("a", "Netcongestie"),
+        ("b", "netcongestie!"),
+        ("c", "NETCONGESTIE"),
+    ]);
+    assert_eq!(score(&same, Lang::Nl), 1.0);
+    let different = answers(&[("a", "Stikstof"), ("b", "Eenzaamheid"), ("c", "Woningnood")]);
+    assert_eq!(score(&different, Lang::Nl), 0.0);
+}
+
+#[test]
+fn two_camps_or_a_shared_field_without_a_shared_issue_are_mixed() {
+    let camps = agreement(&answers(NL_CAMPS), Lang::Nl);
+    assert_eq!(camps.verdict, Some(Verdict::Mixed), "{}", camps.summary());
+    let domain = agreement(&answers(NL_DOMAIN), Lang::Nl);
+    assert_eq!(domain.verdict, Some(Verdict::Mixed), "{}", domain.summary());
+    // The mixed sets sit between the clear cases.
+    let agree = score(&answers(NL_AGREE), Lang::Nl);
+    let scatter = score(&answers(NL_SCATTER), Lang::Nl);
+    assert!(agree > camps.score.unwrap() && camps.score.unwrap() > scatter);
+}
+
+#[test]
+fn verdict_thresholds() {
+    assert_eq!(Verdict::of(1.0), Verdict::Converging);
+    assert_eq!(Verdict::of(CONVERGING_FROM), Verdict::Converging);
+    assert_eq!(Verdict::of(0.15), Verdict::Mixed);
+    assert_eq!(Verdict::of(SCATTERED_BELOW), Verdict::Mixed);
+    assert_eq!(Verdict::of(0.09), Verdict::Scattered);
+    assert_eq!(Verdict::of(0.0), Verdict::Scattered);
+    assert_eq!(Verdict::Mixed.key(), "mixed");
+}
+
+#[test]
+fn shared_terms_show_the_words_people_used() {
+    let nl = agreement(&answers(NL_AGREE), Lang::Nl);
+    let shared = shared_displays(&nl);
+    for word in [
+        "netcongestie",
+        "congestie",
+        "woningen",
+        "woningbouw",
+        "netbeheerder",
+    ] {
+        assert!(shared.contains(&word), "{word} not in {shared:?}");
+    }
+    // Most members first: everyone names congestion and housing, in some form.
+    assert_eq!(&shared[..2], &["congestie", "woningen"]);
+    assert_eq!(nl.shared[0].members, 5);
+    assert_eq!(
+        nl.shared[0].names,
+        ["Anouk", "Bram", "Chantal", "Dirk", "Esra"]
+    );
+    assert_eq!(nl.reasoning.widest_term.as_deref(), Some("congestie"));
+    assert_eq!(nl.reasoning.widest_members, 5);
+    // Ties in member count are alphabetical.
+    for w in nl.shared.windows(2) {
+        assert!(
+            w[0].members > w[1].members
+                || (w[0].members == w[1].members && w[0].display <= w[1].display)
+        );
+    }
+
+    let en = agreement(&answers(EN_AGREE), Lang::En);
+    let shared = shared_displays(&en);
+    for word in ["grid", "congestion", "houses", "queue", "operator"] {
+        assert!(shared.contains(&word), "{word} not in {shared:?}");
+    }
+    assert_eq!(en.shared[0].display, "grid");
+    assert_eq!(en.shared[0].members, 4);
+}
+
+#[test]
+fn unique_terms_belong_to_one_member_each() {
+    let a = agreement(&answers(NL_AGREE), Lang::Nl);
+    let names: Vec<&str> = a.unique.iter().map(|m| m.member.as_str()).collect();
+    assert_eq!(names, ["Anouk", "Bram", "Chantal", "Dirk", "Esra"]);
+    let esra = displays(&a.unique[4].terms);
+    assert!(esra.contains(&"energietransitie"), "{esra:?}");
+    let shared: BTreeSet<&str> = a.shared.iter().map(|s| s.stem.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    for m in &a.unique {
+        for t in &m.terms {
+            assert!(!shared.contains(t.stem.as_str()));
+            assert!(seen.insert(t.stem.clone()), "{} twice", t.stem);
+        }
+    }
+    let scattered = agreement(&answers(NL_SCATTER), Lang::Nl);
+    assert_eq!(shared_displays(&scattered), ["landbouw"]);
+    assert!(displays(&scattered.unique[1].terms).contains(&"stikstofuitstoot"));
+}
+
+#[test]
+fn stop_words_never_become_terms() {
+    let fixtures = [
+        (NL_AGREE, Lang::Nl),
+        (NL_SCATTER, Lang::Nl),
+        (NL_LONG_AGREE, Lang::Nl),
+        (NL_LONG_SCATTER, Lang::Nl),
+        (NL_CAMPS, Lang::Nl),
+        (EN_AGREE, Lang::En),
+        (EN_SCATTER, Lang::En),
+    ];
+    for (set, lang) in fixtures {
+        for (_, text) in set {
+            for t in key_terms(text, lang) {
+                let folded = crate::search::words(&t.display).join("");
+                assert!(!is_stop(&folded, lang), "{folded} is a stop word");
+                assert!(folded.chars().count() >= MIN_CHARS);
+            }
+        }
+    }
+    let filler = "Volgens ons is het echte probleem van de samenwerking dat we samen moeten gaan \
+                  kijken wat onze opgave is, maar eigenlijk weten we dat allemaal wel.";
+    let left = key_terms(filler, Lang::Nl);
+    assert_eq!(displays(&left), ["kijken"]);
+    let filler = "We think the real issue is that our collaboration should really work together.";
+    assert_eq!(displays(&key_terms(filler, Lang::En)), ["real", "work"]);
+    // Every listed word, written any way, is dropped.
+    for (list, lang) in [(stopwords::NL, Lang::Nl), (stopwords::EN, Lang::En)] {
+        for word in list {
+            assert!(key_terms(word, lang).is_empty(), "{word}");
+            assert!(key_terms(&word.to_uppercase(), lang).is_empty(), "{word}");
+        }
+    }
+}
+
+#[test]
+fn stop_word_lists_are_sorted_folded_and_long_enough_to_matter() {
+    for list in [stopwords::NL, stopwords::EN] {
+        for w in list.windows(2) {
+            assert!(w[0] < w[1], "{} before {}", w[0], w[1]);
+        }
+        for w in list {
+            assert_eq!(
+                crate::search::words(w),
+                [w.to_string()],
+                "{w} is not folded"
+            );
+            assert!(w.chars().count() >= MIN_CHARS, "{w} is dropped anyway");
+        }
+    }
+    // Domain words that say what an answer is about stay.
+    for word in [
+        "gemeente",
+        "provincie",
+        "inwoners",
+        "bewoners",
+        "beleid",
+        "cooperatie",
+    ] {
+        assert!(!is_stop(word, Lang::Nl), "{word}");
+    }
+    for word in ["municipality", "residents", "council", "budget", "housing"] {
+        assert!(!is_stop(word, Lang::En), "{word}");
+    }
+}
+
+#[test]
+fn stemming_merges_inflections() {
+    for (text, lang, display) in [
+        ("woningen woning", Lang::Nl, "woning"),
+        ("bewoners bewoner", Lang::Nl, "bewoner"),
+        (
+            "de bewoners, de bewoners en een bewoner",
+            Lang::Nl,
+            "bewoners",
+        ),
+        ("houses housing", Lang::En, "houses"),
+        ("neighbourhoods neighbourhood", Lang::En, "neighbourhood"),
+    ] {
+        let terms = key_terms(text, lang);
+        assert_eq!(terms.len(), 1, "{text}: {terms:?}");
+        assert_eq!(terms[0].display, display, "{text}");
+    }
+    let terms = key_terms("De woningen, de woningen en de woning.", Lang::Nl);
+    assert_eq!(terms[0].uses, 3);
+    assert_eq!(terms[0].display, "woningen");
+}
+
+#[test]
+fn dutch_compounds_count_as_the_words_they_are_made_of() {
+    let set = answers(&[
+        ("a", "Netcongestie remt de woningbouw."),
+        ("b", "Congestie op het net houdt de woningen tegen."),
+    ]);
+    let a = agreement(&set, Lang::Nl);
+    assert_eq!(shared_displays(&a), ["congestie", "woningen"]);
+    assert_eq!(
+        displays(&a.unique[0].terms),
+        ["netcongestie", "remt", "woningbouw"]
+    );
+    // English writes compounds apart, and is not split: `network` does not share `work`.
+    let set = answers(&[
+        ("a", "The network is weak."),
+        ("b", "Work on the framework."),
+    ]);
+    assert!(agreement(&set, Lang::En).shared.is_empty());
+    // Parts shorter than five letters are not looked for.
+    let set = answers(&[("a", "Het wegennet."), ("b", "Wegen en paden.")]);
+    assert!(agreement(&set, Lang::Nl).shared.is_empty());
+}
+
+#[test]
+fn accents_fold_and_the_most_used_spelling_is_shown() {
+    let terms = key_terms("De coöperatie, de cooperatie en de Coöperatie.", Lang::Nl);
+    assert_eq!(terms.len(), 1);
+    assert_eq!(terms[0].display, "coöperatie");
+    assert_eq!(terms[0].uses, 3);
+    // Decomposed accents (as some keyboards send them) are the same word and spelling.
+    let terms = key_terms("coo\u{308}peratie coöperatie", Lang::Nl);
+    assert_eq!(terms.len(), 1);
+    assert_eq!(terms[0].display, "coöperatie");
+    assert_eq!(terms[0].uses, 2);
+    let set = answers(&[("a", "Een coöperatie"), ("b", "De cooperatie")]);
+    let a = agreement(&set, Lang::Nl);
+    assert_eq!(a.shared.len(), 1);
+    assert_eq!(a.shared[0].display, "cooperatie"); // a tie: alphabetical
+                                                   // Acronyms keep their capitals; sentence starts do not.
+    let terms = key_terms("RES. De RES en de regio. Regio!", Lang::Nl);
+    assert_eq!(displays(&terms), ["RES", "regio"]);
+}
+
+#[test]
+fn numbers_and_short_words_are_dropped() {
+    let terms = key_terms(
+        "In 2030 wil 1e en 3de fase 100% klaar, ok? CO2 op de A12.",
+        Lang::Nl,
+    );
+    assert_eq!(displays(&terms), ["A12", "CO2", "fase", "klaar"]);
+}
+
+#[test]
+fn blank_answers_are_ignored() {
+    let mut set = answers(NL_AGREE);
+    let plain = agreement(&set, Lang::Nl);
+    set.insert(1, ("Gijs".into(), "   \n\t ".into()));
+    set.push(("Hanna".into(), String::new()));
+    let with_blanks = agreement(&set, Lang::Nl);
+    assert_eq!(with_blanks.score, plain.score);
+    assert_eq!(with_blanks.shared, plain.shared);
+    assert_eq!(with_blanks.unique, plain.unique);
+    assert_eq!(with_blanks.reasoning.blank, 2);
+    assert_eq!(with_blanks.reasoning.answers, 5);
+}
+
+#[test]
+fn fewer_than_two_answers_give_no_score_and_say_why() {
+    let none = agreement(&[], Lang::Nl);
+    assert_eq!((none.score, none.verdict), (None, None));
+    assert_eq!(none.unscored, Some(Unscored::NoAnswers));
+    let blanks = agreement(&answers(&[("a", " "), ("b", "")]), Lang::Nl);
+    assert_eq!(blanks.unscored, Some(Unscored::NoAnswers));
+    assert_eq!(blanks.reasoning.blank, 2);
+
+    let one = agreement(&answers(&[("a", "Netcongestie"), ("b", "  ")]), Lang::Nl);
+    assert_eq!((one.score, one.verdict), (None, None));
+    assert_eq!(one.unscored, Some(Unscored::OneAnswer));
+    assert!(one.shared.is_empty());
+    assert_eq!(displays(&one.unique[0].terms), ["netcongestie"]);
+
+    let empty_words = answers(&[
+        ("a", "Ja, eens."),
+        ("b", "Dat denk ik ook 👍"),
+        ("c", "Stikstof"),
+    ]);
+    let a = agreement(&empty_words, Lang::Nl);
+    assert_eq!(a.unscored, Some(Unscored::TooFewTerms));
+    assert_eq!(a.score, None);
+    assert_eq!((a.reasoning.without_terms, a.reasoning.compared), (2, 1));
+
+    // Answers without terms are left out of the score, not counted as disagreement.
+    let mut set = answers(NL_AGREE);
+    set.push(("Fleur".into(), "Eens, zo is het.".into()));
+    let a = agreement(&set, Lang::Nl);
+    assert_eq!(a.score, agreement(&answers(NL_AGREE), Lang::Nl).score);
+    assert_eq!(a.reasoning.without_terms, 1);
+    assert!(a.unscored.is_none());
+}
+
+#[test]
+fn hostile_input_stays_data() {
+    let nasty = format!(
+        "# **Netcongestie** <script>alert('x')</script> {{{{x}}}} {{{{#each}}}} [link](javascript:void) \
+         🚧⚡️👩‍👩‍👧 \u{202e}lortnoc\u{202c} \u{200d}\u{feff} שלום עולם مَرْحَبًا `rm -rf` \u{0}\u{7} {} {}",
+        "a".repeat(4000),
+        "netcongestie ".repeat(300)
+    );
+    assert!(nasty.chars().count() > 4000);
+    for lang in [Lang::Nl, Lang::En] {
+        let terms = key_terms(&nasty, lang);
+        for t in &terms {
+            assert!(
+                t.display.chars().all(char::is_alphanumeric),
+                "{:?} is not a plain word",
+                t.display
+            );
+            assert!(t.display.chars().count() <= MAX_CHARS);
+        }
+        let shown = displays(&terms);
+        assert_eq!(shown[0], "netcongestie");
+        assert_eq!(terms[0].uses, 301);
+        for word in ["script", "alert", "javascript", "שלום", "مَرْحَبًا", "lortnoc"] {
+            assert!(shown.contains(&word), "{word} missing from {shown:?}");
+        }
+        let set = vec![
+            ("<b>Anouk</b> {{name}}".to_string(), nasty.clone()),
+            (
+                "\u{202e}Bram".to_string(),
+                "Netcongestie!! 🚧 <img src=x onerror=alert(1)>".to_string(),
+            ),
+            ("".to_string(), "\u{0}".repeat(4000)),
+        ];
+        let a = agreement(&set, lang);
+        assert_eq!(a.unique[0].member, "<b>Anouk</b> {{name}}");
+        assert!(a.score.is_some());
+        serde_json::to_string(&a).expect("serializable");
+        let c = changes(
+            &[(1, "x".into(), nasty.clone())],
+            &[(1, "x".into(), "ok".into())],
+            lang,
+        );
+        assert_eq!(c.members[0].similarity, 0.0);
+    }
+}
+
+fn round(list: &[(u64, &str, &str)]) -> Vec<(u64, String, String)> {
+    list.iter()
+        .map(|(id, n, t)| (*id, n.to_string(), t.to_string()))
+        .collect()
+}
+
+const FIRST: &[(u64, &str, &str)] = &[
+    (1, "Anouk", "Eenzaamheid onder ouderen in de kleine kernen."),
+    (
+        2,
+        "Bram",
+        "De stikstofuitstoot van de landbouw bij het Natura 2000-gebied.",
+    ),
+    (
+        3,
+        "Chantal",
+        "Netcongestie: nieuwe woningen kunnen niet worden aangesloten.",
+    ),
+    (
+        4,
+        "Dirk",
+        "Verdroging door de landbouw en het dalende grondwaterpeil.",
+    ),
+];
+
+const SECOND: &[(u64, &str, &str)] = &[
+    (
+        3,
+        "Chantal",
+        "Netcongestie, en daardoor lopen de woningen vertraging op.",
+    ),
+    (
+        1,
+        "Anouk",
+        "Netcongestie houdt de woningbouw tegen, ook de zorgwoningen voor ouderen.",
+    ),
+    (
+        5,
+        "Esra",
+        "Het stroomnet zit vol; netcongestie remt de woningbouw.",
+    ),
+    (
+        2,
+        "Bram",
+        "Netcongestie: de netbeheerder kan de woningen en de boerenbedrijven niet aansluiten.",
+    ),
+];
+
+#[test]
+fn changes_between_rounds_find_new_and_dropped_themes() {
+    let c = changes(&round(FIRST), &round(SECOND), Lang::Nl);
+    let new: Vec<&str> = c.new_themes.iter().map(|t| t.display.as_str()).collect();
+    assert_eq!(&new[..2], &["netcongestie", "woningen"], "{new:?}");
+    assert_eq!(
+        (
+            c.new_themes[0].members_before,
+            c.new_themes[0].members_after
+        ),
+        (1, 4)
+    );
+    assert_eq!(
+        (c.new_themes[0].uses_before, c.new_themes[0].uses_after),
+        (1, 4)
+    );
+    assert!(new.contains(&"woningbouw"));
+    let dropped: Vec<&str> = c
+        .dropped_themes
+        .iter()
+        .map(|t| t.display.as_str())
+        .collect();
+    assert_eq!(dropped, ["landbouw"]);
+    assert_eq!(
+        (
+            c.dropped_themes[0].members_before,
+            c.dropped_themes[0].members_after
+        ),
+        (2, 0)
+    );
+    assert!(c.kept_themes.is_empty());
+
+    assert_eq!(
+        c.joined,
+        [MemberRef {
+            id: 5,
+            name: "Esra".into()
+        }]
+    );
+    assert_eq!(
+        c.left,
+        [MemberRef {
+            id: 4,
+            name: "Dirk".into()
+        }]
+    );
+    let names: Vec<&str> = c.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Anouk", "Bram", "Chantal"]);
+
+    let anouk = &c.members[0];
+    assert!(displays(&anouk.added).contains(&"netcongestie"));
+    assert!(displays(&anouk.added).contains(&"woningbouw"));
+    assert_eq!(
+        displays(&anouk.dropped),
+        ["eenzaamheid", "kernen", "kleine"]
+    );
+    assert_eq!(displays(&anouk.kept), ["ouderen"]);
+    let bram = &c.members[1];
+    assert!(displays(&bram.dropped).contains(&"landbouw"));
+    assert_eq!(bram.kept, []);
+    assert_eq!(bram.similarity, 0.0);
+    let chantal = &c.members[2];
+    assert_eq!(displays(&chantal.kept), ["netcongestie", "woningen"]);
+    assert!(chantal.similarity > anouk.similarity && anouk.similarity > bram.similarity);
+    assert!((0.0..=1.0).contains(&chantal.similarity));
+
+    assert!(c.score_after.unwrap() > c.score_before.unwrap());
+    assert_eq!(c.verdict_before, Some(Verdict::Scattered));
+    assert_eq!(c.verdict_after, Some(Verdict::Converging));
+    // The scores are the ones `agreement` gives each round.
+    let pairs: Vec<(String, String)> = {
+        let mut r = round(SECOND);
+        r.sort_by_key(|(id, _, _)| *id);
+        r.into_iter().map(|(_, n, t)| (n, t)).collect()
+    };
+    assert_eq!(c.score_after, agreement(&pairs, Lang::Nl).score);
+}
+
+#[test]
+fn changes_handle_renames_double_entries_and_empty_rounds() {
+    let before = round(&[(7, "Old name", "Stikstof en landbouw"), (8, "Piet", "  ")]);
+    let after = round(&[
+        (7, "New name", "Stikstof"),
+        (7, "New name", "en de natuur"),
+        (8, "Piet", "Natuur"),
+    ]);
+    let c = changes(&before, &after, Lang::Nl);
+    assert_eq!(c.members.len(), 1);
+    assert_eq!(c.members[0].name, "New name");
+    assert_eq!(displays(&c.members[0].added), ["natuur"]);
+    assert_eq!(displays(&c.members[0].dropped), ["landbouw"]);
+    assert_eq!(c.members[0].similarity, 1.0 / 3.0);
+    assert_eq!(
+        c.joined,
+        [MemberRef {
+            id: 8,
+            name: "Piet".into()
+        }]
+    );
+    assert_eq!(
+        c.new_themes
+            .iter()
+            .map(|t| t.display.as_str())
+            .collect::<Vec<_>>(),
+        ["natuur"]
+    );
+    assert_eq!(c.score_before, None);
+
+    let nothing = changes(&[], &[], Lang::En);
+    assert!(nothing.members.is_empty() && nothing.new_themes.is_empty());
+    assert_eq!((nothing.score_before, nothing.verdict_after), (None, None));
+    // Same words, no terms: nothing changed.
+    let same = changes(
+        &round(&[(1, "a", "ok")]),
+        &round(&[(1, "a", "ja")]),
+        Lang::Nl,
+    );
+    assert_eq!(same.members[0].similarity, 1.0);
+}
+
+#[test]
+fn output_is_deterministic() {
+    let set = extended(NL_LONG_AGREE, NL_MORE_AGREE);
+    let a = agreement(&set, Lang::Nl);
+    let b = agreement(&set.clone(), Lang::Nl);
+    assert_eq!(a, b);
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    assert_eq!(a.summary(), b.summary());
+    assert_eq!(
+        key_terms(&set[0].1, Lang::Nl),
+        key_terms(&set[0].1, Lang::Nl)
+    );
+
+    let c1 = changes(&round(FIRST), &round(SECOND), Lang::Nl);
+    let c2 = changes(&round(FIRST), &round(SECOND), Lang::Nl);
+    assert_eq!(c1, c2);
+    // The order in which answers arrive does not matter for the change report.
+    let mut shuffled = round(SECOND);
+    shuffled.reverse();
+    let mut first = round(FIRST);
+    first.rotate_left(2);
+    assert_eq!(changes(&first, &shuffled, Lang::Nl), c1);
+}
+
+#[test]
+fn outputs_serialize_for_templates() {
+    let a = agreement(&answers(NL_AGREE), Lang::Nl);
+    let v = serde_json::to_value(&a).unwrap();
+    assert_eq!(v["verdict"], "converging");
+    assert_eq!(v["unscored"], serde_json::Value::Null);
+    assert_eq!(v["shared"][0]["display"], "congestie");
+    assert_eq!(v["reasoning"]["compared"], 5);
+    let one = serde_json::to_value(agreement(&answers(&[("a", "x y z")]), Lang::Nl)).unwrap();
+    assert_eq!(one["unscored"], "one_answer");
+    let c = serde_json::to_value(changes(&round(FIRST), &round(SECOND), Lang::Nl)).unwrap();
+    assert_eq!(c["new_themes"][0]["display"], "netcongestie");
+    assert_eq!(c["verdict_after"], "converging");
+}
+
+#[test]
+fn summary_is_plain_and_complete() {
+    let a = agreement(&answers(NL_SCATTER), Lang::Nl);
+    assert_eq!(
+        a.summary(),
+        format!(
+            "scattered score={:.2} compared=5 pairs=1/10 shared=1/{} jaccard={:.2} [landbouw×2]",
+            a.score.unwrap(),
+            a.reasoning.distinct_terms,
+            a.reasoning.mean_jaccard
+        )
+    );
+    let none = agreement(&[], Lang::En);
+    assert!(none.summary().starts_with("unscored:NoAnswers"));
+}
