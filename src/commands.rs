@@ -28,6 +28,8 @@ pub enum Kind {
     Layers,
     Attribution,
     Lang,
+    /// How reminders come: channel, dm or off.
+    Reminders,
     Tags,
     LessonId,
     DigestId,
@@ -183,6 +185,12 @@ pub const SPECS: &[Spec] = &[
         options: &[opt("layer", "laag", Kind::Layer, true)],
         audience: M,
         help: k::HELP_CMD_LAYER,
+    },
+    Spec {
+        path: &[("reminders", "herinneringen")],
+        options: &[opt("via", "via", Kind::Reminders, true)],
+        audience: M,
+        help: k::HELP_CMD_REMINDERS,
     },
     Spec {
         path: &[("round", "ronde"), ("status", "status")],
@@ -663,6 +671,7 @@ fn expect_key(kind: Kind) -> &'static str {
         Kind::Layer | Kind::Layers => k::EXPECT_LAYER,
         Kind::Attribution => k::EXPECT_ATTRIBUTION,
         Kind::Lang => k::EXPECT_LANG,
+        Kind::Reminders => k::EXPECT_REMINDERS,
         Kind::LessonId | Kind::DigestId => k::EXPECT_ID,
         Kind::Date => k::EXPECT_DATE,
         Kind::Deadline => k::EXPECT_DEADLINE,
@@ -714,6 +723,11 @@ pub fn to_request(
         "perspectives" => Request::Perspectives,
         "orders" => Request::Orders,
         "collaboration" => Request::ShowCollaboration,
+        "reminders" => Request::Reminders {
+            how: r
+                .parsed("via", Reminders::parse_user)?
+                .unwrap_or(Reminders::Channel),
+        },
         "layer" => Request::SetLayer {
             layer: r
                 .parsed("layer", Layer::parse_user)?
@@ -853,6 +867,7 @@ mod tests {
                     Kind::Perspective => "lawful",
                     Kind::Attribution => "named",
                     Kind::Lang => "nl",
+                    Kind::Reminders => "dm",
                     Kind::Date => "2026-01-01",
                     Kind::Deadline => "3d",
                     Kind::Yes => "yes",

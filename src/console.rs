@@ -109,14 +109,55 @@ impl<'a> Console<'a> {
             write!(out, "{}> ", self.actor.name)?;
             out.flush()?;
         }
+        self.run_scheduled(out)?;
         for line in input.lines() {
             let line = line.context("cannot read the console input")?;
             if !self.handle_line(&line, out)? {
                 break;
             }
+            self.run_scheduled(out)?;
             if interactive {
                 write!(out, "{}> ", self.actor.name)?;
                 out.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs what fell due (a deadline, a reminder) and prints what the academy says on its own:
+    /// channel messages as such, direct messages addressed to their person.
+    pub fn run_scheduled(&mut self, out: &mut dyn Write) -> Result<()> {
+        if let Err(e) = self.engine.run_due() {
+            tracing::error!("scheduled work failed: {e}");
+        }
+        let waiting = match self.engine.outbox() {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!("cannot read the outbox: {e}");
+                return Ok(());
+            }
+        };
+        for message in waiting {
+            match message.to {
+                crate::engine::Recipient::Channel(_) => self.print_reply(&message.reply, out)?,
+                crate::engine::Recipient::User(user) => {
+                    let to = self
+                        .people
+                        .get(&user)
+                        .map(|a| a.name.clone())
+                        .unwrap_or_else(|| format!("#{}", user.0));
+                    writeln!(
+                        out,
+                        "\n✉ {}",
+                        self.say(
+                            k::CONSOLE_NOTICE,
+                            json!({"to": to, "text": message.reply.body})
+                        )
+                    )?;
+                }
+            }
+            if let Err(e) = self.engine.delivered(message.id) {
+                tracing::error!("cannot clear a delivered message: {e}");
             }
         }
         Ok(())

@@ -5,9 +5,10 @@
 
 use crate::domain::{DigestId, LessonId, RoundId, UserId};
 use crate::search::SearchQuery;
+use serde::{Deserialize, Serialize};
 
 /// Who gets to see a reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Visibility {
     /// Only the person who acted (Discord: ephemeral).
     Private,
@@ -16,21 +17,21 @@ pub enum Visibility {
 }
 
 /// A titled block, such as one member's answer in a reveal or one lesson in a list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     pub heading: String,
     pub body: String,
 }
 
 /// Something the user can do next, offered as a button in Discord and a command in the console.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
     pub label: String,
     pub action: Action,
 }
 
 /// The follow-up actions a reply can offer. Each carries what it needs after a restart.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     /// Open the answer form for this round (pre-filled when the member already answered).
     Answer(RoundId),
@@ -49,20 +50,21 @@ pub enum Action {
 }
 
 /// A message for someone other than the actor, such as a rejected lesson's author.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     pub to: UserId,
     pub text: String,
 }
 
 /// A file to hand over, such as a data export.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub filename: String,
     pub bytes: Vec<u8>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// A reply can wait in the outbox, so it is stored as data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
     pub visibility: Visibility,
     pub title: Option<String>,

@@ -25,7 +25,7 @@ const WORD: u8 = b'w';
 const FEATURED: u8 = b'f';
 
 /// What a member asks for; every filter is optional and they combine with "and".
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SearchQuery {
     pub text: Option<String>,
     pub order: Option<Order>,
@@ -67,7 +67,8 @@ fn status_byte(s: LessonStatus) -> u8 {
     }
 }
 
-fn time_key(t: DateTime<Utc>) -> [u8; 8] {
+/// A timestamp as key bytes that sort in time order.
+pub fn time_key(t: DateTime<Utc>) -> [u8; 8] {
     // Flip the sign bit so negative timestamps still sort before positive ones.
     ((t.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
 }

@@ -7,7 +7,7 @@ mod support;
 use academie::config::Secret;
 use academie::discord::{serve, ServeOptions, DEFER_AFTER};
 use academie::domain::Lang;
-use academie::engine::{Engine, Settings, SystemClock};
+use academie::engine::{Clock, Engine, Settings};
 use academie::store::{SledStore, Store, Tree};
 use academie::text::Catalog;
 use serde_json::{json, Value};
@@ -18,9 +18,19 @@ use support::fake_discord::*;
 const WAIT: Duration = Duration::from_secs(10);
 const MOD_ROLE: u64 = 700_000_000_000_000_001;
 
+/// The bot's clock, moved by the test; it starts at the real time.
+struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 struct Bot {
     fake: FakeDiscord,
     store: Arc<SledStore>,
+    clock: Arc<TestClock>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -30,10 +40,11 @@ async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
+    let clock = Arc::new(TestClock(std::sync::Mutex::new(chrono::Utc::now())));
     let engine = Arc::new(Engine::new(
         store.clone(),
         Arc::new(Catalog::embedded().expect("catalog")),
-        Arc::new(SystemClock),
+        clock.clone(),
         Settings::default(),
     ));
     engine.seed_library_if_empty().expect("library");
@@ -44,6 +55,7 @@ async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
         moderator_role: Some(MOD_ROLE),
         default_lang: Lang::Nl,
         defer_after,
+        tick: Duration::from_millis(100),
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(engine, options, async move {
@@ -53,6 +65,7 @@ async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
     Bot {
         fake,
         store,
+        clock,
         stop: Some(tx),
         task: Some(task),
         _dir: dir,
@@ -943,5 +956,88 @@ async fn the_perspectives_come_with_figure_four_as_a_picture() {
     assert_eq!(name, "perspectives.png");
     let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).expect("a PNG");
     assert_eq!(pixmap.width(), 1200);
+    bot.stop().await;
+}
+
+impl Bot {
+    fn advance(&self, by: chrono::Duration) {
+        let mut now = self.clock.0.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+
+    /// Waits until `count` messages were posted to the channel.
+    async fn channel_posts(&self, count: usize) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let posts: Vec<String> = self
+                .fake
+                .channel_messages(CHANNEL_ID)
+                .into_iter()
+                .map(|r| r.body.map(|b| b.to_string()).unwrap_or_default())
+                .collect();
+            if posts.len() >= count || tokio::time::Instant::now() > deadline {
+                return posts;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_and_the_deadline_reveal_arrive_on_their_own() {
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::moderator(2, "Mira");
+    let anna = FakeUser::member(3, "Anouk");
+    let bram = FakeUser::member(4, "Bram");
+    let carla = FakeUser::member(5, "Carla");
+    bot.cmd(&bram, "reminders", &[("via", json!("dm"))]).await;
+    let carla_says = bot
+        .cmd(&carla, "reminders", &[("via", json!("channel"))])
+        .await;
+    assert!(
+        carla_says.text().contains("kanaal"),
+        "{}",
+        carla_says.text()
+    );
+    let started = bot
+        .cmd(
+            &moderator,
+            "round start",
+            &[("step", json!("1")), ("deadline", json!("3d"))],
+        )
+        .await;
+    let form = bot
+        .click(&anna, &started.button("Antwoord").expect("button"))
+        .await;
+    let form_id = form.callback["custom_id"].as_str().expect("id").to_owned();
+    let text = "Het vraagstuk is netcongestie in de regio.";
+    bot.submit(&anna, &form_id, &[("text", text)]).await;
+    // A few ticks pass: nothing is due yet, nothing is posted.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(bot.fake.channel_messages(CHANNEL_ID).is_empty());
+
+    bot.advance(chrono::Duration::days(2) + chrono::Duration::minutes(1));
+    let posts = bot.channel_posts(1).await;
+    assert_eq!(posts.len(), 1, "one reminder in the channel");
+    assert!(
+        posts[0].contains("Herinnering") && posts[0].contains("Carla"),
+        "{}",
+        posts[0]
+    );
+    assert!(!posts[0].contains("Anouk"), "who answered is not reminded");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bot.fake.direct_messages(bram.id).is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dms = bot.fake.direct_messages(bram.id);
+    assert_eq!(dms.len(), 1, "Bram is reminded by direct message");
+    assert!(bot.fake.direct_messages(anna.id).is_empty());
+
+    bot.advance(chrono::Duration::days(1));
+    let posts = bot.channel_posts(2).await;
+    assert_eq!(posts.len(), 2, "the round revealed itself");
+    assert!(posts[1].contains(text), "{}", posts[1]);
+    assert!(posts[1].contains("deadline is verstreken"), "{}", posts[1]);
     bot.stop().await;
 }

@@ -4,7 +4,7 @@
 use academie::commands;
 use academie::domain::*;
 use academie::engine::{
-    Clock, Ctx, Engine, Failure, LessonChanges, LessonDraft, Request, Settings,
+    Clock, Ctx, Engine, Failure, LessonChanges, LessonDraft, Recipient, Request, Settings,
 };
 use academie::reply::{Action, Reply, Visibility};
 use academie::search::SearchQuery;
@@ -305,7 +305,16 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
     );
     let all = reveal.all_text();
     assert!(all.contains(anna_text) && all.contains(bram_text), "{all}");
-    assert_eq!(reveal.sections.len(), 2, "side by side, one section each");
+    assert!(
+        reveal.sections[0].body == anna_text || reveal.sections[0].body == bram_text,
+        "side by side, one section each"
+    );
+    assert_eq!(
+        reveal.sections.len(),
+        3,
+        "two answers and the idling meter of a step-1 round"
+    );
+    assert!(reveal.sections[2].heading.starts_with("Stationair draaien?"));
 
     // After the reveal nobody can add or change an answer.
     let (key, _) = a.refused(
@@ -1228,4 +1237,250 @@ fn replies_follow_the_users_language() {
             assert!(!c.plain(lang, s.help).starts_with('['), "{}", s.id());
         }
     }
+}
+
+fn carla() -> Ctx {
+    person(4, "Carla Claes", Role::Member, Lang::Nl)
+}
+
+impl Academy {
+    fn outbox_texts(&self) -> Vec<(Recipient, String)> {
+        self.engine
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.to, m.reply.all_text()))
+            .collect()
+    }
+
+    fn clear_outbox(&self) {
+        for m in self.engine.outbox().unwrap() {
+            self.engine.delivered(m.id).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_deadline_reminds_those_who_have_not_answered_then_reveals() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let start = a.clock.now();
+    // Everyone takes part once, in a first round; Bram wants reminders by direct message.
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    for who in [anna(), bram(), carla()] {
+        a.ok(
+            &who,
+            Request::AnswerSubmit {
+                round: None,
+                text: "Eerste ronde".into(),
+            },
+        );
+    }
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    a.ok(
+        &bram(),
+        Request::Reminders {
+            how: Reminders::Direct,
+        },
+    );
+    a.clear_outbox();
+
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: Some(start + Duration::days(3)),
+        },
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            round: None,
+            text: "Netcongestie, samen met de netbeheerder".into(),
+        },
+    );
+    assert_eq!(a.engine.run_due().unwrap(), 0, "nothing is due yet");
+    assert!(a.outbox_texts().is_empty());
+
+    // A day before the deadline: reminders, only to those who have not answered.
+    *a.clock.0.lock().unwrap() = start + Duration::days(2) + Duration::minutes(1);
+    assert_eq!(a.engine.run_due().unwrap(), 1);
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 2, "{out:?}");
+    let (dm_to, dm) = &out[0];
+    assert_eq!(
+        *dm_to,
+        Recipient::User(UserId(3)),
+        "Bram, by direct message"
+    );
+    assert!(dm.contains("R2") && dm.contains("vraagstuk"), "{dm}");
+    let (channel, text) = &out[1];
+    assert_eq!(*channel, Recipient::Channel(CHANNEL));
+    assert!(text.contains("Carla Claes"), "{text}");
+    assert!(!text.contains("Anna") && !text.contains("Bram"), "{text}");
+    assert!(!text.contains("<@"), "names, never pings: {text}");
+    a.clear_outbox();
+
+    // At the deadline the round reveals itself, once.
+    *a.clock.0.lock().unwrap() = start + Duration::days(3);
+    assert_eq!(a.engine.run_due().unwrap(), 1);
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].1.contains("Netcongestie, samen met de netbeheerder"),
+        "{}",
+        out[0].1
+    );
+    assert!(out[0].1.contains("deadline is verstreken"), "{}", out[0].1);
+    let (key, _) = a.refused(&moderator(), Request::RoundReveal { round: None });
+    assert_eq!(key, k::ROUND_ALREADY_REVEALED);
+    assert_eq!(a.engine.run_due().unwrap(), 0);
+}
+
+#[test]
+fn work_missed_while_the_bot_was_down_runs_once_at_the_next_start() {
+    let dir = tmp();
+    let path = dir.path().join("db");
+    let start;
+    {
+        let a = open(&path);
+        a.setup();
+        start = a.clock.now();
+        a.ok(
+            &moderator(),
+            Request::RoundStart {
+                step: Step::Issue,
+                deadline: Some(start + Duration::days(3)),
+            },
+        );
+        a.ok(
+            &anna(),
+            Request::AnswerSubmit {
+                round: None,
+                text: "Voor de storing".into(),
+            },
+        );
+        assert!(a.engine.next_due().unwrap().is_some());
+    }
+    // The bot comes back a week later: the reveal runs, the stale reminder does not.
+    let a = open(&path);
+    *a.clock.0.lock().unwrap() = start + Duration::days(7);
+    assert_eq!(a.engine.run_due().unwrap(), 2, "both jobs are settled");
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1, "only the reveal speaks: {out:?}");
+    assert!(out[0].1.contains("Voor de storing"));
+    drop(a);
+    let a = open(&path);
+    *a.clock.0.lock().unwrap() = start + Duration::days(8);
+    assert_eq!(a.engine.run_due().unwrap(), 0, "nothing runs twice");
+    assert_eq!(
+        a.outbox_texts().len(),
+        1,
+        "the undelivered reveal is still waiting"
+    );
+    assert_eq!(a.engine.next_due().unwrap(), None);
+}
+
+#[test]
+fn a_round_revealed_by_hand_is_not_revealed_again_at_its_deadline() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let start = a.clock.now();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: Some(start + Duration::days(1)),
+        },
+    );
+    a.ok(&moderator(), Request::RoundReveal { round: None });
+    *a.clock.0.lock().unwrap() = start + Duration::days(2);
+    assert_eq!(a.engine.run_due().unwrap(), 2);
+    assert!(
+        a.outbox_texts().is_empty(),
+        "no second reveal, no late reminder"
+    );
+}
+
+/// The percentage after "Overeenkomst " in a reveal.
+fn agreement_percent(text: &str) -> i64 {
+    let at = text.find("Overeenkomst ").expect("an agreement line") + "Overeenkomst ".len();
+    text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a percentage")
+}
+
+#[test]
+fn the_idling_meter_and_the_change_report_follow_a_step_one_round() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let round = |answers: [&str; 3]| {
+        a.ok(
+            &moderator(),
+            Request::RoundStart {
+                step: Step::Issue,
+                deadline: None,
+            },
+        );
+        for (who, text) in [anna(), bram(), carla()].iter().zip(answers) {
+            a.ok(
+                who,
+                Request::AnswerSubmit {
+                    round: None,
+                    text: text.into(),
+                },
+            );
+        }
+        let reveal = a.ok(&moderator(), Request::RoundReveal { round: None });
+        a.ok(&moderator(), Request::RoundClose { round: None });
+        reveal.all_text()
+    };
+    let scattered = round([
+        "Te weinig woningbouw in de kleine kernen.",
+        "De waterveiligheid langs de rivier bij hoogwater.",
+        "Bereikbaarheid met openbaar vervoer voor ouderen.",
+    ]);
+    assert!(scattered.contains("Stationair draaien?"), "{scattered}");
+    assert!(scattered.contains("lopen uiteen"), "{scattered}");
+    let agreeing = round([
+        "Netcongestie: bedrijven kunnen niet uitbreiden omdat het stroomnet vol zit.",
+        "De netcongestie remt de woningbouw en de bedrijven in de regio.",
+        "Congestie op het stroomnet, daardoor staan bedrijven en woningen stil.",
+    ]);
+    assert!(agreeing.contains("komen samen"), "{agreeing}");
+    assert!(
+        agreement_percent(&agreeing) > agreement_percent(&scattered),
+        "agreeing answers score higher"
+    );
+    assert!(agreeing.contains("Gedeeld: "), "{agreeing}");
+    // What changed since the first round, for the group and per member.
+    assert!(
+        agreeing.contains("Wat er veranderde sinds R1"),
+        "{agreeing}"
+    );
+    assert!(
+        agreeing.contains("Nieuw in het gesprek: ") && agreeing.contains("netcongestie"),
+        "{agreeing}"
+    );
+    assert!(agreeing.contains("Anna Aalbers: nu ook"), "{agreeing}");
+    assert!(
+        agreeing.contains("% toen, "),
+        "the agreement then and now: {agreeing}"
+    );
+    assert!(
+        agreeing.contains("Alleen bij één deelnemer: Anna Aalbers ("),
+        "{agreeing}"
+    );
 }

@@ -10,6 +10,7 @@ mod handler;
 pub mod register;
 pub mod render;
 mod respond;
+mod scheduled;
 pub mod split;
 
 use crate::config::{Secret, Settings};
@@ -24,6 +25,8 @@ use std::time::Duration;
 
 /// How long an interaction may take before it is deferred; Discord allows three seconds.
 pub const DEFER_AFTER: Duration = Duration::from_millis(1500);
+/// How often scheduled work runs and the outbox is delivered.
+pub const TICK: Duration = Duration::from_secs(20);
 /// How long shutdown waits for interactions in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -41,6 +44,8 @@ pub struct ServeOptions {
     pub default_lang: Lang,
     /// When to defer an interaction whose work is still running; zero defers every one.
     pub defer_after: Duration,
+    /// How often deadlines and reminders are checked and waiting messages sent.
+    pub tick: Duration,
 }
 
 impl ServeOptions {
@@ -73,6 +78,7 @@ impl ServeOptions {
             moderator_role,
             default_lang: settings.language,
             defer_after: DEFER_AFTER,
+            tick: TICK,
         })
     }
 }
@@ -100,6 +106,12 @@ pub async fn serve(
         .await
         .context("cannot set up the Discord client")?;
     let shards = client.shard_manager.clone();
+    // Deadlines that passed while the bot was down are handled at the first tick.
+    let ticker = tokio::spawn(scheduled::run(
+        engine.clone(),
+        client.http.clone(),
+        options.tick,
+    ));
     let mut running = tokio::spawn(async move { client.start().await });
 
     tokio::select! {
@@ -120,6 +132,7 @@ pub async fn serve(
     {
         tracing::warn!("some interactions were still running at shutdown");
     }
+    ticker.abort();
     engine.flush().map_err(|e| anyhow!("{e}"))?;
     shards.shutdown_all().await;
     // An event that arrived just before the shards closed is still answered (with "restarting").

@@ -6,7 +6,7 @@
 //! once, for registration and for handling alike.
 
 use crate::commands::{Audience, Kind, Opt, Spec, SPECS};
-use crate::domain::{Attribution, Lang, Layer, Order, Perspective, Step};
+use crate::domain::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
 use crate::engine::limits;
 use crate::text::{keys as k, Catalog};
 use serenity::all::{CommandOptionType, CreateCommand, CreateCommandOption, Permissions};
@@ -57,6 +57,7 @@ fn option_key(o: &Opt) -> &'static str {
         ("language", _) => k::OPTION_LANGUAGE,
         ("republish", _) => k::OPTION_REPUBLISH,
         ("layer", _) => k::OPTION_LAYER,
+        ("via", _) => k::OPTION_VIA,
         _ => k::OPTION_TEXT,
     }
 }
@@ -152,6 +153,17 @@ fn choices(text: &Catalog, kind: Kind) -> Option<Choices> {
                 (a.key().to_owned(), e, n)
             })
             .collect(),
+        Kind::Reminders => [
+            (Reminders::Channel, k::CHOICE_REMINDERS_CHANNEL),
+            (Reminders::Direct, k::CHOICE_REMINDERS_DM),
+            (Reminders::Off, k::CHOICE_REMINDERS_OFF),
+        ]
+        .iter()
+        .map(|(r, key)| {
+            let (e, n) = both(text, key);
+            (r.key().to_owned(), e, n)
+        })
+        .collect(),
         Kind::Lang => [(Lang::Nl, k::CHOICE_NL), (Lang::En, k::CHOICE_EN)]
             .iter()
             .map(|(l, key)| {

@@ -231,7 +231,7 @@ impl Handler {
 }
 
 /// The custom_id of an action; a search too long for one is kept in the store under its hash.
-fn custom_id_for(engine: &Engine, action: &Action) -> String {
+pub(super) fn custom_id_for(engine: &Engine, action: &Action) -> String {
     let id = custom_id::encode_action(action);
     if id.chars().count() <= custom_id::MAX_LEN {
         return id;
@@ -260,7 +260,7 @@ fn private_messages(text: &str) -> Vec<Message> {
     render::render(&Reply::private(text.to_owned()), &mut |_| String::new())
 }
 
-fn embed(e: &render::Embed) -> CreateEmbed {
+pub(super) fn embed(e: &render::Embed) -> CreateEmbed {
     let mut out = CreateEmbed::new().colour(COLOUR);
     if let Some(t) = &e.title {
         out = out.title(t);
@@ -274,7 +274,7 @@ fn embed(e: &render::Embed) -> CreateEmbed {
     out
 }
 
-fn rows(m: &Message) -> Vec<CreateActionRow> {
+pub(super) fn rows(m: &Message) -> Vec<CreateActionRow> {
     m.rows
         .iter()
         .map(|row| {

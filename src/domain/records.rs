@@ -4,7 +4,7 @@
 //! field may be added only with a `#[serde(default)]`, and a rename needs a schema migration.
 
 use super::ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
-use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Step};
+use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,16 @@ pub struct Collaboration {
     pub lang: Lang,
     pub configured_by: Option<UserId>,
     pub configured_at: DateTime<Utc>,
+}
+
+/// Someone taking part in a collaboration's rounds: who is reminded when a round nears its
+/// deadline. Recorded when they answer, or when they choose how to be reminded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    pub channel: ChannelId,
+    pub user: UserId,
+    pub name: String,
+    pub reminders: Reminders,
 }
 
 /// What the academy remembers of a person between actions.

@@ -129,6 +129,15 @@ vocab!(
     }
 );
 
+vocab!(
+    /// How someone is reminded of a round they have not answered yet.
+    Reminders {
+        Channel = "channel" ["kanaal", "in_het_kanaal"],
+        Direct = "dm" ["direct", "direct_message", "persoonlijk", "prive", "privé", "bericht"],
+        Off = "off" ["uit", "geen", "none", "nooit", "never"],
+    }
+);
+
 /// What the acting person may do. Adapters decide it (a Discord role or permission, a console
 /// flag); the engine checks it on every action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -270,11 +270,12 @@ impl Engine {
                 self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()}))
             });
         }
+        let version = content_version(&lesson);
         Ok(LessonForm {
             text: lesson.text,
             tags: lesson.tags,
             own,
-            version: lesson.updated_at.timestamp_millis().unsigned_abs(),
+            version,
         })
     }
 
@@ -483,6 +484,15 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// A fingerprint of everything a lesson holds (FNV-1a over its stored form): it changes with
+/// any edit, whatever the clock says.
+fn content_version(lesson: &Lesson) -> u64 {
+    let bytes = serde_json::to_vec(lesson).unwrap_or_default();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// What an edit form shows before the user changes it.

@@ -12,12 +12,14 @@ mod library;
 mod mydata;
 mod review;
 mod rounds;
+mod schedule;
 
 pub use lessons::LessonForm;
 pub use library::{
     embedded_files as embedded_library, folder_files as library_files, parse_library_file,
     ImportReport, LibraryLesson,
 };
+pub use schedule::{Job, JobKind, Outgoing, Recipient};
 
 use crate::domain::*;
 use crate::reply::Reply;
@@ -181,6 +183,10 @@ pub enum Request {
     MyDataExport,
     MyDataDelete {
         confirm: bool,
+    },
+    /// How the actor is reminded of rounds they have not answered.
+    Reminders {
+        how: Reminders,
     },
 }
 
@@ -349,6 +355,7 @@ impl Engine {
             R::DigestShow { id } => self.digest_show(ctx, id),
             R::MyDataExport => self.my_data_export(ctx),
             R::MyDataDelete { confirm } => self.my_data_delete(ctx, confirm),
+            R::Reminders { how } => self.set_reminders(ctx, how),
         }
     }
 
@@ -455,7 +462,7 @@ impl Engine {
     }
 
     /// Reserves `n` consecutive ids of a kind in `batch`; the caller holds the write lock and
-    /// commits the batch once (a second reservation before that commit would overlap).
+    /// commits the batch once. Reservations in the same batch follow each other.
     fn reserve_ids(
         &self,
         batch: &mut Batch,
@@ -463,7 +470,11 @@ impl Engine {
         n: u64,
     ) -> Result<std::ops::Range<u64>, Failure> {
         let key = format!("next_id:{kind}");
-        let current = match self.store.get(Tree::Meta, key.as_bytes())? {
+        let stored = match batch.pending(Tree::Meta, key.as_bytes()) {
+            Some(pending) => pending.map(<[u8]>::to_vec),
+            None => self.store.get(Tree::Meta, key.as_bytes())?,
+        };
+        let current = match stored {
             Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| {
                 Failure::Internal(anyhow::anyhow!("counter {key} is not eight bytes"))
             })?),

@@ -21,6 +21,8 @@ pub struct MyData {
     pub collaborations_configured: Vec<ChannelId>,
     pub digests_composed: Vec<DigestId>,
     pub lessons_reviewed: Vec<LessonId>,
+    /// The collaborations whose rounds they take part in, and how they are reminded.
+    pub participation: Vec<Participant>,
 }
 
 impl Engine {
@@ -65,6 +67,11 @@ impl Engine {
                 .filter(|l| l.reviewed_by == Some(user))
                 .map(|l| l.id)
                 .collect(),
+            participation: self
+                .load_all::<Participant>(Tree::Participants, &[])?
+                .into_iter()
+                .filter(|p| p.user == user)
+                .collect(),
         })
     }
 
@@ -100,6 +107,15 @@ impl Engine {
         }
         let mut batch = Batch::new();
         batch.remove(Tree::Members, user.key().to_vec());
+        for p in &data.participation {
+            batch.remove(Tree::Participants, [p.channel.key(), p.user.key()].concat());
+        }
+        // Messages still waiting for them are not sent.
+        for out in self.outbox()? {
+            if out.to == super::Recipient::User(user) {
+                batch.remove(Tree::Outbox, out.id.to_be_bytes().to_vec());
+            }
+        }
         for a in &data.answers {
             batch.remove(Tree::Answers, [a.round.key(), a.user.key()].concat());
         }

@@ -6,6 +6,7 @@
 
 use super::{clean_text, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
+use crate::meter;
 use crate::reply::{Action, Reply};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
@@ -100,6 +101,7 @@ impl Engine {
             [collab.channel.key(), id.key()].concat(),
             Vec::new(),
         );
+        self.schedule_round(&mut batch, &round)?;
         self.commit(batch)?;
 
         let lang = collab.lang;
@@ -156,6 +158,7 @@ impl Engine {
         };
         let mut batch = Batch::new();
         batch.put(Tree::Answers, key, encode(&answer)?);
+        self.note_participant(&mut batch, round.channel, ctx.actor.id, &answer.name, None)?;
         self.commit(batch)?;
         Ok(Reply::private(self.t(
             lang,
@@ -290,7 +293,7 @@ impl Engine {
     }
 
     /// The answers side by side under the question, as posted at a reveal.
-    fn reveal_reply(&self, lang: Lang, round: &Round, title_key: &str) -> Outcome {
+    pub(super) fn reveal_reply(&self, lang: Lang, round: &Round, title_key: &str) -> Outcome {
         let answers = self.answers(round.id)?;
         let question = &self.text.academy(lang).step(round.step).question;
         let mut reply = Reply::channel(self.t(
@@ -303,15 +306,132 @@ impl Engine {
             title_key,
             json!({"round": round.id.to_string(), "step": self.step_label(lang, round.step)}),
         ));
-        for a in answers {
+        for a in &answers {
             let layer = self.member(a.user)?.and_then(|m| m.layer);
             let heading = match layer {
                 Some(l) => format!("{} ({})", a.name, self.text.academy(lang).layer(l).name),
                 None => a.name.clone(),
             };
-            reply = reply.section(heading, a.text);
+            reply = reply.section(heading, a.text.clone());
+        }
+        self.add_meter(lang, round, &answers, reply)
+    }
+
+    /// After a step-1 reveal, how far the answers agree (the idling meter); after any reveal,
+    /// what changed since the previous round of the same step. Always with the numbers behind it.
+    fn add_meter(
+        &self,
+        lang: Lang,
+        round: &Round,
+        answers: &[Answer],
+        mut reply: Reply,
+    ) -> Outcome {
+        let list = |items: Vec<String>| items.join(", ");
+        let percent = |x: f64| (x * 100.0).round() as i64;
+        if round.step == Step::Issue && answers.len() >= 2 {
+            let named: Vec<(String, String)> = answers
+                .iter()
+                .map(|a| (a.name.clone(), a.text.clone()))
+                .collect();
+            let m = meter::agreement(&named, lang);
+            let body = match (m.score, m.verdict) {
+                (Some(score), Some(verdict)) => self.t(
+                    lang,
+                    k::METER_BODY,
+                    json!({
+                        "verdict": verdict.key(),
+                        "score": percent(score),
+                        "pairs": m.reasoning.pairs,
+                        "common_pairs": m.reasoning.pairs_with_common_terms,
+                        "distinct": m.reasoning.distinct_terms,
+                        "shared_count": m.reasoning.shared_terms,
+                        "shared": list(m.shared.iter().take(12).map(|t| format!("{} ({})", t.display, t.members)).collect()),
+                        "unique": m
+                            .unique
+                            .iter()
+                            .filter(|u| !u.terms.is_empty())
+                            .map(|u| {
+                                let terms: Vec<String> =
+                                    u.terms.iter().take(4).map(|t| t.display.clone()).collect();
+                                format!("{} ({})", u.member, list(terms))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    }),
+                ),
+                _ => self.text.plain(lang, k::METER_UNSCORED),
+            };
+            reply = reply.section(self.text.plain(lang, k::METER_TITLE), body);
+        }
+        if let Some(previous) = self.previous_round(round)? {
+            let with_ids = |list: &[Answer]| -> Vec<(u64, String, String)> {
+                list.iter()
+                    .map(|a| (a.user.0, a.name.clone(), a.text.clone()))
+                    .collect()
+            };
+            let before = self.answers(previous.id)?;
+            if !before.is_empty() && !answers.is_empty() {
+                let c = meter::changes(&with_ids(&before), &with_ids(answers), lang);
+                let themes = |t: &[meter::Theme]| {
+                    list(t.iter().take(10).map(|t| t.display.clone()).collect())
+                };
+                let mut body = self.t(
+                    lang,
+                    k::CHANGES_BODY,
+                    json!({
+                        "new_themes": themes(&c.new_themes),
+                        "dropped_themes": themes(&c.dropped_themes),
+                        "kept_themes": themes(&c.kept_themes),
+                        // As text: a score of 0 must still show.
+                        "before": c.score_before.map(|x| percent(x).to_string()),
+                        "after": c.score_after.map(|x| percent(x).to_string()),
+                        "joined": list(c.joined.iter().map(|m| m.name.clone()).collect()),
+                        "left": list(c.left.iter().map(|m| m.name.clone()).collect()),
+                    }),
+                );
+                for m in &c.members {
+                    let terms = |t: &[meter::Term]| {
+                        list(t.iter().take(6).map(|t| t.display.clone()).collect())
+                    };
+                    body.push('\n');
+                    body.push_str(&self.t(
+                        lang,
+                        k::CHANGES_MEMBER,
+                        json!({"name": m.name, "added": terms(&m.added), "dropped": terms(&m.dropped)}),
+                    ));
+                }
+                reply = reply.section(
+                    self.t(
+                        lang,
+                        k::CHANGES_TITLE,
+                        json!({"round": previous.id.to_string()}),
+                    ),
+                    body.trim().to_owned(),
+                );
+            }
         }
         Ok(reply)
+    }
+
+    /// The most recent earlier round of the same step in the same channel that was revealed.
+    fn previous_round(&self, round: &Round) -> Result<Option<Round>, Failure> {
+        let keys = self
+            .store
+            .scan_prefix(Tree::RoundsByChannel, &round.channel.key())?;
+        for (key, _) in keys.iter().rev() {
+            let Some(id) = key.get(8..).and_then(RoundId::from_key) else {
+                continue;
+            };
+            if id >= round.id {
+                continue;
+            }
+            if let Some(r) = self.load::<Round>(Tree::Rounds, &id.key())? {
+                if r.step == round.step && r.revealed_at.is_some() {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        Ok(None)
     }
 
     pub(super) fn round_reveal(&self, ctx: &Ctx, expected: Option<RoundId>) -> Outcome {

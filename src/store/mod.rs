@@ -32,10 +32,16 @@ pub enum Tree {
     /// Prefixed secondary keys for lesson queries; see `search`.
     LessonIndex,
     Digests,
+    /// due time ++ job id → job: work the academy does on its own, in time order.
+    Schedules,
+    /// message id → a message for a channel or a person, kept until it is delivered.
+    Outbox,
+    /// channel id ++ user id → participant: who takes part in a collaboration's rounds.
+    Participants,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 9] = [
+    pub const ALL: [Tree; 12] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -45,6 +51,9 @@ impl Tree {
         Tree::Lessons,
         Tree::LessonIndex,
         Tree::Digests,
+        Tree::Schedules,
+        Tree::Outbox,
+        Tree::Participants,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +67,9 @@ impl Tree {
             Tree::Lessons => "lessons",
             Tree::LessonIndex => "lesson_index",
             Tree::Digests => "digests",
+            Tree::Schedules => "schedules",
+            Tree::Outbox => "outbox",
+            Tree::Participants => "participants",
         }
     }
 
@@ -86,6 +98,16 @@ impl Batch {
 
     pub fn remove(&mut self, tree: Tree, key: impl Into<Vec<u8>>) {
         self.ops.push((tree, key.into(), None));
+    }
+
+    /// The value this batch will leave at `key`, if it writes or removes it: `Some(None)` for a
+    /// removal. Lets a multi-step change read its own pending writes.
+    pub fn pending(&self, tree: Tree, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.ops
+            .iter()
+            .rev()
+            .find(|(t, k, _)| *t == tree && k.as_slice() == key)
+            .map(|(_, _, v)| v.as_deref())
     }
 
     pub fn is_empty(&self) -> bool {

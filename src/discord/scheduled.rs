@@ -1,0 +1,84 @@
+//! Delivers what the academy says on its own — a round revealed at its deadline, a reminder —
+//! from the engine's outbox to Discord, and runs scheduled work at a steady tick.
+//!
+//! A message leaves the outbox only after Discord accepted it, so a crash or an outage delays
+//! it rather than losing it; the price is that a message may, rarely, arrive twice.
+
+use super::render;
+use super::respond::{custom_id_for, embed, rows};
+use crate::engine::{Engine, Outgoing, Recipient};
+use serenity::all::{CreateAllowedMentions, CreateAttachment, CreateMessage, Http};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs due jobs and delivers the outbox every `tick`, until the task is stopped.
+pub(super) async fn run(engine: Arc<Engine>, http: Arc<Http>, tick: Duration) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let e = engine.clone();
+        match tokio::task::spawn_blocking(move || e.run_due()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(jobs = n, "ran scheduled work"),
+            Ok(Err(e)) => tracing::error!("scheduled work failed: {e}"),
+            Err(e) => tracing::error!("scheduled work stopped: {e}"),
+        }
+        let e = engine.clone();
+        let waiting = match tokio::task::spawn_blocking(move || e.outbox()).await {
+            Ok(Ok(w)) => w,
+            Ok(Err(e)) => {
+                tracing::error!("cannot read the outbox: {e}");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!("cannot read the outbox: {e}");
+                continue;
+            }
+        };
+        for message in waiting {
+            let id = message.id;
+            let result = deliver(&engine, &http, &message).await;
+            let e = engine.clone();
+            let done = tokio::task::spawn_blocking(move || match result {
+                Ok(()) => e.delivered(id),
+                Err(err) => {
+                    tracing::warn!(
+                        id,
+                        "could not deliver a message: {}",
+                        super::redact(&err.to_string())
+                    );
+                    e.delivery_failed(id)
+                }
+            })
+            .await;
+            if let Ok(Err(e)) = done {
+                tracing::error!("cannot update the outbox: {e}");
+            }
+        }
+    }
+}
+
+async fn deliver(engine: &Engine, http: &Http, message: &Outgoing) -> serenity::Result<()> {
+    let channel = match message.to {
+        Recipient::Channel(c) => serenity::all::ChannelId::new(c.0.max(1)),
+        Recipient::User(u) => {
+            serenity::all::UserId::new(u.0.max(1))
+                .create_dm_channel(http)
+                .await?
+                .id
+        }
+    };
+    let rendered = render::render(&message.reply, &mut |a| custom_id_for(engine, a));
+    for m in rendered {
+        let mut msg = CreateMessage::new()
+            .embeds(m.embeds.iter().map(embed).collect())
+            .components(rows(&m))
+            .allowed_mentions(CreateAllowedMentions::new());
+        for a in &m.attachments {
+            msg = msg.add_file(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
+        }
+        channel.send_message(http, msg).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Work the academy does on its own at a set time (revealing a round at its deadline, reminding
+//! those who have not answered), and the outbox through which it speaks when nobody asked.
+//!
+//! Jobs are stored in time order. Running one removes it in the same batch as its effect and
+//! the messages it sends, so a job runs exactly once even across a crash, and one that fell due
+//! while the bot was down runs once at the next start. Messages wait in the outbox until an
+//! adapter reports them delivered: nothing the academy decided to say is lost.
+
+use super::{decode, encode, Ctx, Engine, Failure, Outcome};
+use crate::domain::*;
+use crate::reply::{Action, Reply};
+use crate::search::time_key;
+use crate::store::{Batch, Tree};
+use crate::text::keys as k;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// What a job does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Reveal the round if it is still open.
+    RevealRound(RoundId),
+    /// Remind the participants who have not answered, if the round is still open.
+    RemindRound(RoundId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub due: DateTime<Utc>,
+    pub kind: JobKind,
+}
+
+/// Where an outgoing message goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    Channel(ChannelId),
+    User(UserId),
+}
+
+/// A message the academy sends on its own, kept until delivered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub id: u64,
+    pub to: Recipient,
+    pub reply: Reply,
+    /// Delivery attempts that failed so far.
+    #[serde(default)]
+    pub failures: u32,
+}
+
+/// After this many failed deliveries a message is given up (and logged).
+const MAX_FAILURES: u32 = 5;
+
+fn job_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
+    [time_key(due).as_slice(), &id.to_be_bytes()].concat()
+}
+
+fn participant_key(channel: ChannelId, user: UserId) -> Vec<u8> {
+    [channel.key(), user.key()].concat()
+}
+
+impl Engine {
+    /// Adds a job to `batch`.
+    pub(super) fn schedule(
+        &self,
+        batch: &mut Batch,
+        due: DateTime<Utc>,
+        kind: JobKind,
+    ) -> Result<(), Failure> {
+        let id = self.next_id(batch, "job")?;
+        let job = Job { id, due, kind };
+        batch.put(Tree::Schedules, job_key(due, id), encode(&job)?);
+        Ok(())
+    }
+
+    /// Adds a message to the outbox in `batch`.
+    pub(super) fn send_later(
+        &self,
+        batch: &mut Batch,
+        to: Recipient,
+        reply: Reply,
+    ) -> Result<(), Failure> {
+        let id = self.next_id(batch, "outgoing")?;
+        let out = Outgoing {
+            id,
+            to,
+            reply,
+            failures: 0,
+        };
+        batch.put(Tree::Outbox, id.to_be_bytes().to_vec(), encode(&out)?);
+        Ok(())
+    }
+
+    /// When the next job falls due, so an adapter can sleep until then.
+    pub fn next_due(&self) -> Result<Option<DateTime<Utc>>, Failure> {
+        let first = self.store.scan_prefix(Tree::Schedules, &[])?;
+        Ok(match first.first() {
+            Some((key, value)) => Some(decode::<Job>(Tree::Schedules, key, value)?.due),
+            None => None,
+        })
+    }
+
+    /// Runs every job that is due, oldest first; returns how many ran.
+    pub fn run_due(&self) -> Result<usize, Failure> {
+        let mut ran = 0;
+        loop {
+            let _guard = self.lock();
+            let now = self.now();
+            let mut end = time_key(now).to_vec();
+            end.extend_from_slice(&[0xff; 9]);
+            let due = self.store.scan_range(Tree::Schedules, &[], &end)?;
+            let Some((key, value)) = due.into_iter().next() else {
+                return Ok(ran);
+            };
+            let job: Job = decode(Tree::Schedules, &key, &value)?;
+            let mut batch = Batch::new();
+            batch.remove(Tree::Schedules, key);
+            match job.kind {
+                JobKind::RevealRound(round) => self.deadline_reveal(&mut batch, round)?,
+                JobKind::RemindRound(round) => self.remind(&mut batch, round)?,
+            }
+            self.commit(batch)?;
+            ran += 1;
+        }
+    }
+
+    /// Messages waiting to be delivered, oldest first.
+    pub fn outbox(&self) -> Result<Vec<Outgoing>, Failure> {
+        self.load_all(Tree::Outbox, &[])
+    }
+
+    /// Removes a delivered message from the outbox.
+    pub fn delivered(&self, id: u64) -> Result<(), Failure> {
+        let mut batch = Batch::new();
+        batch.remove(Tree::Outbox, id.to_be_bytes().to_vec());
+        self.commit(batch)
+    }
+
+    /// Counts a failed delivery; after a few, the message is given up.
+    pub fn delivery_failed(&self, id: u64) -> Result<(), Failure> {
+        let _guard = self.lock();
+        let key = id.to_be_bytes();
+        let Some(mut out) = self.load::<Outgoing>(Tree::Outbox, &key)? else {
+            return Ok(());
+        };
+        out.failures += 1;
+        let mut batch = Batch::new();
+        if out.failures >= MAX_FAILURES {
+            tracing::error!(
+                id,
+                "gave up delivering a message after {MAX_FAILURES} attempts"
+            );
+            batch.remove(Tree::Outbox, key.to_vec());
+        } else {
+            batch.put(Tree::Outbox, key.to_vec(), encode(&out)?);
+        }
+        self.commit(batch)
+    }
+
+    /// The deadline passed: the round reveals itself, as a moderator's reveal would.
+    fn deadline_reveal(&self, batch: &mut Batch, id: RoundId) -> Result<(), Failure> {
+        let Some(mut round) = self.load::<Round>(Tree::Rounds, &id.key())? else {
+            return Ok(());
+        };
+        if round.status != RoundStatus::Open {
+            return Ok(());
+        }
+        let Some(collab) =
+            self.load::<Collaboration>(Tree::Collaborations, &round.channel.key())?
+        else {
+            return Ok(());
+        };
+        round.status = RoundStatus::Revealed;
+        round.revealed_at = Some(self.now());
+        batch.put(Tree::Rounds, round.id.key().to_vec(), encode(&round)?);
+        let lang = collab.lang;
+        let mut reply = self
+            .reveal_reply(lang, &round, k::ROUND_REVEALED_TITLE)?
+            .choice(
+                self.text.plain(lang, k::ROUND_CLOSE_BUTTON),
+                Action::CloseRound(round.id),
+            );
+        reply.body = format!(
+            "{}\n\n{}",
+            self.text.plain(lang, k::ROUND_DEADLINE_REVEALED),
+            reply.body
+        );
+        self.send_later(batch, Recipient::Channel(collab.channel), reply)
+    }
+
+    /// Reminds the participants who have not answered yet: by direct message those who asked
+    /// for it, the others together in one channel message that names them without pinging.
+    fn remind(&self, batch: &mut Batch, id: RoundId) -> Result<(), Failure> {
+        let Some(round) = self.load::<Round>(Tree::Rounds, &id.key())? else {
+            return Ok(());
+        };
+        // A reminder that comes too late (the bot was down past the deadline) is not sent.
+        if round.status != RoundStatus::Open || round.deadline.is_some_and(|d| d <= self.now()) {
+            return Ok(());
+        }
+        let Some(collab) =
+            self.load::<Collaboration>(Tree::Collaborations, &round.channel.key())?
+        else {
+            return Ok(());
+        };
+        let answered: Vec<UserId> = self.answers(round.id)?.iter().map(|a| a.user).collect();
+        let waiting: Vec<Participant> = self
+            .load_all::<Participant>(Tree::Participants, &round.channel.key())?
+            .into_iter()
+            .filter(|p| !answered.contains(&p.user))
+            .collect();
+        let lang = collab.lang;
+        let question = self.text.academy(lang).step(round.step).question.clone();
+        let deadline = round
+            .deadline
+            .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+        let data = |names: Option<String>| {
+            json!({
+                "round": round.id.to_string(),
+                "question": question,
+                "deadline": deadline,
+                "channel": round.channel.0.to_string(),
+                "names": names,
+            })
+        };
+        for p in waiting.iter().filter(|p| p.reminders == Reminders::Direct) {
+            let reply = Reply::private(self.t(lang, k::ROUND_REMINDER_DM, data(None)));
+            self.send_later(batch, Recipient::User(p.user), reply)?;
+        }
+        let in_channel: Vec<&str> = waiting
+            .iter()
+            .filter(|p| p.reminders == Reminders::Channel)
+            .map(|p| p.name.as_str())
+            .collect();
+        if !in_channel.is_empty() {
+            let reply = Reply::channel(self.t(
+                lang,
+                k::ROUND_REMINDER_CHANNEL,
+                data(Some(in_channel.join(", "))),
+            ))
+            .titled(format!(
+                "{} · {}",
+                round.id,
+                self.step_label(lang, round.step)
+            ))
+            .choice(
+                self.text.plain(lang, k::ROUND_ANSWER_BUTTON),
+                Action::Answer(round.id),
+            );
+            self.send_later(batch, Recipient::Channel(round.channel), reply)?;
+        }
+        Ok(())
+    }
+
+    /// Jobs for a round with a deadline: a reminder before it, the reveal at it. The reminder
+    /// comes a day ahead, or halfway for a round shorter than two days.
+    pub(super) fn schedule_round(&self, batch: &mut Batch, round: &Round) -> Result<(), Failure> {
+        let Some(deadline) = round.deadline else {
+            return Ok(());
+        };
+        let length = deadline - round.started_at;
+        let before = if length > Duration::days(2) {
+            Duration::days(1)
+        } else {
+            length / 2
+        };
+        self.schedule(batch, deadline - before, JobKind::RemindRound(round.id))?;
+        self.schedule(batch, deadline, JobKind::RevealRound(round.id))
+    }
+
+    /// Records someone as taking part in a collaboration, keeping their reminder choice.
+    pub(super) fn note_participant(
+        &self,
+        batch: &mut Batch,
+        channel: ChannelId,
+        user: UserId,
+        name: &str,
+        reminders: Option<Reminders>,
+    ) -> Result<(), Failure> {
+        let key = participant_key(channel, user);
+        let existing = self.load::<Participant>(Tree::Participants, &key)?;
+        let p = Participant {
+            channel,
+            user,
+            name: name.to_owned(),
+            reminders: reminders
+                .or(existing.as_ref().map(|p| p.reminders))
+                .unwrap_or(Reminders::Channel),
+        };
+        if existing.as_ref() != Some(&p) {
+            batch.put(Tree::Participants, key, encode(&p)?);
+        }
+        Ok(())
+    }
+
+    /// A member chooses how they are reminded of rounds in this collaboration.
+    pub(super) fn set_reminders(&self, ctx: &Ctx, how: Reminders) -> Outcome {
+        let lang = ctx.actor.lang;
+        let _guard = self.lock();
+        let collab = self.require_collaboration(ctx)?;
+        let name: String = super::clean_line(&ctx.actor.name)
+            .chars()
+            .take(super::limits::NAME)
+            .collect();
+        let mut batch = Batch::new();
+        self.note_participant(&mut batch, collab.channel, ctx.actor.id, &name, Some(how))?;
+        self.commit(batch)?;
+        Ok(Reply::private(self.t(
+            lang,
+            k::REMINDERS_SAVED,
+            json!({"how": how.key()}),
+        )))
+    }
+}
