@@ -266,6 +266,12 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_LESSON_SEARCH,
     },
     Spec {
+        path: &[("lesson", "les"), ("applied", "toegepast")],
+        options: &[ID, opt("note", "notitie", Kind::Text, false)],
+        audience: M,
+        help: k::HELP_CMD_LESSON_APPLIED,
+    },
+    Spec {
         path: &[("lesson", "les"), ("mine", "mijn")],
         options: &[],
         audience: M,
@@ -723,6 +729,10 @@ pub fn to_request(
         "perspectives" => Request::Perspectives,
         "orders" => Request::Orders,
         "collaboration" => Request::ShowCollaboration,
+        "lesson applied" => Request::LessonApplied {
+            id: lesson_id()?,
+            note: r.text("note").unwrap_or_default(),
+        },
         "reminders" => Request::Reminders {
             how: r
                 .parsed("via", Reminders::parse_user)?

@@ -309,6 +309,10 @@ impl<'a> Console<'a> {
                 ));
                 cmd
             }
+            Action::Applied(id) => pick(
+                &format!("/lesson applied id:{id} note:…"),
+                &format!("/les toegepast id:{id} notitie:…"),
+            ),
             Action::PublishDigest(id) => pick(
                 &format!("/digest publish id:{id}"),
                 &format!("/digest publiceren id:{id}"),

@@ -46,6 +46,8 @@ pub enum Action {
     EditLesson(LessonId),
     SearchPage(Box<SearchQuery>),
     PublishDigest(DigestId),
+    /// Say the lesson was applied (with a note).
+    Applied(LessonId),
     ConfirmDelete,
 }
 

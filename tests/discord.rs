@@ -1041,3 +1041,29 @@ async fn reminders_and_the_deadline_reveal_arrive_on_their_own() {
     assert!(posts[1].contains("deadline is verstreken"), "{}", posts[1]);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_says_they_applied_a_lesson_through_its_button() {
+    let bot = start().await;
+    let reader = FakeUser::member(5, "Lezer");
+    let shown = bot
+        .cmd(&reader, "lesson show", &[("id", json!("L1"))])
+        .await;
+    let button = shown.button("toegepast").expect("an applied button");
+    let form = bot.click(&reader, &button).await;
+    assert_eq!(form.callback_type, 9, "a form for the note");
+    let form_id = form.callback["custom_id"].as_str().expect("id").to_owned();
+    let saved = bot
+        .submit(
+            &reader,
+            &form_id,
+            &[("note", "Gebruikt bij de regiotafel.")],
+        )
+        .await;
+    assert!(saved.text().contains("1×"), "{}", saved.text());
+    let again = bot
+        .cmd(&reader, "lesson show", &[("id", json!("L1"))])
+        .await;
+    assert!(again.text().contains("1× toegepast"), "{}", again.text());
+    bot.stop().await;
+}

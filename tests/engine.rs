@@ -314,7 +314,9 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
         3,
         "two answers and the idling meter of a step-1 round"
     );
-    assert!(reveal.sections[2].heading.starts_with("Stationair draaien?"));
+    assert!(reveal.sections[2]
+        .heading
+        .starts_with("Stationair draaien?"));
 
     // After the reveal nobody can add or change an answer.
     let (key, _) = a.refused(
@@ -1482,5 +1484,118 @@ fn the_idling_meter_and_the_change_report_follow_a_step_one_round() {
     assert!(
         agreeing.contains("Alleen bij één deelnemer: Anna Aalbers ("),
         "{agreeing}"
+    );
+}
+
+#[test]
+fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let used = a.share(&anna(), "Vraag naar het mandaat", Attribution::Named);
+    let unused = a.share(&anna(), "Een les die niemand gebruikt", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id: used });
+    a.ok(&moderator(), Request::ReviewApprove { id: unused });
+    let (key, _) = a.refused(
+        &bram(),
+        Request::LessonApplied {
+            id: LessonId(99),
+            note: String::new(),
+        },
+    );
+    assert_eq!(key, k::LESSON_NOT_FOUND);
+    let saved = a.ok(
+        &bram(),
+        Request::LessonApplied {
+            id: used,
+            note: "Gebruikt in het regio-overleg.".into(),
+        },
+    );
+    assert!(saved.body.contains("1×"), "{}", saved.body);
+    a.ok(
+        &carla(),
+        Request::LessonApplied {
+            id: used,
+            note: String::new(),
+        },
+    );
+    // Applying twice is one application per person, with the latest note.
+    a.ok(
+        &carla(),
+        Request::LessonApplied {
+            id: used,
+            note: "Nog eens.".into(),
+        },
+    );
+    let shown = a.ok(&anna(), Request::LessonShow { id: used });
+    assert!(shown.body.contains("2× toegepast"), "{}", shown.body);
+    let found = a.ok(
+        &anna(),
+        Request::LessonSearch(SearchQuery {
+            text: Some("mandaat".into()),
+            ..SearchQuery::default()
+        }),
+    );
+    assert!(
+        found.all_text().contains("2× toegepast"),
+        "{}",
+        found.all_text()
+    );
+    let digest = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter::default(),
+        },
+    );
+    assert!(digest.body.contains("2× toegepast"), "{}", digest.body);
+
+    // Thirteen months on, only the lesson nobody applied is due for re-review.
+    *a.clock.0.lock().unwrap() = a.clock.now() + Duration::days(30 * 13);
+    a.ok(
+        &bram(),
+        Request::LessonApplied {
+            id: used,
+            note: "Weer gebruikt.".into(),
+        },
+    );
+    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    let stale = queue
+        .sections
+        .iter()
+        .find(|s| s.heading == "Ter herbeoordeling")
+        .expect("a re-review section");
+    assert!(
+        stale.body.contains("Een les die niemand gebruikt"),
+        "{}",
+        stale.body
+    );
+    assert!(
+        !stale.body.contains("Vraag naar het mandaat"),
+        "{}",
+        stale.body
+    );
+    let confirmed = a.ok(&moderator(), Request::ReviewApprove { id: unused });
+    assert!(
+        confirmed.body.contains("opnieuw bevestigd"),
+        "{}",
+        confirmed.body
+    );
+    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    assert!(queue
+        .sections
+        .iter()
+        .all(|s| s.heading != "Ter herbeoordeling"));
+
+    // The applications are the member's data.
+    let export = a.ok(&bram(), Request::MyDataExport);
+    let data: serde_json::Value = serde_json::from_slice(&export.attachments[0].bytes).unwrap();
+    assert_eq!(data["applications"].as_array().map(Vec::len), Some(1));
+    a.ok(&bram(), Request::MyDataDelete { confirm: true });
+    let shown = a.ok(&anna(), Request::LessonShow { id: used });
+    assert!(
+        shown.body.contains("1× toegepast"),
+        "Bram's application is gone: {}",
+        shown.body
     );
 }

@@ -43,6 +43,8 @@ pub enum Form {
     },
     /// The reason for rejecting a lesson.
     Reject(LessonId),
+    /// The note with which a member says they applied a lesson.
+    Applied(LessonId),
 }
 
 /// What a custom_id stands for.
@@ -76,6 +78,7 @@ pub fn encode_action(action: &Action) -> String {
         Action::Feature(l) => format!("fea:{}", l.0),
         Action::EditLesson(l) => format!("edt:{}", l.0),
         Action::PublishDigest(d) => format!("pub:{}", d.0),
+        Action::Applied(l) => format!("apl:{}", l.0),
         Action::ConfirmDelete => "del".to_owned(),
         Action::SearchPage(q) => format!("srch:{}", encode_query(q)),
     };
@@ -185,6 +188,7 @@ pub fn encode_form(form: &Form) -> String {
             base36(*version),
         ),
         Form::Reject(l) => format!("f:rej:{}", l.0),
+        Form::Applied(l) => format!("f:apl:{}", l.0),
     };
     format!("{VERSION}:{body}")
 }
@@ -224,6 +228,7 @@ fn decode_body(body: &str) -> Option<Target> {
         "fea" => action(Action::Feature(LessonId(num(rest)?))),
         "edt" => action(Action::EditLesson(LessonId(num(rest)?))),
         "pub" => action(Action::PublishDigest(DigestId(num(rest)?))),
+        "apl" => action(Action::Applied(LessonId(num(rest)?))),
         "del" if rest.is_empty() && !body.contains(':') => action(Action::ConfirmDelete),
         "srch" => action(Action::SearchPage(Box::new(decode_query(rest)?))),
         "q" if rest.len() == 16 && rest.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -248,6 +253,7 @@ fn decode_form(rest: &str) -> Option<Form> {
     match parts[..] {
         ["ans", r] => Some(Form::Answer(RoundId(id(r)?))),
         ["rej", l] => Some(Form::Reject(LessonId(id(l)?))),
+        ["apl", l] => Some(Form::Applied(LessonId(id(l)?))),
         ["shr", o, s, p, a] => Some(Form::Share {
             order: *Order::ALL.get(index(o)?)?,
             steps: parse_steps(s)?,
@@ -368,6 +374,7 @@ mod tests {
         roundtrip_action(Action::EditLesson(LessonId(12)));
         roundtrip_action(Action::PublishDigest(DigestId(2)));
         roundtrip_action(Action::ConfirmDelete);
+        roundtrip_action(Action::Applied(LessonId(5)));
         roundtrip_action(Action::SearchPage(Box::new(SearchQuery {
             text: Some("samenwerking: 100% 'waar'".into()),
             order: Some(Order::Third),
@@ -387,6 +394,7 @@ mod tests {
         for form in [
             Form::Answer(RoundId(7)),
             Form::Reject(LessonId(9)),
+            Form::Applied(LessonId(9)),
             Form::Share {
                 order: Order::Second,
                 steps: vec![Step::Issue, Step::Kind],

@@ -53,6 +53,7 @@ impl Handler {
             )),
             Request::LessonEdit { id, changes } => self.edit_modal(ctx, id, false, changes),
             Request::ReviewEdit { id, changes } => self.edit_modal(ctx, id, true, changes),
+            Request::LessonApplied { id, .. } => Ok(self.applied_modal(lang, id)),
             Request::ReviewReject { id, .. } => {
                 self.engine.check_moderator(ctx)?;
                 Ok(self.reject_modal(lang, id))
@@ -196,6 +197,27 @@ impl Handler {
         Ok(self.lesson_modal(ctx.actor.lang, &form, Some(&current)))
     }
 
+    pub(super) fn applied_modal(&self, lang: Lang, id: LessonId) -> CreateModal {
+        let text = self.engine.catalog();
+        let title = text.render(
+            lang,
+            k::MODAL_APPLIED_TITLE,
+            &serde_json::json!({"id": id.to_string()}),
+        );
+        let input = CreateInputText::new(
+            InputTextStyle::Paragraph,
+            clip(&text.plain(lang, k::FIELD_NOTE), INPUT_LABEL),
+            "note",
+        )
+        .max_length(crate::engine::limits::REASON as u16)
+        .required(false);
+        CreateModal::new(
+            custom_id::encode_form(&Form::Applied(id)),
+            clip(&title, MODAL_TITLE),
+        )
+        .components(vec![CreateActionRow::InputText(input)])
+    }
+
     pub(super) fn reject_modal(&self, lang: Lang, id: LessonId) -> CreateModal {
         let text = self.engine.catalog();
         let title = text.render(
@@ -232,6 +254,10 @@ impl Handler {
             Form::Answer(round) => Ok(Request::AnswerSubmit {
                 text: field("text").ok_or_else(missing)?,
                 round: Some(round),
+            }),
+            Form::Applied(id) => Ok(Request::LessonApplied {
+                id,
+                note: field("note").unwrap_or_default(),
             }),
             Form::Reject(id) => Ok(Request::ReviewReject {
                 id,
@@ -325,9 +351,11 @@ pub(super) fn modal_fields(m: &ModalInteraction) -> Values {
     for row in &m.data.components {
         for c in &row.components {
             if let ActionRowComponent::InputText(input) = c {
-                let name = ["text", "title", "happened", "lesson", "tags", "reason"]
-                    .into_iter()
-                    .find(|n| *n == input.custom_id);
+                let name = [
+                    "text", "title", "happened", "lesson", "tags", "reason", "note",
+                ]
+                .into_iter()
+                .find(|n| *n == input.custom_id);
                 if let Some(name) = name {
                     values.insert(name, input.value.clone().unwrap_or_default());
                 }

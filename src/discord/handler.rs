@@ -356,6 +356,7 @@ impl Handler {
                     .check_moderator(&ctx)
                     .map(|()| self.reject_modal(lang, *id)),
             ),
+            Action::Applied(id) => Some(Ok(self.applied_modal(lang, *id))),
             Action::EditLesson(id) => {
                 Some(self.edit_modal(&ctx, *id, false, LessonChanges::default()))
             }
@@ -379,7 +380,9 @@ impl Handler {
             Action::PublishDigest(id) => Request::DigestPublish { id },
             Action::ConfirmDelete => Request::MyDataDelete { confirm: true },
             Action::SearchPage(q) => Request::LessonSearch(*q),
-            Action::Answer(_) | Action::Reject(_) | Action::EditLesson(_) => return Ok(()),
+            Action::Answer(_) | Action::Reject(_) | Action::EditLesson(_) | Action::Applied(_) => {
+                return Ok(())
+            }
         };
         self.run_and_reply(http, origin, ctx, request, None).await
     }
@@ -407,13 +410,15 @@ impl Handler {
         };
         let fields = modal_fields(m);
         // If the form is refused, the user gets back what they typed.
-        let typed = ["title", "happened", "lesson", "tags", "text", "reason"]
-            .iter()
-            .filter_map(|name| fields.get(name))
-            .filter(|v| !v.trim().is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n\n");
+        let typed = [
+            "title", "happened", "lesson", "tags", "text", "reason", "note",
+        ]
+        .iter()
+        .filter_map(|name| fields.get(name))
+        .filter(|v| !v.trim().is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n\n");
         match self.form_request(&ctx, form, &fields) {
             Ok(request) => {
                 self.run_and_reply(http, origin, ctx, request, Some(typed))

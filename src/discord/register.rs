@@ -58,6 +58,7 @@ fn option_key(o: &Opt) -> &'static str {
         ("republish", _) => k::OPTION_REPUBLISH,
         ("layer", _) => k::OPTION_LAYER,
         ("via", _) => k::OPTION_VIA,
+        ("note", _) => k::OPTION_NOTE,
         _ => k::OPTION_TEXT,
     }
 }

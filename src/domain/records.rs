@@ -33,6 +33,16 @@ pub struct Participant {
     pub reminders: Reminders,
 }
 
+/// A member's word that they applied a lesson in their own work, with a short note.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub lesson: LessonId,
+    pub user: UserId,
+    pub name: String,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
 /// What the academy remembers of a person between actions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Member {

@@ -170,6 +170,7 @@ impl Engine {
                 by: (l.attribution != Attribution::Anonymous
                     || (l.author.is_none() && l.key.is_some()))
                 .then(|| self.attribution(digest.lang, l)),
+                applied: self.applications(l.id).map(|a| a.len()).unwrap_or(0),
             })
             .collect();
         PublishedDigest {

@@ -306,7 +306,7 @@ impl Engine {
             .iter()
             .map(|s| s.number().to_string())
             .collect();
-        self.t(
+        let meta = self.t(
             lang,
             k::LESSON_META,
             json!({
@@ -316,7 +316,11 @@ impl Engine {
                 "by": self.attribution(lang, lesson),
                 "featured": lesson.featured,
             }),
-        )
+        );
+        match self.applied_line(lang, lesson.id) {
+            Some(applied) => format!("{meta} · {applied}"),
+            None => meta,
+        }
     }
 
     pub(super) fn status_name(&self, lang: Lang, status: LessonStatus) -> String {
@@ -395,6 +399,12 @@ impl Engine {
             return Err(self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()})));
         }
         let mut reply = self.lesson_full(lang, &lesson, own || moderator);
+        if lesson.is_public() {
+            reply = reply.choice(
+                self.text.plain(lang, k::APPLIED_BUTTON),
+                Action::Applied(id),
+            );
+        }
         if own {
             reply = reply.choice(
                 self.text.plain(lang, k::LESSON_EDIT_BUTTON),

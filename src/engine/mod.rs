@@ -5,6 +5,7 @@
 //! reply, so nothing is confirmed that is not on disk. Writes are serialized by one lock: the
 //! counters and read-modify-write steps need no finer scheme at the academy's scale.
 
+mod applied;
 mod collab;
 mod digests;
 mod lessons;
@@ -184,6 +185,11 @@ pub enum Request {
     MyDataDelete {
         confirm: bool,
     },
+    /// The actor applied a lesson in their work.
+    LessonApplied {
+        id: LessonId,
+        note: String,
+    },
     /// How the actor is reminded of rounds they have not answered.
     Reminders {
         how: Reminders,
@@ -252,6 +258,8 @@ pub struct Settings {
     pub default_lang: Lang,
     /// Lessons per search page.
     pub page_size: usize,
+    /// Months after which an approved lesson nobody applied returns to the review queue.
+    pub re_review_months: u32,
     /// Where the static site of published digests is kept up to date; none: not written.
     pub site_dir: Option<std::path::PathBuf>,
 }
@@ -261,6 +269,7 @@ impl Default for Settings {
         Settings {
             default_lang: Lang::Nl,
             page_size: 5,
+            re_review_months: 12,
             site_dir: None,
         }
     }
@@ -356,6 +365,7 @@ impl Engine {
             R::MyDataExport => self.my_data_export(ctx),
             R::MyDataDelete { confirm } => self.my_data_delete(ctx, confirm),
             R::Reminders { how } => self.set_reminders(ctx, how),
+            R::LessonApplied { id, note } => self.lesson_applied(ctx, id, note),
         }
     }
 

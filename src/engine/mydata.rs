@@ -23,6 +23,8 @@ pub struct MyData {
     pub lessons_reviewed: Vec<LessonId>,
     /// The collaborations whose rounds they take part in, and how they are reminded.
     pub participation: Vec<Participant>,
+    /// Lessons they said they applied, with their notes.
+    pub applications: Vec<Application>,
 }
 
 impl Engine {
@@ -72,6 +74,11 @@ impl Engine {
                 .into_iter()
                 .filter(|p| p.user == user)
                 .collect(),
+            applications: self
+                .load_all::<Application>(Tree::Applications, &[])?
+                .into_iter()
+                .filter(|a| a.user == user)
+                .collect(),
         })
     }
 
@@ -107,6 +114,9 @@ impl Engine {
         }
         let mut batch = Batch::new();
         batch.remove(Tree::Members, user.key().to_vec());
+        for a in &data.applications {
+            batch.remove(Tree::Applications, [a.lesson.key(), a.user.key()].concat());
+        }
         for p in &data.participation {
             batch.remove(Tree::Participants, [p.channel.key(), p.user.key()].concat());
         }

@@ -30,6 +30,7 @@ impl Engine {
             )
         })
         .titled(self.text.plain(lang, k::REVIEW_TITLE));
+        let stale = self.stale_lessons()?;
         for (key, _) in keys.iter().take(QUEUE_PAGE) {
             let Some(id) = search::id_of(key) else {
                 continue;
@@ -64,6 +65,35 @@ impl Engine {
                     Action::EditLesson(id),
                 );
         }
+        if !stale.is_empty() {
+            let mut lines = vec![self.t(
+                lang,
+                k::REVIEW_STALE_BODY,
+                json!({"count": stale.len(), "months": self.settings.re_review_months}),
+            )];
+            for lesson in stale.iter().take(QUEUE_PAGE) {
+                let (heading, _) = self.lesson_summary(lang, lesson, false);
+                lines.push(format!("• {heading}"));
+                let id = lesson.id;
+                reply = reply
+                    .choice(
+                        self.t(
+                            lang,
+                            k::REVIEW_CONFIRM_BUTTON,
+                            json!({"id": id.to_string()}),
+                        ),
+                        Action::Approve(id),
+                    )
+                    .choice(
+                        self.t(lang, k::REVIEW_EDIT_BUTTON, json!({"id": id.to_string()})),
+                        Action::EditLesson(id),
+                    );
+            }
+            reply = reply.section(
+                self.text.plain(lang, k::REVIEW_STALE_TITLE),
+                lines.join("\n"),
+            );
+        }
         Ok(reply)
     }
 
@@ -96,6 +126,20 @@ impl Engine {
         self.require_moderator(ctx)?;
         let _guard = self.lock();
         let old = self.lesson(lang, id)?;
+        if old.status == LessonStatus::Approved && self.is_stale(&old)? {
+            // Due for re-review: confirming it starts its clock again.
+            let mut lesson = old.clone();
+            lesson.reviewed_at = Some(self.now());
+            lesson.reviewed_by = Some(ctx.actor.id);
+            let mut batch = Batch::new();
+            self.put_lesson(&mut batch, Some(&old), &lesson)?;
+            self.commit(batch)?;
+            return Ok(Reply::private(self.t(
+                lang,
+                k::REVIEW_RECONFIRMED,
+                json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
+            )));
+        }
         if old.status == LessonStatus::Approved {
             return Err(self.refuse(
                 lang,

@@ -23,6 +23,8 @@ pub struct PublishedLesson {
     pub lesson: Lesson,
     /// How the author is credited, in the digest's language; `None` for an anonymous lesson.
     pub by: Option<String>,
+    /// How often members said they applied it.
+    pub applied: usize,
 }
 
 /// A published digest with its lessons, in the digest's order.
@@ -54,6 +56,7 @@ struct LessonView {
     tags: Vec<String>,
     featured: bool,
     source: Option<String>,
+    applied: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -107,6 +110,7 @@ fn lesson_view(catalog: &Catalog, lang: Lang, p: &PublishedLesson, root: &str) -
         tags: l.tags.clone(),
         featured: l.featured,
         source: l.source.clone(),
+        applied: p.applied,
     }
 }
 

@@ -38,10 +38,12 @@ pub enum Tree {
     Outbox,
     /// channel id ++ user id → participant: who takes part in a collaboration's rounds.
     Participants,
+    /// lesson id ++ user id → application: who applied a lesson, and how.
+    Applications,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 12] = [
+    pub const ALL: [Tree; 13] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -54,6 +56,7 @@ impl Tree {
         Tree::Schedules,
         Tree::Outbox,
         Tree::Participants,
+        Tree::Applications,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +73,7 @@ impl Tree {
             Tree::Schedules => "schedules",
             Tree::Outbox => "outbox",
             Tree::Participants => "participants",
+            Tree::Applications => "applications",
         }
     }
 

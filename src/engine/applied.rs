@@ -1,0 +1,113 @@
+//! The applied loop: members say they applied a lesson, with a short note; readers see how often
+//! a lesson was applied; an approved lesson nobody applied (or re-confirmed) for months returns to
+//! the moderators' queue, so the library stays alive instead of silting up.
+
+use super::{clean_text, encode, limits, Ctx, Engine, Failure, Outcome};
+use crate::domain::*;
+use crate::reply::{Action, Reply};
+use crate::search;
+use crate::store::{Batch, Tree};
+use crate::text::keys as k;
+use chrono::{DateTime, Months, Utc};
+use serde_json::json;
+
+impl Engine {
+    /// Everyone's applications of a lesson, oldest first.
+    pub(super) fn applications(&self, id: LessonId) -> Result<Vec<Application>, Failure> {
+        let mut list: Vec<Application> = self.load_all(Tree::Applications, &id.key())?;
+        list.sort_by_key(|a| a.at);
+        Ok(list)
+    }
+
+    /// "Applied 3 times", for a lesson's line in lists; `None` when nobody applied it yet. A
+    /// store error leaves the line out rather than failing the whole list.
+    pub(super) fn applied_line(&self, lang: Lang, id: LessonId) -> Option<String> {
+        let list = self.applications(id).ok()?;
+        let last = list.last()?;
+        Some(self.t(
+            lang,
+            k::APPLIED_LINE,
+            json!({"count": list.len(), "last": last.at.format("%Y-%m-%d").to_string()}),
+        ))
+    }
+
+    pub(super) fn lesson_applied(&self, ctx: &Ctx, id: LessonId, note: String) -> Outcome {
+        let lang = ctx.actor.lang;
+        let note = clean_text(&note);
+        if !note.is_empty() {
+            self.check_text(lang, k::FIELD_NOTE, &note, limits::REASON)?;
+        }
+        let _guard = self.lock();
+        let lesson = self.lesson(lang, id)?;
+        if !lesson.is_public() {
+            return Err(self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()})));
+        }
+        let application = Application {
+            lesson: id,
+            user: ctx.actor.id,
+            name: super::clean_line(&ctx.actor.name)
+                .chars()
+                .take(limits::NAME)
+                .collect(),
+            note,
+            at: self.now(),
+        };
+        let mut batch = Batch::new();
+        batch.put(
+            Tree::Applications,
+            [id.key(), ctx.actor.id.key()].concat(),
+            encode(&application)?,
+        );
+        self.commit(batch)?;
+        let count = self.applications(id)?.len();
+        Ok(Reply::private(self.t(
+            lang,
+            k::APPLIED_SAVED,
+            json!({"id": id.to_string(), "title": lesson.text_for(lang).title, "count": count}),
+        ))
+        .choice(
+            self.text.plain(lang, k::LESSON_SHOW_BUTTON),
+            Action::ShowLesson(id),
+        ))
+    }
+
+    /// When a lesson last showed it is alive: approved or re-confirmed, or applied.
+    fn last_sign_of_life(&self, lesson: &Lesson) -> Result<DateTime<Utc>, Failure> {
+        let reviewed = lesson.reviewed_at.unwrap_or(lesson.created_at);
+        let applied = self.applications(lesson.id)?.last().map(|a| a.at);
+        Ok(applied.map_or(reviewed, |a| a.max(reviewed)))
+    }
+
+    /// Approved lessons nobody applied or re-confirmed in the configured number of months.
+    pub(super) fn stale_lessons(&self) -> Result<Vec<Lesson>, Failure> {
+        let Some(cutoff) = self
+            .now()
+            .checked_sub_months(Months::new(self.settings.re_review_months))
+        else {
+            return Ok(Vec::new());
+        };
+        let keys = self.store.scan_prefix(
+            Tree::LessonIndex,
+            &search::status_prefix(LessonStatus::Approved),
+        )?;
+        let mut out = Vec::new();
+        for (key, _) in keys {
+            let Some(id) = search::id_of(&key) else {
+                continue;
+            };
+            let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
+                continue;
+            };
+            if self.last_sign_of_life(&lesson)? < cutoff {
+                out.push(lesson);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether an approved lesson is due for re-review.
+    pub(super) fn is_stale(&self, lesson: &Lesson) -> Result<bool, Failure> {
+        Ok(lesson.status == LessonStatus::Approved
+            && self.stale_lessons()?.iter().any(|l| l.id == lesson.id))
+    }
+}
