@@ -5,7 +5,6 @@
 use super::{clean_text, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
-use crate::search;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::{DateTime, Months, Utc};
@@ -86,18 +85,8 @@ impl Engine {
         else {
             return Ok(Vec::new());
         };
-        let keys = self.store.scan_prefix(
-            Tree::LessonIndex,
-            &search::status_prefix(LessonStatus::Approved),
-        )?;
         let mut out = Vec::new();
-        for (key, _) in keys {
-            let Some(id) = search::id_of(&key) else {
-                continue;
-            };
-            let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
-                continue;
-            };
+        for lesson in self.approved_lessons()? {
             if self.last_sign_of_life(&lesson)? < cutoff {
                 out.push(lesson);
             }

@@ -18,8 +18,8 @@ impl Engine {
             .ok_or_else(|| self.refuse(lang, k::DIGEST_NOT_FOUND, json!({"id": id.to_string()})))
     }
 
-    /// Approved lessons matching a digest's filter.
-    fn digest_candidates(&self, filter: &DigestFilter) -> Result<Vec<Lesson>, Failure> {
+    /// Every approved lesson, through the status index.
+    pub(super) fn approved_lessons(&self) -> Result<Vec<Lesson>, Failure> {
         let keys = self.store.scan_prefix(
             Tree::LessonIndex,
             &search::status_prefix(LessonStatus::Approved),
@@ -34,11 +34,18 @@ impl Engine {
                     "index names lesson {id}, which is not stored"
                 )));
             };
-            if matches_filter(&lesson, filter) {
-                out.push(lesson);
-            }
+            out.push(lesson);
         }
         Ok(out)
+    }
+
+    /// Approved lessons matching a digest's filter.
+    fn digest_candidates(&self, filter: &DigestFilter) -> Result<Vec<Lesson>, Failure> {
+        Ok(self
+            .approved_lessons()?
+            .into_iter()
+            .filter(|l| matches_filter(l, filter))
+            .collect())
     }
 
     pub(super) fn digest_compose(
