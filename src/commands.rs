@@ -187,6 +187,12 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_LAYER,
     },
     Spec {
+        path: &[("vote", "stem")],
+        options: &[opt("perspective", "perspectief", Kind::Perspective, true)],
+        audience: M,
+        help: k::HELP_CMD_VOTE,
+    },
+    Spec {
         path: &[("reminders", "herinneringen")],
         options: &[opt("via", "via", Kind::Reminders, true)],
         audience: M,
@@ -729,6 +735,12 @@ pub fn to_request(
         "perspectives" => Request::Perspectives,
         "orders" => Request::Orders,
         "collaboration" => Request::ShowCollaboration,
+        "vote" => Request::Vote {
+            round: None,
+            perspective: r
+                .parsed("perspective", Perspective::parse_user)?
+                .unwrap_or(Perspective::Networking),
+        },
         "lesson applied" => Request::LessonApplied {
             id: lesson_id()?,
             note: r.text("note").unwrap_or_default(),

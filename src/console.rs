@@ -309,6 +309,10 @@ impl<'a> Console<'a> {
                 ));
                 cmd
             }
+            Action::Vote(_, p) => pick(
+                &format!("/vote perspective:{}", p.key()),
+                &format!("/stem perspectief:{}", p.key()),
+            ),
             Action::Applied(id) => pick(
                 &format!("/lesson applied id:{id} note:…"),
                 &format!("/les toegepast id:{id} notitie:…"),

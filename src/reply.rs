@@ -46,6 +46,8 @@ pub enum Action {
     EditLesson(LessonId),
     SearchPage(Box<SearchQuery>),
     PublishDigest(DigestId),
+    /// Place the collaboration on a perspective in a step-3 round.
+    Vote(RoundId, crate::domain::Perspective),
     /// Say the lesson was applied (with a note).
     Applied(LessonId),
     ConfirmDelete,

@@ -1599,3 +1599,87 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
         shown.body
     );
 }
+
+#[test]
+fn a_step_three_round_shows_where_the_group_places_the_collaboration() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    let (key, _) = a.refused(
+        &anna(),
+        Request::Vote {
+            perspective: Perspective::Networking,
+            round: None,
+        },
+    );
+    assert_eq!(key, k::VOTE_NOT_STEP3);
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    let start = a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Kind,
+            deadline: None,
+        },
+    );
+    let votes: Vec<&Action> = start
+        .choices
+        .iter()
+        .map(|c| &c.action)
+        .filter(|a| matches!(a, Action::Vote(..)))
+        .collect();
+    assert_eq!(votes.len(), 4, "one button per perspective");
+    a.ok(
+        &anna(),
+        Request::Vote {
+            perspective: Perspective::Lawful,
+            round: None,
+        },
+    );
+    // A second vote replaces the first.
+    a.ok(
+        &anna(),
+        Request::Vote {
+            perspective: Perspective::Networking,
+            round: None,
+        },
+    );
+    a.ok(
+        &bram(),
+        Request::Vote {
+            perspective: Perspective::Networking,
+            round: None,
+        },
+    );
+    a.ok(
+        &carla(),
+        Request::Vote {
+            perspective: Perspective::Participating,
+            round: None,
+        },
+    );
+    let status = a.ok(&anna(), Request::RoundStatus);
+    assert!(
+        !status.all_text().contains("Netwerkende"),
+        "votes stay hidden: {}",
+        status.all_text()
+    );
+    let reveal = a.ok(&moderator(), Request::RoundReveal { round: None });
+    let section = reveal
+        .sections
+        .iter()
+        .find(|s| s.heading == "Leidend principe volgens de deelnemers")
+        .expect("the distribution");
+    assert_eq!(
+        section.body,
+        "3 stemmen: Netwerkende overheid 2, Participerende overheid 1."
+    );
+    let png = &reveal.attachments.first().expect("figure 4").bytes;
+    assert!(png.starts_with(b"\x89PNG"));
+}

@@ -79,6 +79,7 @@ pub fn encode_action(action: &Action) -> String {
         Action::EditLesson(l) => format!("edt:{}", l.0),
         Action::PublishDigest(d) => format!("pub:{}", d.0),
         Action::Applied(l) => format!("apl:{}", l.0),
+        Action::Vote(r, p) => format!("vot:{}:{}", r.0, p.byte()),
         Action::ConfirmDelete => "del".to_owned(),
         Action::SearchPage(q) => format!("srch:{}", encode_query(q)),
     };
@@ -229,6 +230,11 @@ fn decode_body(body: &str) -> Option<Target> {
         "edt" => action(Action::EditLesson(LessonId(num(rest)?))),
         "pub" => action(Action::PublishDigest(DigestId(num(rest)?))),
         "apl" => action(Action::Applied(LessonId(num(rest)?))),
+        "vot" => {
+            let (round, p) = rest.split_once(':')?;
+            let p = *Perspective::ALL.get(usize::from(p.parse::<u8>().ok()?))?;
+            action(Action::Vote(RoundId(num(round)?), p))
+        }
         "del" if rest.is_empty() && !body.contains(':') => action(Action::ConfirmDelete),
         "srch" => action(Action::SearchPage(Box::new(decode_query(rest)?))),
         "q" if rest.len() == 16 && rest.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -375,6 +381,7 @@ mod tests {
         roundtrip_action(Action::PublishDigest(DigestId(2)));
         roundtrip_action(Action::ConfirmDelete);
         roundtrip_action(Action::Applied(LessonId(5)));
+        roundtrip_action(Action::Vote(RoundId(5), Perspective::Participating));
         roundtrip_action(Action::SearchPage(Box::new(SearchQuery {
             text: Some("samenwerking: 100% 'waar'".into()),
             order: Some(Order::Third),

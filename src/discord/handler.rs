@@ -375,6 +375,10 @@ impl Handler {
             Action::RevealRound(round) => Request::RoundReveal { round: Some(round) },
             Action::CloseRound(round) => Request::RoundClose { round: Some(round) },
             Action::ShowLesson(id) => Request::LessonShow { id },
+            Action::Vote(round, perspective) => Request::Vote {
+                perspective,
+                round: Some(round),
+            },
             Action::Approve(id) => Request::ReviewApprove { id },
             Action::Feature(id) => Request::ReviewFeature { id },
             Action::PublishDigest(id) => Request::DigestPublish { id },

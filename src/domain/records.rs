@@ -43,6 +43,17 @@ pub struct Application {
     pub at: DateTime<Utc>,
 }
 
+/// Where a member places the collaboration among the four governance perspectives (its
+/// leading principle), in a step-3 round; hidden until the reveal, like answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Vote {
+    pub round: RoundId,
+    pub user: UserId,
+    pub name: String,
+    pub perspective: Perspective,
+    pub at: DateTime<Utc>,
+}
+
 /// What the academy remembers of a person between actions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Member {

@@ -185,6 +185,11 @@ pub enum Request {
     MyDataDelete {
         confirm: bool,
     },
+    /// The actor places the collaboration on a governance perspective (step-3 rounds).
+    Vote {
+        perspective: Perspective,
+        round: Option<RoundId>,
+    },
     /// The actor applied a lesson in their work.
     LessonApplied {
         id: LessonId,
@@ -366,6 +371,7 @@ impl Engine {
             R::MyDataDelete { confirm } => self.my_data_delete(ctx, confirm),
             R::Reminders { how } => self.set_reminders(ctx, how),
             R::LessonApplied { id, note } => self.lesson_applied(ctx, id, note),
+            R::Vote { perspective, round } => self.vote(ctx, perspective, round),
         }
     }
 

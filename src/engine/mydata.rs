@@ -25,6 +25,8 @@ pub struct MyData {
     pub participation: Vec<Participant>,
     /// Lessons they said they applied, with their notes.
     pub applications: Vec<Application>,
+    /// Their perspective votes in step-3 rounds.
+    pub votes: Vec<Vote>,
 }
 
 impl Engine {
@@ -79,6 +81,11 @@ impl Engine {
                 .into_iter()
                 .filter(|a| a.user == user)
                 .collect(),
+            votes: self
+                .load_all::<Vote>(Tree::Votes, &[])?
+                .into_iter()
+                .filter(|v| v.user == user)
+                .collect(),
         })
     }
 
@@ -114,6 +121,9 @@ impl Engine {
         }
         let mut batch = Batch::new();
         batch.remove(Tree::Members, user.key().to_vec());
+        for v in &data.votes {
+            batch.remove(Tree::Votes, [v.round.key(), v.user.key()].concat());
+        }
         for a in &data.applications {
             batch.remove(Tree::Applications, [a.lesson.key(), a.user.key()].concat());
         }

@@ -116,12 +116,74 @@ impl Engine {
                 "deadline": self.format_deadline(lang, deadline),
             }),
         );
-        Ok(Reply::channel(body)
+        let mut reply = Reply::channel(body)
             .titled(format!("{id} · {}", self.step_label(lang, step)))
             .choice(
                 self.text.plain(lang, k::ROUND_ANSWER_BUTTON),
                 Action::Answer(id),
-            ))
+            );
+        if step == Step::Kind {
+            // Step 3 asks for the leading principle too: one button per perspective.
+            reply.body = format!(
+                "{}\n\n{}",
+                reply.body,
+                self.text.plain(lang, k::VOTE_PROMPT)
+            );
+            let a = self.text.academy(lang);
+            for p in Perspective::ALL {
+                reply = reply.choice(a.perspective(*p).name.clone(), Action::Vote(id, *p));
+            }
+        }
+        Ok(reply)
+    }
+
+    /// A member places the collaboration on a perspective in the open step-3 round; the vote
+    /// is hidden until the reveal, and a second vote replaces the first.
+    pub(super) fn vote(
+        &self,
+        ctx: &Ctx,
+        perspective: Perspective,
+        expected: Option<RoundId>,
+    ) -> Outcome {
+        let lang = ctx.actor.lang;
+        let _guard = self.lock();
+        let (_, round) = self.active_round(ctx)?;
+        self.check_expected(lang, expected, &round)?;
+        self.check_round_open(lang, &round)?;
+        if round.step != Step::Kind {
+            return Err(self.refuse(
+                lang,
+                k::VOTE_NOT_STEP3,
+                json!({"round": round.id.to_string(), "step": round.step.number()}),
+            ));
+        }
+        let name: String = super::clean_line(&ctx.actor.name)
+            .chars()
+            .take(limits::NAME)
+            .collect();
+        let vote = Vote {
+            round: round.id,
+            user: ctx.actor.id,
+            name: name.clone(),
+            perspective,
+            at: self.now(),
+        };
+        let mut batch = Batch::new();
+        batch.put(
+            Tree::Votes,
+            answer_key(round.id, ctx.actor.id),
+            encode(&vote)?,
+        );
+        self.note_participant(&mut batch, round.channel, ctx.actor.id, &name, None)?;
+        self.commit(batch)?;
+        Ok(Reply::private(self.t(
+            lang,
+            k::VOTE_SAVED,
+            json!({
+                "round": round.id.to_string(),
+                "perspective": self.text.academy(lang).perspective(perspective).name,
+            }),
+        )))
     }
 
     pub(super) fn answer_submit(
@@ -314,7 +376,53 @@ impl Engine {
             };
             reply = reply.section(heading, a.text.clone());
         }
+        let reply = self.add_votes(lang, round, reply)?;
         self.add_meter(lang, round, &answers, reply)
+    }
+
+    /// In a step-3 reveal: how the participants placed the collaboration on the perspectives,
+    /// as numbers and as figure 4.
+    fn add_votes(&self, lang: Lang, round: &Round, mut reply: Reply) -> Outcome {
+        if round.step != Step::Kind {
+            return Ok(reply);
+        }
+        let votes: Vec<Vote> = self.load_all(Tree::Votes, &round.id.key())?;
+        let mut counts = [0u32; 4];
+        for v in &votes {
+            counts[usize::from(v.perspective.byte())] += 1;
+        }
+        let a = self.text.academy(lang);
+        let distribution: Vec<String> = Perspective::ALL
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(p, n)| format!("{} {n}", a.perspective(*p).name))
+            .collect();
+        reply = reply.section(
+            self.text.plain(lang, k::VOTE_TITLE),
+            self.t(
+                lang,
+                k::VOTE_BODY,
+                json!({"count": votes.len(), "distribution": distribution.join(", ")}),
+            ),
+        );
+        if !votes.is_empty() {
+            let figure = crate::site::quadrant(
+                &self.text,
+                lang,
+                self.text.plain(lang, k::VOTE_TITLE),
+                self.text.plain(lang, k::VOTE_CAPTION),
+                counts,
+            );
+            match crate::figures::png(&crate::figures::quadrant_svg(&figure), 1200) {
+                Ok(bytes) => reply.attachments.push(crate::reply::Attachment {
+                    filename: format!("{}-perspectives.png", round.id),
+                    bytes,
+                }),
+                Err(e) => tracing::error!("could not draw the vote of {}: {e:#}", round.id),
+            }
+        }
+        Ok(reply)
     }
 
     /// After a step-1 reveal, how far the answers agree (the idling meter); after any reveal,

@@ -40,10 +40,12 @@ pub enum Tree {
     Participants,
     /// lesson id ++ user id → application: who applied a lesson, and how.
     Applications,
+    /// round id ++ user id → vote: the leading perspective chosen in a step-3 round.
+    Votes,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 13] = [
+    pub const ALL: [Tree; 14] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -57,6 +59,7 @@ impl Tree {
         Tree::Outbox,
         Tree::Participants,
         Tree::Applications,
+        Tree::Votes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +77,7 @@ impl Tree {
             Tree::Outbox => "outbox",
             Tree::Participants => "participants",
             Tree::Applications => "applications",
+            Tree::Votes => "votes",
         }
     }
 

@@ -185,6 +185,13 @@ keys! {
     STATUS_PENDING = "status.pending";
     STATUS_REJECTED = "status.rejected";
     STEP_LABEL = "step.label";
+    VOTE_SAVED = "vote.saved";
+    VOTE_NOT_STEP3 = "vote.not_step3";
+    VOTE_PROMPT = "vote.prompt";
+    VOTE_TITLE = "vote.title";
+    VOTE_BODY = "vote.body";
+    VOTE_CAPTION = "vote.caption";
+    HELP_CMD_VOTE = "help.cmd_vote";
     APPLIED_LINE = "applied.line";
     APPLIED_SAVED = "applied.saved";
     APPLIED_BUTTON = "applied.button";
