@@ -328,6 +328,16 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ROUND_START,
     },
     Spec {
+        path: &[("cadence", "ritme")],
+        options: &[
+            opt("step", "stap", Kind::Step, false),
+            opt("weeks", "weken", Kind::Page, false),
+            opt("pause", "pauze", Kind::Yes, false),
+        ],
+        audience: X,
+        help: k::HELP_CMD_CADENCE,
+    },
+    Spec {
         path: &[("round", "ronde"), ("reveal", "onthullen")],
         options: &[],
         audience: X,
@@ -735,6 +745,11 @@ pub fn to_request(
         "perspectives" => Request::Perspectives,
         "orders" => Request::Orders,
         "collaboration" => Request::ShowCollaboration,
+        "cadence" => Request::Cadence {
+            step: step("step")?,
+            every_weeks: r.parsed("weeks", |v| v.trim().parse::<u32>().ok())?,
+            paused: r.parsed("pause", parse_yes)?,
+        },
         "vote" => Request::Vote {
             round: None,
             perspective: r

@@ -40,6 +40,8 @@ struct RawAcademy {
     prompts_dir: Option<PathBuf>,
     templates_dir: Option<PathBuf>,
     site: Option<bool>,
+    #[serde(default)]
+    holidays: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +100,8 @@ pub struct Settings {
     pub templates_dir: Option<PathBuf>,
     /// Whether publishing a digest updates the static site in `<export_dir>/site`.
     pub site: bool,
+    /// Days on which no round starts by itself, besides weekends.
+    pub holidays: Vec<chrono::NaiveDate>,
     pub console_user: String,
     pub console_role: Role,
     pub discord: DiscordSettings,
@@ -183,6 +187,16 @@ fn validate(
         Some(dir) => Source::Folder(dir),
         None => Source::Embedded,
     };
+    let holidays = raw
+        .academy
+        .holidays
+        .iter()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                anyhow!("academy.holidays holds dates like \"2026-12-25\", found {d:?}")
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     if raw.discord.guilds.contains(&0) {
         bail!("discord.guilds holds server ids, which are never 0 (Server Settings → Widget, or right-click the server → Copy Server ID)");
     }
@@ -210,6 +224,7 @@ fn validate(
             },
             None => raw.academy.site.unwrap_or(true),
         },
+        holidays,
         console_user: var("ACADEMIE_CONSOLE_USER")
             .or(non_empty(raw.console.user))
             .unwrap_or_else(|| "Ik".into()),

@@ -34,6 +34,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
         engine::Settings {
             default_lang: settings.language,
             site_dir: settings.site.then(|| settings.export_dir.join("site")),
+            holidays: settings.holidays.clone(),
             ..engine::Settings::default()
         },
     )

@@ -32,6 +32,10 @@ struct Academy {
 }
 
 fn open(path: &Path) -> Academy {
+    open_with(path, Settings::default())
+}
+
+fn open_with(path: &Path, settings: Settings) -> Academy {
     let store = Arc::new(SledStore::open(path, None).unwrap());
     let clock = Arc::new(TestClock(Mutex::new(
         DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
@@ -42,7 +46,7 @@ fn open(path: &Path) -> Academy {
         store.clone(),
         Arc::new(Catalog::embedded().unwrap()),
         clock.clone(),
-        Settings::default(),
+        settings,
     );
     Academy {
         engine,
@@ -1387,7 +1391,9 @@ fn work_missed_while_the_bot_was_down_runs_once_at_the_next_start() {
         1,
         "the undelivered reveal is still waiting"
     );
-    assert_eq!(a.engine.next_due().unwrap(), None);
+    // Only the collaboration's cadence is still planned, weeks ahead.
+    let next = a.engine.next_due().unwrap().expect("the cadence");
+    assert!(next > start + Duration::weeks(5), "{next}");
 }
 
 #[test]
@@ -1682,4 +1688,89 @@ fn a_step_three_round_shows_where_the_group_places_the_collaboration() {
     );
     let png = &reveal.attachments.first().expect("figure 4").bytes;
     assert!(png.starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
+    let dir = tmp();
+    let holiday = chrono::NaiveDate::from_ymd_opt(2026, 4, 13).unwrap();
+    let a = open_with(
+        &dir.path().join("db"),
+        Settings {
+            holidays: vec![holiday],
+            ..Settings::default()
+        },
+    );
+    a.setup(); // Monday 2026-03-02 09:00: six weeks on is Monday 13 April, a holiday.
+    let at = |s: &str| -> DateTime<Utc> { DateTime::parse_from_rfc3339(s).unwrap().into() };
+    assert_eq!(
+        a.engine.next_due().unwrap(),
+        Some(at("2026-04-14T09:00:00Z"))
+    );
+    *a.clock.0.lock().unwrap() = at("2026-04-13T12:00:00Z");
+    assert_eq!(a.engine.run_due().unwrap(), 0, "not on the holiday");
+    *a.clock.0.lock().unwrap() = at("2026-04-14T09:00:00Z");
+    assert_eq!(a.engine.run_due().unwrap(), 1);
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].1.contains("Nooit af") && out[0].1.contains("Wat is volgens ons het vraagstuk?"),
+        "{}",
+        out[0].1
+    );
+    assert!(a.ok(&anna(), Request::RoundStatus).all_text().contains("R1"));
+    a.clear_outbox();
+    // Six weeks later: a Tuesday again, but R1 is still running, so no second round is opened.
+    assert_eq!(
+        a.engine.next_due().unwrap(),
+        Some(at("2026-05-26T09:00:00Z"))
+    );
+    *a.clock.0.lock().unwrap() = at("2026-05-26T09:00:00Z");
+    assert_eq!(a.engine.run_due().unwrap(), 1);
+    assert!(a.outbox_texts().is_empty());
+    // Paused, the cadence starts nothing; resumed, it plans from now.
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    a.ok(
+        &moderator(),
+        Request::Cadence {
+            step: None,
+            every_weeks: None,
+            paused: Some(true),
+        },
+    );
+    *a.clock.0.lock().unwrap() = at("2026-07-07T09:00:00Z");
+    a.engine.run_due().unwrap();
+    assert!(a.outbox_texts().is_empty(), "paused");
+    let (key, _) = a.refused(
+        &anna(),
+        Request::Cadence {
+            step: None,
+            every_weeks: Some(2),
+            paused: None,
+        },
+    );
+    assert_eq!(key, k::ERROR_NOT_MODERATOR);
+    let (key, _) = a.refused(
+        &moderator(),
+        Request::Cadence {
+            step: None,
+            every_weeks: Some(0),
+            paused: None,
+        },
+    );
+    assert_eq!(key, k::CADENCE_BAD_WEEKS);
+    let resumed = a.ok(
+        &moderator(),
+        Request::Cadence {
+            step: Some(Step::Others),
+            every_weeks: Some(2),
+            paused: Some(false),
+        },
+    );
+    assert!(resumed.body.contains("2026-07-21"), "{}", resumed.body);
+    *a.clock.0.lock().unwrap() = at("2026-07-21T09:00:00Z");
+    a.engine.run_due().unwrap();
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1);
+    assert!(out[0].1.contains("Stap 2"), "{}", out[0].1);
 }

@@ -59,6 +59,8 @@ fn option_key(o: &Opt) -> &'static str {
         ("layer", _) => k::OPTION_LAYER,
         ("via", _) => k::OPTION_VIA,
         ("note", _) => k::OPTION_NOTE,
+        ("weeks", _) => k::OPTION_WEEKS,
+        ("pause", _) => k::OPTION_PAUSE,
         _ => k::OPTION_TEXT,
     }
 }

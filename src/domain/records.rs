@@ -21,6 +21,20 @@ pub struct Collaboration {
     pub lang: Lang,
     pub configured_by: Option<UserId>,
     pub configured_at: DateTime<Utc>,
+    /// How often the collaboration returns to a question; older records have none.
+    #[serde(default)]
+    pub cadence: Option<Cadence>,
+}
+
+/// "Never finished": the collaboration revisits a step every so many weeks, on a work day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cadence {
+    pub step: Step,
+    pub every_weeks: u32,
+    pub paused: bool,
+    /// When the next round starts; the scheduled job carries the same time, so a job left over
+    /// from an earlier setting is recognised and ignored.
+    pub next: Option<DateTime<Utc>>,
 }
 
 /// Someone taking part in a collaboration's rounds: who is reminded when a round nears its

@@ -86,8 +86,15 @@ impl Engine {
                 .as_ref()
                 .map(|c| c.configured_at)
                 .unwrap_or_else(|| self.now()),
+            cadence: existing.as_ref().and_then(|c| c.cadence.clone()),
         };
         let mut batch = Batch::new();
+        let mut collab = collab;
+        if existing.is_none() {
+            // The essay's advice: keep returning to the first question. Every six weeks by
+            // default; moderators change or pause it with /ritme.
+            self.start_cadence(&mut batch, &mut collab, Step::Issue, 6)?;
+        }
         batch.put(
             Tree::Collaborations,
             channel.key().to_vec(),

@@ -6,6 +6,7 @@
 //! counters and read-modify-write steps need no finer scheme at the academy's scale.
 
 mod applied;
+mod cadence;
 mod collab;
 mod digests;
 mod lessons;
@@ -185,6 +186,12 @@ pub enum Request {
     MyDataDelete {
         confirm: bool,
     },
+    /// Sets, pauses or resumes how often the collaboration revisits a step (moderators).
+    Cadence {
+        step: Option<Step>,
+        every_weeks: Option<u32>,
+        paused: Option<bool>,
+    },
     /// The actor places the collaboration on a governance perspective (step-3 rounds).
     Vote {
         perspective: Perspective,
@@ -265,6 +272,8 @@ pub struct Settings {
     pub page_size: usize,
     /// Months after which an approved lesson nobody applied returns to the review queue.
     pub re_review_months: u32,
+    /// Days on which no round starts by itself (besides Saturdays and Sundays).
+    pub holidays: Vec<chrono::NaiveDate>,
     /// Where the static site of published digests is kept up to date; none: not written.
     pub site_dir: Option<std::path::PathBuf>,
 }
@@ -275,6 +284,7 @@ impl Default for Settings {
             default_lang: Lang::Nl,
             page_size: 5,
             re_review_months: 12,
+            holidays: Vec::new(),
             site_dir: None,
         }
     }
@@ -372,6 +382,11 @@ impl Engine {
             R::Reminders { how } => self.set_reminders(ctx, how),
             R::LessonApplied { id, note } => self.lesson_applied(ctx, id, note),
             R::Vote { perspective, round } => self.vote(ctx, perspective, round),
+            R::Cadence {
+                step,
+                every_weeks,
+                paused,
+            } => self.set_cadence(ctx, step, every_weeks, paused),
         }
     }
 

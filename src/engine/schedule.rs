@@ -24,6 +24,8 @@ pub enum JobKind {
     RevealRound(RoundId),
     /// Remind the participants who have not answered, if the round is still open.
     RemindRound(RoundId),
+    /// Start the collaboration's next revisit round, if its cadence still says so.
+    Cadence(ChannelId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +124,7 @@ impl Engine {
             match job.kind {
                 JobKind::RevealRound(round) => self.deadline_reveal(&mut batch, round)?,
                 JobKind::RemindRound(round) => self.remind(&mut batch, round)?,
+                JobKind::Cadence(channel) => self.revisit(&mut batch, channel, job.due)?,
             }
             self.commit(batch)?;
             ran += 1;

@@ -185,6 +185,12 @@ keys! {
     STATUS_PENDING = "status.pending";
     STATUS_REJECTED = "status.rejected";
     STEP_LABEL = "step.label";
+    CADENCE_SAVED = "cadence.saved";
+    CADENCE_STARTED = "cadence.started";
+    CADENCE_BAD_WEEKS = "cadence.bad_weeks";
+    HELP_CMD_CADENCE = "help.cmd_cadence";
+    OPTION_WEEKS = "option.weeks";
+    OPTION_PAUSE = "option.pause";
     VOTE_SAVED = "vote.saved";
     VOTE_NOT_STEP3 = "vote.not_step3";
     VOTE_PROMPT = "vote.prompt";
