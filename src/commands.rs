@@ -187,6 +187,12 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_LAYER,
     },
     Spec {
+        path: &[("health", "gezondheid")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_HEALTH,
+    },
+    Spec {
         path: &[("vote", "stem")],
         options: &[opt("perspective", "perspectief", Kind::Perspective, true)],
         audience: M,
@@ -750,6 +756,7 @@ pub fn to_request(
             every_weeks: r.parsed("weeks", |v| v.trim().parse::<u32>().ok())?,
             paused: r.parsed("pause", parse_yes)?,
         },
+        "health" => Request::Health,
         "vote" => Request::Vote {
             round: None,
             perspective: r

@@ -287,6 +287,19 @@ async fn a_blind_round_through_buttons_and_forms() {
         "{text}"
     );
     assert!(text.contains("Wat is volgens ons het vraagstuk"));
+    assert!(
+        text.contains("Stationair draaien?"),
+        "the idling meter follows a step-1 reveal: {text}"
+    );
+    let health = bot.cmd(&bram, "health", &[]).await;
+    assert!(health.is_ephemeral());
+    assert!(
+        health
+            .text()
+            .contains("Agreement in the latest step-1 round"),
+        "{}",
+        health.text()
+    );
 
     // After the reveal, the old form can no longer change an answer.
     let old_form = again.callback["custom_id"].as_str().expect("id").to_owned();

@@ -1455,6 +1455,8 @@ fn the_idling_meter_and_the_change_report_follow_a_step_one_round() {
         a.ok(&moderator(), Request::RoundClose { round: None });
         reveal.all_text()
     };
+    let before = a.ok(&anna(), Request::Health).all_text();
+    assert!(before.contains("Nog geen beeld"), "{before}");
     let scattered = round([
         "Te weinig woningbouw in de kleine kernen.",
         "De waterveiligheid langs de rivier bij hoogwater.",
@@ -1483,6 +1485,21 @@ fn the_idling_meter_and_the_change_report_follow_a_step_one_round() {
         "{agreeing}"
     );
     assert!(agreeing.contains("Anna Aalbers: nu ook"), "{agreeing}");
+    // The health view: accelerating, with the numbers of both step-1 rounds behind it.
+    let health = a.ok(&anna(), Request::Health).all_text();
+    assert!(health.contains("Accelereren"), "{health}");
+    assert!(
+        health.contains("R1 (") && health.contains("R2 ("),
+        "{health}"
+    );
+    assert!(
+        health.contains("3 van de 3 deelnemers antwoordden in R2"),
+        "{health}"
+    );
+    assert!(
+        health.contains("Het vraagstuk 2"),
+        "rounds per step: {health}"
+    );
     assert!(
         agreeing.contains("% toen, "),
         "the agreement then and now: {agreeing}"
@@ -1718,7 +1735,10 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
         "{}",
         out[0].1
     );
-    assert!(a.ok(&anna(), Request::RoundStatus).all_text().contains("R1"));
+    assert!(a
+        .ok(&anna(), Request::RoundStatus)
+        .all_text()
+        .contains("R1"));
     a.clear_outbox();
     // Six weeks later: a Tuesday again, but R1 is still running, so no second round is opened.
     assert_eq!(

@@ -9,6 +9,7 @@ mod applied;
 mod cadence;
 mod collab;
 mod digests;
+mod health;
 mod lessons;
 mod library;
 mod mydata;
@@ -186,6 +187,8 @@ pub enum Request {
     MyDataDelete {
         confirm: bool,
     },
+    /// The collaboration's health over time: idling, accelerating or cruising, with numbers.
+    Health,
     /// Sets, pauses or resumes how often the collaboration revisits a step (moderators).
     Cadence {
         step: Option<Step>,
@@ -382,6 +385,7 @@ impl Engine {
             R::Reminders { how } => self.set_reminders(ctx, how),
             R::LessonApplied { id, note } => self.lesson_applied(ctx, id, note),
             R::Vote { perspective, round } => self.vote(ctx, perspective, round),
+            R::Health => self.health(ctx),
             R::Cadence {
                 step,
                 every_weeks,

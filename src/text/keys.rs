@@ -185,6 +185,15 @@ keys! {
     STATUS_PENDING = "status.pending";
     STATUS_REJECTED = "status.rejected";
     STEP_LABEL = "step.label";
+    HEALTH_TITLE = "health.title";
+    HEALTH_BODY = "health.body";
+    HEALTH_CONVERGENCE = "health.convergence";
+    HEALTH_NO_ROUNDS = "health.no_rounds";
+    HEALTH_PARTICIPATION = "health.participation";
+    HEALTH_PARTICIPATION_LINE = "health.participation_line";
+    HEALTH_ROUNDS = "health.rounds";
+    HEALTH_LESSONS = "health.lessons";
+    HELP_CMD_HEALTH = "help.cmd_health";
     CADENCE_SAVED = "cadence.saved";
     CADENCE_STARTED = "cadence.started";
     CADENCE_BAD_WEEKS = "cadence.bad_weeks";

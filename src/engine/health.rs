@@ -1,0 +1,193 @@
+//! The collaboration's health over time, in the essay's terms: idling (*stationair draaien*,
+//! much activity but no shared issue), accelerating (*accelereren*, the picture of the issue
+//! coming together) or cruising (*cruisen*, a shared issue held over time) — always with the
+//! numbers behind the verdict, so a group can disagree with it on the facts.
+
+use super::{Ctx, Engine, Outcome};
+use crate::domain::*;
+use crate::meter;
+use crate::reply::Reply;
+use crate::store::Tree;
+use crate::text::keys as k;
+use chrono::Duration;
+use serde_json::json;
+
+/// How far a step-1 score must rise between rounds to count as accelerating.
+const RISING: f64 = 0.05;
+/// The share of participants answering the last round below which participation is thin.
+const THIN: f64 = 0.5;
+
+/// The essay's three states of a collaboration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Idling,
+    Accelerating,
+    Cruising,
+    /// No step-1 round has been revealed yet.
+    Unknown,
+}
+
+impl State {
+    pub fn key(self) -> &'static str {
+        match self {
+            State::Idling => "idling",
+            State::Accelerating => "accelerating",
+            State::Cruising => "cruising",
+            State::Unknown => "unknown",
+        }
+    }
+
+    /// The rule, from the agreement of the step-1 rounds (oldest first) and participation.
+    pub fn judge(scores: &[f64], participation: Option<f64>) -> State {
+        let Some(&last) = scores.last() else {
+            return State::Unknown;
+        };
+        let previous = scores.len().checked_sub(2).map(|i| scores[i]);
+        let converging = last >= meter::CONVERGING_FROM;
+        let rising = previous.is_some_and(|p| last >= p + RISING);
+        let thin = participation.is_some_and(|p| p < THIN);
+        if converging && !rising && previous.is_some_and(|p| p >= meter::CONVERGING_FROM) && !thin {
+            State::Cruising
+        } else if rising || (converging && previous.is_none()) {
+            State::Accelerating
+        } else if converging {
+            // Converging again after a dip, or with thin participation: not yet cruising.
+            State::Accelerating
+        } else {
+            State::Idling
+        }
+    }
+}
+
+impl Engine {
+    /// The health view of the actor's collaboration.
+    pub(super) fn health(&self, ctx: &Ctx) -> Outcome {
+        let collab = self.require_collaboration(ctx)?;
+        let lang = ctx.actor.lang;
+        let channel = collab.channel;
+        let mut rounds: Vec<Round> = Vec::new();
+        for (key, _) in self
+            .store
+            .scan_prefix(Tree::RoundsByChannel, &channel.key())?
+        {
+            if let Some(id) = key.get(8..).and_then(RoundId::from_key) {
+                if let Some(r) = self.load::<Round>(Tree::Rounds, &id.key())? {
+                    rounds.push(r);
+                }
+            }
+        }
+        let participants: Vec<Participant> = self.load_all(Tree::Participants, &channel.key())?;
+
+        // Agreement of each revealed step-1 round, oldest first.
+        let mut scores = Vec::new();
+        let mut score_lines = Vec::new();
+        for r in rounds
+            .iter()
+            .filter(|r| r.step == Step::Issue && r.revealed_at.is_some())
+        {
+            let answers: Vec<(String, String)> = self
+                .answers(r.id)?
+                .into_iter()
+                .map(|a| (a.name, a.text))
+                .collect();
+            if let Some(score) = meter::agreement(&answers, collab.lang).score {
+                scores.push(score);
+                score_lines.push(format!(
+                    "{} ({}): {}%",
+                    r.id,
+                    r.started_at.format("%Y-%m-%d"),
+                    (score * 100.0).round()
+                ));
+            }
+        }
+
+        // Participation in the most recent round that is not open any more.
+        let last = rounds.iter().rev().find(|r| r.status != RoundStatus::Open);
+        let answered = match last {
+            Some(r) => self.answers(r.id)?.len(),
+            None => 0,
+        };
+        let participation = (!participants.is_empty() && last.is_some())
+            .then(|| answered as f64 / participants.len() as f64);
+
+        let mut per_step = [0usize; 5];
+        for r in &rounds {
+            per_step[usize::from(r.step.byte())] += 1;
+        }
+        let a = self.text.academy(lang);
+        let steps_line = Step::ALL
+            .iter()
+            .zip(per_step)
+            .map(|(s, n)| format!("{} {n}", a.step(*s).short))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut per_order = [0usize; 3];
+        let since = self.now() - Duration::days(365);
+        for l in self.approved_lessons()? {
+            if l.channel == Some(channel) && l.created_at >= since {
+                per_order[usize::from(l.order.byte())] += 1;
+            }
+        }
+        let orders_line = Order::ALL
+            .iter()
+            .zip(per_order)
+            .map(|(o, n)| format!("{} {n}", a.order(*o).name))
+            .collect::<Vec<_>>()
+            .join(", ");
+
+        let state = State::judge(&scores, participation);
+        let body = self.t(
+            lang,
+            k::HEALTH_BODY,
+            json!({
+                "state": state.key(),
+                "last": scores.last().map(|s| (s * 100.0).round().to_string()),
+                "previous": scores.len().checked_sub(2).map(|i| (scores[i] * 100.0).round().to_string()),
+                "converging": (meter::CONVERGING_FROM * 100.0).round(),
+            }),
+        );
+        let mut reply = Reply::private(body)
+            .titled(self.t(lang, k::HEALTH_TITLE, json!({"task": collab.task})))
+            .section(
+                self.text.plain(lang, k::HEALTH_CONVERGENCE),
+                if score_lines.is_empty() {
+                    self.text.plain(lang, k::HEALTH_NO_ROUNDS)
+                } else {
+                    score_lines.join("\n")
+                },
+            )
+            .section(
+                self.text.plain(lang, k::HEALTH_PARTICIPATION),
+                self.t(
+                    lang,
+                    k::HEALTH_PARTICIPATION_LINE,
+                    json!({
+                        "round": last.map(|r| r.id.to_string()),
+                        "answered": answered,
+                        "participants": participants.len(),
+                    }),
+                ),
+            )
+            .section(self.text.plain(lang, k::HEALTH_ROUNDS), steps_line)
+            .section(self.text.plain(lang, k::HEALTH_LESSONS), orders_line);
+        reply.visibility = crate::reply::Visibility::Private;
+        Ok(reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::State;
+
+    #[test]
+    fn the_states_follow_the_step_one_agreement() {
+        assert_eq!(State::judge(&[], None), State::Unknown);
+        assert_eq!(State::judge(&[0.05], Some(1.0)), State::Idling);
+        assert_eq!(State::judge(&[0.05, 0.06], Some(1.0)), State::Idling);
+        assert_eq!(State::judge(&[0.05, 0.3], Some(1.0)), State::Accelerating);
+        assert_eq!(State::judge(&[0.3], Some(1.0)), State::Accelerating);
+        assert_eq!(State::judge(&[0.3, 0.32], Some(1.0)), State::Cruising);
+        assert_eq!(State::judge(&[0.3, 0.32], Some(0.2)), State::Accelerating);
+        assert_eq!(State::judge(&[0.4, 0.15], Some(1.0)), State::Idling);
+    }
+}
