@@ -30,6 +30,8 @@ pub enum Kind {
     Lang,
     /// How reminders come: channel, dm or off.
     Reminders,
+    /// Much or little (many or few).
+    Amount,
     Tags,
     LessonId,
     DigestId,
@@ -185,6 +187,27 @@ pub const SPECS: &[Spec] = &[
         options: &[opt("layer", "laag", Kind::Layer, true)],
         audience: M,
         help: k::HELP_CMD_LAYER,
+    },
+    Spec {
+        path: &[("doing", "doenleren"), ("place", "plaatsen")],
+        options: &[
+            opt("yield", "opbrengst", Kind::Amount, true),
+            opt("lessons", "lessen", Kind::Amount, true),
+        ],
+        audience: M,
+        help: k::HELP_CMD_DOING_PLACE,
+    },
+    Spec {
+        path: &[("doing", "doenleren"), ("show", "tonen")],
+        options: &[],
+        audience: M,
+        help: k::HELP_CMD_DOING_SHOW,
+    },
+    Spec {
+        path: &[("doing", "doenleren"), ("ask", "vragen")],
+        options: &[],
+        audience: X,
+        help: k::HELP_CMD_DOING_ASK,
     },
     Spec {
         path: &[("health", "gezondheid")],
@@ -657,6 +680,15 @@ impl Reader<'_> {
     }
 }
 
+/// `veel`/`much`/`many` is true, `weinig`/`little`/`few` false.
+fn parse_amount(v: &str) -> Option<bool> {
+    match v.trim().to_lowercase().as_str() {
+        "veel" | "much" | "many" | "hoog" | "high" => Some(true),
+        "weinig" | "little" | "few" | "laag" | "low" => Some(false),
+        _ => None,
+    }
+}
+
 fn parse_yes(v: &str) -> Option<bool> {
     match v.trim().to_lowercase().as_str() {
         "yes" | "ja" | "true" | "1" | "y" | "j" => Some(true),
@@ -700,6 +732,7 @@ fn expect_key(kind: Kind) -> &'static str {
         Kind::Attribution => k::EXPECT_ATTRIBUTION,
         Kind::Lang => k::EXPECT_LANG,
         Kind::Reminders => k::EXPECT_REMINDERS,
+        Kind::Amount => k::EXPECT_AMOUNT,
         Kind::LessonId | Kind::DigestId => k::EXPECT_ID,
         Kind::Date => k::EXPECT_DATE,
         Kind::Deadline => k::EXPECT_DEADLINE,
@@ -757,6 +790,12 @@ pub fn to_request(
             paused: r.parsed("pause", parse_yes)?,
         },
         "health" => Request::Health,
+        "doing place" => Request::Place {
+            much_yield: r.parsed("yield", parse_amount)?.unwrap_or(false),
+            many_lessons: r.parsed("lessons", parse_amount)?.unwrap_or(false),
+        },
+        "doing show" => Request::DoingLearning,
+        "doing ask" => Request::AskDoingLearning,
         "vote" => Request::Vote {
             round: None,
             perspective: r
@@ -912,6 +951,7 @@ mod tests {
                     Kind::Attribution => "named",
                     Kind::Lang => "nl",
                     Kind::Reminders => "dm",
+                    Kind::Amount => "veel",
                     Kind::Date => "2026-01-01",
                     Kind::Deadline => "3d",
                     Kind::Yes => "yes",

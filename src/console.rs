@@ -313,6 +313,22 @@ impl<'a> Console<'a> {
                 &format!("/vote perspective:{}", p.key()),
                 &format!("/stem perspectief:{}", p.key()),
             ),
+            Action::Place(y, l) => {
+                let (much, little) = if nl {
+                    ("veel", "weinig")
+                } else {
+                    ("much", "little")
+                };
+                let amount = |b: bool| if b { much } else { little };
+                pick(
+                    &format!("/doing place yield:{} lessons:{}", amount(*y), amount(*l)),
+                    &format!(
+                        "/doenleren plaatsen opbrengst:{} lessen:{}",
+                        amount(*y),
+                        amount(*l)
+                    ),
+                )
+            }
             Action::Applied(id) => pick(
                 &format!("/lesson applied id:{id} note:…"),
                 &format!("/les toegepast id:{id} notitie:…"),

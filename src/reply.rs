@@ -48,6 +48,8 @@ pub enum Action {
     PublishDigest(DigestId),
     /// Place the collaboration on a perspective in a step-3 round.
     Vote(RoundId, crate::domain::Perspective),
+    /// Place the collaboration on figure 2: (much yield, many lessons).
+    Place(bool, bool),
     /// Say the lesson was applied (with a note).
     Applied(LessonId),
     ConfirmDelete,

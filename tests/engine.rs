@@ -1794,3 +1794,71 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
     assert_eq!(out.len(), 1);
     assert!(out[0].1.contains("Stap 2"), "{}", out[0].1);
 }
+
+#[test]
+fn the_group_places_the_collaboration_on_doing_and_learning_over_time() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let (key, _) = a.refused(&anna(), Request::AskDoingLearning);
+    assert_eq!(key, k::ERROR_NOT_MODERATOR);
+    let ask = a.ok(&moderator(), Request::AskDoingLearning);
+    assert_eq!(ask.visibility, Visibility::Channel);
+    let cells: Vec<&Action> = ask.choices.iter().map(|c| &c.action).collect();
+    assert_eq!(cells.len(), 4, "one button per cell of figure 2");
+    a.ok(
+        &anna(),
+        Request::Place {
+            much_yield: false,
+            many_lessons: true,
+        },
+    );
+    a.ok(
+        &bram(),
+        Request::Place {
+            much_yield: false,
+            many_lessons: true,
+        },
+    );
+    a.ok(
+        &carla(),
+        Request::Place {
+            much_yield: true,
+            many_lessons: true,
+        },
+    );
+    let shown = a.ok(&anna(), Request::DoingLearning);
+    assert!(
+        shown.body.contains("3 deelnemers plaatsten")
+            && shown.body.contains("Weinig opbrengst maar veel lessen 2")
+            && shown
+                .body
+                .contains("Veel opbrengst en veel breder toepasbare lessen 1"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown.attachments[0].bytes.starts_with(b"\x89PNG"),
+        "figure 2 comes along"
+    );
+    // A quarter later the group has moved; the history keeps both.
+    *a.clock.0.lock().unwrap() = a.clock.now() + Duration::days(120);
+    a.ok(
+        &anna(),
+        Request::Place {
+            much_yield: true,
+            many_lessons: true,
+        },
+    );
+    let later = a.ok(&anna(), Request::DoingLearning);
+    assert!(
+        later.body.contains("1 deelnemer plaatste"),
+        "{}",
+        later.body
+    );
+    let history = &later.sections[0].body;
+    assert!(
+        history.contains("2026-K1") && history.contains("2026-K2"),
+        "{history}"
+    );
+}

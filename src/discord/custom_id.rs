@@ -80,6 +80,7 @@ pub fn encode_action(action: &Action) -> String {
         Action::PublishDigest(d) => format!("pub:{}", d.0),
         Action::Applied(l) => format!("apl:{}", l.0),
         Action::Vote(r, p) => format!("vot:{}:{}", r.0, p.byte()),
+        Action::Place(y, l) => format!("plc:{}", crate::engine::doing_cell(*y, *l)),
         Action::ConfirmDelete => "del".to_owned(),
         Action::SearchPage(q) => format!("srch:{}", encode_query(q)),
     };
@@ -230,6 +231,13 @@ fn decode_body(body: &str) -> Option<Target> {
         "edt" => action(Action::EditLesson(LessonId(num(rest)?))),
         "pub" => action(Action::PublishDigest(DigestId(num(rest)?))),
         "apl" => action(Action::Applied(LessonId(num(rest)?))),
+        "plc" => match rest {
+            "0" => action(Action::Place(false, false)),
+            "1" => action(Action::Place(false, true)),
+            "2" => action(Action::Place(true, false)),
+            "3" => action(Action::Place(true, true)),
+            _ => None,
+        },
         "vot" => {
             let (round, p) = rest.split_once(':')?;
             let p = *Perspective::ALL.get(usize::from(p.parse::<u8>().ok()?))?;
@@ -381,6 +389,7 @@ mod tests {
         roundtrip_action(Action::PublishDigest(DigestId(2)));
         roundtrip_action(Action::ConfirmDelete);
         roundtrip_action(Action::Applied(LessonId(5)));
+        roundtrip_action(Action::Place(true, false));
         roundtrip_action(Action::Vote(RoundId(5), Perspective::Participating));
         roundtrip_action(Action::SearchPage(Box::new(SearchQuery {
             text: Some("samenwerking: 100% 'waar'".into()),

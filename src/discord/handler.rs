@@ -375,6 +375,10 @@ impl Handler {
             Action::RevealRound(round) => Request::RoundReveal { round: Some(round) },
             Action::CloseRound(round) => Request::RoundClose { round: Some(round) },
             Action::ShowLesson(id) => Request::LessonShow { id },
+            Action::Place(much_yield, many_lessons) => Request::Place {
+                much_yield,
+                many_lessons,
+            },
             Action::Vote(round, perspective) => Request::Vote {
                 perspective,
                 round: Some(round),

@@ -60,6 +60,8 @@ fn option_key(o: &Opt) -> &'static str {
         ("via", _) => k::OPTION_VIA,
         ("note", _) => k::OPTION_NOTE,
         ("weeks", _) => k::OPTION_WEEKS,
+        ("yield", _) => k::OPTION_YIELD,
+        ("lessons", _) => k::OPTION_LESSONS,
         ("pause", _) => k::OPTION_PAUSE,
         _ => k::OPTION_TEXT,
     }
@@ -72,6 +74,7 @@ fn group_key(group: &str) -> &'static str {
         "lesson" => k::GROUP_LESSON,
         "review" => k::GROUP_REVIEW,
         "digest" => k::GROUP_DIGEST,
+        "doing" => k::GROUP_DOING,
         _ => k::GROUP_MYDATA,
     }
 }
@@ -167,6 +170,13 @@ fn choices(text: &Catalog, kind: Kind) -> Option<Choices> {
             (r.key().to_owned(), e, n)
         })
         .collect(),
+        Kind::Amount => [("much", k::CHOICE_MUCH), ("little", k::CHOICE_LITTLE)]
+            .iter()
+            .map(|(value, key)| {
+                let (e, n) = both(text, key);
+                ((*value).to_owned(), e, n)
+            })
+            .collect(),
         Kind::Lang => [(Lang::Nl, k::CHOICE_NL), (Lang::En, k::CHOICE_EN)]
             .iter()
             .map(|(l, key)| {

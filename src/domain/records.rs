@@ -68,6 +68,17 @@ pub struct Vote {
     pub at: DateTime<Utc>,
 }
 
+/// Where a member places the collaboration on figure 2 (doing and learning), kept over time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    pub channel: ChannelId,
+    pub user: UserId,
+    pub name: String,
+    pub much_yield: bool,
+    pub many_lessons: bool,
+    pub at: DateTime<Utc>,
+}
+
 /// What the academy remembers of a person between actions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Member {

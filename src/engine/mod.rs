@@ -9,6 +9,7 @@ mod applied;
 mod cadence;
 mod collab;
 mod digests;
+mod doing;
 mod health;
 mod lessons;
 mod library;
@@ -17,6 +18,7 @@ mod review;
 mod rounds;
 mod schedule;
 
+pub use doing::cell as doing_cell;
 pub use lessons::LessonForm;
 pub use library::{
     embedded_files as embedded_library, folder_files as library_files, parse_library_file,
@@ -189,6 +191,15 @@ pub enum Request {
     },
     /// The collaboration's health over time: idling, accelerating or cruising, with numbers.
     Health,
+    /// Places the collaboration on figure 2: little or much yield, few or many lessons.
+    Place {
+        much_yield: bool,
+        many_lessons: bool,
+    },
+    /// Asks the group to place the collaboration on figure 2 (moderators).
+    AskDoingLearning,
+    /// Where the group placed the collaboration, and how that moved.
+    DoingLearning,
     /// Sets, pauses or resumes how often the collaboration revisits a step (moderators).
     Cadence {
         step: Option<Step>,
@@ -386,6 +397,12 @@ impl Engine {
             R::LessonApplied { id, note } => self.lesson_applied(ctx, id, note),
             R::Vote { perspective, round } => self.vote(ctx, perspective, round),
             R::Health => self.health(ctx),
+            R::Place {
+                much_yield,
+                many_lessons,
+            } => self.place(ctx, much_yield, many_lessons),
+            R::AskDoingLearning => self.ask_doing_learning(ctx),
+            R::DoingLearning => self.doing_learning(ctx),
             R::Cadence {
                 step,
                 every_weeks,

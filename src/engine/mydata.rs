@@ -27,6 +27,8 @@ pub struct MyData {
     pub applications: Vec<Application>,
     /// Their perspective votes in step-3 rounds.
     pub votes: Vec<Vote>,
+    /// Where they placed collaborations on the doing/learning figure.
+    pub placements: Vec<Placement>,
 }
 
 impl Engine {
@@ -86,6 +88,11 @@ impl Engine {
                 .into_iter()
                 .filter(|v| v.user == user)
                 .collect(),
+            placements: self
+                .load_all::<Placement>(Tree::Placements, &[])?
+                .into_iter()
+                .filter(|p| p.user == user)
+                .collect(),
         })
     }
 
@@ -121,6 +128,17 @@ impl Engine {
         }
         let mut batch = Batch::new();
         batch.remove(Tree::Members, user.key().to_vec());
+        for p in &data.placements {
+            batch.remove(
+                Tree::Placements,
+                [
+                    p.channel.key().as_slice(),
+                    &crate::search::time_key(p.at),
+                    &p.user.key(),
+                ]
+                .concat(),
+            );
+        }
         for v in &data.votes {
             batch.remove(Tree::Votes, [v.round.key(), v.user.key()].concat());
         }

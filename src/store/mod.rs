@@ -42,10 +42,12 @@ pub enum Tree {
     Applications,
     /// round id ++ user id → vote: the leading perspective chosen in a step-3 round.
     Votes,
+    /// channel id ++ time ++ user id → placement on the doing/learning figure, kept over time.
+    Placements,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 14] = [
+    pub const ALL: [Tree; 15] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -60,6 +62,7 @@ impl Tree {
         Tree::Participants,
         Tree::Applications,
         Tree::Votes,
+        Tree::Placements,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +81,7 @@ impl Tree {
             Tree::Participants => "participants",
             Tree::Applications => "applications",
             Tree::Votes => "votes",
+            Tree::Placements => "placements",
         }
     }
 
