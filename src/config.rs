@@ -42,6 +42,7 @@ struct RawAcademy {
     site: Option<bool>,
     #[serde(default)]
     holidays: Vec<String>,
+    re_review_months: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +103,8 @@ pub struct Settings {
     pub site: bool,
     /// Days on which no round starts by itself, besides weekends.
     pub holidays: Vec<chrono::NaiveDate>,
+    /// Months after which an approved lesson nobody applied returns to the review queue.
+    pub re_review_months: u32,
     pub console_user: String,
     pub console_role: Role,
     pub discord: DiscordSettings,
@@ -225,6 +228,11 @@ fn validate(
             None => raw.academy.site.unwrap_or(true),
         },
         holidays,
+        re_review_months: match raw.academy.re_review_months {
+            Some(0) => bail!("academy.re_review_months must be at least 1"),
+            Some(n) => n,
+            None => 12,
+        },
         console_user: var("ACADEMIE_CONSOLE_USER")
             .or(non_empty(raw.console.user))
             .unwrap_or_else(|| "Ik".into()),

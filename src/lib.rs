@@ -35,6 +35,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             default_lang: settings.language,
             site_dir: settings.site.then(|| settings.export_dir.join("site")),
             holidays: settings.holidays.clone(),
+            re_review_months: settings.re_review_months,
             ..engine::Settings::default()
         },
     )
