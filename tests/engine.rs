@@ -1722,11 +1722,11 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
     let at = |s: &str| -> DateTime<Utc> { DateTime::parse_from_rfc3339(s).unwrap().into() };
     assert_eq!(
         a.engine.next_due().unwrap(),
-        Some(at("2026-04-14T09:00:00Z"))
+        Some(at("2026-04-14T08:00:00Z"))
     );
     *a.clock.0.lock().unwrap() = at("2026-04-13T12:00:00Z");
     assert_eq!(a.engine.run_due().unwrap(), 0, "not on the holiday");
-    *a.clock.0.lock().unwrap() = at("2026-04-14T09:00:00Z");
+    *a.clock.0.lock().unwrap() = at("2026-04-14T08:00:00Z");
     assert_eq!(a.engine.run_due().unwrap(), 1);
     let out = a.outbox_texts();
     assert_eq!(out.len(), 1);
@@ -1740,12 +1740,13 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
         .all_text()
         .contains("R1"));
     a.clear_outbox();
-    // Six weeks later: a Tuesday again, but R1 is still running, so no second round is opened.
+    // Six weeks after the planned Monday (the holiday does not shift the rhythm), R1 is still
+    // running, so no second round is opened.
     assert_eq!(
         a.engine.next_due().unwrap(),
-        Some(at("2026-05-26T09:00:00Z"))
+        Some(at("2026-05-25T08:00:00Z"))
     );
-    *a.clock.0.lock().unwrap() = at("2026-05-26T09:00:00Z");
+    *a.clock.0.lock().unwrap() = at("2026-05-25T08:00:00Z");
     assert_eq!(a.engine.run_due().unwrap(), 1);
     assert!(a.outbox_texts().is_empty());
     // Paused, the cadence starts nothing; resumed, it plans from now.
@@ -1757,6 +1758,19 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
             every_weeks: None,
             paused: Some(true),
         },
+    );
+    let still = a.ok(
+        &moderator(),
+        Request::Cadence {
+            step: None,
+            every_weeks: Some(3),
+            paused: None,
+        },
+    );
+    assert!(
+        still.body.contains("pauze"),
+        "a new rhythm keeps it paused: {}",
+        still.body
     );
     *a.clock.0.lock().unwrap() = at("2026-07-07T09:00:00Z");
     a.engine.run_due().unwrap();
@@ -1788,7 +1802,7 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
         },
     );
     assert!(resumed.body.contains("2026-07-21"), "{}", resumed.body);
-    *a.clock.0.lock().unwrap() = at("2026-07-21T09:00:00Z");
+    *a.clock.0.lock().unwrap() = at("2026-07-21T08:00:00Z");
     a.engine.run_due().unwrap();
     let out = a.outbox_texts();
     assert_eq!(out.len(), 1);
@@ -1860,5 +1874,110 @@ fn the_group_places_the_collaboration_on_doing_and_learning_over_time() {
     assert!(
         history.contains("2026-K1") && history.contains("2026-K2"),
         "{history}"
+    );
+}
+
+#[test]
+fn a_failing_job_does_not_hold_up_the_others() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let elsewhere = |ctx: Ctx| Ctx {
+        channel: Some(ChannelId(43)),
+        ..ctx
+    };
+    a.ok(
+        &elsewhere(moderator()),
+        Request::Setup {
+            task: "Tweede opgave".into(),
+            region: "Noord".into(),
+            layers: vec![Layer::Province],
+            lang: None,
+        },
+    );
+    let start = a.clock.now();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: Some(start + Duration::days(1)),
+        },
+    );
+    a.ok(
+        &elsewhere(moderator()),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: Some(start + Duration::days(2)),
+        },
+    );
+    a.ok(
+        &elsewhere(anna()),
+        Request::AnswerSubmit {
+            round: None,
+            text: "In het noorden".into(),
+        },
+    );
+    // The first channel's round becomes unreadable.
+    let mut batch = academie::store::Batch::new();
+    batch.put(Tree::Rounds, RoundId(1).key().to_vec(), b"kapot".to_vec());
+    a.store.commit(batch).unwrap();
+    *a.clock.0.lock().unwrap() = start + Duration::days(3);
+    a.engine.run_due().unwrap();
+    let out = a.outbox_texts();
+    assert!(
+        out.iter()
+            .any(|(to, text)| *to == Recipient::Channel(ChannelId(43))
+                && text.contains("In het noorden")),
+        "the other channel's reveal still ran: {out:?}"
+    );
+    // The failing jobs wait to be retried, without blocking.
+    assert!(a.engine.next_due().unwrap().is_some());
+}
+
+#[test]
+fn deleting_my_data_scrubs_messages_still_waiting_to_be_sent() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let start = a.clock.now();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Others,
+            deadline: Some(start + Duration::days(1)),
+        },
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            round: None,
+            text: "Anna's geheime antwoord".into(),
+        },
+    );
+    a.ok(
+        &bram(),
+        Request::AnswerSubmit {
+            round: None,
+            text: "Bram blijft staan".into(),
+        },
+    );
+    *a.clock.0.lock().unwrap() = start + Duration::days(2);
+    a.engine.run_due().unwrap();
+    let queued = a.outbox_texts();
+    assert!(queued
+        .iter()
+        .any(|(_, t)| t.contains("Anna's geheime antwoord")));
+    a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    let after = a.outbox_texts();
+    assert_eq!(after.len(), queued.len());
+    for (_, text) in &after {
+        assert!(
+            !text.contains("Anna's geheime antwoord") && !text.contains("Anna Aalbers"),
+            "{text}"
+        );
+    }
+    assert!(
+        after.iter().any(|(_, t)| t.contains("Bram blijft staan")),
+        "others' answers stay"
     );
 }

@@ -42,13 +42,18 @@ pub(super) async fn run(engine: Arc<Engine>, http: Arc<Http>, tick: Duration) {
             let e = engine.clone();
             let done = tokio::task::spawn_blocking(move || match result {
                 Ok(()) => e.delivered(id),
-                Err(err) => {
+                Err((sent, err)) => {
                     tracing::warn!(
                         id,
                         "could not deliver a message: {}",
                         super::redact(&err.to_string())
                     );
-                    e.delivery_failed(id)
+                    e.parts_delivered(id, sent)?;
+                    if permanent(&err) {
+                        e.delivery_failed(id)
+                    } else {
+                        Ok(())
+                    }
                 }
             })
             .await;
@@ -59,18 +64,37 @@ pub(super) async fn run(engine: Arc<Engine>, http: Arc<Http>, tick: Duration) {
     }
 }
 
-async fn deliver(engine: &Engine, http: &Http, message: &Outgoing) -> serenity::Result<()> {
+/// Whether Discord refused the message itself (a 4xx other than a rate limit), so trying again
+/// would not help; anything else (network, 5xx, 429) is worth another try.
+fn permanent(err: &serenity::Error) -> bool {
+    match err {
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => {
+            r.status_code.is_client_error() && r.status_code.as_u16() != 429
+        }
+        serenity::Error::Model(_) => true,
+        _ => false,
+    }
+}
+
+/// Sends the parts not yet sent; on failure, says how many parts are now delivered.
+async fn deliver(
+    engine: &Engine,
+    http: &Http,
+    message: &Outgoing,
+) -> Result<(), (usize, serenity::Error)> {
+    let mut sent = message.parts_sent;
     let channel = match message.to {
         Recipient::Channel(c) => serenity::all::ChannelId::new(c.0.max(1)),
         Recipient::User(u) => {
             serenity::all::UserId::new(u.0.max(1))
                 .create_dm_channel(http)
-                .await?
+                .await
+                .map_err(|e| (sent, e))?
                 .id
         }
     };
     let rendered = render::render(&message.reply, &mut |a| custom_id_for(engine, a));
-    for m in rendered {
+    for m in rendered.into_iter().skip(message.parts_sent) {
         let mut msg = CreateMessage::new()
             .embeds(m.embeds.iter().map(embed).collect())
             .components(rows(&m))
@@ -78,7 +102,11 @@ async fn deliver(engine: &Engine, http: &Http, message: &Outgoing) -> serenity::
         for a in &m.attachments {
             msg = msg.add_file(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         }
-        channel.send_message(http, msg).await?;
+        channel
+            .send_message(http, msg)
+            .await
+            .map_err(|e| (sent, e))?;
+        sent += 1;
     }
     Ok(())
 }

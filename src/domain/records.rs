@@ -35,6 +35,10 @@ pub struct Cadence {
     /// When the next round starts; the scheduled job carries the same time, so a job left over
     /// from an earlier setting is recognised and ignored.
     pub next: Option<DateTime<Utc>>,
+    /// The planned day before moving off a weekend or holiday: the rhythm counts from here,
+    /// so one holiday does not shift every later round.
+    #[serde(default)]
+    pub base: Option<DateTime<Utc>>,
 }
 
 /// Someone taking part in a collaboration's rounds: who is reminded when a round nears its

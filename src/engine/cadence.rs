@@ -5,11 +5,14 @@
 use super::schedule::{JobKind, Recipient};
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
-use crate::reply::{Action, Reply};
+use crate::reply::Reply;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde_json::json;
+
+/// The hour (UTC) at which a cadence round starts: the start of a Dutch working day.
+const START_HOUR: u32 = 8;
 
 impl Engine {
     /// The first work day at or after `at` (same time of day).
@@ -25,7 +28,8 @@ impl Engine {
         at
     }
 
-    /// Sets the collaboration's cadence and schedules its next round from now.
+    /// Sets the collaboration's cadence and schedules its next round from today, at the start
+    /// of the working day (08:00 UTC: 09:00 or 10:00 in the Netherlands).
     pub(super) fn start_cadence(
         &self,
         batch: &mut Batch,
@@ -33,12 +37,19 @@ impl Engine {
         step: Step,
         weeks: u32,
     ) -> Result<(), Failure> {
-        let next = self.work_day(self.now() + Duration::weeks(i64::from(weeks)));
+        let today = self.now().date_naive();
+        let morning = today
+            .and_hms_opt(START_HOUR, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_else(|| self.now());
+        let base = morning + Duration::weeks(i64::from(weeks));
+        let next = self.work_day(base);
         collab.cadence = Some(Cadence {
             step,
             every_weeks: weeks,
             paused: false,
             next: Some(next),
+            base: Some(base),
         });
         self.schedule(batch, next, JobKind::Cadence(collab.channel))
     }
@@ -84,27 +95,23 @@ impl Engine {
                 Vec::new(),
             );
             let lang = collab.lang;
-            let step = self.step_label(lang, cadence.step);
-            let body = format!(
+            let mut reply = self.round_announcement(lang, &round);
+            reply.body = format!(
                 "{}\n\n{}",
                 self.t(
                     lang,
                     k::CADENCE_STARTED,
-                    json!({"step": step, "weeks": cadence.every_weeks}),
+                    json!({"step": self.step_label(lang, cadence.step), "weeks": cadence.every_weeks}),
                 ),
-                self.text.academy(lang).step(cadence.step).question
+                reply.body
             );
-            let reply = Reply::channel(body)
-                .titled(format!("{id} · {step}"))
-                .choice(
-                    self.text.plain(lang, k::ROUND_ANSWER_BUTTON),
-                    Action::Answer(id),
-                );
             self.send_later(batch, Recipient::Channel(channel), reply)?;
         }
-        let next = self.work_day(due + Duration::weeks(i64::from(cadence.every_weeks)));
+        let base = cadence.base.unwrap_or(due) + Duration::weeks(i64::from(cadence.every_weeks));
+        let next = self.work_day(base);
         collab.cadence = Some(Cadence {
             next: Some(next),
+            base: Some(base),
             ..cadence
         });
         batch.put(
@@ -132,7 +139,8 @@ impl Engine {
         let old = collab.cadence.clone();
         let step = step.or(old.as_ref().map(|c| c.step)).unwrap_or(Step::Issue);
         let weeks = weeks.or(old.as_ref().map(|c| c.every_weeks)).unwrap_or(6);
-        let paused = paused.unwrap_or(false);
+        // Changing the rhythm of a paused cadence keeps it paused until it is resumed.
+        let paused = paused.or(old.as_ref().map(|c| c.paused)).unwrap_or(false);
         let mut batch = Batch::new();
         if paused {
             collab.cadence = Some(Cadence {
@@ -140,6 +148,7 @@ impl Engine {
                 every_weeks: weeks,
                 paused: true,
                 next: None,
+                base: None,
             });
         } else {
             self.start_cadence(&mut batch, &mut collab, step, weeks)?;

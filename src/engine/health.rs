@@ -76,7 +76,6 @@ impl Engine {
                 }
             }
         }
-        let participants: Vec<Participant> = self.load_all(Tree::Participants, &channel.key())?;
 
         // Agreement of each revealed step-1 round, oldest first.
         let mut scores = Vec::new();
@@ -101,14 +100,28 @@ impl Engine {
             }
         }
 
-        // Participation in the most recent round that is not open any more.
-        let last = rounds.iter().rev().find(|r| r.status != RoundStatus::Open);
+        // Participation in the most recent round that is not open any more, against everyone
+        // who answered any of the last three: people who left long ago do not count.
+        let finished: Vec<&Round> = rounds
+            .iter()
+            .rev()
+            .filter(|r| r.status != RoundStatus::Open)
+            .take(3)
+            .collect();
+        let last = finished.first().copied();
         let answered = match last {
             Some(r) => self.answers(r.id)?.len(),
             None => 0,
         };
-        let participation = (!participants.is_empty() && last.is_some())
-            .then(|| answered as f64 / participants.len() as f64);
+        let mut pool = std::collections::BTreeSet::new();
+        for r in &finished {
+            for a in self.answers(r.id)? {
+                pool.insert(a.user);
+            }
+        }
+        let participants = pool.len();
+        let participation =
+            (participants > 0 && last.is_some()).then(|| answered as f64 / participants as f64);
 
         let mut per_step = [0usize; 5];
         for r in &rounds {
@@ -164,7 +177,7 @@ impl Engine {
                     json!({
                         "round": last.map(|r| r.id.to_string()),
                         "answered": answered,
-                        "participants": participants.len(),
+                        "participants": participants,
                     }),
                 ),
             )

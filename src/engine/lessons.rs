@@ -51,6 +51,12 @@ impl Engine {
 
     /// Removes a lesson and all its index entries.
     pub(super) fn remove_lesson(&self, batch: &mut Batch, lesson: &Lesson) {
+        // Who applied it goes with it; a lookup failure leaves those for the next delete.
+        if let Ok(applications) = self.store.scan_prefix(Tree::Applications, &lesson.id.key()) {
+            for (key, _) in applications {
+                batch.remove(Tree::Applications, key);
+            }
+        }
         for key in search::index_entries(lesson) {
             batch.remove(Tree::LessonIndex, key);
         }

@@ -233,6 +233,7 @@ impl Request {
                 | Request::RoundReveal { .. }
                 | Request::RoundClose { .. }
                 | Request::DigestPublish { .. }
+                | Request::AskDoingLearning
         )
     }
 }

@@ -148,10 +148,36 @@ impl Engine {
         for p in &data.participation {
             batch.remove(Tree::Participants, [p.channel.key(), p.user.key()].concat());
         }
-        // Messages still waiting for them are not sent.
-        for out in self.outbox()? {
+        // Messages still waiting for them are not sent; messages waiting for a channel lose
+        // their answers and name (a reveal or a reminder queued before the delete).
+        let names: Vec<String> = data
+            .participation
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(data.answers.iter().map(|a| a.name.clone()))
+            .chain(data.profile.iter().map(|m| m.name.clone()))
+            .filter(|n| !n.trim().is_empty())
+            .collect();
+        let anonymous = self.text.plain(lang, k::LESSON_BY_ANONYMOUS);
+        for mut out in self.outbox()? {
+            let key = out.id.to_be_bytes().to_vec();
             if out.to == super::Recipient::User(user) {
-                batch.remove(Tree::Outbox, out.id.to_be_bytes().to_vec());
+                batch.remove(Tree::Outbox, key);
+                continue;
+            }
+            let before = out.reply.clone();
+            out.reply.sections.retain(|s| {
+                !data.answers.iter().any(|a| s.body.contains(&a.text))
+                    && !names.iter().any(|n| s.heading.starts_with(n.as_str()))
+            });
+            for name in &names {
+                out.reply.body = out.reply.body.replace(name.as_str(), &anonymous);
+                for s in &mut out.reply.sections {
+                    s.body = s.body.replace(name.as_str(), &anonymous);
+                }
+            }
+            if out.reply != before {
+                batch.put(Tree::Outbox, key, encode(&out)?);
             }
         }
         for a in &data.answers {

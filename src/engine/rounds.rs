@@ -104,7 +104,13 @@ impl Engine {
         self.schedule_round(&mut batch, &round)?;
         self.commit(batch)?;
 
-        let lang = collab.lang;
+        Ok(self.round_announcement(collab.lang, &round))
+    }
+
+    /// How a new round is announced in the channel, whoever started it: the question, the
+    /// answer button and, for step 3, the perspective vote.
+    pub(super) fn round_announcement(&self, lang: Lang, round: &Round) -> Reply {
+        let (id, step) = (round.id, round.step);
         let s = self.text.academy(lang).step(step);
         let body = self.t(
             lang,
@@ -113,7 +119,7 @@ impl Engine {
                 "round": id.to_string(),
                 "question": s.question,
                 "followups": s.followups,
-                "deadline": self.format_deadline(lang, deadline),
+                "deadline": self.format_deadline(lang, round.deadline),
             }),
         );
         let mut reply = Reply::channel(body)
@@ -134,7 +140,7 @@ impl Engine {
                 reply = reply.choice(a.perspective(*p).name.clone(), Action::Vote(id, *p));
             }
         }
-        Ok(reply)
+        reply
     }
 
     /// A member places the collaboration on a perspective in the open step-3 round; the vote

@@ -33,7 +33,13 @@ pub struct Job {
     pub id: u64,
     pub due: DateTime<Utc>,
     pub kind: JobKind,
+    /// Failed runs so far; a failing job is retried later, so it never blocks the others.
+    #[serde(default)]
+    pub attempts: u32,
 }
+
+/// A job that keeps failing is retried this many times, ten minutes apart, then dropped.
+const MAX_JOB_ATTEMPTS: u32 = 12;
 
 /// Where an outgoing message goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,13 +55,17 @@ pub struct Outgoing {
     pub id: u64,
     pub to: Recipient,
     pub reply: Reply,
-    /// Delivery attempts that failed so far.
+    /// Permanent delivery failures so far (Discord refused the message itself).
     #[serde(default)]
     pub failures: u32,
+    /// Messages of a long reply already delivered, so a retry does not send them twice.
+    #[serde(default)]
+    pub parts_sent: usize,
 }
 
-/// After this many failed deliveries a message is given up (and logged).
-const MAX_FAILURES: u32 = 5;
+/// A message Discord refuses outright this many times is given up (and logged); temporary
+/// failures (an outage, a rate limit) are retried for as long as they last.
+const MAX_FAILURES: u32 = 3;
 
 fn job_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
     [time_key(due).as_slice(), &id.to_be_bytes()].concat()
@@ -74,7 +84,12 @@ impl Engine {
         kind: JobKind,
     ) -> Result<(), Failure> {
         let id = self.next_id(batch, "job")?;
-        let job = Job { id, due, kind };
+        let job = Job {
+            id,
+            due,
+            kind,
+            attempts: 0,
+        };
         batch.put(Tree::Schedules, job_key(due, id), encode(&job)?);
         Ok(())
     }
@@ -92,6 +107,7 @@ impl Engine {
             to,
             reply,
             failures: 0,
+            parts_sent: 0,
         };
         batch.put(Tree::Outbox, id.to_be_bytes().to_vec(), encode(&out)?);
         Ok(())
@@ -118,22 +134,70 @@ impl Engine {
             let Some((key, value)) = due.into_iter().next() else {
                 return Ok(ran);
             };
-            let job: Job = decode(Tree::Schedules, &key, &value)?;
             let mut batch = Batch::new();
-            batch.remove(Tree::Schedules, key);
-            match job.kind {
-                JobKind::RevealRound(round) => self.deadline_reveal(&mut batch, round)?,
-                JobKind::RemindRound(round) => self.remind(&mut batch, round)?,
-                JobKind::Cadence(channel) => self.revisit(&mut batch, channel, job.due)?,
+            batch.remove(Tree::Schedules, key.clone());
+            let job: Job = match decode(Tree::Schedules, &key, &value) {
+                Ok(job) => job,
+                Err(e) => {
+                    // Unreadable: dropped, so it cannot block the jobs behind it.
+                    tracing::error!("dropped an unreadable scheduled job: {e}");
+                    self.commit(batch)?;
+                    continue;
+                }
+            };
+            let done = match &job.kind {
+                JobKind::RevealRound(round) => self.deadline_reveal(&mut batch, *round),
+                JobKind::RemindRound(round) => self.remind(&mut batch, *round),
+                JobKind::Cadence(channel) => self.revisit(&mut batch, *channel, job.due),
+            };
+            if let Err(e) = done {
+                // The effect failed: try again later, and let the other jobs run meanwhile.
+                tracing::error!(job = job.id, "a scheduled job failed: {e}");
+                let mut retry = Batch::new();
+                retry.remove(Tree::Schedules, key);
+                if job.attempts + 1 < MAX_JOB_ATTEMPTS {
+                    let due = now + Duration::minutes(10);
+                    let next = Job {
+                        attempts: job.attempts + 1,
+                        due,
+                        ..job
+                    };
+                    retry.put(Tree::Schedules, job_key(due, next.id), encode(&next)?);
+                } else {
+                    tracing::error!(job = job.id, "gave up a scheduled job");
+                }
+                self.commit(retry)?;
+                continue;
             }
             self.commit(batch)?;
             ran += 1;
         }
     }
 
-    /// Messages waiting to be delivered, oldest first.
+    /// Messages waiting to be delivered, oldest first. An unreadable entry is logged and
+    /// skipped, so it never holds up the others.
     pub fn outbox(&self) -> Result<Vec<Outgoing>, Failure> {
-        self.load_all(Tree::Outbox, &[])
+        let mut out = Vec::new();
+        for (key, value) in self.store.scan_prefix(Tree::Outbox, &[])? {
+            match decode::<Outgoing>(Tree::Outbox, &key, &value) {
+                Ok(m) => out.push(m),
+                Err(e) => tracing::error!("skipped an unreadable outgoing message: {e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records that the first `parts` messages of a long reply were delivered.
+    pub fn parts_delivered(&self, id: u64, parts: usize) -> Result<(), Failure> {
+        let _guard = self.lock();
+        let key = id.to_be_bytes();
+        let Some(mut out) = self.load::<Outgoing>(Tree::Outbox, &key)? else {
+            return Ok(());
+        };
+        out.parts_sent = out.parts_sent.max(parts);
+        let mut batch = Batch::new();
+        batch.put(Tree::Outbox, key.to_vec(), encode(&out)?);
+        self.commit(batch)
     }
 
     /// Removes a delivered message from the outbox.
@@ -143,7 +207,8 @@ impl Engine {
         self.commit(batch)
     }
 
-    /// Counts a failed delivery; after a few, the message is given up.
+    /// Counts a delivery Discord refused outright; after a few, the message is given up.
+    /// Temporary failures are not counted: the message simply waits for the next try.
     pub fn delivery_failed(&self, id: u64) -> Result<(), Failure> {
         let _guard = self.lock();
         let key = id.to_be_bytes();
