@@ -108,6 +108,20 @@ pub struct Settings {
     pub console_user: String,
     pub console_role: Role,
     pub discord: DiscordSettings,
+    /// Things worth telling the operator at start, such as a token in a file others can read.
+    pub warnings: Vec<String>,
+}
+
+/// A token in a file that other users of the machine can read is as good as leaked.
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_path: &Path) -> bool {
+    false
 }
 
 impl Settings {
@@ -129,7 +143,24 @@ impl Settings {
             }
             None => (RawConfig::default(), None),
         };
-        validate(raw, origin.as_deref(), env)
+        let token_in_file = raw
+            .discord
+            .token
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        let mut settings = validate(raw, origin.as_deref(), env)?;
+        if let Some(path) = origin
+            .as_deref()
+            .filter(|p| token_in_file && readable_by_others(p))
+        {
+            settings.warnings.push(format!(
+                "{} holds the Discord token and other users can read it: run `chmod 600 {}`, \
+                 or move the token to the DISCORD_TOKEN environment variable",
+                path.display(),
+                path.display()
+            ));
+        }
+        Ok(settings)
     }
 }
 
@@ -244,6 +275,7 @@ fn validate(
             proxy_url,
             guilds: raw.discord.guilds,
         },
+        warnings: Vec::new(),
     })
 }
 

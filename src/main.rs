@@ -77,6 +77,9 @@ fn run() -> Result<()> {
         )
         .init();
     let settings = Settings::load(cli.config.as_deref(), &|k| std::env::var(k).ok())?;
+    for warning in &settings.warnings {
+        eprintln!("academie: {warning}");
+    }
     let lang = match &cli.lang {
         Some(l) => {
             Lang::parse_user(l).with_context(|| format!("--lang must be nl or en, found {l:?}"))?

@@ -270,3 +270,30 @@ fn an_unknown_config_key_is_named() {
         "{err}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_token_in_a_file_others_can_read_is_warned_about_and_never_printed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let token = "canary-token-in-file-7c1d";
+    let config = dir.path().join("academie.toml");
+    std::fs::write(&config, format!("[discord]\ntoken = \"{token}\"\n")).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // `console` explicitly: with a token configured, serve would be the default.
+    let (out, err, ok) = console(dir.path(), &["console"], "/stop\n");
+    assert!(ok, "{err}");
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(
+        !err.contains(token) && !out.contains(token),
+        "the token leaked"
+    );
+
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (_, err, ok) = console(dir.path(), &["console"], "/stop\n");
+    assert!(ok);
+    assert!(
+        !err.contains("chmod"),
+        "no warning for a private file: {err}"
+    );
+}
