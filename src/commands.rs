@@ -357,6 +357,12 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ROUND_START,
     },
     Spec {
+        path: &[("audit", "logboek")],
+        options: &[],
+        audience: X,
+        help: k::HELP_CMD_AUDIT,
+    },
+    Spec {
         path: &[("cadence", "ritme")],
         options: &[
             opt("step", "stap", Kind::Step, false),
@@ -790,6 +796,7 @@ pub fn to_request(
             paused: r.parsed("pause", parse_yes)?,
         },
         "health" => Request::Health,
+        "audit" => Request::AuditLog,
         "doing place" => Request::Place {
             much_yield: r.parsed("yield", parse_amount)?.unwrap_or(false),
             many_lessons: r.parsed("lessons", parse_amount)?.unwrap_or(false),

@@ -1981,3 +1981,43 @@ fn deleting_my_data_scrubs_messages_still_waiting_to_be_sent() {
         "others' answers stay"
     );
 }
+
+#[test]
+fn moderator_actions_are_logged_for_moderators_and_forgotten_on_request() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    let id = a.share(&anna(), "Een les", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    // A refused action is not an action.
+    a.refused(&anna(), Request::RoundClose { round: None });
+    let (key, _) = a.refused(&anna(), Request::AuditLog);
+    assert_eq!(key, k::ERROR_NOT_MODERATOR);
+    let log = a.ok(&moderator(), Request::AuditLog).body;
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(
+        lines[0].contains("Mira Moderator · keurde goed: L1"),
+        "newest first: {log}"
+    );
+    assert!(lines[1].contains("startte een ronde over stap 1"), "{log}");
+    assert!(
+        lines[2].contains("stelde de samenwerking in: Woningbouw Zuid"),
+        "{log}"
+    );
+    let export = a.ok(&moderator(), Request::MyDataExport);
+    let data: serde_json::Value = serde_json::from_slice(&export.attachments[0].bytes).unwrap();
+    assert_eq!(data["moderator_actions"].as_array().map(Vec::len), Some(3));
+    a.ok(&moderator(), Request::MyDataDelete { confirm: true });
+    let admin = person(9, "Beheer", Role::Admin, Lang::Nl);
+    let log = a.ok(&admin, Request::AuditLog).body;
+    assert!(!log.contains("Mira"), "{log}");
+    assert!(log.contains("anoniem · keurde goed: L1"), "{log}");
+}

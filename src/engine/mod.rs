@@ -6,6 +6,7 @@
 //! counters and read-modify-write steps need no finer scheme at the academy's scale.
 
 mod applied;
+mod audit;
 mod cadence;
 mod collab;
 mod digests;
@@ -18,6 +19,7 @@ mod review;
 mod rounds;
 mod schedule;
 
+pub use audit::AuditEntry;
 pub use doing::cell as doing_cell;
 pub use lessons::LessonForm;
 pub use library::{
@@ -191,6 +193,8 @@ pub enum Request {
     },
     /// The collaboration's health over time: idling, accelerating or cruising, with numbers.
     Health,
+    /// The latest moderator actions (moderators).
+    AuditLog,
     /// Places the collaboration on figure 2: little or much yield, few or many lessons.
     Place {
         much_yield: bool,
@@ -356,6 +360,15 @@ impl Engine {
 
     /// Runs one request. The single entry point both adapters use.
     pub fn handle(&self, ctx: &Ctx, request: Request) -> Outcome {
+        let audited = request.clone();
+        let outcome = self.dispatch(ctx, request);
+        if outcome.is_ok() {
+            self.audit(ctx, &audited);
+        }
+        outcome
+    }
+
+    fn dispatch(&self, ctx: &Ctx, request: Request) -> Outcome {
         use Request as R;
         match request {
             R::Help => Ok(self.help(ctx)),
@@ -398,6 +411,7 @@ impl Engine {
             R::LessonApplied { id, note } => self.lesson_applied(ctx, id, note),
             R::Vote { perspective, round } => self.vote(ctx, perspective, round),
             R::Health => self.health(ctx),
+            R::AuditLog => self.audit_log(ctx),
             R::Place {
                 much_yield,
                 many_lessons,

@@ -29,6 +29,8 @@ pub struct MyData {
     pub votes: Vec<Vote>,
     /// Where they placed collaborations on the doing/learning figure.
     pub placements: Vec<Placement>,
+    /// Moderator actions they took.
+    pub moderator_actions: Vec<super::AuditEntry>,
 }
 
 impl Engine {
@@ -93,6 +95,7 @@ impl Engine {
                 .into_iter()
                 .filter(|p| p.user == user)
                 .collect(),
+            moderator_actions: self.audit_of(user)?,
         })
     }
 
@@ -159,6 +162,7 @@ impl Engine {
             .filter(|n| !n.trim().is_empty())
             .collect();
         let anonymous = self.text.plain(lang, k::LESSON_BY_ANONYMOUS);
+        self.forget_in_audit(&mut batch, user, &anonymous)?;
         for mut out in self.outbox()? {
             let key = out.id.to_be_bytes().to_vec();
             if out.to == super::Recipient::User(user) {

@@ -44,10 +44,12 @@ pub enum Tree {
     Votes,
     /// channel id ++ time ++ user id → placement on the doing/learning figure, kept over time.
     Placements,
+    /// time ++ id → a moderator action: the audit log.
+    Audit,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 15] = [
+    pub const ALL: [Tree; 16] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -63,6 +65,7 @@ impl Tree {
         Tree::Applications,
         Tree::Votes,
         Tree::Placements,
+        Tree::Audit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +85,7 @@ impl Tree {
             Tree::Applications => "applications",
             Tree::Votes => "votes",
             Tree::Placements => "placements",
+            Tree::Audit => "audit",
         }
     }
 
