@@ -43,6 +43,7 @@ struct RawAcademy {
     #[serde(default)]
     holidays: Vec<String>,
     re_review_months: Option<u32>,
+    answer_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +106,8 @@ pub struct Settings {
     pub holidays: Vec<chrono::NaiveDate>,
     /// Months after which an approved lesson nobody applied returns to the review queue.
     pub re_review_months: u32,
+    /// Days after which the answers of a closed round are deleted; none: kept.
+    pub answer_retention_days: Option<u32>,
     pub console_user: String,
     pub console_role: Role,
     pub discord: DiscordSettings,
@@ -259,6 +262,12 @@ fn validate(
             None => raw.academy.site.unwrap_or(true),
         },
         holidays,
+        answer_retention_days: match raw.academy.answer_retention_days {
+            Some(0) => bail!(
+                "academy.answer_retention_days must be at least 1 (leave it out to keep answers)"
+            ),
+            other => other,
+        },
         re_review_months: match raw.academy.re_review_months {
             Some(0) => bail!("academy.re_review_months must be at least 1"),
             Some(n) => n,

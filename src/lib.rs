@@ -36,6 +36,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             site_dir: settings.site.then(|| settings.export_dir.join("site")),
             holidays: settings.holidays.clone(),
             re_review_months: settings.re_review_months,
+            answer_retention_days: settings.answer_retention_days,
             ..engine::Settings::default()
         },
     )

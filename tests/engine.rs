@@ -2021,3 +2021,63 @@ fn moderator_actions_are_logged_for_moderators_and_forgotten_on_request() {
     assert!(!log.contains("Mira"), "{log}");
     assert!(log.contains("anoniem · keurde goed: L1"), "{log}");
 }
+
+#[test]
+fn answers_of_closed_rounds_are_deleted_after_the_retention_period() {
+    let dir = tmp();
+    let a = open_with(
+        &dir.path().join("db"),
+        Settings {
+            answer_retention_days: Some(30),
+            ..Settings::default()
+        },
+    );
+    a.setup();
+    let start = a.clock.now();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            round: None,
+            text: "Oud antwoord".into(),
+        },
+    );
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    *a.clock.0.lock().unwrap() = start + Duration::days(25);
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            round: None,
+            text: "Nieuw antwoord".into(),
+        },
+    );
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    *a.clock.0.lock().unwrap() = start + Duration::days(31);
+    a.engine.run_due().unwrap();
+    let answers: Vec<String> = a
+        .store
+        .scan_prefix(Tree::Answers, &[])
+        .unwrap()
+        .into_iter()
+        .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
+        .collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(
+        answers[0].contains("Nieuw antwoord"),
+        "the recent round keeps its answers"
+    );
+    assert_eq!(a.engine.apply_retention().unwrap(), 0, "once a day");
+}

@@ -293,6 +293,8 @@ pub struct Settings {
     pub re_review_months: u32,
     /// Days on which no round starts by itself (besides Saturdays and Sundays).
     pub holidays: Vec<chrono::NaiveDate>,
+    /// Days after which the answers and votes of a closed round are deleted; none: kept.
+    pub answer_retention_days: Option<u32>,
     /// Where the static site of published digests is kept up to date; none: not written.
     pub site_dir: Option<std::path::PathBuf>,
 }
@@ -304,6 +306,7 @@ impl Default for Settings {
             page_size: 5,
             re_review_months: 12,
             holidays: Vec::new(),
+            answer_retention_days: None,
             site_dir: None,
         }
     }

@@ -132,6 +132,8 @@ impl Engine {
             end.extend_from_slice(&[0xff; 9]);
             let due = self.store.scan_range(Tree::Schedules, &[], &end)?;
             let Some((key, value)) = due.into_iter().next() else {
+                drop(_guard);
+                self.apply_retention()?;
                 return Ok(ran);
             };
             let mut batch = Batch::new();
@@ -172,6 +174,41 @@ impl Engine {
             self.commit(batch)?;
             ran += 1;
         }
+    }
+
+    /// Deletes the answers and votes of rounds closed longer ago than the retention setting,
+    /// once a day. Returns how many rounds were cleared.
+    pub fn apply_retention(&self) -> Result<usize, Failure> {
+        let Some(days) = self.settings.answer_retention_days else {
+            return Ok(0);
+        };
+        let _guard = self.lock();
+        let today = self.now().date_naive().to_string();
+        let marker = b"retention_day".to_vec();
+        if self.store.get(Tree::Meta, &marker)?.as_deref() == Some(today.as_bytes()) {
+            return Ok(0);
+        }
+        let cutoff = self.now() - Duration::days(i64::from(days));
+        let mut batch = Batch::new();
+        let mut cleared = 0;
+        for round in self.load_all::<Round>(Tree::Rounds, &[])? {
+            let old =
+                round.status == RoundStatus::Closed && round.closed_at.is_some_and(|c| c < cutoff);
+            if !old {
+                continue;
+            }
+            let mut any = false;
+            for tree in [Tree::Answers, Tree::Votes] {
+                for (key, _) in self.store.scan_prefix(tree, &round.id.key())? {
+                    batch.remove(tree, key);
+                    any = true;
+                }
+            }
+            cleared += usize::from(any);
+        }
+        batch.put(Tree::Meta, marker, today.into_bytes());
+        self.commit(batch)?;
+        Ok(cleared)
     }
 
     /// Messages waiting to be delivered, oldest first. An unreadable entry is logged and
