@@ -297,3 +297,40 @@ fn a_token_in_a_file_others_can_read_is_warned_about_and_never_printed() {
         "no warning for a private file: {err}"
     );
 }
+
+#[test]
+fn a_truncated_database_is_refused_with_one_clear_sentence_instead_of_starting_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err, ok) = console(
+        dir.path(),
+        &[],
+        "/instellen opgave: Water regio: Delta lagen: gemeente\n/stop\n",
+    );
+    assert!(ok, "{err}");
+    let file = dir.path().join("db").join("db");
+    let full = std::fs::read(&file).unwrap();
+    assert!(full.len() > 10_000);
+
+    std::fs::write(&file, &full[..100]).unwrap();
+    let (out, err, ok) = console(dir.path(), &[], "/samenwerking\n/stop\n");
+    assert!(!ok, "a damaged database must not start: {out}");
+    assert!(err.contains("restore the folder from a backup"), "{err}");
+    assert!(
+        err.contains(&dir.path().join("db").display().to_string()),
+        "names the folder: {err}"
+    );
+    assert!(
+        !out.contains("startbibliotheek"),
+        "nothing was re-created over the lost data"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    // Flipped bytes: whatever sled makes of them, never a panic.
+    let mut flipped = full.clone();
+    for i in (200..flipped.len()).step_by(997) {
+        flipped[i] ^= 0xff;
+    }
+    std::fs::write(&file, &flipped).unwrap();
+    let (_, err, _) = console(dir.path(), &[], "/samenwerking\n/stop\n");
+    assert!(!err.contains("panicked"), "{err}");
+}

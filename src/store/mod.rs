@@ -148,7 +148,7 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
-    #[error("the database at {path} could not be read ({detail}); restore it from a backup")]
+    #[error("the database at {path} could not be read ({detail}); restore the folder from a backup, or move it aside to start with an empty academy")]
     Corrupt { path: PathBuf, detail: String },
     #[error("the database at {path} could not be opened: {source}")]
     Open {

@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
+/// A file beside sled's own, written once the database is set up. sled opens a truncated
+/// database as an empty one without complaint; finding this file next to an empty database
+/// tells damage from a first start, so nothing is silently re-created over lost data.
+const MARKER: &str = "academie-store";
+
 pub struct SledStore {
     path: PathBuf,
     db: sled::Db,
@@ -80,9 +85,22 @@ impl SledStore {
                 supported: SCHEMA_VERSION,
             });
         }
+        let marker = self.path.join(MARKER);
+        if found == 0 && marker.exists() {
+            return Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail:
+                    "it was set up before, but opened empty: its files are truncated or damaged"
+                        .into(),
+            });
+        }
         if found < SCHEMA_VERSION {
             // Version 0 is a database this build just created; later versions migrate here.
             self.write_schema_version(SCHEMA_VERSION)?;
+        }
+        if !marker.exists() {
+            std::fs::write(&marker, format!("schema {SCHEMA_VERSION}\n"))
+                .map_err(|e| StoreError::Io(format!("cannot write {}: {e}", marker.display())))?;
         }
         Ok(())
     }
