@@ -1080,3 +1080,97 @@ async fn a_reader_says_they_applied_a_lesson_through_its_button() {
     assert!(again.text().contains("1× toegepast"), "{}", again.text());
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejected_request() {
+    #[derive(serde::Deserialize)]
+    struct Corpus {
+        case: Vec<Case>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        line: String,
+        #[serde(rename = "where")]
+        place: String,
+        who: String,
+    }
+    let corpus: Corpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
+    let catalog = Catalog::embedded().expect("catalog");
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::moderator(2, "Mira");
+    let member = FakeUser::member(3, "Anouk");
+    let started = bot
+        .cmd(&moderator, "round start", &[("step", json!("1"))])
+        .await;
+    let answer = started.button("Antwoord").expect("answer button");
+    let mut ran = 0;
+    for case in corpus
+        .case
+        .iter()
+        .filter(|c| c.place == "channel" && c.who == "member")
+    {
+        let Ok((spec, values)) = academie::commands::parse_line(&catalog, Lang::Nl, &case.line)
+        else {
+            continue;
+        };
+        // What a Discord form can carry: up to its length, and something in every required field.
+        let fits = |v: &str| v.chars().count() <= 2000 && !v.trim().is_empty();
+        let reply = match spec.id().as_str() {
+            "answer submit" => {
+                let Some(text) = values.get("text").filter(|t| fits(t)) else {
+                    continue;
+                };
+                let form = bot.click(&member, &answer).await;
+                let id = form.callback["custom_id"]
+                    .as_str()
+                    .expect("form")
+                    .to_owned();
+                bot.submit(&member, &id, &[("text", text.as_str())]).await
+            }
+            "lesson share" => {
+                let field = |n: &str| values.get(n).cloned().unwrap_or_default();
+                let (title, happened, lesson) =
+                    (field("title"), field("happened"), field("lesson"));
+                if !(fits(&title)
+                    && title.chars().count() <= 120
+                    && fits(&happened)
+                    && fits(&lesson))
+                {
+                    continue;
+                }
+                let open = bot
+                    .cmd(&member, "lesson share", &[("order", json!("first"))])
+                    .await;
+                let id = open.callback["custom_id"]
+                    .as_str()
+                    .expect("form")
+                    .to_owned();
+                let tags = field("tags");
+                bot.submit(
+                    &member,
+                    &id,
+                    &[
+                        ("title", title.as_str()),
+                        ("happened", happened.as_str()),
+                        ("lesson", lesson.as_str()),
+                        ("tags", tags.as_str()),
+                    ],
+                )
+                .await
+            }
+            _ => continue,
+        };
+        assert!(reply.is_ephemeral(), "{}", case.name);
+        assert!(
+            !reply.text().trim().is_empty(),
+            "{}: an answer arrived",
+            case.name
+        );
+        ran += 1;
+    }
+    assert!(ran >= 60, "ran {ran} cases through Discord");
+    // Every request the bot sent passed Discord's spec and the no-ping rule.
+    bot.stop().await;
+}
