@@ -157,10 +157,11 @@ impl Settings {
             .filter(|p| token_in_file && readable_by_others(p))
         {
             settings.warnings.push(format!(
-                "{} holds the Discord token and other users can read it: run `chmod 600 {}`, \
-                 or move the token to the DISCORD_TOKEN environment variable",
-                path.display(),
-                path.display()
+                "{path} bevat het Discord-token en andere gebruikers kunnen het lezen: voer \
+                 `chmod 600 {path}` uit, of zet het token in de omgevingsvariabele DISCORD_TOKEN.\n\
+                 {path} holds the Discord token and other users can read it: run \
+                 `chmod 600 {path}`, or move the token to the DISCORD_TOKEN environment variable.",
+                path = path.display()
             ));
         }
         Ok(settings)

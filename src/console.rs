@@ -22,12 +22,7 @@ pub const CONSOLE_CHANNEL: ChannelId = ChannelId(1);
 
 /// A stable id for a console name: FNV-1a over the lowercased name, never zero.
 pub fn user_id_for(name: &str) -> UserId {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.trim().to_lowercase().bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    UserId(hash.max(2))
+    UserId(crate::domain::fnv1a(name.trim().to_lowercase().as_bytes()).max(2))
 }
 
 pub struct Console<'a> {

@@ -9,6 +9,8 @@
 
 mod metrics;
 
+use crate::domain::fnv1a;
+
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
@@ -978,13 +980,6 @@ fn sentences(parts: &[&str]) -> String {
         }
     }
     out
-}
-
-/// FNV-1a: a stable hash (std's hasher may change between Rust releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

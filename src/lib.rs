@@ -24,8 +24,13 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
     use anyhow::Context;
     let catalog =
         text::Catalog::load(&settings.prompts).context("the prompt files are not valid")?;
-    let templates = site::Templates::load(settings.templates_dir.as_deref())
-        .context("the digest templates are not valid")?;
+    // Only an edited set is compiled here; the built-in one is shared.
+    let templates = match settings.templates_dir.as_deref() {
+        Some(dir) => Arc::new(
+            site::Templates::load(Some(dir)).context("the digest templates are not valid")?,
+        ),
+        None => site::Templates::shared(),
+    };
     let store = store::SledStore::open(&settings.database, Some(settings.cache_bytes))?;
     Ok(engine::Engine::new(
         Arc::new(store),
@@ -40,5 +45,5 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             ..engine::Settings::default()
         },
     )
-    .with_templates(Arc::new(templates)))
+    .with_templates(templates))
 }

@@ -4,6 +4,7 @@
 use academie::config::Settings;
 use academie::console::Console;
 use academie::domain::Lang;
+use academie::text::keys;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -128,13 +129,17 @@ fn run() -> Result<()> {
         } => {
             let dir = dir.unwrap_or_else(|| settings.export_dir.join("site"));
             let report = engine.export_site(&dir)?;
-            println!(
-                "Site in {}: {} written, {} unchanged, {} removed.",
-                dir.display(),
-                report.written,
-                report.unchanged,
-                report.removed
+            let text = engine.catalog().render(
+                lang,
+                keys::CLI_SITE_WRITTEN,
+                &serde_json::json!({
+                    "dir": dir.display().to_string(),
+                    "written": report.written,
+                    "unchanged": report.unchanged,
+                    "removed": report.removed,
+                }),
             );
+            println!("{text}");
             Ok(())
         }
         Command::Lessons {
@@ -142,14 +147,18 @@ fn run() -> Result<()> {
         } => {
             let files = academie::engine::library_files(&dir)?;
             let report = engine.import_library(&files)?;
-            println!(
-                "{} lessons read from {}: {} added, {} updated, {} unchanged.",
-                files.len(),
-                dir.display(),
-                report.added,
-                report.updated,
-                report.unchanged
+            let text = engine.catalog().render(
+                lang,
+                keys::CLI_LESSONS_IMPORTED,
+                &serde_json::json!({
+                    "count": files.len(),
+                    "dir": dir.display().to_string(),
+                    "added": report.added,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                }),
             );
+            println!("{text}");
             Ok(())
         }
     }

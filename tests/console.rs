@@ -230,8 +230,8 @@ fn importing_lessons_twice_changes_nothing() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    assert!(run().contains("18 added, 0 updated, 0 unchanged"));
-    assert!(run().contains("0 added, 0 updated, 18 unchanged"));
+    assert!(run().contains("18 toegevoegd, 0 bijgewerkt, 0 ongewijzigd"));
+    assert!(run().contains("0 toegevoegd, 0 bijgewerkt, 18 ongewijzigd"));
 }
 
 #[test]

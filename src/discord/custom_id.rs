@@ -358,12 +358,7 @@ fn unescape(s: &str) -> Option<String> {
 
 /// The key under which a long search is stored: a stable 64-bit FNV-1a hash of its text.
 pub fn search_hash(encoded_query: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in encoded_query.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::domain::fnv1a(encoded_query.as_bytes()))
 }
 
 #[cfg(test)]

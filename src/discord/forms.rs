@@ -345,17 +345,18 @@ impl Handler {
     }
 }
 
+/// Every text input a form may have; its custom_id is the option it fills.
+pub(super) const FORM_FIELDS: [&str; 7] = [
+    "text", "title", "happened", "lesson", "tags", "reason", "note",
+];
+
 /// The text inputs of a submitted form, by their ids (which are option names).
 pub(super) fn modal_fields(m: &ModalInteraction) -> Values {
     let mut values = Values::new();
     for row in &m.data.components {
         for c in &row.components {
             if let ActionRowComponent::InputText(input) = c {
-                let name = [
-                    "text", "title", "happened", "lesson", "tags", "reason", "note",
-                ]
-                .into_iter()
-                .find(|n| *n == input.custom_id);
+                let name = FORM_FIELDS.into_iter().find(|n| *n == input.custom_id);
                 if let Some(name) = name {
                     values.insert(name, input.value.clone().unwrap_or_default());
                 }

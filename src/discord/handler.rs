@@ -418,15 +418,13 @@ impl Handler {
         };
         let fields = modal_fields(m);
         // If the form is refused, the user gets back what they typed.
-        let typed = [
-            "title", "happened", "lesson", "tags", "text", "reason", "note",
-        ]
-        .iter()
-        .filter_map(|name| fields.get(name))
-        .filter(|v| !v.trim().is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n\n");
+        let typed = super::forms::FORM_FIELDS
+            .iter()
+            .filter_map(|name| fields.get(name))
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n");
         match self.form_request(&ctx, form, &fields) {
             Ok(request) => {
                 self.run_and_reply(http, origin, ctx, request, Some(typed))

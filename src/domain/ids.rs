@@ -82,6 +82,14 @@ impl ChannelId {
     }
 }
 
+/// FNV-1a, 64 bits: a hash that stays the same across builds and Rust releases (std's hasher
+/// does not promise that), for ids and keys derived from text.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,6 @@ pub mod ids;
 pub mod records;
 pub mod vocab;
 
-pub use ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
+pub use ids::{fnv1a, ChannelId, DigestId, LessonId, RoundId, UserId};
 pub use records::*;
 pub use vocab::*;

@@ -77,17 +77,17 @@ impl Engine {
         Ok(applied.map_or(reviewed, |a| a.max(reviewed)))
     }
 
+    /// The moment before which a lesson's last sign of life makes it due for re-review.
+    fn re_review_cutoff(&self) -> Option<DateTime<Utc>> {
+        self.now()
+            .checked_sub_months(Months::new(self.settings.re_review_months))
+    }
+
     /// Approved lessons nobody applied or re-confirmed in the configured number of months.
     pub(super) fn stale_lessons(&self) -> Result<Vec<Lesson>, Failure> {
-        let Some(cutoff) = self
-            .now()
-            .checked_sub_months(Months::new(self.settings.re_review_months))
-        else {
-            return Ok(Vec::new());
-        };
         let mut out = Vec::new();
         for lesson in self.approved_lessons()? {
-            if self.last_sign_of_life(&lesson)? < cutoff {
+            if self.is_stale(&lesson)? {
                 out.push(lesson);
             }
         }
@@ -96,7 +96,11 @@ impl Engine {
 
     /// Whether an approved lesson is due for re-review.
     pub(super) fn is_stale(&self, lesson: &Lesson) -> Result<bool, Failure> {
-        Ok(lesson.status == LessonStatus::Approved
-            && self.stale_lessons()?.iter().any(|l| l.id == lesson.id))
+        Ok(match self.re_review_cutoff() {
+            Some(cutoff) => {
+                lesson.status == LessonStatus::Approved && self.last_sign_of_life(lesson)? < cutoff
+            }
+            None => false,
+        })
     }
 }

@@ -218,13 +218,11 @@ impl Engine {
             a.perspectives_note.text.clone(),
             [0; 4],
         );
-        match crate::figures::png(&crate::figures::quadrant_svg(&figure), 1200) {
-            Ok(bytes) => reply.attachments.push(crate::reply::Attachment {
-                filename: "perspectives.png".into(),
-                bytes,
-            }),
-            Err(e) => tracing::error!("could not draw figure 4: {e:#}"),
-        }
+        super::attach_figure(
+            &mut reply,
+            &crate::figures::quadrant_svg(&figure),
+            "perspectives.png".into(),
+        );
         reply
     }
 

@@ -151,16 +151,15 @@ impl Engine {
         batch.put(Tree::Digests, id.key().to_vec(), encode(&digest)?);
         self.commit(batch)?;
         self.refresh_site();
-        let mut reply = self.digest_reply(&digest, &lessons)?;
+        let published = self.published(&digest, &lessons);
+        let mut reply = self.published_reply(&published)?;
         // The figure travels with the digest: where its lessons sit among the perspectives.
-        let figures = site::figures_for(&self.text, &self.published(&digest, &lessons));
-        match crate::figures::png(&figures.quadrant_svg, 1200) {
-            Ok(bytes) => reply.attachments.push(crate::reply::Attachment {
-                filename: format!("{id}-perspectives.png"),
-                bytes,
-            }),
-            Err(e) => tracing::error!("could not draw the figure of {id}: {e:#}"),
-        }
+        let figures = site::figures_for(&self.text, &published);
+        super::attach_figure(
+            &mut reply,
+            &figures.quadrant_svg,
+            format!("{id}-perspectives.png"),
+        );
         Ok(reply)
     }
 
@@ -189,9 +188,12 @@ impl Engine {
     /// The digest as read by everyone, from the `digest.chat` template: lessons grouped by
     /// learning order and step, featured first.
     fn digest_reply(&self, digest: &Digest, lessons: &[Lesson]) -> Outcome {
-        let published = self.published(digest, lessons);
-        let body = site::chat(&self.text, &self.templates, &published)?;
-        Ok(Reply::channel(body).titled(digest.title.clone()))
+        self.published_reply(&self.published(digest, lessons))
+    }
+
+    fn published_reply(&self, published: &PublishedDigest) -> Outcome {
+        let body = site::chat(&self.text, &self.templates, published)?;
+        Ok(Reply::channel(body).titled(published.digest.title.clone()))
     }
 
     /// Every published digest with its lessons as they are now: a deleted lesson is gone, one

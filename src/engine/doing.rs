@@ -4,7 +4,7 @@
 
 use super::{clean_line, encode, limits, Ctx, Engine, Outcome};
 use crate::domain::*;
-use crate::reply::{Action, Attachment, Reply};
+use crate::reply::{Action, Reply};
 use crate::search::time_key;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
@@ -165,13 +165,11 @@ impl Engine {
             counts: Some(counts),
             marks: Vec::new(),
         };
-        match crate::figures::png(&crate::figures::doing_learning_svg(&figure), 1200) {
-            Ok(bytes) => reply.attachments.push(Attachment {
-                filename: "doing-learning.png".into(),
-                bytes,
-            }),
-            Err(e) => tracing::error!("could not draw figure 2: {e:#}"),
-        }
+        super::attach_figure(
+            &mut reply,
+            &crate::figures::doing_learning_svg(&figure),
+            "doing-learning.png".into(),
+        );
         Ok(reply)
     }
 }

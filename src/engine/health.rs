@@ -45,13 +45,12 @@ impl State {
         let previous = scores.len().checked_sub(2).map(|i| scores[i]);
         let converging = last >= meter::CONVERGING_FROM;
         let rising = previous.is_some_and(|p| last >= p + RISING);
+        let held = previous.is_some_and(|p| p >= meter::CONVERGING_FROM);
         let thin = participation.is_some_and(|p| p < THIN);
-        if converging && !rising && previous.is_some_and(|p| p >= meter::CONVERGING_FROM) && !thin {
+        if converging && held && !rising && !thin {
             State::Cruising
-        } else if rising || (converging && previous.is_none()) {
-            State::Accelerating
-        } else if converging {
-            // Converging again after a dip, or with thin participation: not yet cruising.
+        } else if converging || rising {
+            // Coming together: first time, again after a dip, rising, or with thin participation.
             State::Accelerating
         } else {
             State::Idling

@@ -505,10 +505,7 @@ impl Engine {
 /// A fingerprint of everything a lesson holds (FNV-1a over its stored form): it changes with
 /// any edit, whatever the clock says.
 fn content_version(lesson: &Lesson) -> u64 {
-    let bytes = serde_json::to_vec(lesson).unwrap_or_default();
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    fnv1a(&serde_json::to_vec(lesson).unwrap_or_default())
 }
 
 /// What an edit form shows before the user changes it.

@@ -341,8 +341,7 @@ impl Engine {
             text,
             clock,
             settings,
-            // The built-in templates compile: a unit test proves it for every build.
-            templates: Arc::new(Templates::embedded().expect("the built-in templates compile")),
+            templates: Templates::shared(),
             write: Mutex::new(()),
         }
     }
@@ -573,6 +572,17 @@ impl Engine {
             k::STEP_LABEL,
             json!({"number": step.number(), "short": s.short}),
         )
+    }
+}
+
+/// Attaches a figure as a PNG. One that cannot be drawn is logged and left out: the reply
+/// still says everything in words.
+fn attach_figure(reply: &mut Reply, svg: &str, filename: String) {
+    match crate::figures::png(svg, 1200) {
+        Ok(bytes) => reply
+            .attachments
+            .push(crate::reply::Attachment { filename, bytes }),
+        Err(e) => tracing::error!("could not draw {filename}: {e:#}"),
     }
 }
 

@@ -420,13 +420,11 @@ impl Engine {
                 self.text.plain(lang, k::VOTE_CAPTION),
                 counts,
             );
-            match crate::figures::png(&crate::figures::quadrant_svg(&figure), 1200) {
-                Ok(bytes) => reply.attachments.push(crate::reply::Attachment {
-                    filename: format!("{}-perspectives.png", round.id),
-                    bytes,
-                }),
-                Err(e) => tracing::error!("could not draw the vote of {}: {e:#}", round.id),
-            }
+            super::attach_figure(
+                &mut reply,
+                &crate::figures::quadrant_svg(&figure),
+                format!("{}-perspectives.png", round.id),
+            );
         }
         Ok(reply)
     }

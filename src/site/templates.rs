@@ -74,6 +74,17 @@ impl Templates {
         Templates::load(None)
     }
 
+    /// The built-in templates, compiled once per process and shared.
+    pub fn shared() -> std::sync::Arc<Templates> {
+        static SHARED: std::sync::OnceLock<std::sync::Arc<Templates>> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                // The built-in templates compile: a unit test proves it for every build.
+                std::sync::Arc::new(Templates::embedded().expect("the built-in templates compile"))
+            })
+            .clone()
+    }
+
     /// The built-in templates, with any `<name>.hbs` (and `style.css`) in `dir` taking their
     /// place. A template that does not compile is named in the error.
     pub fn load(dir: Option<&Path>) -> Result<Templates> {

@@ -185,6 +185,8 @@ keys! {
     STATUS_PENDING = "status.pending";
     STATUS_REJECTED = "status.rejected";
     STEP_LABEL = "step.label";
+    CLI_SITE_WRITTEN = "cli.site_written";
+    CLI_LESSONS_IMPORTED = "cli.lessons_imported";
     AUDIT_TITLE = "audit.title";
     AUDIT_ENTRY = "audit.entry";
     AUDIT_NONE = "audit.none";
