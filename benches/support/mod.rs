@@ -140,19 +140,3 @@ pub fn header(title: &str) {
     println!("| measure | figure | target | verdict |");
     println!("|---|---|---|---|");
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let mut s = Samples::new();
-        for ms in 1..=100 {
-            s.push(Duration::from_millis(ms));
-        }
-        assert_eq!(s.p50(), Duration::from_millis(50));
-        assert_eq!(s.p99(), Duration::from_millis(99));
-        assert_eq!(s.percentile(100.0), Duration::from_millis(100));
-    }
-}

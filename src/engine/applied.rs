@@ -36,7 +36,7 @@ impl Engine {
         if !note.is_empty() {
             self.check_text(lang, k::FIELD_NOTE, &note, limits::REASON)?;
         }
-        let _guard = self.lock();
+        let guard = self.lock();
         let lesson = self.lesson(lang, id)?;
         if !lesson.is_public() {
             return Err(self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()})));
@@ -57,7 +57,7 @@ impl Engine {
             [id.key(), ctx.actor.id.key()].concat(),
             encode(&application)?,
         );
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         let count = self.applications(id)?.len();
         Ok(Reply::private(self.t(
             lang,

@@ -243,7 +243,7 @@ impl Engine {
 
     pub(super) fn set_layer(&self, ctx: &Ctx, layer: Layer) -> Outcome {
         let lang = ctx.actor.lang;
-        let _guard = self.lock();
+        let guard = self.lock();
         let previous = self.member(ctx.actor.id)?.and_then(|m| m.layer);
         let member = Member {
             id: ctx.actor.id,
@@ -255,7 +255,7 @@ impl Engine {
         };
         let mut batch = Batch::new();
         batch.put(Tree::Members, ctx.actor.id.key().to_vec(), encode(&member)?);
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         let a = self.text.academy(lang);
         Ok(Reply::private(self.t(
             lang,

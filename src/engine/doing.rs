@@ -23,7 +23,7 @@ const CURRENT_DAYS: i64 = 90;
 impl Engine {
     pub(super) fn place(&self, ctx: &Ctx, much_yield: bool, many_lessons: bool) -> Outcome {
         let lang = ctx.actor.lang;
-        let _guard = self.lock();
+        let guard = self.lock();
         let collab = self.require_collaboration(ctx)?;
         let p = Placement {
             channel: collab.channel,
@@ -47,7 +47,7 @@ impl Engine {
             .concat(),
             encode(&p)?,
         );
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         let cells = &self.text.academy(lang).doing_learning.cells;
         let text = [
             &cells.little_few,

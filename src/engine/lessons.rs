@@ -136,7 +136,7 @@ impl Engine {
             &draft.tags,
         )?;
         let layer = self.check_attribution(ctx, draft.attribution)?;
-        let _guard = self.lock();
+        let guard = self.lock();
         let mut batch = Batch::new();
         let id = LessonId(self.next_id(&mut batch, "lesson")?);
         let now = self.now();
@@ -171,7 +171,7 @@ impl Engine {
             published_in: Vec::new(),
         };
         self.put_lesson(&mut batch, None, &lesson)?;
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         Ok(Reply::private(self.t(
             lang,
             k::LESSON_SHARED,

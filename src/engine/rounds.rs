@@ -152,7 +152,7 @@ impl Engine {
         expected: Option<RoundId>,
     ) -> Outcome {
         let lang = ctx.actor.lang;
-        let _guard = self.lock();
+        let guard = self.lock();
         let (_, round) = self.active_round(ctx)?;
         self.check_expected(lang, expected, &round)?;
         self.check_round_open(lang, &round)?;
@@ -181,7 +181,7 @@ impl Engine {
             encode(&vote)?,
         );
         self.note_participant(&mut batch, round.channel, ctx.actor.id, &name, None)?;
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         Ok(Reply::private(self.t(
             lang,
             k::VOTE_SAVED,
@@ -202,7 +202,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         let text = clean_text(&text);
         // Under the lock, so no answer slips in after a reveal.
-        let _guard = self.lock();
+        let guard = self.lock();
         let (_, round) = self.active_round(ctx)?;
         self.check_expected(lang, expected, &round)?;
         self.check_round_open(lang, &round)?;
@@ -227,7 +227,7 @@ impl Engine {
         let mut batch = Batch::new();
         batch.put(Tree::Answers, key, encode(&answer)?);
         self.note_participant(&mut batch, round.channel, ctx.actor.id, &answer.name, None)?;
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         Ok(Reply::private(self.t(
             lang,
             k::ANSWER_SAVED,
@@ -273,7 +273,7 @@ impl Engine {
 
     pub(super) fn answer_withdraw(&self, ctx: &Ctx) -> Outcome {
         let lang = ctx.actor.lang;
-        let _guard = self.lock();
+        let guard = self.lock();
         let (_, round) = self.active_round(ctx)?;
         self.check_round_open(lang, &round)?;
         let key = answer_key(round.id, ctx.actor.id);
@@ -282,7 +282,7 @@ impl Engine {
         }
         let mut batch = Batch::new();
         batch.remove(Tree::Answers, key);
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         Ok(Reply::private(self.t(
             lang,
             k::ANSWER_WITHDRAWN,

@@ -405,7 +405,7 @@ impl Engine {
     /// A member chooses how they are reminded of rounds in this collaboration.
     pub(super) fn set_reminders(&self, ctx: &Ctx, how: Reminders) -> Outcome {
         let lang = ctx.actor.lang;
-        let _guard = self.lock();
+        let guard = self.lock();
         let collab = self.require_collaboration(ctx)?;
         let name: String = super::clean_line(&ctx.actor.name)
             .chars()
@@ -413,7 +413,7 @@ impl Engine {
             .collect();
         let mut batch = Batch::new();
         self.note_participant(&mut batch, collab.channel, ctx.actor.id, &name, Some(how))?;
-        self.commit(batch)?;
+        self.commit_unlocking(guard, batch)?;
         Ok(Reply::private(self.t(
             lang,
             k::REMINDERS_SAVED,

@@ -62,7 +62,7 @@ impl Store for MemoryStore {
         Ok(self.scan_prefix(tree, prefix)?.pop())
     }
 
-    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         self.with(|t| {
             for (tree, key, value) in batch.ops {
                 let m = t.entry(tree).or_default();
@@ -72,5 +72,10 @@ impl Store for MemoryStore {
                 };
             }
         })
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        // Nothing is kept beyond the process, so applied is as durable as it gets.
+        Ok(())
     }
 }
