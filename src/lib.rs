@@ -32,7 +32,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
         None => site::Templates::shared(),
     };
     let store = store::SledStore::open(&settings.database, Some(settings.cache_bytes))?;
-    Ok(engine::Engine::new(
+    let engine = engine::Engine::new(
         Arc::new(store),
         Arc::new(catalog),
         Arc::new(engine::SystemClock),
@@ -45,5 +45,16 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             ..engine::Settings::default()
         },
     )
-    .with_templates(templates))
+    .with_templates(templates);
+    engine
+        .upgrade()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| {
+            format!(
+                "the database at {} could not be upgraded to this version; restore a backup \
+                 or run the previous version",
+                settings.database.display()
+            )
+        })?;
+    Ok(engine)
 }

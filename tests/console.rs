@@ -334,3 +334,66 @@ fn a_truncated_database_is_refused_with_one_clear_sentence_instead_of_starting_e
     let (_, err, _) = console(dir.path(), &[], "/samenwerking\n/stop\n");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Copies a directory tree (the fixtures are a few files).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_database_of_the_first_schema_is_upgraded_on_open_and_keeps_everything() {
+    use academie::store::{schema_version, SledStore, Store, Tree, SCHEMA_VERSION};
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1");
+    copy_dir(&fixture.join("academie.db"), &dir.path().join("db"));
+    {
+        let old = SledStore::open(&dir.path().join("db"), None).unwrap();
+        assert_eq!(schema_version(&old).unwrap(), 1, "the fixture is schema 1");
+        assert!(old.scan_prefix(Tree::Participants, &[]).unwrap().is_empty());
+    }
+
+    let script = "/ronde status\n/als Anna\n/mijngegevens exporteren\n";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "{err}");
+    assert!(out.contains("R1"), "the open round is still there:\n{out}");
+    assert!(
+        out.contains("2 antwoorden") || out.contains("2 antwoord"),
+        "both answers are still counted:\n{out}"
+    );
+    let saved = after(&out, "Bijlage opgeslagen in ");
+    let path = saved
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("Bijlage opgeslagen in ")
+        .trim()
+        .to_owned();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        json["answers"][0]["text"],
+        "Volgens ons gaat het om wateroverlast die niemand alleen kan oplossen."
+    );
+    assert_eq!(json["participation"][0]["name"], "Anna", "{json}");
+
+    let store = SledStore::open(&dir.path().join("db"), None).unwrap();
+    assert_eq!(schema_version(&store).unwrap(), SCHEMA_VERSION);
+    let participants = store.scan_prefix(Tree::Participants, &[]).unwrap();
+    assert_eq!(participants.len(), 2, "Anna and Bram became participants");
+    drop(store);
+
+    // Opening again migrates nothing more and changes nothing.
+    let (_, err, ok) = console(dir.path(), &[], "/ronde status\n");
+    assert!(ok, "{err}");
+    let store = SledStore::open(&dir.path().join("db"), None).unwrap();
+    assert_eq!(store.scan_prefix(Tree::Participants, &[]).unwrap().len(), 2);
+}

@@ -16,6 +16,7 @@ mod doing;
 mod health;
 mod lessons;
 mod library;
+mod migrate;
 mod mydata;
 mod review;
 mod rounds;

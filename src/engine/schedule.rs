@@ -71,7 +71,7 @@ fn job_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
     [time_key(due).as_slice(), &id.to_be_bytes()].concat()
 }
 
-fn participant_key(channel: ChannelId, user: UserId) -> Vec<u8> {
+pub(super) fn participant_key(channel: ChannelId, user: UserId) -> Vec<u8> {
     [channel.key(), user.key()].concat()
 }
 

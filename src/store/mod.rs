@@ -13,8 +13,25 @@ pub use sled_store::SledStore;
 
 use std::path::PathBuf;
 
-/// The schema version this build writes. Raise it with a migration in `SledStore::migrate`.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes. Raise it with a migration step in `engine::migrate`.
+/// 1: the first layout; 2: participants kept as records of their own.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Where the schema version is kept, in [`Tree::Meta`], as four big-endian bytes.
+pub const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// The schema version recorded in a store; 0 when none is (a new database).
+pub fn schema_version(store: &dyn Store) -> Result<u32, StoreError> {
+    match store.get(Tree::Meta, SCHEMA_KEY)? {
+        None => Ok(0),
+        Some(bytes) => {
+            let arr: [u8; 4] = bytes.as_slice().try_into().map_err(|_| {
+                StoreError::Io("the schema version in the database is not a number".into())
+            })?;
+            Ok(u32::from_be_bytes(arr))
+        }
+    }
+}
 
 /// One tree per record kind, plus index trees. The names are stored on disk: never rename one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

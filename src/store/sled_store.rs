@@ -2,13 +2,11 @@
 //! in the meta tree, and flushes shared by everyone waiting at once (group commit) so that what
 //! is confirmed is on disk without each confirmation paying for its own flush.
 
-use super::{Batch, Entry, Store, StoreError, Tree, SCHEMA_VERSION};
+use super::{Batch, Entry, Store, StoreError, Tree, SCHEMA_KEY, SCHEMA_VERSION};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
-
-const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// A file beside sled's own, written once the database is set up. sled opens a truncated
 /// database as an empty one without complaint; finding this file next to an empty database
@@ -83,20 +81,13 @@ impl SledStore {
 
     /// The schema version recorded in the database.
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        let raw = self
-            .tree(Tree::Meta)
-            .get(SCHEMA_KEY)
-            .map_err(|e| self.io(e))?;
-        match raw {
-            Some(bytes) => {
-                let arr: [u8; 4] = bytes.as_ref().try_into().map_err(|_| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    detail: "the schema version is not a number".into(),
-                })?;
-                Ok(u32::from_be_bytes(arr))
-            }
-            None => Ok(0),
-        }
+        super::schema_version(self).map_err(|e| match e {
+            StoreError::Io(detail) => StoreError::Corrupt {
+                path: self.path.clone(),
+                detail,
+            },
+            other => other,
+        })
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
@@ -117,8 +108,9 @@ impl SledStore {
                         .into(),
             });
         }
-        if found < SCHEMA_VERSION {
-            // Version 0 is a database this build just created; later versions migrate here.
+        if found == 0 {
+            // A database this build just created. An older version is left as it is: the
+            // engine migrates it (`Engine::upgrade`), since migrations know the records.
             self.write_schema_version(SCHEMA_VERSION)?;
         }
         if !marker.exists() {

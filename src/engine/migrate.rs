@@ -1,0 +1,77 @@
+//! Upgrades a database written by an older version of the academy, on open, so people keep
+//! everything they wrote when the academy is updated. One function per schema step; each
+//! step is one batch that also records the new version, so a crash leaves the old version
+//! or the new one, never a half-migrated database.
+
+use super::{decode, encode, schedule::participant_key, Engine, Failure};
+use crate::domain::{Answer, Participant, Reminders, Round};
+use crate::store::{schema_version, Batch, Tree, SCHEMA_KEY, SCHEMA_VERSION};
+use std::collections::BTreeMap;
+
+impl Engine {
+    /// Brings the database to [`SCHEMA_VERSION`]; returns the version it was found at.
+    pub fn upgrade(&self) -> Result<u32, Failure> {
+        let _guard = self.lock();
+        let found = schema_version(self.store.as_ref())?;
+        if found == 0 && self.store.is_empty()? {
+            // A new database: nothing to migrate.
+            let mut batch = Batch::new();
+            batch.put(
+                Tree::Meta,
+                SCHEMA_KEY,
+                SCHEMA_VERSION.to_be_bytes().to_vec(),
+            );
+            self.commit(batch)?;
+            return Ok(SCHEMA_VERSION);
+        }
+        // Records without a version predate versioning and have the first version's layout.
+        let mut version = found.max(1);
+        while version < SCHEMA_VERSION {
+            let mut batch = match version {
+                1 => self.participants_from_answers()?,
+                other => {
+                    return Err(Failure::Internal(anyhow::anyhow!(
+                        "no migration from schema {other}"
+                    )))
+                }
+            };
+            version += 1;
+            batch.put(Tree::Meta, SCHEMA_KEY, version.to_be_bytes().to_vec());
+            self.commit(batch)?;
+            tracing::info!("database migrated to schema {version}");
+        }
+        Ok(found)
+    }
+
+    /// Schema 1 → 2: who takes part in a collaboration became a record of its own (for
+    /// reminders). Everyone who answered a round before then becomes a participant of that
+    /// round's collaboration, reminded in the channel, as new participants are.
+    fn participants_from_answers(&self) -> Result<Batch, Failure> {
+        let mut channels = BTreeMap::new();
+        for (key, bytes) in self.store.scan_prefix(Tree::Rounds, &[])? {
+            let round: Round = decode(Tree::Rounds, &key, &bytes)?;
+            channels.insert(round.id, round.channel);
+        }
+        let mut batch = Batch::new();
+        for (key, bytes) in self.store.scan_prefix(Tree::Answers, &[])? {
+            let answer: Answer = decode(Tree::Answers, &key, &bytes)?;
+            let Some(channel) = channels.get(&answer.round).copied() else {
+                continue;
+            };
+            let pkey = participant_key(channel, answer.user);
+            if batch.pending(Tree::Participants, &pkey).is_some()
+                || self.store.get(Tree::Participants, &pkey)?.is_some()
+            {
+                continue;
+            }
+            let participant = Participant {
+                channel,
+                user: answer.user,
+                name: answer.name,
+                reminders: Reminders::Channel,
+            };
+            batch.put(Tree::Participants, pkey, encode(&participant)?);
+        }
+        Ok(batch)
+    }
+}
