@@ -2081,3 +2081,125 @@ fn answers_of_closed_rounds_are_deleted_after_the_retention_period() {
     );
     assert_eq!(a.engine.apply_retention().unwrap(), 0, "once a day");
 }
+
+/// A disk that fills up on demand: every write fails as a full disk does, reads still work.
+struct FillingDisk {
+    inner: SledStore,
+    full: std::sync::atomic::AtomicBool,
+}
+
+impl FillingDisk {
+    fn check(&self) -> Result<(), academie::store::StoreError> {
+        if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(academie::store::StoreError::Unwritable {
+                path: "db".into(),
+                detail: "No space left on device (os error 28)".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Store for FillingDisk {
+    fn get(&self, t: Tree, k: &[u8]) -> Result<Option<Vec<u8>>, academie::store::StoreError> {
+        self.inner.get(t, k)
+    }
+    fn scan_prefix(
+        &self,
+        t: Tree,
+        p: &[u8],
+    ) -> Result<Vec<academie::store::Entry>, academie::store::StoreError> {
+        self.inner.scan_prefix(t, p)
+    }
+    fn scan_range(
+        &self,
+        t: Tree,
+        a: &[u8],
+        b: &[u8],
+    ) -> Result<Vec<academie::store::Entry>, academie::store::StoreError> {
+        self.inner.scan_range(t, a, b)
+    }
+    fn last_with_prefix(
+        &self,
+        t: Tree,
+        p: &[u8],
+    ) -> Result<Option<academie::store::Entry>, academie::store::StoreError> {
+        self.inner.last_with_prefix(t, p)
+    }
+    fn apply(&self, batch: academie::store::Batch) -> Result<(), academie::store::StoreError> {
+        self.check()?;
+        self.inner.apply(batch)
+    }
+    fn sync(&self) -> Result<(), academie::store::StoreError> {
+        self.check()?;
+        self.inner.sync()
+    }
+}
+
+#[test]
+fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = Arc::new(FillingDisk {
+        inner: SledStore::open(&dir.path().join("db"), None).unwrap(),
+        full: false.into(),
+    });
+    let engine = Engine::new(
+        disk.clone(),
+        Arc::new(Catalog::embedded().unwrap()),
+        Arc::new(academie::engine::SystemClock),
+        Settings::default(),
+    );
+    let ok = |ctx: &Ctx, req: Request| engine.handle(ctx, req).expect("accepted");
+    ok(
+        &moderator(),
+        Request::Setup {
+            task: "Woningbouw".into(),
+            region: "Zuid".into(),
+            layers: vec![Layer::Municipality],
+            lang: None,
+        },
+    );
+    ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+
+    disk.full.store(true, std::sync::atomic::Ordering::SeqCst);
+    for (who, lang_word) in [(anna(), "opgeslagen"), (bram(), "saved")] {
+        let answer = Request::AnswerSubmit {
+            text: "Ruimte voor water".into(),
+            round: None,
+        };
+        match engine.handle(&who, answer) {
+            Err(Failure::Refused(r)) => {
+                assert_eq!(r.key, k::ERROR_STORAGE);
+                assert!(r.text.contains(lang_word), "{}", r.text);
+                assert!(r.text.contains("niet") || r.text.contains("not"));
+            }
+            other => panic!("a full disk must be refused clearly, got {other:?}"),
+        }
+    }
+    // Reading still works while the disk is full.
+    ok(&anna(), Request::RoundStatus);
+    assert!(
+        disk.inner
+            .scan_prefix(Tree::Answers, &[])
+            .unwrap()
+            .is_empty(),
+        "nothing was saved"
+    );
+
+    // Space freed: the same academy, without a restart, saves again.
+    disk.full.store(false, std::sync::atomic::Ordering::SeqCst);
+    ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "Ruimte voor water".into(),
+            round: None,
+        },
+    );
+    assert_eq!(disk.inner.scan_prefix(Tree::Answers, &[]).unwrap().len(), 1);
+}

@@ -374,7 +374,9 @@ impl Engine {
     /// Runs one request. The single entry point both adapters use.
     pub fn handle(&self, ctx: &Ctx, request: Request) -> Outcome {
         let audited = request.clone();
-        let outcome = self.dispatch(ctx, request);
+        let outcome = self
+            .dispatch(ctx, request)
+            .map_err(|f| self.unwritable_refusal(ctx.actor.lang, f));
         if outcome.is_ok() {
             self.audit(ctx, &audited);
         }
@@ -467,6 +469,22 @@ impl Engine {
             .store
             .get(Tree::Meta, key.as_bytes())?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// A store that cannot write (full disk, read-only folder) is something the person can
+    /// understand and an administrator can fix: say so, instead of the generic failure.
+    fn unwritable_refusal(&self, lang: Lang, failure: Failure) -> Failure {
+        let Failure::Internal(e) = &failure else {
+            return failure;
+        };
+        let unwritable = e
+            .chain()
+            .any(|c| matches!(c.downcast_ref(), Some(StoreError::Unwritable { .. })));
+        if !unwritable {
+            return failure;
+        }
+        tracing::error!("{e:#}");
+        self.refuse(lang, k::ERROR_STORAGE, json!({}))
     }
 
     /// The generic text shown for an internal failure, in the user's language.

@@ -173,6 +173,8 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the database at {path} cannot be written ({detail}); free disk space or make the folder writable")]
+    Unwritable { path: PathBuf, detail: String },
     #[error("storage failed: {0}")]
     Io(String),
 }

@@ -135,6 +135,10 @@ impl SledStore {
 
     fn io(&self, e: sled::Error) -> StoreError {
         match e {
+            sled::Error::Io(io) if is_unwritable(&io) => StoreError::Unwritable {
+                path: self.path.clone(),
+                detail: io.to_string(),
+            },
             sled::Error::Corruption { .. } => StoreError::Corrupt {
                 path: self.path.clone(),
                 detail: e.to_string(),
@@ -142,6 +146,19 @@ impl SledStore {
             other => StoreError::Io(other.to_string()),
         }
     }
+}
+
+/// A full disk, a read-only folder or a quota: the person can act on it, unlike other errors.
+fn is_unwritable(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::StorageFull
+            | K::ReadOnlyFilesystem
+            | K::PermissionDenied
+            | K::FileTooLarge
+            | K::QuotaExceeded
+    )
 }
 
 fn open_error(path: &Path, e: sled::Error) -> StoreError {

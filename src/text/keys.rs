@@ -43,6 +43,7 @@ keys! {
     ERROR_BAD_OPTION = "error.bad_option";
     ERROR_EMPTY = "error.empty";
     ERROR_INTERNAL = "error.internal";
+    ERROR_STORAGE = "error.storage";
     ERROR_MISSING_OPTION = "error.missing_option";
     ERROR_NOT_CONFIGURED = "error.not_configured";
     ERROR_NOT_IN_CHANNEL = "error.not_in_channel";
