@@ -311,11 +311,12 @@ impl Engine {
 
     /// Imports the embedded starter library when the database holds no lessons yet.
     pub fn seed_library_if_empty(&self) -> Result<Option<ImportReport>> {
-        if !self
+        // One entry is enough to know; a scan would read every lesson at each start.
+        if self
             .store
-            .scan_prefix(Tree::Lessons, &[])
+            .last_with_prefix(Tree::Lessons, &[])
             .map_err(Failure::from)?
-            .is_empty()
+            .is_some()
         {
             return Ok(None);
         }

@@ -215,7 +215,7 @@ pub trait Store: Send + Sync {
     /// Whether the store holds no records at all (a fresh database).
     fn is_empty(&self) -> Result<bool, StoreError> {
         for tree in Tree::ALL {
-            if tree != Tree::Meta && !self.scan_prefix(tree, &[])?.is_empty() {
+            if tree != Tree::Meta && self.last_with_prefix(tree, &[])?.is_some() {
                 return Ok(false);
             }
         }
