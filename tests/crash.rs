@@ -304,6 +304,17 @@ fn find_line(lines: &[Line], pred: impl Fn(&str) -> bool) -> Option<&str> {
         .map(|l| l.text.as_str())
 }
 
+/// A generated text by its label (who, cycle, number), so a failure message stays readable.
+fn short(text: Option<&str>) -> String {
+    match text {
+        Some(t) if t.split(' ').count() > 8 => {
+            format!("{}…", t.split(' ').take(8).collect::<Vec<_>>().join(" "))
+        }
+        Some(t) => t.to_owned(),
+        None => "nothing".to_owned(),
+    }
+}
+
 fn show(lines: &[Line]) -> String {
     lines
         .iter()
@@ -653,8 +664,10 @@ fn check_person(
         }
         _ => {
             return Err(format!(
-                "{who}'s answer is {stored_text:?}; acknowledged was {:?}, in flight {in_flight:?}",
-                p.answer
+                "{who}'s stored answer is {}; acknowledged was {}, in flight {}",
+                short(stored_text.as_deref()),
+                short(p.answer.as_deref()),
+                short(in_flight.as_deref()),
             ))
         }
     }
@@ -663,7 +676,8 @@ fn check_person(
         // The second read path: the person's own view of the round.
         if !has_line(lines, |l| l == a) {
             return Err(format!(
-                "/antwoord bekijken does not show {who}'s answer {a:?}:\n{}",
+                "/antwoord bekijken does not show {who}'s answer {}:\n{}",
+                short(Some(a)),
                 show(lines)
             ));
         }
@@ -698,7 +712,7 @@ fn check_person(
             Some((_, d)) if same(d, &k.draft) => stats.checked_lessons += 1,
             Some((_, d)) => {
                 return Err(format!(
-                    "L{} of {who} changed: {d:?}, acknowledged {:?}",
+                    "L{} of {who} changed: stored {d:?}, acknowledged {:?}",
                     k.id, k.draft
                 ))
             }
