@@ -526,7 +526,6 @@ fn settle(model: &mut Model, run: &Run, ops: &[Op]) -> Result<(), String> {
 /// it with what was acknowledged. Resolves the op in flight at the kill: present or absent,
 /// both fine, but it must be whole, and from then on it must stay.
 fn check(dir: &Path, model: &mut Model, label: &str) -> Result<(), String> {
-    let mut run = Run::start(dir, label);
     let active: Vec<&'static str> = model
         .people
         .iter()
@@ -554,34 +553,7 @@ fn check(dir: &Path, model: &mut Model, label: &str) -> Result<(), String> {
             sentinel(active.len())
         ));
     }
-    script.push_str("/stop\n");
-    run.send(&script);
-    drop(run.stdin.take());
-    loop {
-        match run.lines.recv_timeout(HANG) {
-            Ok(line) => run.transcript.push(line),
-            Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = run.child.kill();
-                return Err(format!("the restarted binary hangs:\n{}", run.tail()));
-            }
-        }
-    }
-    let status = run.child.wait().map_err(|e| e.to_string())?;
-    let stderr = run.stderr();
-    if !status.success() || stderr.contains("panicked") {
-        return Err(format!(
-            "the binary did not start cleanly after a kill ({status}):\n{stderr}\n{}",
-            run.tail()
-        ));
-    }
-    if !run
-        .transcript
-        .first()
-        .is_some_and(|l| l.text.starts_with("Welkom"))
-    {
-        return Err(format!("no welcome after a restart:\n{}", run.tail()));
-    }
+    let run = restart(dir, label, &script)?;
 
     for (n, who) in active.iter().enumerate() {
         let (lines, finished) = segment(&run.transcript, n);
@@ -619,6 +591,41 @@ fn check(dir: &Path, model: &mut Model, label: &str) -> Result<(), String> {
         model.stats.checked_lessons += 1;
     }
     Ok(())
+}
+
+/// Starts the binary on the data a kill left behind, runs `script` to the end and stops: it
+/// must start as usual, with no complaint about the database.
+fn restart(dir: &Path, label: &str, script: &str) -> Result<Run, String> {
+    let mut run = Run::start(dir, label);
+    run.send(script);
+    run.send("/stop\n");
+    drop(run.stdin.take());
+    loop {
+        match run.lines.recv_timeout(HANG) {
+            Ok(line) => run.transcript.push(line),
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = run.child.kill();
+                return Err(format!("the restarted binary hangs:\n{}", run.tail()));
+            }
+        }
+    }
+    let status = run.child.wait().map_err(|e| e.to_string())?;
+    let stderr = run.stderr();
+    if !status.success() || stderr.contains("panicked") {
+        return Err(format!(
+            "the binary did not start cleanly after a kill ({status}):\n{stderr}\n{}",
+            run.tail()
+        ));
+    }
+    if !run
+        .transcript
+        .first()
+        .is_some_and(|l| l.text.starts_with("Welkom"))
+    {
+        return Err(format!("no welcome after a restart:\n{}", run.tail()));
+    }
+    Ok(run)
 }
 
 fn check_person(
@@ -865,8 +872,8 @@ fn check_library(db: &Path, model: &Model) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn every_acknowledged_write_survives_sigkill_at_random_moments() {
+/// The number of cycles and the seed, from the environment or by default.
+fn plan(name: &str) -> (usize, u64) {
     let cycles: usize = std::env::var("ACADEMIE_CRASH_CYCLES")
         .ok()
         .map(|v| v.parse().expect("ACADEMIE_CRASH_CYCLES is a number"))
@@ -881,12 +888,94 @@ fn every_acknowledged_write_survives_sigkill_at_random_moments() {
                 .unwrap_or(1)
                 ^ u64::from(std::process::id())
         });
-    println!("crash harness: {cycles} cycles, ACADEMIE_CRASH_SEED={seed}");
+    println!("{name}: {cycles} cycles, ACADEMIE_CRASH_SEED={seed}");
+    (cycles, seed)
+}
+
+/// The first start is special: it creates sled's files, writes the schema version and the
+/// marker that tells a truncated database from a new one, and loads the starter library. A kill
+/// anywhere in there must leave a folder the next start completes, never one it calls damaged.
+#[test]
+fn a_kill_during_the_first_start_never_leaves_a_database_that_will_not_open() {
+    let (cycles, seed) = plan("first-start kills");
+    let trials = cycles.div_ceil(2);
+    let began = Instant::now();
+    let mut rng = Rng(seed);
+    let mut first_start = FIRST_STARTUP_GUESS;
+    let (mut before_welcome, mut before_library, mut after_library) = (0, 0, 0);
+    for trial in 0..trials {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        // Aims at the whole first start, and a little beyond it.
+        let kill_after = rng.duration(Duration::ZERO, first_start + first_start / 4);
+        let spawned = Instant::now();
+        let mut run = Run::start(dir.path(), "first");
+        let kill_at = spawned + kill_after;
+        let mut seeded = false;
+        loop {
+            let now = Instant::now();
+            if now >= kill_at {
+                break;
+            }
+            match run.lines.recv_timeout(kill_at - now) {
+                Ok(line) => {
+                    if line.text.starts_with("De startbibliotheek met") {
+                        seeded = true;
+                        first_start = spawned.elapsed();
+                    }
+                    run.transcript.push(line);
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!(
+                        "trial {trial}, ACADEMIE_CRASH_SEED={seed}: the first start ended by \
+                         itself:\n{}\n{}",
+                        run.stderr(),
+                        run.tail()
+                    );
+                }
+            }
+        }
+        let _ = run.child.kill();
+        let _ = run.child.wait();
+        while let Ok(line) = run.lines.recv_timeout(HANG) {
+            seeded |= line.text.starts_with("De startbibliotheek met");
+            run.transcript.push(line);
+        }
+        match (run.transcript.is_empty(), seeded) {
+            (true, _) => before_welcome += 1,
+            (false, false) => before_library += 1,
+            (false, true) => after_library += 1,
+        }
+        let checked = restart(dir.path(), "restart", "")
+            .and_then(|_| check_library(&dir.path().join("db"), &Model::default()));
+        if let Err(why) = checked {
+            let kept = dir.keep();
+            panic!(
+                "trial {trial}, ACADEMIE_CRASH_SEED={seed}, killed after {kill_after:?}: {why}\n\
+                 the data is kept in {}",
+                kept.display()
+            );
+        }
+    }
+    println!(
+        "first-start kills: {trials} new databases in {:.1} s; killed before the welcome {}, \
+         before the library was loaded {}, after {}",
+        began.elapsed().as_secs_f64(),
+        before_welcome,
+        before_library,
+        after_library,
+    );
+}
+
+#[test]
+fn every_acknowledged_write_survives_sigkill_at_random_moments() {
+    let (cycles, seed) = plan("crash harness");
     let began = Instant::now();
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut model = Model::default();
-    let mut startup = FIRST_STARTUP_GUESS;
+    // Recent start-up times: a start takes 20 to 60 ms here and varies from run to run.
+    let mut startups = std::collections::VecDeque::from([FIRST_STARTUP_GUESS]);
 
     let fail = |dir: tempfile::TempDir, cycle: usize, why: String| -> ! {
         let kept = dir.keep();
@@ -900,6 +989,12 @@ fn every_acknowledged_write_survives_sigkill_at_random_moments() {
         // About one kill in four during start-up (the first always, on a fresh database);
         // the rest while writing.
         let in_startup = cycle == 0 || rng.percent(25);
+        // The shortest recent start, so a start-up kill mostly lands in start-up.
+        let startup = startups
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(FIRST_STARTUP_GUESS);
         let kill_after = if in_startup {
             rng.duration(Duration::ZERO, startup)
         } else {
@@ -911,9 +1006,11 @@ fn every_acknowledged_write_survives_sigkill_at_random_moments() {
             ended,
             startup: took,
         } = run_load(dir.path(), model.round_open, &mut rng, cycle, kill_after);
-        // The next start-up kill aims within how long this start took.
         if let Some(took) = took {
-            startup = took;
+            if startups.len() == 5 {
+                startups.pop_front();
+            }
+            startups.push_back(took);
         }
         if let Ended::Exited(how) = ended {
             let why = format!("the binary {how}:\n{}\n{}", run.stderr(), run.tail());
