@@ -757,8 +757,8 @@ fn check_person(
 
 /// With no process running, opens the database with the library: every record decodes, the
 /// stored lessons and answers are exactly the known ones, the index matches the records, and
-/// the id counters are ahead of every id.
-fn check_library(db: &Path, model: &Model) -> Result<(), String> {
+/// the id counters are ahead of every id. Returns how many lessons and answers it compared.
+fn check_library(db: &Path, model: &Model) -> Result<(usize, usize), String> {
     let store = SledStore::open(db, None).map_err(|e| e.to_string())?;
     let scan = |tree| store.scan_prefix(tree, &[]).map_err(|e| e.to_string());
     let lessons: Vec<Lesson> = scan(Tree::Lessons)?
@@ -869,7 +869,7 @@ fn check_library(db: &Path, model: &Model) -> Result<(), String> {
     if counter < highest {
         return Err(format!("the lesson counter {counter} is behind L{highest}"));
     }
-    Ok(())
+    Ok((known.len(), expected.len()))
 }
 
 /// The number of cycles and the seed, from the environment or by default.
@@ -1038,15 +1038,17 @@ fn every_acknowledged_write_survives_sigkill_at_random_moments() {
             fail(dir, cycle, why);
         }
     }
-    if let Err(why) = check_library(&dir.path().join("db"), &model) {
-        fail(dir, cycles, why);
-    }
+    let (final_lessons, final_answers) = match check_library(&dir.path().join("db"), &model) {
+        Ok(counts) => counts,
+        Err(why) => fail(dir, cycles, why),
+    };
 
     let s = &model.stats;
     println!(
         "crash harness: {cycles} cycles in {:.1} s; kills before the welcome {}, later in \
          start-up {}, while writing {}; acknowledged {} answers and {} lessons; in flight at a \
-         kill: {} landed, {} absent; checked after restarts: {} answers and {} lessons",
+         kill: {} landed, {} absent; compared after restarts: {} answers and {} lessons; in the \
+         database at the end: {} lessons and {} answers, all as known",
         began.elapsed().as_secs_f64(),
         s.kills_before_welcome,
         s.kills_in_startup,
@@ -1057,6 +1059,8 @@ fn every_acknowledged_write_survives_sigkill_at_random_moments() {
         s.in_flight_absent,
         s.checked_answers,
         s.checked_lessons,
+        final_lessons,
+        final_answers,
     );
     assert!(
         cycles == 0 || s.acked_answers + s.acked_lessons > 0,
