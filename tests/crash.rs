@@ -7,11 +7,15 @@
 //! acknowledged write; the command in flight at the kill may or may not have landed. A clean run
 //! then restarts the binary and reads everything back through the console (`/mijngegevens
 //! exporteren`, `/antwoord bekijken`, `/les tonen`); at the end the database is opened with the
-//! library and every record, the lesson index and the id counters are checked.
+//! library and every record, the lesson index and the id counters are checked. A second test
+//! kills the very first start on new databases, where the files are created.
 //!
-//! `ACADEMIE_CRASH_CYCLES` sets the number of kills (20 by default), `ACADEMIE_CRASH_SEED` replays
-//! a run's plan: its commands, texts and kill delays. The interleaving with the process still
-//! depends on the machine, so a seed reproduces the plan, not the exact instant of each kill.
+//! `ACADEMIE_CRASH_CYCLES` sets the number of kills (20 by default; the first-start test makes
+//! half as many new databases), `ACADEMIE_CRASH_SEED` replays a run's plan: its commands, texts
+//! and kill delays. The interleaving with the process still depends on the machine, so a seed
+//! reproduces the plan, not the exact instant of each kill. A SIGKILL keeps what the process
+//! handed to the operating system, so this proves nothing is acknowledged before it leaves the
+//! process; it cannot tell whether data would survive a power cut.
 
 use academie::domain::{Answer, Lesson, LessonStatus};
 use academie::store::{SledStore, Store, Tree};
