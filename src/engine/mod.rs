@@ -41,9 +41,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 /// Limits on what users write, in characters. Chosen to fit Discord's modal fields (4,000) and
 /// to keep a reveal of many answers readable.
@@ -58,9 +56,6 @@ pub mod limits {
     pub const REGION: usize = 100;
     pub const NAME: usize = 80;
 }
-
-/// The longest a confirmed write waits for queued writers to join its flush.
-const GROUP_WAIT: Duration = Duration::from_millis(5);
 
 /// The source of "now", so tests can control time.
 pub trait Clock: Send + Sync {
@@ -327,8 +322,6 @@ pub struct Engine {
     settings: Settings,
     templates: Arc<Templates>,
     write: Mutex<()>,
-    /// Requests waiting for the write lock; a writer lets them apply before it flushes.
-    queued: AtomicUsize,
 }
 
 impl std::fmt::Debug for Engine {
@@ -353,7 +346,6 @@ impl Engine {
             settings,
             templates: Templates::shared(),
             write: Mutex::new(()),
-            queued: AtomicUsize::new(0),
         }
     }
 
@@ -499,12 +491,9 @@ impl Engine {
     }
 
     fn lock(&self) -> MutexGuard<'_, ()> {
-        self.queued.fetch_add(1, Ordering::SeqCst);
         // A panic in another writer poisons the lock but leaves the store consistent: every
         // write is one atomic batch. Carry on.
-        let guard = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        guard
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn t(&self, lang: Lang, key: &str, data: serde_json::Value) -> String {
@@ -600,12 +589,6 @@ impl Engine {
     fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, batch: Batch) -> Result<(), Failure> {
         self.store.apply(batch)?;
         drop(guard);
-        // Writers queued behind us apply first, so one flush covers the whole queue (a flush
-        // also holds up every apply while it runs). Bounded, so a long queue still flushes.
-        let since = Instant::now();
-        while self.queued.load(Ordering::SeqCst) > 0 && since.elapsed() < GROUP_WAIT {
-            std::thread::yield_now();
-        }
         self.store.sync()?;
         Ok(())
     }

@@ -6,7 +6,7 @@ use super::{Batch, Entry, Store, StoreError, Tree, SCHEMA_KEY, SCHEMA_VERSION};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
 
 /// A file beside sled's own, written once the database is set up. sled opens a truncated
 /// database as an empty one without complaint; finding this file next to an empty database
@@ -23,10 +23,11 @@ pub struct SledStore {
 }
 
 /// One flush at a time; whoever waits while it runs either is covered by it or leads the next.
+/// Waiters are woken one by one when their batch is durable, not all at each flush: with a
+/// room answering at once, waking everyone after every flush costs more than the flushes.
 #[derive(Default)]
 struct GroupCommit {
     state: Mutex<Flushes>,
-    done: Condvar,
 }
 
 #[derive(Default)]
@@ -35,6 +36,8 @@ struct Flushes {
     durable: u64,
     /// A flush is under way.
     running: bool,
+    /// Who waits for which count.
+    waiters: Vec<(u64, std::thread::Thread)>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -218,6 +221,18 @@ impl Store for SledStore {
         if batch.is_empty() {
             return Ok(());
         }
+        if let [(tree, key, value)] = batch.ops.as_slice() {
+            // One write is atomic by itself, and skips the transaction's global lock, which
+            // would otherwise wait for a running flush.
+            let tree = self.tree(*tree);
+            match value {
+                Some(v) => tree.insert(key.as_slice(), v.as_slice()).map(|_| ()),
+                None => tree.remove(key.as_slice()).map(|_| ()),
+            }
+            .map_err(|e| self.io(e))?;
+            self.applied.fetch_add(1, Ordering::SeqCst);
+            return Ok(());
+        }
         // A transaction over only the trees the batch touches: each tree in a sled transaction
         // costs a lock and a read set, and most batches touch two or three of sixteen.
         let mut touched: Vec<Tree> = batch.ops.iter().map(|(t, _, _)| *t).collect();
@@ -245,21 +260,21 @@ impl Store for SledStore {
 
     fn sync(&self) -> Result<(), StoreError> {
         let wanted = self.applied.load(Ordering::SeqCst);
+        let me = std::thread::current();
         let mut state = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
+            // A wake-up may be spurious: never wait twice in the list.
+            state.waiters.retain(|(_, t)| t.id() != me.id());
             if state.durable >= wanted {
                 return Ok(());
             }
             if !state.running {
                 break;
             }
-            // After a failed flush a waiter finds itself not durable and leads a retry, so an
-            // error reaches everyone it concerns and nobody is confirmed by mistake.
-            state = self
-                .group
-                .done
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
+            state.waiters.push((wanted, me.clone()));
+            drop(state);
+            std::thread::park();
+            state = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
         }
         // This caller leads the next flush; it covers every batch applied before it starts.
         state.running = true;
@@ -271,8 +286,23 @@ impl Store for SledStore {
         if result.is_ok() {
             state.durable = state.durable.max(covers);
         }
+        let durable = state.durable;
+        let (mut wake, mut wait): (Vec<_>, Vec<_>) = std::mem::take(&mut state.waiters)
+            .into_iter()
+            .partition(|(n, _)| *n <= durable);
+        if result.is_err() {
+            // Everyone not covered retries in turn, so the error reaches all it concerns and
+            // nobody is confirmed by mistake.
+            wake.append(&mut wait);
+        } else if !wait.is_empty() {
+            // One who is not covered yet leads the next flush.
+            wake.push(wait.remove(0));
+        }
+        state.waiters = wait;
         drop(state);
-        self.group.done.notify_all();
+        for (_, thread) in wake {
+            thread.unpark();
+        }
         result
     }
 }
