@@ -284,3 +284,79 @@ fn a_backup_with_nothing_to_back_up_says_so() {
     assert!(err.contains("Er is geen database in"), "{err}");
     assert!(!dir.path().join("db").exists(), "none was created");
 }
+
+/// Copies a directory tree (the fixtures are a few files).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_backup_of_an_older_schema_is_upgraded_when_restored() {
+    use academie::store::{schema_version, SledStore, Store, Tree, SCHEMA_VERSION};
+    let old = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1");
+    copy_dir(&fixture.join("academie.db"), &old.path().join("db"));
+    let (out, err, ok) = run(old.path(), &["backup", "old.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("schema 1."),
+        "backing up changes nothing: {out}"
+    );
+
+    let fresh = tempfile::tempdir().unwrap();
+    let file = old.path().join("old.jsonl");
+    let (out, err, ok) = run(fresh.path(), &["restore", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("schema 1"), "{out}");
+    let store = SledStore::open(&fresh.path().join("db"), None).unwrap();
+    assert_eq!(schema_version(&store).unwrap(), SCHEMA_VERSION);
+    assert_eq!(
+        store.scan_prefix(Tree::Participants, &[]).unwrap().len(),
+        2,
+        "the upgrade ran on the restored database"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_socket_of_a_killed_academy_is_replaced_and_removed_at_a_clean_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let socket = data.join("db.sock");
+    let mut killed = Running::start(data);
+    assert!(socket.exists(), "listening beside the database");
+    killed.child.kill().unwrap();
+    killed.child.wait().unwrap();
+    assert!(socket.exists(), "a killed process leaves its socket");
+    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(
+        ok,
+        "with nobody running, the database itself is read: {err}"
+    );
+
+    let second = Running::start(data);
+    let (out, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("door de academie die nu draait"), "{out}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner may ask for a backup");
+        let mode = std::fs::metadata(data.join("b.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "a backup holds everyone's data");
+    }
+    second.stop();
+    assert!(!socket.exists(), "removed at a clean exit");
+}

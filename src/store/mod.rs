@@ -510,4 +510,33 @@ mod contract {
             assert_eq!(votes, &vec![(b"v".to_vec(), b"1".to_vec())]);
         }
     }
+
+    #[test]
+    fn commits_while_a_rewrite_runs_all_land_and_are_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, None).unwrap();
+            std::thread::scope(|s| {
+                for t in 0..4u64 {
+                    let store = &store;
+                    s.spawn(move || {
+                        for i in 0..50u64 {
+                            let mut b = Batch::new();
+                            b.put(Tree::Answers, (t * 1000 + i).to_be_bytes(), b"a".to_vec());
+                            store.commit(b).unwrap();
+                        }
+                    });
+                }
+                let store = &store;
+                s.spawn(move || {
+                    for _ in 0..3 {
+                        store.compact().unwrap();
+                    }
+                });
+            });
+        }
+        let store = SledStore::open(&path, None).unwrap();
+        assert_eq!(store.scan_prefix(Tree::Answers, &[]).unwrap().len(), 200);
+    }
 }
