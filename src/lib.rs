@@ -6,6 +6,8 @@
 pub mod commands;
 pub mod config;
 pub mod console;
+#[cfg(unix)]
+pub mod control;
 pub mod discord;
 pub mod domain;
 pub mod engine;
@@ -57,4 +59,35 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             )
         })?;
     Ok(engine)
+}
+
+/// What a restore did.
+#[derive(Debug)]
+pub struct Restored {
+    pub summary: engine::backup::BackupSummary,
+    /// Where the database that was replaced now is; `None` if there was none.
+    pub previous: Option<std::path::PathBuf>,
+}
+
+/// Rebuilds the configured database from a backup file: the whole file is checked first, the
+/// new database is built beside the current one, and the current one is moved aside (never
+/// deleted). Refused while the academy runs on it. An older backup is upgraded by the next
+/// [`open_engine`].
+pub fn restore(
+    settings: &config::Settings,
+    from: &std::path::Path,
+) -> Result<Restored, engine::backup::BackupError> {
+    let backup = engine::backup::read_backup(from)?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let aside = store::sibling(&settings.database, &format!("before-restore-{stamp}"));
+    let had_one = store::SledStore::replace(
+        &settings.database,
+        Some(settings.cache_bytes),
+        &aside,
+        |fresh| engine::backup::load_backup(fresh, &backup),
+    )?;
+    Ok(Restored {
+        summary: backup.summary,
+        previous: had_one.then_some(aside),
+    })
 }

@@ -8,7 +8,8 @@ use academie::text::keys;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Academie voor Opgavegericht Samenwerken — the Academy for Task-Oriented Collaboration.
 #[derive(Debug, Parser)]
@@ -39,6 +40,17 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: ExportCommand,
+    },
+    /// Write a consistent backup of the database to one file, also while the academy runs.
+    Backup {
+        /// The file to write (replaced only once the new backup is complete).
+        path: PathBuf,
+    },
+    /// Rebuild the database from a backup file; the current database is moved aside, never
+    /// deleted. Refused while the academy runs.
+    Restore {
+        /// The backup file.
+        path: PathBuf,
     },
 }
 
@@ -92,27 +104,34 @@ fn run() -> Result<()> {
     } else {
         Command::Console
     });
+    match &command {
+        Command::Backup { path } => return backup(&settings, lang, path),
+        Command::Restore { path } => return restore(&settings, lang, path),
+        _ => {}
+    }
     if let Command::Serve = command {
         // Checked before opening the store, so a missing token is the only message.
         let options = academie::discord::ServeOptions::from_settings(&settings)?;
-        let engine = std::sync::Arc::new(academie::open_engine(&settings)?);
+        let engine = Arc::new(academie::open_engine(&settings)?);
         if let Some(report) = engine.seed_library_if_empty()? {
             tracing::info!(added = report.added, "loaded the starter library");
         }
+        let _control = listen(&engine, &settings);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
         return runtime.block_on(academie::discord::serve(
-            engine,
+            engine.clone(),
             options,
             academie::discord::signals(),
         ));
     }
-    let engine = academie::open_engine(&settings)?;
+    let engine = Arc::new(academie::open_engine(&settings)?);
     match command {
-        Command::Serve => Ok(()),
+        Command::Serve | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
         Command::Console => {
+            let _control = listen(&engine, &settings);
             let stdin = std::io::stdin();
             let interactive = stdin.is_terminal();
             let mut console = Console::new(
@@ -161,5 +180,180 @@ fn run() -> Result<()> {
             println!("{text}");
             Ok(())
         }
+    }
+}
+
+/// Listens for requests from a second `academie` process (a backup while this one runs). Without
+/// it the academy still works, so a failure is only logged.
+#[cfg(unix)]
+fn listen(engine: &Arc<academie::engine::Engine>, settings: &Settings) -> Option<impl Drop> {
+    match academie::control::Control::start(engine.clone(), &settings.database) {
+        Ok(control) => Some(control),
+        Err(e) => {
+            tracing::warn!("a backup cannot be taken while this runs: {e:#}");
+            None
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn listen(_: &Arc<academie::engine::Engine>, _: &Settings) -> Option<()> {
+    None
+}
+
+/// The texts, for the commands that do not open the engine.
+fn catalog(settings: &Settings) -> Result<academie::text::Catalog> {
+    academie::text::Catalog::load(&settings.prompts).context("the prompt files are not valid")
+}
+
+fn backup(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
+    use academie::engine::backup::BackupError;
+    use academie::store::{SledStore, StoreError};
+    let catalog = catalog(settings)?;
+    let say = |key: &str, data: serde_json::Value| catalog.render(lang, key, &data);
+    let db = &settings.database;
+    let shown = path.display().to_string();
+    // The running academy writes the file itself, from its own working directory.
+    let target = std::path::absolute(path).with_context(|| format!("{shown}: not a path"))?;
+    if !db.exists() {
+        anyhow::bail!(say(
+            keys::CLI_BACKUP_NO_DATABASE,
+            serde_json::json!({"database": db.display().to_string()})
+        ));
+    }
+    let (summary, key) = match SledStore::open(db, Some(settings.cache_bytes)) {
+        Ok(store) => {
+            let written = academie::engine::backup::write_backup(&store, &target);
+            let summary = written.map_err(|e| match e {
+                BackupError::Store(e) => anyhow::Error::from(e),
+                e => anyhow::anyhow!(backup_message(&say, &e, settings)),
+            })?;
+            (summary, keys::CLI_BACKUP_WRITTEN)
+        }
+        Err(StoreError::Locked { .. }) => {
+            let summary = running_backup(&say, settings, &target, &shown)?;
+            (summary, keys::CLI_BACKUP_WRITTEN_RUNNING)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    println!(
+        "{}",
+        say(
+            key,
+            serde_json::json!({
+                "path": shown,
+                "entries": summary.entries,
+                "schema": summary.schema_version,
+            })
+        )
+    );
+    Ok(())
+}
+
+#[cfg(unix)]
+fn running_backup(
+    say: &dyn Fn(&str, serde_json::Value) -> String,
+    settings: &Settings,
+    target: &Path,
+    shown: &str,
+) -> Result<academie::engine::backup::BackupSummary> {
+    use academie::control::{request_backup, socket_path, ControlError};
+    let db = &settings.database;
+    request_backup(db, target).map_err(|e| match e {
+        ControlError::Unreachable { .. } => anyhow::anyhow!(say(
+            keys::CLI_BACKUP_UNREACHABLE,
+            serde_json::json!({
+                "database": db.display().to_string(),
+                "socket": socket_path(db).display().to_string(),
+            })
+        )),
+        ControlError::Failed(detail) => anyhow::anyhow!(say(
+            keys::CLI_BACKUP_FAILED,
+            serde_json::json!({"path": shown, "detail": detail})
+        )),
+    })
+}
+
+#[cfg(not(unix))]
+fn running_backup(
+    _: &dyn Fn(&str, serde_json::Value) -> String,
+    settings: &Settings,
+    _: &Path,
+    _: &str,
+) -> Result<academie::engine::backup::BackupSummary> {
+    Err(academie::store::StoreError::Locked {
+        path: settings.database.clone(),
+    }
+    .into())
+}
+
+fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
+    let catalog = catalog(settings)?;
+    let say = |key: &str, data: serde_json::Value| catalog.render(lang, key, &data);
+    let restored = academie::restore(settings, path)
+        .map_err(|e| anyhow::anyhow!(backup_message(&say, &e, settings)))?;
+    // Opening runs the upgrade of an older backup now, and proves the result opens.
+    drop(academie::open_engine(settings)?);
+    let summary = &restored.summary;
+    let mut data = serde_json::json!({
+        "path": path.display().to_string(),
+        "created": summary.created.format("%Y-%m-%d %H:%M UTC").to_string(),
+        "entries": summary.entries,
+        "schema": summary.schema_version,
+        "database": settings.database.display().to_string(),
+    });
+    let key = match &restored.previous {
+        Some(previous) => {
+            data["previous"] = previous.display().to_string().into();
+            keys::CLI_RESTORE_DONE
+        }
+        None => keys::CLI_RESTORE_DONE_FRESH,
+    };
+    println!("{}", say(key, data));
+    Ok(())
+}
+
+/// One sentence in the user's language for what went wrong with a backup file or a restore.
+fn backup_message(
+    say: &dyn Fn(&str, serde_json::Value) -> String,
+    e: &academie::engine::backup::BackupError,
+    settings: &Settings,
+) -> String {
+    use academie::engine::backup::BackupError as E;
+    use academie::store::StoreError;
+    use serde_json::json;
+    let at = |p: &Path| p.display().to_string();
+    let database = at(&settings.database);
+    match e {
+        E::Write { path, source } => say(
+            keys::CLI_BACKUP_FAILED,
+            json!({"path": at(path), "detail": source.to_string()}),
+        ),
+        E::Read { path, source } => say(
+            keys::CLI_BACKUP_UNREADABLE,
+            json!({"path": at(path), "detail": source.to_string()}),
+        ),
+        E::NotABackup { path } => say(keys::CLI_BACKUP_NOT_A_BACKUP, json!({"path": at(path)})),
+        E::BadLine { path, line, detail } => say(
+            keys::CLI_BACKUP_BAD_LINE,
+            json!({"path": at(path), "line": line, "detail": detail}),
+        ),
+        E::Truncated { path } => say(keys::CLI_BACKUP_TRUNCATED, json!({"path": at(path)})),
+        E::Changed { path } => say(keys::CLI_BACKUP_CHANGED, json!({"path": at(path)})),
+        E::NewerSchema {
+            path,
+            found,
+            supported,
+        } => say(
+            keys::CLI_BACKUP_NEWER,
+            json!({"path": at(path), "found": found, "supported": supported}),
+        ),
+        E::Store(StoreError::Locked { .. }) => {
+            say(keys::CLI_RESTORE_RUNNING, json!({"database": database}))
+        }
+        E::Store(other) => say(
+            keys::CLI_RESTORE_FAILED,
+            json!({"database": database, "detail": other.to_string()}),
+        ),
     }
 }

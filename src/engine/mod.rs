@@ -9,6 +9,7 @@
 
 mod applied;
 mod audit;
+pub mod backup;
 mod cadence;
 mod collab;
 mod digests;

@@ -1,5 +1,6 @@
 //! A member's own data (AVG/GDPR): export everything the academy holds about them as JSON, and
-//! delete it all. After a delete no record carries their id or their name.
+//! delete it all. After a delete no record carries their id or their name, and the store is
+//! rewritten so that no file of the database holds the removed bytes either.
 
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
@@ -222,6 +223,9 @@ impl Engine {
             }
         }
         self.commit(batch)?;
+        // The store still holds the removed bytes in its files until they are rewritten; the
+        // person is told their data is gone only once it is gone from the disk too.
+        self.store.compact()?;
         // Their lessons leave the published site too.
         self.refresh_site();
         Ok(Reply::private(self.t(lang, k::MYDATA_DELETED, counts)))

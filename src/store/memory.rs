@@ -74,6 +74,21 @@ impl Store for MemoryStore {
         })
     }
 
+    fn snapshot(&self) -> Result<Vec<(Tree, Vec<Entry>)>, StoreError> {
+        self.with(|t| {
+            Tree::ALL
+                .iter()
+                .map(|tree| {
+                    let entries = t
+                        .get(tree)
+                        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                        .unwrap_or_default();
+                    (*tree, entries)
+                })
+                .collect()
+        })
+    }
+
     fn sync(&self) -> Result<(), StoreError> {
         // Nothing is kept beyond the process, so applied is as durable as it gets.
         Ok(())

@@ -1,0 +1,428 @@
+//! Backups as one self-checking file that any future store can read back: the academy's data
+//! must outlive the embedded engine it sits in today.
+//!
+//! The format is JSON lines. The first line is a header (format, its version, the schema of the
+//! records, when, which build); then one line per entry, `{"tree", "key", "value"}` with the
+//! bytes in base64; the last line holds the number of entries and a CRC-32 over every line
+//! before it. A backup is written beside its target and renamed into place once it is on disk,
+//! so the target is either the old file or a complete new one, and a file that was cut short or
+//! edited is refused as a whole before anything is restored from it.
+
+use super::Engine;
+use crate::store::{Batch, Entry, Store, StoreError, Tree, SCHEMA_KEY, SCHEMA_VERSION};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// What the header's `format` says, so another JSON-lines file is not taken for a backup.
+const FORMAT: &str = "academie-backup";
+/// The version of this file layout (not of the records: that is the schema).
+pub const FORMAT_VERSION: u32 = 1;
+/// Entries per batch when loading a backup: bounded transactions, few flushes.
+const LOAD_BATCH: usize = 1000;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format: String,
+    format_version: u32,
+    schema_version: u32,
+    created: DateTime<Utc>,
+    tool_version: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    tree: String,
+    key: String,
+    value: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Footer {
+    entries: u64,
+    crc32: u32,
+}
+
+/// What a backup holds, in numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupSummary {
+    pub entries: u64,
+    pub schema_version: u32,
+    pub created: DateTime<Utc>,
+}
+
+/// A backup read back and checked whole.
+#[derive(Debug)]
+pub struct Backup {
+    pub summary: BackupSummary,
+    pub entries: Vec<(Tree, Vec<u8>, Vec<u8>)>,
+}
+
+/// Why a backup could not be written, read or restored. Each names the file concerned; the
+/// command line turns them into sentences in the user's language.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a backup of the academy")]
+    NotABackup { path: PathBuf },
+    #[error("line {line} of {path} cannot be read: {detail}")]
+    BadLine {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
+    #[error("{path} ends before its last line: the backup was cut short")]
+    Truncated { path: PathBuf },
+    #[error(
+        "{path} does not match its own checksum or count: it was changed after it was written"
+    )]
+    Changed { path: PathBuf },
+    #[error("{path} was written by a newer version of the academy (schema {found}, this build reads up to {supported})")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Engine {
+    /// Writes a backup of everything to `path` while the academy keeps running. Taken under the
+    /// write lock and from a snapshot of the store, so it holds no half of any change; the file
+    /// is written after the lock is released.
+    pub fn backup(&self, path: &Path) -> Result<BackupSummary, BackupError> {
+        let snapshot = {
+            let _guard = self.lock();
+            // A batch applied but not yet flushed would be in the backup before it is durable.
+            self.store.sync()?;
+            self.store.snapshot()?
+        };
+        write_snapshot(&snapshot, path, self.now())
+    }
+}
+
+/// Writes a backup of `store`, for when no engine runs (the database is not in use).
+pub fn write_backup(store: &dyn Store, path: &Path) -> Result<BackupSummary, BackupError> {
+    write_snapshot(&store.snapshot()?, path, Utc::now())
+}
+
+fn schema_in(snapshot: &[(Tree, Vec<Entry>)]) -> u32 {
+    snapshot
+        .iter()
+        .filter(|(t, _)| *t == Tree::Meta)
+        .flat_map(|(_, entries)| entries)
+        .find(|(k, _)| k.as_slice() == SCHEMA_KEY)
+        .and_then(|(_, v)| v.as_slice().try_into().ok())
+        .map(u32::from_be_bytes)
+        .unwrap_or(0)
+}
+
+fn write_snapshot(
+    snapshot: &[(Tree, Vec<Entry>)],
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<BackupSummary, BackupError> {
+    let summary = BackupSummary {
+        entries: snapshot.iter().map(|(_, e)| e.len() as u64).sum(),
+        schema_version: schema_in(snapshot),
+        created: now,
+    };
+    let tmp = with_suffix(path, ".tmp");
+    let write_err = |source| BackupError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let result = write_lines(snapshot, &summary, &tmp, now);
+    if let Err(source) = result.and_then(|_| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(write_err(source));
+    }
+    sync_parent(path).map_err(write_err)?;
+    Ok(summary)
+}
+
+fn write_lines(
+    snapshot: &[(Tree, Vec<Entry>)],
+    summary: &BackupSummary,
+    tmp: &Path,
+    now: DateTime<Utc>,
+) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // A backup holds everyone's answers and names: readable by the academy's owner only.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = BufWriter::new(options.open(tmp)?);
+    let mut crc = crc32fast::Hasher::new();
+    let mut line = |text: String| {
+        let text = text + "\n";
+        crc.update(text.as_bytes());
+        out.write_all(text.as_bytes())
+    };
+    line(json_line(&Header {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        schema_version: summary.schema_version,
+        created: now,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+    }))?;
+    for (tree, entries) in snapshot {
+        for (k, v) in entries {
+            line(json_line(&Line {
+                tree: tree.name().into(),
+                key: B64.encode(k),
+                value: B64.encode(v),
+            }))?;
+        }
+    }
+    let footer = Footer {
+        entries: summary.entries,
+        crc32: crc.finalize(),
+    };
+    out.write_all((json_line(&footer) + "\n").as_bytes())?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
+fn json_line<T: Serialize>(value: &T) -> String {
+    // Serializing these plain structs cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => std::fs::File::open(".")?.sync_all(),
+    }
+}
+
+/// Reads and checks a whole backup: header, every line, the count and the checksum, and a
+/// schema this build can read. Nothing is restored from a file that fails any of these.
+pub fn read_backup(path: &Path) -> Result<Backup, BackupError> {
+    let read_err = |source| BackupError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let bad = |line: usize, detail: String| BackupError::BadLine {
+        path: path.to_owned(),
+        line,
+        detail,
+    };
+    let mut crc = crc32fast::Hasher::new();
+    let mut header: Option<Header> = None;
+    let mut entries = Vec::new();
+    let mut footer: Option<Footer> = None;
+    let mut reader = std::io::BufReader::new(file);
+    let mut raw = Vec::new();
+    let mut number = 0;
+    loop {
+        raw.clear();
+        if reader.read_until(b'\n', &mut raw).map_err(read_err)? == 0 {
+            break;
+        }
+        number += 1;
+        if footer.is_some() {
+            // Anything after the last line was added to the file.
+            return Err(BackupError::Changed {
+                path: path.to_owned(),
+            });
+        }
+        if raw.last() != Some(&b'\n') {
+            return Err(BackupError::Truncated {
+                path: path.to_owned(),
+            });
+        }
+        let text = std::str::from_utf8(&raw[..raw.len() - 1])
+            .map_err(|_| bad(number, "not UTF-8".into()))?;
+        if header.is_none() {
+            let h: Header = serde_json::from_str(text).map_err(|_| BackupError::NotABackup {
+                path: path.to_owned(),
+            })?;
+            if h.format != FORMAT || h.format_version != FORMAT_VERSION {
+                return Err(BackupError::NotABackup {
+                    path: path.to_owned(),
+                });
+            }
+            crc.update(&raw);
+            header = Some(h);
+            continue;
+        }
+        if let Ok(f) = serde_json::from_str::<Footer>(text) {
+            footer = Some(f);
+            continue;
+        }
+        let line: Line = serde_json::from_str(text).map_err(|e| bad(number, e.to_string()))?;
+        let tree = Tree::ALL
+            .into_iter()
+            .find(|t| t.name() == line.tree)
+            .ok_or_else(|| bad(number, format!("unknown tree {:?}", line.tree)))?;
+        let key = B64
+            .decode(&line.key)
+            .map_err(|e| bad(number, format!("key: {e}")))?;
+        let value = B64
+            .decode(&line.value)
+            .map_err(|e| bad(number, format!("value: {e}")))?;
+        crc.update(&raw);
+        entries.push((tree, key, value));
+    }
+    let header = header.ok_or_else(|| BackupError::NotABackup {
+        path: path.to_owned(),
+    })?;
+    let footer = footer.ok_or_else(|| BackupError::Truncated {
+        path: path.to_owned(),
+    })?;
+    if footer.entries != entries.len() as u64 || footer.crc32 != crc.finalize() {
+        return Err(BackupError::Changed {
+            path: path.to_owned(),
+        });
+    }
+    let recorded = entries
+        .iter()
+        .find(|(t, k, _)| *t == Tree::Meta && k.as_slice() == SCHEMA_KEY)
+        .and_then(|(_, _, v)| v.as_slice().try_into().ok())
+        .map(u32::from_be_bytes);
+    if recorded != Some(header.schema_version) {
+        return Err(BackupError::Changed {
+            path: path.to_owned(),
+        });
+    }
+    if header.schema_version > SCHEMA_VERSION {
+        return Err(BackupError::NewerSchema {
+            path: path.to_owned(),
+            found: header.schema_version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(Backup {
+        summary: BackupSummary {
+            entries: footer.entries,
+            schema_version: header.schema_version,
+            created: header.created,
+        },
+        entries,
+    })
+}
+
+/// Puts every entry of a checked backup into `store` (a new, empty one) and makes it durable.
+pub fn load_backup(store: &dyn Store, backup: &Backup) -> Result<(), StoreError> {
+    for chunk in backup.entries.chunks(LOAD_BATCH) {
+        let mut batch = Batch::new();
+        for (tree, key, value) in chunk {
+            batch.put(*tree, key.clone(), value.clone());
+        }
+        store.apply(batch)?;
+    }
+    store.sync()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn filled() -> MemoryStore {
+        let store = MemoryStore::default();
+        let mut b = Batch::new();
+        b.put(
+            Tree::Meta,
+            SCHEMA_KEY.to_vec(),
+            SCHEMA_VERSION.to_be_bytes(),
+        );
+        b.put(
+            Tree::Answers,
+            7u64.to_be_bytes(),
+            b"{\"text\":\"een\"}".to_vec(),
+        );
+        b.put(Tree::LessonIndex, b"w\xffbinary\x00".to_vec(), Vec::new());
+        store.commit(b).unwrap();
+        store
+    }
+
+    #[test]
+    fn a_backup_reads_back_entry_for_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl");
+        let store = filled();
+        let summary = write_backup(&store, &path).unwrap();
+        assert_eq!(summary.entries, 3);
+        assert!(!dir.path().join("b.jsonl.tmp").exists());
+        let back = read_backup(&path).unwrap();
+        assert_eq!(back.summary, summary);
+        let copy = MemoryStore::default();
+        load_backup(&copy, &back).unwrap();
+        assert_eq!(copy.snapshot().unwrap(), store.snapshot().unwrap());
+    }
+
+    #[test]
+    fn a_cut_edited_extended_or_newer_backup_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl");
+        write_backup(&filled(), &path).unwrap();
+        let good = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = good.lines().collect();
+        let check = |text: String| {
+            std::fs::write(&path, text).unwrap();
+            read_backup(&path).expect_err("must be refused")
+        };
+        // Cut at a line boundary: the last line is missing.
+        let cut = lines[..lines.len() - 1].join("\n") + "\n";
+        assert!(matches!(check(cut), BackupError::Truncated { .. }));
+        // Cut inside a line.
+        let half = good[..good.len() - 5].to_owned();
+        assert!(matches!(check(half), BackupError::Truncated { .. }));
+        // A line dropped: the count and checksum no longer match.
+        let dropped = [lines[0], lines[2], lines[3], lines[4]].join("\n") + "\n";
+        assert!(matches!(check(dropped), BackupError::Changed { .. }));
+        // A value changed but still valid base64.
+        let edited = good.replacen("\"value\":\"e", "\"value\":\"f", 1);
+        assert_ne!(edited, good);
+        assert!(matches!(check(edited), BackupError::Changed { .. }));
+        let extended = good.clone() + &good;
+        assert!(matches!(check(extended), BackupError::Changed { .. }));
+        assert!(matches!(
+            check("{\"hello\":1}\n".into()),
+            BackupError::NotABackup { .. }
+        ));
+        std::fs::write(&path, &good).unwrap();
+        read_backup(&path).expect("the unchanged file reads");
+
+        let newer = MemoryStore::default();
+        let mut b = Batch::new();
+        b.put(
+            Tree::Meta,
+            SCHEMA_KEY.to_vec(),
+            (SCHEMA_VERSION + 1).to_be_bytes(),
+        );
+        newer.commit(b).unwrap();
+        write_backup(&newer, &path).unwrap();
+        assert!(matches!(
+            read_backup(&path).unwrap_err(),
+            BackupError::NewerSchema { .. }
+        ));
+    }
+}

@@ -1,0 +1,362 @@
+//! Backup and restore through the built binary: a backup taken while a console runs and keeps
+//! writing, restored into the same and into a fresh data folder, and damaged or untimely
+//! restores refused with one sentence and nothing changed.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn academie(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_academie"));
+    cmd.current_dir(dir)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("ACADEMIE_CONFIG")
+        .env("ACADEMIE_DATABASE", dir.join("db"))
+        .env("ACADEMIE_EXPORT_DIR", dir.join("export"))
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Runs a one-shot command; returns (stdout, stderr, success).
+fn run(dir: &Path, args: &[&str]) -> (String, String, bool) {
+    let out = academie(dir).args(args).output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
+}
+
+/// Runs the console with `script` on stdin to its end; returns (stdout, stderr, success).
+fn console(dir: &Path, script: &str) -> (String, String, bool) {
+    let mut child = academie(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
+}
+
+/// A console that keeps running while the test does other things.
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    out: Arc<Mutex<String>>,
+}
+
+impl Running {
+    fn start(dir: &Path) -> Running {
+        let mut child = academie(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let out = Arc::new(Mutex::new(String::new()));
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        let running = Running { child, stdin, out };
+        running.wait_for("Welkom");
+        running
+    }
+
+    fn send(&mut self, lines: &str) {
+        self.stdin.write_all(lines.as_bytes()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// Waits until the output holds `needle`, so the lines before it were handled.
+    fn wait_for(&self, needle: &str) {
+        let since = Instant::now();
+        while !self.out.lock().unwrap().contains(needle) {
+            assert!(
+                since.elapsed() < Duration::from_secs(60),
+                "{needle:?} never appeared in:\n{}",
+                self.out.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(mut self) -> String {
+        self.send("/stop\n");
+        assert!(self.child.wait().unwrap().success());
+        let out = self.out.lock().unwrap().clone();
+        out
+    }
+}
+
+fn siblings(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect()
+}
+
+const SETUP: &str = "/instellen opgave: Dijkversterking Lek regio: Utrecht lagen: rijk, waterschap
+/ronde start stap:1
+/als Anna
+/antwoord Voor de back-up: de dijk moet omhoog.
+/les delen titel: Les van voor de back-up gebeurd: We spraken af. les: Spreek af. orde: eerste stappen: 2 als: anoniem
+";
+
+#[test]
+fn a_backup_taken_while_the_console_writes_restores_exactly_what_was_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut first = Running::start(data);
+    first.send(SETUP);
+    first.wait_for("Je les L19");
+
+    let (out, err, ok) = run(data, &["backup", "backup.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Back-up geschreven naar backup.jsonl door de academie die nu draait"),
+        "the running console wrote it: {out}"
+    );
+    let backup = data.join("backup.jsonl");
+    assert!(backup.exists());
+
+    // A target that cannot be written: one sentence naming it, and the console carries on.
+    let (_, err, ok) = run(data, &["backup", "geen-map/backup.jsonl"]);
+    assert!(!ok);
+    assert!(
+        err.contains("De back-up naar geen-map/backup.jsonl is niet gelukt"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // Restoring under a running academy is refused, and touches nothing.
+    let (_, err, ok) = run(data, &["restore", "backup.jsonl"]);
+    assert!(!ok);
+    assert!(err.contains("De academie draait nog op"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(siblings(data, "db.before-restore").is_empty());
+
+    first.send(
+        "/als Bram
+/antwoord Na de back-up: de rivier krijgt ruimte.
+/les delen titel: Les van na de back-up gebeurd: Later. les: Later. orde: tweede stappen: 3 als: anoniem
+",
+    );
+    first.wait_for("Je les L20");
+    let out = first.stop();
+    assert!(out.contains("Na de back-up"), "{out}");
+
+    let (out, err, ok) = run(data, &["restore", "backup.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Hersteld uit backup.jsonl"), "{out}");
+    let previous = siblings(data, "db.before-restore-");
+    assert_eq!(previous.len(), 1, "the replaced database is kept");
+    assert!(
+        out.contains(&previous[0].display().to_string()),
+        "and named: {out}"
+    );
+
+    let check = "/ronde status\n/les tonen id:L19\n/les tonen id:L20\n/stop\n";
+    let (out, err, ok) = console(data, check);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 antwoord, van: Anna."), "{out}");
+    assert!(!out.contains("Bram"), "written after the backup: {out}");
+    assert!(out.contains("Les van voor de back-up"), "{out}");
+    assert!(out.contains("Er is geen les L20."), "{out}");
+    assert!(
+        !out.contains("startbibliotheek"),
+        "the library came from the backup, not from a new seed: {out}"
+    );
+
+    // The database that was replaced holds everything, the later writes included.
+    let aside = tempfile::tempdir().unwrap();
+    let (out, _, ok) = {
+        let mut cmd = academie(aside.path());
+        cmd.env("ACADEMIE_DATABASE", &previous[0])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"/ronde status\n/stop\n")
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            String::from_utf8(o.stdout).unwrap(),
+            String::from_utf8(o.stderr).unwrap(),
+            o.status.success(),
+        )
+    };
+    assert!(ok);
+    assert!(out.contains("2 antwoorden, van: Anna, Bram."), "{out}");
+
+    // Into a data folder that has no database yet.
+    let fresh = tempfile::tempdir().unwrap();
+    let (out, err, ok) = run(fresh.path(), &["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(!out.contains("De vorige database"), "{out}");
+    let (out, _, ok) = console(fresh.path(), check);
+    assert!(ok);
+    assert!(out.contains("1 antwoord, van: Anna."), "{out}");
+    assert!(out.contains("Les van voor de back-up"), "{out}");
+}
+
+#[test]
+fn a_cut_or_edited_backup_is_refused_and_nothing_changes() {
+    use academie::store::{SledStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+    let (out, err, ok) = run(data, &["--lang", "en", "backup", "b.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("Backup written to b.jsonl: "), "{out}");
+    let good = std::fs::read_to_string(data.join("b.jsonl")).unwrap();
+
+    let snapshot = || {
+        let store = SledStore::open(&data.join("db"), None).unwrap();
+        store.snapshot().unwrap()
+    };
+    let before = snapshot();
+    let lines: Vec<&str> = good.lines().collect();
+    let cut = lines[..lines.len() - 1].join("\n") + "\n";
+    let half = good[..good.len() / 2].to_owned();
+    // One value changed, still valid base64: only the checksum can tell.
+    let at = lines.len() / 2;
+    let edited_line = lines[at].replacen("\"value\":\"", "\"value\":\"QUFB", 1);
+    assert_ne!(edited_line, lines[at]);
+    let mut edited: Vec<&str> = lines.clone();
+    edited[at] = &edited_line;
+    let edited = edited.join("\n") + "\n";
+    for (name, text, expected) in [
+        ("cut", cut, "de back-up is afgebroken"),
+        ("half", half, "de back-up is afgebroken"),
+        ("edited", edited, "de back-up is na het schrijven gewijzigd"),
+        ("other", "{\"a\":1}\n".to_owned(), "is geen back-up"),
+    ] {
+        let file = format!("{name}.jsonl");
+        std::fs::write(data.join(&file), text).unwrap();
+        let (_, err, ok) = run(data, &["restore", &file]);
+        assert!(!ok, "{name} must be refused");
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(err.contains("er is niets veranderd"), "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+    }
+    assert!(siblings(data, "db.before-restore").is_empty());
+    assert!(siblings(data, "db.restor").is_empty());
+    assert_eq!(snapshot(), before, "the database is as it was");
+
+    // The file as written restores: the refusals were about the damage.
+    let (out, err, ok) = run(data, &["restore", "b.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Hersteld uit b.jsonl"), "{out}");
+    assert_eq!(snapshot(), before, "restored entry for entry");
+}
+
+#[test]
+fn a_backup_with_nothing_to_back_up_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err, ok) = run(dir.path(), &["backup", "b.jsonl"]);
+    assert!(!ok);
+    assert!(err.contains("Er is geen database in"), "{err}");
+    assert!(!dir.path().join("db").exists(), "none was created");
+}
+
+/// Copies a directory tree (the fixtures are a few files).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_backup_of_an_older_schema_is_upgraded_when_restored() {
+    use academie::store::{schema_version, SledStore, Store, Tree, SCHEMA_VERSION};
+    let old = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1");
+    copy_dir(&fixture.join("academie.db"), &old.path().join("db"));
+    let (out, err, ok) = run(old.path(), &["backup", "old.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("schema 1."),
+        "backing up changes nothing: {out}"
+    );
+
+    let fresh = tempfile::tempdir().unwrap();
+    let file = old.path().join("old.jsonl");
+    let (out, err, ok) = run(fresh.path(), &["restore", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("schema 1"), "{out}");
+    let store = SledStore::open(&fresh.path().join("db"), None).unwrap();
+    assert_eq!(schema_version(&store).unwrap(), SCHEMA_VERSION);
+    assert_eq!(
+        store.scan_prefix(Tree::Participants, &[]).unwrap().len(),
+        2,
+        "the upgrade ran on the restored database"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_socket_of_a_killed_academy_is_replaced_and_removed_at_a_clean_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let socket = data.join("db.sock");
+    let mut killed = Running::start(data);
+    assert!(socket.exists(), "listening beside the database");
+    killed.child.kill().unwrap();
+    killed.child.wait().unwrap();
+    assert!(socket.exists(), "a killed process leaves its socket");
+    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(
+        ok,
+        "with nobody running, the database itself is read: {err}"
+    );
+
+    let second = Running::start(data);
+    let (out, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("door de academie die nu draait"), "{out}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner may ask for a backup");
+        let mode = std::fs::metadata(data.join("b.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "a backup holds everyone's data");
+    }
+    second.stop();
+    assert!(!socket.exists(), "removed at a clean exit");
+}
