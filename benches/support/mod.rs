@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::time::{Duration, Instant};
 
 /// Full measurement under `cargo bench`; a quick pass otherwise.
