@@ -117,6 +117,8 @@ pub struct Recorded {
     pub body: Option<Value>,
     /// Multipart file parts: (filename, bytes).
     pub files: Vec<(String, Vec<u8>)>,
+    /// When the request reached the fake, before its body was read: benchmarks measure up to here.
+    pub at: Instant,
 }
 
 /// A handle to an interaction the fake sent.
@@ -1294,6 +1296,14 @@ impl FakeDiscord {
         }
     }
 
+    /// When the fake first put this interaction on the gateway, if it did.
+    pub fn dispatched_at(&self, sent: &Sent) -> Option<Instant> {
+        self.state()
+            .interactions
+            .get(&sent.id)
+            .and_then(|i| i.first_dispatch)
+    }
+
     /// Every callback received for this interaction, rejected ones included.
     pub fn callbacks_for(&self, sent: &Sent) -> Vec<Recorded> {
         self.state()
@@ -2230,6 +2240,7 @@ async fn gateway_conn(inner: Arc<Inner>, stream: TcpStream) {
 }
 
 async fn rest_handler(State(inner): State<Arc<Inner>>, req: Request) -> axum::response::Response {
+    let at = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let multipart = req
@@ -2291,6 +2302,7 @@ async fn rest_handler(State(inner): State<Arc<Inner>>, req: Request) -> axum::re
         path,
         body,
         files,
+        at,
     };
     inner.state().requests.push(rec.clone());
     let (status, value) = match problem {
