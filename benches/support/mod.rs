@@ -143,6 +143,9 @@ pub fn header(title: &str) {
 
 #[cfg(test)]
 mod tests {
+    // Benches run without the test harness, which drops `#[test]` functions but keeps the
+    // module; only a harness build uses this import.
+    #[allow(unused_imports)]
     use super::*;
 
     #[test]
