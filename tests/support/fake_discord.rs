@@ -652,12 +652,16 @@ impl FakeDiscord {
             .fallback(rest_handler)
             .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(inner.clone());
+        // Without TCP_NODELAY, Nagle's algorithm holds a small write back until the previous one
+        // is acknowledged, and the peer delays that acknowledgement up to 40 ms: frames and
+        // responses sent close together would wait for it, which no real gateway does.
         let rest_task = tokio::spawn(async move {
-            let _ = axum::serve(rest, app).await;
+            let _ = axum::serve(rest, app).tcp_nodelay(true).await;
         });
         let gw_inner = inner.clone();
         let gw_task = tokio::spawn(async move {
             while let Ok((stream, _)) = gw.accept().await {
+                let _ = stream.set_nodelay(true);
                 let conn = tokio::spawn(gateway_conn(gw_inner.clone(), stream));
                 let mut st = gw_inner.state();
                 st.conn_tasks.retain(|c| !c.is_finished());
