@@ -48,7 +48,7 @@ const FIRST_MEMBER: u64 = 100_000;
 enum Kind {
     /// A member submits the answer form of the open round: one acknowledged, flushed write.
     Answer,
-    /// `/help`: read only, the longest constant text.
+    /// `/help`: read only, a long text built from the command table.
     Help,
     /// `/round status`: read only, scans the round's answers so far.
     Status,
@@ -356,7 +356,8 @@ fn main() {
     let per_phase = support::size(10 * RATE as usize, 40);
     let rounds = support::size(6, 1);
 
-    // Once per process: the fake compiles its schemas, the academy its templates.
+    // Discarded: the fake compiles its schemas once per process, and the first phase of each
+    // bot would pay for it.
     let warm = support::size(RATE as usize, 10);
     rt.block_on(async {
         phase(start_floor().await, warm, false).await;
