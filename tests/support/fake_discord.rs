@@ -117,6 +117,8 @@ pub struct Recorded {
     pub body: Option<Value>,
     /// Multipart file parts: (filename, bytes).
     pub files: Vec<(String, Vec<u8>)>,
+    /// When the request reached the fake, before its body was read: benchmarks measure up to here.
+    pub at: Instant,
 }
 
 /// A handle to an interaction the fake sent.
@@ -650,12 +652,16 @@ impl FakeDiscord {
             .fallback(rest_handler)
             .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(inner.clone());
+        // Without TCP_NODELAY, Nagle's algorithm holds a small write back until the previous one
+        // is acknowledged, and the peer delays that acknowledgement up to 40 ms: frames and
+        // responses sent close together would wait for it, which no real gateway does.
         let rest_task = tokio::spawn(async move {
-            let _ = axum::serve(rest, app).await;
+            let _ = axum::serve(rest, app).tcp_nodelay(true).await;
         });
         let gw_inner = inner.clone();
         let gw_task = tokio::spawn(async move {
             while let Ok((stream, _)) = gw.accept().await {
+                let _ = stream.set_nodelay(true);
                 let conn = tokio::spawn(gateway_conn(gw_inner.clone(), stream));
                 let mut st = gw_inner.state();
                 st.conn_tasks.retain(|c| !c.is_finished());
@@ -1292,6 +1298,14 @@ impl FakeDiscord {
         } else {
             lines.join("\n")
         }
+    }
+
+    /// When the fake first put this interaction on the gateway, if it did.
+    pub fn dispatched_at(&self, sent: &Sent) -> Option<Instant> {
+        self.state()
+            .interactions
+            .get(&sent.id)
+            .and_then(|i| i.first_dispatch)
     }
 
     /// Every callback received for this interaction, rejected ones included.
@@ -2230,6 +2244,7 @@ async fn gateway_conn(inner: Arc<Inner>, stream: TcpStream) {
 }
 
 async fn rest_handler(State(inner): State<Arc<Inner>>, req: Request) -> axum::response::Response {
+    let at = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let multipart = req
@@ -2291,6 +2306,7 @@ async fn rest_handler(State(inner): State<Arc<Inner>>, req: Request) -> axum::re
         path,
         body,
         files,
+        at,
     };
     inner.state().requests.push(rec.clone());
     let (status, value) = match problem {
