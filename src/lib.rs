@@ -13,6 +13,7 @@ pub mod domain;
 pub mod engine;
 pub mod figures;
 pub mod meter;
+pub mod postings;
 pub mod reply;
 pub mod search;
 pub mod site;
