@@ -8,9 +8,10 @@
 mod templates;
 mod view;
 
-pub use templates::Templates;
+pub use templates::{escape_markdown, Templates};
 pub use view::{
-    build, chat, figures_for, quadrant, Figures, PublishedDigest, PublishedLesson, SiteFiles,
+    build, chat, digest_page, figures_for, quadrant, Figures, PublishedDigest, PublishedLesson,
+    SiteFiles,
 };
 
 use anyhow::{Context, Result};

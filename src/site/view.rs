@@ -253,6 +253,20 @@ fn digest_data(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Value {
     })
 }
 
+/// A digest's own page in the site, as [`build`] writes it: HTML and Markdown, from the
+/// `digest.html` and `digest.md` templates.
+pub fn digest_page(
+    catalog: &Catalog,
+    templates: &Templates,
+    d: &PublishedDigest,
+) -> Result<(String, String)> {
+    let data = digest_data(catalog, d, "../");
+    Ok((
+        templates.render("digest.html", &data)?,
+        templates.render("digest.md", &data)?,
+    ))
+}
+
 /// The digest as chat text (Discord, the console), from the `digest.chat` template.
 pub fn chat(catalog: &Catalog, templates: &Templates, d: &PublishedDigest) -> Result<String> {
     templates.render("digest.chat", &digest_data(catalog, d, ""))
@@ -279,15 +293,9 @@ pub fn build(
     let mut lesson_pages: BTreeMap<String, (Lang, &PublishedLesson, Vec<Value>)> = BTreeMap::new();
     for d in newest_first.iter().rev() {
         let id = d.digest.id.to_string();
-        let data = digest_data(catalog, d, "../");
-        files.insert(
-            format!("digests/{id}.html"),
-            templates.render("digest.html", &data)?.into_bytes(),
-        );
-        files.insert(
-            format!("digests/{id}.md"),
-            templates.render("digest.md", &data)?.into_bytes(),
-        );
+        let (html, markdown) = digest_page(catalog, templates, d)?;
+        files.insert(format!("digests/{id}.html"), html.into_bytes());
+        files.insert(format!("digests/{id}.md"), markdown.into_bytes());
         for p in &d.lessons {
             let entry = lesson_pages
                 .entry(p.lesson.id.to_string())
