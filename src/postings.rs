@@ -89,7 +89,10 @@ mod tests {
         update(&store, &mut batch, b"wsamen\0", &[3, 1, 2], &[]).unwrap();
         update(&store, &mut batch, b"wsamen\0", &[9], &[2]).unwrap();
         assert_eq!(
-            read(&store, &batch, b"wsamen\0").unwrap().iter().collect::<Vec<_>>(),
+            read(&store, &batch, b"wsamen\0")
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
             vec![1, 3, 9],
             "a second update in the same batch sees the first"
         );
@@ -101,7 +104,10 @@ mod tests {
         let mut batch = Batch::new();
         update(&store, &mut batch, b"wsamenwerking\0", &[], &[5]).unwrap();
         store.commit(batch).unwrap();
-        assert_eq!(store.get(Tree::LessonIndex, b"wsamenwerking\0").unwrap(), None);
+        assert_eq!(
+            store.get(Tree::LessonIndex, b"wsamenwerking\0").unwrap(),
+            None
+        );
         assert!(decode(b"not a bitmap").is_err());
     }
 }

@@ -1,15 +1,21 @@
 //! Finding lessons: the secondary index kept beside the lessons tree, and queries over it.
 //!
-//! Every lesson has index keys derived from its current state ([`index_entries`]); the engine
-//! writes the difference between the old and new keys in the same batch as the lesson, so the
-//! index is never out of step. Facet and word keys exist only for approved lessons, so a search
-//! never even sees a pending or rejected one. Words are folded (lowercase, accents removed) and
-//! matched by prefix, so `samenwerk` finds `samenwerking` and `cooperatief` finds `coöperatief`.
+//! Every lesson has index entries derived from its current state ([`index_entries`]); the
+//! engine writes the difference between the old and new entries in the same batch as the
+//! lesson ([`write_index`]), so the index is never out of step. Entries of a kind that is
+//! searched (status, order, step, perspective, tag, channel, day, word, featured) are kept as
+//! posting lists — one compressed set of lesson ids per value (see [`crate::postings`]) — so a
+//! library of years stays small and a query reads a few values; the author and library-key
+//! entries stay one key per lesson. Facet and word entries exist only for approved lessons, so
+//! a search never even sees a pending or rejected one. Words are folded (lowercase, accents
+//! removed) and matched by prefix, so `samenwerk` finds `samenwerking` and `cooperatief` finds
+//! `coöperatief`.
 
 use crate::domain::{ChannelId, Lesson, LessonId, LessonStatus, Order, Perspective, Step, UserId};
-use crate::store::{Store, StoreError, Tree};
+use crate::postings::{self, Ids};
+use crate::store::{Batch, Store, StoreError, Tree};
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use unicode_normalization::UnicodeNormalization;
 
 const STATUS: u8 = b'S';
@@ -77,9 +83,20 @@ fn key(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
 }
 
-/// The keys of the lessons with a given status, oldest first.
-pub fn status_prefix(status: LessonStatus) -> Vec<u8> {
+/// The posting list of the lessons with a given status.
+fn status_list(status: LessonStatus) -> Vec<u8> {
     vec![STATUS, status_byte(status)]
+}
+
+/// A day as key bytes that sort in time order: days since 1970, sign bit flipped.
+fn day_key(date: NaiveDate) -> [u8; 4] {
+    let days = (date - NaiveDate::default()).num_days() as i32;
+    ((days as u32) ^ (1 << 31)).to_be_bytes()
+}
+
+/// Whether entries of this kind are kept as posting lists rather than one key per lesson.
+fn is_posting(entry: &[u8]) -> bool {
+    !matches!(entry.first(), Some(&AUTHOR | &LIBRARY_KEY))
 }
 
 pub fn author_prefix(user: UserId) -> Vec<u8> {
@@ -99,7 +116,7 @@ pub fn id_of(index_key: &[u8]) -> Option<LessonId> {
 pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     let id = lesson.id.key();
     let mut out = BTreeSet::new();
-    out.insert(key(&[&status_prefix(lesson.status), &id]));
+    out.insert(key(&[&status_list(lesson.status), &id]));
     if let Some(author) = lesson.author {
         out.insert(key(&[&author_prefix(author), &id]));
     }
@@ -122,7 +139,11 @@ pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     if let Some(c) = lesson.channel {
         out.insert(key(&[&[CHANNEL], &c.key(), &id]));
     }
-    out.insert(key(&[&[DATE], &time_key(lesson.created_at), &id]));
+    out.insert(key(&[
+        &[DATE],
+        &day_key(lesson.created_at.date_naive()),
+        &id,
+    ]));
     if lesson.featured {
         out.insert(key(&[&[FEATURED], &id]));
     }
@@ -137,75 +158,149 @@ pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     out
 }
 
-fn ids(store: &dyn Store, prefix: &[u8]) -> Result<BTreeSet<LessonId>, StoreError> {
-    Ok(store
-        .scan_prefix(Tree::LessonIndex, prefix)?
+/// Writes into `batch` what changes in the index when a lesson's entries go from `before` to
+/// `after` (empty for a new or a removed lesson). Reads lists as the batch leaves them, so
+/// several lessons can change in one batch.
+pub fn write_index(
+    store: &dyn Store,
+    batch: &mut Batch,
+    before: &BTreeSet<Vec<u8>>,
+    after: &BTreeSet<Vec<u8>>,
+) -> Result<(), StoreError> {
+    let mut lists: BTreeMap<&[u8], (Vec<u64>, Vec<u64>)> = BTreeMap::new();
+    for gone in before.difference(after) {
+        match split(gone) {
+            Some((list, id)) if is_posting(gone) => lists.entry(list).or_default().1.push(id),
+            _ => batch.remove(Tree::LessonIndex, gone.clone()),
+        }
+    }
+    for added in after.difference(before) {
+        match split(added) {
+            Some((list, id)) if is_posting(added) => lists.entry(list).or_default().0.push(id),
+            _ => batch.put(Tree::LessonIndex, added.clone(), Vec::new()),
+        }
+    }
+    for (list, (add, remove)) in lists {
+        postings::update(store, batch, list, &add, &remove)?;
+    }
+    Ok(())
+}
+
+/// The whole index of many lessons at once, for a fresh store or a rebuild: lists are built in
+/// memory and each written once, instead of rewritten for every lesson.
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    lists: BTreeMap<Vec<u8>, Ids>,
+    keys: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl IndexBuilder {
+    pub fn add(&mut self, lesson: &Lesson) {
+        for entry in index_entries(lesson) {
+            match split(&entry) {
+                Some((list, id)) if is_posting(&entry) => {
+                    self.lists.entry(list.to_vec()).or_default().insert(id);
+                }
+                _ => {
+                    self.keys.insert(entry, Vec::new());
+                }
+            }
+        }
+        if let Some(k) = &lesson.key {
+            self.keys.insert(library_key(k), lesson.id.key().to_vec());
+        }
+    }
+
+    /// Writes everything, `per_batch` entries to a commit, over an index that holds none of it.
+    pub fn write(self, store: &dyn Store, per_batch: usize) -> Result<(), StoreError> {
+        let mut batch = Batch::new();
+        let lists = self
+            .lists
+            .into_iter()
+            .map(|(k, ids)| (k, postings::encode(&ids)));
+        for (key, value) in lists.chain(self.keys) {
+            batch.put(Tree::LessonIndex, key, value);
+            if batch.len() >= per_batch.max(1) {
+                store.commit(std::mem::take(&mut batch))?;
+            }
+        }
+        store.commit(batch)
+    }
+}
+
+/// An entry's posting list and lesson id.
+fn split(entry: &[u8]) -> Option<(&[u8], u64)> {
+    let (list, id) = entry.split_at(entry.len().checked_sub(8)?);
+    Some((list, id_of(id)?.0))
+}
+
+/// The ids of the lessons with a given status, oldest first.
+pub fn with_status(store: &dyn Store, status: LessonStatus) -> Result<Vec<LessonId>, StoreError> {
+    Ok(postings::get(store, &status_list(status))?
         .iter()
-        .filter_map(|(k, _)| id_of(k))
+        .map(LessonId)
         .collect())
 }
 
 /// The ids of the approved lessons matching `query`: featured first, then newest first.
-/// Returns an empty list when the text holds no searchable word and no other filter is given.
+/// Without any filter or searchable word, every approved lesson matches.
 pub fn find(store: &dyn Store, query: &SearchQuery) -> Result<Vec<LessonId>, StoreError> {
-    let mut sets: Vec<BTreeSet<LessonId>> = Vec::new();
+    let mut sets: Vec<Ids> = Vec::new();
     if let Some(o) = query.order {
-        sets.push(ids(store, &[ORDER, o.byte()])?);
+        sets.push(postings::get(store, &[ORDER, o.byte()])?);
     }
     if let Some(s) = query.step {
-        sets.push(ids(store, &[STEP, s.byte()])?);
+        sets.push(postings::get(store, &[STEP, s.byte()])?);
     }
     if let Some(p) = query.perspective {
-        sets.push(ids(store, &[PERSPECTIVE, p.byte()])?);
+        sets.push(postings::get(store, &[PERSPECTIVE, p.byte()])?);
     }
     if let Some(t) = query.tag.as_deref().and_then(normalize_tag) {
-        sets.push(ids(store, &key(&[&[TAG], t.as_bytes(), &[0]]))?);
+        sets.push(postings::get(store, &key(&[&[TAG], t.as_bytes(), &[0]]))?);
     }
     if let Some(c) = query.channel {
-        sets.push(ids(store, &key(&[&[CHANNEL], &c.key()]))?);
+        sets.push(postings::get(store, &key(&[&[CHANNEL], &c.key()]))?);
     }
     if query.from.is_some() || query.to.is_some() {
-        let start = query
-            .from
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc())
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let end = query
-            .to
-            .and_then(|d| d.succ_opt())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc())
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let found = store
-            .scan_range(
-                Tree::LessonIndex,
-                &key(&[&[DATE], &time_key(start)]),
-                &key(&[&[DATE], &time_key(end)]),
-            )?
-            .iter()
-            .filter_map(|(k, _)| id_of(k))
-            .collect();
-        sets.push(found);
+        let start = query.from.map_or([0; 4], day_key);
+        // The end is exclusive: the day after `to`, or past every day.
+        let end: Vec<u8> = match query.to.and_then(|d| d.succ_opt()) {
+            Some(after) => key(&[&[DATE], &day_key(after)]),
+            None => vec![DATE + 1],
+        };
+        let mut days = Ids::new();
+        for (_, bytes) in store.scan_range(Tree::LessonIndex, &key(&[&[DATE], &start]), &end)? {
+            days |= postings::decode(&bytes)?;
+        }
+        sets.push(days);
     }
     for term in query.text.as_deref().map(words).unwrap_or_default() {
-        sets.push(ids(store, &key(&[&[WORD], term.as_bytes()]))?);
+        sets.push(postings::union_prefix(
+            store,
+            &key(&[&[WORD], term.as_bytes()]),
+        )?);
     }
     if sets.is_empty() {
-        sets.push(ids(store, &status_prefix(LessonStatus::Approved))?);
+        sets.push(postings::get(store, &status_list(LessonStatus::Approved))?);
     }
-    sets.sort_by_key(BTreeSet::len);
+    sets.sort_by_key(Ids::len);
     let mut iter = sets.into_iter();
     let mut result = iter.next().unwrap_or_default();
     for s in iter {
-        result.retain(|id| s.contains(id));
+        result &= s;
         if result.is_empty() {
             break;
         }
     }
-    let featured = ids(store, &[FEATURED])?;
-    let mut list: Vec<LessonId> = result.into_iter().collect();
-    list.sort_by_key(|id| (!featured.contains(id), std::cmp::Reverse(*id)));
-    Ok(list)
+    let featured = postings::get(store, &[FEATURED])? & &result;
+    let rest = result - &featured;
+    // Both iterate in ascending id order: newest first is the same walk backwards.
+    Ok(featured
+        .iter()
+        .rev()
+        .chain(rest.iter().rev())
+        .map(LessonId)
+        .collect())
 }
 
 #[cfg(test)]

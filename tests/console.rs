@@ -361,9 +361,14 @@ fn a_database_of_the_first_schema_is_upgraded_on_open_and_keeps_everything() {
         assert!(old.scan_prefix(Tree::Participants, &[]).unwrap().is_empty());
     }
 
-    let script = "/ronde status\n/als Anna\n/mijngegevens exporteren\n";
+    let script =
+        "/ronde status\n/les zoeken tekst:vraagstuk orde:eerste\n/als Anna\n/mijngegevens exporteren\n";
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "{err}");
+    assert!(
+        after(&out, "Lessen zoeken").contains("gevonden (pagina 1 van"),
+        "the starter library is found through the rebuilt index:\n{out}"
+    );
     assert!(out.contains("R1"), "the open round is still there:\n{out}");
     assert!(
         out.contains("2 antwoorden") || out.contains("2 antwoord"),

@@ -693,52 +693,42 @@ pub fn lessons(n: usize, seed: u64) -> Vec<Lesson> {
         .collect()
 }
 
-/// Writes `lesson` into `batch` exactly as the engine writes a new lesson: the record as JSON,
-/// its index entries, and the library key of a library lesson.
-pub fn put(batch: &mut Batch, lesson: &Lesson) -> anyhow::Result<()> {
-    for key in search::index_entries(lesson) {
-        batch.put(Tree::LessonIndex, key, Vec::new());
-    }
-    if let Some(key) = &lesson.key {
-        batch.put(
-            Tree::LessonIndex,
-            search::library_key(key),
-            lesson.id.key().to_vec(),
-        );
-    }
-    batch.put(
-        Tree::Lessons,
-        lesson.id.key().to_vec(),
-        serde_json::to_vec(lesson)?,
-    );
-    Ok(())
-}
-
-/// Loads the `n` lessons of `seed` into an empty store, a thousand per commit, and sets the
-/// lesson counter so an engine opened on the store afterwards numbers the next lesson `n + 1`.
+/// Loads the `n` lessons of `seed` into an empty store and sets the lesson counter, so an
+/// engine opened on the store afterwards numbers the next lesson `n + 1`.
 pub fn load(store: &dyn Store, n: usize, seed: u64) -> anyhow::Result<()> {
     load_lessons(store, &lessons(n, seed))
 }
 
-/// As [`load`], for lessons already generated (ids 1 to `lessons.len()`, in order).
+/// As [`load`], for lessons already generated (ids 1 to `lessons.len()`, in order). The
+/// records go a thousand per commit; the index is built as the engine's rebuild builds it,
+/// each posting list written once.
 pub fn load_lessons(store: &dyn Store, lessons: &[Lesson]) -> anyhow::Result<()> {
     anyhow::ensure!(
         store.get(Tree::Meta, b"next_id:lesson")?.is_none(),
         "the store already holds lessons"
     );
+    let mut index = search::IndexBuilder::default();
     for chunk in lessons.chunks(BATCH_LESSONS) {
         let mut batch = Batch::new();
         for lesson in chunk {
-            put(&mut batch, lesson)?;
+            index.add(lesson);
+            batch.put(
+                Tree::Lessons,
+                lesson.id.key().to_vec(),
+                serde_json::to_vec(lesson)?,
+            );
         }
-        let last = chunk.last().map_or(0, |l| l.id.0);
-        // The counter travels with each chunk, so a load cut short still numbers on correctly.
-        batch.put(
-            Tree::Meta,
-            b"next_id:lesson".to_vec(),
-            last.to_be_bytes().to_vec(),
-        );
         store.commit(batch)?;
     }
+    index.write(store, BATCH_LESSONS)?;
+    // The counter last: a load cut short leaves no counter, and is refused when tried again.
+    let last = lessons.last().map_or(0, |l| l.id.0);
+    let mut batch = Batch::new();
+    batch.put(
+        Tree::Meta,
+        b"next_id:lesson".to_vec(),
+        last.to_be_bytes().to_vec(),
+    );
+    store.commit(batch)?;
     Ok(())
 }

@@ -20,15 +20,9 @@ impl Engine {
 
     /// Every approved lesson, through the status index.
     pub(super) fn approved_lessons(&self) -> Result<Vec<Lesson>, Failure> {
-        let keys = self.store.scan_prefix(
-            Tree::LessonIndex,
-            &search::status_prefix(LessonStatus::Approved),
-        )?;
+        let ids = search::with_status(self.store.as_ref(), LessonStatus::Approved)?;
         let mut out = Vec::new();
-        for (key, _) in keys {
-            let Some(id) = search::id_of(&key) else {
-                continue;
-            };
+        for id in ids {
             let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
                 return Err(Failure::Internal(anyhow::anyhow!(
                     "index names lesson {id}, which is not stored"

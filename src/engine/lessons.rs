@@ -32,12 +32,7 @@ impl Engine {
     ) -> Result<(), Failure> {
         let before = old.map(search::index_entries).unwrap_or_default();
         let after = search::index_entries(new);
-        for gone in before.difference(&after) {
-            batch.remove(Tree::LessonIndex, gone.clone());
-        }
-        for added in after.difference(&before) {
-            batch.put(Tree::LessonIndex, added.clone(), Vec::new());
-        }
+        search::write_index(self.store.as_ref(), batch, &before, &after)?;
         if let Some(key) = &new.key {
             batch.put(
                 Tree::LessonIndex,
@@ -50,20 +45,24 @@ impl Engine {
     }
 
     /// Removes a lesson and all its index entries.
-    pub(super) fn remove_lesson(&self, batch: &mut Batch, lesson: &Lesson) {
+    pub(super) fn remove_lesson(&self, batch: &mut Batch, lesson: &Lesson) -> Result<(), Failure> {
         // Who applied it goes with it; a lookup failure leaves those for the next delete.
         if let Ok(applications) = self.store.scan_prefix(Tree::Applications, &lesson.id.key()) {
             for (key, _) in applications {
                 batch.remove(Tree::Applications, key);
             }
         }
-        for key in search::index_entries(lesson) {
-            batch.remove(Tree::LessonIndex, key);
-        }
+        search::write_index(
+            self.store.as_ref(),
+            batch,
+            &search::index_entries(lesson),
+            &Default::default(),
+        )?;
         if let Some(key) = &lesson.key {
             batch.remove(Tree::LessonIndex, search::library_key(key));
         }
         batch.remove(Tree::Lessons, lesson.id.key().to_vec());
+        Ok(())
     }
 
     fn check_fields(

@@ -4,7 +4,8 @@
 //! or the new one, never a half-migrated database.
 
 use super::{decode, encode, schedule::participant_key, Engine, Failure};
-use crate::domain::{Answer, Participant, Reminders, Round};
+use crate::domain::{Answer, Lesson, Participant, Reminders, Round};
+use crate::search::IndexBuilder;
 use crate::store::{schema_version, Batch, Tree, SCHEMA_KEY, SCHEMA_VERSION};
 use std::collections::BTreeMap;
 
@@ -29,6 +30,7 @@ impl Engine {
         while version < SCHEMA_VERSION {
             let mut batch = match version {
                 1 => self.participants_from_answers()?,
+                2 => self.index_as_posting_lists()?,
                 other => {
                     return Err(Failure::Internal(anyhow::anyhow!(
                         "no migration from schema {other}"
@@ -73,5 +75,27 @@ impl Engine {
             batch.put(Tree::Participants, pkey, encode(&participant)?);
         }
         Ok(batch)
+    }
+
+    /// Schema 2 → 3: the lesson index keeps one posting list per word and facet instead of one
+    /// key per lesson and word. The index is derived, so it is cleared and built again from
+    /// the lessons. That takes several batches; until the version moves on, a crash just
+    /// means the next open starts the rebuild over.
+    fn index_as_posting_lists(&self) -> Result<Batch, Failure> {
+        const PER_BATCH: usize = 10_000;
+        let mut batch = Batch::new();
+        for (key, _) in self.store.scan_prefix(Tree::LessonIndex, &[])? {
+            batch.remove(Tree::LessonIndex, key);
+            if batch.len() >= PER_BATCH {
+                self.commit(std::mem::take(&mut batch))?;
+            }
+        }
+        self.commit(batch)?;
+        let mut index = IndexBuilder::default();
+        for (key, bytes) in self.store.scan_prefix(Tree::Lessons, &[])? {
+            index.add(&decode::<Lesson>(Tree::Lessons, &key, &bytes)?);
+        }
+        index.write(self.store.as_ref(), PER_BATCH)?;
+        Ok(Batch::new())
     }
 }

@@ -190,7 +190,7 @@ impl Engine {
         }
         let deleted: Vec<LessonId> = data.lessons.iter().map(|l| l.id).collect();
         for l in &data.lessons {
-            self.remove_lesson(&mut batch, l);
+            self.remove_lesson(&mut batch, l)?;
         }
         // Records that merely mention the person as the one who acted keep existing, unnamed.
         for mut r in self.load_all::<Round>(Tree::Rounds, &[])? {

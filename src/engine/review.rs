@@ -5,7 +5,7 @@ use super::{clean_text, limits, Ctx, Engine, LessonChanges, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Notice, Reply};
 use crate::search;
-use crate::store::{Batch, Tree};
+use crate::store::Batch;
 use crate::text::keys as k;
 use serde_json::json;
 
@@ -16,10 +16,7 @@ impl Engine {
     pub(super) fn review_queue(&self, ctx: &Ctx) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
-        let keys = self.store.scan_prefix(
-            Tree::LessonIndex,
-            &search::status_prefix(LessonStatus::Pending),
-        )?;
+        let keys = search::with_status(self.store.as_ref(), LessonStatus::Pending)?;
         let mut reply = Reply::private(if keys.is_empty() {
             self.text.plain(lang, k::REVIEW_EMPTY)
         } else {
@@ -31,10 +28,7 @@ impl Engine {
         })
         .titled(self.text.plain(lang, k::REVIEW_TITLE));
         let stale = self.stale_lessons()?;
-        for (key, _) in keys.iter().take(QUEUE_PAGE) {
-            let Some(id) = search::id_of(key) else {
-                continue;
-            };
+        for &id in keys.iter().take(QUEUE_PAGE) {
             let lesson = self.lesson(lang, id)?;
             let text = lesson.text_for(lang);
             let (heading, _) = self.lesson_summary(lang, &lesson, false);
