@@ -1174,3 +1174,156 @@ async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejec
     // Every request the bot sent passed Discord's spec and the no-ping rule.
     bot.stop().await;
 }
+
+/// A registered command by its path (`"digest compose"`), and the options of that (sub)command.
+fn registered(commands: &[Value], path: &str) -> (Value, Vec<Value>) {
+    let mut words = path.split(' ');
+    let top = words.next().unwrap_or_default();
+    let command = commands
+        .iter()
+        .find(|c| c["name"] == top)
+        .unwrap_or_else(|| panic!("/{top} is registered"))
+        .clone();
+    let options = command["options"].as_array().cloned().unwrap_or_default();
+    let options = match words.next() {
+        Some(sub) => options
+            .iter()
+            .find(|o| o["name"] == sub)
+            .and_then(|o| o["options"].as_array().cloned())
+            .unwrap_or_default(),
+        None => options,
+    };
+    (command, options)
+}
+
+/// What a Discord client would send for one option typed in a hostile case, or `None` when
+/// Discord itself would never send it (not one of the choices, not a number, too long).
+fn option_value(kind: academie::commands::Kind, raw: &str) -> Option<Value> {
+    use academie::commands::Kind as K;
+    use academie::domain::{Attribution, Order, Perspective, Reminders, Step};
+    let raw = raw.trim();
+    let choice = |key: Option<&'static str>| key.map(|k| json!(k));
+    match kind {
+        K::Step => choice(Step::parse_user(raw).map(Step::key)),
+        K::Order => choice(Order::parse_user(raw).map(Order::key)),
+        K::Perspective => choice(Perspective::parse_user(raw).map(Perspective::key)),
+        K::Attribution => choice(Attribution::parse_user(raw).map(Attribution::key)),
+        K::Reminders => choice(Reminders::parse_user(raw).map(Reminders::key)),
+        K::Lang => choice(Lang::parse_user(raw).map(Lang::key)),
+        K::Layer | K::Amount => None,
+        K::Yes => matches!(raw, "ja" | "yes" | "true").then(|| json!(true)),
+        K::Page => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .map(|n| json!(n)),
+        // Discord refuses an empty string option and anything over 6,000 characters.
+        _ => (!raw.is_empty() && raw.chars().count() <= 6000).then(|| json!(raw)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_without_a_ping() {
+    #[derive(serde::Deserialize)]
+    struct Corpus {
+        case: Vec<Case>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        line: String,
+        #[serde(rename = "where")]
+        place: String,
+        who: String,
+    }
+    const ELSEWHERE: u64 = CHANNEL_ID + 7;
+    let corpus: Corpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
+    let catalog = Catalog::embedded().expect("catalog");
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::moderator(2, "Mira");
+    bot.cmd(&moderator, "round start", &[("step", json!("1"))])
+        .await;
+    let registered_list: Vec<Value> = bot
+        .fake
+        .registered_commands()
+        .into_iter()
+        .flat_map(|(_, body)| body.as_array().cloned().unwrap_or_default())
+        .collect();
+    let mut ran = 0;
+    let mut places = std::collections::BTreeSet::new();
+    for case in &corpus.case {
+        let Ok((spec, values)) = academie::commands::parse_line(&catalog, Lang::Nl, &case.line)
+        else {
+            continue;
+        };
+        // Commands with long texts open a form instead; the forms test sends those.
+        if spec
+            .options
+            .iter()
+            .any(|o| o.kind == academie::commands::Kind::Text)
+        {
+            continue;
+        }
+        let mut options = Vec::new();
+        let mut sendable = true;
+        for opt in spec.options {
+            match values.get(opt.name) {
+                Some(raw) => match option_value(opt.kind, raw) {
+                    Some(v) => options.push((opt.name, v)),
+                    None => sendable = false,
+                },
+                None if opt.required => sendable = false,
+                None => {}
+            }
+        }
+        let user = match case.who.as_str() {
+            "admin" => FakeUser::admin(1, "Beheerder"),
+            "moderator" => FakeUser::moderator(2, "Mira"),
+            _ => FakeUser::member(3, "Anouk <@&123> @everyone"),
+        };
+        // As registered: Discord enforces each option's length and hides a command from whoever
+        // lacks its default permissions.
+        let (command, schema) = registered(&registered_list, &spec.id());
+        let required: u64 = command["default_member_permissions"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let allowed =
+            user.permissions & ADMINISTRATOR != 0 || user.permissions & required == required;
+        let fits = options.iter().all(|(name, v)| {
+            let max = schema
+                .iter()
+                .find(|o| o["name"] == *name)
+                .and_then(|o| o["max_length"].as_u64())
+                .unwrap_or(6000) as usize;
+            v.as_str().is_none_or(|t| t.chars().count() <= max)
+        });
+        if !(sendable && allowed && fits) {
+            continue;
+        }
+        let channel = match case.place.as_str() {
+            "dm" => None,
+            "unconfigured" => Some(ELSEWHERE),
+            _ => Some(CHANNEL_ID),
+        };
+        let sent = bot.fake.slash(&user, channel, &spec.id(), &options).await;
+        let reply = bot.reply(&sent).await;
+        assert!(
+            !reply.text().trim().is_empty(),
+            "{}: an answer arrived",
+            case.name
+        );
+        places.insert(case.place.clone());
+        ran += 1;
+    }
+    eprintln!("{ran} hostile cases sent as slash commands");
+    assert!(ran >= 40, "ran {ran} cases through slash commands");
+    assert_eq!(
+        places.len(),
+        3,
+        "cases from a configured channel, another channel and a DM: {places:?}"
+    );
+    // Every request the bot sent passed Discord's spec and the no-ping rule.
+    bot.stop().await;
+}
