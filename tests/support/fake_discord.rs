@@ -2629,7 +2629,7 @@ async fn rest_handler(State(inner): State<Arc<Inner>>, req: Request) -> axum::re
         (None, Some(fault)) => {
             let errors = inner.check_body(&rec);
             if errors.is_empty() {
-                inner.fault_response(&rec, fault)
+                inner.fault_response(&rec, fault, limited.is_none())
             } else {
                 reply_response(inner.reject(&rec, "body", errors))
             }
@@ -2740,11 +2740,20 @@ impl Inner {
         }
     }
 
-    fn fault_response(&self, rec: &Recorded, fault: Fault) -> axum::response::Response {
+    /// `scripted` is false for the 429 that answers an early retry: Discord's doing, not the
+    /// test's.
+    fn fault_response(
+        &self,
+        rec: &Recorded,
+        fault: Fault,
+        scripted: bool,
+    ) -> axum::response::Response {
         {
             let mut st = self.state();
-            st.injected
-                .push((fault, rec.method.clone(), rec.path.clone()));
+            if scripted {
+                st.injected
+                    .push((fault, rec.method.clone(), rec.path.clone()));
+            }
             if let Some(i) = callback_id(&rec.path).and_then(|id| st.interactions.get_mut(&id)) {
                 i.callbacks.push(rec.clone());
             }
