@@ -874,3 +874,111 @@ async fn payloads_respect_the_registered_commands() {
         assert!(v[i].contains(expected), "{command}: {v:#?}");
     }
 }
+
+/// One raw HTTP/1.1 request to the fake, so a test sees the headers serenity's errors drop.
+async fn raw_post(fake: &FakeDiscord, path: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = fake.base_url().trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("read");
+    out
+}
+
+#[tokio::test]
+async fn injected_faults_look_like_discords() {
+    let fake = FakeDiscord::start().await;
+    let path = format!("/api/v10/channels/{CHANNEL_ID}/messages");
+    let body = r#"{"content":"hallo","allowed_mentions":{"parse":[]}}"#;
+    fake.fail_next(
+        "POST",
+        "/api/v10/channels/*/messages",
+        1,
+        Fault::ServerError,
+    );
+    fake.fail_next(
+        "POST",
+        "/api/v10/channels/*/messages",
+        1,
+        Fault::RateLimited { retry_after: 0.3 },
+    );
+    let first = raw_post(&fake, &path, body).await;
+    assert!(first.starts_with("HTTP/1.1 500"), "{first}");
+    assert!(first.contains(r#""code":0"#), "{first}");
+    let limited = raw_post(&fake, &path, body).await.to_lowercase();
+    assert!(limited.starts_with("http/1.1 429"), "{limited}");
+    for header in [
+        "retry-after: 1",
+        "x-ratelimit-remaining: 0",
+        "x-ratelimit-reset-after: 0.300",
+        "x-ratelimit-scope: user",
+    ] {
+        assert!(limited.contains(header), "{header} in {limited}");
+    }
+    assert!(limited.contains(r#""global":false"#) && limited.contains(r#""retry_after":0.3"#));
+    assert!(
+        fake.posted(CHANNEL_ID).is_empty(),
+        "a failed request has no effect"
+    );
+    // Coming back before retry_after is what Discord punishes.
+    let early = raw_post(&fake, &path, body).await;
+    assert!(early.starts_with("HTTP/1.1 429"), "{early}");
+    assert_eq!(fake.violations().len(), 1, "{:?}", fake.violations());
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let ok = raw_post(&fake, &path, body).await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert_eq!(fake.posted(CHANNEL_ID).len(), 1);
+    // An injected fault still checks the body.
+    fake.fail_next(
+        "POST",
+        "/api/v10/channels/*/messages",
+        1,
+        Fault::ServerError,
+    );
+    let bad = raw_post(&fake, &path, r#"{"content":"@everyone"}"#).await;
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+    assert_eq!(fake.injected().len(), 2);
+}
+
+#[tokio::test]
+async fn invalid_sessions_and_missed_events() {
+    let fake = FakeDiscord::start().await;
+    let bot = start_bot(&fake).await;
+    // Resumable: the event sent meanwhile waits and is replayed on RESUME.
+    fake.invalidate_session(true);
+    let waiting = fake.slash(&alice(), Some(CHANNEL_ID), "ping", &[]).await;
+    let r = fake
+        .response(&waiting, WAIT)
+        .await
+        .expect("answered after the resume");
+    assert_eq!(r.text(), "pong");
+    assert_eq!(fake.gateway_stats().resumed, 1);
+    // A drop: events missed are replayed, and with an overlap a seen one comes again.
+    fake.replay_seen_on_next_resume(1);
+    fake.drop_gateway().await;
+    let missed = fake.slash(&alice(), Some(CHANNEL_ID), "ping", &[]).await;
+    fake.response(&missed, WAIT)
+        .await
+        .expect("answered after the resume");
+    let stats = fake.gateway_stats();
+    assert!(stats.replayed >= 1 && stats.replayed_seen == 1, "{stats:?}");
+    // Not resumable: the session ends, an event meanwhile reaches no one, the bot identifies.
+    fake.invalidate_session(false);
+    let lost = fake.slash(&alice(), Some(CHANNEL_ID), "ping", &[]).await;
+    assert!(fake.lost(&lost) && !fake.delivered(&lost));
+    fake.wait_ready(WAIT).await.expect("a new session");
+    assert_eq!(fake.gateway_stats().ready, 2);
+    let after = fake.slash(&alice(), Some(CHANNEL_ID), "ping", &[]).await;
+    fake.response(&after, WAIT)
+        .await
+        .expect("answered in the new session");
+    assert!(fake.callbacks_for(&lost).is_empty());
+    bot.abort();
+}

@@ -10,6 +10,7 @@ mod handler;
 pub mod register;
 pub mod render;
 mod respond;
+mod retry;
 mod scheduled;
 pub mod split;
 

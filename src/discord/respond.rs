@@ -4,6 +4,7 @@
 use super::custom_id;
 use super::handler::Handler;
 use super::render::{self, Message, Style};
+use super::retry::{self, retry};
 use crate::domain::Lang;
 use crate::engine::{Ctx, Engine, Failure, Refusal, Request};
 use crate::reply::{Action, Notice, Reply};
@@ -15,9 +16,13 @@ use serenity::all::{
 };
 use serenity::builder::Builder;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// The academy's colour on embeds.
 const COLOUR: u32 = 0x1f6f78;
+/// How long after an interaction arrived its first response may still be tried again; Discord
+/// refuses it after three seconds, and the margin covers the way there.
+const RESPOND_WITHIN: Duration = Duration::from_millis(2500);
 
 /// Where an interaction came from and how to answer it.
 pub(super) struct Origin<'a> {
@@ -25,6 +30,9 @@ pub(super) struct Origin<'a> {
     pub(super) token: &'a str,
     /// Set once Discord accepted the first response, so a failure after it is not answered twice.
     pub(super) answered: AtomicBool,
+    /// When the interaction arrived: Discord's three seconds for the first response run from
+    /// about here.
+    pub(super) received: Instant,
 }
 
 impl<'a> Origin<'a> {
@@ -33,6 +41,7 @@ impl<'a> Origin<'a> {
             id,
             token,
             answered: AtomicBool::new(false),
+            received: Instant::now(),
         }
     }
 }
@@ -120,13 +129,21 @@ impl Handler {
                 self.edit_original(http, origin, first).await?;
             }
             Some(_) => {
-                http.delete_original_interaction_response(origin.token)
-                    .await?;
-                followup(first).execute(http, (None, origin.token)).await?;
+                retry("removing a deferred response", None, || {
+                    http.delete_original_interaction_response(origin.token)
+                })
+                .await?;
+                retry("a follow-up", None, || {
+                    followup(first).execute(http, (None, origin.token))
+                })
+                .await?;
             }
         }
         for m in rest {
-            followup(m).execute(http, (None, origin.token)).await?;
+            retry("a follow-up", None, || {
+                followup(m).execute(http, (None, origin.token))
+            })
+            .await?;
         }
         Ok(())
     }
@@ -136,12 +153,18 @@ impl Handler {
     async fn send_notice(&self, http: &Http, notice: &Notice) {
         let user = serenity::all::UserId::new(notice.to.0.max(1));
         let result = async {
-            let dm = user.create_dm_channel(http).await?;
+            let dm = retry("opening a direct message", None, || {
+                user.create_dm_channel(http)
+            })
+            .await?;
             for m in private_messages(&notice.text) {
                 let msg = CreateMessage::new()
                     .embeds(m.embeds.iter().map(embed).collect())
                     .allowed_mentions(CreateAllowedMentions::new());
-                dm.id.send_message(http, msg).await?;
+                retry("a direct message", None, || {
+                    dm.id.send_message(http, msg.clone())
+                })
+                .await?;
             }
             Ok::<(), serenity::Error>(())
         }
@@ -161,7 +184,22 @@ impl Handler {
         origin: &Origin<'_>,
         response: CreateInteractionResponse,
     ) -> anyhow::Result<()> {
-        response.execute(http, (origin.id, origin.token)).await?;
+        let mut tries = 0;
+        let deadline = origin.received + RESPOND_WITHIN;
+        let result = retry("an interaction response", Some(deadline), || {
+            tries += 1;
+            response.clone().execute(http, (origin.id, origin.token))
+        })
+        .await;
+        match result {
+            Ok(()) => {}
+            // An earlier try reached Discord although its answer did not reach us: the user
+            // has the response, and a second one would be refused anyway.
+            Err(e) if tries > 1 && retry::already_acknowledged(&e) => {
+                tracing::warn!(interaction = origin.id.get(), "an earlier try had answered");
+            }
+            Err(e) => return Err(e.into()),
+        }
         origin.answered.store(true, Ordering::SeqCst);
         Ok(())
     }
@@ -180,7 +218,10 @@ impl Handler {
             edit =
                 edit.new_attachment(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         }
-        edit.execute(http, origin.token).await?;
+        retry("editing the response", None, || {
+            edit.clone().execute(http, origin.token)
+        })
+        .await?;
         Ok(())
     }
 

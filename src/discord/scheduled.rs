@@ -6,6 +6,7 @@
 
 use super::render;
 use super::respond::{custom_id_for, embed, rows};
+use super::retry::retry;
 use crate::engine::{Engine, Outgoing, Recipient};
 use serenity::all::{CreateAllowedMentions, CreateAttachment, CreateMessage, Http};
 use std::sync::Arc;
@@ -86,11 +87,13 @@ async fn deliver(
     let channel = match message.to {
         Recipient::Channel(c) => serenity::all::ChannelId::new(c.0.max(1)),
         Recipient::User(u) => {
-            serenity::all::UserId::new(u.0.max(1))
-                .create_dm_channel(http)
-                .await
-                .map_err(|e| (sent, e))?
-                .id
+            let user = serenity::all::UserId::new(u.0.max(1));
+            retry("opening a direct message", None, || {
+                user.create_dm_channel(http)
+            })
+            .await
+            .map_err(|e| (sent, e))?
+            .id
         }
     };
     let rendered = render::render(&message.reply, &mut |a| custom_id_for(engine, a));
@@ -102,10 +105,11 @@ async fn deliver(
         for a in &m.attachments {
             msg = msg.add_file(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         }
-        channel
-            .send_message(http, msg)
-            .await
-            .map_err(|e| (sent, e))?;
+        retry("a message from the outbox", None, || {
+            channel.send_message(http, msg.clone())
+        })
+        .await
+        .map_err(|e| (sent, e))?;
         sent += 1;
     }
     Ok(())

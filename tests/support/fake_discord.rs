@@ -292,8 +292,22 @@ struct Interaction {
     channel_id: u64,
     /// The message a component sits on (or a modal was opened from).
     source_message: Option<Value>,
+    /// When the user acted (the first `dispatch`): Discord's three seconds run from here, even
+    /// when the event waits for the bot to resume.
+    created: Option<Instant>,
+    /// When the event was first written to a connection (live or replayed on resume).
     first_dispatch: Option<Instant>,
+    /// How often the event was written to a connection, replays and duplicates included.
+    deliveries: u32,
+    /// Never reached the bot: its session ended before the event could be delivered.
+    lost: bool,
+    /// The accepted callback was answered with an injected 500, so a second one is expected.
+    ack_hidden: bool,
+    /// Callbacks that took effect (at most one, or the fake recorded a violation).
+    took_effect: u32,
     callbacks: Vec<Recorded>,
+    /// The status the fake answered to each callback, in order (injected faults included).
+    callback_statuses: Vec<u16>,
     accepted: Option<(u64, Value)>,
     traffic: Vec<Recorded>,
     last_activity: Option<Instant>,
@@ -336,6 +350,63 @@ struct World {
     modals: HashMap<String, (Value, Option<Value>)>,
     callback_deadline: Duration,
     conn_tasks: Vec<tokio::task::AbortHandle>,
+    /// Dispatches of the current session in sequence order, for replay on RESUME.
+    backlog: Vec<Pending>,
+    /// How many already-seen events the next RESUME replays before the missed ones.
+    resume_overlap: usize,
+    faults: Vec<FaultRule>,
+    /// Every injected failure: (fault, method, path).
+    injected: Vec<(Fault, String, String)>,
+    /// (method, path) → until when a 429 told the bot to wait.
+    limited_until: HashMap<(String, String), Instant>,
+    gateway: GatewayStats,
+}
+
+/// A dispatch kept for the session's replay buffer.
+struct Pending {
+    seq: u64,
+    text: String,
+    interaction: Option<u64>,
+}
+
+/// A failure the fake answers instead of handling a request; the request is still recorded and
+/// validated, and has no effect.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fault {
+    /// 500 with Discord's JSON error body.
+    ServerError,
+    /// The request takes effect, then the answer is a 500 anyway, as when Discord's edge loses
+    /// the response: the bot cannot know. A callback tried again after it gets 40060 "already
+    /// acknowledged", which is then not counted as a violation.
+    ServerErrorAfterEffect,
+    /// 429 as Discord sends a per-route limit: `retry_after` (seconds) in the body,
+    /// `Retry-After` and `X-RateLimit-*` headers, `global: false`. A request to the same route
+    /// before `retry_after` has passed is a violation.
+    RateLimited { retry_after: f64 },
+}
+
+struct FaultRule {
+    method: String,
+    /// Path segments; `*` matches any one segment.
+    pattern: Vec<String>,
+    remaining: usize,
+    fault: Fault,
+}
+
+/// What the gateway did over a test.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GatewayStats {
+    pub ready: u64,
+    pub resumed: u64,
+    pub invalid_resumable: u64,
+    pub invalid_fresh: u64,
+    pub dropped: u64,
+    /// Events written again on RESUME because the bot had not seen them.
+    pub replayed: u64,
+    /// Events written again on RESUME although the bot had seen them.
+    pub replayed_seen: u64,
+    /// Interactions whose event no session delivered.
+    pub lost: u64,
 }
 
 struct Inner {
@@ -643,6 +714,12 @@ impl FakeDiscord {
                 modals: HashMap::new(),
                 callback_deadline: CALLBACK_DEADLINE,
                 conn_tasks: Vec::new(),
+                backlog: Vec::new(),
+                resume_overlap: 0,
+                faults: Vec::new(),
+                injected: Vec::new(),
+                limited_until: HashMap::new(),
+                gateway: GatewayStats::default(),
             }),
             next_id: AtomicU64::new(1_100_000_000_000_000_000),
             gateway_url: format!("ws://{gw_addr}"),
@@ -823,8 +900,14 @@ impl FakeDiscord {
                 kind,
                 channel_id,
                 source_message,
+                created: None,
                 first_dispatch: None,
+                deliveries: 0,
+                lost: false,
+                ack_hidden: false,
+                took_effect: 0,
                 callbacks: Vec::new(),
+                callback_statuses: Vec::new(),
                 accepted: None,
                 traffic: Vec::new(),
                 last_activity: None,
@@ -1138,29 +1221,32 @@ impl FakeDiscord {
     }
 
     /// Sends INTERACTION_CREATE over the gateway; twice with the same `Sent` is a replay.
+    ///
+    /// As Discord does: while the bot is disconnected but its session can be resumed, the event
+    /// waits in the session's buffer and is replayed on RESUME; when the session was invalidated
+    /// and the bot has not identified again, no session exists to deliver it and it is lost
+    /// ([`FakeDiscord::lost`]). Before the bot's first READY this waits for it (up to 10 s).
     pub async fn dispatch(&self, sent: &Sent) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             {
                 let mut st = self.state();
-                if st.conn.as_ref().is_some_and(|c| c.live) {
-                    st.seq += 1;
-                    let text = frame(
-                        0,
-                        Some("INTERACTION_CREATE"),
-                        Some(st.seq),
+                if st.session_id.is_some() {
+                    self.inner.enqueue(
+                        &mut st,
+                        "INTERACTION_CREATE",
                         sent.payload.clone(),
+                        Some(sent.id),
                     );
-                    let delivered = st
-                        .conn
-                        .as_ref()
-                        .is_some_and(|c| c.tx.send(GwCmd::Text(text)).is_ok());
-                    if delivered {
-                        if let Some(i) = st.interactions.get_mut(&sent.id) {
-                            i.first_dispatch.get_or_insert_with(Instant::now);
-                        }
-                        return;
+                    return;
+                }
+                if st.ready_count > 0 {
+                    st.gateway.lost += 1;
+                    if let Some(i) = st.interactions.get_mut(&sent.id) {
+                        i.created.get_or_insert_with(Instant::now);
+                        i.lost = true;
                     }
+                    return;
                 }
             }
             if Instant::now() >= deadline {
@@ -1168,6 +1254,103 @@ impl FakeDiscord {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Sends op 9 Invalid Session to the bot. `resumable` is its `d`: with `true` the session
+    /// stays and the bot may RESUME it (events meanwhile wait for it); with `false` the session
+    /// ends now, events it had not delivered are lost, and the bot must IDENTIFY again.
+    pub fn invalidate_session(&self, resumable: bool) {
+        let mut st = self.state();
+        if let Some(c) = st.conn.as_mut() {
+            let _ =
+                c.tx.send(GwCmd::Text(frame(9, None, None, json!(resumable))));
+            c.live = false;
+        }
+        if resumable {
+            st.gateway.invalid_resumable += 1;
+        } else {
+            st.gateway.invalid_fresh += 1;
+            st.session_id = None;
+            Inner::end_session(&mut st);
+        }
+    }
+
+    /// The next RESUME also replays the last `n` events the bot had already received, as Discord
+    /// may after a resume: the bot sees the same interaction twice.
+    pub fn replay_seen_on_next_resume(&self, n: usize) {
+        self.state().resume_overlap = n;
+    }
+
+    /// Whether the interaction's event was ever written to the bot's connection.
+    pub fn delivered(&self, sent: &Sent) -> bool {
+        self.state()
+            .interactions
+            .get(&sent.id)
+            .is_some_and(|i| i.first_dispatch.is_some())
+    }
+
+    /// How often the interaction's event was written to the bot's connection.
+    pub fn deliveries(&self, sent: &Sent) -> u32 {
+        self.state()
+            .interactions
+            .get(&sent.id)
+            .map_or(0, |i| i.deliveries)
+    }
+
+    /// Whether no session delivered the interaction (the user saw "This interaction failed").
+    pub fn lost(&self, sent: &Sent) -> bool {
+        self.state()
+            .interactions
+            .get(&sent.id)
+            .is_some_and(|i| i.lost)
+    }
+
+    /// The status of every callback the bot made for this interaction, in order.
+    pub fn callback_statuses(&self, sent: &Sent) -> Vec<u16> {
+        self.state()
+            .interactions
+            .get(&sent.id)
+            .map(|i| i.callback_statuses.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many callbacks for this interaction took effect (whatever the bot was answered).
+    pub fn callbacks_taken(&self, sent: &Sent) -> u32 {
+        self.state()
+            .interactions
+            .get(&sent.id)
+            .map_or(0, |i| i.took_effect)
+    }
+
+    /// Counts of the gateway's sessions, invalidations, drops and replays so far.
+    pub fn gateway_stats(&self) -> GatewayStats {
+        let st = self.state();
+        GatewayStats {
+            ready: st.ready_count,
+            resumed: st.resume_count,
+            ..st.gateway.clone()
+        }
+    }
+
+    /// Makes the next `n` requests with this method and path fail with `fault`. In `pattern`,
+    /// `*` stands for one path segment: `/api/v10/interactions/*/*/callback`.
+    pub fn fail_next(&self, method: &str, pattern: &str, n: usize, fault: Fault) {
+        self.state().faults.push(FaultRule {
+            method: method.to_string(),
+            pattern: pattern.split('/').map(str::to_string).collect(),
+            remaining: n,
+            fault,
+        });
+    }
+
+    /// Injected faults not yet used up.
+    pub fn faults_pending(&self) -> usize {
+        self.state().faults.iter().map(|f| f.remaining).sum()
+    }
+
+    /// Every injected failure so far: (fault, method, path).
+    pub fn injected(&self) -> Vec<(Fault, String, String)> {
+        self.state().injected.clone()
     }
 
     pub async fn slash(
@@ -1203,6 +1386,17 @@ impl FakeDiscord {
     /// Waits for the callback, then for follow-up traffic to go quiet for [`QUIET`] (a deferral
     /// also waits for its edit or follow-up), bounded by `timeout`.
     pub async fn response(&self, sent: &Sent, timeout: Duration) -> Result<Response, String> {
+        self.response_after_quiet(sent, timeout, QUIET).await
+    }
+
+    /// [`FakeDiscord::response`] with another quiet period; zero returns as soon as the callback
+    /// (and, after a deferral, its first edit or follow-up) was accepted.
+    pub async fn response_after_quiet(
+        &self,
+        sent: &Sent,
+        timeout: Duration,
+        quiet_for: Duration,
+    ) -> Result<Response, String> {
         let deadline = Instant::now() + timeout;
         loop {
             let snapshot = {
@@ -1221,7 +1415,7 @@ impl FakeDiscord {
                 None => {}
                 Some(((t, data), traffic, last)) => {
                     let complete = !matches!(t, 5 | 6) || !traffic.is_empty();
-                    let quiet = last.is_none_or(|l| l.elapsed() >= QUIET);
+                    let quiet = last.is_none_or(|l| l.elapsed() >= quiet_for);
                     if (complete && quiet) || now >= deadline {
                         if t == 5 && !complete {
                             return Err(format!(
@@ -1333,6 +1527,20 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// The messages Discord accepted from POST /api/v10/channels/{id}/messages to this channel,
+    /// as stored (failed and refused requests left out), oldest first.
+    pub fn posted(&self, channel: u64) -> Vec<Value> {
+        self.state()
+            .messages
+            .iter()
+            .filter(|m| {
+                m["channel_id"].as_str().and_then(|c| c.parse().ok()) == Some(channel)
+                    && m.get("webhook_id").is_none()
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Messages the bot posted into the DM channel(s) of this user.
     pub fn direct_messages(&self, user: u64) -> Vec<Recorded> {
         let st = self.state();
@@ -1368,13 +1576,16 @@ impl FakeDiscord {
     /// Closes the current gateway connection without a close frame, as a network failure would.
     pub async fn drop_gateway(&self) {
         let old = {
-            let st = self.state();
-            st.conn.as_ref().map(|c| {
+            let mut st = self.state();
+            st.conn.as_mut().map(|c| {
                 let _ = c.tx.send(GwCmd::Drop);
+                // What is dispatched from now on waits for the resume.
+                c.live = false;
                 c.id
             })
         };
         let Some(old) = old else { return };
+        self.state().gateway.dropped += 1;
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             if self.state().conn.as_ref().is_none_or(|c| c.id != old) {
@@ -1508,6 +1719,48 @@ impl Inner {
     fn violation(&self, msg: String) {
         eprintln!("fake Discord violation: {msg}");
         self.state().violations.push(msg);
+    }
+
+    /// Numbers a dispatch, keeps it for replay, and writes it if a connection is live.
+    fn enqueue(&self, st: &mut World, t: &str, d: Value, interaction: Option<u64>) {
+        st.seq += 1;
+        let seq = st.seq;
+        let text = frame(0, Some(t), Some(seq), d);
+        let written = st
+            .conn
+            .as_ref()
+            .filter(|c| c.live)
+            .is_some_and(|c| c.tx.send(GwCmd::Text(text.clone())).is_ok());
+        if let Some(i) = interaction.and_then(|id| st.interactions.get_mut(&id)) {
+            let now = Instant::now();
+            i.created.get_or_insert(now);
+            if written {
+                i.first_dispatch.get_or_insert(now);
+                i.deliveries += 1;
+            }
+        }
+        st.backlog.push(Pending {
+            seq,
+            text,
+            interaction,
+        });
+        // Discord keeps a bounded buffer for resuming, too.
+        if st.backlog.len() > 20_000 {
+            st.backlog.drain(..10_000);
+        }
+    }
+
+    /// The session is gone: whatever it never delivered is lost.
+    fn end_session(st: &mut World) {
+        let pending: Vec<u64> = st.backlog.drain(..).filter_map(|p| p.interaction).collect();
+        for id in pending {
+            if let Some(i) = st.interactions.get_mut(&id) {
+                if i.first_dispatch.is_none() && !i.lost {
+                    i.lost = true;
+                    st.gateway.lost += 1;
+                }
+            }
+        }
     }
 
     fn command_id(&self, name: &str) -> u64 {
@@ -1751,7 +2004,7 @@ impl Inner {
         let body = rec.body.clone().unwrap_or(Value::Null);
         let t = body["type"].as_u64().unwrap_or(0);
         let data = body.get("data").cloned().unwrap_or(Value::Null);
-        let (kind, has_source, first, deadline, already) = {
+        let (kind, has_source, first, deadline, already, hidden) = {
             let mut st = self.state();
             let deadline = st.callback_deadline;
             let Some(i) = st.interactions.get_mut(&id) else {
@@ -1775,9 +2028,10 @@ impl Inner {
             (
                 i.kind,
                 i.source_message.is_some(),
-                i.first_dispatch,
+                i.first_dispatch.and(i.created),
                 deadline,
                 i.accepted.is_some(),
+                i.ack_hidden,
             )
         };
         let Some(first) = first else {
@@ -1787,6 +2041,14 @@ impl Inner {
             ));
             return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
         };
+        if already && hidden {
+            // The bot could not know its first callback had landed.
+            return discord_error(
+                StatusCode::BAD_REQUEST,
+                40060,
+                "Interaction has already been acknowledged.",
+            );
+        }
         if already {
             self.violation(format!(
                 "POST {}: interaction already acknowledged (second callback for interaction {id})",
@@ -1882,6 +2144,7 @@ impl Inner {
             st.message_tokens.insert(id_of(m), token.to_string());
         }
         if let Some(i) = st.interactions.get_mut(&id) {
+            i.took_effect += 1;
             i.accepted = Some((t, data));
             i.original = original;
         }
@@ -2137,6 +2400,7 @@ impl Inner {
                     st = self.state();
                 }
                 let session = format!("fake-session-{}", self.fresh_id());
+                Inner::end_session(&mut st);
                 st.session_id = Some(session.clone());
                 st.seq = 1;
                 st.ready_count += 1;
@@ -2165,6 +2429,29 @@ impl Inner {
             6 => {
                 let session = v["d"]["session_id"].as_str();
                 if session.is_some() && session == st.session_id.as_deref() {
+                    // Discord replays what the bot missed, in order, then says RESUMED.
+                    let seen = v["d"]["seq"].as_u64().unwrap_or(0);
+                    let overlap = std::mem::take(&mut st.resume_overlap);
+                    let first_missed = st.backlog.partition_point(|p| p.seq <= seen);
+                    let from = first_missed.saturating_sub(overlap);
+                    let replay: Vec<(u64, String, Option<u64>)> = st.backlog[from..]
+                        .iter()
+                        .map(|p| (p.seq, p.text.clone(), p.interaction))
+                        .collect();
+                    let now = Instant::now();
+                    let mut out = Vec::new();
+                    for (seq, text, interaction) in replay {
+                        if seq <= seen {
+                            st.gateway.replayed_seen += 1;
+                        } else {
+                            st.gateway.replayed += 1;
+                        }
+                        if let Some(i) = interaction.and_then(|id| st.interactions.get_mut(&id)) {
+                            i.first_dispatch.get_or_insert(now);
+                            i.deliveries += 1;
+                        }
+                        out.push(text);
+                    }
                     st.seq += 1;
                     st.resume_count += 1;
                     if is_current {
@@ -2172,12 +2459,13 @@ impl Inner {
                             c.live = true;
                         }
                     }
-                    vec![frame(
+                    out.push(frame(
                         0,
                         Some("RESUMED"),
                         Some(st.seq),
                         json!({"_trace": ["fake-discord"]}),
-                    )]
+                    ));
+                    out
                 } else {
                     vec![frame(9, None, None, json!(false))]
                 }
@@ -2309,12 +2597,224 @@ async fn rest_handler(State(inner): State<Arc<Inner>>, req: Request) -> axum::re
         at,
     };
     inner.state().requests.push(rec.clone());
-    let (status, value) = match problem {
-        Some(p) => inner.reject(&rec, "body", vec![format!("/: {p}")]),
-        None => inner.route(&rec),
+    let limited = inner.early_retry(&rec);
+    let fault = match (&problem, limited) {
+        (None, None) => inner.take_fault(&rec),
+        _ => None,
     };
+    let response = match (problem, limited.or(fault)) {
+        (Some(p), _) => reply_response(inner.reject(&rec, "body", vec![format!("/: {p}")])),
+        (None, Some(Fault::ServerErrorAfterEffect)) => {
+            let reply = inner.route(&rec);
+            if reply.0.is_success() {
+                if let Some(id) = callback_id(&rec.path) {
+                    if let Some(i) = inner.state().interactions.get_mut(&id) {
+                        i.ack_hidden = true;
+                    }
+                }
+                inner.state().injected.push((
+                    Fault::ServerErrorAfterEffect,
+                    rec.method.clone(),
+                    rec.path.clone(),
+                ));
+                reply_response(discord_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    0,
+                    "500: Internal Server Error",
+                ))
+            } else {
+                reply_response(reply)
+            }
+        }
+        (None, Some(fault)) => {
+            let errors = inner.check_body(&rec);
+            if errors.is_empty() {
+                inner.fault_response(&rec, fault, limited.is_none())
+            } else {
+                reply_response(inner.reject(&rec, "body", errors))
+            }
+        }
+        (None, None) => reply_response(inner.route(&rec)),
+    };
+    inner.note_callback_status(&rec, response.status().as_u16());
+    response
+}
+
+fn reply_response((status, value): Reply) -> axum::response::Response {
     match value {
         Some(v) => (status, Json(v)).into_response(),
         None => status.into_response(),
     }
+}
+
+/// The interaction id of a callback path.
+fn callback_id(path: &str) -> Option<u64> {
+    let rest = path.strip_prefix("/api/v10/interactions/")?;
+    let segs: Vec<&str> = rest.split('/').collect();
+    match segs.as_slice() {
+        [id, _token, "callback"] => id.parse().ok(),
+        _ => None,
+    }
+}
+
+impl Inner {
+    /// A request to a route still limited by an earlier 429 is what gets a bot banned for a
+    /// while by Discord's invalid-request limit; it is answered with another 429.
+    fn early_retry(&self, rec: &Recorded) -> Option<Fault> {
+        let key = (rec.method.clone(), rec.path.clone());
+        let until = self.state().limited_until.get(&key).copied()?;
+        let now = Instant::now();
+        if now >= until {
+            return None;
+        }
+        self.violation(format!(
+            "{} {}: retried {} ms before the 429's retry_after had passed",
+            rec.method,
+            redact_token(&rec.path),
+            (until - now).as_millis()
+        ));
+        Some(Fault::RateLimited {
+            retry_after: (until - now).as_secs_f64(),
+        })
+    }
+
+    fn take_fault(&self, rec: &Recorded) -> Option<Fault> {
+        let mut st = self.state();
+        let segs: Vec<&str> = rec.path.split('/').collect();
+        let rule = st.faults.iter_mut().find(|f| {
+            f.remaining > 0
+                && f.method == rec.method
+                && f.pattern.len() == segs.len()
+                && f.pattern.iter().zip(&segs).all(|(p, s)| p == "*" || p == s)
+        })?;
+        rule.remaining -= 1;
+        let fault = rule.fault;
+        st.faults.retain(|f| f.remaining > 0);
+        Some(fault)
+    }
+
+    /// The spec checks of a request the fake answers with a fault instead of handling it.
+    fn check_body(&self, rec: &Recorded) -> Vec<String> {
+        let body = rec.body.clone().unwrap_or(json!({}));
+        let segs: Vec<&str> = rec.path.split('/').skip(3).collect();
+        match (rec.method.as_str(), segs.as_slice()) {
+            ("POST", ["interactions", _, _, "callback"]) => {
+                let data = body.get("data").cloned().unwrap_or(Value::Null);
+                match body["type"].as_u64() {
+                    Some(4 | 5) => {
+                        let mut e =
+                            spec::validate("CreateMessageInteractionCallbackRequest", &body);
+                        e.extend(spec::check_message("/data", &data));
+                        e
+                    }
+                    Some(6 | 7) => {
+                        let mut e =
+                            spec::validate("UpdateMessageInteractionCallbackRequest", &body);
+                        e.extend(spec::check_message("/data", &data));
+                        e
+                    }
+                    Some(9) => {
+                        let mut e = spec::validate("ModalInteractionCallbackRequest", &body);
+                        e.extend(spec::check_modal("/data", &data));
+                        e
+                    }
+                    other => vec![format!("/type: callback type {other:?} is not valid")],
+                }
+            }
+            ("POST", ["webhooks", _, _]) => {
+                let mut e = spec::validate("IncomingWebhookRequestPartial", &body);
+                e.extend(spec::check_message("", &body));
+                e
+            }
+            ("PATCH", ["webhooks", _, _, "messages", _]) => {
+                let mut e = spec::validate("IncomingWebhookUpdateRequestPartial", &body);
+                e.extend(spec::check_message("", &body));
+                e
+            }
+            ("POST", ["channels", _, "messages"]) => {
+                let mut e = spec::validate("MessageCreateRequest", &body);
+                e.extend(spec::check_message("", &body));
+                e
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// `scripted` is false for the 429 that answers an early retry: Discord's doing, not the
+    /// test's.
+    fn fault_response(
+        &self,
+        rec: &Recorded,
+        fault: Fault,
+        scripted: bool,
+    ) -> axum::response::Response {
+        {
+            let mut st = self.state();
+            if scripted {
+                st.injected
+                    .push((fault, rec.method.clone(), rec.path.clone()));
+            }
+            if let Some(i) = callback_id(&rec.path).and_then(|id| st.interactions.get_mut(&id)) {
+                i.callbacks.push(rec.clone());
+            }
+        }
+        match fault {
+            Fault::ServerError | Fault::ServerErrorAfterEffect => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"message": "500: Internal Server Error", "code": 0})),
+            )
+                .into_response(),
+            Fault::RateLimited { retry_after } => {
+                let until = Instant::now() + Duration::from_secs_f64(retry_after);
+                self.state()
+                    .limited_until
+                    .insert((rec.method.clone(), rec.path.clone()), until);
+                let reset = chrono::Utc::now().timestamp_millis() as f64 / 1000.0 + retry_after;
+                let headers = [
+                    ("retry-after", format!("{}", retry_after.ceil() as u64)),
+                    ("x-ratelimit-limit", "5".to_string()),
+                    ("x-ratelimit-remaining", "0".to_string()),
+                    ("x-ratelimit-reset", format!("{reset:.3}")),
+                    ("x-ratelimit-reset-after", format!("{retry_after:.3}")),
+                    ("x-ratelimit-bucket", "fake0bucket0hash".to_string()),
+                    ("x-ratelimit-scope", "user".to_string()),
+                ];
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({
+                        "message": "You are being rate limited.",
+                        "retry_after": retry_after,
+                        "global": false,
+                        "code": 0,
+                    })),
+                )
+                    .into_response();
+                for (name, value) in headers {
+                    if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+                        response.headers_mut().insert(name, v);
+                    }
+                }
+                response
+            }
+        }
+    }
+
+    fn note_callback_status(&self, rec: &Recorded, status: u16) {
+        if let Some(id) = callback_id(&rec.path) {
+            if let Some(i) = self.state().interactions.get_mut(&id) {
+                i.callback_statuses.push(status);
+            }
+        }
+    }
+}
+
+/// A path for a message, without the interaction or webhook token in it.
+fn redact_token(path: &str) -> String {
+    let segs: Vec<&str> = path.split('/').collect();
+    let mut out = Vec::new();
+    for (n, s) in segs.iter().enumerate() {
+        let after = n >= 2 && matches!(segs[n - 2], "interactions" | "webhooks");
+        out.push(if after { "[token]" } else { s });
+    }
+    out.join("/")
 }
