@@ -38,6 +38,19 @@ fn console(dir: &Path, args: &[&str], script: &str) -> (String, String, bool) {
     )
 }
 
+/// Where the console saved a data export, and the export read back.
+fn exported(out: &str) -> (String, serde_json::Value) {
+    let path = after(out, "Bijlage opgeslagen in ")
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("Bijlage opgeslagen in ")
+        .trim()
+        .to_owned();
+    let json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    (path, json)
+}
+
 /// The text printed for the command on line `needle` up to the next command's reply.
 fn after<'a>(out: &'a str, needle: &str) -> &'a str {
     let start = out
@@ -182,16 +195,7 @@ fn my_data_is_exported_to_a_file_and_deleted() {
     let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/ronde start stap:1\n/als Joost\n/antwoord Betaalbaar wonen\n/mijngegevens exporteren\n";
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "{err}");
-    let saved = after(&out, "Bijlage opgeslagen in ");
-    let path = saved
-        .lines()
-        .next()
-        .unwrap()
-        .trim_start_matches("Bijlage opgeslagen in ")
-        .trim()
-        .to_owned();
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (path, json) = exported(&out);
     assert_eq!(json["answers"][0]["text"], "Betaalbaar wonen");
     assert_eq!(json["answers"][0]["name"], "Joost");
 
@@ -374,16 +378,7 @@ fn a_database_of_the_first_schema_is_upgraded_on_open_and_keeps_everything() {
         out.contains("2 antwoorden") || out.contains("2 antwoord"),
         "both answers are still counted:\n{out}"
     );
-    let saved = after(&out, "Bijlage opgeslagen in ");
-    let path = saved
-        .lines()
-        .next()
-        .unwrap()
-        .trim_start_matches("Bijlage opgeslagen in ")
-        .trim()
-        .to_owned();
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (_, json) = exported(&out);
     assert_eq!(
         json["answers"][0]["text"],
         "Volgens ons gaat het om wateroverlast die niemand alleen kan oplossen."

@@ -1081,21 +1081,24 @@ async fn a_reader_says_they_applied_a_lesson_through_its_button() {
     bot.stop().await;
 }
 
+/// The hostile-input corpus (`tests/hostile/cases.toml`), as far as these tests read it.
+#[derive(serde::Deserialize)]
+struct HostileCorpus {
+    case: Vec<HostileCase>,
+}
+
+#[derive(serde::Deserialize)]
+struct HostileCase {
+    name: String,
+    line: String,
+    #[serde(rename = "where")]
+    place: String,
+    who: String,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejected_request() {
-    #[derive(serde::Deserialize)]
-    struct Corpus {
-        case: Vec<Case>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Case {
-        name: String,
-        line: String,
-        #[serde(rename = "where")]
-        place: String,
-        who: String,
-    }
-    let corpus: Corpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
+    let corpus: HostileCorpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
     let catalog = Catalog::embedded().expect("catalog");
     let bot = start().await;
     bot.setup().await;
@@ -1224,20 +1227,8 @@ fn option_value(kind: academie::commands::Kind, raw: &str) -> Option<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_without_a_ping() {
-    #[derive(serde::Deserialize)]
-    struct Corpus {
-        case: Vec<Case>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Case {
-        name: String,
-        line: String,
-        #[serde(rename = "where")]
-        place: String,
-        who: String,
-    }
     const ELSEWHERE: u64 = CHANNEL_ID + 7;
-    let corpus: Corpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
+    let corpus: HostileCorpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
     let catalog = Catalog::embedded().expect("catalog");
     let bot = start().await;
     bot.setup().await;
