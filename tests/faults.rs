@@ -405,6 +405,10 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
                     run.fake.fail_next("POST", CHANNEL_POST, 1, LIMITED);
                 }
                 8 => run.fake.fail_next("POST", CHANNEL_POST, 2, LIMITED),
+                // The message lands but the bot hears a 500: its retry must not post twice.
+                12 => run
+                    .fake
+                    .fail_next("POST", CHANNEL_POST, 1, Fault::ServerErrorAfterEffect),
                 _ => run
                     .fake
                     .fail_next("POST", CHANNEL_POST, 1, Fault::ServerError),

@@ -129,10 +129,16 @@ impl Handler {
                 self.edit_original(http, origin, first).await?;
             }
             Some(_) => {
-                retry("removing a deferred response", None, || {
+                let removed = retry("removing a deferred response", None, || {
                     http.delete_original_interaction_response(origin.token)
                 })
-                .await?;
+                .await;
+                // A retry of a delete that reached Discord finds nothing left to delete: that
+                // is the state we wanted, and the reply must still follow.
+                match removed {
+                    Err(e) if !super::retry::gone(&e) => return Err(e.into()),
+                    _ => {}
+                }
                 retry("a follow-up", None, || {
                     followup(first).execute(http, (None, origin.token))
                 })

@@ -29,6 +29,14 @@ pub(super) fn transient(err: &serenity::Error) -> bool {
     }
 }
 
+/// Whether Discord says what the request would act on is not there (404).
+pub(super) fn gone(err: &serenity::Error) -> bool {
+    matches!(
+        err,
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) if r.status_code.as_u16() == 404
+    )
+}
+
 /// Whether Discord says the interaction already has its first response.
 pub(super) fn already_acknowledged(err: &serenity::Error) -> bool {
     matches!(

@@ -8,7 +8,7 @@ use super::render;
 use super::respond::{custom_id_for, embed, rows};
 use super::retry::retry;
 use crate::engine::{Engine, Outgoing, Recipient};
-use serenity::all::{CreateAllowedMentions, CreateAttachment, CreateMessage, Http};
+use serenity::all::{CreateAllowedMentions, CreateAttachment, CreateMessage, Http, Nonce};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -97,11 +97,16 @@ async fn deliver(
         }
     };
     let rendered = render::render(&message.reply, &mut |a| custom_id_for(engine, a));
-    for m in rendered.into_iter().skip(message.parts_sent) {
+    for (part, m) in rendered.into_iter().enumerate().skip(message.parts_sent) {
+        // The same part of the same outbox message always has the same nonce, and Discord
+        // returns the existing message for it instead of posting again: a retry after a
+        // response we never read, or a restart before the outbox was cleared, posts once.
         let mut msg = CreateMessage::new()
             .embeds(m.embeds.iter().map(embed).collect())
             .components(rows(&m))
-            .allowed_mentions(CreateAllowedMentions::new());
+            .allowed_mentions(CreateAllowedMentions::new())
+            .nonce(Nonce::String(format!("academie-{}-{part}", message.id)))
+            .enforce_nonce(true);
         for a in &m.attachments {
             msg = msg.add_file(CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         }

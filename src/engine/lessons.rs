@@ -436,15 +436,14 @@ impl Engine {
         })
         .titled(self.text.plain(lang, k::SEARCH_TITLE));
         for id in ids.iter().skip(page * size).take(size) {
-            // The index and the records are written in one batch; a miss here is a bug, not a
-            // lesson to skip silently.
-            let lesson = self
+            // A search reads without the write lock: a lesson deleted or taken back between
+            // the index and this read is left out rather than failing the whole search.
+            let Some(lesson) = self
                 .load::<Lesson>(Tree::Lessons, &id.key())?
-                .ok_or_else(|| {
-                    Failure::Internal(anyhow::anyhow!(
-                        "index names lesson {id}, which is not stored"
-                    ))
-                })?;
+                .filter(Lesson::is_public)
+            else {
+                continue;
+            };
             let (heading, body) = self.lesson_summary(lang, &lesson, false);
             reply = reply.section(heading, body);
         }

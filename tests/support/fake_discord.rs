@@ -2340,7 +2340,26 @@ impl Inner {
         if !errors.is_empty() {
             return self.reject(rec, "channel message", errors);
         }
-        let msg = self.message_object(channel, &body, rec.files.clone(), false);
+        // As Discord does with `enforce_nonce`: a nonce the bot used before in this channel
+        // returns the message it made then, and posts nothing new.
+        if body["enforce_nonce"] == json!(true) {
+            if let Some(nonce) = body.get("nonce").filter(|n| !n.is_null()) {
+                let earlier = self
+                    .state()
+                    .messages
+                    .iter()
+                    .rev()
+                    .find(|m| m["channel_id"] == json!(channel.to_string()) && m["nonce"] == *nonce)
+                    .cloned();
+                if let Some(earlier) = earlier {
+                    return ok(earlier);
+                }
+            }
+        }
+        let mut msg = self.message_object(channel, &body, rec.files.clone(), false);
+        if let Some(nonce) = body.get("nonce") {
+            msg["nonce"] = nonce.clone();
+        }
         self.store_message(&mut self.state(), msg.clone());
         ok(msg)
     }
