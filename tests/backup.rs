@@ -2,53 +2,23 @@
 //! writing, restored into the same and into a fresh data folder, and damaged or untimely
 //! restores refused with one sentence and nothing changed.
 
+mod binary;
+
+use binary::{academie, copy_dir};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn academie(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_academie"));
-    cmd.current_dir(dir)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("ACADEMIE_CONFIG")
-        .env("ACADEMIE_DATABASE", dir.join("db"))
-        .env("ACADEMIE_EXPORT_DIR", dir.join("export"))
-        .env("RUST_LOG", "warn");
-    cmd
-}
-
 /// Runs a one-shot command; returns (stdout, stderr, success).
 fn run(dir: &Path, args: &[&str]) -> (String, String, bool) {
-    let out = academie(dir).args(args).output().unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
+    binary::console(dir, args, "")
 }
 
 /// Runs the console with `script` on stdin to its end; returns (stdout, stderr, success).
 fn console(dir: &Path, script: &str) -> (String, String, bool) {
-    let mut child = academie(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
+    binary::console(dir, &[], script)
 }
 
 /// A console that keeps running while the test does other things.
@@ -283,20 +253,6 @@ fn a_backup_with_nothing_to_back_up_says_so() {
     assert!(!ok);
     assert!(err.contains("Er is geen database in"), "{err}");
     assert!(!dir.path().join("db").exists(), "none was created");
-}
-
-/// Copies a directory tree (the fixtures are a few files).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -1,42 +1,10 @@
 //! Drives the built `academie` binary as a newcomer would: typed commands in, printed text out.
 
-use std::io::Write;
+mod binary;
+
+use binary::{academie, console, copy_dir};
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn academie(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_academie"));
-    cmd.current_dir(dir)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("ACADEMIE_CONFIG")
-        .env("ACADEMIE_DATABASE", dir.join("db"))
-        .env("ACADEMIE_EXPORT_DIR", dir.join("export"))
-        .env("RUST_LOG", "warn");
-    cmd
-}
-
-/// Runs the console with `script` on stdin; returns (stdout, stderr, success).
-fn console(dir: &Path, args: &[&str], script: &str) -> (String, String, bool) {
-    let mut child = academie(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the academie binary starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
-}
+use std::process::Stdio;
 
 /// Where the console saved a data export, and the export read back.
 fn exported(out: &str) -> (String, serde_json::Value) {
@@ -337,20 +305,6 @@ fn a_truncated_database_is_refused_with_one_clear_sentence_instead_of_starting_e
     std::fs::write(&file, &flipped).unwrap();
     let (_, err, _) = console(dir.path(), &[], "/samenwerking\n/stop\n");
     assert!(!err.contains("panicked"), "{err}");
-}
-
-/// Copies a directory tree (the fixtures are a few files).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

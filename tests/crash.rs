@@ -17,12 +17,14 @@
 //! handed to the operating system, so this proves nothing is acknowledged before it leaves the
 //! process; it cannot tell whether data would survive a power cut.
 
+mod binary;
+
 use academie::domain::{Answer, Lesson, LessonStatus};
 use academie::store::{SledStore, Store, Tree};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -207,17 +209,8 @@ struct Run {
 impl Run {
     fn start(dir: &Path, label: &str) -> Run {
         let stderr = dir.join(format!("stderr-{label}.txt"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_academie"))
+        let mut child = binary::academie(dir)
             .arg("console")
-            .current_dir(dir)
-            .env_remove("DISCORD_TOKEN")
-            .env_remove("ACADEMIE_CONFIG")
-            .env_remove("ACADEMIE_CONSOLE_USER")
-            .env_remove("ACADEMIE_CONSOLE_ROLE")
-            .env_remove("ACADEMIE_LANGUAGE")
-            .env("ACADEMIE_DATABASE", dir.join("db"))
-            .env("ACADEMIE_EXPORT_DIR", dir.join("export"))
-            .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).expect("a stderr file"))

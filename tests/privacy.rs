@@ -2,12 +2,12 @@
 //! keeps about them, and after "delete my data" none of their texts, their name or their id is
 //! left in any file of the database — sled keeps removed bytes until they are rewritten.
 
+mod binary;
+
 use academie::console::user_id_for;
 use academie::store::{SledStore, Store, Tree};
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 const CANARY: &str = "Quirinus Kanariepiet";
 const ANSWER: &str = "Kanarie-antwoord-4f1a over de zoutwig";
@@ -19,31 +19,8 @@ const BRAM_ANSWER: &str = "Brams-antwoord-blijft-8d2e";
 const BRAM_LESSON: &str = "Bramsles-blijft-1a9c";
 
 fn console(dir: &Path, script: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_academie"))
-        .current_dir(dir)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("ACADEMIE_CONFIG")
-        .env("ACADEMIE_DATABASE", dir.join("db"))
-        .env("ACADEMIE_EXPORT_DIR", dir.join("export"))
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, stderr, ok) = binary::console(dir, &[], script);
+    assert!(ok, "{stderr}\n{stdout}");
     stdout
 }
 

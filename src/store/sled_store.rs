@@ -62,6 +62,34 @@ struct Flushes {
     waiters: Vec<(u64, std::thread::Thread)>,
 }
 
+/// Whom to wake once `durable` has moved (or a flush failed).
+enum Wake {
+    /// Those whose batch is now durable.
+    Covered,
+    /// Those, and one more to lead the next flush.
+    CoveredAndNextLeader,
+    /// Everyone waiting.
+    All,
+}
+
+impl Flushes {
+    /// Takes the chosen waiters off the list and unparks them. Unparking under the state lock
+    /// is fine: a woken thread only blocks on that lock for a moment.
+    fn wake(&mut self, which: Wake) {
+        let durable = self.durable;
+        let (mut wake, mut wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiters)
+            .into_iter()
+            .partition(|(n, _)| *n <= durable || matches!(which, Wake::All));
+        if matches!(which, Wake::CoveredAndNextLeader) && !wait.is_empty() {
+            wake.push(wait.remove(0));
+        }
+        self.waiters = wait;
+        for (_, thread) in wake {
+            thread.unpark();
+        }
+    }
+}
+
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SledStore")
@@ -495,23 +523,15 @@ impl Store for SledStore {
         if result.is_ok() {
             state.durable = state.durable.max(covers);
         }
-        let durable = state.durable;
-        let (mut wake, mut wait): (Vec<_>, Vec<_>) = std::mem::take(&mut state.waiters)
-            .into_iter()
-            .partition(|(n, _)| *n <= durable);
-        if result.is_err() {
+        let woken = if result.is_err() {
             // Everyone not covered retries in turn, so the error reaches all it concerns and
             // nobody is confirmed by mistake.
-            wake.append(&mut wait);
-        } else if !wait.is_empty() {
+            Wake::All
+        } else {
             // One who is not covered yet leads the next flush.
-            wake.push(wait.remove(0));
-        }
-        state.waiters = wait;
-        drop(state);
-        for (_, thread) in wake {
-            thread.unpark();
-        }
+            Wake::CoveredAndNextLeader
+        };
+        state.wake(woken);
         result
     }
 
@@ -567,15 +587,7 @@ impl Store for SledStore {
         // Everything applied is in the fresh copy, which was flushed.
         let mut state = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
         state.durable = state.durable.max(self.applied.load(Ordering::SeqCst));
-        let durable = state.durable;
-        let (wake, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut state.waiters)
-            .into_iter()
-            .partition(|(n, _)| *n <= durable);
-        state.waiters = wait;
-        drop(state);
-        for (_, thread) in wake {
-            thread.unpark();
-        }
+        state.wake(Wake::Covered);
         Ok(())
     }
 }
