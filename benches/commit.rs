@@ -180,7 +180,7 @@ impl Raw {
     }
 }
 
-fn main() {
+pub fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let engine = academy(dir.path());
     let group = Group::new(&engine);

@@ -433,7 +433,7 @@ fn plain(catalog: &Catalog, d: &PublishedDigest) -> [String; 3] {
     [html, md, chat]
 }
 
-fn main() -> anyhow::Result<()> {
+pub fn main() -> anyhow::Result<()> {
     let n = support::size(1_000, 40);
     let rounds = support::size(60, 2);
     let catalog = Catalog::embedded()?;

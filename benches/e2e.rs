@@ -339,7 +339,7 @@ async fn phase(bot: Running, count: usize, academy: bool) -> Phase {
     }
 }
 
-fn main() {
+pub fn main() {
     // The academy logs as the binary does, so an error during the run is seen.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -347,7 +347,8 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "academie=warn,warn".into()),
         )
-        .init();
+        .try_init()
+        .ok();
     // The runtime the binary uses: multi-threaded, one worker per core.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -206,7 +206,7 @@ fn shown(reply: &academie::reply::Reply) -> Vec<LessonId> {
         .collect()
 }
 
-fn main() -> anyhow::Result<()> {
+pub fn main() -> anyhow::Result<()> {
     let n = support::size(100_000, 300);
     // Speed-up: rounds of one linear scan against a burst of searches, per query.
     let rounds = support::size(5, 2);

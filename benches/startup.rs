@@ -83,7 +83,7 @@ fn start(db: &Path) -> (Duration, u64) {
     (ready, peak)
 }
 
-fn main() {
+pub fn main() {
     let lessons = size(100_000, 300);
     let dir = tempfile::tempdir().expect("temp dir");
     let big = dir.path().join("big.db");

@@ -2,7 +2,7 @@
 //! writing, restored into the same and into a fresh data folder, and damaged or untimely
 //! restores refused with one sentence and nothing changed.
 
-mod binary;
+use crate::binary;
 
 use binary::{academie, copy_dir};
 use std::io::{BufRead, BufReader, Write};

@@ -1,6 +1,6 @@
 //! Drives the built `academie` binary as a newcomer would: typed commands in, printed text out.
 
-mod binary;
+use crate::binary;
 
 use binary::{academie, console, copy_dir};
 use std::path::Path;

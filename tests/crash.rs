@@ -17,7 +17,7 @@
 //! handed to the operating system, so this proves nothing is acknowledged before it leaves the
 //! process; it cannot tell whether data would survive a power cut.
 
-mod binary;
+use crate::binary;
 
 use academie::domain::{Answer, Lesson, LessonStatus};
 use academie::store::{SledStore, Store, Tree};

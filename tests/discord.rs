@@ -2,7 +2,7 @@
 //! talking to the fake Discord in `support`, which checks every request against Discord's
 //! OpenAPI spec and the rules the spec does not encode. Each test asserts what users would see.
 
-mod support;
+use crate::support;
 
 use academie::config::Secret;
 use academie::discord::{serve, ServeOptions, DEFER_AFTER};

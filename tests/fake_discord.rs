@@ -2,7 +2,7 @@
 //! serenity, its validation rejects what Discord rejects and accepts what serenity's builders
 //! produce, and a real serenity client works against it end to end.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -18,7 +18,7 @@
 //! "already acknowledged", which the bot takes as answered; the engine ran once either way, so
 //! the user's data is saved once.
 
-mod support;
+use crate::support;
 
 use academie::config::Secret;
 use academie::discord::{serve, ServeOptions, DEFER_AFTER};
@@ -131,8 +131,8 @@ fn answer_text(marker: &str) -> String {
 /// One member's part in a round: answer, sometimes edit, sometimes share a lesson or look at
 /// the round's status.
 async fn member_round(run: Arc<Run>, user: FakeUser, idx: u64, round: u64, button: String) {
-    let twice = matches!(round, 5 | 10) || (round == 7 && idx % 3 == 0);
-    let versions = if (idx + round) % 2 == 0 { 2 } else { 1 };
+    let twice = matches!(round, 5 | 10) || (round == 7 && idx.is_multiple_of(3));
+    let versions = if (idx + round).is_multiple_of(2) { 2 } else { 1 };
     let mut version = 1;
     let mut attempt = 0;
     while version <= versions {
@@ -171,7 +171,7 @@ async fn member_round(run: Arc<Run>, user: FakeUser, idx: u64, round: u64, butto
             }
         }
     }
-    if (idx + round) % 6 == 0 {
+    if (idx + round).is_multiple_of(6) {
         loop {
             let open = run.fake.command_payload(
                 &user,
@@ -214,7 +214,7 @@ async fn member_round(run: Arc<Run>, user: FakeUser, idx: u64, round: u64, butto
             run.back().await;
         }
     }
-    if (idx + round) % 5 == 0 {
+    if (idx + round).is_multiple_of(5) {
         let status = run
             .fake
             .command_payload(&user, Some(CHANNEL_ID), "round status", &[]);

@@ -2,7 +2,7 @@
 //! keeps about them, and after "delete my data" none of their texts, their name or their id is
 //! left in any file of the database — sled keeps removed bytes until they are rewritten.
 
-mod binary;
+use crate::binary;
 
 use academie::console::user_id_for;
 use academie::store::{SledStore, Store, Tree};
