@@ -9,17 +9,25 @@
 //! always gives the same output. It writes no sentence for users either: everything is data
 //! (`Serialize`) that the prompt files turn into text in the member's language.
 //!
-//! How a text becomes terms: words are split at anything that is not a letter or digit, folded
-//! like the lesson search folds them ([`crate::search::words`]: lowercase, accents removed, so
-//! `coöperatie` is `cooperatie`), words shorter than three letters, numbers and stop words
-//! (`meter/stopwords.rs`) are dropped, and what is left is stemmed with Snowball (Dutch or English), so
-//! `woningen` and `woning` are one term. Each term is shown as the way it was most often
-//! written. Within a Dutch round, a compound also counts as the words it starts or ends with
-//! when someone used those on their own, so `netcongestie` meets `congestie op het net`.
+//! How a text becomes terms: its language is read from its own words (`meter/language.rs`:
+//! Dutch or English, the channel's language when the text does not tell), then words are split
+//! at anything that is not a letter or digit, folded like the lesson search folds them
+//! ([`crate::search::words`]: lowercase, accents removed, so `coöperatie` is `cooperatie`),
+//! words shorter than three letters, numbers and that language's stop words
+//! (`meter/stopwords.rs`) are dropped, and what is left is stemmed with that language's
+//! Snowball stemmer, so `woningen` and `woning` are one term. Terms are whole stems: `water`
+//! and `waterschap` are two. A Dutch compound counts as its head when someone in the round
+//! used that head on its own (`meter/compound.rs`), so `netcongestie` meets `congestie op het
+//! net` while `woningbouw` does not meet `woningen`. Each term is shown as the way it was most
+//! often written.
 
+mod compound;
+mod language;
 mod stopwords;
 
-use crate::domain::Lang;
+pub use language::detect as detect_language;
+
+use crate::domain::{Lang, MeterFigure};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,17 +38,15 @@ const MIN_CHARS: usize = 3;
 /// Longer "words" are links, hashes or keyboard noise, not language; not even Dutch compounds
 /// (`arbeidsongeschiktheidsverzekering` has 33 letters) get there.
 const MAX_CHARS: usize = 40;
-/// A Dutch compound counts as using a word it starts or ends with only when that word has at
-/// least this many letters (after stemming): `woning` in `woningbouw`, `congesti` in
-/// `netcongestie`, but not `net` in `netwerk`.
-const MIN_PART_CHARS: usize = 5;
 /// A term used this often in one round is a theme of that round even if one member used it.
 const THEME_MIN_USES: usize = 3;
 
-/// From this score on, answers converge: see [`Verdict`].
-pub const CONVERGING_FROM: f64 = 0.2;
+/// From this score on, with [`REACH_FROM`], answers converge: see [`Verdict`].
+pub const CONVERGING_FROM: f64 = 0.10;
+/// From this reach on, with [`CONVERGING_FROM`], answers converge: see [`Verdict`].
+pub const REACH_FROM: f64 = 0.5;
 /// Below this score, answers are scattered: see [`Verdict`].
-pub const SCATTERED_BELOW: f64 = 0.1;
+pub const SCATTERED_BELOW: f64 = 0.06;
 
 /// One term: the stem it is compared by, the word to show for it, and how often it was used in
 /// the text (or texts) it was drawn from.
@@ -69,28 +75,37 @@ pub struct SharedTerm {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MemberTerms {
     pub member: String,
+    /// The language the answer was read in.
+    pub lang: Lang,
     /// Most used first, then alphabetical.
     pub terms: Vec<Term>,
 }
 
-/// How a round's answers relate, read from the score.
+/// How a round's answers relate, read from two numbers:
+/// - the score: the mean, over all ordered pairs of answers in the same language, of the share
+///   of one answer's terms that the other answer also uses (|A∩B| / |A|). It is computed from
+///   how many answers use each term, never pair by pair (see [`agreement`]);
+/// - the reach: the mean, over the answers, of the share of the other answers that use the
+///   answer's most widely used term. It tells a group that agrees from a group that splits
+///   into camps: two camps that each agree closely have a fair score, but each answer meets
+///   only its own camp.
 ///
-/// The score is the mean, over all pairs of members, of the share of the shorter answer's terms
-/// that the other answer also uses (the overlap coefficient |A∩B| / min(|A|,|B|)). The shorter
-/// answer sets the scale so that a one-line answer naming the issue agrees fully with a long one
-/// that names it too; the mean over pairs keeps the score comparable between 2 and 20 members.
+/// The thresholds come from the meter's labelled corpus (`meter/corpus.toml`, 40 rounds in
+/// Dutch and English; `cargo test --lib meter::corpus -- --nocapture` prints every round's
+/// numbers). There, answers naming the same issue in their own words score 0.16–0.54 with a
+/// reach of 0.67–1, the lowest scores for long answers whose elaboration dilutes the shared
+/// core; answers about different issues score 0–0.04 (long ones meet on the odd word); camps
+/// score 0.09–0.21 with a reach of 0.33–0.40. So:
+/// - [`Verdict::Converging`] from a score of [`CONVERGING_FROM`] (0.10, about midway between
+///   long unrelated answers and long agreeing ones) with a reach of at least [`REACH_FROM`]
+///   (0.5: each answer's widest term is used, on average, by at least half of the others);
+/// - [`Verdict::Scattered`] below a score of [`SCATTERED_BELOW`] (0.06, between unrelated
+///   answers at 0.04 and the weakest camps at 0.09);
+/// - [`Verdict::Mixed`] otherwise: part of the group shares an issue, or all share a little.
 ///
-/// The thresholds come from answers written like real ones (the fixtures in the tests): answers
-/// about different issues share 0–0.06 of their terms, a little more when they are long, since
-/// long answers meet on the odd general word (`gemeente`, `wachtlijst`); answers naming the
-/// same issue in their own words share 0.25–0.5, the lower end for answers of 200–300 words
-/// whose elaboration dilutes the shared core. So:
-/// - [`Verdict::Converging`] from [`CONVERGING_FROM`] (0.2): on average two members share at
-///   least one in five of the shorter answer's terms;
-/// - [`Verdict::Scattered`] below [`SCATTERED_BELOW`] (0.1): fewer than one in ten, about what
-///   unrelated answers share by chance;
-/// - [`Verdict::Mixed`] in between: part of the group shares an issue (two camps score about
-///   0.18), or all answers share a field but not an issue (housing: 0.12).
+/// What the corpus shows the meter cannot see is listed there with the rounds it misses: a
+/// compound that only begins with another member's word (`stikstofuitstoot`, `stikstof`),
+/// answers that share a field but hardly a word, and answers that share exactly one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -100,12 +115,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The verdict for a score in 0..=1.
-    pub fn of(score: f64) -> Verdict {
-        if score >= CONVERGING_FROM {
-            Verdict::Converging
-        } else if score < SCATTERED_BELOW {
+    /// The verdict for a score and a reach, each in 0..=1.
+    pub fn of(score: f64, reach: f64) -> Verdict {
+        if score < SCATTERED_BELOW {
             Verdict::Scattered
+        } else if score >= CONVERGING_FROM && reach >= REACH_FROM {
+            Verdict::Converging
         } else {
             Verdict::Mixed
         }
@@ -119,6 +134,13 @@ impl Verdict {
             Verdict::Scattered => "scattered",
         }
     }
+
+    /// The verdict of a [`Verdict::key`].
+    pub fn from_key(key: &str) -> Option<Verdict> {
+        [Verdict::Converging, Verdict::Mixed, Verdict::Scattered]
+            .into_iter()
+            .find(|v| v.key() == key)
+    }
 }
 
 /// Why a round has no score: agreement needs two answers with something to compare.
@@ -131,6 +153,9 @@ pub enum Unscored {
     OneAnswer,
     /// Two or more answers, but fewer than two kept a term (only stop words, numbers, emoji).
     TooFewTerms,
+    /// Two or more answers with terms, but no two in the same language: words in Dutch and
+    /// words in English are not compared with each other.
+    LanguagesApart,
 }
 
 /// The numbers behind a score, so the caller can explain it in the member's language.
@@ -142,22 +167,27 @@ pub struct Reasoning {
     pub blank: usize,
     /// Answers in which no term was left; they are not part of the score.
     pub without_terms: usize,
-    /// Answers compared: those with at least one term.
+    /// Answers compared: those with at least one term and at least one other such answer in
+    /// their language.
     pub compared: usize,
-    /// Pairs of compared answers: `compared × (compared − 1) / 2`.
+    /// Answers with terms that were not compared: no other answer is in their language.
+    pub apart: usize,
+    /// Answers with terms read as Dutch.
+    pub dutch: usize,
+    /// Answers with terms read as English.
+    pub english: usize,
+    /// Pairs of compared answers in the same language.
     pub pairs: usize,
-    /// Pairs with at least one term in common.
-    pub pairs_with_common_terms: usize,
     /// Different terms over all answers.
     pub distinct_terms: usize,
     /// Terms used by at least two members.
     pub shared_terms: usize,
     /// `shared_terms / distinct_terms`, 0 when there are no terms.
     pub shared_ratio: f64,
-    /// Mean over pairs of |A∩B| / min(|A|,|B|): the score, 0 when there are no pairs.
-    pub mean_overlap: f64,
-    /// Mean over pairs of |A∩B| / |A∪B|, for comparison; lower for long answers.
-    pub mean_jaccard: f64,
+    /// The score, also when it is not shown (0 when there is nothing to compare).
+    pub score: f64,
+    /// The reach (see [`Verdict`]), 0 when there is nothing to compare.
+    pub reach: f64,
     /// The most widely shared term, if any term is shared.
     pub widest_term: Option<String>,
     /// How many members used it (0 when none is shared).
@@ -180,6 +210,15 @@ pub struct Agreement {
 }
 
 impl Agreement {
+    /// What a reveal keeps of this agreement, to be repeated later as it was shown.
+    pub fn figure(&self) -> MeterFigure {
+        MeterFigure {
+            score: self.score,
+            reach: self.reasoning.reach,
+            verdict: self.verdict.map(|v| v.key().to_string()),
+        }
+    }
+
     /// A plain one-line summary for tests and logs; not for members (texts live in prompts).
     pub fn summary(&self) -> String {
         let verdict = match (self.verdict, self.unscored) {
@@ -194,14 +233,14 @@ impl Agreement {
             .map(|s| format!("{}×{}", s.display, s.members))
             .collect();
         format!(
-            "{verdict} score={:.2} compared={} pairs={}/{} shared={}/{} jaccard={:.2} [{}]",
+            "{verdict} score={:.2} reach={:.2} compared={} apart={} pairs={} shared={}/{} [{}]",
             self.score.unwrap_or(0.0),
+            r.reach,
             r.compared,
-            r.pairs_with_common_terms,
+            r.apart,
             r.pairs,
             r.shared_terms,
             r.distinct_terms,
-            r.mean_jaccard,
             shared.join(", ")
         )
     }
@@ -258,14 +297,10 @@ pub struct RoundChange {
     pub dropped_themes: Vec<Theme>,
     /// Themes in both rounds: most members (now) first.
     pub kept_themes: Vec<Theme>,
-    /// The agreement scores of each round, as [`agreement`] gives them.
-    pub score_before: Option<f64>,
-    pub score_after: Option<f64>,
-    pub verdict_before: Option<Verdict>,
-    pub verdict_after: Option<Verdict>,
 }
 
-/// The key terms of one text: most used first, then alphabetical by display form.
+/// The key terms of one text in a given language: most used first, then alphabetical by
+/// display form.
 pub fn key_terms(text: &str, lang: Lang) -> Vec<Term> {
     let profile = Profile::of(text, lang);
     let mut terms: Vec<Term> = profile
@@ -281,37 +316,41 @@ pub fn key_terms(text: &str, lang: Lang) -> Vec<Term> {
     terms
 }
 
-/// How far the answers of a round, `(member name, text)`, name the same issue.
+/// How far the answers of a round, `(member name, text)`, name the same issue. `channel` is
+/// the language of the channel: the language of an answer whose words do not tell.
 ///
-/// Each entry is one member, even if two share a name. Blank answers are ignored.
-pub fn agreement(answers: &[(String, String)], lang: Lang) -> Agreement {
+/// Each entry is one member, even if two share a name. Blank answers are ignored. The work
+/// grows with the number of answers times their terms: shared terms, each member's own terms
+/// and the score all come from one count of how many answers use each term, never from
+/// comparing answers two by two.
+pub fn agreement(answers: &[(String, String)], channel: Lang) -> Agreement {
     let blank = answers.iter().filter(|(_, t)| t.trim().is_empty()).count();
     let round = Round::of(
         answers
             .iter()
             .filter(|(_, t)| !t.trim().is_empty())
             .map(|(n, t)| (n.clone(), t.as_str())),
-        lang,
+        channel,
     );
-    let mut surfaces = Surfaces::default();
-    for m in &round.members {
-        surfaces.absorb(&m.profile);
-    }
+    let surfaces = round.surfaces();
     let counts = round.member_counts();
 
-    let mut shared: Vec<SharedTerm> = counts
-        .iter()
-        .filter(|(_, &n)| n >= 2)
-        .map(|(stem, &n)| SharedTerm {
-            stem: (*stem).to_string(),
+    // Who used each shared term, in one pass over the answers.
+    let mut names: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for m in &round.members {
+        for t in m.terms.keys() {
+            if counts.get(t.as_str()).is_some_and(|&n| n >= 2) {
+                names.entry(t.as_str()).or_default().push(m.name.clone());
+            }
+        }
+    }
+    let mut shared: Vec<SharedTerm> = names
+        .into_iter()
+        .map(|(stem, names)| SharedTerm {
+            stem: stem.to_string(),
             display: surfaces.display(stem),
-            members: n,
-            names: round
-                .members
-                .iter()
-                .filter(|m| m.terms.contains(*stem))
-                .map(|m| m.name.clone())
-                .collect(),
+            members: names.len(),
+            names,
         })
         .collect();
     shared.sort_by(|a, b| {
@@ -328,43 +367,54 @@ pub fn agreement(answers: &[(String, String)], lang: Lang) -> Agreement {
             let mut terms: Vec<Term> = m
                 .terms
                 .iter()
-                .filter(|s| counts.get(s.as_str()) == Some(&1))
-                .map(|s| Term {
+                .filter(|(s, _)| counts.get(s.as_str()) == Some(&1))
+                .map(|(s, &uses)| Term {
                     stem: s.clone(),
                     display: surfaces.display(s),
-                    uses: m.profile.uses.get(s).copied().unwrap_or(0),
+                    uses,
                 })
                 .collect();
             sort_terms(&mut terms);
             MemberTerms {
                 member: m.name.clone(),
+                lang: m.lang,
                 terms,
             }
         })
         .collect();
 
-    let pairs = round.pairs();
-    let compared = round.members.iter().filter(|m| !m.terms.is_empty()).count();
-    let unscored = match (round.members.len(), compared) {
+    let scoring = score(&round);
+    let with_terms = round.members.iter().filter(|m| !m.terms.is_empty()).count();
+    let unscored = match (round.members.len(), with_terms) {
         (0, _) => Some(Unscored::NoAnswers),
         (1, _) => Some(Unscored::OneAnswer),
         (_, 0 | 1) => Some(Unscored::TooFewTerms),
+        _ if scoring.pairs == 0 => Some(Unscored::LanguagesApart),
         _ => None,
     };
-    let score = unscored.is_none().then_some(pairs.mean_overlap);
+    let score = unscored.is_none().then_some(scoring.score);
     let widest = shared.first();
+    let in_lang = |lang: Lang| {
+        round
+            .members
+            .iter()
+            .filter(|m| m.lang == lang && !m.terms.is_empty())
+            .count()
+    };
     let reasoning = Reasoning {
         answers: round.members.len(),
         blank,
-        without_terms: round.members.len() - compared,
-        compared,
-        pairs: pairs.pairs,
-        pairs_with_common_terms: pairs.with_common,
+        without_terms: round.members.len() - with_terms,
+        compared: scoring.compared,
+        apart: with_terms - scoring.compared,
+        dutch: in_lang(Lang::Nl),
+        english: in_lang(Lang::En),
+        pairs: scoring.pairs,
         distinct_terms: counts.len(),
         shared_terms: shared.len(),
         shared_ratio: ratio(shared.len(), counts.len()),
-        mean_overlap: pairs.mean_overlap,
-        mean_jaccard: pairs.mean_jaccard,
+        score: scoring.score,
+        reach: scoring.reach,
         widest_term: widest.map(|s| s.display.clone()),
         widest_members: widest.map_or(0, |s| s.members),
     };
@@ -372,7 +422,7 @@ pub fn agreement(answers: &[(String, String)], lang: Lang) -> Agreement {
         shared,
         unique,
         score,
-        verdict: score.map(Verdict::of),
+        verdict: score.map(|s| Verdict::of(s, scoring.reach)),
         unscored,
         reasoning,
     }
@@ -386,18 +436,18 @@ pub fn agreement(answers: &[(String, String)], lang: Lang) -> Agreement {
 pub fn changes(
     previous: &[(u64, String, String)],
     current: &[(u64, String, String)],
-    lang: Lang,
+    channel: Lang,
 ) -> RoundChange {
     let before = by_member(previous);
     let after = by_member(current);
-    let pairs = |m: &BTreeMap<u64, (String, String)>| -> Vec<(String, String)> {
-        m.values().cloned().collect()
-    };
-    let agreement_before = agreement(&pairs(&before), lang);
-    let agreement_after = agreement(&pairs(&after), lang);
-
-    let round_before = Round::of(before.values().map(|(n, t)| (n.clone(), t.as_str())), lang);
-    let round_after = Round::of(after.values().map(|(n, t)| (n.clone(), t.as_str())), lang);
+    let round_before = Round::of(
+        before.values().map(|(n, t)| (n.clone(), t.as_str())),
+        channel,
+    );
+    let round_after = Round::of(
+        after.values().map(|(n, t)| (n.clone(), t.as_str())),
+        channel,
+    );
     let mut surfaces = Surfaces::default();
     for m in round_before.members.iter().chain(&round_after.members) {
         surfaces.absorb(&m.profile);
@@ -514,10 +564,6 @@ pub fn changes(
         new_themes,
         dropped_themes,
         kept_themes,
-        score_before: agreement_before.score,
-        score_after: agreement_after.score,
-        verdict_before: agreement_before.verdict,
-        verdict_after: agreement_after.verdict,
     }
 }
 
@@ -569,25 +615,53 @@ fn jaccard<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> Option<f64> {
     (union > 0).then(|| a.intersection(b).count() as f64 / union as f64)
 }
 
-/// The terms of one text: uses per stem, and how each stem was written.
+/// The terms of one text: uses per stem, how each stem was written, and the folded words it
+/// stands for (where a Dutch compound is split).
 #[derive(Default)]
 struct Profile {
     uses: BTreeMap<String, usize>,
     surfaces: BTreeMap<String, BTreeMap<String, usize>>,
+    folded: BTreeMap<String, BTreeSet<String>>,
+    /// The stems of every word, stop words included (`net` in `congestie op het net`): what
+    /// shows that an answer spells a compound out.
+    all: BTreeSet<String>,
+}
+
+fn stemmer(lang: Lang) -> Stemmer {
+    Stemmer::create(match lang {
+        Lang::Nl => Algorithm::Dutch,
+        Lang::En => Algorithm::English,
+    })
+}
+
+/// The stem of a folded word. Snowball is written for the letters of the language; anything
+/// else (a name in another script, `co2`) is kept as it is rather than fed to rules not made
+/// for it.
+fn stem_of(stemmer: &Stemmer, folded: &str) -> String {
+    if folded.bytes().all(|b| b.is_ascii_lowercase()) {
+        let s = stemmer.stem(folded);
+        if s.is_empty() {
+            folded.to_string()
+        } else {
+            s.into_owned()
+        }
+    } else {
+        folded.to_string()
+    }
 }
 
 impl Profile {
     fn of(text: &str, lang: Lang) -> Profile {
-        let stemmer = Stemmer::create(match lang {
-            Lang::Nl => Algorithm::Dutch,
-            Lang::En => Algorithm::English,
-        });
+        let stemmer = stemmer(lang);
         let stop = match lang {
             Lang::Nl => stopwords::NL,
             Lang::En => stopwords::EN,
         };
         let mut profile = Profile::default();
         for (surface, folded) in words(text) {
+            if folded.chars().any(char::is_alphabetic) {
+                profile.all.insert(stem_of(&stemmer, &folded));
+            }
             if folded.chars().count() < MIN_CHARS
                 || folded.starts_with(|c: char| c.is_numeric())
                 || !folded.chars().any(char::is_alphabetic)
@@ -595,25 +669,15 @@ impl Profile {
             {
                 continue;
             }
-            // Snowball is written for the letters of the language; anything else (a name in
-            // another script, `co2`) is kept as it is rather than fed to rules not made for it.
-            let stem = if folded.bytes().all(|b| b.is_ascii_lowercase()) {
-                let s = stemmer.stem(&folded);
-                if s.is_empty() {
-                    folded.clone()
-                } else {
-                    s.into_owned()
-                }
-            } else {
-                folded.clone()
-            };
+            let stem = stem_of(&stemmer, &folded);
             *profile.uses.entry(stem.clone()).or_default() += 1;
             *profile
                 .surfaces
-                .entry(stem)
+                .entry(stem.clone())
                 .or_default()
                 .entry(surface)
                 .or_default() += 1;
+            profile.folded.entry(stem).or_default().insert(folded);
         }
         profile
     }
@@ -696,9 +760,13 @@ fn surface(raw: &str) -> String {
 /// One member's answer within a round.
 struct Member {
     name: String,
+    /// The language the answer is written in, read from its words.
+    lang: Lang,
+    /// Its own words, as written.
     profile: Profile,
-    /// The stems the answer uses, with (Dutch) the words its compounds are made of.
-    terms: BTreeSet<String>,
+    /// The terms it is compared by, with uses: its stems, a Dutch compound replaced by its
+    /// head when someone in the round used that head on its own.
+    terms: BTreeMap<String, usize>,
 }
 
 /// The non-blank answers of one round, in order.
@@ -706,61 +774,79 @@ struct Round {
     members: Vec<Member>,
 }
 
-/// The pairwise comparison of a round's answers that have terms.
-struct Pairs {
-    pairs: usize,
-    with_common: usize,
-    mean_overlap: f64,
-    mean_jaccard: f64,
-}
-
 impl Round {
-    fn of<'a>(answers: impl Iterator<Item = (String, &'a str)>, lang: Lang) -> Round {
-        let profiles: Vec<(String, Profile)> = answers
-            .map(|(name, text)| (name, Profile::of(text, lang)))
-            .collect();
-        let vocabulary: BTreeSet<&str> = profiles
-            .iter()
-            .flat_map(|(_, p)| p.uses.keys().map(String::as_str))
-            .collect();
-        // Dutch writes compounds as one word, so `netcongestie` and `congestie op het net`
-        // name the same thing but share no word. A compound also counts as the words it starts
-        // or ends with, when someone in the round used those on their own. English writes
-        // `grid congestion` as two words and needs no such help.
-        let parts = |stem: &str| -> Vec<String> {
-            if lang != Lang::Nl {
-                return Vec::new();
-            }
-            let bounds: Vec<usize> = stem.char_indices().map(|(i, _)| i).collect();
-            let n = bounds.len();
-            let mut found = Vec::new();
-            for (k, &b) in bounds.iter().enumerate().skip(1) {
-                let (head, tail) = stem.split_at(b);
-                if k >= MIN_PART_CHARS && vocabulary.contains(head) {
-                    found.push(head.to_string());
-                }
-                if n - k >= MIN_PART_CHARS && vocabulary.contains(tail) {
-                    found.push(tail.to_string());
-                }
-            }
-            found
-        };
-        let members = profiles
-            .iter()
-            .map(|(name, profile)| {
-                let mut terms: BTreeSet<String> = profile.uses.keys().cloned().collect();
-                for stem in profile.uses.keys() {
-                    terms.extend(parts(stem));
-                }
-                (name.clone(), terms)
+    fn of<'a>(answers: impl Iterator<Item = (String, &'a str)>, channel: Lang) -> Round {
+        let read: Vec<(String, Lang, Profile)> = answers
+            .map(|(name, text)| {
+                let lang = language::detect(text, channel);
+                (name, lang, Profile::of(text, lang))
             })
-            .collect::<Vec<_>>();
+            .collect();
+        // The Dutch words someone used on their own: the heads a compound may be matched to.
+        let dutch: BTreeSet<&str> = read
+            .iter()
+            .filter(|(_, lang, _)| *lang == Lang::Nl)
+            .flat_map(|(_, _, p)| p.uses.keys().map(String::as_str))
+            .collect();
+        // Which Dutch answers use each stem, stop words included: where a compound is spelled
+        // out.
+        let mut spelled: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, (_, lang, p)) in read.iter().enumerate() {
+            if *lang == Lang::Nl {
+                for s in &p.all {
+                    spelled.entry(s.as_str()).or_default().push(i);
+                }
+            }
+        }
+        let together = |a: &str, b: &str| match (spelled.get(a), spelled.get(b)) {
+            (Some(x), Some(y)) => x.iter().any(|i| y.binary_search(i).is_ok()),
+            _ => false,
+        };
+        let stemmer = stemmer(Lang::Nl);
+        // The terms of each Dutch word, looked up once per round however often it is used.
+        let mut split: BTreeMap<&str, Option<Vec<String>>> = BTreeMap::new();
+        let mut terms: Vec<BTreeMap<String, usize>> = Vec::with_capacity(read.len());
+        for (_, lang, profile) in &read {
+            let mut mine = BTreeMap::new();
+            for (stem, &uses) in &profile.uses {
+                let mut parts = None;
+                if *lang == Lang::Nl {
+                    for w in profile.folded.get(stem).into_iter().flatten() {
+                        parts = split
+                            .entry(w.as_str())
+                            .or_insert_with(|| {
+                                let s = compound::split(
+                                    w,
+                                    |part| stem_of(&stemmer, part),
+                                    |h| h != stem && dutch.contains(h),
+                                )?;
+                                let mut parts = vec![s.head.clone()];
+                                if dutch.contains(s.modifier.as_str())
+                                    && together(&s.modifier, &s.head)
+                                {
+                                    parts.push(s.modifier);
+                                }
+                                Some(parts)
+                            })
+                            .clone();
+                        if parts.is_some() {
+                            break;
+                        }
+                    }
+                }
+                for t in parts.unwrap_or_else(|| vec![stem.clone()]) {
+                    *mine.entry(t).or_default() += uses;
+                }
+            }
+            terms.push(mine);
+        }
         Round {
-            members: members
+            members: read
                 .into_iter()
-                .zip(profiles)
-                .map(|((name, terms), (_, profile))| Member {
+                .zip(terms)
+                .map(|((name, lang, profile), terms)| Member {
                     name,
+                    lang,
                     profile,
                     terms,
                 })
@@ -768,11 +854,20 @@ impl Round {
         }
     }
 
+    /// How the terms of the round are shown: the most used way of writing them.
+    fn surfaces(&self) -> Surfaces {
+        let mut surfaces = Surfaces::default();
+        for m in &self.members {
+            surfaces.absorb(&m.profile);
+        }
+        surfaces
+    }
+
     /// How many members used each term.
     fn member_counts(&self) -> BTreeMap<&str, usize> {
         let mut counts = BTreeMap::new();
         for m in &self.members {
-            for t in &m.terms {
+            for t in m.terms.keys() {
                 *counts.entry(t.as_str()).or_default() += 1;
             }
         }
@@ -783,7 +878,7 @@ impl Round {
     fn uses(&self) -> BTreeMap<&str, usize> {
         let mut uses = BTreeMap::new();
         for m in &self.members {
-            for (t, n) in &m.profile.uses {
+            for (t, n) in &m.terms {
                 *uses.entry(t.as_str()).or_default() += n;
             }
         }
@@ -798,36 +893,70 @@ impl Round {
             .map(|(t, _)| t.to_string())
             .collect()
     }
+}
 
-    fn pairs(&self) -> Pairs {
-        let sets: Vec<&BTreeSet<String>> = self
-            .members
-            .iter()
-            .map(|m| &m.terms)
-            .filter(|t| !t.is_empty())
-            .collect();
-        let (mut pairs, mut with_common) = (0, 0);
-        let (mut overlap, mut jaccard_sum) = (0.0, 0.0);
-        for (i, a) in sets.iter().enumerate() {
-            for b in &sets[i + 1..] {
-                let common = a.intersection(b).count();
-                pairs += 1;
-                if common > 0 {
-                    with_common += 1;
-                }
-                overlap += common as f64 / a.len().min(b.len()) as f64;
-                jaccard_sum += jaccard(a, b).unwrap_or(0.0);
+/// What a round's score rests on.
+struct Scoring {
+    /// Answers with terms that have at least one other answer with terms in their language.
+    compared: usize,
+    /// Pairs of compared answers in the same language.
+    pairs: usize,
+    /// Mean over ordered pairs of compared answers of |A∩B| / |A|.
+    score: f64,
+    /// Mean over compared answers of the share of the others that use the answer's most widely
+    /// used term.
+    reach: f64,
+}
+
+/// The score and reach of a round from how many answers use each term: one pass over the
+/// answers and their terms, never over pairs of answers, so a round of ten thousand answers
+/// costs ten thousand times a round of one.
+///
+/// For an answer A among n compared answers of its language, Σ over the others B of |A∩B|
+/// equals Σ over A's terms t of (n_t − 1), where n_t is how many of them use t. So the mean
+/// over ordered pairs of |A∩B| / |A| — "the share of one answer's terms that another answer
+/// also uses" — is a sum over answers of Σ_t (n_t − 1) / |A|, divided by the number of ordered
+/// pairs. Reach needs only the largest n_t among an answer's terms.
+fn score(round: &Round) -> Scoring {
+    let mut by_lang: BTreeMap<Lang, Vec<&BTreeMap<String, usize>>> = BTreeMap::new();
+    for m in round.members.iter().filter(|m| !m.terms.is_empty()) {
+        by_lang.entry(m.lang).or_default().push(&m.terms);
+    }
+    let (mut compared, mut ordered_pairs) = (0usize, 0usize);
+    let (mut overlap, mut reach) = (0.0, 0.0);
+    for group in by_lang.values().filter(|g| g.len() >= 2) {
+        let n = group.len();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for terms in group {
+            for t in terms.keys() {
+                *counts.entry(t.as_str()).or_default() += 1;
             }
         }
-        let mean = |sum: f64| if pairs == 0 { 0.0 } else { sum / pairs as f64 };
-        Pairs {
-            pairs,
-            with_common,
-            mean_overlap: mean(overlap),
-            mean_jaccard: mean(jaccard_sum),
+        for terms in group {
+            let others: Vec<usize> = terms.keys().map(|t| counts[t.as_str()] - 1).collect();
+            overlap += others.iter().sum::<usize>() as f64 / terms.len() as f64;
+            reach += others.iter().copied().max().unwrap_or(0) as f64 / (n - 1) as f64;
         }
+        compared += n;
+        ordered_pairs += n * (n - 1);
+    }
+    Scoring {
+        compared,
+        pairs: ordered_pairs / 2,
+        score: if ordered_pairs == 0 {
+            0.0
+        } else {
+            overlap / ordered_pairs as f64
+        },
+        reach: if compared == 0 {
+            0.0
+        } else {
+            reach / compared as f64
+        },
     }
 }
 
+#[cfg(test)]
+mod corpus;
 #[cfg(test)]
 mod tests;

@@ -1501,13 +1501,185 @@ fn the_idling_meter_and_the_change_report_follow_a_step_one_round() {
         "rounds per step: {health}"
     );
     assert!(
-        agreeing.contains("% toen, "),
+        agreeing.contains("Overeenkomst toen: ") && agreeing.contains("%; nu: "),
         "the agreement then and now: {agreeing}"
     );
     assert!(
         agreeing.contains("Alleen bij één deelnemer: Anna Aalbers ("),
         "{agreeing}"
     );
+}
+
+/// The first percentage after `marker` in `text`.
+fn percent_after(text: &str, marker: &str) -> i64 {
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker:?} in {text}"))
+        + marker.len();
+    text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or_else(|_| panic!("no percentage after {marker:?} in {text}"))
+}
+
+impl Academy {
+    /// A step-1 round: each `(who, answer)` answers, a moderator reveals and closes; the
+    /// reveal's text.
+    fn step_one_round(&self, answers: &[(Ctx, &str)]) -> String {
+        self.ok(
+            &moderator(),
+            Request::RoundStart {
+                step: Step::Issue,
+                deadline: None,
+            },
+        );
+        for (who, text) in answers {
+            self.ok(
+                who,
+                Request::AnswerSubmit {
+                    round: None,
+                    text: text.to_string(),
+                },
+            );
+        }
+        let reveal = self.ok(&moderator(), Request::RoundReveal { round: None });
+        self.ok(&moderator(), Request::RoundClose { round: None });
+        reveal.all_text()
+    }
+}
+
+#[test]
+fn a_round_with_too_little_to_judge_says_so_and_never_shows_a_blank_figure() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    // Two answers, one of which only agrees: nothing to compare.
+    let first = a.step_one_round(&[
+        (anna(), "Netcongestie remt de woningbouw."),
+        (bram(), "Eens."),
+    ]);
+    assert!(
+        first.contains("Te weinig om te beoordelen: van de 2 antwoorden"),
+        "{first}"
+    );
+    assert!(!first.contains("Overeenkomst 0%"), "{first}");
+    // The next round is measured; the earlier one is still too little to judge.
+    let second = a.step_one_round(&[
+        (anna(), "Netcongestie remt de woningbouw."),
+        (bram(), "De netcongestie houdt de woningbouw tegen."),
+        (carla(), "Congestie op het net: de woningbouw staat stil."),
+    ]);
+    assert!(
+        second.contains("Overeenkomst toen: te weinig om te beoordelen; nu: "),
+        "{second}"
+    );
+    let now = percent_after(&second, "; nu: ");
+    assert_eq!(now, percent_after(&second, "Overeenkomst "), "{second}");
+    // One answer: the reveal and the change report say there is too little to judge now.
+    let third = a.step_one_round(&[(anna(), "Netcongestie remt de woningbouw.")]);
+    assert!(
+        third.contains("Te weinig om te beoordelen: er is maar één antwoord."),
+        "{third}"
+    );
+    assert!(
+        third.contains(&format!(
+            "Overeenkomst toen: {now}%; nu: te weinig om te beoordelen."
+        )),
+        "{third}"
+    );
+    assert!(
+        !third.contains(", % nu") && !third.contains("% toen"),
+        "{third}"
+    );
+}
+
+#[test]
+fn the_change_report_repeats_the_figure_the_earlier_reveal_showed() {
+    // Reported: a change report said "0% then" for a round whose own reveal said 20%. The
+    // earlier round was measured again at the later reveal, in the channel's language of that
+    // moment, from the answers left at that moment.
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let first = a.step_one_round(&[
+        (anna(), "Netcongestie remt de woningbouw in de regio."),
+        (bram(), "Eenzaamheid onder ouderen in de dorpen."),
+        (carla(), "De netcongestie houdt de woningbouw tegen."),
+    ]);
+    let shown = percent_after(&first, "Overeenkomst ");
+    assert!(shown > 0, "{first}");
+    // Carla leaves and takes her data with her; the channel changes to English.
+    a.ok(&carla(), Request::MyDataDelete { confirm: true });
+    a.ok(
+        &moderator(),
+        Request::Setup {
+            task: "Woningbouw Zuid".into(),
+            region: "Zuid-Limburg".into(),
+            layers: vec![Layer::National, Layer::Municipality],
+            lang: Some(Lang::En),
+        },
+    );
+    let second = a.step_one_round(&[
+        (anna(), "Grid congestion is holding back the new homes."),
+        (bram(), "The grid is full, so the new homes wait."),
+    ]);
+    assert_eq!(
+        percent_after(&second, "Agreement then: "),
+        shown,
+        "{first}\n---\n{second}"
+    );
+    // The health view repeats the same figure.
+    let health = a.ok(&anna(), Request::Health).all_text();
+    assert!(health.contains("R1 ("), "{health}");
+    assert!(health.contains(&format!(": {shown}%")), "{health}");
+}
+
+#[test]
+fn english_answers_in_a_dutch_channel_do_not_agree_on_the() {
+    // Reported: in a Dutch channel, English answers shared `the`, and one shared `the` made
+    // the round converge.
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let reveal = a.step_one_round(&[
+        (
+            anna(),
+            "The housing shortage for young people in the villages.",
+        ),
+        (bram(), "The lack of public transport in the evening."),
+        (
+            carla(),
+            "The loneliness of the elderly since the library closed.",
+        ),
+    ]);
+    assert!(reveal.contains("De antwoorden lopen uiteen"), "{reveal}");
+    assert!(reveal.contains("Overeenkomst 0%"), "{reveal}");
+    assert!(!reveal.contains("the (3)"), "{reveal}");
+}
+
+#[test]
+fn cut_lists_say_how_much_they_leave_out() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    // Fifteen terms both use, and six of each member's own.
+    let common = "netcongestie netbeheerder woningbouw wachtrij aansluiting stroomnet \
+                  transportcapaciteit bedrijventerrein warmtepompen laadpalen zonnepanelen \
+                  windmolens batterijen elektrificatie verzwaring";
+    let reveal = a.step_one_round(&[
+        (
+            anna(),
+            &format!("{common} gemeente wethouder planning vergunning grondpositie aannemer"),
+        ),
+        (
+            bram(),
+            &format!("{common} provincie gedeputeerde subsidie regeling toezichthouder tarieven"),
+        ),
+    ]);
+    assert!(reveal.contains("… en nog 3."), "{reveal}");
+    assert!(reveal.contains("… en nog 2)"), "{reveal}");
 }
 
 #[test]

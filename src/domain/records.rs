@@ -114,6 +114,23 @@ pub struct Round {
     pub deadline: Option<DateTime<Utc>>,
     pub revealed_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The idling meter's figure as the reveal showed it, so that the next round's change
+    /// report and the health view repeat it rather than recompute it (from answers that may
+    /// since have been deleted, in a channel whose language may since have changed). Rounds
+    /// revealed before it was kept have none.
+    #[serde(default)]
+    pub meter: Option<MeterFigure>,
+}
+
+/// What the idling meter said of a round at its reveal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeterFigure {
+    /// The score in 0..=1; `None` when there was too little to judge.
+    pub score: Option<f64>,
+    /// The reach in 0..=1 (0 when there was too little to judge).
+    pub reach: f64,
+    /// The verdict's key (`converging`, `mixed`, `scattered`); `None` with no score.
+    pub verdict: Option<String>,
 }
 
 /// A member's answer in a round; one per member per round.

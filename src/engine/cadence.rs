@@ -87,6 +87,7 @@ impl Engine {
                 deadline: None,
                 revealed_at: None,
                 closed_at: None,
+                meter: None,
             };
             batch.put(Tree::Rounds, id.key().to_vec(), encode(&round)?);
             batch.put(

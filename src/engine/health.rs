@@ -37,15 +37,15 @@ impl State {
         }
     }
 
-    /// The rule, from the agreement of the step-1 rounds (oldest first) and participation.
-    pub fn judge(scores: &[f64], participation: Option<f64>) -> State {
-        let Some(&last) = scores.last() else {
+    /// The rule, from the agreement of the step-1 rounds (oldest first: score, and whether
+    /// the meter found the answers converging) and participation.
+    pub fn judge(scores: &[(f64, bool)], participation: Option<f64>) -> State {
+        let Some(&(last, converging)) = scores.last() else {
             return State::Unknown;
         };
         let previous = scores.len().checked_sub(2).map(|i| scores[i]);
-        let converging = last >= meter::CONVERGING_FROM;
-        let rising = previous.is_some_and(|p| last >= p + RISING);
-        let held = previous.is_some_and(|p| p >= meter::CONVERGING_FROM);
+        let rising = previous.is_some_and(|(p, _)| last >= p + RISING);
+        let held = previous.is_some_and(|(_, c)| c);
         let thin = participation.is_some_and(|p| p < THIN);
         if converging && held && !rising && !thin {
             State::Cruising
@@ -76,27 +76,34 @@ impl Engine {
             }
         }
 
-        // Agreement of each revealed step-1 round, oldest first.
+        // Agreement of each revealed step-1 round, oldest first: the figure its reveal showed,
+        // or, for a round revealed before figures were kept, measured now the same way.
         let mut scores = Vec::new();
         let mut score_lines = Vec::new();
         for r in rounds
             .iter()
             .filter(|r| r.step == Step::Issue && r.revealed_at.is_some())
         {
-            let answers: Vec<(String, String)> = self
-                .answers(r.id)?
-                .into_iter()
-                .map(|a| (a.name, a.text))
-                .collect();
-            if let Some(score) = meter::agreement(&answers, collab.lang).score {
-                scores.push(score);
-                score_lines.push(format!(
-                    "{} ({}): {}%",
-                    r.id,
-                    r.started_at.format("%Y-%m-%d"),
-                    (score * 100.0).round()
-                ));
-            }
+            let figure = match &r.meter {
+                Some(f) => f.clone(),
+                None => meter::agreement(&super::rounds::named(&self.answers(r.id)?), collab.lang)
+                    .figure(),
+            };
+            let shown = match figure.score {
+                Some(score) => {
+                    let converging = figure.verdict.as_deref().and_then(meter::Verdict::from_key)
+                        == Some(meter::Verdict::Converging);
+                    scores.push((score, converging));
+                    format!("{}%", (score * 100.0).round())
+                }
+                // Too little to judge is said, not left out: the round was revealed.
+                None => self.text.plain(lang, k::HEALTH_TOO_LITTLE),
+            };
+            score_lines.push(format!(
+                "{} ({}): {shown}",
+                r.id,
+                r.started_at.format("%Y-%m-%d")
+            ));
         }
 
         // Participation in the most recent round that is not open any more, against everyone
@@ -153,9 +160,11 @@ impl Engine {
             k::HEALTH_BODY,
             json!({
                 "state": state.key(),
-                "last": scores.last().map(|s| (s * 100.0).round().to_string()),
-                "previous": scores.len().checked_sub(2).map(|i| (scores[i] * 100.0).round().to_string()),
+                "revealed": !score_lines.is_empty(),
+                "last": scores.last().map(|(s, _)| (s * 100.0).round().to_string()),
+                "previous": scores.len().checked_sub(2).map(|i| (scores[i].0 * 100.0).round().to_string()),
                 "converging": (meter::CONVERGING_FROM * 100.0).round(),
+                "reach_from": (meter::REACH_FROM * 100.0).round(),
             }),
         );
         let mut reply = Reply::private(body)
@@ -193,13 +202,34 @@ mod tests {
 
     #[test]
     fn the_states_follow_the_step_one_agreement() {
+        let (no, yes) = (false, true);
         assert_eq!(State::judge(&[], None), State::Unknown);
-        assert_eq!(State::judge(&[0.05], Some(1.0)), State::Idling);
-        assert_eq!(State::judge(&[0.05, 0.06], Some(1.0)), State::Idling);
-        assert_eq!(State::judge(&[0.05, 0.3], Some(1.0)), State::Accelerating);
-        assert_eq!(State::judge(&[0.3], Some(1.0)), State::Accelerating);
-        assert_eq!(State::judge(&[0.3, 0.32], Some(1.0)), State::Cruising);
-        assert_eq!(State::judge(&[0.3, 0.32], Some(0.2)), State::Accelerating);
-        assert_eq!(State::judge(&[0.4, 0.15], Some(1.0)), State::Idling);
+        assert_eq!(State::judge(&[(0.05, no)], Some(1.0)), State::Idling);
+        assert_eq!(
+            State::judge(&[(0.05, no), (0.06, no)], Some(1.0)),
+            State::Idling
+        );
+        assert_eq!(
+            State::judge(&[(0.05, no), (0.3, yes)], Some(1.0)),
+            State::Accelerating
+        );
+        assert_eq!(State::judge(&[(0.3, yes)], Some(1.0)), State::Accelerating);
+        assert_eq!(
+            State::judge(&[(0.3, yes), (0.32, yes)], Some(1.0)),
+            State::Cruising
+        );
+        assert_eq!(
+            State::judge(&[(0.3, yes), (0.32, yes)], Some(0.2)),
+            State::Accelerating
+        );
+        assert_eq!(
+            State::judge(&[(0.4, yes), (0.15, no)], Some(1.0)),
+            State::Idling
+        );
+        // A fair score within camps is not convergence, and does not hold it either.
+        assert_eq!(
+            State::judge(&[(0.3, no), (0.3, no)], Some(1.0)),
+            State::Idling
+        );
     }
 }

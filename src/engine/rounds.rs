@@ -17,6 +17,24 @@ fn answer_key(round: RoundId, user: UserId) -> Vec<u8> {
     [round.key(), user.key()].concat()
 }
 
+/// A round's answers as the meter reads them: `(name, text)`.
+pub(super) fn named(answers: &[Answer]) -> Vec<(String, String)> {
+    answers
+        .iter()
+        .map(|a| (a.name.clone(), a.text.clone()))
+        .collect()
+}
+
+/// The key prompt files use for why a round has no score.
+fn unscored_key(u: meter::Unscored) -> &'static str {
+    match u {
+        meter::Unscored::NoAnswers => "no_answers",
+        meter::Unscored::OneAnswer => "one_answer",
+        meter::Unscored::TooFewTerms => "too_few_terms",
+        meter::Unscored::LanguagesApart => "languages_apart",
+    }
+}
+
 impl Engine {
     /// The newest round of a channel, whatever its status.
     pub(super) fn latest_round(&self, channel: ChannelId) -> Result<Option<Round>, Failure> {
@@ -94,6 +112,7 @@ impl Engine {
             deadline,
             revealed_at: None,
             closed_at: None,
+            meter: None,
         };
         batch.put(Tree::Rounds, id.key().to_vec(), encode(&round)?);
         batch.put(
@@ -360,9 +379,32 @@ impl Engine {
         )))
     }
 
-    /// The answers side by side under the question, as posted at a reveal.
-    pub(super) fn reveal_reply(&self, lang: Lang, round: &Round, title_key: &str) -> Outcome {
+    /// Marks `round` revealed now and measures its answers, so that the figure the reveal
+    /// shows is the one kept with the round (and repeated by the next change report and the
+    /// health view). The caller stores the round and then posts [`Engine::reveal_reply`].
+    pub(super) fn reveal_now(
+        &self,
+        round: &mut Round,
+        lang: Lang,
+    ) -> Result<(Vec<Answer>, meter::Agreement), Failure> {
         let answers = self.answers(round.id)?;
+        let m = meter::agreement(&named(&answers), lang);
+        round.status = RoundStatus::Revealed;
+        round.revealed_at = Some(self.now());
+        round.meter = Some(m.figure());
+        Ok((answers, m))
+    }
+
+    /// The answers side by side under the question, as posted at a reveal, with the meter `m`
+    /// of these answers.
+    pub(super) fn reveal_reply(
+        &self,
+        lang: Lang,
+        round: &Round,
+        answers: &[Answer],
+        m: &meter::Agreement,
+        title_key: &str,
+    ) -> Outcome {
         let question = &self.text.academy(lang).step(round.step).question;
         let mut reply = Reply::channel(self.t(
             lang,
@@ -374,7 +416,7 @@ impl Engine {
             title_key,
             json!({"round": round.id.to_string(), "step": self.step_label(lang, round.step)}),
         ));
-        for a in &answers {
+        for a in answers {
             let layer = self.member(a.user)?.and_then(|m| m.layer);
             let heading = match layer {
                 Some(l) => format!("{} ({})", a.name, self.text.academy(lang).layer(l).name),
@@ -383,7 +425,7 @@ impl Engine {
             reply = reply.section(heading, a.text.clone());
         }
         let reply = self.add_votes(lang, round, reply)?;
-        self.add_meter(lang, round, &answers, reply)
+        self.add_meter(lang, round, answers, m, reply)
     }
 
     /// In a step-3 reveal: how the participants placed the collaboration on the perspectives,
@@ -429,49 +471,72 @@ impl Engine {
         Ok(reply)
     }
 
-    /// After a step-1 reveal, how far the answers agree (the idling meter); after any reveal,
-    /// what changed since the previous round of the same step. Always with the numbers behind it.
+    /// `items` joined by commas, at most `max` of them; a cut list says how many it left out.
+    fn cut_list(&self, lang: Lang, items: Vec<String>, max: usize) -> String {
+        let more = items.len().saturating_sub(max);
+        let mut text = items.into_iter().take(max).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            text.push(' ');
+            text.push_str(&self.t(lang, k::METER_MORE, json!({"count": more})));
+        }
+        text
+    }
+
+    /// After a step-1 reveal, how far the answers agree (the idling meter), or that there is
+    /// too little to judge and why; after any reveal, what changed since the previous round of
+    /// the same step. Always with the numbers behind it.
     fn add_meter(
         &self,
         lang: Lang,
         round: &Round,
         answers: &[Answer],
+        m: &meter::Agreement,
         mut reply: Reply,
     ) -> Outcome {
-        let list = |items: Vec<String>| items.join(", ");
         let percent = |x: f64| (x * 100.0).round() as i64;
-        if round.step == Step::Issue && answers.len() >= 2 {
-            let named: Vec<(String, String)> = answers
-                .iter()
-                .map(|a| (a.name.clone(), a.text.clone()))
-                .collect();
-            let m = meter::agreement(&named, lang);
-            let body = match (m.score, m.verdict) {
-                (Some(score), Some(verdict)) => self.t(
+        if round.step == Step::Issue {
+            let r = &m.reasoning;
+            let body = match (m.score, m.verdict, m.unscored) {
+                (Some(score), Some(verdict), _) => self.t(
                     lang,
                     k::METER_BODY,
                     json!({
                         "verdict": verdict.key(),
                         "score": percent(score),
-                        "pairs": m.reasoning.pairs,
-                        "common_pairs": m.reasoning.pairs_with_common_terms,
-                        "distinct": m.reasoning.distinct_terms,
-                        "shared_count": m.reasoning.shared_terms,
-                        "shared": list(m.shared.iter().take(12).map(|t| format!("{} ({})", t.display, t.members)).collect()),
-                        "unique": m
-                            .unique
-                            .iter()
-                            .filter(|u| !u.terms.is_empty())
-                            .map(|u| {
-                                let terms: Vec<String> =
-                                    u.terms.iter().take(4).map(|t| t.display.clone()).collect();
-                                format!("{} ({})", u.member, list(terms))
-                            })
-                            .collect::<Vec<_>>()
-                            .join("; "),
+                        "reach": percent(r.reach),
+                        "compared": r.compared,
+                        "apart": r.apart,
+                        "distinct": r.distinct_terms,
+                        "shared_count": r.shared_terms,
+                        "converging": percent(meter::CONVERGING_FROM),
+                        "reach_from": percent(meter::REACH_FROM),
+                        "shared": self.cut_list(
+                            lang,
+                            m.shared.iter().map(|t| format!("{} ({})", t.display, t.members)).collect(),
+                            12,
+                        ),
+                        "unique": self.cut_list(
+                            lang,
+                            m.unique
+                                .iter()
+                                .filter(|u| !u.terms.is_empty())
+                                .map(|u| {
+                                    let terms = u.terms.iter().map(|t| t.display.clone()).collect();
+                                    format!("{} ({})", u.member, self.cut_list(lang, terms, 4))
+                                })
+                                .collect(),
+                            12,
+                        ),
                     }),
                 ),
-                _ => self.text.plain(lang, k::METER_UNSCORED),
+                (_, _, reason) => self.t(
+                    lang,
+                    k::METER_UNSCORED,
+                    json!({
+                        "reason": reason.map_or("no_answers", unscored_key),
+                        "answers": r.answers,
+                    }),
+                ),
             };
             reply = reply.section(self.text.plain(lang, k::METER_TITLE), body);
         }
@@ -483,9 +548,15 @@ impl Engine {
             };
             let before = self.answers(previous.id)?;
             if !before.is_empty() && !answers.is_empty() {
+                // The earlier round's figure as its own reveal showed it; a round revealed
+                // before figures were kept is measured now, the same way.
+                let then = match &previous.meter {
+                    Some(f) => f.score,
+                    None => meter::agreement(&named(&before), lang).score,
+                };
                 let c = meter::changes(&with_ids(&before), &with_ids(answers), lang);
                 let themes = |t: &[meter::Theme]| {
-                    list(t.iter().take(10).map(|t| t.display.clone()).collect())
+                    self.cut_list(lang, t.iter().map(|t| t.display.clone()).collect(), 10)
                 };
                 let mut body = self.t(
                     lang,
@@ -495,15 +566,15 @@ impl Engine {
                         "dropped_themes": themes(&c.dropped_themes),
                         "kept_themes": themes(&c.kept_themes),
                         // As text: a score of 0 must still show.
-                        "before": c.score_before.map(|x| percent(x).to_string()),
-                        "after": c.score_after.map(|x| percent(x).to_string()),
-                        "joined": list(c.joined.iter().map(|m| m.name.clone()).collect()),
-                        "left": list(c.left.iter().map(|m| m.name.clone()).collect()),
+                        "before": then.map(|x| percent(x).to_string()),
+                        "after": m.score.map(|x| percent(x).to_string()),
+                        "joined": self.cut_list(lang, c.joined.iter().map(|m| m.name.clone()).collect(), 12),
+                        "left": self.cut_list(lang, c.left.iter().map(|m| m.name.clone()).collect(), 12),
                     }),
                 );
                 for m in &c.members {
                     let terms = |t: &[meter::Term]| {
-                        list(t.iter().take(6).map(|t| t.display.clone()).collect())
+                        self.cut_list(lang, t.iter().map(|t| t.display.clone()).collect(), 6)
                     };
                     body.push('\n');
                     body.push_str(&self.t(
@@ -558,14 +629,13 @@ impl Engine {
                 json!({"round": round.id.to_string()}),
             ));
         }
-        round.status = RoundStatus::Revealed;
-        round.revealed_at = Some(self.now());
+        let lang = collab.lang;
+        let (answers, m) = self.reveal_now(&mut round, lang)?;
         let mut batch = Batch::new();
         batch.put(Tree::Rounds, round.id.key().to_vec(), encode(&round)?);
         self.commit(batch)?;
-        let lang = collab.lang;
         Ok(self
-            .reveal_reply(lang, &round, k::ROUND_REVEALED_TITLE)?
+            .reveal_reply(lang, &round, &answers, &m, k::ROUND_REVEALED_TITLE)?
             .choice(
                 self.text.plain(lang, k::ROUND_CLOSE_BUTTON),
                 Action::CloseRound(round.id),
@@ -578,20 +648,21 @@ impl Engine {
         let (collab, mut round) = self.active_round(ctx)?;
         self.check_expected(ctx.actor.lang, expected, &round)?;
         let was_open = round.status == RoundStatus::Open;
-        let now = self.now();
-        if was_open {
-            round.revealed_at = Some(now);
-        }
+        let lang = collab.lang;
+        // Closing an open round shows its answers: members answered to be heard.
+        let revealed = if was_open {
+            Some(self.reveal_now(&mut round, lang)?)
+        } else {
+            None
+        };
         round.status = RoundStatus::Closed;
-        round.closed_at = Some(now);
+        round.closed_at = Some(self.now());
         let mut batch = Batch::new();
         batch.put(Tree::Rounds, round.id.key().to_vec(), encode(&round)?);
         self.commit(batch)?;
-        let lang = collab.lang;
         let never_finished = self.text.academy(lang).academy.never_finished.clone();
-        let reply = if was_open {
-            // Closing an open round shows its answers: members answered to be heard.
-            self.reveal_reply(lang, &round, k::ROUND_CLOSED_TITLE)?
+        let reply = if let Some((answers, m)) = revealed {
+            self.reveal_reply(lang, &round, &answers, &m, k::ROUND_CLOSED_TITLE)?
         } else {
             Reply::channel(String::new()).titled(self.t(
                 lang,

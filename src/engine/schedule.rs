@@ -279,12 +279,11 @@ impl Engine {
         else {
             return Ok(());
         };
-        round.status = RoundStatus::Revealed;
-        round.revealed_at = Some(self.now());
-        batch.put(Tree::Rounds, round.id.key().to_vec(), encode(&round)?);
         let lang = collab.lang;
+        let (answers, m) = self.reveal_now(&mut round, lang)?;
+        batch.put(Tree::Rounds, round.id.key().to_vec(), encode(&round)?);
         let mut reply = self
-            .reveal_reply(lang, &round, k::ROUND_REVEALED_TITLE)?
+            .reveal_reply(lang, &round, &answers, &m, k::ROUND_REVEALED_TITLE)?
             .choice(
                 self.text.plain(lang, k::ROUND_CLOSE_BUTTON),
                 Action::CloseRound(round.id),

@@ -6,7 +6,8 @@
 //! them anyway.
 //!
 //! Three kinds of words are here:
-//! - function words: articles, pronouns, prepositions, conjunctions, adverbs of degree and time;
+//! - function words: articles, pronouns, prepositions, conjunctions, adverbs of degree and time,
+//!   and the particles of separable verbs (`weg` in `trekken weg`, `valt weg`; `terug`);
 //! - verbs that carry no subject in these answers: auxiliaries and modals in all their forms
 //!   (`moeten`, `gaan`, `worden`, `should`, `going`), and the verbs of opinion and framing
 //!   (`denk`, `vind`, `zien`, `think`, `believe`) with which people introduce what they say;
@@ -21,7 +22,11 @@
 //! `coöperatie` (a legal form: an energy co-operative is a subject, not a way of working).
 //!
 //! Deliberately dropped although it can be a subject: Dutch `net`, which means "just" far more
-//! often than "grid"; answers about the grid also say `stroomnet` or `netcongestie`.
+//! often than "grid"; answers about the grid also say `stroomnet` or `netcongestie`. And the
+//! region itself (`regio`, `regionaal`, `region`): these collaborations are regional, so "in
+//! our region" is in answers about every issue (in the meter's corpus, two camps — young
+//! people leaving, the end of a Regio Deal's money — met on `regio` alone and looked as if they
+//! agreed).
 
 /// Dutch stop words, folded and sorted.
 pub(super) const NL: &[&str] = &[
@@ -85,6 +90,7 @@ pub(super) const NL: &[&str] = &[
     "dachten",
     "dan",
     "dat",
+    "datzelfde",
     "deden",
     "deed",
     "deel",
@@ -183,6 +189,7 @@ pub(super) const NL: &[&str] = &[
     "hem",
     "hen",
     "het",
+    "hetzelfde",
     "hier",
     "hierbij",
     "hierdoor",
@@ -316,6 +323,10 @@ pub(super) const NL: &[&str] = &[
     "punt",
     "punten",
     "reeds",
+    "regio",
+    "regionaal",
+    "regionale",
+    "regios",
     "rond",
     "rondom",
     "samen",
@@ -334,6 +345,7 @@ pub(super) const NL: &[&str] = &[
     "stonden",
     "tegen",
     "telkens",
+    "terug",
     "terwijl",
     "tevens",
     "thema",
@@ -394,6 +406,7 @@ pub(super) const NL: &[&str] = &[
     "wat",
     "weer",
     "weet",
+    "weg",
     "weinig",
     "wel",
     "welk",
@@ -653,6 +666,9 @@ pub(super) const EN: &[&str] = &[
     "quite",
     "rather",
     "really",
+    "region",
+    "regional",
+    "regions",
     "said",
     "same",
     "say",

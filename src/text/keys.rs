@@ -237,6 +237,7 @@ keys! {
     HEALTH_BODY = "health.body";
     HEALTH_CONVERGENCE = "health.convergence";
     HEALTH_NO_ROUNDS = "health.no_rounds";
+    HEALTH_TOO_LITTLE = "health.too_little";
     HEALTH_PARTICIPATION = "health.participation";
     HEALTH_PARTICIPATION_LINE = "health.participation_line";
     HEALTH_ROUNDS = "health.rounds";
@@ -270,6 +271,7 @@ keys! {
     METER_TITLE = "meter.title";
     METER_BODY = "meter.body";
     METER_UNSCORED = "meter.unscored";
+    METER_MORE = "meter.more";
     CHANGES_TITLE = "changes.title";
     CHANGES_BODY = "changes.body";
     CHANGES_MEMBER = "changes.member";
