@@ -169,7 +169,107 @@ impl Settings {
 }
 
 fn parse(text: &str, name: &str) -> Result<RawConfig> {
-    toml::from_str(text).map_err(|e| anyhow!("{name}: {}", e.to_string().trim()))
+    toml::from_str(text).map_err(|e| anyhow!(toml_error(text, name, &e)))
+}
+
+/// Whether a quoted word of a TOML error may be shown: a key name (known or mistyped, such as
+/// an unknown field) or punctuation. The secret part of a Discord token is longer and mixes
+/// in dots, so it never passes.
+fn shown_in_errors(word: &str) -> bool {
+    let key_like = word.len() <= 24
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    key_like || !word.chars().any(char::is_alphanumeric)
+}
+
+/// A TOML error as where it is and what is wrong, never the text found there: the toml crate
+/// shows the offending line, and that line may hold the Discord token (written unquoted, with
+/// an unclosed quote, with another key behind it, in an inline table, or twice).
+fn toml_error(text: &str, name: &str, e: &toml::de::Error) -> String {
+    let what = hide_values(e.message().trim()).replace('\n', "; ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("{name}, line {line}, column {column}: {what}")
+        }
+        None => format!("{name}: {what}"),
+    }
+}
+
+/// Replaces every quoted word of a TOML or serde message that could be a secret value
+/// (`string "MTAx…"`) by `…`; key names and punctuation stay.
+fn hide_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = rest[open..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        // serde writes strings with Debug escapes: an escaped quote does not close one.
+        let mut close = None;
+        let mut escaped = false;
+        for (i, c) in after.char_indices() {
+            match c {
+                '\\' if quote == '"' && !escaped => escaped = true,
+                c if c == quote && !escaped => {
+                    close = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(close) = close else {
+            // An unpaired quote: whatever follows could be a value.
+            out.push('…');
+            return out;
+        };
+        let inner = &after[..close];
+        if shown_in_errors(inner) {
+            out.push_str(inner);
+        } else {
+            out.push('…');
+        }
+        out.push(quote);
+        rest = &after[close + quote.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The longest retention and re-review period accepted: a hundred years.
+pub const MAX_RETENTION_DAYS: u32 = 36_525;
+pub const MAX_RE_REVIEW_MONTHS: u32 = 1_200;
+
+/// A configuration error said in Dutch, then in English: the language is itself configured.
+fn both(nl: String, en: String) -> anyhow::Error {
+    anyhow!("{nl}\n{en}")
+}
+
+/// The console's first user: a name as `/als` takes it. It is printed to the terminal, so a
+/// control character (an ANSI escape sequence) could rewrite the screen, and it is not
+/// repeated in the refusal.
+fn console_user(name: Option<String>) -> Result<String> {
+    let Some(name) = name else {
+        return Ok("Ik".into());
+    };
+    let max = crate::engine::limits::NAME;
+    let length = name.chars().count();
+    if length > max {
+        return Err(both(
+            format!("console.user (of ACADEMIE_CONSOLE_USER) is {length} tekens lang; een naam heeft er hoogstens {max}."),
+            format!("console.user (or ACADEMIE_CONSOLE_USER) is {length} characters long; a name has at most {max}."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(both(
+            "console.user (of ACADEMIE_CONSOLE_USER) bevat een stuurteken (zoals een escapereeks); een naam bestaat uit gewone tekens.".into(),
+            "console.user (or ACADEMIE_CONSOLE_USER) holds a control character (such as an escape sequence); a name is made of ordinary characters.".into(),
+        ));
+    }
+    Ok(name)
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -205,8 +305,26 @@ fn validate(
     }
     let proxy_url = var("ACADEMIE_DISCORD_PROXY").or(non_empty(raw.discord.proxy_url));
     if let Some(url) = &proxy_url {
+        // Not repeated: a proxy URL may carry a password.
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            bail!("discord.proxy_url must start with http:// or https://, found {url:?}");
+            bail!("discord.proxy_url must start with http:// or https://");
+        }
+    }
+    for (key, path) in [
+        ("storage.path", &raw.storage.path),
+        ("academy.export_dir", &raw.academy.export_dir),
+        ("academy.prompts_dir", &raw.academy.prompts_dir),
+        ("academy.templates_dir", &raw.academy.templates_dir),
+    ] {
+        if path
+            .as_ref()
+            .is_some_and(|p| p.to_string_lossy().trim().is_empty())
+        {
+            // An empty path would resolve to the folder of the configuration file itself.
+            return Err(both(
+                format!("{key} is leeg: geef een map op, of laat de sleutel weg voor de standaardwaarde."),
+                format!("{key} is empty: give a folder, or leave the key out for the default."),
+            ));
         }
     }
     // Relative paths in a config file are relative to that file, so the academy finds its data
@@ -264,19 +382,39 @@ fn validate(
         },
         holidays,
         answer_retention_days: match raw.academy.answer_retention_days {
-            Some(0) => bail!(
-                "academy.answer_retention_days must be at least 1 (leave it out to keep answers)"
-            ),
+            Some(n) if !(1..=MAX_RETENTION_DAYS).contains(&n) => {
+                return Err(both(
+                    format!(
+                        "academy.answer_retention_days moet tussen 1 en {MAX_RETENTION_DAYS} \
+                         (honderd jaar) liggen, maar is {n}; laat de sleutel weg om antwoorden \
+                         te bewaren."
+                    ),
+                    format!(
+                        "academy.answer_retention_days must be between 1 and \
+                         {MAX_RETENTION_DAYS} (a hundred years), found {n}; leave the key out \
+                         to keep answers."
+                    ),
+                ))
+            }
             other => other,
         },
         re_review_months: match raw.academy.re_review_months {
-            Some(0) => bail!("academy.re_review_months must be at least 1"),
+            Some(n) if !(1..=MAX_RE_REVIEW_MONTHS).contains(&n) => {
+                return Err(both(
+                    format!(
+                        "academy.re_review_months moet tussen 1 en {MAX_RE_REVIEW_MONTHS} \
+                         (honderd jaar) liggen, maar is {n}."
+                    ),
+                    format!(
+                        "academy.re_review_months must be between 1 and \
+                         {MAX_RE_REVIEW_MONTHS} (a hundred years), found {n}."
+                    ),
+                ))
+            }
             Some(n) => n,
             None => 12,
         },
-        console_user: var("ACADEMIE_CONSOLE_USER")
-            .or(non_empty(raw.console.user))
-            .unwrap_or_else(|| "Ik".into()),
+        console_user: console_user(var("ACADEMIE_CONSOLE_USER").or(non_empty(raw.console.user)))?,
         console_role,
         discord: DiscordSettings {
             token: var("DISCORD_TOKEN")
@@ -356,6 +494,76 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("proxy_url"), "{err}");
+    }
+
+    /// A token as Discord makes them: the bot's id in base64, a time stamp, a signature.
+    const TOKEN: &str = "MTAxNjQ3ODk0NTY3ODkwMTIzNA.GhJk9s.canary-Zq3RsX8vLmN0pQ1wYtUe7";
+
+    /// Every shape of a broken file that puts the token on the line the TOML error is about.
+    pub(crate) fn broken_files() -> Vec<String> {
+        vec![
+            format!("[discord]\ntoken = {TOKEN}\n"),
+            format!("[discord]\ntoken = \"{TOKEN}\n"),
+            format!("[discord]\ntoken = '{TOKEN}\n"),
+            format!("[discord]\ntoken = \"{TOKEN}\" guilds = [1]\n"),
+            format!("[discord]\nguilds = [1] token = \"{TOKEN}\"\n"),
+            format!("discord = {{ token = \"{TOKEN}\", guild = 1 }}\n"),
+            format!("discord = {{ token = \"{TOKEN}\" \n"),
+            format!("[discord]\ntoken = \"{TOKEN}\"\ntoken = \"{TOKEN}\"\n"),
+            format!("[discord]\ntoken = \"{TOKEN}\"\n[discord]\n"),
+            format!("[discord]\ntoken = [\"{TOKEN}\"]\n"),
+            format!("[discord]\nguilds = \"{TOKEN}\"\n"),
+            format!("discord = \"{TOKEN}\"\n"),
+            format!("[discord]\n{TOKEN} = 1\n"),
+            format!("[discord]\n\"{TOKEN}\" = 1\n"),
+        ]
+    }
+
+    #[test]
+    fn a_broken_file_never_shows_the_token_and_says_where() {
+        for text in broken_files() {
+            let err = format!("{:#}", load_str(&text, &[]).unwrap_err());
+            for part in TOKEN.split('.').skip(1) {
+                assert!(!err.contains(part), "{text:?} gave: {err}");
+            }
+            assert!(!err.contains("canary"), "{text:?} gave: {err}");
+            assert!(err.contains("test.toml, line "), "{text:?} gave: {err}");
+        }
+        // A mistyped key is still named.
+        let err = load_str("[discord]\ntokn = \"x\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`tokn`"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_periods_empty_paths_and_unprintable_names_are_refused_in_both_languages() {
+        for (text, says) in [
+            (
+                "[academy]\nanswer_retention_days = 4294967295\n",
+                "answer_retention_days",
+            ),
+            (
+                "[academy]\nre_review_months = 4294967295\n",
+                "re_review_months",
+            ),
+            ("[storage]\npath = \"\"\n", "storage.path is leeg"),
+            ("[storage]\npath = \"  \"\n", "storage.path is empty"),
+            ("[academy]\nexport_dir = \"\"\n", "academy.export_dir"),
+            ("[console]\nuser = \"\\u001b[31mRood\"\n", "stuurteken"),
+        ] {
+            let err = load_str(text, &[]).unwrap_err().to_string();
+            assert!(err.contains(says), "{text:?} gave: {err}");
+            assert_eq!(err.lines().count(), 2, "Dutch, then English: {err}");
+            assert!(!err.contains('\u{1b}'), "{err}");
+        }
+        let long = "x".repeat(20_000);
+        let err = load_str("", &[("ACADEMIE_CONSOLE_USER", &long)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("20000 tekens") && err.len() < 400, "{err}");
+        let s = load_str("[academy]\nanswer_retention_days = 36525\n", &[]).unwrap();
+        assert_eq!(s.answer_retention_days, Some(MAX_RETENTION_DAYS));
     }
 
     #[test]

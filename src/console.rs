@@ -20,6 +20,60 @@ use std::path::PathBuf;
 /// The console is one channel.
 pub const CONSOLE_CHANNEL: ChannelId = ChannelId(1);
 
+/// The longest line the console reads, in bytes: a lesson with every field at its limit, in
+/// four-byte characters, fits. A longer line is skipped as it arrives, never held whole.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// One line of input, as far as the console is concerned.
+enum Input {
+    Line(String),
+    /// Longer than [`MAX_LINE_BYTES`]; already skipped.
+    TooLong,
+    /// Not UTF-8, so not text anyone typed.
+    NotText,
+    End,
+}
+
+/// Reads the next line into `buf`, keeping at most [`MAX_LINE_BYTES`] of it.
+fn next_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Input> {
+    buf.clear();
+    // One byte more than allowed tells a line at the limit from a longer one.
+    let read =
+        std::io::Read::take(&mut *input, MAX_LINE_BYTES as u64 + 1).read_until(b'\n', buf)?;
+    if read == 0 {
+        return Ok(Input::End);
+    }
+    if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+        loop {
+            let available = input.fill_buf()?;
+            if available.is_empty() {
+                break;
+            }
+            match available.iter().position(|b| *b == b'\n') {
+                Some(end) => {
+                    input.consume(end + 1);
+                    break;
+                }
+                None => {
+                    let all = available.len();
+                    input.consume(all);
+                }
+            }
+        }
+        return Ok(Input::TooLong);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Ok(match String::from_utf8(std::mem::take(buf)) {
+        Ok(line) => Input::Line(line),
+        Err(_) => Input::NotText,
+    })
+}
+
 /// A stable id for a console name: FNV-1a over the lowercased name, never zero.
 pub fn user_id_for(name: &str) -> UserId {
     UserId(crate::domain::fnv1a(name.trim().to_lowercase().as_bytes()).max(2))
@@ -81,7 +135,7 @@ impl<'a> Console<'a> {
     /// Reads commands until end of input or `/quit`, printing every reply.
     pub fn run(
         &mut self,
-        input: impl BufRead,
+        mut input: impl BufRead,
         out: &mut dyn Write,
         interactive: bool,
     ) -> Result<()> {
@@ -105,10 +159,27 @@ impl<'a> Console<'a> {
             out.flush()?;
         }
         self.run_scheduled(out)?;
-        for line in input.lines() {
-            let line = line.context("cannot read the console input")?;
-            if !self.handle_line(&line, out)? {
-                break;
+        let mut buf = Vec::new();
+        loop {
+            let read = next_line(&mut input, &mut buf).context("cannot read the console input")?;
+            match read {
+                Input::End => break,
+                Input::Line(line) => {
+                    if !self.handle_line(&line, out)? {
+                        break;
+                    }
+                }
+                Input::TooLong => writeln!(
+                    out,
+                    "⚠ {}\n",
+                    self.say(
+                        k::CONSOLE_LINE_TOO_LONG,
+                        json!({"kb": MAX_LINE_BYTES / 1024})
+                    )
+                )?,
+                Input::NotText => {
+                    writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_NOT_TEXT, json!({})))?
+                }
             }
             self.run_scheduled(out)?;
             if interactive {
@@ -239,7 +310,13 @@ impl<'a> Console<'a> {
             }
         }
         let name = name_words.join(" ");
-        if !valid || name.is_empty() || name.chars().count() > crate::engine::limits::NAME {
+        // A control character (an ANSI escape) in a name would act on the terminal it is
+        // printed to.
+        if !valid
+            || name.is_empty()
+            || name.chars().count() > crate::engine::limits::NAME
+            || name.chars().any(char::is_control)
+        {
             writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_BAD_AS, json!({})))?;
             return Ok(());
         }
@@ -376,23 +453,33 @@ impl<'a> Console<'a> {
             )?;
         }
         for a in &reply.attachments {
-            std::fs::create_dir_all(&self.export_dir).with_context(|| {
-                format!(
-                    "cannot create the export folder {}",
-                    self.export_dir.display()
-                )
-            })?;
+            // A member's data export holds everything about them: for the academy's user only.
             let path = self.export_dir.join(&a.filename);
-            std::fs::write(&path, &a.bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            writeln!(
-                out,
-                "{}",
-                self.say(
-                    k::CONSOLE_ATTACHMENT_SAVED,
-                    json!({"path": path.display().to_string()})
-                )
-            )?;
+            let saved = crate::files::private_dir_all(&self.export_dir)
+                .and_then(|()| crate::files::write_private(&path, &a.bytes));
+            match saved {
+                Ok(()) => writeln!(
+                    out,
+                    "{}",
+                    self.say(
+                        k::CONSOLE_ATTACHMENT_SAVED,
+                        json!({"path": path.display().to_string()})
+                    )
+                )?,
+                // The reply itself was given; only its file is missing, so the console goes on.
+                Err(e) => writeln!(
+                    out,
+                    "⚠ {}",
+                    self.say(
+                        k::CONSOLE_ATTACHMENT_FAILED,
+                        json!({
+                            "file": a.filename,
+                            "dir": self.export_dir.display().to_string(),
+                            "detail": self.engine.catalog().io_error(self.actor.lang, &e),
+                        })
+                    )
+                )?,
+            }
         }
         writeln!(out)?;
         Ok(())

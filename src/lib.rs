@@ -12,6 +12,8 @@ pub mod discord;
 pub mod domain;
 pub mod engine;
 pub mod figures;
+pub mod files;
+pub mod logging;
 pub mod meter;
 pub mod postings;
 pub mod reply;
@@ -80,7 +82,16 @@ pub fn restore(
 ) -> Result<Restored, engine::backup::BackupError> {
     let backup = engine::backup::read_backup(from)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let aside = store::sibling(&settings.database, &format!("before-restore-{stamp}"));
+    // A second restore within the same second gets a name of its own, not a refusal after the
+    // restored copy was built.
+    let aside = (1..)
+        .map(|n| match n {
+            1 => format!("before-restore-{stamp}"),
+            n => format!("before-restore-{stamp}-{n}"),
+        })
+        .map(|suffix| store::sibling(&settings.database, &suffix))
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+        .unwrap_or_default();
     let had_one = store::SledStore::replace(
         &settings.database,
         Some(settings.cache_bytes),

@@ -81,15 +81,17 @@ fn main() {
 }
 
 fn run() -> Result<()> {
+    // Before anything is created: the database, its lock, backups and exports are the academy
+    // user's alone, sled's own files included.
+    academie::files::owner_only_from_now_on();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "academie=warn,warn".into()),
-        )
-        .init();
     let settings = Settings::load(cli.config.as_deref(), &|k| std::env::var(k).ok())?;
+    let token = settings
+        .discord
+        .token
+        .as_ref()
+        .map(|t| t.expose().to_owned());
+    academie::logging::init(token.into_iter().collect());
     for warning in &settings.warnings {
         eprintln!("academie: {warning}");
     }
@@ -112,7 +114,7 @@ fn run() -> Result<()> {
     if let Command::Serve = command {
         // Checked before opening the store, so a missing token is the only message.
         let options = academie::discord::ServeOptions::from_settings(&settings)?;
-        let engine = Arc::new(academie::open_engine(&settings)?);
+        let engine = Arc::new(open_engine(&settings, lang)?);
         if let Some(report) = engine.seed_library_if_empty()? {
             tracing::info!(added = report.added, "loaded the starter library");
         }
@@ -127,7 +129,7 @@ fn run() -> Result<()> {
             academie::discord::signals(),
         ));
     }
-    let engine = Arc::new(academie::open_engine(&settings)?);
+    let engine = Arc::new(open_engine(&settings, lang)?);
     match command {
         Command::Serve | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
         Command::Console => {
@@ -201,6 +203,50 @@ fn listen(_: &Arc<academie::engine::Engine>, _: &Settings) -> Option<()> {
     None
 }
 
+/// Opens the engine; a database in use, one that cannot be opened and one made by a newer
+/// version are said in the user's language, with the system's reason once.
+fn open_engine(settings: &Settings, lang: Lang) -> Result<academie::engine::Engine> {
+    academie::open_engine(settings).map_err(|e| {
+        let said = e
+            .downcast_ref::<academie::store::StoreError>()
+            .zip(catalog(settings).ok())
+            .and_then(|(store, catalog)| store_message(&catalog, lang, store));
+        match said {
+            Some(text) => anyhow::anyhow!(text),
+            None => e,
+        }
+    })
+}
+
+/// One sentence in the user's language for a store that could not be opened; `None` for the
+/// errors said elsewhere.
+fn store_message(
+    catalog: &academie::text::Catalog,
+    lang: Lang,
+    e: &academie::store::StoreError,
+) -> Option<String> {
+    use academie::store::StoreError as E;
+    use serde_json::json;
+    let at = |p: &Path| p.display().to_string();
+    let (key, data) = match e {
+        E::Locked { path } => (keys::CLI_DATABASE_LOCKED, json!({"database": at(path)})),
+        E::Open { path, source } => (
+            keys::CLI_DATABASE_OPEN_FAILED,
+            json!({"database": at(path), "detail": catalog.io_error(lang, source)}),
+        ),
+        E::NewerSchema {
+            path,
+            found,
+            supported,
+        } => (
+            keys::CLI_DATABASE_NEWER,
+            json!({"database": at(path), "found": found, "supported": supported}),
+        ),
+        _ => return None,
+    };
+    Some(catalog.render(lang, key, &data))
+}
+
 /// The texts, for the commands that do not open the engine.
 fn catalog(settings: &Settings) -> Result<academie::text::Catalog> {
     academie::text::Catalog::load(&settings.prompts).context("the prompt files are not valid")
@@ -234,7 +280,12 @@ fn backup(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
             let summary = running_backup(&say, settings, &target, &shown)?;
             (summary, keys::CLI_BACKUP_WRITTEN_RUNNING)
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            return Err(match store_message(&catalog, lang, &e) {
+                Some(text) => anyhow::anyhow!(text),
+                None => e.into(),
+            })
+        }
     };
     println!(
         "{}",
@@ -290,10 +341,30 @@ fn running_backup(
 fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
     let catalog = catalog(settings)?;
     let say = |key: &str, data: serde_json::Value| catalog.render(lang, key, &data);
+    // What opening the restored database needs besides the database is checked before anything
+    // changes, so that a failure to open afterwards can only be the database's own.
+    if let Some(dir) = settings.templates_dir.as_deref() {
+        academie::site::Templates::load(Some(dir)).context("the digest templates are not valid")?;
+    }
     let restored = academie::restore(settings, path)
         .map_err(|e| anyhow::anyhow!(backup_message(&say, &e, settings)))?;
-    // Opening runs the upgrade of an older backup now, and proves the result opens.
-    drop(academie::open_engine(settings)?);
+    // Opening runs the upgrade of an older backup now, and proves the result opens. The
+    // restore is done whatever happens here, so a failure says so instead of "failed".
+    if let Err(e) = academie::open_engine(settings) {
+        let detail = e
+            .downcast_ref::<academie::store::StoreError>()
+            .and_then(|store| store_message(&catalog, lang, store))
+            .unwrap_or_else(|| format!("{e:#}"));
+        anyhow::bail!(say(
+            keys::CLI_RESTORE_NOT_OPENED,
+            serde_json::json!({
+                "path": path.display().to_string(),
+                "database": settings.database.display().to_string(),
+                "previous": restored.previous.as_ref().map(|p| p.display().to_string()),
+                "detail": detail,
+            })
+        ));
+    }
     let summary = &restored.summary;
     let mut data = serde_json::json!({
         "path": path.display().to_string(),
@@ -339,6 +410,15 @@ fn backup_message(
             json!({"path": at(path), "line": line, "detail": detail}),
         ),
         E::Truncated { path } => say(keys::CLI_BACKUP_TRUNCATED, json!({"path": at(path)})),
+        E::LineTooLong { path, line, max } => say(
+            keys::CLI_BACKUP_LINE_TOO_LONG,
+            json!({"path": at(path), "line": line, "max": max}),
+        ),
+        E::BadRecord { path, line, tree } => say(
+            keys::CLI_BACKUP_BAD_RECORD,
+            json!({"path": at(path), "line": line, "tree": tree}),
+        ),
+        E::BadIndex { path } => say(keys::CLI_BACKUP_BAD_INDEX, json!({"path": at(path)})),
         E::Changed { path } => say(keys::CLI_BACKUP_CHANGED, json!({"path": at(path)})),
         E::NewerSchema {
             path,

@@ -228,6 +228,21 @@ impl Catalog {
     pub fn plain(&self, lang: Lang, key: &str) -> String {
         self.render(lang, key, &serde_json::json!({}))
     }
+
+    /// What went wrong with a file, in `lang`: the causes a person can act on in words, any
+    /// other as the system says it.
+    pub fn io_error(&self, lang: Lang, e: &std::io::Error) -> String {
+        use std::io::ErrorKind as K;
+        let key = match e.kind() {
+            K::StorageFull | K::QuotaExceeded | K::FileTooLarge => keys::IO_FULL,
+            K::PermissionDenied => keys::IO_NO_PERMISSION,
+            K::ReadOnlyFilesystem => keys::IO_READ_ONLY,
+            K::NotADirectory | K::AlreadyExists => keys::IO_NOT_A_FOLDER,
+            K::NotFound => keys::IO_NOT_FOUND,
+            _ => return e.to_string(),
+        };
+        self.plain(lang, key)
+    }
 }
 
 fn template_name(lang: Lang, key: &str) -> String {

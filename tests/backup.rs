@@ -316,3 +316,246 @@ fn the_socket_of_a_killed_academy_is_replaced_and_removed_at_a_clean_exit() {
     second.stop();
     assert!(!socket.exists(), "removed at a clean exit");
 }
+
+/// Runs a one-shot command with extra environment; returns (stdout, stderr, success).
+fn run_with(dir: &Path, env: &[(&str, &Path)], args: &[&str]) -> (String, String, bool) {
+    let mut cmd = academie(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).stdin(Stdio::null()).output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_or_a_foreign_file_at_the_temporary_name_is_never_followed_or_reused() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+
+    // A link where the old code wrote the backup first.
+    let victim = data.join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    std::os::unix::fs::symlink(&victim, data.join("b.jsonl.tmp")).unwrap();
+    // A file of someone else's, writable by all.
+    let foreign = data.join("c.jsonl.tmp");
+    std::fs::write(&foreign, "foreign").unwrap();
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let foreign_inode = std::fs::metadata(&foreign).unwrap().ino();
+
+    for name in ["b.jsonl", "c.jsonl"] {
+        let (_, err, ok) = run(data, &["backup", name]);
+        assert!(ok, "{err}");
+        let meta = std::fs::symlink_metadata(data.join(name)).unwrap();
+        assert!(meta.is_file(), "{name} is a file of its own");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        assert_ne!(meta.ino(), foreign_inode, "{name} is not the foreign file");
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(std::fs::symlink_metadata(data.join("b.jsonl.tmp"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "foreign");
+    assert_eq!(
+        std::fs::metadata(&foreign).unwrap().permissions().mode() & 0o777,
+        0o666
+    );
+    // Nothing of the academy's was left beside them.
+    let temporary: Vec<_> = std::fs::read_dir(data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") && n.starts_with('.'))
+        .collect();
+    assert!(temporary.is_empty(), "{temporary:?}");
+    let (_, err, ok) = run(data, &["restore", "c.jsonl"]);
+    assert!(ok, "the backup is whole: {err}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn restoring_from_a_device_without_line_ends_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+    let mut child = academie(data)
+        .args(["restore", "/dev/zero"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let since = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if since.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("restore /dev/zero still reading after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("/dev/zero is geen back-up van de academie; er is niets veranderd."),
+        "{err}"
+    );
+    assert!(siblings(data, "db.before-restore").is_empty());
+}
+
+#[test]
+fn a_record_that_does_not_read_is_refused_although_its_checksum_was_recomputed() {
+    use academie::store::{SledStore, Store};
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(ok, "{err}");
+    let snapshot = || {
+        SledStore::open(&data.join("db"), None)
+            .unwrap()
+            .snapshot()
+            .unwrap()
+    };
+    let before = snapshot();
+
+    // The first lesson replaced by JSON that is no lesson, the count and checksum made to
+    // match again: the file is "whole", its content is not.
+    let text = std::fs::read_to_string(data.join("b.jsonl")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines.pop();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("\"tree\":\"lessons\""))
+        .unwrap();
+    let mut entry: serde_json::Value = serde_json::from_str(&lines[at]).unwrap();
+    entry["value"] = base64::engine::general_purpose::STANDARD
+        .encode(br#"{"id":"L1","title":"geen les"}"#)
+        .into();
+    lines[at] = entry.to_string();
+    let mut crc = crc32fast::Hasher::new();
+    let mut edited = String::new();
+    for l in &lines {
+        let l = format!("{l}\n");
+        crc.update(l.as_bytes());
+        edited.push_str(&l);
+    }
+    let footer = serde_json::json!({"entries": lines.len() - 1, "crc32": crc.finalize()});
+    edited.push_str(&format!("{footer}\n"));
+    std::fs::write(data.join("edited.jsonl"), edited).unwrap();
+
+    let (_, err, ok) = run(data, &["restore", "edited.jsonl"]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!(
+            "Regel {} van edited.jsonl bevat een gegeven uit lessons dat deze versie niet kan lezen",
+            at + 1
+        )),
+        "{err}"
+    );
+    assert!(err.contains("er is niets veranderd"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(siblings(data, "db.before-restore").is_empty());
+    assert!(siblings(data, "db.restor").is_empty());
+    assert_eq!(snapshot(), before, "the database is as it was");
+    let (out, _, ok) = console(data, "/les zoeken tekst:mandaat\n/stop\n");
+    assert!(ok);
+    assert!(out.contains("gevonden"), "search still works: {out}");
+}
+
+#[test]
+fn restores_in_the_same_second_each_keep_the_database_they_replace_and_leave_no_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(ok, "{err}");
+    // What a restore in this second (or the next few) already moved aside.
+    let now = chrono::Utc::now();
+    let mut earlier = Vec::new();
+    for s in 0..20 {
+        let stamp = (now + chrono::Duration::seconds(s)).format("%Y%m%dT%H%M%SZ");
+        let folder = data.join(format!("db.before-restore-{stamp}"));
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("db"), "an earlier database").unwrap();
+        earlier.push(folder);
+    }
+    for round in 1..=2 {
+        let (out, err, ok) = run(data, &["restore", "b.jsonl"]);
+        assert!(ok, "restore {round}: {err}");
+        assert!(out.contains("De vorige database staat nu in"), "{out}");
+        assert!(
+            siblings(data, "db.restor").is_empty(),
+            "restore {round} left a copy"
+        );
+    }
+    for folder in &earlier {
+        assert_eq!(
+            std::fs::read_to_string(folder.join("db")).unwrap(),
+            "an earlier database",
+            "{} is untouched",
+            folder.display()
+        );
+    }
+    let kept: Vec<_> = siblings(data, "db.before-restore")
+        .into_iter()
+        .filter(|p| !earlier.contains(p))
+        .collect();
+    assert_eq!(
+        kept.len(),
+        2,
+        "each restore kept what it replaced: {kept:?}"
+    );
+    for folder in &kept {
+        assert!(
+            folder.join("conf").exists(),
+            "{} is a database",
+            folder.display()
+        );
+    }
+}
+
+#[test]
+fn a_restore_that_could_not_open_its_result_changes_nothing_beforehand() {
+    use academie::store::{SledStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(ok, "{err}");
+    let snapshot = || {
+        SledStore::open(&data.join("db"), None)
+            .unwrap()
+            .snapshot()
+            .unwrap()
+    };
+    let before = snapshot();
+    // Edited digest templates that do not compile: opening the academy fails on them.
+    let templates = data.join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(templates.join("digest.md.hbs"), "{{#if}}").unwrap();
+    let (_, err, ok) = run_with(
+        data,
+        &[("ACADEMIE_TEMPLATES_DIR", &templates)],
+        &["restore", "b.jsonl"],
+    );
+    assert!(!ok);
+    assert!(err.contains("digest templates are not valid"), "{err}");
+    assert!(
+        siblings(data, "db.before-restore").is_empty(),
+        "refused before the database was moved aside"
+    );
+    assert_eq!(snapshot(), before);
+}

@@ -222,8 +222,382 @@ fn a_database_in_use_is_refused_with_one_sentence() {
     drop(first.stdin.take());
     first.wait().unwrap();
     assert!(!ok);
-    assert!(err.contains("is in use by another process"), "{err}");
+    assert!(
+        err.contains("is in gebruik door een ander proces (draait de academie al?)"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "one clear sentence: {err}");
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_said_in_the_users_language_with_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where a folder of the database path should be.
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let db = dir.path().join("file/academie.db");
+    for (args, says) in [
+        (
+            &["console"][..],
+            "kan niet worden geopend: een deel van het pad is een bestand, geen map.",
+        ),
+        (
+            &["--lang", "en", "console"][..],
+            "cannot be opened: part of the path is a file, not a folder.",
+        ),
+    ] {
+        let out = academie(dir.path())
+            .env("ACADEMIE_DATABASE", &db)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+        assert!(
+            !err.contains("os error"),
+            "the system's wording is not repeated: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+/// Runs the console with `script` and extra environment; returns (stdout, stderr, success).
+fn console_with(dir: &Path, env: &[(&str, &str)], script: &[u8]) -> (String, String, bool) {
+    use std::io::Write;
+    let mut cmd = academie(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A console refused at start does not read its input.
+    let _ = child.stdin.take().unwrap().write_all(script);
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+#[test]
+fn one_byte_that_is_not_text_is_skipped_with_a_sentence_and_the_console_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = console_with(
+        dir.path(),
+        &[],
+        b"/hulp\n\xff\xfe\n/les zoeken tekst:mandaat\n",
+    );
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.contains(
+            "⚠ Deze regel is geen geldige tekst (UTF-8) en is overgeslagen; er is niets gewijzigd."
+        ),
+        "{out}"
+    );
+    assert!(
+        after(&out, "overgeslagen").contains("Lessen zoeken"),
+        "{out}"
+    );
+    let (out, _, ok) = console_with(dir.path(), &[], b"/taal en\n\xc3\n");
+    assert!(ok);
+    assert!(out.contains("Deze regel is geen geldige tekst"), "{out}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_line_of_a_hundred_megabytes_is_skipped_without_being_held_in_memory() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = academie(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1024 * 1024];
+        stdin.write_all(b"/antwoord ").unwrap();
+        for _ in 0..120 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\n/hulp\n").unwrap();
+        stdin
+    });
+    let mut out = String::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !out.contains("Console only") && !out.contains("Alleen in de console") {
+        let line = lines.next().expect("the console is still running").unwrap();
+        out.push_str(&line);
+        out.push('\n');
+    }
+    // Read while the console runs: its peak memory so far.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    drop(writer.join().unwrap());
+    child.wait().unwrap();
+    assert!(
+        peak_kb < 80 * 1024,
+        "the console peaked at {peak_kb} kB for a line of 120 MB"
+    );
+    assert!(
+        out.contains("⚠ Deze regel is langer dan 64 kB en is overgeslagen; er is niets gewijzigd."),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_console_user_too_long_or_with_an_escape_sequence_is_refused_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "Anna".repeat(5_000);
+    for (name, says) in [
+        (
+            long.as_str(),
+            "is 20000 tekens lang; een naam heeft er hoogstens 80.",
+        ),
+        ("\u{1b}[2J\u{1b}[31mRood", "bevat een stuurteken"),
+    ] {
+        let (out, err, ok) =
+            console_with(dir.path(), &[("ACADEMIE_CONSOLE_USER", name)], b"/stop\n");
+        assert!(!ok);
+        assert!(err.contains(says), "{err}");
+        assert!(
+            err.contains("console.user (or ACADEMIE_CONSOLE_USER)"),
+            "and in English: {err}"
+        );
+        assert!(!err.contains('\u{1b}') && !out.contains('\u{1b}'), "{err}");
+        assert!(
+            err.len() < 1_000 && out.is_empty(),
+            "the name is not printed: {err}"
+        );
+    }
+    assert!(
+        !dir.path().join("db").exists(),
+        "a refused start created no database"
+    );
+    // The same through /als, while the console runs.
+    let (out, err, ok) = console_with(dir.path(), &[], "/als \u{1b}[31mRood\n/stop\n".as_bytes());
+    assert!(ok, "{err}");
+    assert!(out.contains("⚠ Gebruik: /als NAAM"), "{out}");
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+}
+
+#[test]
+fn retention_beyond_a_century_and_empty_paths_are_refused_in_both_languages_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, says) in [
+        (
+            "[academy]\nanswer_retention_days = 4294967295\n",
+            "academy.answer_retention_days moet tussen 1 en 36525",
+        ),
+        ("[storage]\npath = \"\"\n", "storage.path is leeg"),
+        (
+            "[academy]\nexport_dir = \"\"\n",
+            "academy.export_dir is empty",
+        ),
+    ] {
+        std::fs::write(dir.path().join("academie.toml"), text).unwrap();
+        let out = academie(dir.path())
+            .env_remove("ACADEMIE_DATABASE")
+            .env_remove("ACADEMIE_EXPORT_DIR")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(err.trim().lines().count(), 2, "Dutch, then English: {err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "nothing but the file: {left:?}");
+    }
+}
+
+#[test]
+fn a_broken_config_file_never_shows_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "MTAxNjQ3ODk0NTY3ODkwMTIzNA.GhJk9s.canary-Zq3RsX8vLmN0pQ1wYtUe7";
+    for text in [
+        format!("[discord]\ntoken = {token}\n"),
+        format!("[discord]\ntoken = \"{token}\n"),
+        format!("[discord]\ntoken = \"{token}\" guilds = [1]\n"),
+        format!("discord = {{ token = \"{token}\", guild = 1 }}\n"),
+        format!("[discord]\ntoken = \"{token}\"\ntoken = \"{token}\"\n"),
+        format!("[discord]\nguilds = \"{token}\"\n"),
+    ] {
+        std::fs::write(dir.path().join("academie.toml"), &text).unwrap();
+        let out = academie(dir.path())
+            .arg("console")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("academie.toml, line "), "{text:?}: {err}");
+        assert!(
+            !err.contains("GhJk9s") && !err.contains("canary"),
+            "{text:?} showed the token: {err}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_database_lock_and_exports_are_the_academy_users_alone_and_the_site_is_readable()
+{
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = data.join("academie.db");
+    let export = dir.path().join("export");
+    let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+    let script = "\
+/instellen opgave: Bodemdaling Veenweide regio: Utrecht lagen: rijk, provincie
+/les delen titel: Vooraf afspreken gebeurd: We spraken niets af. les: Spreek vooraf af. orde: eerste stappen: 2 als: naam
+/beoordeling goedkeuren id:L19
+/digest samenstellen titel: Digest
+/digest publiceren id:D1
+/mijngegevens exporteren
+/stop
+";
+    let db_text = db.to_string_lossy().into_owned();
+    let (out, err, ok) = console_with(
+        dir.path(),
+        &[("ACADEMIE_DATABASE", &db_text)],
+        script.as_bytes(),
+    );
+    assert!(ok, "{err}\n{out}");
+    let export_file = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("Bijlage opgeslagen in "))
+        .find(|p| p.ends_with(".json"))
+        .expect("the export was saved")
+        .trim()
+        .to_owned();
+
+    // Everything of the database, the folder it is in included, is for the owner only.
+    fn walk(p: &Path, all: &mut Vec<std::path::PathBuf>) {
+        all.push(p.to_owned());
+        if p.is_dir() {
+            for e in std::fs::read_dir(p).unwrap() {
+                walk(&e.unwrap().path(), all);
+            }
+        }
+    }
+    let mut private = Vec::new();
+    walk(&data, &mut private);
+    assert!(private.len() > 4, "{private:?}");
+    private.push(export.clone());
+    private.push(export_file.clone().into());
+    for p in &private {
+        let want = if p.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(p), want, "{} is {:o}", p.display(), mode(p));
+    }
+    // The published site is meant to be read by a web server: readable, not writable, by others.
+    let site = export.join("site");
+    let mut public = Vec::new();
+    walk(&site, &mut public);
+    assert!(
+        public.iter().any(|p| p.ends_with("index.html")),
+        "{public:?}"
+    );
+    for p in &public {
+        let want = if p.is_dir() { 0o755 } else { 0o644 };
+        assert_eq!(mode(p), want, "{} is {:o}", p.display(), mode(p));
+    }
+
+    // A database an earlier version left readable by others is made private when it opens.
+    for p in &private {
+        let loose = if p.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(loose)).unwrap();
+    }
+    let (_, err, ok) = console_with(dir.path(), &[("ACADEMIE_DATABASE", &db_text)], b"/stop\n");
+    assert!(ok, "{err}");
+    let mut again = Vec::new();
+    walk(&db, &mut again);
+    again.push(data.join("academie.db.lock"));
+    for p in &again {
+        let want = if p.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(
+            mode(p),
+            want,
+            "{} is {:o} after reopening",
+            p.display(),
+            mode(p)
+        );
+    }
+}
+
+#[test]
+fn the_console_carries_on_when_an_attachment_cannot_be_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the export folder should be.
+    std::fs::write(dir.path().join("export"), "").unwrap();
+    let (out, err, ok) = console_with(
+        dir.path(),
+        &[],
+        b"/mijngegevens exporteren\n/les zoeken tekst:mandaat\n/stop\n",
+    );
+    assert!(ok, "the console went on: {err}\n{out}");
+    assert!(
+        out.contains("kon niet worden opgeslagen in")
+            && out.contains("een deel van het pad is een bestand, geen map"),
+        "{out}"
+    );
+    assert!(
+        after(&out, "niet worden opgeslagen").contains("Lessen zoeken"),
+        "{out}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_console_carries_on_when_the_export_folder_is_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir(&export).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(&export)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root); the file-in-the-way case covers the same path");
+        return;
+    }
+    /// Unmounts when the test ends, passed or not, so the folder can be removed.
+    struct Mounted<'a>(&'a Path);
+    impl Drop for Mounted<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _mounted = Mounted(&export);
+    // Fill it to the last block.
+    let _ = std::fs::write(export.join("filler"), vec![0u8; 64 * 1024]);
+    let (out, err, ok) = console_with(
+        dir.path(),
+        &[],
+        b"/mijngegevens exporteren\n/les zoeken tekst:mandaat\n/stop\n",
+    );
+    assert!(ok, "the console went on: {err}\n{out}");
+    assert!(
+        out.contains("kon niet worden opgeslagen in") && out.contains("de schijf is vol"),
+        "{out}"
+    );
+    assert!(
+        after(&out, "niet worden opgeslagen").contains("Lessen zoeken"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1329,3 +1329,215 @@ async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_witho
     // Every request the bot sent passed Discord's spec and the no-ping rule.
     bot.stop().await;
 }
+
+/// `academie serve` as a child process against `fake`, with `token` and the log at `log`.
+fn serve_binary(
+    fake: &FakeDiscord,
+    dir: &std::path::Path,
+    token: &str,
+    log: &str,
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_academie"))
+        .arg("serve")
+        .current_dir(dir)
+        .env("DISCORD_TOKEN", token)
+        .env("ACADEMIE_DISCORD_PROXY", fake.base_url())
+        .env("ACADEMIE_DATABASE", dir.join("db"))
+        .env("ACADEMIE_EXPORT_DIR", dir.join("export"))
+        .env_remove("ACADEMIE_CONFIG")
+        .env("RUST_LOG", log)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Waits for the child to end by itself; fails if it runs past `within`.
+async fn ended(
+    child: tokio::process::Child,
+    within: Duration,
+) -> (std::process::ExitStatus, String) {
+    let out = tokio::time::timeout(within, child.wait_with_output())
+        .await
+        .expect("serve ended by itself in time")
+        .expect("output");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_ends_serve_with_one_sentence_and_nothing_goes_elsewhere() {
+    let fake = FakeDiscord::start().await;
+    fake.revoke_token();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = serve_binary(&fake, dir.path(), "revoked-token-3c9a", "warn");
+    let (status, stderr) = ended(child, Duration::from_secs(10)).await;
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Discord weigert het token: maak op")
+            && stderr.contains("Discord rejected the token: create a new one"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.trim().lines().count(),
+        2,
+        "one sentence per language: {stderr}"
+    );
+    assert!(!stderr.contains("revoked-token-3c9a"), "{stderr}");
+    // The first request was refused and nothing else was tried: no retries, no other address.
+    let asked: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(asked, ["GET /api/v10/gateway"], "{asked:?}");
+    assert!(!stderr.contains("gateway.discord.gg"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_gateway_refuses_ends_serve_with_the_same_sentence() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse_identify();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = serve_binary(&fake, dir.path(), "refused-token-81d2", "warn");
+    let (status, stderr) = ended(child, Duration::from_secs(15)).await;
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Discord weigert het token")
+            && stderr.contains("Discord rejected the token"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("refused-token-81d2"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_address_that_fails_at_first_is_asked_again_of_the_configured_base() {
+    let fake = FakeDiscord::start().await;
+    // serenity alone would dial wss://gateway.discord.gg after one failure, and never the fake.
+    fake.fail_next("GET", "/api/v10/gateway", 2, Fault::ServerError);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
+    let engine = Arc::new(Engine::new(
+        store,
+        Arc::new(Catalog::embedded().expect("catalog")),
+        Arc::new(academie::engine::SystemClock),
+        Settings::default(),
+    ));
+    let options = ServeOptions {
+        token: Secret::new("fake-token"),
+        proxy_url: Some(fake.base_url()),
+        guilds: Vec::new(),
+        moderator_role: None,
+        default_lang: Lang::Nl,
+        defer_after: DEFER_AFTER,
+        tick: Duration::from_millis(100),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(engine, options, async move {
+        let _ = rx.await;
+    }));
+    fake.wait_ready(Duration::from_secs(20))
+        .await
+        .expect("the bot connected to the fake's gateway");
+    assert_eq!(fake.faults_pending(), 0);
+    let _ = tx.send(());
+    tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stopped in time")
+        .expect("serve task")
+        .expect("serve ended cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_interaction_token_or_answer_reaches_the_log_even_at_trace() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = "MTAxNjQ3canary.bot-token.Zq9";
+    let mut child = serve_binary(&fake, dir.path(), token, "trace");
+    // Read as it comes: a trace log fills a pipe nobody reads, and the bot would stop.
+    let mut pipe = child.stderr.take().expect("stderr");
+    let log = tokio::spawn(async move {
+        let mut text = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut text)
+            .await
+            .expect("read the log");
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    fake.wait_ready(WAIT).await.expect("the binary connected");
+    fake.wait_commands(WAIT).await.expect("registration");
+    let admin = FakeUser::admin(1, "Beheerder");
+    let member = FakeUser::member(6, "Nel");
+    let mut sent = Vec::new();
+    let setup = fake
+        .slash(
+            &admin,
+            Some(CHANNEL_ID),
+            "setup",
+            &[
+                ("task", json!("Klimaatadaptatie in de Delta")),
+                ("region", json!("Zuidwest-Delta")),
+                ("layers", json!("gemeente, provincie")),
+            ],
+        )
+        .await;
+    fake.response(&setup, WAIT).await.expect("setup answered");
+    sent.push(setup);
+    let start = fake
+        .slash(
+            &admin,
+            Some(CHANNEL_ID),
+            "round start",
+            &[("step", json!("1"))],
+        )
+        .await;
+    let started = fake.response(&start, WAIT).await.expect("round started");
+    sent.push(start);
+    let button = started.button("Antwoord").expect("an answer button");
+    let click = fake.click(&member, Some(CHANNEL_ID), &button).await;
+    let form = fake.response(&click, WAIT).await.expect("a form");
+    sent.push(click);
+    let form_id = form.callback["custom_id"].as_str().expect("id").to_owned();
+    let canary = "Kanarie-antwoord-5e0b: het vraagstuk is blind";
+    let submit = fake
+        .submit(&member, Some(CHANNEL_ID), &form_id, &[("text", canary)])
+        .await;
+    fake.response(&submit, WAIT)
+        .await
+        .expect("the answer was saved");
+    sent.push(submit);
+
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let (status, _) = ended(child, WAIT).await;
+    let stderr = log.await.expect("the log");
+    assert!(status.success(), "exit {status:?}");
+    // The log was on: the academy's own lines are there, at every level asked.
+    assert!(stderr.contains("registered the slash commands"), "{stderr}");
+    let mut leaks: Vec<String> = Vec::new();
+    let secrets = [
+        ("the bot token", token),
+        ("part of the bot token", "MTAxNjQ3canary"),
+    ]
+    .into_iter()
+    .chain(
+        sent.iter()
+            .map(|s| ("an interaction token", s.token.as_str())),
+    )
+    .chain([("a blind answer", "Kanarie-antwoord")]);
+    for (what, secret) in secrets {
+        let lines = stderr.lines().filter(|l| l.contains(secret)).count();
+        if lines > 0 {
+            leaks.push(format!("{what} ({secret}) on {lines} lines"));
+        }
+    }
+    assert!(leaks.is_empty(), "in the log: {leaks:#?}");
+    fake.assert_clean();
+}

@@ -2254,6 +2254,36 @@ fn answers_of_closed_rounds_are_deleted_after_the_retention_period() {
     assert_eq!(a.engine.apply_retention().unwrap(), 0, "once a day");
 }
 
+#[test]
+fn a_retention_period_longer_than_the_calendar_keeps_everything_instead_of_panicking() {
+    let dir = tmp();
+    let a = open_with(
+        &dir.path().join("db"),
+        Settings {
+            answer_retention_days: Some(u32::MAX),
+            ..Settings::default()
+        },
+    );
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            round: None,
+            text: "Blijft bewaard".into(),
+        },
+    );
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    assert_eq!(a.engine.apply_retention().unwrap(), 0);
+    assert_eq!(a.store.scan_prefix(Tree::Answers, &[]).unwrap().len(), 1);
+}
+
 /// A disk that fills up on demand: every write fails as a full disk does, reads still work.
 struct FillingDisk {
     inner: SledStore,

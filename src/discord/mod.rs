@@ -99,13 +99,23 @@ pub async fn serve(
             .proxy(url.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
+    let http = http.build();
+    let base = options
+        .proxy_url
+        .clone()
+        .unwrap_or_else(|| "https://discord.com".into());
+    let gateway = gateway_url(&http, &base).await?;
     let options = Arc::new(options);
     let handler = Arc::new(handler::Handler::new(engine.clone(), options.clone()));
     // Interactions arrive without any intent; GUILDS is the smallest non-privileged one.
-    let mut client = ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
+    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
         .event_handler_arc(handler.clone())
         .await
         .context("cannot set up the Discord client")?;
+    // serenity asks for the gateway again while it builds the client, and on any failure dials
+    // wss://gateway.discord.gg, whatever base URL is configured; the address asked above,
+    // from the configured base, is the one every (re)connection uses.
+    *client.ws_url.lock().await = gateway;
     let shards = client.shard_manager.clone();
     // Deadlines that passed while the bot was down are handled at the first tick.
     let ticker = tokio::spawn(scheduled::run(
@@ -119,6 +129,7 @@ pub async fn serve(
         result = &mut running => {
             return match result {
                 Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) if token_rejected(&e) => Err(anyhow!(TOKEN_REJECTED)),
                 Ok(Err(e)) => Err(anyhow!("the Discord connection ended: {}", redact(&e.to_string()))),
                 Err(e) => Err(anyhow!("the Discord client stopped: {e}")),
             };
@@ -141,6 +152,70 @@ pub async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(5), running).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What `serve` says, and ends with, when Discord refuses the token: at the first request, or
+/// when the gateway closes with "authentication failed".
+pub const TOKEN_REJECTED: &str = "Discord weigert het token: maak op \
+    https://discord.com/developers/applications een nieuw token aan (Bot → Reset Token) en zet \
+    het in DISCORD_TOKEN of in [discord] token.\n\
+    Discord rejected the token: create a new one at \
+    https://discord.com/developers/applications (Bot → Reset Token) and put it in DISCORD_TOKEN \
+    or in [discord] token.";
+
+/// How often the first requests are tried when Discord (or the configured base URL) does not
+/// answer, and the wait before the second try; each further wait doubles (1 + 2 + 4 + 8 s).
+const CONNECT_ATTEMPTS: u32 = 5;
+const CONNECT_FIRST_WAIT: Duration = Duration::from_secs(1);
+
+/// Whether Discord refused the token: a 401 to a request, or the gateway's close code 4004.
+fn token_rejected(e: &serenity::Error) -> bool {
+    use serenity::gateway::GatewayError;
+    use serenity::http::HttpError;
+    match e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => r.status_code.as_u16() == 401,
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => true,
+        _ => false,
+    }
+}
+
+/// Asks the configured base URL where the gateway is, and whether the token is accepted
+/// (`GET /users/@me`: Discord may answer `GET /gateway` without looking at the token), before
+/// anything else. A refused token ends `serve` with [`TOKEN_REJECTED`]; a base that does not
+/// answer is tried a few times, then `serve` ends saying so. Nothing falls back to discord.com.
+async fn gateway_url(http: &serenity::http::Http, base: &str) -> Result<String> {
+    let mut wait = CONNECT_FIRST_WAIT;
+    let mut attempt = 1;
+    loop {
+        let asked = async {
+            let url = http.get_gateway().await?.url;
+            http.get_current_user().await?;
+            Ok::<_, serenity::Error>(url)
+        }
+        .await;
+        match asked {
+            Ok(url) => return Ok(url),
+            Err(e) if token_rejected(&e) => return Err(anyhow!(TOKEN_REJECTED)),
+            Err(e) if retry::transient(&e) && attempt < CONNECT_ATTEMPTS => {
+                tracing::warn!(
+                    attempt,
+                    "Discord at {base} does not answer, trying again in {} s: {}",
+                    wait.as_secs(),
+                    redact(&e.to_string())
+                );
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                attempt += 1;
+            }
+            Err(e) => {
+                return Err(anyhow!(
+                    "Discord op {base} antwoordt niet zoals verwacht: {detail}\n\
+                     Discord at {base} does not answer as expected: {detail}",
+                    detail = redact(&e.to_string())
+                ))
+            }
+        }
+    }
 }
 
 /// Removes interaction and webhook tokens from text bound for the log: HTTP errors name the URL,

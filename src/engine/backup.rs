@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What the header's `format` says, so another JSON-lines file is not taken for a backup.
@@ -23,6 +23,12 @@ const FORMAT: &str = "academie-backup";
 pub const FORMAT_VERSION: u32 = 1;
 /// Entries per batch when loading a backup: bounded transactions, few flushes.
 const LOAD_BATCH: usize = 1000;
+/// The longest header a backup has; a file whose first line is longer is not a backup (say
+/// `/dev/zero`, which has no line end at all).
+const MAX_HEADER: usize = 4 * 1024;
+/// The longest entry line read: far above any record or posting list the academy writes, so a
+/// file with a line beyond it is refused before it can take the machine's memory.
+pub const MAX_LINE: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -89,6 +95,20 @@ pub enum BackupError {
     },
     #[error("{path} ends before its last line: the backup was cut short")]
     Truncated { path: PathBuf },
+    #[error("line {line} of {path} is longer than {max} bytes")]
+    LineTooLong {
+        path: PathBuf,
+        line: usize,
+        max: usize,
+    },
+    #[error("line {line} of {path} holds an entry of {tree} that this version cannot read")]
+    BadRecord {
+        path: PathBuf,
+        line: usize,
+        tree: &'static str,
+    },
+    #[error("the lesson index in {path} does not match its lessons")]
+    BadIndex { path: PathBuf },
     #[error(
         "{path} does not match its own checksum or count: it was changed after it was written"
     )]
@@ -144,16 +164,16 @@ fn write_snapshot(
         schema_version: schema_in(snapshot),
         created: now,
     };
-    let tmp = with_suffix(path, ".tmp");
     let write_err = |source| BackupError::Write {
         path: path.to_owned(),
         source,
     };
-    let result = write_lines(snapshot, &summary, &tmp, now);
-    if let Err(source) = result.and_then(|_| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(write_err(source));
-    }
+    // Created exclusively under a fresh name, for the owner only: a backup holds everyone's
+    // answers and names, and a file or link someone placed beside the target is never used.
+    // Dropped (and so removed) unless it is complete and renamed into place.
+    let tmp = crate::files::temp_beside(path).map_err(write_err)?;
+    write_lines(snapshot, &summary, tmp.as_file(), now).map_err(write_err)?;
+    tmp.persist(path).map_err(|e| write_err(e.error))?;
     sync_parent(path).map_err(write_err)?;
     Ok(summary)
 }
@@ -161,15 +181,10 @@ fn write_snapshot(
 fn write_lines(
     snapshot: &[(Tree, Vec<Entry>)],
     summary: &BackupSummary,
-    tmp: &Path,
+    file: &std::fs::File,
     now: DateTime<Utc>,
 ) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    // A backup holds everyone's answers and names: readable by the academy's owner only.
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = BufWriter::new(options.open(tmp)?);
+    let mut out = BufWriter::new(file);
     let mut crc = crc32fast::Hasher::new();
     let mut line = |text: String| {
         let text = text + "\n";
@@ -205,13 +220,6 @@ fn json_line<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// `path` with `suffix` appended to its file name.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 fn sync_parent(path: &Path) -> std::io::Result<()> {
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(dir) => std::fs::File::open(dir)?.sync_all(),
@@ -241,10 +249,33 @@ pub fn read_backup(path: &Path) -> Result<Backup, BackupError> {
     let mut number = 0;
     loop {
         raw.clear();
-        if reader.read_until(b'\n', &mut raw).map_err(read_err)? == 0 {
+        let max = if header.is_none() {
+            MAX_HEADER
+        } else {
+            MAX_LINE
+        };
+        // One byte more than allowed tells a line at the limit from a longer one.
+        let read = (&mut reader)
+            .take(max as u64 + 1)
+            .read_until(b'\n', &mut raw)
+            .map_err(read_err)?;
+        if read == 0 {
             break;
         }
         number += 1;
+        if raw.len() > max && raw.last() != Some(&b'\n') {
+            return Err(if header.is_none() {
+                BackupError::NotABackup {
+                    path: path.to_owned(),
+                }
+            } else {
+                BackupError::LineTooLong {
+                    path: path.to_owned(),
+                    line: number,
+                    max,
+                }
+            });
+        }
         if footer.is_some() {
             // Anything after the last line was added to the file.
             return Err(BackupError::Changed {
@@ -317,6 +348,7 @@ pub fn read_backup(path: &Path) -> Result<Backup, BackupError> {
             supported: SCHEMA_VERSION,
         });
     }
+    check_records(path, header.schema_version, &entries)?;
     Ok(Backup {
         summary: BackupSummary {
             entries: footer.entries,
@@ -325,6 +357,89 @@ pub fn read_backup(path: &Path) -> Result<Backup, BackupError> {
         },
         entries,
     })
+}
+
+/// Whether every entry of a backup reads as what its tree holds, and the lesson index is the
+/// one its lessons give. The checksum only proves the file is what was written; a file edited
+/// with its checksum recomputed, or written by a build with a bug, could still hold a record
+/// that breaks every search once restored.
+fn check_records(
+    path: &Path,
+    schema: u32,
+    entries: &[(Tree, Vec<u8>, Vec<u8>)],
+) -> Result<(), BackupError> {
+    use super::{AuditEntry, Job, Outgoing};
+    use crate::domain::*;
+    fn reads<T: serde::de::DeserializeOwned>(value: &[u8]) -> bool {
+        serde_json::from_slice::<T>(value).is_ok()
+    }
+    let mut lessons = Vec::new();
+    for (at, (tree, key, value)) in entries.iter().enumerate() {
+        let ok = match tree {
+            Tree::Meta if key.as_slice() == SCHEMA_KEY => value.len() == 4,
+            Tree::Meta if key.starts_with(b"next_id:") => value.len() == 8,
+            Tree::Meta => true,
+            Tree::Collaborations => reads::<Collaboration>(value),
+            Tree::Members => reads::<Member>(value),
+            Tree::Rounds => reads::<Round>(value),
+            Tree::Answers => reads::<Answer>(value),
+            Tree::Lessons => match serde_json::from_slice::<Lesson>(value) {
+                Ok(lesson) if lesson.id.key().as_slice() == key.as_slice() => {
+                    lessons.push(lesson);
+                    true
+                }
+                _ => false,
+            },
+            Tree::Digests => reads::<Digest>(value),
+            Tree::Schedules => reads::<Job>(value),
+            Tree::Outbox => reads::<Outgoing>(value),
+            Tree::Participants => reads::<Participant>(value),
+            Tree::Applications => reads::<Application>(value),
+            Tree::Votes => reads::<Vote>(value),
+            Tree::Placements => reads::<Placement>(value),
+            Tree::Audit => reads::<AuditEntry>(value),
+            // Checked as a whole below.
+            Tree::RoundsByChannel | Tree::LessonIndex => true,
+        };
+        if !ok {
+            return Err(BackupError::BadRecord {
+                path: path.to_owned(),
+                // The header is line 1.
+                line: at + 2,
+                tree: tree.name(),
+            });
+        }
+    }
+    // Older schemas kept another index layout, which the upgrade rebuilds from the lessons.
+    if schema < SCHEMA_VERSION {
+        return Ok(());
+    }
+    let mut rebuilt = crate::search::IndexBuilder::default();
+    for lesson in &lessons {
+        rebuilt.add(lesson);
+    }
+    let expected = crate::store::MemoryStore::default();
+    rebuilt.write(&expected, usize::MAX)?;
+    let want = expected.scan_prefix(Tree::LessonIndex, &[])?;
+    let got = entries
+        .iter()
+        .filter(|(t, _, _)| *t == Tree::LessonIndex)
+        .map(|(_, k, v)| (k, v));
+    let same = want.len() == got.clone().count()
+        && want.iter().zip(got).all(|((wk, wv), (gk, gv))| {
+            wk == gk
+                && match (crate::postings::decode(wv), crate::postings::decode(gv)) {
+                    // Lists compare as sets; other entries byte for byte.
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => wv == gv,
+                }
+        });
+    if !same {
+        return Err(BackupError::BadIndex {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Puts every entry of a checked backup into `store` (a new, empty one) and makes it durable.
@@ -354,13 +469,98 @@ mod tests {
             SCHEMA_VERSION.to_be_bytes(),
         );
         b.put(
-            Tree::Answers,
+            Tree::Members,
             7u64.to_be_bytes(),
-            b"{\"text\":\"een\"}".to_vec(),
+            b"{\"id\":7,\"name\":\"een\",\"layer\":null}".to_vec(),
         );
-        b.put(Tree::LessonIndex, b"w\xffbinary\x00".to_vec(), Vec::new());
+        b.put(
+            Tree::RoundsByChannel,
+            b"w\xffbinary\x00".to_vec(),
+            Vec::new(),
+        );
         store.commit(b).unwrap();
         store
+    }
+
+    /// The backup at `path` with its lines replaced and its count and checksum made to match,
+    /// as someone editing it on purpose would.
+    fn rewrite_with_checksum(path: &Path, edit: impl Fn(Vec<String>) -> Vec<String>) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines.pop();
+        let lines = edit(lines);
+        let mut crc = crc32fast::Hasher::new();
+        let mut out = String::new();
+        for l in &lines {
+            let l = format!("{l}\n");
+            crc.update(l.as_bytes());
+            out.push_str(&l);
+        }
+        let footer = Footer {
+            entries: lines.len() as u64 - 1,
+            crc32: crc.finalize(),
+        };
+        out.push_str(&(json_line(&footer) + "\n"));
+        std::fs::write(path, out).unwrap();
+    }
+
+    #[test]
+    fn a_record_that_does_not_read_is_refused_though_its_checksum_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.jsonl");
+        write_backup(&filled(), &path).unwrap();
+        rewrite_with_checksum(&path, |mut lines| {
+            let broken = Line {
+                tree: "members".into(),
+                key: B64.encode(8u64.to_be_bytes()),
+                value: B64.encode(b"{\"id\":\"not a number\"}"),
+            };
+            lines.push(json_line(&broken));
+            lines
+        });
+        match read_backup(&path).unwrap_err() {
+            BackupError::BadRecord { line, tree, .. } => {
+                assert_eq!((line, tree), (5, "members"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // An index entry no lesson gives.
+        write_backup(&filled(), &path).unwrap();
+        rewrite_with_checksum(&path, |mut lines| {
+            let stray = Line {
+                tree: "lesson_index".into(),
+                key: B64.encode(b"w\xffword"),
+                value: B64.encode(b"not a bitmap"),
+            };
+            lines.push(json_line(&stray));
+            lines
+        });
+        assert!(matches!(
+            read_backup(&path).unwrap_err(),
+            BackupError::BadIndex { .. }
+        ));
+    }
+
+    #[test]
+    fn endless_or_overlong_lines_are_refused_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // No line end at all: not a backup, found within the header's few kilobytes.
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            read_backup(Path::new("/dev/zero")).unwrap_err(),
+            BackupError::NotABackup { .. }
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let path = dir.path().join("b.jsonl");
+        write_backup(&filled(), &path).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        let first_end = text.find('\n').unwrap() + 1;
+        text.insert_str(first_end, &"x".repeat(MAX_LINE + 10));
+        std::fs::write(&path, text).unwrap();
+        match read_backup(&path).unwrap_err() {
+            BackupError::LineTooLong { line, max, .. } => assert_eq!((line, max), (2, MAX_LINE)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -188,7 +188,13 @@ impl Engine {
         if self.store.get(Tree::Meta, &marker)?.as_deref() == Some(today.as_bytes()) {
             return Ok(0);
         }
-        let cutoff = self.now() - Duration::days(i64::from(days));
+        // A period reaching before the calendar's start keeps everything.
+        let Some(cutoff) = self
+            .now()
+            .checked_sub_signed(Duration::days(i64::from(days)))
+        else {
+            return Ok(0);
+        };
         let mut batch = Batch::new();
         let mut cleared = 0;
         for round in self.load_all::<Round>(Tree::Rounds, &[])? {

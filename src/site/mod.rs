@@ -30,7 +30,16 @@ pub struct WriteReport {
 /// no longer part of the site (a lesson deleted at its author's request, say).
 pub fn write(dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
     let mut report = WriteReport::default();
-    std::fs::create_dir_all(dir)
+    // The site is meant to be published (on an intranet, by a web server running as another
+    // user): its folders and pages are readable by everyone, unlike everything else the
+    // academy writes. It holds only published digests and lessons.
+    // The folders above it are not part of the site (the export folder, which also holds
+    // members' data exports): those that are missing are made for the owner only.
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::files::private_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    crate::files::public_dir_all(dir)
         .with_context(|| format!("cannot create the site folder {}", dir.display()))?;
     for (name, bytes) in files {
         let path = dir.join(name);
@@ -39,14 +48,12 @@ pub fn write(dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
             continue;
         }
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
+            crate::files::public_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        // Write beside and rename, so a reader never sees half a page.
-        let tmp = path.with_extension("tmp~");
-        std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("cannot replace {}", path.display()))?;
+        // Written beside under a fresh name and renamed, so a reader never sees half a page.
+        crate::files::write_public(&path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         report.written += 1;
     }
     let wanted: BTreeSet<PathBuf> = files.keys().map(|n| dir.join(n)).collect();

@@ -110,7 +110,7 @@ impl SledStore {
     /// Opens (or creates) the database at `path`. `cache_bytes` caps sled's page cache.
     pub fn open(path: &Path, cache_bytes: Option<u64>) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Open {
+            crate::files::private_dir_all(parent).map_err(|source| StoreError::Open {
                 path: path.to_owned(),
                 source,
             })?;
@@ -118,6 +118,12 @@ impl SledStore {
         let lock = take_lock(path)?;
         finish_interrupted_rewrite(path)?;
         let inner = open_inner(path, cache_bytes)?;
+        // The folder and its files are the academy user's alone, also when an earlier version
+        // created them readable by others.
+        crate::files::restrict(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         let store = SledStore {
             path: path.to_owned(),
             cache_bytes,
@@ -141,7 +147,7 @@ impl SledStore {
         fill: impl FnOnce(&dyn Store) -> Result<(), StoreError>,
     ) -> Result<bool, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| io_at(parent, e))?;
+            crate::files::private_dir_all(parent).map_err(|e| io_at(parent, e))?;
         }
         let _lock = take_lock(path)?;
         let building = sibling(path, RESTORING);
@@ -164,10 +170,23 @@ impl SledStore {
         std::fs::rename(&building, &built).map_err(|e| io_at(&building, e))?;
         let had_one = path.exists();
         if had_one {
-            std::fs::rename(path, aside).map_err(|e| io_at(path, e))?;
+            if let Err(e) = std::fs::rename(path, aside) {
+                // Nothing changed: the built copy is not left behind.
+                let _ = std::fs::remove_dir_all(&built);
+                return Err(io_at(path, e));
+            }
         }
-        std::fs::rename(&built, path).map_err(|e| io_at(&built, e))?;
-        sync_dir(path.parent().unwrap_or(Path::new("")))?;
+        if let Err(e) = std::fs::rename(&built, path) {
+            if had_one && std::fs::rename(aside, path).is_ok() {
+                let _ = std::fs::remove_dir_all(&built);
+            }
+            return Err(io_at(&built, e));
+        }
+        // The swap is done and visible: it is not reported as a failure. Should the renames not
+        // reach the disk before a crash, the next open finishes them from `.restored`.
+        if let Err(e) = sync_dir(path.parent().unwrap_or(Path::new(""))) {
+            tracing::warn!("the restore is in place, but its folder could not be synced: {e}");
+        }
         Ok(had_one)
     }
 
@@ -320,15 +339,10 @@ fn write_marker(dir: &Path) -> Result<(), StoreError> {
 /// The lock file beside the database, held exclusively while a store is open.
 fn take_lock(path: &Path) -> Result<File, StoreError> {
     let at = sibling(path, "lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&at)
-        .map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
+    let file = crate::files::open_lock(&at).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     file.try_lock_exclusive().map_err(|_| StoreError::Locked {
         path: path.to_owned(),
     })?;

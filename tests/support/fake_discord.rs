@@ -360,6 +360,12 @@ struct World {
     /// (method, path) → until when a 429 told the bot to wait.
     limited_until: HashMap<(String, String), Instant>,
     gateway: GatewayStats,
+    /// Discord no longer accepts the bot's token: every request gets 401, and the gateway
+    /// closes an Identify with 4004.
+    token_revoked: bool,
+    /// Only the gateway refuses the token (REST still answers), as Discord may answer
+    /// `GET /gateway` without looking at it.
+    identify_refused: bool,
 }
 
 /// A dispatch kept for the session's replay buffer.
@@ -720,6 +726,8 @@ impl FakeDiscord {
                 injected: Vec::new(),
                 limited_until: HashMap::new(),
                 gateway: GatewayStats::default(),
+                token_revoked: false,
+                identify_refused: false,
             }),
             next_id: AtomicU64::new(1_100_000_000_000_000_000),
             gateway_url: format!("ws://{gw_addr}"),
@@ -1254,6 +1262,17 @@ impl FakeDiscord {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// From now on Discord refuses the bot's token: every REST request is answered 401
+    /// Unauthorized and an Identify is closed with 4004 (authentication failed).
+    pub fn revoke_token(&self) {
+        self.state().token_revoked = true;
+    }
+
+    /// From now on the gateway closes an Identify with 4004 while REST still answers.
+    pub fn refuse_identify(&self) {
+        self.state().identify_refused = true;
     }
 
     /// Sends op 9 Invalid Session to the bot. `resumable` is its `d`: with `true` the session
@@ -2516,6 +2535,20 @@ async fn gateway_conn(inner: Arc<Inner>, stream: TcpStream) {
             tokio::select! {
                 msg = ws.next() => match msg {
                     Some(Ok(WsMessage::Text(t))) => {
+                        let identify = serde_json::from_str::<Value>(&t)
+                            .is_ok_and(|v| v["op"] == 2);
+                        let refused = {
+                            let st = inner.state();
+                            st.token_revoked || st.identify_refused
+                        };
+                        if identify && refused {
+                            let close = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                                code: 4004.into(),
+                                reason: "Authentication failed.".into(),
+                            };
+                            let _ = ws.send(WsMessage::Close(Some(close))).await;
+                            break;
+                        }
                         let mut failed = false;
                         for reply in inner.on_gateway_frame(conn_id, &t) {
                             if ws.send(WsMessage::Text(reply)).await.is_err() {
@@ -2616,6 +2649,13 @@ async fn rest_handler(State(inner): State<Arc<Inner>>, req: Request) -> axum::re
         at,
     };
     inner.state().requests.push(rec.clone());
+    if inner.state().token_revoked {
+        return reply_response(discord_error(
+            StatusCode::UNAUTHORIZED,
+            0,
+            "401: Unauthorized",
+        ));
+    }
     let limited = inner.early_retry(&rec);
     let fault = match (&problem, limited) {
         (None, None) => inner.take_fault(&rec),
