@@ -966,7 +966,7 @@ async fn the_perspectives_come_with_figure_four_as_a_picture() {
     );
     let files = bot.files(&sent);
     let (name, png) = files.first().expect("a picture is attached");
-    assert_eq!(name, "perspectives.png");
+    assert_eq!(name, "perspectieven.png", "named in the member's language");
     let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).expect("a PNG");
     assert_eq!(pixmap.width(), 1200);
     bot.stop().await;
