@@ -188,6 +188,9 @@ impl<'a> Console<'a> {
             match incoming.recv_timeout(TICK) {
                 Ok(line) => {
                     let line = line.context("cannot read the console input")?;
+                    // What fell due since the last tick comes first, so a command typed just
+                    // after a deadline already sees the round revealed.
+                    self.run_scheduled(out)?;
                     if !self.handle_input(&line, out)? {
                         return Ok(());
                     }
@@ -306,10 +309,6 @@ impl<'a> Console<'a> {
 
     /// Handles one whole command, with the text of a block as its last value; returns false
     /// when the user asked to stop.
-    pub fn handle_line(&mut self, line: &str, out: &mut dyn Write) -> Result<bool> {
-        self.handle_command(&strip_escapes(line), None, out)
-    }
-
     fn handle_command(
         &mut self,
         line: &str,
@@ -358,7 +357,7 @@ impl<'a> Console<'a> {
         let request = match parsed {
             Ok(r) => r,
             Err(refusal) => {
-                writeln!(out, "⚠ {}\n", refusal.text)?;
+                writeln!(out, "⚠ {}\n", printable(&refusal.text))?;
                 return Ok(true);
             }
         };
@@ -374,7 +373,7 @@ impl<'a> Console<'a> {
                     writeln!(out, "{}\n", self.say(k::CONSOLE_HELP, json!({})))?;
                 }
             }
-            Err(Failure::Refused(r)) => writeln!(out, "⚠ {}\n", r.text)?,
+            Err(Failure::Refused(r)) => writeln!(out, "⚠ {}\n", printable(&r.text))?,
             Err(Failure::Internal(e)) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 writeln!(out, "⚠ {}\n", self.engine.internal_error_text(lang))?;
@@ -633,6 +632,14 @@ impl<'a> Console<'a> {
         writeln!(out)?;
         Ok(())
     }
+}
+
+/// A refusal as the terminal shows it: it may repeat what was typed, so control characters in
+/// it (a carriage return, a bell) are left out rather than acted on.
+fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
+        .collect()
 }
 
 /// Chat Markdown as plain text for a terminal: `**bold**` and `__underline__` lose their

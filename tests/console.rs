@@ -491,6 +491,7 @@ fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /als \u{1b}[31mEvil\u{7}\u{1b}[0m
 /als \u{1b}[0m\u{200b}
+/frob\u{7}nicate
 /les zoeken tekst: !!
 /les delen titel: T gebeurd: x les: y orde: eerste tags: x als: anoniem
 ";
@@ -504,6 +505,10 @@ fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
     assert!(
         out.contains("⚠ Die naam houdt niets zichtbaars over"),
         "{out}"
+    );
+    assert!(
+        out.contains("⚠ De opdracht \"frobnicate\" ken ik niet."),
+        "a refusal repeats the typed word without its control characters: {out:?}"
     );
     assert!(out.contains("Geen lessen gevonden"), "{out}");
     assert!(!out.contains("18 lessen gevonden"), "{out}");
@@ -970,13 +975,16 @@ fn a_live_console_prints_a_reminder_and_the_deadline_reveal_while_nobody_types()
     let terminal = Terminal::start(
         dir.path(),
         &["--lang", "en"],
-        &[("ACADEMIE_TEST_CLOCK_SPEED", "600")],
+        &[
+            ("ACADEMIE_TEST_CLOCK_SPEED", "600"),
+            ("ACADEMIE_CONSOLE_USER", "Mod"),
+        ],
     );
-    terminal.wait_for("Me> ", 60);
+    terminal.wait_for("Mod> ", 60);
     terminal.type_line("/setup task: Energy North region: Groningen layers: province");
     terminal.type_line("/as Anna");
     terminal.type_line("/reminders via:dm");
-    terminal.type_line("/as Me");
+    terminal.type_line("/as Mod");
     terminal.type_line("/round start step:1 deadline:1h");
     terminal.type_line("/as Bram");
     terminal.type_line("/answer submit text: Grid congestion, not the heat plan.");
