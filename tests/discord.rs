@@ -1318,3 +1318,41 @@ async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_witho
     // Every request the bot sent passed Discord's spec and the no-ping rule.
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_set_up_from_an_english_client_speaks_english() {
+    let bot = start().await;
+    let admin = FakeUser::admin(1, "Erin").locale("en-US");
+    let r = bot
+        .cmd(
+            &admin,
+            "setup",
+            &[
+                ("task", json!("Energy North")),
+                ("region", json!("Groningen")),
+                ("layers", json!("province")),
+            ],
+        )
+        .await;
+    assert!(
+        r.text().contains("Channel language: English."),
+        "{}",
+        r.text()
+    );
+    let round = bot
+        .cmd(&admin, "round start", &[("step", json!("1"))])
+        .await;
+    assert!(round.text().contains("Step 1"), "{}", round.text());
+    assert!(round.button("Answer").is_some(), "{:?}", round.callback);
+    assert!(round.button("Beantwoorden").is_none());
+    // A Dutch member is told, in Dutch, that the channel speaks English.
+    let shown = bot
+        .cmd(&FakeUser::member(2, "Anna"), "collaboration", &[])
+        .await;
+    assert!(
+        shown.text().contains("Taal van het kanaal: Engels"),
+        "{}",
+        shown.text()
+    );
+    bot.stop().await;
+}
