@@ -491,7 +491,7 @@ pub fn parse_line(
     let Some((spec, used)) = found else {
         return Err(refuse(
             k::ERROR_UNKNOWN_COMMAND,
-            json!({"command": words.first().copied().unwrap_or("").chars().take(40).collect::<String>()}),
+            json!({"command": crate::engine::shorten(words.first().copied().unwrap_or(""), 40)}),
         ));
     };
     // The rest of the line after the command words, with its own spacing kept.
@@ -550,7 +550,7 @@ pub fn parse_line(
             _ => {
                 return Err(refuse(
                     k::ERROR_STRAY_TEXT,
-                    json!({"text": lead.chars().take(40).collect::<String>(), "usage": spec.usage(lang)}),
+                    json!({"text": crate::engine::shorten(lead, 40), "usage": spec.usage(lang)}),
                 ));
             }
         }

@@ -108,8 +108,13 @@ pub struct Settings {
     pub re_review_months: u32,
     /// Days after which the answers of a closed round are deleted; none: kept.
     pub answer_retention_days: Option<u32>,
-    pub console_user: String,
+    /// The name the console starts as; none: its own name in its language ("Ik", "Me").
+    pub console_user: Option<String>,
     pub console_role: Role,
+    /// For tests only (`ACADEMIE_TEST_CLOCK_SPEED`, never from a file): the academy's clock
+    /// starts at the real time and runs this many times as fast, so a deadline of an hour
+    /// falls due in seconds and the real scheduling path runs.
+    pub test_clock_speed: Option<u32>,
     pub discord: DiscordSettings,
     /// Things worth telling the operator at start, such as a token in a file others can read.
     pub warnings: Vec<String>,
@@ -152,6 +157,13 @@ impl Settings {
             .as_deref()
             .is_some_and(|t| !t.trim().is_empty());
         let mut settings = validate(raw, origin.as_deref(), env)?;
+        if let Some(speed) = settings.test_clock_speed {
+            settings.warnings.push(format!(
+                "ACADEMIE_TEST_CLOCK_SPEED={speed}: de klok van de academie loopt {speed} keer zo \
+                 snel, alleen voor tests.\nACADEMIE_TEST_CLOCK_SPEED={speed}: the academy's clock \
+                 runs {speed} times as fast, for tests only."
+            ));
+        }
         if let Some(path) = origin
             .as_deref()
             .filter(|p| token_in_file && readable_by_others(p))
@@ -251,9 +263,10 @@ fn both(nl: String, en: String) -> anyhow::Error {
 /// The console's first user: a name as `/als` takes it. It is printed to the terminal, so a
 /// control character (an ANSI escape sequence) could rewrite the screen, and it is not
 /// repeated in the refusal.
-fn console_user(name: Option<String>) -> Result<String> {
+/// The configured console name, checked; `None` lets the console pick "Ik" or "Me" by language.
+fn console_user(name: Option<String>) -> Result<Option<String>> {
     let Some(name) = name else {
-        return Ok("Ik".into());
+        return Ok(None);
     };
     let max = crate::engine::limits::NAME;
     let length = name.chars().count();
@@ -269,7 +282,7 @@ fn console_user(name: Option<String>) -> Result<String> {
             "console.user (or ACADEMIE_CONSOLE_USER) holds a control character (such as an escape sequence); a name is made of ordinary characters.".into(),
         ));
     }
-    Ok(name)
+    Ok(Some(name))
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -422,6 +435,13 @@ fn validate(
                 .map(Secret),
             proxy_url,
             guilds: raw.discord.guilds,
+        },
+        test_clock_speed: match var("ACADEMIE_TEST_CLOCK_SPEED") {
+            None => None,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => bail!("ACADEMIE_TEST_CLOCK_SPEED must be a whole number from 1, found {v:?}"),
+            },
         },
         warnings: Vec::new(),
     })

@@ -1,10 +1,16 @@
 //! The local console: the academy in a terminal, on a local database, with the same commands the
 //! Discord bot offers, typed as slash commands. It is a thin adapter: it parses lines into
-//! requests, hands them to the engine, and prints the replies.
+//! requests, hands them to the engine, and prints the replies as plain text.
 //!
 //! Console users are identified by name (`/as Fatima role:moderator`); a name always maps to the
 //! same user id, so their answers and lessons are theirs again next time. The console is one
 //! collaboration channel.
+//!
+//! The console is live: while it waits for input, a tick runs the work that fell due (a
+//! deadline's reveal, a reminder) and prints what the academy says on its own at once, not after
+//! the next command. A line ending in `\` continues on the next line, and a command whose last
+//! value is `"""` takes every following line up to a line holding only `"""` as that value, so
+//! an answer or lesson of several paragraphs can be typed or pasted.
 
 use crate::commands;
 use crate::domain::{Actor, ChannelId, Lang, Role, UserId};
@@ -16,6 +22,8 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 /// The console is one channel.
 pub const CONSOLE_CHANNEL: ChannelId = ChannelId(1);
@@ -74,9 +82,51 @@ fn next_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Inp
     })
 }
 
+/// How often the console looks for due work while it waits for input.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Opens and closes a block of lines typed as one value.
+const BLOCK: &str = "\"\"\"";
+
+/// Stands in for a block's text while the command line before it is parsed, so that nothing in
+/// the block is read as an option. A private-use character nobody types.
+const BLOCK_MARK: &str = "\u{f8ff}";
+
 /// A stable id for a console name: FNV-1a over the lowercased name, never zero.
 pub fn user_id_for(name: &str) -> UserId {
     UserId(crate::domain::fnv1a(name.trim().to_lowercase().as_bytes()).max(2))
+}
+
+/// A typed name as the console uses it: terminal escape sequences and control characters
+/// removed, line breaks (`\r` too) as spaces. Empty when nothing visible is left.
+pub fn clean_name(raw: &str) -> String {
+    let name = crate::engine::clean_line(&strip_escapes(raw));
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if crate::engine::is_blank(&name) {
+        String::new()
+    } else {
+        name
+    }
+}
+
+/// Removes terminal escape sequences (colours, cursor moves, titles) whole, so none is echoed
+/// back and no fragment such as `[31m` is left in a name.
+fn strip_escapes(raw: &str) -> String {
+    if !raw.contains(['\u{1b}', '\u{9b}']) {
+        return raw.to_owned();
+    }
+    strip_ansi_escapes::strip_str(raw)
+}
+
+/// A command still being typed over several lines.
+#[derive(Debug, Default)]
+enum Pending {
+    #[default]
+    None,
+    /// The lines so far ended in `\`.
+    Continued(String),
+    /// Inside a `"""` block: the command line before it, and the block's lines so far.
+    Block { head: String, lines: Vec<String> },
 }
 
 pub struct Console<'a> {
@@ -85,6 +135,7 @@ pub struct Console<'a> {
     /// Roles and languages chosen per name in this session.
     people: HashMap<UserId, Actor>,
     export_dir: PathBuf,
+    pending: Pending,
 }
 
 impl std::fmt::Debug for Console<'_> {
@@ -96,16 +147,21 @@ impl std::fmt::Debug for Console<'_> {
 }
 
 impl<'a> Console<'a> {
+    /// A console acting as `name`; without a (visible) name, as the console's own name in
+    /// `lang` ("Ik", "Me").
     pub fn new(
         engine: &'a Engine,
-        name: &str,
+        name: Option<&str>,
         role: Role,
         lang: Lang,
         export_dir: PathBuf,
     ) -> Console<'a> {
+        let name = Some(clean_name(name.unwrap_or_default()))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| engine.catalog().plain(lang, k::CONSOLE_DEFAULT_NAME));
         let actor = Actor {
-            id: user_id_for(name),
-            name: name.trim().to_owned(),
+            id: user_id_for(&name),
+            name,
             lang,
             role,
         };
@@ -116,6 +172,7 @@ impl<'a> Console<'a> {
             actor,
             people,
             export_dir,
+            pending: Pending::None,
         }
     }
 
@@ -129,13 +186,28 @@ impl<'a> Console<'a> {
     }
 
     fn say(&self, key: &str, data: serde_json::Value) -> String {
-        self.engine.catalog().render(self.actor.lang, key, &data)
+        self.say_in(self.actor.lang, key, data)
     }
 
-    /// Reads commands until end of input or `/quit`, printing every reply.
+    fn say_in(&self, lang: Lang, key: &str, data: serde_json::Value) -> String {
+        self.engine.catalog().render(lang, key, &data)
+    }
+
+    fn prompt(&self, out: &mut dyn Write) -> Result<()> {
+        match self.pending {
+            Pending::None => write!(out, "{}> ", self.actor.name)?,
+            _ => write!(out, "…> ")?,
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Reads commands until end of input or `/stop`, printing every reply, and meanwhile
+    /// prints what the academy says on its own as soon as it is due. The input is read on a
+    /// thread of its own, so waiting for a line never holds up the tick.
     pub fn run(
         &mut self,
-        mut input: impl BufRead,
+        mut input: impl BufRead + Send + 'static,
         out: &mut dyn Write,
         interactive: bool,
     ) -> Result<()> {
@@ -154,45 +226,84 @@ impl<'a> Console<'a> {
                 self.say(k::CONSOLE_LIBRARY_SEEDED, json!({"count": report.added}))
             )?;
         }
-        if interactive {
-            write!(out, "{}> ", self.actor.name)?;
-            out.flush()?;
-        }
         self.run_scheduled(out)?;
-        let mut buf = Vec::new();
+        if interactive {
+            self.prompt(out)?;
+        }
+        // Input is read on its own thread so that due work (a deadline reveal, a reminder) is
+        // printed while nobody types.
+        let (lines, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            loop {
+                let read = next_line(&mut input, &mut buf);
+                let end = matches!(read, Ok(Input::End) | Err(_));
+                if lines.send(read).is_err() || end {
+                    break;
+                }
+            }
+        });
         loop {
-            let read = next_line(&mut input, &mut buf).context("cannot read the console input")?;
-            match read {
-                Input::End => break,
-                Input::Line(line) => {
-                    if !self.handle_line(&line, out)? {
-                        break;
+            match incoming.recv_timeout(TICK) {
+                Ok(read) => {
+                    let line = match read.context("cannot read the console input")? {
+                        Input::End => break,
+                        Input::Line(line) => line,
+                        Input::TooLong => {
+                            writeln!(
+                                out,
+                                "⚠ {}\n",
+                                self.say(
+                                    k::CONSOLE_LINE_TOO_LONG,
+                                    json!({"kb": MAX_LINE_BYTES / 1024})
+                                )
+                            )?;
+                            continue;
+                        }
+                        Input::NotText => {
+                            writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_NOT_TEXT, json!({})))?;
+                            continue;
+                        }
+                    };
+                    // What fell due since the last tick comes first, so a command typed just
+                    // after a deadline already sees the round revealed.
+                    self.run_scheduled(out)?;
+                    if !self.handle_input(&line, out)? {
+                        return Ok(());
+                    }
+                    self.run_scheduled(out)?;
+                    if interactive {
+                        self.prompt(out)?;
                     }
                 }
-                Input::TooLong => writeln!(
-                    out,
-                    "⚠ {}\n",
-                    self.say(
-                        k::CONSOLE_LINE_TOO_LONG,
-                        json!({"kb": MAX_LINE_BYTES / 1024})
-                    )
-                )?,
-                Input::NotText => {
-                    writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_NOT_TEXT, json!({})))?
+                Err(RecvTimeoutError::Timeout) => {
+                    // Printed while a prompt stands: start below it, and offer it again.
+                    let mut printed = Vec::new();
+                    if self.run_scheduled(&mut printed)? {
+                        if interactive {
+                            writeln!(out)?;
+                        }
+                        out.write_all(&printed)?;
+                        if interactive {
+                            self.prompt(out)?;
+                        } else {
+                            out.flush()?;
+                        }
+                    }
                 }
+                Err(RecvTimeoutError::Disconnected) => break,
             }
-            self.run_scheduled(out)?;
-            if interactive {
-                write!(out, "{}> ", self.actor.name)?;
-                out.flush()?;
-            }
+        }
+        if !matches!(self.pending, Pending::None) {
+            writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_UNFINISHED, json!({})))?;
         }
         Ok(())
     }
 
     /// Runs what fell due (a deadline, a reminder) and prints what the academy says on its own:
-    /// channel messages as such, direct messages addressed to their person.
-    pub fn run_scheduled(&mut self, out: &mut dyn Write) -> Result<()> {
+    /// channel messages as such, direct messages addressed to their person. Returns whether
+    /// anything was printed.
+    pub fn run_scheduled(&mut self, out: &mut dyn Write) -> Result<bool> {
         if let Err(e) = self.engine.run_due() {
             tracing::error!("scheduled work failed: {e}");
         }
@@ -200,25 +311,27 @@ impl<'a> Console<'a> {
             Ok(w) => w,
             Err(e) => {
                 tracing::error!("cannot read the outbox: {e}");
-                return Ok(());
+                return Ok(false);
             }
         };
+        let printed = !waiting.is_empty();
         for message in waiting {
+            let lang = self.channel_lang();
             match message.to {
-                crate::engine::Recipient::Channel(_) => self.print_reply(&message.reply, out)?,
+                crate::engine::Recipient::Channel(_) => {
+                    self.print_reply_in(lang, &message.reply, out)?
+                }
                 crate::engine::Recipient::User(user) => {
                     let to = self
                         .people
                         .get(&user)
                         .map(|a| a.name.clone())
                         .unwrap_or_else(|| format!("#{}", user.0));
+                    let text = self.body_text(lang, &message.reply);
                     writeln!(
                         out,
-                        "\n✉ {}",
-                        self.say(
-                            k::CONSOLE_NOTICE,
-                            json!({"to": to, "text": message.reply.body})
-                        )
+                        "✉ {}\n",
+                        self.say_in(lang, k::CONSOLE_NOTICE, json!({"to": to, "text": text}))
                     )?;
                 }
             }
@@ -226,20 +339,68 @@ impl<'a> Console<'a> {
                 tracing::error!("cannot clear a delivered message: {e}");
             }
         }
-        Ok(())
+        Ok(printed)
     }
 
-    /// Handles one typed line; returns false when the user asked to stop.
-    pub fn handle_line(&mut self, line: &str, out: &mut dyn Write) -> Result<bool> {
+    /// Takes one line as typed: joins continued lines and blocks, and handles the command once
+    /// it is whole. Returns false when the user asked to stop.
+    pub fn handle_input(&mut self, raw: &str, out: &mut dyn Write) -> Result<bool> {
+        let line = strip_escapes(raw);
+        match std::mem::take(&mut self.pending) {
+            Pending::Block { head, mut lines } => {
+                if line.trim() == BLOCK {
+                    let block = lines.join("\n");
+                    return self.handle_command(&head, Some(&block), out);
+                }
+                lines.push(line);
+                self.pending = Pending::Block { head, lines };
+                Ok(true)
+            }
+            Pending::Continued(mut so_far) => {
+                so_far.push('\n');
+                so_far.push_str(&line);
+                self.take_line(so_far, out)
+            }
+            Pending::None => self.take_line(line, out),
+        }
+    }
+
+    /// A line that may end in `\` (more follows) or `"""` (a block follows).
+    fn take_line(&mut self, line: String, out: &mut dyn Write) -> Result<bool> {
+        let end = line.trim_end();
+        if let Some(head) = end.strip_suffix('\\') {
+            self.pending = Pending::Continued(head.trim_end().to_owned());
+            return Ok(true);
+        }
+        if let Some(head) = end.strip_suffix(BLOCK) {
+            if !head.trim().is_empty() {
+                self.pending = Pending::Block {
+                    head: head.to_owned(),
+                    lines: Vec::new(),
+                };
+                return Ok(true);
+            }
+        }
+        self.handle_command(&line, None, out)
+    }
+
+    /// Handles one whole command, with the text of a block as its last value; returns false
+    /// when the user asked to stop.
+    fn handle_command(
+        &mut self,
+        line: &str,
+        block: Option<&str>,
+        out: &mut dyn Write,
+    ) -> Result<bool> {
         let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        if block.is_none() && (trimmed.is_empty() || trimmed.starts_with('#')) {
             return Ok(true);
         }
         let body = trimmed.trim_start_matches('/');
         let first = body.split_whitespace().next().unwrap_or("").to_lowercase();
         match first.as_str() {
-            "quit" | "exit" | "stop" => return Ok(false),
-            "as" | "als" => {
+            "quit" | "exit" | "stop" if block.is_none() => return Ok(false),
+            "as" | "als" if block.is_none() => {
                 self.switch_user(body[first.len()..].trim(), out)?;
                 return Ok(true);
             }
@@ -247,20 +408,33 @@ impl<'a> Console<'a> {
         }
         let lang = self.actor.lang;
         let catalog = self.engine.catalog();
-        let parsed = commands::parse_line(catalog, lang, body).and_then(|(spec, values)| {
+        // The block stands in as a mark while the line is read, then becomes the value it
+        // stood for: what was pasted is taken as written, never read as options.
+        let body = match block {
+            Some(_) => format!("{body} {BLOCK_MARK}"),
+            None => body.to_owned(),
+        };
+        let parsed = commands::parse_line(catalog, lang, &body).and_then(|(spec, mut values)| {
+            if let Some(block) = block {
+                for value in values.values_mut() {
+                    if value.contains(BLOCK_MARK) {
+                        *value = value.replace(BLOCK_MARK, block).trim().to_owned();
+                    }
+                }
+            }
             commands::to_request(
                 catalog,
                 lang,
                 spec,
                 &values,
                 Some(CONSOLE_CHANNEL),
-                chrono::Utc::now(),
+                self.engine.now(),
             )
         });
         let request = match parsed {
             Ok(r) => r,
             Err(refusal) => {
-                writeln!(out, "⚠ {}\n", refusal.text)?;
+                writeln!(out, "⚠ {}\n", printable(&refusal.text))?;
                 return Ok(true);
             }
         };
@@ -276,7 +450,7 @@ impl<'a> Console<'a> {
                     writeln!(out, "{}\n", self.say(k::CONSOLE_HELP, json!({})))?;
                 }
             }
-            Err(Failure::Refused(r)) => writeln!(out, "⚠ {}\n", r.text)?,
+            Err(Failure::Refused(r)) => writeln!(out, "⚠ {}\n", printable(&r.text))?,
             Err(Failure::Internal(e)) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 writeln!(out, "⚠ {}\n", self.engine.internal_error_text(lang))?;
@@ -309,15 +483,14 @@ impl<'a> Console<'a> {
                 name_words.push(word);
             }
         }
-        let name = name_words.join(" ");
-        // A control character (an ANSI escape) in a name would act on the terminal it is
-        // printed to.
-        if !valid
-            || name.is_empty()
-            || name.chars().count() > crate::engine::limits::NAME
-            || name.chars().any(char::is_control)
-        {
+        let typed = name_words.join(" ");
+        let name = clean_name(&typed);
+        if !valid || typed.is_empty() || name.chars().count() > crate::engine::limits::NAME {
             writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_BAD_AS, json!({})))?;
+            return Ok(());
+        }
+        if name.is_empty() {
+            writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_EMPTY_NAME, json!({})))?;
             return Ok(());
         }
         let id = user_id_for(&name);
@@ -342,8 +515,23 @@ impl<'a> Console<'a> {
         Ok(())
     }
 
-    fn command_for(&self, action: &Action) -> String {
-        let nl = self.actor.lang == Lang::Nl;
+    /// The language of what the academy posts in the console's channel: the collaboration's,
+    /// or the console's own before there is one.
+    fn channel_lang(&self) -> Lang {
+        match self.engine.channel_lang(CONSOLE_CHANNEL) {
+            Ok(lang) => lang.unwrap_or(self.actor.lang),
+            Err(e) => {
+                tracing::error!("cannot read the console's collaboration: {e}");
+                self.actor.lang
+            }
+        }
+    }
+
+    /// The command a choice stands for, in `lang`: the language of the reply that offers it,
+    /// so a label and its command never mix languages.
+    fn command_for(lang: Lang, action: &Action) -> String {
+        use crate::domain::Perspective as P;
+        let nl = lang == Lang::Nl;
         let pick = |en: &str, nlc: &str| if nl { nlc.to_owned() } else { en.to_owned() };
         match action {
             Action::Answer(_) => pick("/answer submit text:…", "/antwoord geven tekst:…"),
@@ -381,10 +569,18 @@ impl<'a> Console<'a> {
                 ));
                 cmd
             }
-            Action::Vote(_, p) => pick(
-                &format!("/vote perspective:{}", p.key()),
-                &format!("/stem perspectief:{}", p.key()),
-            ),
+            Action::Vote(_, p) => {
+                let dutch = match p {
+                    P::Lawful => "rechtmatig",
+                    P::Performing => "presterend",
+                    P::Networking => "netwerkend",
+                    P::Participating => "participerend",
+                };
+                pick(
+                    &format!("/vote perspective:{}", p.key()),
+                    &format!("/stem perspectief:{dutch}"),
+                )
+            }
             Action::Place(y, l) => {
                 let (much, little) = if nl {
                     ("veel", "weinig")
@@ -416,40 +612,79 @@ impl<'a> Console<'a> {
         }
     }
 
+    /// A reply's body as a terminal shows it: chat Markdown (a digest, a reminder) as plain
+    /// text, everything else as written.
+    fn body_text(&self, lang: Lang, reply: &Reply) -> String {
+        if reply.chat_markdown {
+            let channel = self.say_in(lang, k::CONSOLE_CHANNEL_NAME, json!({}));
+            plain_text(&reply.body, &channel)
+        } else {
+            reply.body.clone()
+        }
+    }
+
     fn print_reply(&self, reply: &Reply, out: &mut dyn Write) -> Result<()> {
+        // What the channel sees is in the channel's language; what only the actor sees, in
+        // theirs.
+        let lang = match reply.visibility {
+            Visibility::Channel => self.channel_lang(),
+            Visibility::Private => self.actor.lang,
+        };
+        self.print_reply_in(lang, reply, out)
+    }
+
+    fn print_reply_in(&self, lang: Lang, reply: &Reply, out: &mut dyn Write) -> Result<()> {
         let place = match reply.visibility {
-            Visibility::Private => self.say(k::CONSOLE_PRIVATE, json!({})),
-            Visibility::Channel => self.say(k::CONSOLE_CHANNEL, json!({})),
+            Visibility::Private => self.say_in(lang, k::CONSOLE_PRIVATE, json!({})),
+            Visibility::Channel => self.say_in(lang, k::CONSOLE_CHANNEL, json!({})),
         };
         match &reply.title {
             Some(t) => writeln!(out, "── {t}  [{place}]")?,
             None => writeln!(out, "── [{place}]")?,
         }
-        if !reply.body.is_empty() {
-            writeln!(out, "{}", reply.body)?;
+        let body = self.body_text(lang, reply);
+        if !body.is_empty() {
+            writeln!(out, "{body}")?;
         }
         for s in &reply.sections {
             writeln!(out, "\n  ▸ {}", s.heading)?;
             for line in s.body.lines() {
-                writeln!(out, "    {line}")?;
+                if line.is_empty() {
+                    writeln!(out)?;
+                } else {
+                    writeln!(out, "    {line}")?;
+                }
             }
         }
         if !reply.choices.is_empty() {
-            writeln!(out, "\n{}:", self.say(k::CONSOLE_CHOICES, json!({})))?;
+            writeln!(
+                out,
+                "\n{}:",
+                self.say_in(lang, k::CONSOLE_CHOICES, json!({}))
+            )?;
             for c in &reply.choices {
-                writeln!(out, "  [{}]  {}", c.label, self.command_for(&c.action))?;
+                writeln!(
+                    out,
+                    "  [{}]  {}",
+                    c.label,
+                    Self::command_for(lang, &c.action)
+                )?;
             }
         }
         for n in &reply.notices {
-            let to = self
+            let (to, to_lang) = self
                 .people
                 .get(&n.to)
-                .map(|a| a.name.clone())
-                .unwrap_or_else(|| format!("#{}", n.to.0));
+                .map(|a| (a.name.clone(), a.lang))
+                .unwrap_or_else(|| (format!("#{}", n.to.0), lang));
             writeln!(
                 out,
                 "\n✉ {}",
-                self.say(k::CONSOLE_NOTICE, json!({"to": to, "text": n.text}))
+                self.say_in(
+                    to_lang,
+                    k::CONSOLE_NOTICE,
+                    json!({"to": to, "text": n.text})
+                )
             )?;
         }
         for a in &reply.attachments {
@@ -486,6 +721,50 @@ impl<'a> Console<'a> {
     }
 }
 
+/// A refusal as the terminal shows it: it may repeat what was typed, so control characters in
+/// it (a carriage return, a bell) are left out rather than acted on.
+fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
+        .collect()
+}
+
+/// Chat Markdown as plain text for a terminal: `**bold**` and `__underline__` lose their
+/// markers, a backslash-escaped character is shown as itself (user text in such a body is
+/// always escaped, so every marker left is formatting), and a channel mention `<#id>` becomes
+/// `channel`.
+pub fn plain_text(markdown: &str, channel: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            let mut chars = rest[1..].chars();
+            match chars.next() {
+                Some(escaped) => {
+                    out.push(escaped);
+                    rest = &rest[1 + escaped.len_utf8()..];
+                }
+                None => {
+                    out.push('\\');
+                    rest = "";
+                }
+            }
+        } else if rest.starts_with("**") || rest.starts_with("__") {
+            rest = &rest[2..];
+        } else if let Some(mention) = rest.strip_prefix("<#").and_then(|r| {
+            let digits = r.chars().take_while(char::is_ascii_digit).count();
+            (digits > 0 && r[digits..].starts_with('>')).then(|| &r[digits + 1..])
+        }) {
+            out.push_str(channel);
+            rest = mention;
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,5 +773,37 @@ mod tests {
     fn names_map_to_stable_ids() {
         assert_eq!(user_id_for("Fatima"), user_id_for(" fatima "));
         assert_ne!(user_id_for("Fatima"), user_id_for("Joost"));
+    }
+
+    #[test]
+    fn names_lose_escapes_and_controls_whole() {
+        assert_eq!(clean_name("\u{1b}[31mEvil\u{1b}[0m"), "Evil");
+        assert_eq!(clean_name("\u{1b}]0;title\u{7}Anna"), "Anna");
+        let c1 = clean_name("An\u{7}na\u{9b}2J");
+        assert!(
+            c1.starts_with("Anna") && !c1.contains(char::is_control),
+            "{c1:?}"
+        );
+        assert_eq!(clean_name("Anna\rBram"), "Anna Bram");
+        assert_eq!(clean_name("\u{1b}[0m\u{200b}"), "");
+    }
+
+    #[test]
+    fn chat_markdown_becomes_plain_text() {
+        assert_eq!(
+            plain_text(
+                "**Eerste orde (2)**\n__Stap 1 (1)__\n**MARK\\_h001** (L3)",
+                "kanaal"
+            ),
+            "Eerste orde (2)\nStap 1 (1)\nMARK_h001 (L3)"
+        );
+        assert_eq!(
+            plain_text(
+                "in <#1> sluit; \\*\\*niet vet\\*\\* \\\\ <#x> <#>",
+                "het kanaal"
+            ),
+            "in het kanaal sluit; **niet vet** \\ <#x> <#>"
+        );
+        assert_eq!(plain_text("eind \\", "k"), "eind \\");
     }
 }

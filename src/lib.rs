@@ -40,7 +40,10 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
     let engine = engine::Engine::new(
         Arc::new(store),
         Arc::new(catalog),
-        Arc::new(engine::SystemClock),
+        match settings.test_clock_speed {
+            Some(speed) => Arc::new(engine::FastClock::starting_now(speed)),
+            None => Arc::new(engine::SystemClock),
+        },
         engine::Settings {
             default_lang: settings.language,
             site_dir: settings.site.then(|| settings.export_dir.join("site")),

@@ -136,14 +136,16 @@ fn run() -> Result<()> {
             let _control = listen(&engine, &settings);
             let stdin = std::io::stdin();
             let interactive = stdin.is_terminal();
+            // Read on a thread of its own, so due work is printed while the console waits.
+            let stdin = std::io::BufReader::new(stdin);
             let mut console = Console::new(
                 &engine,
-                &settings.console_user,
+                settings.console_user.as_deref(),
                 settings.console_role,
                 lang,
                 settings.export_dir.clone(),
             );
-            console.run(stdin.lock(), &mut std::io::stdout(), interactive)
+            console.run(stdin, &mut std::io::stdout(), interactive)
         }
         Command::Export {
             command: ExportCommand::Site { dir },

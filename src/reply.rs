@@ -80,6 +80,11 @@ pub struct Reply {
     pub notices: Vec<Notice>,
     /// Files to hand over: a data export, a figure.
     pub attachments: Vec<Attachment>,
+    /// The body is chat Markdown (a digest, a reminder): `**`, `__` and backslash escapes are
+    /// formatting, `<#id>` names a channel, and user text within it is escaped. Discord shows
+    /// it as such; an adapter without Markdown renders it as plain text.
+    #[serde(default)]
+    pub chat_markdown: bool,
 }
 
 impl Reply {
@@ -92,6 +97,7 @@ impl Reply {
             choices: Vec::new(),
             notices: Vec::new(),
             attachments: Vec::new(),
+            chat_markdown: false,
         }
     }
 
@@ -100,6 +106,12 @@ impl Reply {
             visibility: Visibility::Channel,
             ..Reply::private(body)
         }
+    }
+
+    /// Marks the body as chat Markdown.
+    pub fn markdown(mut self) -> Reply {
+        self.chat_markdown = true;
+        self
     }
 
     pub fn titled(mut self, title: impl Into<String>) -> Reply {

@@ -45,23 +45,32 @@ pub struct SearchQuery {
     pub page: usize,
 }
 
-/// Folds text to the words the index keeps: lowercase, without accents, letters and digits only.
-pub fn words(text: &str) -> Vec<String> {
-    let folded: String = text
-        .nfd()
+/// Text folded for matching: lowercase, without accents.
+fn fold(text: &str) -> String {
+    text.nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)
-        .collect();
-    folded
+        .collect()
+}
+
+/// Folds text to the words the index keeps: lowercase, without accents, letters and digits only,
+/// at least two characters long.
+pub fn words(text: &str) -> Vec<String> {
+    fold(text)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 2)
         .map(|w| w.chars().take(40).collect())
         .collect()
 }
 
-/// A tag as stored: folded like words, joined by hyphens. `None` when nothing is left.
+/// A tag as stored: folded like words, its letters and digits (single ones too, as in `x` or
+/// `e-mail`) joined by hyphens. `None` when no letter or digit is left.
 pub fn normalize_tag(tag: &str) -> Option<String> {
-    let t = words(tag).join("-");
+    let t = fold(tag)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     (!t.is_empty()).then_some(t)
 }
 
@@ -243,8 +252,19 @@ pub fn with_status(store: &dyn Store, status: LessonStatus) -> Result<Vec<Lesson
 }
 
 /// The ids of the approved lessons matching `query`: featured first, then newest first.
-/// Without any filter or searchable word, every approved lesson matches.
+/// Without any filter, every approved lesson matches; a filter with nothing searchable in it,
+/// none.
 pub fn find(store: &dyn Store, query: &SearchQuery) -> Result<Vec<LessonId>, StoreError> {
+    // Search words or a tag given with nothing searchable in them (`!!`, `a`) match nothing:
+    // dropping them would answer with every lesson.
+    fn given(t: &Option<String>) -> Option<&str> {
+        t.as_deref().filter(|t| !t.trim().is_empty())
+    }
+    if given(&query.text).is_some_and(|t| words(t).is_empty())
+        || given(&query.tag).is_some_and(|t| normalize_tag(t).is_none())
+    {
+        return Ok(Vec::new());
+    }
     let mut sets: Vec<Ids> = Vec::new();
     if let Some(o) = query.order {
         sets.push(postings::get(store, &[ORDER, o.byte()])?);
@@ -324,6 +344,8 @@ mod tests {
             Some("regionale-tafel".into())
         );
         assert_eq!(normalize_tag("!!"), None);
+        assert_eq!(normalize_tag("x"), Some("x".into()));
+        assert_eq!(normalize_tag("E-mail"), Some("e-mail".into()));
     }
 
     #[test]

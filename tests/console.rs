@@ -120,7 +120,7 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     let published = after(&out, "── Digest december  [in het kanaal]");
     assert!(published.contains("Eerste orde"), "{published}");
     assert!(
-        published.contains("**Vraag om mandaat** (L19)\n"),
+        published.contains("Vraag om mandaat (L19)\n"),
         "{published}"
     );
     assert!(
@@ -724,4 +724,662 @@ fn a_database_of_the_first_schema_is_upgraded_on_open_and_keeps_everything() {
     assert!(ok, "{err}");
     let store = SledStore::open(&dir.path().join("db"), None).unwrap();
     assert_eq!(store.scan_prefix(Tree::Participants, &[]).unwrap().len(), 2);
+}
+
+#[test]
+fn english_by_flag_gives_an_english_channel_with_english_buttons() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+/setup task: Energy transition North region: Groningen layers: national, province
+/round start step:1
+/as Anna
+/answer The issue is grid congestion.
+/as Me
+/round reveal
+/collaboration
+";
+    let (out, err, ok) = console(dir.path(), &["--lang", "en"], script);
+    assert!(ok, "{err}");
+    assert!(out.contains("You are Me (administrator)"), "{out}");
+    assert!(out.contains("Channel language: English."), "{out}");
+    let round = after(&out, "── R1 · Step 1 — The issue  [in the channel]");
+    assert!(round.contains("[Answer]  /answer submit text:…"), "{round}");
+    assert!(
+        out.contains("── R1 revealed · Step 1 — The issue  [in the channel]"),
+        "{out}"
+    );
+    assert!(out.contains("Channel language: English\n"), "{out}");
+    for dutch in ["Beantwoorden", "onthuld", "Stap 1", "kanaal", "Ik"] {
+        assert!(
+            !out.contains(dutch),
+            "{dutch:?} in an English session:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn a_label_and_its_command_are_always_in_one_language() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Dutch channel, used by an English-speaking moderator.
+    let script = "\
+/instellen opgave: Wonen regio: Utrecht lagen: gemeente
+/als Erin rol:moderator taal:en
+/round start step:1
+/answer The issue is housing.
+/round reveal
+";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "{err}");
+    let round = after(&out, "── R1 · Stap 1 — Het vraagstuk  [in het kanaal]");
+    assert!(
+        round.contains("[Beantwoorden]  /antwoord geven tekst:…"),
+        "{round}"
+    );
+    assert!(
+        out.contains("[Ronde sluiten]  /ronde sluiten"),
+        "the reveal's button: {out}"
+    );
+    // Erin's own replies are in English, with English commands.
+    assert!(
+        out.contains("[Edit answer]  /answer submit text:…"),
+        "{out}"
+    );
+    for line in out.lines().filter(|l| l.trim_start().starts_with('[')) {
+        let dutch_label = ["[Beantwoorden]", "[Ronde sluiten]", "[Antwoord bewerken]"]
+            .iter()
+            .any(|l| line.contains(l));
+        let english_command = ["/answer", "/round", "/lesson"]
+            .iter()
+            .any(|c| line.contains(c));
+        assert!(!(dutch_label && english_command), "a mixed button: {line}");
+    }
+}
+
+#[test]
+fn the_console_shows_digests_and_lessons_as_plain_text_without_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+/instellen opgave: Wonen regio: Utrecht lagen: gemeente
+/les delen titel: MARK_h001 gebeurd: Het ging *mis*. les: Vraag `eerst` om __ruimte__. orde: eerste stappen: 1 als: naam
+/beoordeling goedkeuren id:L19
+/digest samenstellen titel: Digest __december__
+/digest publiceren id:D1
+";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "{err}");
+    let published = after(&out, "── Digest __december__  [in het kanaal]");
+    assert!(published.contains("MARK_h001 (L19) — Ik"), "{published}");
+    // What the user typed is shown as typed; the academy's own markup is gone.
+    assert!(
+        published.contains("Vraag `eerst` om __ruimte__."),
+        "{published}"
+    );
+    assert!(published.contains("Eerste orde"), "{published}");
+    assert!(!published.contains("MARK\\_h001"), "{published}");
+    assert!(!published.contains("**"), "{published}");
+    assert!(
+        !published.contains("\n__Stap"),
+        "no underline markers: {published}"
+    );
+}
+
+#[test]
+fn answers_and_lessons_of_several_lines_are_typed_with_a_backslash_or_a_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+/instellen opgave: Wonen regio: Utrecht lagen: gemeente
+/ronde start stap:1
+/antwoord geven tekst: Eerste regel \\
+tweede regel
+/antwoord bekijken
+/les delen titel: Blok gebeurd: Veel. orde: eerste stappen: 1 als: anoniem les: \"\"\"
+Alinea een.
+
+Alinea twee, met orde: tweede erin.
+\"\"\"
+/les tonen id:L19
+/antwoord geven tekst: \"\"\"
+nooit afgesloten
+";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "{err}");
+    let mine = after(&out, "── Jouw antwoord in R1");
+    assert!(mine.contains("Eerste regel\ntweede regel"), "{mine}");
+    let shown = after(&out, "── L19 · Blok");
+    assert!(
+        shown.contains("    Alinea een.\n\n    Alinea twee, met orde: tweede erin."),
+        "{shown}"
+    );
+    assert!(shown.contains("Eerste orde"), "{shown}");
+    assert!(
+        out.contains("⚠ De invoer hield op midden in een opdracht"),
+        "an unclosed block is not sent: {out}"
+    );
+    assert!(!out.contains("nooit afgesloten"), "{out}");
+}
+
+#[test]
+fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+/instellen opgave: Wonen regio: Utrecht lagen: gemeente
+/als \u{1b}[31mEvil\u{7}\u{1b}[0m
+/als \u{1b}[0m\u{200b}
+/frob\u{7}nicate
+/les zoeken tekst: !!
+/les delen titel: T gebeurd: x les: y orde: eerste tags: x als: anoniem
+";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "{err}");
+    assert!(out.contains("Je bent nu Evil (deelnemer)."), "{out}");
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains("[31m"),
+        "{out:?}"
+    );
+    assert!(
+        out.contains("⚠ Die naam houdt niets zichtbaars over"),
+        "{out}"
+    );
+    assert!(
+        out.contains("⚠ De opdracht \"frobnicate\" ken ik niet."),
+        "a refusal repeats the typed word without its control characters: {out:?}"
+    );
+    assert!(out.contains("Geen lessen gevonden"), "{out}");
+    assert!(!out.contains("18 lessen gevonden"), "{out}");
+    assert!(out.contains("Je les L19 \"T\" is opgeslagen"), "{out}");
+}
+
+/// The words of every interface text in `prompts/<lang>/<file>`, handlebars left out.
+fn interface_words(lang: &str, file: &str) -> std::collections::BTreeSet<String> {
+    fn strings(v: &toml::Value, out: &mut Vec<String>) {
+        match v {
+            toml::Value::String(s) => out.push(s.clone()),
+            toml::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            toml::Value::Table(t) => t.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("prompts")
+        .join(lang)
+        .join(file);
+    let value: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut texts = Vec::new();
+    strings(&value, &mut texts);
+    let mut words = std::collections::BTreeSet::new();
+    for text in texts {
+        let mut plain = String::new();
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find("{{") {
+            plain.push_str(&rest[..open]);
+            plain.push(' ');
+            rest = rest[open..]
+                .find("}}")
+                .map_or("", |close| &rest[open + close + 2..]);
+        }
+        plain.push_str(rest);
+        words.extend(words_in(&plain));
+    }
+    words
+}
+
+fn words_in(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Runs a whole session and returns every line of output in which, once the text users typed
+/// is taken out, a word of the other language's interface appears: a word of the other
+/// `messages.toml` that no text of this language uses.
+fn other_language_lines(lang: &str, args: &[&str], script: &str, typed: &[&str]) -> Vec<String> {
+    let other = if lang == "nl" { "en" } else { "nl" };
+    // This language's texts, and its command and option names (`/reminders via:` is English
+    // too).
+    let names = academie::commands::SPECS.iter().flat_map(|spec| {
+        let path = spec
+            .path
+            .iter()
+            .map(|(en, nl)| if lang == "nl" { *nl } else { *en });
+        let options = spec
+            .options
+            .iter()
+            .map(|o| if lang == "nl" { o.nl } else { o.name });
+        path.chain(options).flat_map(words_in).collect::<Vec<_>>()
+    });
+    let own: std::collections::BTreeSet<String> = interface_words(lang, "messages.toml")
+        .into_iter()
+        .chain(interface_words(lang, "academy.toml"))
+        .chain(names)
+        // The program's own name, as in its files (`academie-….json`).
+        .chain(["academie".to_owned()])
+        .collect();
+    let foreign: std::collections::BTreeSet<String> = interface_words(other, "messages.toml")
+        .into_iter()
+        .filter(|w| !own.contains(w))
+        .collect();
+    assert!(foreign.len() > 300, "too few words to check: {foreign:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = console(dir.path(), args, script);
+    assert!(ok, "the session failed: {err}\n{out}");
+    assert!(err.is_empty(), "the session logged: {err}");
+    let folder = dir.path().display().to_string();
+    let mut typed: Vec<&str> = typed.to_vec();
+    typed.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    let mut offending = Vec::new();
+    for line in out.lines() {
+        let mut rest = line.replace(&folder, " ");
+        for t in &typed {
+            rest = rest.replace(t, " ");
+        }
+        let found: Vec<String> = words_in(&rest)
+            .into_iter()
+            .filter(|w| foreign.contains(w))
+            .collect();
+        if !found.is_empty() {
+            offending.push(format!("{found:?} in: {line}"));
+        }
+    }
+    // The session reached its end and every part of it answered.
+    for expected in SESSION_MARKS[usize::from(lang == "en")] {
+        assert!(out.contains(expected), "{expected:?} missing:\n{out}");
+    }
+    assert!(!out.contains('⚠'), "a command was refused:\n{out}");
+    offending
+}
+
+/// What each session must have shown (Dutch, English): the reveal with the meter and the
+/// change report, the vote, lessons, review, digest, help and my data.
+const SESSION_MARKS: [&[&str]; 2] = [
+    &[
+        "R1 onthuld",
+        "Stationair draaien?",
+        "Wat er veranderde sinds R1",
+        "perspectief",
+        "is goedgekeurd",
+        "is afgewezen",
+        "── Digest december",
+        "Opgavegericht en taakgericht",
+        "Bijlage opgeslagen in",
+        "Verwijderd: je profiel",
+    ],
+    &[
+        "R1 revealed",
+        "Idling?",
+        "What changed since R1",
+        "perspective",
+        "is approved",
+        "is rejected",
+        "── December digest",
+        "Task-oriented and remit-based",
+        "Attachment saved to",
+        "Deleted: your profile",
+    ],
+];
+
+/// What the people in the sessions type: their names and texts, left out of the scan.
+const TYPED: &[&str] = &[
+    "Energietransitie Noord",
+    "Energy North",
+    "Groningen",
+    "Anna",
+    "Bram",
+    "Carla",
+    "Dirk",
+    "Netcongestie remt nieuwe woningen en bedrijven in de dorpen.",
+    "Netcongestie en het vertrouwen van bewoners in de warmtevisie.",
+    "Bewoners vertrouwen de warmtevisie niet; netcongestie komt daarna.",
+    "Congestie op het net, en wie de versterking betaalt.",
+    "Een netwerk met een convenant tussen de partijen.",
+    "Afspraken per bestuurslaag, zoals de wet ze toedeelt.",
+    "Een opdrachtgever met prestatieafspraken.",
+    "Bewoners nemen zelf het initiatief.",
+    "Netcongestie blijft het vraagstuk, samen met betaalbaarheid.",
+    "Het vertrouwen van bewoners, en netcongestie.",
+    "Betaalbaarheid van de warmte voor bewoners.",
+    "Netcongestie en ruimte voor nieuwe woningen.",
+    "Vraag om mandaat",
+    "Ik zat aan tafel zonder mandaat.",
+    "Vraag vooraf wat je mag toezeggen.",
+    "Terugkoppelen werkt",
+    "We koppelden elke maand terug.",
+    "Maak terugkoppelen vast werk.",
+    "Lijkt te veel op een bestaande les; vul aan wat er gebeurde.",
+    "Gebruikt aan onze tafel.",
+    "Digest december",
+    "mandaat",
+    "Grid congestion blocks new housing and businesses in the villages.",
+    "Grid congestion and the trust of residents in the heat plan.",
+    "Residents do not trust the heat plan; grid congestion comes second.",
+    "Congestion on the grid, and who pays for reinforcement.",
+    "A network with a covenant between the parties.",
+    "Agreements per government layer, as the law assigns them.",
+    "A commissioning party with performance agreements.",
+    "Residents take the initiative themselves.",
+    "Grid congestion remains the issue, together with affordability.",
+    "The trust of residents, and grid congestion.",
+    "Affordability of heat for residents.",
+    "Grid congestion and room for new housing.",
+    "Ask for a mandate",
+    "I sat at the table without a mandate.",
+    "Ask beforehand what you may promise.",
+    "Reporting back works",
+    "We reported back every month.",
+    "Make reporting back fixed work.",
+    "Too close to an existing lesson; add what happened.",
+    "Used it at our table.",
+    "December digest",
+    "mandate",
+];
+
+const DUTCH_SESSION: &str = "\
+/instellen opgave: Energietransitie Noord regio: Groningen lagen: rijk, provincie, gemeente, waterschap
+/hulp
+/vragen stap:2
+/perspectieven
+/ordes
+/ronde start stap:1
+/als Anna
+/bestuurslaag laag:gemeente
+/antwoord geven tekst: Netcongestie remt nieuwe woningen en bedrijven in de dorpen.
+/herinneringen via:dm
+/als Bram
+/antwoord geven tekst: Netcongestie en het vertrouwen van bewoners in de warmtevisie.
+/ronde status
+/als Carla rol:moderator
+/antwoord geven tekst: Bewoners vertrouwen de warmtevisie niet; netcongestie komt daarna.
+/als Dirk
+/antwoord geven tekst: Congestie op het net, en wie de versterking betaalt.
+/antwoord bekijken
+/als Ik
+/ronde onthullen
+/ronde sluiten
+/ronde start stap:3
+/als Anna
+/antwoord geven tekst: Een netwerk met een convenant tussen de partijen.
+/stem perspectief:netwerkend
+/als Bram
+/antwoord geven tekst: Afspraken per bestuurslaag, zoals de wet ze toedeelt.
+/stem perspectief:rechtmatig
+/als Carla
+/antwoord geven tekst: Een opdrachtgever met prestatieafspraken.
+/stem perspectief:presterend
+/als Dirk
+/antwoord geven tekst: Bewoners nemen zelf het initiatief.
+/stem perspectief:netwerkend
+/als Ik
+/ronde onthullen
+/ronde sluiten
+/ronde start stap:1
+/als Anna
+/antwoord geven tekst: Netcongestie blijft het vraagstuk, samen met betaalbaarheid.
+/als Bram
+/antwoord geven tekst: Het vertrouwen van bewoners, en netcongestie.
+/als Carla
+/antwoord geven tekst: Betaalbaarheid van de warmte voor bewoners.
+/als Dirk
+/antwoord geven tekst: Netcongestie en ruimte voor nieuwe woningen.
+/als Ik
+/ronde onthullen
+/ronde sluiten
+/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste stappen: 2,4 tags: mandaat als: anoniem
+/als Bram
+/les delen titel: Terugkoppelen werkt gebeurd: We koppelden elke maand terug. les: Maak terugkoppelen vast werk. orde: eerste stappen: 4 als: naam
+/les mijn
+/als Carla
+/beoordeling wachtrij
+/beoordeling goedkeuren id:L19
+/beoordeling afwijzen id:L20 reden: Lijkt te veel op een bestaande les; vul aan wat er gebeurde.
+/beoordeling uitlichten id:L19
+/les zoeken tekst: mandaat
+/les tonen id:L19
+/les toegepast id:L19 notitie: Gebruikt aan onze tafel.
+/digest samenstellen titel: Digest december
+/digest publiceren id:D1
+/digest overzicht
+/digest tonen id:D1
+/gezondheid
+/doenleren vragen
+/logboek
+/ritme stap:1 weken:4
+/als Dirk
+/doenleren plaatsen opbrengst:veel lessen:weinig
+/doenleren tonen
+/samenwerking
+/mijngegevens exporteren
+/mijngegevens verwijderen
+/mijngegevens verwijderen bevestig:ja
+/stop
+";
+
+const ENGLISH_SESSION: &str = "\
+/setup task: Energy North region: Groningen layers: national, province, municipality, water_board
+/help
+/questions step:2
+/perspectives
+/orders
+/round start step:1
+/as Anna
+/layer layer:municipality
+/answer submit text: Grid congestion blocks new housing and businesses in the villages.
+/reminders via:dm
+/as Bram
+/answer submit text: Grid congestion and the trust of residents in the heat plan.
+/round status
+/as Carla role:moderator
+/answer submit text: Residents do not trust the heat plan; grid congestion comes second.
+/as Dirk
+/answer submit text: Congestion on the grid, and who pays for reinforcement.
+/answer show
+/as Me
+/round reveal
+/round close
+/round start step:3
+/as Anna
+/answer submit text: A network with a covenant between the parties.
+/vote perspective:networking
+/as Bram
+/answer submit text: Agreements per government layer, as the law assigns them.
+/vote perspective:lawful
+/as Carla
+/answer submit text: A commissioning party with performance agreements.
+/vote perspective:performing
+/as Dirk
+/answer submit text: Residents take the initiative themselves.
+/vote perspective:networking
+/as Me
+/round reveal
+/round close
+/round start step:1
+/as Anna
+/answer submit text: Grid congestion remains the issue, together with affordability.
+/as Bram
+/answer submit text: The trust of residents, and grid congestion.
+/as Carla
+/answer submit text: Affordability of heat for residents.
+/as Dirk
+/answer submit text: Grid congestion and room for new housing.
+/as Me
+/round reveal
+/round close
+/as Anna
+/lesson share title: Ask for a mandate happened: I sat at the table without a mandate. lesson: Ask beforehand what you may promise. order: first steps: 2,4 tags: mandate as: anonymous
+/as Bram
+/lesson share title: Reporting back works happened: We reported back every month. lesson: Make reporting back fixed work. order: first steps: 4 as: named
+/lesson mine
+/as Carla
+/review queue
+/review approve id:L19
+/review reject id:L20 reason: Too close to an existing lesson; add what happened.
+/review feature id:L19
+/lesson search text: mandate
+/lesson show id:L19
+/lesson applied id:L19 note: Used it at our table.
+/digest compose title: December digest
+/digest publish id:D1
+/digest list
+/digest show id:D1
+/health
+/doing ask
+/audit
+/cadence step:1 weeks:4
+/as Dirk
+/doing place yield:much lessons:little
+/doing show
+/collaboration
+/mydata export
+/mydata delete
+/mydata delete confirm:yes
+/quit
+";
+
+#[test]
+fn a_whole_dutch_session_holds_no_english_interface_word() {
+    let found = other_language_lines("nl", &[], DUTCH_SESSION, TYPED);
+    assert!(
+        found.is_empty(),
+        "English in the Dutch session:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn a_whole_english_session_holds_no_dutch_interface_word() {
+    let found = other_language_lines("en", &["--lang", "en"], ENGLISH_SESSION, TYPED);
+    assert!(
+        found.is_empty(),
+        "Dutch in the English session:\n{}",
+        found.join("\n")
+    );
+}
+
+/// A console in a terminal of its own (a tmux pane), driven by keys as a person would.
+struct Terminal {
+    socket: std::path::PathBuf,
+}
+
+impl Terminal {
+    fn tmux(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket);
+        cmd
+    }
+
+    /// Starts `academie` with `args` in a new pane, with the environment every test of the
+    /// binary gets (tests/binary) and `env` on top.
+    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Terminal {
+        let terminal = Terminal {
+            socket: dir.join("tmux.sock"),
+        };
+        let launcher = academie(dir);
+        let mut cmd = terminal.tmux();
+        // The tmux server started here passes its environment to the pane.
+        for (key, value) in launcher.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        cmd.env("TERM", "xterm-256color")
+            .args(["new-session", "-d", "-x", "160", "-y", "50", "-c"])
+            .arg(dir)
+            .arg(launcher.get_program())
+            .args(args);
+        let status = cmd
+            .status()
+            .expect("tmux runs: install it (Debian's tmux, as ./test does)");
+        assert!(status.success(), "tmux could not start the console");
+        terminal
+    }
+
+    fn type_line(&self, line: &str) {
+        let ok = self
+            .tmux()
+            .args(["send-keys", "-l", line])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let ok = self.tmux().args(["send-keys", "Enter"]).status().unwrap();
+        assert!(ok.success());
+    }
+
+    /// Everything the pane shows, its history included, wrapped lines joined.
+    fn screen(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-J", "-S", "-"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text`, up to `seconds`.
+    fn wait_for(&self, text: &str, seconds: u64) -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "{text:?} did not appear within {seconds} s:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+#[test]
+fn a_live_console_prints_a_reminder_and_the_deadline_reveal_while_nobody_types() {
+    let dir = tempfile::tempdir().unwrap();
+    // The academy's clock runs 600 times as fast (for tests only): the round's hour passes in
+    // six seconds, the reminder comes at half time.
+    let terminal = Terminal::start(
+        dir.path(),
+        &["--lang", "en"],
+        &[
+            ("ACADEMIE_TEST_CLOCK_SPEED", "600"),
+            ("ACADEMIE_CONSOLE_USER", "Mod"),
+        ],
+    );
+    terminal.wait_for("Mod> ", 60);
+    terminal.type_line("/setup task: Energy North region: Groningen layers: province");
+    terminal.type_line("/as Anna");
+    terminal.type_line("/reminders via:dm");
+    terminal.type_line("/as Mod");
+    terminal.type_line("/round start step:1 deadline:1h");
+    terminal.type_line("/as Bram");
+    terminal.type_line("/answer submit text: Grid congestion, not the heat plan.");
+    let typed = terminal.wait_for("Your answer in R1 is saved", 30);
+    assert!(!typed.contains("R1 revealed"), "{typed}");
+    // From here on nothing is typed.
+    let reminded = terminal.wait_for("✉ Message for Anna: Reminder: round R1", 30);
+    assert!(
+        reminded.contains("in the console channel closes"),
+        "{reminded}"
+    );
+    assert!(!reminded.contains("<#"), "no Discord markup: {reminded}");
+    let screen = terminal.wait_for("R1 revealed · Step 1 — The issue", 30);
+    let reveal = after(&screen, "R1 revealed");
+    assert!(
+        reveal.contains("Grid congestion, not the heat plan."),
+        "{reveal}"
+    );
+    assert!(
+        reveal.trim_end().ends_with("Bram>"),
+        "the prompt is offered again below it: {reveal}"
+    );
+    terminal.type_line("/quit");
 }

@@ -977,7 +977,7 @@ async fn the_perspectives_come_with_figure_four_as_a_picture() {
     );
     let files = bot.files(&sent);
     let (name, png) = files.first().expect("a picture is attached");
-    assert_eq!(name, "perspectives.png");
+    assert_eq!(name, "perspectieven.png", "named in the member's language");
     let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).expect("a PNG");
     assert_eq!(pixmap.width(), 1200);
     bot.stop().await;
@@ -1540,4 +1540,42 @@ async fn no_token_interaction_token_or_answer_reaches_the_log_even_at_trace() {
     }
     assert!(leaks.is_empty(), "in the log: {leaks:#?}");
     fake.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_set_up_from_an_english_client_speaks_english() {
+    let bot = start().await;
+    let admin = FakeUser::admin(1, "Erin").locale("en-US");
+    let r = bot
+        .cmd(
+            &admin,
+            "setup",
+            &[
+                ("task", json!("Energy North")),
+                ("region", json!("Groningen")),
+                ("layers", json!("province")),
+            ],
+        )
+        .await;
+    assert!(
+        r.text().contains("Channel language: English."),
+        "{}",
+        r.text()
+    );
+    let round = bot
+        .cmd(&admin, "round start", &[("step", json!("1"))])
+        .await;
+    assert!(round.text().contains("Step 1"), "{}", round.text());
+    assert!(round.button("Answer").is_some(), "{:?}", round.callback);
+    assert!(round.button("Beantwoorden").is_none());
+    // A Dutch member is told, in Dutch, that the channel speaks English.
+    let shown = bot
+        .cmd(&FakeUser::member(2, "Anna"), "collaboration", &[])
+        .await;
+    assert!(
+        shown.text().contains("Taal van het kanaal: Engels"),
+        "{}",
+        shown.text()
+    );
+    bot.stop().await;
 }

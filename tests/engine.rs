@@ -2405,3 +2405,216 @@ fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
     );
     assert_eq!(disk.inner.scan_prefix(Tree::Answers, &[]).unwrap().len(), 1);
 }
+
+#[test]
+fn a_channel_set_up_without_a_language_speaks_the_language_of_whoever_set_it_up() {
+    // In Discord an actor's language is their client's locale; here an English moderator.
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    let erin = person(9, "Erin", Role::Moderator, Lang::En);
+    let setup = Request::Setup {
+        task: "Energy North".into(),
+        region: "Groningen".into(),
+        layers: vec![Layer::Province],
+        lang: None,
+    };
+    let done = a.ok(&erin, setup.clone());
+    assert!(
+        done.body.contains("Channel language: English."),
+        "the setup reply shows the language: {}",
+        done.body
+    );
+    assert!(done.body.contains("language:nl"), "and how to change it");
+    let round = a.ok(
+        &erin,
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    assert!(
+        round.title.as_deref().unwrap_or("").contains("Step 1"),
+        "{round:?}"
+    );
+    assert_eq!(round.choices[0].label, "Answer");
+    // A Dutch member is told, in Dutch, which language the channel speaks.
+    let show = a.ok(&anna(), Request::ShowCollaboration);
+    assert!(
+        show.body.contains("Taal van het kanaal: Engels"),
+        "{}",
+        show.body
+    );
+    // A Dutch moderator updating the collaboration without a language keeps it English.
+    let updated = a.ok(&moderator(), setup);
+    assert!(
+        updated.body.contains("Channel language: English."),
+        "{}",
+        updated.body
+    );
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "Netcongestie".into(),
+            round: None,
+        },
+    );
+    let reveal = a.ok(&moderator(), Request::RoundReveal { round: None });
+    assert!(
+        reveal.title.as_deref().unwrap_or("").contains("revealed"),
+        "{reveal:?}"
+    );
+}
+
+#[test]
+fn the_help_explains_task_oriented_and_remit_based_once() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    let help = a.ok(&bram(), Request::Help).all_text();
+    assert!(help.contains("Task-oriented (opgavegericht)"), "{help}");
+    assert!(help.contains("Remit-based (taakgericht)"), "{help}");
+    assert!(
+        !help.contains("task-based"),
+        "the old blurred term is gone: {help}"
+    );
+    let hulp = a.ok(&anna(), Request::Help).all_text();
+    assert!(hulp.contains("Opgavegericht en taakgericht"), "{hulp}");
+}
+
+#[test]
+fn a_carriage_return_ends_a_line_in_answers_as_in_names() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    let mut carriage = anna();
+    carriage.actor.name = "Anna\rAalbers".into();
+    a.ok(
+        &carriage,
+        Request::AnswerSubmit {
+            text: "netcongestie\rwarmtevisie".into(),
+            round: None,
+        },
+    );
+    let reveal = a.ok(&moderator(), Request::RoundReveal { round: None });
+    let section = reveal
+        .sections
+        .iter()
+        .find(|s| s.body.contains("netcongestie"))
+        .expect("Anna's answer is revealed");
+    assert_eq!(section.body, "netcongestie\nwarmtevisie");
+    assert!(section.heading.starts_with("Anna Aalbers"), "{section:?}");
+}
+
+#[test]
+fn a_tag_of_one_letter_is_a_tag_as_the_message_says() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let mut d = draft("Eén letter", Attribution::Named);
+    d.tags = vec!["x".into(), "e-mail".into()];
+    let id = match a
+        .ok(&anna(), Request::LessonShare(d))
+        .choices
+        .first()
+        .map(|c| c.action.clone())
+    {
+        Some(Action::ShowLesson(id)) => id,
+        other => panic!("{other:?}"),
+    };
+    let shown = a.ok(&anna(), Request::LessonShow { id }).all_text();
+    assert!(shown.contains("#x #e-mail"), "{shown}");
+    // What is refused is what the message names: no letter or digit at all.
+    let mut bad = draft("Geen letters", Attribution::Named);
+    bad.tags = vec!["!!".into()];
+    let (key, text) = a.refused(&anna(), Request::LessonShare(bad));
+    assert_eq!(key, k::LESSON_BAD_TAG);
+    assert!(text.contains("letters en cijfers"), "{text}");
+}
+
+#[test]
+fn a_search_with_nothing_searchable_finds_nothing_instead_of_everything() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let id = a.share(&anna(), "Een goedgekeurde les", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    for (text, tag) in [
+        (Some("!!"), None),
+        (Some("a"), None),
+        (Some("— …"), None),
+        (None, Some("!!")),
+    ] {
+        let reply = a.ok(
+            &anna(),
+            Request::LessonSearch(SearchQuery {
+                text: text.map(str::to_owned),
+                tag: tag.map(str::to_owned),
+                ..Default::default()
+            }),
+        );
+        assert!(
+            reply.body.starts_with("Geen lessen gevonden"),
+            "{text:?} {tag:?}: {}",
+            reply.body
+        );
+        assert!(reply.sections.is_empty());
+    }
+    let all = a.ok(&anna(), Request::LessonSearch(SearchQuery::default()));
+    assert_eq!(all.sections.len(), 1, "without any filter, every lesson");
+}
+
+#[test]
+fn search_snippets_never_cut_inside_a_grapheme() {
+    use unicode_segmentation::UnicodeSegmentation;
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    // Each cluster straddles the 280th character: a family (ZWJ sequence), a flag, and an e
+    // with a combining accent.
+    let clusters = ["👨\u{200d}👩\u{200d}👧\u{200d}👦", "🇳🇱", "e\u{301}"];
+    for (n, cluster) in clusters.iter().enumerate() {
+        let lesson = format!("{}{cluster} einde", "w".repeat(279));
+        let mut d = draft(&format!("Grafeem {n}"), Attribution::Named);
+        d.lesson = lesson.clone();
+        let id = match a
+            .ok(&anna(), Request::LessonShare(d))
+            .choices
+            .first()
+            .map(|c| c.action.clone())
+        {
+            Some(Action::ShowLesson(id)) => id,
+            other => panic!("{other:?}"),
+        };
+        a.ok(&moderator(), Request::ReviewApprove { id });
+        let found = a.ok(
+            &anna(),
+            Request::LessonSearch(SearchQuery {
+                text: Some(format!("Grafeem {n}")),
+                ..Default::default()
+            }),
+        );
+        let body = &found
+            .sections
+            .iter()
+            .find(|s| s.heading.contains(&format!("Grafeem {n}")))
+            .expect("found")
+            .body;
+        let snippet = body.lines().last().unwrap();
+        assert!(snippet.ends_with('…'), "{snippet}");
+        let kept = snippet.trim_end_matches('…');
+        let whole: Vec<&str> = lesson.graphemes(true).collect();
+        let cut: Vec<&str> = kept.graphemes(true).collect();
+        assert_eq!(
+            cut[..],
+            whole[..cut.len()],
+            "the snippet ends between clusters: {:?}",
+            cut.last()
+        );
+    }
+}

@@ -132,7 +132,11 @@ fn answer_text(marker: &str) -> String {
 /// the round's status.
 async fn member_round(run: Arc<Run>, user: FakeUser, idx: u64, round: u64, button: String) {
     let twice = matches!(round, 5 | 10) || (round == 7 && idx.is_multiple_of(3));
-    let versions = if (idx + round).is_multiple_of(2) { 2 } else { 1 };
+    let versions = if (idx + round).is_multiple_of(2) {
+        2
+    } else {
+        1
+    };
     let mut version = 1;
     let mut attempt = 0;
     while version <= versions {

@@ -67,6 +67,14 @@ impl Lang {
             _ => fallback,
         }
     }
+
+    /// The other of the two languages.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Nl => Lang::En,
+            Lang::En => Lang::Nl,
+        }
+    }
 }
 
 vocab!(

@@ -27,6 +27,10 @@ impl Engine {
         let mut reply =
             Reply::private(self.t(lang, k::HELP_INTRO, json!({"tagline": a.academy.tagline})))
                 .titled(a.academy.name.clone())
+                .section(
+                    self.text.plain(lang, k::HELP_TERMS_TITLE),
+                    self.text.plain(lang, k::HELP_TERMS),
+                )
                 .section(self.text.plain(lang, k::HELP_STEPS), bullets(&steps))
                 .section(
                     self.text.plain(lang, k::HELP_MEMBERS),
@@ -78,9 +82,9 @@ impl Engine {
             task,
             region,
             layers,
-            lang: lang
-                .or(existing.as_ref().map(|c| c.lang))
-                .unwrap_or(self.settings.default_lang),
+            // Unless one is given, a new channel speaks the language of whoever sets it up (in
+            // Discord their client's locale, in the console its language); an update keeps it.
+            lang: lang.or(existing.as_ref().map(|c| c.lang)).unwrap_or(ui),
             configured_by: Some(ctx.actor.id),
             configured_at: existing
                 .as_ref()
@@ -118,7 +122,26 @@ impl Engine {
                 "question": self.text.academy(lang).step(Step::Issue).question,
             }),
         );
-        Ok(Reply::channel(text).titled(self.text.academy(lang).academy.name.clone()))
+        let language = self.t(
+            lang,
+            k::SETUP_LANGUAGE,
+            json!({
+                "language": self.lang_name(lang, lang),
+                "other": self.lang_name(lang, lang.other()),
+                "code": lang.other().key(),
+            }),
+        );
+        Ok(Reply::channel(format!("{text}\n\n{language}"))
+            .titled(self.text.academy(lang).academy.name.clone()))
+    }
+
+    /// A language's name in `lang` ("Dutch", "Nederlands").
+    pub(super) fn lang_name(&self, lang: Lang, of: Lang) -> String {
+        let key = match of {
+            Lang::Nl => k::CHOICE_NL,
+            Lang::En => k::CHOICE_EN,
+        };
+        self.text.plain(lang, key)
     }
 
     pub(super) fn layer_names(&self, lang: Lang, layers: &[Layer]) -> String {
@@ -128,6 +151,13 @@ impl Engine {
             .map(|l| a.layer(*l).name.clone())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// The language of what the academy posts in a channel; `None` when it is no collaboration.
+    pub fn channel_lang(&self, channel: ChannelId) -> Result<Option<Lang>, Failure> {
+        Ok(self
+            .load::<Collaboration>(Tree::Collaborations, &channel.key())?
+            .map(|c| c.lang))
     }
 
     pub(super) fn show_collaboration(&self, ctx: &Ctx) -> Outcome {
@@ -149,7 +179,7 @@ impl Engine {
                 "task": collab.task,
                 "region": collab.region,
                 "layers": self.layer_names(lang, &collab.layers),
-                "language": collab.lang.key(),
+                "language": self.lang_name(lang, collab.lang),
                 "round": round_text,
             }),
         );
@@ -221,7 +251,7 @@ impl Engine {
         super::attach_figure(
             &mut reply,
             &crate::figures::quadrant_svg(&figure),
-            "perspectives.png".into(),
+            format!("{}.png", self.text.plain(lang, k::PERSPECTIVES_FILE)),
         );
         reply
     }

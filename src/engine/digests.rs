@@ -152,7 +152,10 @@ impl Engine {
         super::attach_figure(
             &mut reply,
             &figures.quadrant_svg,
-            format!("{id}-perspectives.png"),
+            format!(
+                "{id}-{}.png",
+                self.text.plain(digest.lang, k::PERSPECTIVES_FILE)
+            ),
         );
         Ok(reply)
     }
@@ -187,7 +190,9 @@ impl Engine {
 
     fn published_reply(&self, published: &PublishedDigest) -> Outcome {
         let body = site::chat(&self.text, &self.templates, published)?;
-        Ok(Reply::channel(body).titled(published.digest.title.clone()))
+        Ok(Reply::channel(body)
+            .markdown()
+            .titled(published.digest.title.clone()))
     }
 
     /// Every published digest with its lessons as they are now: a deleted lesson is gone, one

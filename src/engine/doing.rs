@@ -168,7 +168,7 @@ impl Engine {
         super::attach_figure(
             &mut reply,
             &crate::figures::doing_learning_svg(&figure),
-            "doing-learning.png".into(),
+            format!("{}.png", self.text.plain(lang, k::DOING_FILE)),
         );
         Ok(reply)
     }

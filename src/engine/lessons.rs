@@ -347,10 +347,7 @@ impl Engine {
         with_status: bool,
     ) -> (String, String) {
         let text = lesson.text_for(lang);
-        let mut excerpt: String = text.lesson.chars().take(280).collect();
-        if text.lesson.chars().count() > 280 {
-            excerpt.push('…');
-        }
+        let excerpt = super::shorten(&text.lesson, 280);
         let mut body = format!("{}\n{}", self.meta_line(lang, lesson), excerpt);
         if with_status {
             body = format!(

@@ -73,6 +73,36 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock for tests of the whole binary: it starts at the real time and runs `speed` times as
+/// fast, so a deadline an hour ahead falls due after a second while every scheduled job still
+/// takes the path it takes in production.
+#[derive(Debug)]
+pub struct FastClock {
+    start: DateTime<Utc>,
+    started: std::time::Instant,
+    speed: u32,
+}
+
+impl FastClock {
+    pub fn starting_now(speed: u32) -> FastClock {
+        FastClock {
+            start: Utc::now(),
+            started: std::time::Instant::now(),
+            speed: speed.max(1),
+        }
+    }
+}
+
+impl Clock for FastClock {
+    fn now(&self) -> DateTime<Utc> {
+        let passed = self.started.elapsed() * self.speed;
+        chrono::Duration::from_std(passed)
+            .ok()
+            .and_then(|d| self.start.checked_add_signed(d))
+            .unwrap_or(self.start)
+    }
+}
+
 /// Who acts, and where.
 #[derive(Clone, Debug)]
 pub struct Ctx {
@@ -487,7 +517,8 @@ impl Engine {
 
     // ---- shared helpers for the use-case modules ----
 
-    fn now(&self) -> DateTime<Utc> {
+    /// The academy's time: what deadlines typed as `3d` count from.
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
@@ -636,7 +667,10 @@ fn decode<T: DeserializeOwned>(tree: Tree, key: &[u8], bytes: &[u8]) -> Result<T
 /// Cleans user text: line endings unified, control characters removed (tabs and newlines stay),
 /// surrounding whitespace trimmed. What remains is stored as written.
 pub fn clean_text(raw: &str) -> String {
+    // A carriage return ends a line whether or not a line feed follows (old Mac text, a
+    // terminal in raw mode), in answers as in names.
     raw.replace("\r\n", "\n")
+        .replace('\r', "\n")
         .chars()
         .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
         .collect::<String>()
@@ -646,7 +680,33 @@ pub fn clean_text(raw: &str) -> String {
 
 /// Cleans a one-line value: as [`clean_text`], with newlines and tabs turned into spaces.
 pub fn clean_line(raw: &str) -> String {
-    clean_text(&raw.replace(['\n', '\t'], " "))
+    clean_text(raw).replace(['\n', '\t'], " ")
+}
+
+/// At most `max` characters of `text`, cut between grapheme clusters (never inside an emoji
+/// sequence, a flag or a letter with its accents), with `…` when something was left out.
+pub fn shorten(text: &str, max: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut count = 0;
+    for g in text.graphemes(true) {
+        let n = g.chars().count();
+        if count + n > max {
+            break;
+        }
+        out.push_str(g);
+        count += n;
+    }
+    out.push('…');
+    out
+}
+
+/// Whether text shows nothing: empty, or only spaces and invisible characters.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(is_invisible)
 }
 
 /// Characters that render as nothing; text made only of these (and spaces) counts as empty.
@@ -708,5 +768,13 @@ mod tests {
         assert_eq!(clean_text("\u{200b}"), "\u{200b}");
         assert_eq!(clean_line("a\nb\tc"), "a b c");
         assert_eq!(clean_text(" \n\t "), "");
+        assert_eq!(clean_text("a\rb"), "a\nb");
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcd", 3), "abc…");
+        // A family emoji (7 chars), a flag (2), an e with a combining accent (2).
+        assert_eq!(shorten("ab👨\u{200d}👩\u{200d}👧\u{200d}👦", 5), "ab…");
+        assert_eq!(shorten("a🇳🇱", 2), "a…");
+        assert_eq!(shorten("cafe\u{301}s", 4), "caf…");
+        assert_eq!(clean_line("Anna\rBram"), "Anna Bram");
     }
 }

@@ -465,7 +465,11 @@ impl Engine {
             super::attach_figure(
                 &mut reply,
                 &crate::figures::quadrant_svg(&figure),
-                format!("{}-perspectives.png", round.id),
+                format!(
+                    "{}-{}.png",
+                    round.id,
+                    self.text.plain(lang, k::PERSPECTIVES_FILE)
+                ),
             );
         }
         Ok(reply)

@@ -338,7 +338,7 @@ impl Engine {
             })
         };
         for p in waiting.iter().filter(|p| p.reminders == Reminders::Direct) {
-            let reply = Reply::private(self.t(lang, k::ROUND_REMINDER_DM, data(None)));
+            let reply = Reply::private(self.t(lang, k::ROUND_REMINDER_DM, data(None))).markdown();
             self.send_later(batch, Recipient::User(p.user), reply)?;
         }
         let in_channel: Vec<&str> = waiting

@@ -381,4 +381,13 @@ keys! {
     DISCORD_SEARCH_EXPIRED = "discord.search_expired";
     DISCORD_UNKNOWN_COMMAND = "discord.unknown_command";
     DISCORD_FORM_FIELD_MISSING = "discord.form_field_missing";
+    SETUP_LANGUAGE = "setup.language";
+    CONSOLE_DEFAULT_NAME = "console.default_name";
+    CONSOLE_EMPTY_NAME = "console.empty_name";
+    CONSOLE_UNFINISHED = "console.unfinished";
+    CONSOLE_CHANNEL_NAME = "console.channel_name";
+    HELP_TERMS_TITLE = "help.terms_title";
+    HELP_TERMS = "help.terms";
+    PERSPECTIVES_FILE = "perspectives.file";
+    DOING_FILE = "doing.file";
 }
