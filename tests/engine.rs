@@ -2203,3 +2203,68 @@ fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
     );
     assert_eq!(disk.inner.scan_prefix(Tree::Answers, &[]).unwrap().len(), 1);
 }
+
+// ---- The essay's own words ----
+
+#[test]
+fn the_prompts_follow_the_essay() {
+    let catalog = Catalog::embedded().unwrap();
+    let nl = catalog.academy(Lang::Nl);
+    let en = catalog.academy(Lang::En);
+    // The essay's heading: "Public administration: de rechtmatige overheid".
+    assert_eq!(
+        nl.perspective(Perspective::Lawful).tradition,
+        "Public administration"
+    );
+    assert_eq!(
+        en.perspective(Perspective::Lawful).tradition,
+        "Public administration"
+    );
+    for p in Perspective::ALL {
+        for v in &nl.perspective(*p).values {
+            assert_ne!(v, "responsiviteit", "not a value the essay names");
+        }
+        for v in &en.perspective(*p).values {
+            assert_ne!(v, "responsiveness", "not a value the essay names");
+        }
+    }
+    assert!(
+        nl.doing_learning.note.contains(
+            "Ze sluiten elkaar niet uit, maar de opbrengsten ervan liggen ook niet altijd in elkaars verlengde"
+        ),
+        "{}",
+        nl.doing_learning.note
+    );
+}
+
+#[test]
+fn third_order_starter_lessons_are_about_the_normal_state() {
+    let files = academie::engine::embedded_library();
+    let mut third = 0;
+    for (name, text) in &files {
+        let lesson = academie::engine::parse_library_file(name, text).unwrap();
+        if lesson.order != Order::Third {
+            continue;
+        }
+        third += 1;
+        for key in [
+            "spanning-hoort-bij-samenwerken",
+            "jezelf-indelen-of-ingedeeld-worden",
+            "ook-mislukken-levert-lessen-op",
+        ] {
+            assert_ne!(lesson.key, key, "{name} is not about the normal state");
+        }
+        let all = format!(
+            "{} {} {}",
+            lesson.nl.title, lesson.nl.happened, lesson.nl.lesson
+        )
+        .to_lowercase();
+        assert!(
+            ["normaal", "normale", "normalis"]
+                .iter()
+                .any(|w| all.contains(w)),
+            "{name}: a third-order lesson speaks of what is normal"
+        );
+    }
+    assert!(third >= 3, "{third}");
+}
