@@ -316,3 +316,31 @@ fn the_socket_of_a_killed_academy_is_replaced_and_removed_at_a_clean_exit() {
     second.stop();
     assert!(!socket.exists(), "removed at a clean exit");
 }
+
+#[test]
+fn the_site_is_exported_while_the_academy_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut running = Running::start(data);
+    running.send(
+        "/instellen opgave: Dijkversterking Lek regio: Utrecht lagen: rijk, waterschap
+/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
+/als Ik
+/beoordeling goedkeuren id:L19
+/digest samenstellen titel: Digest december van: 2000-01-01
+/digest publiceren id:D1
+",
+    );
+    running.wait_for("── Digest december  [in het kanaal]");
+    let (out, err, ok) = run(data, &["export", "site", "elders"]);
+    assert!(ok, "export while running: {err}");
+    assert!(out.contains("Site in elders"), "{out}");
+    let page = std::fs::read_to_string(data.join("elders/digests/D1.html")).unwrap();
+    assert!(page.contains("Digest december"), "{page}");
+    assert!(data.join("elders/lessons/L19.html").exists());
+    // The academy keeps running and writing after the export.
+    running.send("/als Bram\n/les toegepast id:L19 notitie: Gebruikt.\n");
+    running.wait_for("toegepast. Die is nu 1×");
+    running.stop();
+}

@@ -364,4 +364,6 @@ keys! {
     DISCORD_SEARCH_EXPIRED = "discord.search_expired";
     DISCORD_UNKNOWN_COMMAND = "discord.unknown_command";
     DISCORD_FORM_FIELD_MISSING = "discord.form_field_missing";
+    CLI_SITE_WRITTEN_RUNNING = "cli.site_written_running";
+    CLI_SITE_FAILED = "cli.site_failed";
 }
