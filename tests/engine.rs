@@ -2204,6 +2204,99 @@ fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
     assert_eq!(disk.inner.scan_prefix(Tree::Answers, &[]).unwrap().len(), 1);
 }
 
+// ---- How the collaboration is doing ----
+
+fn dirk() -> Ctx {
+    person(5, "Dirk Dekker", Role::Member, Lang::Nl)
+}
+
+impl Academy {
+    /// A round of `step` in which each of `who` answers `text`, revealed and closed.
+    fn answered_round(&self, step: Step, who: &[Ctx], text: &str) -> Reply {
+        self.ok(
+            &moderator(),
+            Request::RoundStart {
+                step,
+                deadline: None,
+            },
+        );
+        for w in who {
+            self.ok(
+                w,
+                Request::AnswerSubmit {
+                    round: None,
+                    text: text.into(),
+                },
+            );
+        }
+        let reveal = self.ok(&moderator(), Request::RoundReveal { round: None });
+        self.ok(&moderator(), Request::RoundClose { round: None });
+        reveal
+    }
+}
+
+#[test]
+fn health_counts_everyone_who_answered_and_writes_percentages_the_dutch_way() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let text = "Netcongestie: bedrijven en woningen wachten op het stroomnet.";
+    a.answered_round(Step::Issue, &[anna(), bram(), carla(), dirk()], text);
+    a.answered_round(Step::Others, &[anna(), bram()], text);
+    a.answered_round(Step::Kind, &[anna(), bram()], text);
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    let health = a.ok(&anna(), Request::Health).all_text();
+    assert!(
+        health.contains("3 van de 4 deelnemers antwoordden in R4"),
+        "Dirk answered too, in R1: {health}"
+    );
+    assert!(!health.contains(".0%"), "no decimal point: {health}");
+    assert!(health.contains("20%"), "{health}");
+}
+
+#[test]
+fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let text = "Netcongestie: bedrijven en woningen wachten op het stroomnet.";
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    let health = a.ok(&anna(), Request::Health);
+    assert!(
+        !health.body.starts_with("Cruisen"),
+        "agreement alone is not cruising: {}",
+        health.body
+    );
+    assert!(
+        health
+            .all_text()
+            .contains("structuren, routines, afspraken en ondersteunende systemen en instrumenten"),
+        "the essay's condition is named: {}",
+        health.all_text()
+    );
+    // The group discusses how it organises itself and harvests a third-order lesson.
+    a.answered_round(
+        Step::Organise,
+        &[anna(), bram(), carla()],
+        "Een vaste plek in de begroting en in het werkproces van elke partner.",
+    );
+    let mut third = draft("Opgavegericht als normale route", Attribution::Named);
+    third.order = Order::Third;
+    let shared = a.ok(&anna(), Request::LessonShare(third));
+    let Some(Action::ShowLesson(id)) = shared.choices.first().map(|c| c.action.clone()) else {
+        panic!("{shared:?}")
+    };
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    let health = a.ok(&anna(), Request::Health);
+    assert!(
+        health.body.starts_with("Cruisen"),
+        "held agreement and embedding: {}",
+        health.all_text()
+    );
+}
+
 // ---- The essay's own words ----
 
 #[test]

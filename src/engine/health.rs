@@ -1,7 +1,14 @@
 //! The collaboration's health over time, in the essay's terms: idling (*stationair draaien*,
 //! much activity but no shared issue), accelerating (*accelereren*, the picture of the issue
-//! coming together) or cruising (*cruisen*, a shared issue held over time) — always with the
-//! numbers behind the verdict, so a group can disagree with it on the facts.
+//! coming together) or cruising (*cruisen*, a shared issue held over time, and this way of
+//! working embedded "in structuren, routines, afspraken en ondersteunende systemen en
+//! instrumenten") — always with the numbers behind the verdict, so a group can disagree with it
+//! on the facts.
+//!
+//! Embedding is not something answers can show. The academy sees two traces of it: the group
+//! asked itself how it organises the collaboration and relates to others (a revealed round
+//! about step 4 or 5), and it harvested second- or third-order lessons — the essay's learning
+//! about systematics, instruments and what counts as normal, which cruising requires.
 
 use super::{Ctx, Engine, Outcome};
 use crate::domain::*;
@@ -37,8 +44,9 @@ impl State {
         }
     }
 
-    /// The rule, from the agreement of the step-1 rounds (oldest first) and participation.
-    pub fn judge(scores: &[f64], participation: Option<f64>) -> State {
+    /// The rule, from the agreement of the step-1 rounds (oldest first), participation, and
+    /// whether the way of working shows signs of being embedded.
+    pub fn judge(scores: &[f64], participation: Option<f64>, embedded: bool) -> State {
         let Some(&last) = scores.last() else {
             return State::Unknown;
         };
@@ -47,15 +55,21 @@ impl State {
         let rising = previous.is_some_and(|p| last >= p + RISING);
         let held = previous.is_some_and(|p| p >= meter::CONVERGING_FROM);
         let thin = participation.is_some_and(|p| p < THIN);
-        if converging && held && !rising && !thin {
+        if converging && held && !rising && !thin && embedded {
             State::Cruising
         } else if converging || rising {
-            // Coming together: first time, again after a dip, rising, or with thin participation.
+            // Coming together: first time, again after a dip, rising, with thin participation,
+            // or holding without being embedded yet.
             State::Accelerating
         } else {
             State::Idling
         }
     }
+}
+
+/// A share as a whole percentage.
+fn percent(share: f64) -> i64 {
+    (share * 100.0).round() as i64
 }
 
 impl Engine {
@@ -94,26 +108,20 @@ impl Engine {
                     "{} ({}): {}%",
                     r.id,
                     r.started_at.format("%Y-%m-%d"),
-                    (score * 100.0).round()
+                    percent(score)
                 ));
             }
         }
 
         // Participation in the most recent round that is not open any more, against everyone
-        // who answered any of the last three: people who left long ago do not count.
-        let finished: Vec<&Round> = rounds
-            .iter()
-            .rev()
-            .filter(|r| r.status != RoundStatus::Open)
-            .take(3)
-            .collect();
-        let last = finished.first().copied();
+        // who answered any round of this collaboration.
+        let last = rounds.iter().rev().find(|r| r.status != RoundStatus::Open);
         let answered = match last {
             Some(r) => self.answers(r.id)?.len(),
             None => 0,
         };
         let mut pool = std::collections::BTreeSet::new();
-        for r in &finished {
+        for r in &rounds {
             for a in self.answers(r.id)? {
                 pool.insert(a.user);
             }
@@ -140,6 +148,17 @@ impl Engine {
                 per_order[usize::from(l.order.byte())] += 1;
             }
         }
+        // Traces of embedding in the last year: rounds about organising (step 4) and relating
+        // to others (step 5), and second- and third-order lessons.
+        let organised: Vec<String> = rounds
+            .iter()
+            .filter(|r| matches!(r.step, Step::Organise | Step::Relate))
+            .filter(|r| r.revealed_at.is_some_and(|at| at >= since))
+            .map(|r| format!("{} ({})", r.id, self.step_label(lang, r.step)))
+            .collect();
+        let deeper = per_order[usize::from(Order::Second.byte())]
+            + per_order[usize::from(Order::Third.byte())];
+        let embedded = !organised.is_empty() && deeper > 0;
         let orders_line = Order::ALL
             .iter()
             .zip(per_order)
@@ -147,15 +166,20 @@ impl Engine {
             .collect::<Vec<_>>()
             .join(", ");
 
-        let state = State::judge(&scores, participation);
+        let state = State::judge(&scores, participation, embedded);
+        // Agreement that holds, without the embedding cruising needs.
+        let holding = state != State::Cruising
+            && State::judge(&scores, participation, true) == State::Cruising;
         let body = self.t(
             lang,
             k::HEALTH_BODY,
             json!({
                 "state": state.key(),
-                "last": scores.last().map(|s| (s * 100.0).round().to_string()),
-                "previous": scores.len().checked_sub(2).map(|i| (scores[i] * 100.0).round().to_string()),
-                "converging": (meter::CONVERGING_FROM * 100.0).round(),
+                "holding": holding,
+                "last": scores.last().map(|s| percent(*s).to_string()),
+                "previous": scores.len().checked_sub(2).map(|i| percent(scores[i]).to_string()),
+                // Whole percentages, as everywhere in the academy: "20%", never "20.0%".
+                "converging": percent(meter::CONVERGING_FROM),
             }),
         );
         let mut reply = Reply::private(body)
@@ -181,7 +205,19 @@ impl Engine {
                 ),
             )
             .section(self.text.plain(lang, k::HEALTH_ROUNDS), steps_line)
-            .section(self.text.plain(lang, k::HEALTH_LESSONS), orders_line);
+            .section(self.text.plain(lang, k::HEALTH_LESSONS), orders_line)
+            .section(
+                self.text.plain(lang, k::HEALTH_EMBEDDING),
+                self.t(
+                    lang,
+                    k::HEALTH_EMBEDDING_BODY,
+                    json!({
+                        "rounds": organised.join(", "),
+                        "lessons": deeper,
+                        "embedded": embedded,
+                    }),
+                ),
+            );
         reply.visibility = crate::reply::Visibility::Private;
         Ok(reply)
     }
@@ -193,13 +229,28 @@ mod tests {
 
     #[test]
     fn the_states_follow_the_step_one_agreement() {
-        assert_eq!(State::judge(&[], None), State::Unknown);
-        assert_eq!(State::judge(&[0.05], Some(1.0)), State::Idling);
-        assert_eq!(State::judge(&[0.05, 0.06], Some(1.0)), State::Idling);
-        assert_eq!(State::judge(&[0.05, 0.3], Some(1.0)), State::Accelerating);
-        assert_eq!(State::judge(&[0.3], Some(1.0)), State::Accelerating);
-        assert_eq!(State::judge(&[0.3, 0.32], Some(1.0)), State::Cruising);
-        assert_eq!(State::judge(&[0.3, 0.32], Some(0.2)), State::Accelerating);
-        assert_eq!(State::judge(&[0.4, 0.15], Some(1.0)), State::Idling);
+        assert_eq!(State::judge(&[], None, true), State::Unknown);
+        assert_eq!(State::judge(&[0.05], Some(1.0), true), State::Idling);
+        assert_eq!(State::judge(&[0.05, 0.06], Some(1.0), true), State::Idling);
+        assert_eq!(
+            State::judge(&[0.05, 0.3], Some(1.0), true),
+            State::Accelerating
+        );
+        assert_eq!(State::judge(&[0.3], Some(1.0), true), State::Accelerating);
+        assert_eq!(State::judge(&[0.3, 0.32], Some(1.0), true), State::Cruising);
+        assert_eq!(
+            State::judge(&[0.3, 0.32], Some(0.2), true),
+            State::Accelerating
+        );
+        assert_eq!(State::judge(&[0.4, 0.15], Some(1.0), true), State::Idling);
+    }
+
+    #[test]
+    fn agreement_that_holds_is_not_cruising_without_embedding() {
+        assert_eq!(
+            State::judge(&[0.3, 0.32], Some(1.0), false),
+            State::Accelerating
+        );
+        assert_eq!(State::judge(&[0.05], Some(1.0), false), State::Idling);
     }
 }

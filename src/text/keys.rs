@@ -366,4 +366,6 @@ keys! {
     DISCORD_FORM_FIELD_MISSING = "discord.form_field_missing";
     CLI_SITE_WRITTEN_RUNNING = "cli.site_written_running";
     CLI_SITE_FAILED = "cli.site_failed";
+    HEALTH_EMBEDDING = "health.embedding";
+    HEALTH_EMBEDDING_BODY = "health.embedding_body";
 }
