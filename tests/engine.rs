@@ -2297,6 +2297,35 @@ fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
     );
 }
 
+#[test]
+fn the_doing_and_learning_view_says_where_the_group_placed_itself() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    for who in [anna(), bram()] {
+        a.ok(
+            &who,
+            Request::Place {
+                much_yield: false,
+                many_lessons: true,
+            },
+        );
+    }
+    a.ok(
+        &carla(),
+        Request::Place {
+            much_yield: true,
+            many_lessons: true,
+        },
+    );
+    let shown = a.ok(&anna(), Request::DoingLearning);
+    assert!(
+        shown.body.contains("vooral") && shown.body.contains("Weinig opbrengst maar veel lessen"),
+        "{}",
+        shown.body
+    );
+}
+
 // ---- The essay's own words ----
 
 #[test]

@@ -213,6 +213,7 @@ pub fn figures_for(catalog: &Catalog, d: &PublishedDigest) -> Figures {
         ],
         counts: None,
         marks: Vec::new(),
+        placed: String::new(),
     };
     Figures {
         quadrant_svg: figures::quadrant_svg(&quadrant),

@@ -368,4 +368,6 @@ keys! {
     CLI_SITE_FAILED = "cli.site_failed";
     HEALTH_EMBEDDING = "health.embedding";
     HEALTH_EMBEDDING_BODY = "health.embedding_body";
+    DOING_PLACED = "doing.placed";
+    DOING_PLACED_HERE = "doing.placed_here";
 }
