@@ -2326,6 +2326,41 @@ fn the_doing_and_learning_view_says_where_the_group_placed_itself() {
     );
 }
 
+#[test]
+fn a_second_cadence_is_added_beside_the_first_instead_of_replacing_it() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup(); // Monday 2 March 2026: step 1 returns every six weeks, first on 13 April.
+    let at = |s: &str| -> DateTime<Utc> { DateTime::parse_from_rfc3339(s).unwrap().into() };
+    let saved = a.ok(
+        &moderator(),
+        Request::Cadence {
+            step: Some(Step::Others),
+            every_weeks: Some(4),
+            paused: None,
+        },
+    );
+    assert!(
+        saved.all_text().contains("Stap 2") && saved.all_text().contains("Stap 1"),
+        "both rhythms are listed: {}",
+        saved.all_text()
+    );
+    // Step 2 first, four weeks on.
+    *a.clock.0.lock().unwrap() = at("2026-03-30T12:00:00Z");
+    a.engine.run_due().unwrap();
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].1.contains("Stap 2"), "{}", out[0].1);
+    a.clear_outbox();
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    // Step 1 still returns on its own rhythm.
+    *a.clock.0.lock().unwrap() = at("2026-04-13T12:00:00Z");
+    a.engine.run_due().unwrap();
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1, "step 1's cadence is still there: {out:?}");
+    assert!(out[0].1.contains("Stap 1"), "{}", out[0].1);
+}
+
 // ---- The essay's own words ----
 
 #[test]

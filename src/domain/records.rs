@@ -21,12 +21,28 @@ pub struct Collaboration {
     pub lang: Lang,
     pub configured_by: Option<UserId>,
     pub configured_at: DateTime<Utc>,
-    /// How often the collaboration returns to a question; older records have none.
-    #[serde(default)]
-    pub cadence: Option<Cadence>,
+    /// How often the collaboration returns to its questions: at most one rhythm per step.
+    /// Older records hold one rhythm, or none, under `cadence`.
+    #[serde(default, alias = "cadence", deserialize_with = "one_or_many")]
+    pub cadences: Vec<Cadence>,
+}
+
+/// Reads a list of rhythms, or the single one (or `null`) older records hold.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cadence>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<Cadence>),
+        One(Option<Cadence>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(one) => one.into_iter().collect(),
+    })
 }
 
 /// "Never finished": the collaboration revisits a step every so many weeks, on a work day.
+/// A collaboration may have one for each step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cadence {
     pub step: Step,
@@ -227,4 +243,29 @@ pub struct Digest {
     pub composed_by: Option<UserId>,
     pub composed_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_collaboration_of_an_older_version_keeps_its_one_rhythm() {
+        let old = r#"{"channel":7,"task":"Wonen","region":"Utrecht","layers":["municipality"],
+            "lang":"nl","configured_by":null,"configured_at":"2026-03-02T09:00:00Z",
+            "cadence":{"step":"issue","every_weeks":6,"paused":false,"next":null}}"#;
+        let c: Collaboration = serde_json::from_str(old).unwrap();
+        assert_eq!(c.cadences.len(), 1);
+        assert_eq!(c.cadences[0].every_weeks, 6);
+        let none = old.replace(
+            r#"{"step":"issue","every_weeks":6,"paused":false,"next":null}"#,
+            "null",
+        );
+        let c: Collaboration = serde_json::from_str(&none).unwrap();
+        assert!(c.cadences.is_empty());
+        // Written again, it keeps the list.
+        let again: Collaboration =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(again, c);
+    }
 }

@@ -86,7 +86,10 @@ impl Engine {
                 .as_ref()
                 .map(|c| c.configured_at)
                 .unwrap_or_else(|| self.now()),
-            cadence: existing.as_ref().and_then(|c| c.cadence.clone()),
+            cadences: existing
+                .as_ref()
+                .map(|c| c.cadences.clone())
+                .unwrap_or_default(),
         };
         let mut batch = Batch::new();
         let mut collab = collab;

@@ -370,4 +370,6 @@ keys! {
     HEALTH_EMBEDDING_BODY = "health.embedding_body";
     DOING_PLACED = "doing.placed";
     DOING_PLACED_HERE = "doing.placed_here";
+    CADENCE_ALL = "cadence.all";
+    CADENCE_LINE = "cadence.line";
 }
