@@ -244,13 +244,25 @@ impl<'a> Console<'a> {
             return Ok(());
         }
         let id = user_id_for(&name);
-        let known = self.people.get(&id);
-        // A known person keeps their role and language unless new ones are given.
+        // A known person keeps their role and language unless new ones are given: known in
+        // this session, or from an earlier one (the academy remembers what `/als` gave them).
+        let (known_role, known_lang) = match self.people.get(&id) {
+            Some(a) => (Some(a.role), Some(a.lang)),
+            None => self.engine.console_person(id).unwrap_or_else(|e| {
+                tracing::error!("cannot read who {name} was: {e}");
+                (None, None)
+            }),
+        };
+        if role.is_some() || lang.is_some() {
+            if let Err(e) = self.engine.remember_console_person(id, &name, role, lang) {
+                tracing::error!("cannot remember {name}'s role: {e}");
+            }
+        }
         let actor = Actor {
             id,
             name,
-            role: role.or(known.map(|a| a.role)).unwrap_or(Role::Member),
-            lang: lang.or(known.map(|a| a.lang)).unwrap_or(self.actor.lang),
+            role: role.or(known_role).unwrap_or(Role::Member),
+            lang: lang.or(known_lang).unwrap_or(self.actor.lang),
         };
         self.people.insert(id, actor.clone());
         self.actor = actor;

@@ -351,3 +351,14 @@ fn a_database_of_the_first_schema_is_upgraded_on_open_and_keeps_everything() {
     let store = SledStore::open(&dir.path().join("db"), None).unwrap();
     assert_eq!(store.scan_prefix(Tree::Participants, &[]).unwrap().len(), 2);
 }
+
+#[test]
+fn a_persons_role_survives_a_console_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = console(dir.path(), &[], "/als Mira rol:moderator\n/stop\n");
+    assert!(ok, "{err}");
+    assert!(out.contains("Je bent nu Mira (moderator)."), "{out}");
+    let (out, err, ok) = console(dir.path(), &[], "/als Mira\n/stop\n");
+    assert!(ok, "{err}");
+    assert!(out.contains("Je bent nu Mira (moderator)."), "{out}");
+}

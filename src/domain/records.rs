@@ -4,7 +4,7 @@
 //! field may be added only with a `#[serde(default)]`, and a rename needs a schema migration.
 
 use super::ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
-use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
+use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Reminders, Role, Step};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +105,26 @@ pub struct Member {
     pub id: UserId,
     pub name: String,
     pub layer: Option<Layer>,
+    /// The role and language given to this person in the console (`/als NAAM rol:…`), where
+    /// no server says who moderates: kept so a restart does not demote anyone. Discord never
+    /// reads them; it asks the server every time.
+    #[serde(default)]
+    pub console_role: Option<Role>,
+    #[serde(default)]
+    pub console_lang: Option<Lang>,
+}
+
+impl Member {
+    /// Someone the academy knows nothing about yet.
+    pub fn new(id: UserId) -> Member {
+        Member {
+            id,
+            name: String::new(),
+            layer: None,
+            console_role: None,
+            console_lang: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
