@@ -352,6 +352,116 @@ fn a_database_of_the_first_schema_is_upgraded_on_open_and_keeps_everything() {
     assert_eq!(store.scan_prefix(Tree::Participants, &[]).unwrap().len(), 2);
 }
 
+// ---- A moderator's week: what a group of four and its moderator ran into ----
+
+/// A setup line for the console tests of a moderator's week.
+const SETUP: &str =
+    "/instellen opgave: Energietransitie Noord regio: Groningen lagen: rijk, gemeente\n";
+
+/// A member's lesson L19, approved, and published in digest D1 with a period that holds it.
+fn published_member_lesson() -> String {
+    format!(
+        "{SETUP}/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste stappen: 2
+/als Ik
+/beoordeling goedkeuren id:L19
+/digest samenstellen titel: Digest december van: 2000-01-01
+/digest publiceren id:D1
+"
+    )
+}
+
+#[test]
+fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{}/als Anna\n/les bewerken id:L19 titel: Vraag altijd om mandaat\n/digest tonen id:D1\n",
+        published_member_lesson()
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let shown = &out[out.rfind("── Digest december").expect("the digest shown")..];
+    assert!(shown.contains("Vraag om mandaat"), "{shown}");
+    // The site rebuilt from the database, as any later publication does.
+    let (_, err, ok) = console(dir.path(), &["export", "site"], "");
+    assert!(ok, "{err}");
+    let site = dir.path().join("export/site");
+    let page = std::fs::read_to_string(site.join("lessons/L19.html"))
+        .expect("the permalink of a published lesson stays");
+    assert!(page.contains("Vraag om mandaat"), "as published: {page}");
+    let digest = std::fs::read_to_string(site.join("digests/D1.html")).unwrap();
+    assert!(digest.contains("Vraag om mandaat"), "{digest}");
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        !index.contains("0 lessen"),
+        "the digest keeps its lessons: {index}"
+    );
+}
+
+#[test]
+fn a_lesson_page_shows_its_learning_order_and_one_step_as_stap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err, ok) = console(dir.path(), &[], &published_member_lesson());
+    assert!(ok, "{err}");
+    let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
+    assert!(page.contains("Eerste orde"), "the learning order: {page}");
+    assert!(page.contains("stap 2"), "{page}");
+    assert!(!page.contains("stappen 2"), "one step is singular: {page}");
+    let digest = std::fs::read_to_string(dir.path().join("export/site/digests/D1.html")).unwrap();
+    assert!(!digest.contains("stappen 2"), "{digest}");
+}
+
+#[test]
+fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
+/als Ik
+/beoordeling goedkeuren id:L19
+/als Bram
+/les toegepast id:L19 notitie: Gebruikt aan de regiotafel in Delfzijl.
+/les tonen id:L19
+/als Ik
+/digest samenstellen titel: Digest december van: 2000-01-01
+/digest publiceren id:D1
+"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let shown = after(&out, "── L19 · Vraag om mandaat");
+    assert!(
+        shown.contains("Gebruikt aan de regiotafel in Delfzijl."),
+        "{shown}"
+    );
+    let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
+    assert!(
+        page.contains("Gebruikt aan de regiotafel in Delfzijl."),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_digest_without_a_period_leaves_the_starter_library_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
+/als Ik
+/beoordeling goedkeuren id:L19
+/digest samenstellen titel: Digest december
+"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let preview = after(&out, "Concept D1");
+    assert!(preview.contains("Vraag om mandaat"), "{preview}");
+    assert!(
+        preview.contains("Deze digest bevat 1 les"),
+        "only the member's lesson, not the 18 of the library: {preview}"
+    );
+}
+
 #[test]
 fn a_persons_role_survives_a_console_restart() {
     let dir = tempfile::tempdir().unwrap();

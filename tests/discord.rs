@@ -385,7 +385,9 @@ async fn a_long_digest_is_published_in_several_valid_messages() {
     let bot = start().await;
     bot.setup().await;
     let moderator = FakeUser::moderator(2, "Mira");
-    let preview = bot.cmd(&moderator, "digest compose", &[]).await;
+    let preview = bot
+        .cmd(&moderator, "digest compose", &[("library", json!(true))])
+        .await;
     assert!(
         preview.is_ephemeral(),
         "the preview is for the moderator only"

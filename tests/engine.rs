@@ -2425,3 +2425,88 @@ fn third_order_starter_lessons_are_about_the_normal_state() {
     }
     assert!(third >= 3, "{third}");
 }
+
+#[test]
+fn a_published_digest_keeps_a_lesson_as_it_published_it_until_its_author_deletes_it() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let kept = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
+    let withdrawn = a.share(&bram(), "Een les die terug moet", Attribution::Named);
+    let rejected_edit = a.share(&carla(), "Oorspronkelijke titel", Attribution::Named);
+    for id in [kept, withdrawn, rejected_edit] {
+        a.ok(&moderator(), Request::ReviewApprove { id });
+    }
+    let draft = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Maart".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
+        panic!("{draft:?}")
+    };
+    a.ok(&moderator(), Request::DigestPublish { id: d });
+    // The author edits (back to review); a moderator withdraws another lesson unchanged; a
+    // third is edited and the edit rejected.
+    let edit = |who: &Ctx, id: LessonId, title: &str| {
+        a.ok(
+            who,
+            Request::LessonEdit {
+                id,
+                changes: LessonChanges {
+                    title: Some(title.into()),
+                    ..Default::default()
+                },
+            },
+        )
+    };
+    edit(&anna(), kept, "Vraag altijd vooraf om mandaat");
+    a.ok(
+        &moderator(),
+        Request::ReviewReject {
+            id: withdrawn,
+            reason: "Hoort hier niet.".into(),
+        },
+    );
+    edit(&carla(), rejected_edit, "Een slechtere titel");
+    a.ok(
+        &moderator(),
+        Request::ReviewReject {
+            id: rejected_edit,
+            reason: "De oude was beter.".into(),
+        },
+    );
+    let shown = a.ok(&bram(), Request::DigestShow { id: d }).all_text();
+    assert!(shown.contains("Vraag om mandaat"), "as published: {shown}");
+    assert!(!shown.contains("Vraag altijd vooraf"), "{shown}");
+    assert!(
+        !shown.contains("Een les die terug moet"),
+        "withdrawn: {shown}"
+    );
+    assert!(
+        shown.contains("Oorspronkelijke titel") && !shown.contains("slechtere"),
+        "a rejected edit leaves the published version: {shown}"
+    );
+    let site = a.engine.published_digests().unwrap();
+    assert_eq!(site[0].lessons.len(), 2);
+    assert!(site[0].lessons.iter().all(|l| l.edited_since));
+
+    // Anna deletes her data: her lesson leaves the digest, the published version included.
+    a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    let shown = a.ok(&bram(), Request::DigestShow { id: d }).all_text();
+    assert!(!shown.contains("Vraag om mandaat"), "{shown}");
+    let raw: Vec<u8> = a
+        .store
+        .scan_prefix(Tree::Digests, &[])
+        .unwrap()
+        .into_iter()
+        .flat_map(|(_, v)| v)
+        .collect();
+    assert!(
+        !raw.windows("Vraag om mandaat".len())
+            .any(|w| w == "Vraag om mandaat".as_bytes()),
+        "no published version of her lesson is kept"
+    );
+}

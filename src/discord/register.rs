@@ -56,6 +56,7 @@ fn option_key(o: &Opt) -> &'static str {
         ("layers", _) => k::OPTION_LAYERS,
         ("language", _) => k::OPTION_LANGUAGE,
         ("republish", _) => k::OPTION_REPUBLISH,
+        ("library", _) => k::OPTION_LIBRARY,
         ("layer", _) => k::OPTION_LAYER,
         ("via", _) => k::OPTION_VIA,
         ("note", _) => k::OPTION_NOTE,

@@ -248,6 +248,9 @@ pub struct DigestFilter {
     pub step: Option<Step>,
     /// Include lessons already published in an earlier digest.
     pub republish: bool,
+    /// Include lessons of the starter library; without it a digest holds what members shared.
+    #[serde(default)]
+    pub library: bool,
 }
 
 /// A curated selection of approved lessons, first a draft, then published.
@@ -263,6 +266,10 @@ pub struct Digest {
     pub composed_by: Option<UserId>,
     pub composed_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// A published digest is a record: a lesson changed after it was published is kept here
+    /// as this digest published it (without the ids of who wrote or reviewed it).
+    #[serde(default)]
+    pub as_published: Vec<Lesson>,
 }
 
 #[cfg(test)]

@@ -372,4 +372,9 @@ keys! {
     DOING_PLACED_HERE = "doing.placed_here";
     CADENCE_ALL = "cadence.all";
     CADENCE_LINE = "cadence.line";
+    OPTION_LIBRARY = "option.library";
+    APPLIED_NOTES = "applied.notes";
+    SITE_STEP = "site.step";
+    SITE_EDITED_SINCE = "site.edited_since";
+    SITE_APPLIED_NOTES = "site.applied_notes";
 }
