@@ -87,7 +87,7 @@ fn siblings(dir: &Path, prefix: &str) -> Vec<PathBuf> {
 }
 
 const SETUP: &str = "/instellen opgave: Dijkversterking Lek regio: Utrecht lagen: rijk, waterschap
-/ronde start stap:1
+/moderator ronde start stap:1
 /als Anna
 /antwoord Voor de back-up: de dijk moet omhoog.
 /les delen titel: Les van voor de back-up gebeurd: We spraken af. les: Spreek af. orde: eerste stappen: 2 als: anoniem
@@ -327,9 +327,9 @@ fn the_site_is_exported_while_the_academy_runs() {
 /als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
 /als Ik
-/beoordeling goedkeuren id:L19
-/digest samenstellen titel: Digest december van: 2000-01-01
-/digest publiceren id:D1
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december van: 2000-01-01
+/moderator digest publiceren id:D1
 ",
     );
     running.wait_for("── Digest december  [in het kanaal]");

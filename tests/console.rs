@@ -32,23 +32,23 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Klimaatadaptatie Rivierenland regio: Gelderland lagen: rijk, waterschap, gemeente
-/ronde start stap:1
+/moderator ronde start stap:1
 /als Anna
 /bestuurslaag waterschap
 /antwoord geven tekst: Het vraagstuk is wateroverlast in de dorpen.
 /als Bram
 /ronde status
 /antwoord Voor ons is het vraagstuk de ruimte voor de rivier.
-/ronde onthullen
+/moderator ronde onthullen
 /als Ik
-/ronde onthullen
+/moderator ronde onthullen
 /als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste stappen: 2,4 als: anoniem
 /als Ik
-/beoordeling wachtrij
-/beoordeling goedkeuren id:L19
-/digest samenstellen titel: Digest december
-/digest publiceren id:D1
+/moderator beoordeling wachtrij
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december
+/moderator digest publiceren id:D1
 /stop
 ";
     let (out, err, ok) = console(dir.path(), &[], script);
@@ -106,7 +106,10 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     assert!(shared.contains("anoniem"));
     let queue = after(&out, "── Beoordeling");
     assert!(queue.contains("L19 · Vraag om mandaat"), "{queue}");
-    assert!(queue.contains("/beoordeling goedkeuren id:L19"), "{queue}");
+    assert!(
+        queue.contains("/moderator beoordeling goedkeuren id:L19"),
+        "{queue}"
+    );
     assert!(
         out.contains("Les L19 \"Vraag om mandaat\" is goedgekeurd."),
         "{out}"
@@ -116,7 +119,7 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
         "the author is told: {out}"
     );
     let preview = after(&out, "Concept D1");
-    assert!(preview.contains("/digest publiceren id:D1"));
+    assert!(preview.contains("/moderator digest publiceren id:D1"));
     let published = after(&out, "── Digest december  [in het kanaal]");
     assert!(published.contains("Eerste orde"), "{published}");
     assert!(
@@ -135,7 +138,7 @@ fn english_by_flag_and_clear_errors_for_typos() {
     let (out, _, ok) = console(
         dir.path(),
         &["--lang", "en"],
-        "/questions step:2\n/round start step:9\n/frobnicate\n/answer\n/quit\n",
+        "/questions step:2\n/moderator round start step:9\n/frobnicate\n/answer\n/quit\n",
     );
     assert!(ok);
     assert!(
@@ -160,7 +163,7 @@ fn english_by_flag_and_clear_errors_for_typos() {
 #[test]
 fn my_data_is_exported_to_a_file_and_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/ronde start stap:1\n/als Joost\n/antwoord Betaalbaar wonen\n/mijngegevens exporteren\n";
+    let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/moderator ronde start stap:1\n/als Joost\n/antwoord Betaalbaar wonen\n/mijngegevens exporteren\n";
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "{err}");
     let (path, json) = exported(&out);
@@ -364,9 +367,9 @@ fn published_member_lesson() -> String {
         "{SETUP}/als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste stappen: 2
 /als Ik
-/beoordeling goedkeuren id:L19
-/digest samenstellen titel: Digest december van: 2000-01-01
-/digest publiceren id:D1
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december van: 2000-01-01
+/moderator digest publiceren id:D1
 "
     )
 }
@@ -418,13 +421,13 @@ fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
         "{SETUP}/als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
 /als Ik
-/beoordeling goedkeuren id:L19
+/moderator beoordeling goedkeuren id:L19
 /als Bram
 /les toegepast id:L19 notitie: Gebruikt aan de regiotafel in Delfzijl.
 /les tonen id:L19
 /als Ik
-/digest samenstellen titel: Digest december van: 2000-01-01
-/digest publiceren id:D1
+/moderator digest samenstellen titel: Digest december van: 2000-01-01
+/moderator digest publiceren id:D1
 "
     );
     let (out, err, ok) = console(dir.path(), &[], &script);
@@ -448,8 +451,8 @@ fn a_digest_without_a_period_leaves_the_starter_library_out() {
         "{SETUP}/als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
 /als Ik
-/beoordeling goedkeuren id:L19
-/digest samenstellen titel: Digest december
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december
 "
     );
     let (out, err, ok) = console(dir.path(), &[], &script);
@@ -471,4 +474,129 @@ fn a_persons_role_survives_a_console_restart() {
     let (out, err, ok) = console(dir.path(), &[], "/als Mira\n/stop\n");
     assert!(ok, "{err}");
     assert!(out.contains("Je bent nu Mira (moderator)."), "{out}");
+}
+
+#[test]
+fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut script = format!("{SETUP}/als Anna\n");
+    for n in 1..=7 {
+        script.push_str(&format!(
+            "/les delen titel: Les nummer {n} gebeurd: Het ging zo. les: Doe het anders. orde: eerste\n"
+        ));
+    }
+    script.push_str(
+        "/als Ik\n/moderator beoordeling wachtrij\n/moderator beoordeling wachtrij pagina:2\n",
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let first = after(&out, "── Beoordeling");
+    let first = &first[..first[3..].find("── ").map_or(first.len(), |i| i + 3)];
+    assert!(first.contains("L19 · Les nummer 1"), "{first}");
+    assert!(
+        !first.contains("L24 · Les nummer 6"),
+        "five a page: {first}"
+    );
+    assert!(
+        first.contains("bewerken id:L19") && !first.contains("/les bewerken id:L19"),
+        "the edit hint is a moderator's command, not the author's: {first}"
+    );
+    let second = &out[out.rfind("── Beoordeling").expect("a second page")..];
+    assert!(
+        second.contains("L24 · Les nummer 6") && second.contains("L25 · Les nummer 7"),
+        "page 2 shows the rest: {second}"
+    );
+    assert!(!second.contains("L19 · Les nummer 1"), "{second}");
+    assert!(!out.contains('⚠'), "nothing was refused: {out}");
+}
+
+#[test]
+fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/moderator ronde start stap:1
+/als Anna
+/antwoord Netcongestie.
+/als Bram
+/antwoord Vertrouwen van bewoners.
+/als Cor
+/antwoord Warmte.
+/als Ik
+/moderator ronde sluiten
+/moderator ronde start stap:3
+/als Anna
+/antwoord Een netwerk.
+/stem perspectief:netwerkend
+/als Ik
+/ronde status
+"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let status = after(
+        &out,
+        "── R2 · Stap 3 — Soort samenwerking  [alleen voor jou]",
+    );
+    let status = &status[..status.find("\n\n").unwrap_or(status.len())];
+    assert!(status.contains("1 antwoord, van: Anna"), "{status}");
+    assert!(
+        status.contains("Bram") && status.contains("Cor"),
+        "who took part before and has not answered yet: {status}"
+    );
+    assert!(
+        status.contains("1 stem"),
+        "the step-3 votes are counted: {status}"
+    );
+    assert!(
+        !status.contains("Netwerkende"),
+        "a count, never the vote: {status}"
+    );
+}
+
+#[test]
+fn closing_a_round_never_revealed_shows_the_answers_before_the_closing_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/moderator ronde start stap:2\n/als Anna\n/antwoord De netbeheerder en de bewoners.\n/als Ik\n/moderator ronde sluiten\n"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let closed = after(&out, "── R1 gesloten");
+    let answer = closed
+        .find("De netbeheerder en de bewoners.")
+        .expect("the answer");
+    let closing = closed
+        .find("Deze ronde is gesloten.")
+        .expect("the closing text");
+    assert!(
+        answer < closing,
+        "answers first, then the closing: {closed}"
+    );
+}
+
+#[test]
+fn the_audit_log_names_the_round_and_the_feature_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut script = format!(
+        "{SETUP}/moderator ronde start stap:1\n/moderator ronde onthullen\n/moderator ronde sluiten\n/moderator beoordeling uitlichten id:L1\n/moderator beoordeling uitlichten id:L1\n"
+    );
+    for _ in 0..30 {
+        script.push_str("/moderator ritme weken:6\n");
+    }
+    script.push_str("/moderator logboek\n/moderator logboek pagina:2\n");
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    assert!(!out.contains('⚠'), "nothing refused: {out}");
+    let last = &out[out.rfind("── Logboek").expect("two pages")..];
+    assert!(
+        last.contains("R1"),
+        "which round was revealed and closed: {last}"
+    );
+    let lines: Vec<&str> = last.lines().filter(|l| l.contains("L1")).collect();
+    assert_eq!(lines.len(), 2, "{last}");
+    assert_ne!(
+        lines[0].replace(|c: char| c.is_ascii_digit(), ""),
+        lines[1].replace(|c: char| c.is_ascii_digit(), ""),
+        "featured and unfeatured read differently: {lines:?}"
+    );
 }

@@ -202,7 +202,7 @@ fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
         },
         Request::RoundReveal { round: None },
         Request::RoundClose { round: None },
-        Request::ReviewQueue,
+        Request::ReviewQueue { page: 0 },
         Request::ReviewApprove { id: lesson },
         Request::ReviewEdit {
             id: lesson,
@@ -547,7 +547,7 @@ fn an_anonymous_lesson_never_names_its_author() {
     let id = a.share(&secret, "Bang om te falen", Attribution::Anonymous);
     let layered = a.share(&secret, "Alleen de laag", Attribution::Layer);
 
-    let mut replies = vec![a.ok(&moderator(), Request::ReviewQueue)];
+    let mut replies = vec![a.ok(&moderator(), Request::ReviewQueue { page: 0 })];
     replies.push(a.ok(&moderator(), Request::ReviewApprove { id }));
     replies.push(a.ok(&moderator(), Request::ReviewApprove { id: layered }));
     replies.push(a.ok(&moderator(), Request::ReviewFeature { id }));
@@ -633,7 +633,7 @@ fn lessons_are_shared_reviewed_edited_and_found() {
         .sections
         .is_empty());
 
-    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
     assert_eq!(queue.sections.len(), 2);
     assert!(queue
         .choices
@@ -1582,7 +1582,7 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
             note: "Weer gebruikt.".into(),
         },
     );
-    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
     let stale = queue
         .sections
         .iter()
@@ -1604,7 +1604,7 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
         "{}",
         confirmed.body
     );
-    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
     assert!(queue
         .sections
         .iter()
@@ -1998,9 +1998,9 @@ fn moderator_actions_are_logged_for_moderators_and_forgotten_on_request() {
     a.ok(&moderator(), Request::ReviewApprove { id });
     // A refused action is not an action.
     a.refused(&anna(), Request::RoundClose { round: None });
-    let (key, _) = a.refused(&anna(), Request::AuditLog);
+    let (key, _) = a.refused(&anna(), Request::AuditLog { page: 0 });
     assert_eq!(key, k::ERROR_NOT_MODERATOR);
-    let log = a.ok(&moderator(), Request::AuditLog).body;
+    let log = a.ok(&moderator(), Request::AuditLog { page: 0 }).body;
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 3, "{log}");
     assert!(
@@ -2017,7 +2017,7 @@ fn moderator_actions_are_logged_for_moderators_and_forgotten_on_request() {
     assert_eq!(data["moderator_actions"].as_array().map(Vec::len), Some(3));
     a.ok(&moderator(), Request::MyDataDelete { confirm: true });
     let admin = person(9, "Beheer", Role::Admin, Lang::Nl);
-    let log = a.ok(&admin, Request::AuditLog).body;
+    let log = a.ok(&admin, Request::AuditLog { page: 0 }).body;
     assert!(!log.contains("Mira"), "{log}");
     assert!(log.contains("anoniem · keurde goed: L1"), "{log}");
 }
@@ -2509,4 +2509,57 @@ fn a_published_digest_keeps_a_lesson_as_it_published_it_until_its_author_deletes
             .any(|w| w == "Vraag om mandaat".as_bytes()),
         "no published version of her lesson is kept"
     );
+}
+
+#[test]
+fn commands_offered_in_a_direct_message_work_there() {
+    use academie::commands::{Audience, Kind, Place, SPECS};
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.engine.seed_library_if_empty().unwrap();
+    let catalog = Catalog::embedded().unwrap();
+    for spec in SPECS {
+        let mut values = commands::Values::new();
+        for o in spec.options.iter().filter(|o| o.required) {
+            let v = match o.kind {
+                Kind::Step | Kind::Steps | Kind::LessonId | Kind::DigestId | Kind::Page => "1",
+                Kind::Order => "first",
+                Kind::Layer | Kind::Layers => "gemeente",
+                Kind::Perspective => "lawful",
+                Kind::Attribution => "named",
+                Kind::Lang => "nl",
+                Kind::Reminders => "dm",
+                Kind::Amount => "veel",
+                Kind::Date => "2026-01-01",
+                Kind::Deadline => "3d",
+                Kind::Yes => "yes",
+                _ => "tekst",
+            };
+            values.insert(o.name, v.to_owned());
+        }
+        let request =
+            commands::to_request(&catalog, Lang::Nl, spec, &values, None, a.clock.now()).unwrap();
+        let mut ctx = anna();
+        ctx.channel = None;
+        let outcome = a.engine.handle(&ctx, request);
+        let refused_for_place = matches!(
+            &outcome,
+            Err(Failure::Refused(r)) if r.key == k::ERROR_NOT_IN_CHANNEL || r.key == k::ERROR_NOT_CONFIGURED
+        );
+        match (spec.place, spec.audience) {
+            (Place::Anywhere, _) => assert!(
+                !refused_for_place,
+                "/{} is offered in a direct message but refused there: {outcome:?}",
+                spec.id()
+            ),
+            // A member's channel command needs the channel's collaboration.
+            (Place::Channel, Audience::Members) => assert!(
+                refused_for_place,
+                "/{} is only offered in a server, so it needs one: {outcome:?}",
+                spec.id()
+            ),
+            (Place::Channel, Audience::Moderators) => {}
+        }
+    }
 }

@@ -377,4 +377,11 @@ keys! {
     SITE_STEP = "site.step";
     SITE_EDITED_SINCE = "site.edited_since";
     SITE_APPLIED_NOTES = "site.applied_notes";
+    ERROR_UNDER_MODERATOR = "error.under_moderator";
+    GROUP_MODERATOR = "group.moderator";
+    AUDIT_FEATURED = "audit.featured";
+    AUDIT_UNFEATURED = "audit.unfeatured";
+    AUDIT_PAGE = "audit.page";
+    ROUND_STATUS_WAITING = "round.status_waiting";
+    ROUND_STATUS_VOTES = "round.status_votes";
 }
