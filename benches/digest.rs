@@ -44,6 +44,8 @@ fn digest(n: usize) -> PublishedDigest {
                 _ => None,
             },
             applied: (l.id.0 % 4) as usize,
+            notes: Vec::new(),
+            edited_since: false,
             lesson: l,
         })
         .collect::<Vec<_>>();
@@ -64,6 +66,7 @@ fn digest(n: usize) -> PublishedDigest {
             composed_by: Some(UserId(7)),
             composed_at: at,
             published_at: Some(at),
+            as_published: Vec::new(),
         },
         lessons,
     }
@@ -207,6 +210,7 @@ fn plain(catalog: &Catalog, d: &PublishedDigest) -> [String; 3] {
         label(keys::SITE_FEATURED),
     );
     let tags_label = label(keys::SITE_TAGS);
+    let step_label = label(keys::SITE_STEP);
 
     let mut html = String::with_capacity(4 << 20);
     let root = "../";
@@ -292,7 +296,12 @@ fn plain(catalog: &Catalog, d: &PublishedDigest) -> [String; 3] {
                     write!(html, " · {} <bdi>{}</bdi>", h(&by), h(b)).unwrap();
                 }
                 if !v.steps.is_empty() {
-                    write!(html, " · {} {}", h(&steps_label), h(&v.steps)).unwrap();
+                    let label = if v.steps.contains(',') {
+                        &steps_label
+                    } else {
+                        &step_label
+                    };
+                    write!(html, " · {} {}", h(label), h(&v.steps)).unwrap();
                 }
                 if let Some(p) = v.perspective {
                     write!(html, " · {}", h(p)).unwrap();
@@ -368,7 +377,12 @@ fn plain(catalog: &Catalog, d: &PublishedDigest) -> [String; 3] {
                     write!(md, " · {} {}", m(&by), m(b)).unwrap();
                 }
                 if !v.steps.is_empty() {
-                    write!(md, " · {} {}", m(&steps_label), m(&v.steps)).unwrap();
+                    let label = if v.steps.contains(',') {
+                        &steps_label
+                    } else {
+                        &step_label
+                    };
+                    write!(md, " · {} {}", m(label), m(&v.steps)).unwrap();
                 }
                 if let Some(p) = v.perspective {
                     write!(md, " · {}", m(p)).unwrap();

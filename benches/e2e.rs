@@ -162,7 +162,7 @@ async fn start_academy() -> Running {
         .slash(
             &moderator,
             Some(CHANNEL_ID),
-            "round start",
+            "moderator round start",
             &[("step", json!("1"))],
         )
         .await;

@@ -65,12 +65,29 @@ pub enum Audience {
     Moderators,
 }
 
+/// Where a command does its work. Discord offers a command only where it works: one that
+/// needs a collaboration's channel is not offered in a direct message with the bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// In a collaboration's channel and in a direct message (reading, sharing, one's own data).
+    Anywhere,
+    /// Only in a server channel: it acts on the channel's collaboration, or needs a server role.
+    Channel,
+}
+
+/// The first word of every moderator command. Discord's permissions are per top-level
+/// command, so grouping the moderators' actions under one lets Discord hide them all from
+/// members (the engine still checks every action).
+pub const MODERATOR: (&str, &str) = ("moderator", "moderator");
+
 #[derive(Clone, Copy, Debug)]
 pub struct Spec {
-    /// Command words as (English, Dutch): one word, or a group and a subcommand.
+    /// Command words as (English, Dutch): one word, a group and a subcommand, or (for the
+    /// moderators' command) `moderator`, a group and a subcommand.
     pub path: &'static [(&'static str, &'static str)],
     pub options: &'static [Opt],
     pub audience: Audience,
+    pub place: Place,
     /// Message key of the one-line description.
     pub help: &'static str,
 }
@@ -149,43 +166,52 @@ const REVIEW_EDIT: [Opt; 8] = [
 ];
 
 use Audience::{Members as M, Moderators as X};
+use Place::{Anywhere as ANY, Channel as CH};
 
-/// Every command the academy offers.
+const PAGE: Opt = opt("page", "pagina", Kind::Page, false);
+
+/// Every command the academy offers: the members' first, then the moderators'.
 pub const SPECS: &[Spec] = &[
     Spec {
         path: &[("help", "hulp")],
         options: &[],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_HELP,
     },
     Spec {
         path: &[("questions", "vragen")],
         options: &[opt("step", "stap", Kind::Step, true)],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_QUESTIONS,
     },
     Spec {
         path: &[("perspectives", "perspectieven")],
         options: &[],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_PERSPECTIVES,
     },
     Spec {
         path: &[("orders", "ordes")],
         options: &[],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_ORDERS,
     },
     Spec {
         path: &[("collaboration", "samenwerking")],
         options: &[],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_COLLABORATION,
     },
     Spec {
         path: &[("layer", "bestuurslaag")],
         options: &[opt("layer", "laag", Kind::Layer, true)],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_LAYER,
     },
     Spec {
@@ -195,66 +221,70 @@ pub const SPECS: &[Spec] = &[
             opt("lessons", "lessen", Kind::Amount, true),
         ],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_DOING_PLACE,
     },
     Spec {
         path: &[("doing", "doenleren"), ("show", "tonen")],
         options: &[],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_DOING_SHOW,
-    },
-    Spec {
-        path: &[("doing", "doenleren"), ("ask", "vragen")],
-        options: &[],
-        audience: X,
-        help: k::HELP_CMD_DOING_ASK,
     },
     Spec {
         path: &[("health", "gezondheid")],
         options: &[],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_HEALTH,
     },
     Spec {
         path: &[("vote", "stem")],
         options: &[opt("perspective", "perspectief", Kind::Perspective, true)],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_VOTE,
     },
     Spec {
         path: &[("reminders", "herinneringen")],
         options: &[opt("via", "via", Kind::Reminders, true)],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_REMINDERS,
     },
     Spec {
         path: &[("round", "ronde"), ("status", "status")],
         options: &[],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_ROUND_STATUS,
     },
     Spec {
         path: &[("answer", "antwoord"), ("submit", "geven")],
         options: &[opt("text", "tekst", Kind::Text, true)],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_ANSWER_SUBMIT,
     },
     Spec {
         path: &[("answer", "antwoord"), ("edit", "wijzigen")],
         options: &[opt("text", "tekst", Kind::Text, true)],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_ANSWER_EDIT,
     },
     Spec {
         path: &[("answer", "antwoord"), ("withdraw", "intrekken")],
         options: &[],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_ANSWER_WITHDRAW,
     },
     Spec {
         path: &[("answer", "antwoord"), ("show", "bekijken")],
         options: &[],
         audience: M,
+        place: CH,
         help: k::HELP_CMD_ANSWER_SHOW,
     },
     Spec {
@@ -270,18 +300,21 @@ pub const SPECS: &[Spec] = &[
             LESSON_FIELDS[7],
         ],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_LESSON_SHARE,
     },
     Spec {
         path: &[("lesson", "les"), ("edit", "bewerken")],
         options: &LESSON_EDIT,
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_LESSON_EDIT,
     },
     Spec {
         path: &[("lesson", "les"), ("show", "tonen")],
         options: &[ID],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_LESSON_SHOW,
     },
     Spec {
@@ -295,45 +328,52 @@ pub const SPECS: &[Spec] = &[
             opt("here", "hier", Kind::Yes, false),
             opt("from", "van", Kind::Date, false),
             opt("to", "tot", Kind::Date, false),
-            opt("page", "pagina", Kind::Page, false),
+            PAGE,
         ],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_LESSON_SEARCH,
     },
     Spec {
         path: &[("lesson", "les"), ("applied", "toegepast")],
         options: &[ID, opt("note", "notitie", Kind::Text, false)],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_LESSON_APPLIED,
     },
     Spec {
         path: &[("lesson", "les"), ("mine", "mijn")],
         options: &[],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_LESSON_MINE,
     },
     Spec {
         path: &[("digest", "digest"), ("list", "overzicht")],
         options: &[],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_DIGEST_LIST,
     },
     Spec {
         path: &[("digest", "digest"), ("show", "tonen")],
         options: &[opt("id", "id", Kind::DigestId, true)],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_DIGEST_SHOW,
     },
     Spec {
         path: &[("mydata", "mijngegevens"), ("export", "exporteren")],
         options: &[],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_MYDATA_EXPORT,
     },
     Spec {
         path: &[("mydata", "mijngegevens"), ("delete", "verwijderen")],
         options: &[opt("confirm", "bevestig", Kind::Yes, false)],
         audience: M,
+        place: ANY,
         help: k::HELP_CMD_MYDATA_DELETE,
     },
     Spec {
@@ -345,77 +385,78 @@ pub const SPECS: &[Spec] = &[
             opt("language", "taal", Kind::Lang, false),
         ],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_SETUP,
     },
     Spec {
-        path: &[("round", "ronde"), ("start", "start")],
+        path: &[MODERATOR, ("round", "ronde"), ("start", "start")],
         options: &[
             opt("step", "stap", Kind::Step, true),
             opt("deadline", "deadline", Kind::Deadline, false),
         ],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_ROUND_START,
     },
     Spec {
-        path: &[("audit", "logboek")],
+        path: &[MODERATOR, ("round", "ronde"), ("reveal", "onthullen")],
         options: &[],
         audience: X,
-        help: k::HELP_CMD_AUDIT,
-    },
-    Spec {
-        path: &[("cadence", "ritme")],
-        options: &[
-            opt("step", "stap", Kind::Step, false),
-            opt("weeks", "weken", Kind::Page, false),
-            opt("pause", "pauze", Kind::Yes, false),
-        ],
-        audience: X,
-        help: k::HELP_CMD_CADENCE,
-    },
-    Spec {
-        path: &[("round", "ronde"), ("reveal", "onthullen")],
-        options: &[],
-        audience: X,
+        place: CH,
         help: k::HELP_CMD_ROUND_REVEAL,
     },
     Spec {
-        path: &[("round", "ronde"), ("close", "sluiten")],
+        path: &[MODERATOR, ("round", "ronde"), ("close", "sluiten")],
         options: &[],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_ROUND_CLOSE,
     },
     Spec {
-        path: &[("review", "beoordeling"), ("queue", "wachtrij")],
-        options: &[],
+        path: &[MODERATOR, ("review", "beoordeling"), ("queue", "wachtrij")],
+        options: &[PAGE],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_REVIEW_QUEUE,
     },
     Spec {
-        path: &[("review", "beoordeling"), ("approve", "goedkeuren")],
+        path: &[
+            MODERATOR,
+            ("review", "beoordeling"),
+            ("approve", "goedkeuren"),
+        ],
         options: &[ID],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_REVIEW_APPROVE,
     },
     Spec {
-        path: &[("review", "beoordeling"), ("edit", "bewerken")],
+        path: &[MODERATOR, ("review", "beoordeling"), ("edit", "bewerken")],
         options: &REVIEW_EDIT,
         audience: X,
+        place: CH,
         help: k::HELP_CMD_REVIEW_EDIT,
     },
     Spec {
-        path: &[("review", "beoordeling"), ("reject", "afwijzen")],
+        path: &[MODERATOR, ("review", "beoordeling"), ("reject", "afwijzen")],
         options: &[ID, opt("reason", "reden", Kind::Text, true)],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_REVIEW_REJECT,
     },
     Spec {
-        path: &[("review", "beoordeling"), ("feature", "uitlichten")],
+        path: &[
+            MODERATOR,
+            ("review", "beoordeling"),
+            ("feature", "uitlichten"),
+        ],
         options: &[ID],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_REVIEW_FEATURE,
     },
     Spec {
-        path: &[("digest", "digest"), ("compose", "samenstellen")],
+        path: &[MODERATOR, ("digest", "digest"), ("compose", "samenstellen")],
         options: &[
             opt("title", "titel", Kind::Line, false),
             opt("from", "van", Kind::Date, false),
@@ -423,17 +464,71 @@ pub const SPECS: &[Spec] = &[
             opt("order", "orde", Kind::Order, false),
             opt("step", "stap", Kind::Step, false),
             opt("republish", "opnieuw", Kind::Yes, false),
+            opt("library", "bibliotheek", Kind::Yes, false),
         ],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_DIGEST_COMPOSE,
     },
     Spec {
-        path: &[("digest", "digest"), ("publish", "publiceren")],
+        path: &[MODERATOR, ("digest", "digest"), ("publish", "publiceren")],
         options: &[opt("id", "id", Kind::DigestId, true)],
         audience: X,
+        place: CH,
         help: k::HELP_CMD_DIGEST_PUBLISH,
     },
+    Spec {
+        path: &[MODERATOR, ("doing", "doenleren"), ("ask", "vragen")],
+        options: &[],
+        audience: X,
+        place: CH,
+        help: k::HELP_CMD_DOING_ASK,
+    },
+    Spec {
+        path: &[MODERATOR, ("cadence", "ritme")],
+        options: &[
+            opt("step", "stap", Kind::Step, false),
+            opt("weeks", "weken", Kind::Page, false),
+            opt("pause", "pauze", Kind::Yes, false),
+        ],
+        audience: X,
+        place: CH,
+        help: k::HELP_CMD_CADENCE,
+    },
+    Spec {
+        path: &[MODERATOR, ("audit", "logboek")],
+        options: &[PAGE],
+        audience: X,
+        place: CH,
+        help: k::HELP_CMD_AUDIT,
+    },
 ];
+
+/// The command with this id (its English words, as [`Spec::id`] gives them).
+pub fn spec(id: &str) -> &'static Spec {
+    SPECS
+        .iter()
+        .find(|s| s.id() == id)
+        .unwrap_or_else(|| panic!("no command {id}"))
+}
+
+/// How a user types a command with some of its options filled in, in their language:
+/// `invocation("moderator review approve", Lang::Nl, &[("id", "L3")])` is
+/// `/moderator beoordeling goedkeuren id:L3`. Options without a value show as `name:…`.
+pub fn invocation(id: &str, lang: Lang, options: &[(&str, &str)]) -> String {
+    let spec = spec(id);
+    let mut out = format!("/{}", spec.local_path(lang));
+    for (name, value) in options {
+        let o = spec
+            .options
+            .iter()
+            .find(|o| o.name == *name)
+            .unwrap_or_else(|| panic!("command {id} has no option {name}"));
+        let value = if value.is_empty() { "…" } else { value };
+        out.push_str(&format!(" {}:{value}", o.local_name(lang)));
+    }
+    out
+}
 
 /// Help lines for one audience: usage and description per command.
 pub fn help_lines(text: &Catalog, lang: Lang, audience: Audience) -> String {
@@ -489,6 +584,18 @@ pub fn parse_line(
         }
     });
     let Some((spec, used)) = found else {
+        // Moderator actions used to be typed without `moderator`; say where they went.
+        let prefixed: Vec<&str> = std::iter::once(MODERATOR.0)
+            .chain(words.iter().copied())
+            .collect();
+        if let Some((spec, _)) =
+            find_spec(&prefixed).filter(|(s, n)| *n > 1 && s.path[0] == MODERATOR)
+        {
+            return Err(refuse(
+                k::ERROR_UNDER_MODERATOR,
+                json!({"usage": spec.usage(lang)}),
+            ));
+        }
         return Err(refuse(
             k::ERROR_UNKNOWN_COMMAND,
             json!({"command": crate::engine::shorten(words.first().copied().unwrap_or(""), 40)}),
@@ -782,6 +889,17 @@ pub fn to_request(
             .map(|v| v.unwrap_or(DigestId(0)))
     };
     let step = |name: &str| r.parsed(name, Step::parse_user);
+    // Pages are typed from 1; requests count from 0.
+    let page = || -> Result<usize, Refusal> {
+        Ok(r.parsed("page", |v| {
+            v.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|p| *p >= 1 && *p <= 10_000)
+        })?
+        .unwrap_or(1)
+            - 1)
+    };
     Ok(match spec.id().as_str() {
         "help" => Request::Help,
         "questions" => Request::Questions {
@@ -790,19 +908,19 @@ pub fn to_request(
         "perspectives" => Request::Perspectives,
         "orders" => Request::Orders,
         "collaboration" => Request::ShowCollaboration,
-        "cadence" => Request::Cadence {
+        "moderator cadence" => Request::Cadence {
             step: step("step")?,
             every_weeks: r.parsed("weeks", |v| v.trim().parse::<u32>().ok())?,
             paused: r.parsed("pause", parse_yes)?,
         },
         "health" => Request::Health,
-        "audit" => Request::AuditLog,
+        "moderator audit" => Request::AuditLog { page: page()? },
         "doing place" => Request::Place {
             much_yield: r.parsed("yield", parse_amount)?.unwrap_or(false),
             many_lessons: r.parsed("lessons", parse_amount)?.unwrap_or(false),
         },
         "doing show" => Request::DoingLearning,
-        "doing ask" => Request::AskDoingLearning,
+        "moderator doing ask" => Request::AskDoingLearning,
         "vote" => Request::Vote {
             round: None,
             perspective: r
@@ -829,13 +947,13 @@ pub fn to_request(
             layers: r.list("layers", Layer::parse_user)?.unwrap_or_default(),
             lang: r.parsed("language", Lang::parse_user)?,
         },
-        "round start" => Request::RoundStart {
+        "moderator round start" => Request::RoundStart {
             step: step("step")?.unwrap_or(Step::Issue),
             deadline: r.parsed("deadline", |v| parse_deadline(v, r.now))?,
         },
         "round status" => Request::RoundStatus,
-        "round reveal" => Request::RoundReveal { round: None },
-        "round close" => Request::RoundClose { round: None },
+        "moderator round reveal" => Request::RoundReveal { round: None },
+        "moderator round close" => Request::RoundClose { round: None },
         "answer submit" => Request::AnswerSubmit {
             round: None,
             text: required("text"),
@@ -874,29 +992,21 @@ pub fn to_request(
             channel: if r.yes("here")? { channel } else { None },
             from: r.date("from")?,
             to: r.date("to")?,
-            page: r
-                .parsed("page", |v| {
-                    v.trim()
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|p| *p >= 1 && *p <= 10_000)
-                })?
-                .unwrap_or(1)
-                - 1,
+            page: page()?,
         }),
         "lesson mine" => Request::LessonMine,
-        "review queue" => Request::ReviewQueue,
-        "review approve" => Request::ReviewApprove { id: lesson_id()? },
-        "review edit" => Request::ReviewEdit {
+        "moderator review queue" => Request::ReviewQueue { page: page()? },
+        "moderator review approve" => Request::ReviewApprove { id: lesson_id()? },
+        "moderator review edit" => Request::ReviewEdit {
             id: lesson_id()?,
             changes: r.changes()?,
         },
-        "review reject" => Request::ReviewReject {
+        "moderator review reject" => Request::ReviewReject {
             id: lesson_id()?,
             reason: required("reason"),
         },
-        "review feature" => Request::ReviewFeature { id: lesson_id()? },
-        "digest compose" => Request::DigestCompose {
+        "moderator review feature" => Request::ReviewFeature { id: lesson_id()? },
+        "moderator digest compose" => Request::DigestCompose {
             title: r.raw("title").map(str::to_owned),
             filter: DigestFilter {
                 from: r.date("from")?,
@@ -904,9 +1014,10 @@ pub fn to_request(
                 order: r.parsed("order", Order::parse_user)?,
                 step: step("step")?,
                 republish: r.yes("republish")?,
+                library: r.yes("library")?,
             },
         },
-        "digest publish" => Request::DigestPublish { id: digest_id()? },
+        "moderator digest publish" => Request::DigestPublish { id: digest_id()? },
         "digest list" => Request::DigestList,
         "digest show" => Request::DigestShow { id: digest_id()? },
         "mydata export" => Request::MyDataExport,
@@ -986,8 +1097,8 @@ mod tests {
         assert_eq!(d.attribution, Attribution::Anonymous);
 
         let c = catalog();
-        let (spec, values) = parse_line(&c, Lang::Nl, "/ronde start stap:2").unwrap();
-        assert_eq!(spec.id(), "round start");
+        let (spec, values) = parse_line(&c, Lang::Nl, "/moderator ronde start stap:2").unwrap();
+        assert_eq!(spec.id(), "moderator round start");
         assert_eq!(values.get("step").map(String::as_str), Some("2"));
     }
 
@@ -1011,15 +1122,55 @@ mod tests {
 
     #[test]
     fn bad_input_is_refused_with_the_option_named() {
-        let r = parse("/round start step:9").unwrap_err();
+        let r = parse("/moderator round start step:9").unwrap_err();
         assert_eq!(r.key, k::ERROR_BAD_OPTION);
         assert!(r.text.contains("step"), "{}", r.text);
-        let r = parse("/round start").unwrap_err();
+        let r = parse("/moderator round start").unwrap_err();
         assert_eq!(r.key, k::ERROR_MISSING_OPTION);
         let r = parse("/frobnicate").unwrap_err();
         assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
         let r = parse("/lesson show id:L0").unwrap_err();
         assert_eq!(r.key, k::ERROR_BAD_OPTION);
+    }
+
+    #[test]
+    fn moderator_actions_typed_without_moderator_say_where_they_are() {
+        let r = parse("/round start step:1").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNDER_MODERATOR);
+        assert!(
+            r.text.contains("/moderator round start step:…"),
+            "{}",
+            r.text
+        );
+        let r = parse("/frobnicate now").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
+    }
+
+    #[test]
+    fn invocations_come_from_the_table_in_the_users_language() {
+        assert_eq!(
+            invocation("moderator review edit", Lang::Nl, &[("id", "L3")]),
+            "/moderator beoordeling bewerken id:L3"
+        );
+        assert_eq!(
+            invocation("lesson applied", Lang::En, &[("id", "L3"), ("note", "")]),
+            "/lesson applied id:L3 note:…"
+        );
+    }
+
+    #[test]
+    fn every_moderator_action_sits_under_the_moderator_command_and_only_there() {
+        for s in SPECS {
+            let under = s.path[0] == MODERATOR;
+            match s.audience {
+                // Setting a channel up stands alone: Discord shows it to server managers.
+                Audience::Moderators => assert!(under || s.id() == "setup", "{}", s.id()),
+                Audience::Members => assert!(!under, "{}", s.id()),
+            }
+            if s.audience == Audience::Moderators {
+                assert_eq!(s.place, Place::Channel, "{}", s.id());
+            }
+        }
     }
 
     #[test]

@@ -494,13 +494,25 @@ impl<'a> Console<'a> {
             return Ok(());
         }
         let id = user_id_for(&name);
-        let known = self.people.get(&id);
-        // A known person keeps their role and language unless new ones are given.
+        // A known person keeps their role and language unless new ones are given: known in
+        // this session, or from an earlier one (the academy remembers what `/als` gave them).
+        let (known_role, known_lang) = match self.people.get(&id) {
+            Some(a) => (Some(a.role), Some(a.lang)),
+            None => self.engine.console_person(id).unwrap_or_else(|e| {
+                tracing::error!("cannot read who {name} was: {e}");
+                (None, None)
+            }),
+        };
+        if role.is_some() || lang.is_some() {
+            if let Err(e) = self.engine.remember_console_person(id, &name, role, lang) {
+                tracing::error!("cannot remember {name}'s role: {e}");
+            }
+        }
         let actor = Actor {
             id,
             name,
-            role: role.or(known.map(|a| a.role)).unwrap_or(Role::Member),
-            lang: lang.or(known.map(|a| a.lang)).unwrap_or(self.actor.lang),
+            role: role.or(known_role).unwrap_or(Role::Member),
+            lang: lang.or(known_lang).unwrap_or(self.actor.lang),
         };
         self.people.insert(id, actor.clone());
         self.actor = actor;
@@ -527,87 +539,64 @@ impl<'a> Console<'a> {
         }
     }
 
-    /// The command a choice stands for, in `lang`: the language of the reply that offers it,
-    /// so a label and its command never mix languages.
+    /// The command a choice stands for, in `lang` (the language of the reply that offers it,
+    /// so a label and its command never mix languages), from the command table, so it is
+    /// always a command that exists.
     fn command_for(lang: Lang, action: &Action) -> String {
         use crate::domain::Perspective as P;
-        let nl = lang == Lang::Nl;
-        let pick = |en: &str, nlc: &str| if nl { nlc.to_owned() } else { en.to_owned() };
+        let cmd = |id: &str, options: &[(&str, &str)]| commands::invocation(id, lang, options);
+        let id = |l: &crate::domain::LessonId| l.to_string();
         match action {
-            Action::Answer(_) => pick("/answer submit text:…", "/antwoord geven tekst:…"),
-            Action::RevealRound(_) => pick("/round reveal", "/ronde onthullen"),
-            Action::CloseRound(_) => pick("/round close", "/ronde sluiten"),
-            Action::ShowLesson(id) => pick(
-                &format!("/lesson show id:{id}"),
-                &format!("/les tonen id:{id}"),
+            Action::Answer(_) => cmd("answer submit", &[("text", "")]),
+            Action::RevealRound(_) => cmd("moderator round reveal", &[]),
+            Action::CloseRound(_) => cmd("moderator round close", &[]),
+            Action::ShowLesson(l) => cmd("lesson show", &[("id", &id(l))]),
+            Action::Approve(l) => cmd("moderator review approve", &[("id", &id(l))]),
+            Action::Reject(l) => cmd("moderator review reject", &[("id", &id(l)), ("reason", "")]),
+            Action::Feature(l) => cmd("moderator review feature", &[("id", &id(l))]),
+            Action::EditLesson(l) => format!("{} …", cmd("lesson edit", &[("id", &id(l))])),
+            Action::ReviewEdit(l) => {
+                format!("{} …", cmd("moderator review edit", &[("id", &id(l))]))
+            }
+            Action::ReviewPage(page) => cmd(
+                "moderator review queue",
+                &[("page", &(page + 1).to_string())],
             ),
-            Action::Approve(id) => pick(
-                &format!("/review approve id:{id}"),
-                &format!("/beoordeling goedkeuren id:{id}"),
-            ),
-            Action::Reject(id) => pick(
-                &format!("/review reject id:{id} reason:…"),
-                &format!("/beoordeling afwijzen id:{id} reden:…"),
-            ),
-            Action::Feature(id) => pick(
-                &format!("/review feature id:{id}"),
-                &format!("/beoordeling uitlichten id:{id}"),
-            ),
-            Action::EditLesson(id) => pick(
-                &format!("/lesson edit id:{id} …"),
-                &format!("/les bewerken id:{id} …"),
-            ),
+            Action::AuditPage(page) => cmd("moderator audit", &[("page", &(page + 1).to_string())]),
             Action::SearchPage(q) => {
-                let mut cmd = pick("/lesson search", "/les zoeken");
-                if let Some(t) = &q.text {
-                    cmd.push_str(&format!(" {}:{t}", if nl { "tekst" } else { "text" }));
+                let page = (q.page + 1).to_string();
+                match &q.text {
+                    Some(t) => cmd("lesson search", &[("text", t), ("page", &page)]),
+                    None => cmd("lesson search", &[("page", &page)]),
                 }
-                cmd.push_str(&format!(
-                    " {}:{}",
-                    if nl { "pagina" } else { "page" },
-                    q.page + 1
-                ));
-                cmd
             }
             Action::Vote(_, p) => {
-                let dutch = match p {
-                    P::Lawful => "rechtmatig",
-                    P::Performing => "presterend",
-                    P::Networking => "netwerkend",
-                    P::Participating => "participerend",
+                let value = match (lang, p) {
+                    (Lang::Nl, P::Lawful) => "rechtmatig",
+                    (Lang::Nl, P::Performing) => "presterend",
+                    (Lang::Nl, P::Networking) => "netwerkend",
+                    (Lang::Nl, P::Participating) => "participerend",
+                    (Lang::En, p) => p.key(),
                 };
-                pick(
-                    &format!("/vote perspective:{}", p.key()),
-                    &format!("/stem perspectief:{dutch}"),
-                )
+                cmd("vote", &[("perspective", value)])
             }
             Action::Place(y, l) => {
-                let (much, little) = if nl {
-                    ("veel", "weinig")
-                } else {
-                    ("much", "little")
+                let amount = |b: bool| match (b, lang) {
+                    (true, Lang::Nl) => "veel",
+                    (false, Lang::Nl) => "weinig",
+                    (true, Lang::En) => "much",
+                    (false, Lang::En) => "little",
                 };
-                let amount = |b: bool| if b { much } else { little };
-                pick(
-                    &format!("/doing place yield:{} lessons:{}", amount(*y), amount(*l)),
-                    &format!(
-                        "/doenleren plaatsen opbrengst:{} lessen:{}",
-                        amount(*y),
-                        amount(*l)
-                    ),
+                cmd(
+                    "doing place",
+                    &[("yield", amount(*y)), ("lessons", amount(*l))],
                 )
             }
-            Action::Applied(id) => pick(
-                &format!("/lesson applied id:{id} note:…"),
-                &format!("/les toegepast id:{id} notitie:…"),
-            ),
-            Action::PublishDigest(id) => pick(
-                &format!("/digest publish id:{id}"),
-                &format!("/digest publiceren id:{id}"),
-            ),
-            Action::ConfirmDelete => pick(
-                "/mydata delete confirm:yes",
-                "/mijngegevens verwijderen bevestig:ja",
+            Action::Applied(l) => cmd("lesson applied", &[("id", &id(l)), ("note", "")]),
+            Action::PublishDigest(d) => cmd("moderator digest publish", &[("id", &d.to_string())]),
+            Action::ConfirmDelete => cmd(
+                "mydata delete",
+                &[("confirm", if lang == Lang::Nl { "ja" } else { "yes" })],
             ),
         }
     }

@@ -1,5 +1,5 @@
 //! The running academy's control socket: the database can be opened by one process only, so a
-//! backup taken while the academy runs is asked of the academy itself.
+//! backup, or the static site, made while the academy runs is asked of the academy itself.
 //!
 //! A Unix socket beside the database (`<database>.sock`, readable and writable by its owner
 //! only) takes one request per connection, a JSON line, and answers with one. Only the process
@@ -7,6 +7,7 @@
 
 use crate::engine::backup::{BackupError, BackupSummary};
 use crate::engine::Engine;
+use crate::site::WriteReport;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
@@ -21,18 +22,21 @@ use std::time::Duration;
 /// How long the academy waits for a request line; a client that connects and says nothing
 /// must not hold up the next one.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a client waits for the backup to be written.
+/// How long a client waits for the backup (or the site) to be written.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {
     /// Write a backup to this absolute path.
     Backup(PathBuf),
+    /// Write the static site of published digests into this absolute folder.
+    Site(PathBuf),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Answer {
     BackedUp(BackupSummary),
+    SiteWritten(WriteReport),
     Failed(String),
 }
 
@@ -138,6 +142,13 @@ fn serve_one(engine: &Engine, stream: UnixStream) -> Result<()> {
             }
             Err(e) => Answer::Failed(describe(&e)),
         },
+        Ok(Request::Site(dir)) => match engine.export_site(&dir) {
+            Ok(report) => {
+                tracing::info!(dir = %dir.display(), written = report.written, "site written");
+                Answer::SiteWritten(report)
+            }
+            Err(e) => Answer::Failed(format!("{e:#}")),
+        },
         Err(e) => Answer::Failed(format!("unknown request: {e}")),
     };
     let mut stream = stream;
@@ -155,6 +166,29 @@ fn describe(e: &BackupError) -> String {
 
 /// Asks the academy running on `database` to write a backup to `target`.
 pub fn request_backup(database: &Path, target: &Path) -> Result<BackupSummary, ControlError> {
+    match ask(database, &Request::Backup(target.to_owned()))? {
+        Answer::BackedUp(summary) => Ok(summary),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// Asks the academy running on `database` to write the static site into `dir`.
+pub fn request_site(database: &Path, dir: &Path) -> Result<WriteReport, ControlError> {
+    match ask(database, &Request::Site(dir.to_owned()))? {
+        Answer::SiteWritten(report) => Ok(report),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn unexpected(answer: Answer) -> ControlError {
+    match answer {
+        Answer::Failed(reason) => ControlError::Failed(reason),
+        other => ControlError::Failed(format!("an answer to another question: {other:?}")),
+    }
+}
+
+/// Sends one request to the running academy and reads its one answer.
+fn ask(database: &Path, request: &Request) -> Result<Answer, ControlError> {
     let socket = socket_path(database);
     let unreachable = |source| ControlError::Unreachable {
         socket: socket.clone(),
@@ -164,19 +198,17 @@ pub fn request_backup(database: &Path, target: &Path) -> Result<BackupSummary, C
     stream
         .set_read_timeout(Some(ANSWER_TIMEOUT))
         .map_err(unreachable)?;
-    let request = serde_json::to_string(&Request::Backup(target.to_owned()))
-        .map_err(|e| ControlError::Failed(e.to_string()))?;
+    let request =
+        serde_json::to_string(request).map_err(|e| ControlError::Failed(e.to_string()))?;
     writeln!(stream, "{request}").map_err(unreachable)?;
     let mut line = String::new();
     BufReader::new(&stream)
         .read_line(&mut line)
         .map_err(unreachable)?;
-    match serde_json::from_str::<Answer>(&line) {
-        Ok(Answer::BackedUp(summary)) => Ok(summary),
-        Ok(Answer::Failed(reason)) => Err(ControlError::Failed(reason)),
-        Err(_) => Err(ControlError::Failed(format!(
+    serde_json::from_str::<Answer>(&line).map_err(|_| {
+        ControlError::Failed(format!(
             "the academy at {} gave no answer",
             socket.display()
-        ))),
-    }
+        ))
+    })
 }

@@ -48,6 +48,10 @@ pub struct DoingLearningFigure {
     pub counts: Option<[u32; 4]>,
     /// Points as (yield, lessons), each 0..=1: 0 is little yield (left) and few lessons (top).
     pub marks: Vec<(f32, f32)>,
+    /// Said of the cell where most placed the collaboration ("where the group placed itself").
+    /// With `counts`, that cell (each one, on a tie) gets a heavy dashed frame, a filled badge
+    /// and these words; empty: no cell stands out.
+    pub placed: String,
 }
 
 /// Indices into `QuadrantFigure`'s arrays, following `Perspective::ALL`.
@@ -139,6 +143,15 @@ impl QuadrantFigure {
 }
 
 impl DoingLearningFigure {
+    /// The cells where most placed the collaboration, when the figure is asked to show it.
+    fn placed_cells(&self) -> [bool; 4] {
+        let Some(counts) = self.counts.filter(|_| !clean(&self.placed).is_empty()) else {
+            return [false; 4];
+        };
+        let most = counts.iter().copied().max().unwrap_or(0);
+        counts.map(|n| most > 0 && n == most)
+    }
+
     /// Marks per cell, in the order of `cells`; points outside 0..=1 are clamped, NaN dropped.
     fn marks_per_cell(&self) -> [usize; 4] {
         let mut per = [0usize; 4];
@@ -182,6 +195,9 @@ impl DoingLearningFigure {
             }
             if !self.marks.is_empty() {
                 extra.push(format!("● {}", marks[i]));
+            }
+            if self.placed_cells()[i] {
+                extra.push(clean(&self.placed));
             }
             if !extra.is_empty() {
                 let _ = write!(cell, " ({})", extra.join("; "));
@@ -345,6 +361,7 @@ pub fn doing_learning_svg(f: &DoingLearningFigure) -> String {
     let text_w = cell_w - 2.0 * PAD;
 
     let counts = f.counts;
+    let placed_cells = f.placed_cells();
     let badge_h = if counts.is_some() { 28.0 + 10.0 } else { 0.0 };
     let texts: Vec<Block> = FIELDS
         .iter()
@@ -389,20 +406,43 @@ pub fn doing_learning_svg(f: &DoingLearningFigure) -> String {
         }
         body.block(text, x + cell_w / 2.0, ty, Anchor::Middle);
         if let Some(counts) = counts {
-            let number = Block::new(&counts[i].to_string(), BADGE, INK, text_w, 1);
+            // Where the group placed itself: a filled badge, with the words beside it.
+            let placed = placed_cells[i];
+            let ink = if placed { PAPER } else { INK };
+            let number = Block::new(&counts[i].to_string(), BADGE, ink, text_w, 1);
             let w = (number.width() + 16.0).max(28.0);
             let bx = x + cell_w - PAD - w;
             let by = top + cell_h - PAD - 28.0;
-            body.rounded(bx, by, w, 28.0, 14.0, PAPER, ACCENT, 2.0);
+            let fill = if placed { ACCENT } else { PAPER };
+            body.rounded(bx, by, w, 28.0, 14.0, fill, ACCENT, 2.0);
             body.block(
                 &number,
                 bx + w / 2.0,
                 by + (28.0 - number.height()) / 2.0,
                 Anchor::Middle,
             );
+            if placed {
+                let room = (bx - x - PAD - 8.0).max(0.0);
+                let words = Block::new(&f.placed, SMALL, ACCENT, room, 2);
+                // Bottom-aligned with the badge, so a second line rises into the gap above.
+                body.block(&words, bx - 8.0, by + 28.0 - words.height(), Anchor::End);
+            }
         }
     }
     body.rect(grid_x, grid_y, grid_w, grid_h, "none", INK, 1.5);
+    // Where the group placed itself, framed so it reads in black and white too.
+    for &(i, col, row) in &FIELDS {
+        if placed_cells[i] {
+            body.dashed(
+                grid_x + col as f32 * cell_w + 6.0,
+                grid_y + row as f32 * cell_h + 6.0,
+                cell_w - 12.0,
+                cell_h - 12.0,
+                INK,
+                3.0,
+            );
+        }
+    }
     body.line(
         grid_x + cell_w,
         grid_y,
@@ -796,6 +836,20 @@ impl Canvas {
         self.0.push_str("/>\n");
     }
 
+    /// An unfilled rectangle with a dashed outline.
+    fn dashed(&mut self, x: f32, y: f32, w: f32, h: f32, stroke: &str, stroke_width: f32) {
+        let _ = write!(
+            self.0,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\"",
+            num(x),
+            num(y),
+            num(w),
+            num(h),
+        );
+        self.stroke(stroke, stroke_width);
+        self.0.push_str(" stroke-dasharray=\"10 6\"/>\n");
+    }
+
     fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, stroke: &str, stroke_width: f32) {
         let _ = writeln!(
             self.0,
@@ -1028,6 +1082,7 @@ mod tests {
             ],
             counts: Some([1, 2, 3, 5]),
             marks: vec![(0.1, 0.2), (0.8, 0.9), (0.7, 0.3), (0.3, 0.75), (0.9, 0.6)],
+            placed: String::new(),
         }
     }
 
@@ -1070,6 +1125,7 @@ mod tests {
             cells: std::array::from_fn(|_| HOSTILE.to_owned()),
             counts: Some([0, 1, 2, 3]),
             marks: vec![(f32::NAN, 0.5), (-3.0, 7.0), (0.5, f32::INFINITY)],
+            placed: HOSTILE.to_owned(),
         }
     }
 
@@ -1448,6 +1504,42 @@ mod tests {
         let svg = doing_learning_svg(&plain);
         assert!(!svg.contains("<circle") && !svg.contains("rx="));
         assert!(!plain.alt_text().contains('('));
+    }
+
+    #[test]
+    fn the_cell_where_the_group_placed_itself_stands_out() {
+        let mut f = dutch_doing_learning();
+        assert!(!doing_learning_svg(&f).contains("stroke-dasharray"));
+        f.placed = "hier staat de groep".to_owned();
+        let svg = doing_learning_svg(&f);
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let framed: Vec<(f32, f32)> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("stroke-dasharray").is_some())
+            .map(|n| {
+                (
+                    n.attribute("x").unwrap().parse().unwrap(),
+                    n.attribute("y").unwrap().parse().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(framed.len(), 1, "one cell has the most placements");
+        // Much yield and many lessons (5) lies right and down.
+        let (w, _) = view_box(&svg);
+        assert!(framed[0].0 > w / 2.0, "{framed:?}");
+        assert!(svg.contains(">hier staat de groep</text>"), "{svg}");
+        let alt = f.alt_text();
+        assert!(
+            alt.contains("de sweet spot. (5; ● 2; hier staat de groep)"),
+            "{alt}"
+        );
+        // A tie shows both cells.
+        f.counts = Some([2, 2, 0, 1]);
+        let svg = doing_learning_svg(&f);
+        assert_eq!(svg.matches("stroke-dasharray").count(), 2);
+        // Nobody placed it: nothing stands out.
+        f.counts = Some([0, 0, 0, 0]);
+        assert!(!doing_learning_svg(&f).contains("stroke-dasharray"));
     }
 
     #[test]

@@ -109,6 +109,9 @@ fn run() -> Result<()> {
     match &command {
         Command::Backup { path } => return backup(&settings, lang, path),
         Command::Restore { path } => return restore(&settings, lang, path),
+        Command::Export {
+            command: ExportCommand::Site { dir },
+        } => return export_site(&settings, lang, dir.as_deref()),
         _ => {}
     }
     if let Command::Serve = command {
@@ -131,7 +134,10 @@ fn run() -> Result<()> {
     }
     let engine = Arc::new(open_engine(&settings, lang)?);
     match command {
-        Command::Serve | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
+        Command::Serve
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::Export { .. } => Ok(()),
         Command::Console => {
             let _control = listen(&engine, &settings);
             let stdin = std::io::stdin();
@@ -146,24 +152,6 @@ fn run() -> Result<()> {
                 settings.export_dir.clone(),
             );
             console.run(stdin, &mut std::io::stdout(), interactive)
-        }
-        Command::Export {
-            command: ExportCommand::Site { dir },
-        } => {
-            let dir = dir.unwrap_or_else(|| settings.export_dir.join("site"));
-            let report = engine.export_site(&dir)?;
-            let text = engine.catalog().render(
-                lang,
-                keys::CLI_SITE_WRITTEN,
-                &serde_json::json!({
-                    "dir": dir.display().to_string(),
-                    "written": report.written,
-                    "unchanged": report.unchanged,
-                    "removed": report.removed,
-                }),
-            );
-            println!("{text}");
-            Ok(())
         }
         Command::Lessons {
             command: LessonsCommand::Import { dir },
@@ -247,6 +235,91 @@ fn store_message(
         _ => return None,
     };
     Some(catalog.render(lang, key, &data))
+}
+
+/// Writes the static site: from the database, or — while the academy runs and holds the
+/// database — by the running academy, asked over its socket, as a backup is.
+fn export_site(settings: &Settings, lang: Lang, dir: Option<&Path>) -> Result<()> {
+    use academie::store::StoreError;
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| settings.export_dir.join("site"));
+    let shown = dir.display().to_string();
+    let (report, key, catalog) = match academie::open_engine(settings) {
+        Ok(engine) => (
+            engine.export_site(&dir)?,
+            keys::CLI_SITE_WRITTEN,
+            catalog(settings)?,
+        ),
+        Err(e)
+            if e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<StoreError>(),
+                    Some(StoreError::Locked { .. })
+                )
+            }) =>
+        {
+            let catalog = catalog(settings)?;
+            // The running academy writes from its own working directory.
+            let target =
+                std::path::absolute(&dir).with_context(|| format!("{shown}: not a path"))?;
+            let report = running_site(&catalog, lang, settings, &target, &shown)?;
+            (report, keys::CLI_SITE_WRITTEN_RUNNING, catalog)
+        }
+        Err(e) => return Err(e),
+    };
+    let text = catalog.render(
+        lang,
+        key,
+        &serde_json::json!({
+            "dir": shown,
+            "written": report.written,
+            "unchanged": report.unchanged,
+            "removed": report.removed,
+        }),
+    );
+    println!("{text}");
+    Ok(())
+}
+
+#[cfg(unix)]
+fn running_site(
+    catalog: &academie::text::Catalog,
+    lang: Lang,
+    settings: &Settings,
+    target: &Path,
+    shown: &str,
+) -> Result<academie::site::WriteReport> {
+    use academie::control::{request_site, socket_path, ControlError};
+    let db = &settings.database;
+    let say = |key: &str, data: serde_json::Value| catalog.render(lang, key, &data);
+    request_site(db, target).map_err(|e| match e {
+        ControlError::Unreachable { .. } => anyhow::anyhow!(say(
+            keys::CLI_BACKUP_UNREACHABLE,
+            serde_json::json!({
+                "database": db.display().to_string(),
+                "socket": socket_path(db).display().to_string(),
+            })
+        )),
+        ControlError::Failed(detail) => anyhow::anyhow!(say(
+            keys::CLI_SITE_FAILED,
+            serde_json::json!({"dir": shown, "detail": detail})
+        )),
+    })
+}
+
+#[cfg(not(unix))]
+fn running_site(
+    _: &academie::text::Catalog,
+    _: Lang,
+    settings: &Settings,
+    _: &Path,
+    _: &str,
+) -> Result<academie::site::WriteReport> {
+    Err(academie::store::StoreError::Locked {
+        path: settings.database.clone(),
+    }
+    .into())
 }
 
 /// The texts, for the commands that do not open the engine.

@@ -44,6 +44,12 @@ pub enum Action {
     Feature(LessonId),
     /// Edit a lesson (its author, or a moderator in review).
     EditLesson(LessonId),
+    /// Edit a lesson in review (moderators): the review queue's edit.
+    ReviewEdit(LessonId),
+    /// A page of the review queue, counted from 0.
+    ReviewPage(usize),
+    /// A page of the moderators' audit log, counted from 0.
+    AuditPage(usize),
     SearchPage(Box<SearchQuery>),
     PublishDigest(DigestId),
     /// Place the collaboration on a perspective in a step-3 round.

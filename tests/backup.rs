@@ -87,7 +87,7 @@ fn siblings(dir: &Path, prefix: &str) -> Vec<PathBuf> {
 }
 
 const SETUP: &str = "/instellen opgave: Dijkversterking Lek regio: Utrecht lagen: rijk, waterschap
-/ronde start stap:1
+/moderator ronde start stap:1
 /als Anna
 /antwoord Voor de back-up: de dijk moet omhoog.
 /les delen titel: Les van voor de back-up gebeurd: We spraken af. les: Spreek af. orde: eerste stappen: 2 als: anoniem
@@ -558,4 +558,32 @@ fn a_restore_that_could_not_open_its_result_changes_nothing_beforehand() {
         "refused before the database was moved aside"
     );
     assert_eq!(snapshot(), before);
+}
+
+#[test]
+fn the_site_is_exported_while_the_academy_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut running = Running::start(data);
+    running.send(
+        "/instellen opgave: Dijkversterking Lek regio: Utrecht lagen: rijk, waterschap
+/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
+/als Ik
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december van: 2000-01-01
+/moderator digest publiceren id:D1
+",
+    );
+    running.wait_for("── Digest december  [in het kanaal]");
+    let (out, err, ok) = run(data, &["export", "site", "elders"]);
+    assert!(ok, "export while running: {err}");
+    assert!(out.contains("Site in elders"), "{out}");
+    let page = std::fs::read_to_string(data.join("elders/digests/D1.html")).unwrap();
+    assert!(page.contains("Digest december"), "{page}");
+    assert!(data.join("elders/lessons/L19.html").exists());
+    // The academy keeps running and writing after the export.
+    running.send("/als Bram\n/les toegepast id:L19 notitie: Gebruikt.\n");
+    running.wait_for("toegepast. Die is nu 1×");
+    running.stop();
 }

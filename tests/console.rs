@@ -32,23 +32,23 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Klimaatadaptatie Rivierenland regio: Gelderland lagen: rijk, waterschap, gemeente
-/ronde start stap:1
+/moderator ronde start stap:1
 /als Anna
 /bestuurslaag waterschap
 /antwoord geven tekst: Het vraagstuk is wateroverlast in de dorpen.
 /als Bram
 /ronde status
 /antwoord Voor ons is het vraagstuk de ruimte voor de rivier.
-/ronde onthullen
+/moderator ronde onthullen
 /als Ik
-/ronde onthullen
+/moderator ronde onthullen
 /als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste stappen: 2,4 als: anoniem
 /als Ik
-/beoordeling wachtrij
-/beoordeling goedkeuren id:L19
-/digest samenstellen titel: Digest december
-/digest publiceren id:D1
+/moderator beoordeling wachtrij
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december
+/moderator digest publiceren id:D1
 /stop
 ";
     let (out, err, ok) = console(dir.path(), &[], script);
@@ -106,7 +106,10 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     assert!(shared.contains("anoniem"));
     let queue = after(&out, "── Beoordeling");
     assert!(queue.contains("L19 · Vraag om mandaat"), "{queue}");
-    assert!(queue.contains("/beoordeling goedkeuren id:L19"), "{queue}");
+    assert!(
+        queue.contains("/moderator beoordeling goedkeuren id:L19"),
+        "{queue}"
+    );
     assert!(
         out.contains("Les L19 \"Vraag om mandaat\" is goedgekeurd."),
         "{out}"
@@ -116,7 +119,7 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
         "the author is told: {out}"
     );
     let preview = after(&out, "Concept D1");
-    assert!(preview.contains("/digest publiceren id:D1"));
+    assert!(preview.contains("/moderator digest publiceren id:D1"));
     let published = after(&out, "── Digest december  [in het kanaal]");
     assert!(published.contains("Eerste orde"), "{published}");
     assert!(
@@ -135,7 +138,7 @@ fn english_by_flag_and_clear_errors_for_typos() {
     let (out, _, ok) = console(
         dir.path(),
         &["--lang", "en"],
-        "/questions step:2\n/round start step:9\n/frobnicate\n/answer\n/quit\n",
+        "/questions step:2\n/moderator round start step:9\n/frobnicate\n/answer\n/quit\n",
     );
     assert!(ok);
     assert!(
@@ -160,7 +163,7 @@ fn english_by_flag_and_clear_errors_for_typos() {
 #[test]
 fn my_data_is_exported_to_a_file_and_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/ronde start stap:1\n/als Joost\n/antwoord Betaalbaar wonen\n/mijngegevens exporteren\n";
+    let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/moderator ronde start stap:1\n/als Joost\n/antwoord Betaalbaar wonen\n/mijngegevens exporteren\n";
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "{err}");
     let (path, json) = exported(&out);
@@ -464,9 +467,9 @@ fn the_data_folder_database_lock_and_exports_are_the_academy_users_alone_and_the
     let script = "\
 /instellen opgave: Bodemdaling Veenweide regio: Utrecht lagen: rijk, provincie
 /les delen titel: Vooraf afspreken gebeurd: We spraken niets af. les: Spreek vooraf af. orde: eerste stappen: 2 als: naam
-/beoordeling goedkeuren id:L19
-/digest samenstellen titel: Digest
-/digest publiceren id:D1
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest
+/moderator digest publiceren id:D1
 /mijngegevens exporteren
 /stop
 ";
@@ -732,11 +735,11 @@ fn english_by_flag_gives_an_english_channel_with_english_buttons() {
     let dir = tempfile::tempdir().unwrap();
     let script = "\
 /setup task: Energy transition North region: Groningen layers: national, province
-/round start step:1
+/moderator round start step:1
 /as Anna
 /answer The issue is grid congestion.
 /as Me
-/round reveal
+/moderator round reveal
 /collaboration
 ";
     let (out, err, ok) = console(dir.path(), &["--lang", "en"], script);
@@ -765,9 +768,9 @@ fn a_label_and_its_command_are_always_in_one_language() {
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /als Erin rol:moderator taal:en
-/round start step:1
+/moderator round start step:1
 /answer The issue is housing.
-/round reveal
+/moderator round reveal
 ";
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "{err}");
@@ -777,7 +780,7 @@ fn a_label_and_its_command_are_always_in_one_language() {
         "{round}"
     );
     assert!(
-        out.contains("[Ronde sluiten]  /ronde sluiten"),
+        out.contains("[Ronde sluiten]  /moderator ronde sluiten"),
         "the reveal's button: {out}"
     );
     // Erin's own replies are in English, with English commands.
@@ -802,9 +805,9 @@ fn the_console_shows_digests_and_lessons_as_plain_text_without_markup() {
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /les delen titel: MARK_h001 gebeurd: Het ging *mis*. les: Vraag `eerst` om __ruimte__. orde: eerste stappen: 1 als: naam
-/beoordeling goedkeuren id:L19
-/digest samenstellen titel: Digest __december__
-/digest publiceren id:D1
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest __december__
+/moderator digest publiceren id:D1
 ";
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "{err}");
@@ -824,12 +827,58 @@ fn the_console_shows_digests_and_lessons_as_plain_text_without_markup() {
     );
 }
 
+// ---- A moderator's week: what a group of four and its moderator ran into ----
+
+/// A setup line for the console tests of a moderator's week.
+const SETUP: &str =
+    "/instellen opgave: Energietransitie Noord regio: Groningen lagen: rijk, gemeente\n";
+
+/// A member's lesson L19, approved, and published in digest D1 with a period that holds it.
+fn published_member_lesson() -> String {
+    format!(
+        "{SETUP}/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste stappen: 2
+/als Ik
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december van: 2000-01-01
+/moderator digest publiceren id:D1
+"
+    )
+}
+
+#[test]
+fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{}/als Anna\n/les bewerken id:L19 titel: Vraag altijd om mandaat\n/digest tonen id:D1\n",
+        published_member_lesson()
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let shown = &out[out.rfind("── Digest december").expect("the digest shown")..];
+    assert!(shown.contains("Vraag om mandaat"), "{shown}");
+    // The site rebuilt from the database, as any later publication does.
+    let (_, err, ok) = console(dir.path(), &["export", "site"], "");
+    assert!(ok, "{err}");
+    let site = dir.path().join("export/site");
+    let page = std::fs::read_to_string(site.join("lessons/L19.html"))
+        .expect("the permalink of a published lesson stays");
+    assert!(page.contains("Vraag om mandaat"), "as published: {page}");
+    let digest = std::fs::read_to_string(site.join("digests/D1.html")).unwrap();
+    assert!(digest.contains("Vraag om mandaat"), "{digest}");
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        !index.contains("0 lessen"),
+        "the digest keeps its lessons: {index}"
+    );
+}
+
 #[test]
 fn answers_and_lessons_of_several_lines_are_typed_with_a_backslash_or_a_block() {
     let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
-/ronde start stap:1
+/moderator ronde start stap:1
 /antwoord geven tekst: Eerste regel \\
 tweede regel
 /antwoord bekijken
@@ -1111,7 +1160,7 @@ const DUTCH_SESSION: &str = "\
 /vragen stap:2
 /perspectieven
 /ordes
-/ronde start stap:1
+/moderator ronde start stap:1
 /als Anna
 /bestuurslaag laag:gemeente
 /antwoord geven tekst: Netcongestie remt nieuwe woningen en bedrijven in de dorpen.
@@ -1125,9 +1174,9 @@ const DUTCH_SESSION: &str = "\
 /antwoord geven tekst: Congestie op het net, en wie de versterking betaalt.
 /antwoord bekijken
 /als Ik
-/ronde onthullen
-/ronde sluiten
-/ronde start stap:3
+/moderator ronde onthullen
+/moderator ronde sluiten
+/moderator ronde start stap:3
 /als Anna
 /antwoord geven tekst: Een netwerk met een convenant tussen de partijen.
 /stem perspectief:netwerkend
@@ -1141,9 +1190,9 @@ const DUTCH_SESSION: &str = "\
 /antwoord geven tekst: Bewoners nemen zelf het initiatief.
 /stem perspectief:netwerkend
 /als Ik
-/ronde onthullen
-/ronde sluiten
-/ronde start stap:1
+/moderator ronde onthullen
+/moderator ronde sluiten
+/moderator ronde start stap:1
 /als Anna
 /antwoord geven tekst: Netcongestie blijft het vraagstuk, samen met betaalbaarheid.
 /als Bram
@@ -1153,29 +1202,29 @@ const DUTCH_SESSION: &str = "\
 /als Dirk
 /antwoord geven tekst: Netcongestie en ruimte voor nieuwe woningen.
 /als Ik
-/ronde onthullen
-/ronde sluiten
+/moderator ronde onthullen
+/moderator ronde sluiten
 /als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste stappen: 2,4 tags: mandaat als: anoniem
 /als Bram
 /les delen titel: Terugkoppelen werkt gebeurd: We koppelden elke maand terug. les: Maak terugkoppelen vast werk. orde: eerste stappen: 4 als: naam
 /les mijn
 /als Carla
-/beoordeling wachtrij
-/beoordeling goedkeuren id:L19
-/beoordeling afwijzen id:L20 reden: Lijkt te veel op een bestaande les; vul aan wat er gebeurde.
-/beoordeling uitlichten id:L19
+/moderator beoordeling wachtrij
+/moderator beoordeling goedkeuren id:L19
+/moderator beoordeling afwijzen id:L20 reden: Lijkt te veel op een bestaande les; vul aan wat er gebeurde.
+/moderator beoordeling uitlichten id:L19
 /les zoeken tekst: mandaat
 /les tonen id:L19
 /les toegepast id:L19 notitie: Gebruikt aan onze tafel.
-/digest samenstellen titel: Digest december
-/digest publiceren id:D1
+/moderator digest samenstellen titel: Digest december
+/moderator digest publiceren id:D1
 /digest overzicht
 /digest tonen id:D1
 /gezondheid
-/doenleren vragen
-/logboek
-/ritme stap:1 weken:4
+/moderator doenleren vragen
+/moderator logboek
+/moderator ritme stap:1 weken:4
 /als Dirk
 /doenleren plaatsen opbrengst:veel lessen:weinig
 /doenleren tonen
@@ -1192,7 +1241,7 @@ const ENGLISH_SESSION: &str = "\
 /questions step:2
 /perspectives
 /orders
-/round start step:1
+/moderator round start step:1
 /as Anna
 /layer layer:municipality
 /answer submit text: Grid congestion blocks new housing and businesses in the villages.
@@ -1206,9 +1255,9 @@ const ENGLISH_SESSION: &str = "\
 /answer submit text: Congestion on the grid, and who pays for reinforcement.
 /answer show
 /as Me
-/round reveal
-/round close
-/round start step:3
+/moderator round reveal
+/moderator round close
+/moderator round start step:3
 /as Anna
 /answer submit text: A network with a covenant between the parties.
 /vote perspective:networking
@@ -1222,9 +1271,9 @@ const ENGLISH_SESSION: &str = "\
 /answer submit text: Residents take the initiative themselves.
 /vote perspective:networking
 /as Me
-/round reveal
-/round close
-/round start step:1
+/moderator round reveal
+/moderator round close
+/moderator round start step:1
 /as Anna
 /answer submit text: Grid congestion remains the issue, together with affordability.
 /as Bram
@@ -1234,29 +1283,29 @@ const ENGLISH_SESSION: &str = "\
 /as Dirk
 /answer submit text: Grid congestion and room for new housing.
 /as Me
-/round reveal
-/round close
+/moderator round reveal
+/moderator round close
 /as Anna
 /lesson share title: Ask for a mandate happened: I sat at the table without a mandate. lesson: Ask beforehand what you may promise. order: first steps: 2,4 tags: mandate as: anonymous
 /as Bram
 /lesson share title: Reporting back works happened: We reported back every month. lesson: Make reporting back fixed work. order: first steps: 4 as: named
 /lesson mine
 /as Carla
-/review queue
-/review approve id:L19
-/review reject id:L20 reason: Too close to an existing lesson; add what happened.
-/review feature id:L19
+/moderator review queue
+/moderator review approve id:L19
+/moderator review reject id:L20 reason: Too close to an existing lesson; add what happened.
+/moderator review feature id:L19
 /lesson search text: mandate
 /lesson show id:L19
 /lesson applied id:L19 note: Used it at our table.
-/digest compose title: December digest
-/digest publish id:D1
+/moderator digest compose title: December digest
+/moderator digest publish id:D1
 /digest list
 /digest show id:D1
 /health
-/doing ask
-/audit
-/cadence step:1 weeks:4
+/moderator doing ask
+/moderator audit
+/moderator cadence step:1 weeks:4
 /as Dirk
 /doing place yield:much lessons:little
 /doing show
@@ -1274,6 +1323,158 @@ fn a_whole_dutch_session_holds_no_english_interface_word() {
         found.is_empty(),
         "English in the Dutch session:\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn a_lesson_page_shows_its_learning_order_and_one_step_as_stap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err, ok) = console(dir.path(), &[], &published_member_lesson());
+    assert!(ok, "{err}");
+    let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
+    assert!(page.contains("Eerste orde"), "the learning order: {page}");
+    assert!(page.contains("stap 2"), "{page}");
+    assert!(!page.contains("stappen 2"), "one step is singular: {page}");
+    let digest = std::fs::read_to_string(dir.path().join("export/site/digests/D1.html")).unwrap();
+    assert!(!digest.contains("stappen 2"), "{digest}");
+}
+
+#[test]
+fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
+/als Ik
+/moderator beoordeling goedkeuren id:L19
+/als Bram
+/les toegepast id:L19 notitie: Gebruikt aan de regiotafel in Delfzijl.
+/les tonen id:L19
+/als Ik
+/moderator digest samenstellen titel: Digest december van: 2000-01-01
+/moderator digest publiceren id:D1
+"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let shown = after(&out, "── L19 · Vraag om mandaat");
+    assert!(
+        shown.contains("Gebruikt aan de regiotafel in Delfzijl."),
+        "{shown}"
+    );
+    let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
+    assert!(
+        page.contains("Gebruikt aan de regiotafel in Delfzijl."),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_digest_without_a_period_leaves_the_starter_library_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/als Anna
+/les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
+/als Ik
+/moderator beoordeling goedkeuren id:L19
+/moderator digest samenstellen titel: Digest december
+"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let preview = after(&out, "Concept D1");
+    assert!(preview.contains("Vraag om mandaat"), "{preview}");
+    assert!(
+        preview.contains("Deze digest bevat 1 les"),
+        "only the member's lesson, not the 18 of the library: {preview}"
+    );
+}
+
+#[test]
+fn a_persons_role_survives_a_console_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = console(dir.path(), &[], "/als Mira rol:moderator\n/stop\n");
+    assert!(ok, "{err}");
+    assert!(out.contains("Je bent nu Mira (moderator)."), "{out}");
+    let (out, err, ok) = console(dir.path(), &[], "/als Mira\n/stop\n");
+    assert!(ok, "{err}");
+    assert!(out.contains("Je bent nu Mira (moderator)."), "{out}");
+}
+
+#[test]
+fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut script = format!("{SETUP}/als Anna\n");
+    for n in 1..=7 {
+        script.push_str(&format!(
+            "/les delen titel: Les nummer {n} gebeurd: Het ging zo. les: Doe het anders. orde: eerste\n"
+        ));
+    }
+    script.push_str(
+        "/als Ik\n/moderator beoordeling wachtrij\n/moderator beoordeling wachtrij pagina:2\n",
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let first = after(&out, "── Beoordeling");
+    let first = &first[..first[3..].find("── ").map_or(first.len(), |i| i + 3)];
+    assert!(first.contains("L19 · Les nummer 1"), "{first}");
+    assert!(
+        !first.contains("L24 · Les nummer 6"),
+        "five a page: {first}"
+    );
+    assert!(
+        first.contains("bewerken id:L19") && !first.contains("/les bewerken id:L19"),
+        "the edit hint is a moderator's command, not the author's: {first}"
+    );
+    let second = &out[out.rfind("── Beoordeling").expect("a second page")..];
+    assert!(
+        second.contains("L24 · Les nummer 6") && second.contains("L25 · Les nummer 7"),
+        "page 2 shows the rest: {second}"
+    );
+    assert!(!second.contains("L19 · Les nummer 1"), "{second}");
+    assert!(!out.contains('⚠'), "nothing was refused: {out}");
+}
+
+#[test]
+fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/moderator ronde start stap:1
+/als Anna
+/antwoord Netcongestie.
+/als Bram
+/antwoord Vertrouwen van bewoners.
+/als Cor
+/antwoord Warmte.
+/als Ik
+/moderator ronde sluiten
+/moderator ronde start stap:3
+/als Anna
+/antwoord Een netwerk.
+/stem perspectief:netwerkend
+/als Ik
+/ronde status
+"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let status = after(
+        &out,
+        "── R2 · Stap 3 — Soort samenwerking  [alleen voor jou]",
+    );
+    let status = &status[..status.find("\n\n").unwrap_or(status.len())];
+    assert!(status.contains("1 antwoord, van: Anna"), "{status}");
+    assert!(
+        status.contains("Bram") && status.contains("Cor"),
+        "who took part before and has not answered yet: {status}"
+    );
+    assert!(
+        status.contains("1 stem"),
+        "the step-3 votes are counted: {status}"
+    );
+    assert!(
+        !status.contains("Netwerkende"),
+        "a count, never the vote: {status}"
     );
 }
 
@@ -1391,7 +1592,7 @@ fn a_live_console_prints_a_reminder_and_the_deadline_reveal_while_nobody_types()
     terminal.type_line("/as Anna");
     terminal.type_line("/reminders via:dm");
     terminal.type_line("/as Mod");
-    terminal.type_line("/round start step:1 deadline:1h");
+    terminal.type_line("/moderator round start step:1 deadline:1h");
     terminal.type_line("/as Bram");
     terminal.type_line("/answer submit text: Grid congestion, not the heat plan.");
     let typed = terminal.wait_for("Your answer in R1 is saved", 30);
@@ -1414,4 +1615,52 @@ fn a_live_console_prints_a_reminder_and_the_deadline_reveal_while_nobody_types()
         "the prompt is offered again below it: {reveal}"
     );
     terminal.type_line("/quit");
+}
+
+#[test]
+fn closing_a_round_never_revealed_shows_the_answers_before_the_closing_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/moderator ronde start stap:2\n/als Anna\n/antwoord De netbeheerder en de bewoners.\n/als Ik\n/moderator ronde sluiten\n"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let closed = after(&out, "── R1 gesloten");
+    let answer = closed
+        .find("De netbeheerder en de bewoners.")
+        .expect("the answer");
+    let closing = closed
+        .find("Deze ronde is gesloten.")
+        .expect("the closing text");
+    assert!(
+        answer < closing,
+        "answers first, then the closing: {closed}"
+    );
+}
+
+#[test]
+fn the_audit_log_names_the_round_and_the_feature_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut script = format!(
+        "{SETUP}/moderator ronde start stap:1\n/moderator ronde onthullen\n/moderator ronde sluiten\n/moderator beoordeling uitlichten id:L1\n/moderator beoordeling uitlichten id:L1\n"
+    );
+    for _ in 0..30 {
+        script.push_str("/moderator ritme weken:6\n");
+    }
+    script.push_str("/moderator logboek\n/moderator logboek pagina:2\n");
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    assert!(!out.contains('⚠'), "nothing refused: {out}");
+    let last = &out[out.rfind("── Logboek").expect("two pages")..];
+    assert!(
+        last.contains("R1"),
+        "which round was revealed and closed: {last}"
+    );
+    let lines: Vec<&str> = last.lines().filter(|l| l.contains("L1")).collect();
+    assert_eq!(lines.len(), 2, "{last}");
+    assert_ne!(
+        lines[0].replace(|c: char| c.is_ascii_digit(), ""),
+        lines[1].replace(|c: char| c.is_ascii_digit(), ""),
+        "featured and unfeatured read differently: {lines:?}"
+    );
 }

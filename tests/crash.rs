@@ -121,7 +121,7 @@ impl Op {
     /// writes nothing and marks where this op's replies end.
     fn script(&self, n: usize) -> String {
         let body = match self {
-            Op::Open => "/als Ik\n/instellen opgave: Klimaatadaptatie regio: Rivierenland lagen: waterschap, gemeente\n/ronde start stap:1\n".to_owned(),
+            Op::Open => "/als Ik\n/instellen opgave: Klimaatadaptatie regio: Rivierenland lagen: waterschap, gemeente\n/moderator ronde start stap:1\n".to_owned(),
             Op::Answer { who, text } => format!("/als {who}\n/antwoord geven tekst: {text}\n"),
             Op::Share { who, draft } => format!(
                 "/als {who}\n/les delen titel: {} gebeurd: {} les: {} orde: {} stappen: 2,4 als: anoniem\n",

@@ -220,10 +220,17 @@ async fn commands_are_registered_with_dutch_localizations() {
         let nl = c["description_localizations"]["nl"].as_str().unwrap_or("");
         assert!(!nl.is_empty(), "{} has a Dutch description", c["name"]);
     }
-    let start_sub = find("round")["options"]
+    let round = find("moderator")["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|s| s["name"] == "round"))
+        .expect("moderator round")
+        .clone();
+    assert_eq!(round["type"], 2, "a group of subcommands");
+    assert_eq!(round["name_localizations"]["nl"], "ronde");
+    let start_sub = round["options"]
         .as_array()
         .and_then(|o| o.iter().find(|s| s["name"] == "start"))
-        .expect("round start")
+        .expect("moderator round start")
         .clone();
     let step = &start_sub["options"][0];
     assert_eq!(step["name_localizations"]["nl"], "stap");
@@ -235,12 +242,15 @@ async fn commands_are_registered_with_dutch_localizations() {
 async fn a_blind_round_through_buttons_and_forms() {
     let bot = start().await;
     bot.setup().await;
+    // A moderator by role only: the server's administrator let that role use /moderator
+    // (Server Settings → Integrations), as the README asks.
     let moderator = FakeUser::member(2, "Mira").with_role(MOD_ROLE);
+    bot.fake.allow_role("moderator", MOD_ROLE);
     let anouk = FakeUser::member(3, "Anouk");
     let bram = FakeUser::member(4, "Bram").locale("en-US");
 
     let started = bot
-        .cmd(&moderator, "round start", &[("step", json!("1"))])
+        .cmd(&moderator, "moderator round start", &[("step", json!("1"))])
         .await;
     assert!(
         !started.is_ephemeral(),
@@ -270,7 +280,10 @@ async fn a_blind_round_through_buttons_and_forms() {
     assert!(again.text().contains(anouk_text));
     assert!(!again.text().contains(bram_text));
 
-    let refused = bot.cmd(&anouk, "round reveal", &[]).await;
+    // Discord hides /moderator from members; should an administrator open it to everyone
+    // (the @everyone role has the server's id), the academy itself still refuses.
+    bot.fake.allow_role("moderator", GUILD_ID);
+    let refused = bot.cmd(&anouk, "moderator round reveal", &[]).await;
     assert!(refused.is_ephemeral());
     assert!(refused.text().contains("moderator"), "{}", refused.text());
     assert!(!refused.text().contains(bram_text));
@@ -279,7 +292,7 @@ async fn a_blind_round_through_buttons_and_forms() {
     assert!(status.text().contains("Bram") && status.text().contains("Anouk"));
     assert!(!status.text().contains(anouk_text) && !status.text().contains(bram_text));
 
-    let revealed = bot.cmd(&moderator, "round reveal", &[]).await;
+    let revealed = bot.cmd(&moderator, "moderator round reveal", &[]).await;
     assert!(!revealed.is_ephemeral());
     let text = revealed.text();
     assert!(
@@ -353,7 +366,7 @@ async fn an_anonymous_lesson_is_reviewed_and_found_without_its_author() {
     .await;
     let id = lesson_id(&shared.text());
 
-    let queue = bot.cmd(&moderator, "review queue", &[]).await;
+    let queue = bot.cmd(&moderator, "moderator review queue", &[]).await;
     assert!(queue.text().contains("Eerst de vraag"));
     let approve = queue.button("Goedkeuren").expect("approve button");
     let approved = bot.click(&moderator, &approve).await;
@@ -396,7 +409,13 @@ async fn a_long_digest_is_published_in_several_valid_messages() {
     let bot = start().await;
     bot.setup().await;
     let moderator = FakeUser::moderator(2, "Mira");
-    let preview = bot.cmd(&moderator, "digest compose", &[]).await;
+    let preview = bot
+        .cmd(
+            &moderator,
+            "moderator digest compose",
+            &[("library", json!(true))],
+        )
+        .await;
     assert!(
         preview.is_ephemeral(),
         "the preview is for the moderator only"
@@ -484,7 +503,7 @@ async fn a_replayed_interaction_saves_one_answer() {
     let moderator = FakeUser::moderator(2, "Mira");
     let member = FakeUser::member(3, "Anouk");
     let started = bot
-        .cmd(&moderator, "round start", &[("step", json!("1"))])
+        .cmd(&moderator, "moderator round start", &[("step", json!("1"))])
         .await;
     let form = bot
         .click(&member, &started.button("Antwoord").expect("button"))
@@ -516,7 +535,7 @@ async fn user_text_with_mentions_never_pings() {
     let pings = "@everyone @here <@&123> <@456>";
     let shared = share(&bot, &author, pings, &format!("Let op: {pings}"), "named").await;
     let id = lesson_id(&shared.text());
-    bot.cmd(&moderator, "review approve", &[("id", json!(id))])
+    bot.cmd(&moderator, "moderator review approve", &[("id", json!(id))])
         .await;
     let shown = bot
         .cmd(&moderator, "lesson show", &[("id", json!(id))])
@@ -615,7 +634,12 @@ async fn direct_messages_have_no_collaboration() {
     let member = FakeUser::member(6, "Nel");
     let sent = bot
         .fake
-        .slash(&member, None, "round start", &[("step", json!("1"))])
+        .slash(
+            &member,
+            None,
+            "moderator round start",
+            &[("step", json!("1"))],
+        )
         .await;
     let r = bot.reply(&sent).await;
     assert!(r.is_ephemeral());
@@ -724,14 +748,14 @@ async fn review_buttons_reject_with_a_reason_and_edit_in_a_prefilled_form() {
     )
     .await;
     let id = lesson_id(&shared.text());
-    let queue = bot.cmd(&moderator, "review queue", &[]).await;
+    let queue = bot.cmd(&moderator, "moderator review queue", &[]).await;
 
     // A member who gets hold of the approve button is refused, and nothing changes.
     let approve = queue.button("goedkeuren").expect("approve button");
     let refused = bot.click(&author, &approve).await;
     assert!(refused.is_ephemeral());
     assert!(refused.text().contains("moderator"), "{}", refused.text());
-    let still = bot.cmd(&moderator, "review queue", &[]).await;
+    let still = bot.cmd(&moderator, "moderator review queue", &[]).await;
     assert!(still.text().contains("Een vage les"));
 
     // Editing opens the lesson's own text.
@@ -764,7 +788,7 @@ async fn review_buttons_reject_with_a_reason_and_edit_in_a_prefilled_form() {
     assert_eq!(dms.len(), 1);
     let dm = dms[0].body.as_ref().expect("body").to_string();
     assert!(dm.contains(reason), "{dm}");
-    let empty = bot.cmd(&moderator, "review queue", &[]).await;
+    let empty = bot.cmd(&moderator, "moderator review queue", &[]).await;
     assert!(!empty.text().contains("Een vage les"));
     bot.stop().await;
 }
@@ -805,15 +829,15 @@ async fn an_old_close_button_never_closes_a_newer_round() {
     bot.setup().await;
     let moderator = FakeUser::moderator(2, "Mira");
     let member = FakeUser::member(3, "Anouk");
-    bot.cmd(&moderator, "round start", &[("step", json!("1"))])
+    bot.cmd(&moderator, "moderator round start", &[("step", json!("1"))])
         .await;
-    let revealed = bot.cmd(&moderator, "round reveal", &[]).await;
+    let revealed = bot.cmd(&moderator, "moderator round reveal", &[]).await;
     let old_close = revealed
         .button("sluiten")
         .expect("a close button on the reveal");
-    bot.cmd(&moderator, "round close", &[]).await;
+    bot.cmd(&moderator, "moderator round close", &[]).await;
     let second = bot
-        .cmd(&moderator, "round start", &[("step", json!("2"))])
+        .cmd(&moderator, "moderator round start", &[("step", json!("2"))])
         .await;
     let form = bot
         .click(&member, &second.button("Antwoord").expect("answer button"))
@@ -850,12 +874,14 @@ async fn a_refusal_after_a_public_deferral_stays_private() {
     let bot = start_with(Duration::ZERO, Vec::new()).await;
     bot.setup().await;
     let member = FakeUser::member(3, "Anouk");
+    // An administrator opened /moderator to everyone; the academy refuses the member itself.
+    bot.fake.allow_role("moderator", GUILD_ID);
     let sent = bot
         .fake
         .slash(
             &member,
             Some(CHANNEL_ID),
-            "round start",
+            "moderator round start",
             &[("step", json!("1"))],
         )
         .await;
@@ -912,7 +938,7 @@ async fn repeated_steps_and_a_conflicting_edit_lose_nothing() {
     let id = lesson_id(&shared.text());
 
     // The moderator opens the edit form, then the author edits first.
-    let queue = bot.cmd(&moderator, "review queue", &[]).await;
+    let queue = bot.cmd(&moderator, "moderator review queue", &[]).await;
     let mod_form = bot
         .click(&moderator, &queue.button("bewerken").expect("edit button"))
         .await;
@@ -1027,7 +1053,7 @@ async fn reminders_and_the_deadline_reveal_arrive_on_their_own() {
     let started = bot
         .cmd(
             &moderator,
-            "round start",
+            "moderator round start",
             &[("step", json!("1")), ("deadline", json!("3d"))],
         )
         .await;
@@ -1116,7 +1142,7 @@ async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejec
     let moderator = FakeUser::moderator(2, "Mira");
     let member = FakeUser::member(3, "Anouk");
     let started = bot
-        .cmd(&moderator, "round start", &[("step", json!("1"))])
+        .cmd(&moderator, "moderator round start", &[("step", json!("1"))])
         .await;
     let answer = started.button("Antwoord").expect("answer button");
     let mut ran = 0;
@@ -1189,7 +1215,8 @@ async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejec
     bot.stop().await;
 }
 
-/// A registered command by its path (`"digest compose"`), and the options of that (sub)command.
+/// A registered command by its path (`"moderator digest compose"`), and the options of that
+/// (sub)command, down through any subcommand group.
 fn registered(commands: &[Value], path: &str) -> (Value, Vec<Value>) {
     let mut words = path.split(' ');
     let top = words.next().unwrap_or_default();
@@ -1198,15 +1225,14 @@ fn registered(commands: &[Value], path: &str) -> (Value, Vec<Value>) {
         .find(|c| c["name"] == top)
         .unwrap_or_else(|| panic!("/{top} is registered"))
         .clone();
-    let options = command["options"].as_array().cloned().unwrap_or_default();
-    let options = match words.next() {
-        Some(sub) => options
+    let mut options = command["options"].as_array().cloned().unwrap_or_default();
+    for sub in words {
+        options = options
             .iter()
             .find(|o| o["name"] == sub)
             .and_then(|o| o["options"].as_array().cloned())
-            .unwrap_or_default(),
-        None => options,
-    };
+            .unwrap_or_default();
+    }
     (command, options)
 }
 
@@ -1244,7 +1270,7 @@ async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_witho
     let bot = start().await;
     bot.setup().await;
     let moderator = FakeUser::moderator(2, "Mira");
-    bot.cmd(&moderator, "round start", &[("step", json!("1"))])
+    bot.cmd(&moderator, "moderator round start", &[("step", json!("1"))])
         .await;
     let registered_list: Vec<Value> = bot
         .fake
@@ -1301,14 +1327,19 @@ async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_witho
                 .unwrap_or(6000) as usize;
             v.as_str().is_none_or(|t| t.chars().count() <= max)
         });
-        if !(sendable && allowed && fits) {
-            continue;
-        }
         let channel = match case.place.as_str() {
             "dm" => None,
             "unconfigured" => Some(ELSEWHERE),
             _ => Some(CHANNEL_ID),
         };
+        // Discord offers in a direct message only the commands whose contexts include it.
+        let offered_here = channel.is_some()
+            || command["contexts"]
+                .as_array()
+                .is_some_and(|c| c.contains(&json!(1)));
+        if !(sendable && allowed && fits && offered_here) {
+            continue;
+        }
         let sent = bot.fake.slash(&user, channel, &spec.id(), &options).await;
         let reply = bot.reply(&sent).await;
         assert!(
@@ -1490,7 +1521,7 @@ async fn no_token_interaction_token_or_answer_reaches_the_log_even_at_trace() {
         .slash(
             &admin,
             Some(CHANNEL_ID),
-            "round start",
+            "moderator round start",
             &[("step", json!("1"))],
         )
         .await;
@@ -1563,7 +1594,7 @@ async fn a_channel_set_up_from_an_english_client_speaks_english() {
         r.text()
     );
     let round = bot
-        .cmd(&admin, "round start", &[("step", json!("1"))])
+        .cmd(&admin, "moderator round start", &[("step", json!("1"))])
         .await;
     assert!(round.text().contains("Step 1"), "{}", round.text());
     assert!(round.button("Answer").is_some(), "{:?}", round.callback);
@@ -1577,5 +1608,70 @@ async fn a_channel_set_up_from_an_english_client_speaks_english() {
         "{}",
         shown.text()
     );
+    bot.stop().await;
+}
+
+/// The registered top-level command named `name`.
+fn top_level<'a>(list: &'a [Value], name: &str) -> &'a Value {
+    list.iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("/{name} is registered"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_shows_each_command_only_where_and_to_whom_it_works() {
+    use academie::commands::{Audience, SPECS};
+    let bot = start().await;
+    let (_, body) = bot.fake.wait_commands(WAIT).await.expect("registration");
+    let list = body.as_array().expect("an array of commands").clone();
+    for c in &list {
+        let contexts = c["contexts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("/{} declares where it works (contexts)", c["name"]));
+        assert!(
+            contexts.contains(&json!(0)),
+            "/{} works in servers",
+            c["name"]
+        );
+        assert_eq!(
+            c["integration_types"],
+            json!([0]),
+            "/{}: the bot is installed in servers",
+            c["name"]
+        );
+    }
+    // Setting up a channel, and every moderator action, only in a server.
+    assert_eq!(top_level(&list, "setup")["contexts"], json!([0]));
+    // Reading lessons and help work in a direct message with the bot too.
+    assert!(top_level(&list, "help")["contexts"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(1)));
+    // Every moderator action sits under a top-level command that Discord hides from members;
+    // no member-facing command carries one.
+    for spec in SPECS.iter().filter(|s| s.audience == Audience::Moderators) {
+        let top = top_level(&list, spec.path[0].0);
+        assert!(
+            top["default_member_permissions"].is_string()
+                || top["default_member_permissions"].is_number(),
+            "/{} ({}) is hidden from members by its top-level command",
+            spec.id(),
+            top["name"]
+        );
+        assert_eq!(
+            top["contexts"],
+            json!([0]),
+            "/{} only in a server",
+            spec.id()
+        );
+    }
+    for spec in SPECS.iter().filter(|s| s.audience == Audience::Members) {
+        let top = top_level(&list, spec.path[0].0);
+        assert!(
+            top["default_member_permissions"].is_null(),
+            "/{} is offered to every member",
+            spec.id()
+        );
+    }
     bot.stop().await;
 }

@@ -202,7 +202,7 @@ fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
         },
         Request::RoundReveal { round: None },
         Request::RoundClose { round: None },
-        Request::ReviewQueue,
+        Request::ReviewQueue { page: 0 },
         Request::ReviewApprove { id: lesson },
         Request::ReviewEdit {
             id: lesson,
@@ -547,7 +547,7 @@ fn an_anonymous_lesson_never_names_its_author() {
     let id = a.share(&secret, "Bang om te falen", Attribution::Anonymous);
     let layered = a.share(&secret, "Alleen de laag", Attribution::Layer);
 
-    let mut replies = vec![a.ok(&moderator(), Request::ReviewQueue)];
+    let mut replies = vec![a.ok(&moderator(), Request::ReviewQueue { page: 0 })];
     replies.push(a.ok(&moderator(), Request::ReviewApprove { id }));
     replies.push(a.ok(&moderator(), Request::ReviewApprove { id: layered }));
     replies.push(a.ok(&moderator(), Request::ReviewFeature { id }));
@@ -633,7 +633,7 @@ fn lessons_are_shared_reviewed_edited_and_found() {
         .sections
         .is_empty());
 
-    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
     assert_eq!(queue.sections.len(), 2);
     assert!(queue
         .choices
@@ -1754,7 +1754,7 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
             note: "Weer gebruikt.".into(),
         },
     );
-    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
     let stale = queue
         .sections
         .iter()
@@ -1776,7 +1776,7 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
         "{}",
         confirmed.body
     );
-    let queue = a.ok(&moderator(), Request::ReviewQueue);
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
     assert!(queue
         .sections
         .iter()
@@ -2170,9 +2170,9 @@ fn moderator_actions_are_logged_for_moderators_and_forgotten_on_request() {
     a.ok(&moderator(), Request::ReviewApprove { id });
     // A refused action is not an action.
     a.refused(&anna(), Request::RoundClose { round: None });
-    let (key, _) = a.refused(&anna(), Request::AuditLog);
+    let (key, _) = a.refused(&anna(), Request::AuditLog { page: 0 });
     assert_eq!(key, k::ERROR_NOT_MODERATOR);
-    let log = a.ok(&moderator(), Request::AuditLog).body;
+    let log = a.ok(&moderator(), Request::AuditLog { page: 0 }).body;
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 3, "{log}");
     assert!(
@@ -2189,7 +2189,7 @@ fn moderator_actions_are_logged_for_moderators_and_forgotten_on_request() {
     assert_eq!(data["moderator_actions"].as_array().map(Vec::len), Some(3));
     a.ok(&moderator(), Request::MyDataDelete { confirm: true });
     let admin = person(9, "Beheer", Role::Admin, Lang::Nl);
-    let log = a.ok(&admin, Request::AuditLog).body;
+    let log = a.ok(&admin, Request::AuditLog { page: 0 }).body;
     assert!(!log.contains("Mira"), "{log}");
     assert!(log.contains("anoniem · keurde goed: L1"), "{log}");
 }
@@ -2616,5 +2616,369 @@ fn search_snippets_never_cut_inside_a_grapheme() {
             "the snippet ends between clusters: {:?}",
             cut.last()
         );
+    }
+}
+
+// ---- How the collaboration is doing ----
+
+fn dirk() -> Ctx {
+    person(5, "Dirk Dekker", Role::Member, Lang::Nl)
+}
+
+impl Academy {
+    /// A round of `step` in which each of `who` answers `text`, revealed and closed.
+    fn answered_round(&self, step: Step, who: &[Ctx], text: &str) -> Reply {
+        self.ok(
+            &moderator(),
+            Request::RoundStart {
+                step,
+                deadline: None,
+            },
+        );
+        for w in who {
+            self.ok(
+                w,
+                Request::AnswerSubmit {
+                    round: None,
+                    text: text.into(),
+                },
+            );
+        }
+        let reveal = self.ok(&moderator(), Request::RoundReveal { round: None });
+        self.ok(&moderator(), Request::RoundClose { round: None });
+        reveal
+    }
+}
+
+#[test]
+fn health_counts_everyone_who_answered_and_writes_percentages_the_dutch_way() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let text = "Netcongestie: bedrijven en woningen wachten op het stroomnet.";
+    a.answered_round(Step::Issue, &[anna(), bram(), carla(), dirk()], text);
+    a.answered_round(Step::Others, &[anna(), bram()], text);
+    a.answered_round(Step::Kind, &[anna(), bram()], text);
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    let health = a.ok(&anna(), Request::Health).all_text();
+    assert!(
+        health.contains("3 van de 4 deelnemers antwoordden in R4"),
+        "Dirk answered too, in R1: {health}"
+    );
+    assert!(!health.contains(".0%"), "no decimal point: {health}");
+    let from = format!(
+        "Vanaf {}% komen",
+        (academie::meter::CONVERGING_FROM * 100.0).round()
+    );
+    assert!(health.contains(&from), "{health}");
+}
+
+#[test]
+fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let text = "Netcongestie: bedrijven en woningen wachten op het stroomnet.";
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    let health = a.ok(&anna(), Request::Health);
+    assert!(
+        !health.body.starts_with("Cruisen"),
+        "agreement alone is not cruising: {}",
+        health.body
+    );
+    assert!(
+        health
+            .all_text()
+            .contains("structuren, routines, afspraken en ondersteunende systemen en instrumenten"),
+        "the essay's condition is named: {}",
+        health.all_text()
+    );
+    // The group discusses how it organises itself and harvests a third-order lesson.
+    a.answered_round(
+        Step::Organise,
+        &[anna(), bram(), carla()],
+        "Een vaste plek in de begroting en in het werkproces van elke partner.",
+    );
+    let mut third = draft("Opgavegericht als normale route", Attribution::Named);
+    third.order = Order::Third;
+    let shared = a.ok(&anna(), Request::LessonShare(third));
+    let Some(Action::ShowLesson(id)) = shared.choices.first().map(|c| c.action.clone()) else {
+        panic!("{shared:?}")
+    };
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
+    let health = a.ok(&anna(), Request::Health);
+    assert!(
+        health.body.starts_with("Cruisen"),
+        "held agreement and embedding: {}",
+        health.all_text()
+    );
+}
+
+#[test]
+fn the_doing_and_learning_view_says_where_the_group_placed_itself() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    for who in [anna(), bram()] {
+        a.ok(
+            &who,
+            Request::Place {
+                much_yield: false,
+                many_lessons: true,
+            },
+        );
+    }
+    a.ok(
+        &carla(),
+        Request::Place {
+            much_yield: true,
+            many_lessons: true,
+        },
+    );
+    let shown = a.ok(&anna(), Request::DoingLearning);
+    assert!(
+        shown.body.contains("vooral") && shown.body.contains("Weinig opbrengst maar veel lessen"),
+        "{}",
+        shown.body
+    );
+}
+
+#[test]
+fn a_second_cadence_is_added_beside_the_first_instead_of_replacing_it() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup(); // Monday 2 March 2026: step 1 returns every six weeks, first on 13 April.
+    let at = |s: &str| -> DateTime<Utc> { DateTime::parse_from_rfc3339(s).unwrap().into() };
+    let saved = a.ok(
+        &moderator(),
+        Request::Cadence {
+            step: Some(Step::Others),
+            every_weeks: Some(4),
+            paused: None,
+        },
+    );
+    assert!(
+        saved.all_text().contains("Stap 2") && saved.all_text().contains("Stap 1"),
+        "both rhythms are listed: {}",
+        saved.all_text()
+    );
+    // Step 2 first, four weeks on.
+    *a.clock.0.lock().unwrap() = at("2026-03-30T12:00:00Z");
+    a.engine.run_due().unwrap();
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].1.contains("Stap 2"), "{}", out[0].1);
+    a.clear_outbox();
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    // Step 1 still returns on its own rhythm.
+    *a.clock.0.lock().unwrap() = at("2026-04-13T12:00:00Z");
+    a.engine.run_due().unwrap();
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1, "step 1's cadence is still there: {out:?}");
+    assert!(out[0].1.contains("Stap 1"), "{}", out[0].1);
+}
+
+// ---- The essay's own words ----
+
+#[test]
+fn the_prompts_follow_the_essay() {
+    let catalog = Catalog::embedded().unwrap();
+    let nl = catalog.academy(Lang::Nl);
+    let en = catalog.academy(Lang::En);
+    // The essay's heading: "Public administration: de rechtmatige overheid".
+    assert_eq!(
+        nl.perspective(Perspective::Lawful).tradition,
+        "Public administration"
+    );
+    assert_eq!(
+        en.perspective(Perspective::Lawful).tradition,
+        "Public administration"
+    );
+    for p in Perspective::ALL {
+        for v in &nl.perspective(*p).values {
+            assert_ne!(v, "responsiviteit", "not a value the essay names");
+        }
+        for v in &en.perspective(*p).values {
+            assert_ne!(v, "responsiveness", "not a value the essay names");
+        }
+    }
+    assert!(
+        nl.doing_learning.note.contains(
+            "Ze sluiten elkaar niet uit, maar de opbrengsten ervan liggen ook niet altijd in elkaars verlengde"
+        ),
+        "{}",
+        nl.doing_learning.note
+    );
+}
+
+#[test]
+fn third_order_starter_lessons_are_about_the_normal_state() {
+    let files = academie::engine::embedded_library();
+    let mut third = 0;
+    for (name, text) in &files {
+        let lesson = academie::engine::parse_library_file(name, text).unwrap();
+        if lesson.order != Order::Third {
+            continue;
+        }
+        third += 1;
+        for key in [
+            "spanning-hoort-bij-samenwerken",
+            "jezelf-indelen-of-ingedeeld-worden",
+            "ook-mislukken-levert-lessen-op",
+        ] {
+            assert_ne!(lesson.key, key, "{name} is not about the normal state");
+        }
+        let all = format!(
+            "{} {} {}",
+            lesson.nl.title, lesson.nl.happened, lesson.nl.lesson
+        )
+        .to_lowercase();
+        assert!(
+            ["normaal", "normale", "normalis"]
+                .iter()
+                .any(|w| all.contains(w)),
+            "{name}: a third-order lesson speaks of what is normal"
+        );
+    }
+    assert!(third >= 3, "{third}");
+}
+
+#[test]
+fn a_published_digest_keeps_a_lesson_as_it_published_it_until_its_author_deletes_it() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let kept = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
+    let withdrawn = a.share(&bram(), "Een les die terug moet", Attribution::Named);
+    let rejected_edit = a.share(&carla(), "Oorspronkelijke titel", Attribution::Named);
+    for id in [kept, withdrawn, rejected_edit] {
+        a.ok(&moderator(), Request::ReviewApprove { id });
+    }
+    let draft = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Maart".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
+        panic!("{draft:?}")
+    };
+    a.ok(&moderator(), Request::DigestPublish { id: d });
+    // The author edits (back to review); a moderator withdraws another lesson unchanged; a
+    // third is edited and the edit rejected.
+    let edit = |who: &Ctx, id: LessonId, title: &str| {
+        a.ok(
+            who,
+            Request::LessonEdit {
+                id,
+                changes: LessonChanges {
+                    title: Some(title.into()),
+                    ..Default::default()
+                },
+            },
+        )
+    };
+    edit(&anna(), kept, "Vraag altijd vooraf om mandaat");
+    a.ok(
+        &moderator(),
+        Request::ReviewReject {
+            id: withdrawn,
+            reason: "Hoort hier niet.".into(),
+        },
+    );
+    edit(&carla(), rejected_edit, "Een slechtere titel");
+    a.ok(
+        &moderator(),
+        Request::ReviewReject {
+            id: rejected_edit,
+            reason: "De oude was beter.".into(),
+        },
+    );
+    let shown = a.ok(&bram(), Request::DigestShow { id: d }).all_text();
+    assert!(shown.contains("Vraag om mandaat"), "as published: {shown}");
+    assert!(!shown.contains("Vraag altijd vooraf"), "{shown}");
+    assert!(
+        !shown.contains("Een les die terug moet"),
+        "withdrawn: {shown}"
+    );
+    assert!(
+        shown.contains("Oorspronkelijke titel") && !shown.contains("slechtere"),
+        "a rejected edit leaves the published version: {shown}"
+    );
+    let site = a.engine.published_digests().unwrap();
+    assert_eq!(site[0].lessons.len(), 2);
+    assert!(site[0].lessons.iter().all(|l| l.edited_since));
+
+    // Anna deletes her data: her lesson leaves the digest, the published version included.
+    a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    let shown = a.ok(&bram(), Request::DigestShow { id: d }).all_text();
+    assert!(!shown.contains("Vraag om mandaat"), "{shown}");
+    let raw: Vec<u8> = a
+        .store
+        .scan_prefix(Tree::Digests, &[])
+        .unwrap()
+        .into_iter()
+        .flat_map(|(_, v)| v)
+        .collect();
+    assert!(
+        !raw.windows("Vraag om mandaat".len())
+            .any(|w| w == "Vraag om mandaat".as_bytes()),
+        "no published version of her lesson is kept"
+    );
+}
+
+#[test]
+fn commands_offered_in_a_direct_message_work_there() {
+    use academie::commands::{Audience, Kind, Place, SPECS};
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.engine.seed_library_if_empty().unwrap();
+    let catalog = Catalog::embedded().unwrap();
+    for spec in SPECS {
+        let mut values = commands::Values::new();
+        for o in spec.options.iter().filter(|o| o.required) {
+            let v = match o.kind {
+                Kind::Step | Kind::Steps | Kind::LessonId | Kind::DigestId | Kind::Page => "1",
+                Kind::Order => "first",
+                Kind::Layer | Kind::Layers => "gemeente",
+                Kind::Perspective => "lawful",
+                Kind::Attribution => "named",
+                Kind::Lang => "nl",
+                Kind::Reminders => "dm",
+                Kind::Amount => "veel",
+                Kind::Date => "2026-01-01",
+                Kind::Deadline => "3d",
+                Kind::Yes => "yes",
+                _ => "tekst",
+            };
+            values.insert(o.name, v.to_owned());
+        }
+        let request =
+            commands::to_request(&catalog, Lang::Nl, spec, &values, None, a.clock.now()).unwrap();
+        let mut ctx = anna();
+        ctx.channel = None;
+        let outcome = a.engine.handle(&ctx, request);
+        let refused_for_place = matches!(
+            &outcome,
+            Err(Failure::Refused(r)) if r.key == k::ERROR_NOT_IN_CHANNEL || r.key == k::ERROR_NOT_CONFIGURED
+        );
+        match (spec.place, spec.audience) {
+            (Place::Anywhere, _) => assert!(
+                !refused_for_place,
+                "/{} is offered in a direct message but refused there: {outcome:?}",
+                spec.id()
+            ),
+            // A member's channel command needs the channel's collaboration.
+            (Place::Channel, Audience::Members) => assert!(
+                refused_for_place,
+                "/{} is only offered in a server, so it needs one: {outcome:?}",
+                spec.id()
+            ),
+            (Place::Channel, Audience::Moderators) => {}
+        }
     }
 }

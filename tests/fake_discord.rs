@@ -287,6 +287,27 @@ fn validation_rejects_what_discord_rejects() {
         {"type": 3, "name": "b", "description": "b", "required": true}
     ]}]);
     assert!(!spec::check_commands(&order).is_empty());
+    // Discord counts a command's size by each field's longest localization.
+    let sized = |nl: usize| {
+        let options: Vec<_> = (0..25)
+            .map(|i| {
+                json!({"type": 1, "name": format!("s{i}"), "description": "d",
+                       "description_localizations": {"nl": "n".repeat(nl)}})
+            })
+            .collect();
+        json!([{"name": "x", "description": "x", "options": options}])
+    };
+    assert!(spec::check_commands(&sized(100)).is_empty());
+    assert!(
+        spec::check_commands(&json!([{"name": "x", "description": "x",
+            "options": (0..25).map(|i| json!({"type": 2, "name": format!("g{i}"), "description": "d",
+                "options": (0..4).map(|j| json!({"type": 1, "name": format!("s{j}"), "description": "d",
+                    "description_localizations": {"nl": "n".repeat(90)}})).collect::<Vec<_>>()}))
+                .collect::<Vec<_>>()}]))
+            .iter()
+            .any(|e| e.contains("characters over name, descriptions and choices")),
+        "9,000 characters in Dutch descriptions are over the limit"
+    );
 
     let embed = |n: usize| json!([{"title": "t".repeat(256), "description": "d".repeat(n - 256)}]);
     let at_limit = json!([
@@ -873,6 +894,24 @@ async fn payloads_respect_the_registered_commands() {
         assert_eq!(v.len(), i + 1, "{command}: {v:#?}");
         assert!(v[i].contains(expected), "{command}: {v:#?}");
     }
+    // An administrator lets a role use the command: its members may, the others still not.
+    let role = 930_000_000_000_000_001;
+    fake.allow_role("round", role);
+    let before = fake.violations().len();
+    fake.command_payload(
+        &alice.clone().with_role(role),
+        Some(CHANNEL_ID),
+        "round start",
+        &[("step", json!("1"))],
+    );
+    assert_eq!(fake.violations().len(), before, "{:#?}", fake.violations());
+    fake.command_payload(
+        &alice,
+        Some(CHANNEL_ID),
+        "round start",
+        &[("step", json!("1"))],
+    );
+    assert_eq!(fake.violations().len(), before + 1);
 }
 
 /// One raw HTTP/1.1 request to the fake, so a test sees the headers serenity's errors drop.

@@ -356,7 +356,7 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
         if deadline_round {
             options.push(("deadline", json!(format!("{days}d"))));
         }
-        let started = run.cmd(&moderator, "round start", &options).await;
+        let started = run.cmd(&moderator, "moderator round start", &options).await;
         let button = started
             .button("Antwoord")
             .unwrap_or_else(|| panic!("round {round} has an answer button: {}", started.text()));
@@ -431,9 +431,12 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
                 }
                 _ => {}
             }
-            let sent = run
-                .fake
-                .command_payload(&moderator, Some(CHANNEL_ID), "round reveal", &[]);
+            let sent = run.fake.command_payload(
+                &moderator,
+                Some(CHANNEL_ID),
+                "moderator round reveal",
+                &[],
+            );
             run.send(sent.clone(), false).await.expect("reveal");
             // Follow-ups tried again come after a pause; wait for all of them.
             let deadline = Instant::now() + WAIT;
@@ -465,7 +468,7 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
                 "round {round}: answer {m} is revealed exactly once"
             );
         }
-        let closed = run.cmd(&moderator, "round close", &[]).await;
+        let closed = run.cmd(&moderator, "moderator round close", &[]).await;
         assert!(
             closed.text().contains(&format!("R{round}")),
             "{}",

@@ -29,7 +29,7 @@ fn console(dir: &Path, script: &str) -> String {
 fn populate(dir: &Path) {
     let script = format!(
         "/instellen opgave: Zoutwig Noord regio: Friesland lagen: rijk, gemeente, waterschap
-/ronde start stap:3
+/moderator ronde start stap:3
 /als Bram
 /antwoord {BRAM_ANSWER}
 /les delen titel: {BRAM_LESSON} gebeurd: Bram zag het. les: Bram leerde het. orde: tweede stappen: 2 als: naam
@@ -41,10 +41,10 @@ fn populate(dir: &Path) {
 /les delen titel: {TITLE} gebeurd: {HAPPENED} les: {LESSON} orde: eerste stappen: 2,3 als: naam
 /les toegepast id:L1 notitie: {NOTE}
 /doenleren plaatsen opbrengst:veel lessen:weinig
-/beoordeling goedkeuren id:L19
+/moderator beoordeling goedkeuren id:L19
 /als Ik
-/beoordeling goedkeuren id:L20
-/ronde onthullen
+/moderator beoordeling goedkeuren id:L20
+/moderator ronde onthullen
 /stop
 "
     );

@@ -77,6 +77,10 @@ pub fn encode_action(action: &Action) -> String {
         Action::Reject(l) => format!("rej:{}", l.0),
         Action::Feature(l) => format!("fea:{}", l.0),
         Action::EditLesson(l) => format!("edt:{}", l.0),
+        Action::ReviewEdit(l) => format!("redt:{}", l.0),
+        // Pages travel as shown (from 1), so the number is canonical.
+        Action::ReviewPage(p) => format!("rvq:{}", p.saturating_add(1)),
+        Action::AuditPage(p) => format!("aud:{}", p.saturating_add(1)),
         Action::PublishDigest(d) => format!("pub:{}", d.0),
         Action::Applied(l) => format!("apl:{}", l.0),
         Action::Vote(r, p) => format!("vot:{}:{}", r.0, p.byte()),
@@ -220,6 +224,12 @@ fn decode_body(body: &str) -> Option<Target> {
             .flatten()
     };
     let action = |a: Action| Some(Target::Action(a));
+    let page = |s: &str| -> Option<usize> {
+        usize::try_from(num(s)?)
+            .ok()
+            .filter(|p| *p <= 10_000)
+            .map(|p| p - 1)
+    };
     match tag {
         "ans" => action(Action::Answer(RoundId(num(rest)?))),
         "rev" => action(Action::RevealRound(RoundId(num(rest)?))),
@@ -229,6 +239,9 @@ fn decode_body(body: &str) -> Option<Target> {
         "rej" => action(Action::Reject(LessonId(num(rest)?))),
         "fea" => action(Action::Feature(LessonId(num(rest)?))),
         "edt" => action(Action::EditLesson(LessonId(num(rest)?))),
+        "redt" => action(Action::ReviewEdit(LessonId(num(rest)?))),
+        "rvq" => action(Action::ReviewPage(page(rest)?)),
+        "aud" => action(Action::AuditPage(page(rest)?)),
         "pub" => action(Action::PublishDigest(DigestId(num(rest)?))),
         "apl" => action(Action::Applied(LessonId(num(rest)?))),
         "plc" => match rest {
@@ -381,6 +394,10 @@ mod tests {
         roundtrip_action(Action::Reject(LessonId(12)));
         roundtrip_action(Action::Feature(LessonId(12)));
         roundtrip_action(Action::EditLesson(LessonId(12)));
+        roundtrip_action(Action::ReviewEdit(LessonId(12)));
+        roundtrip_action(Action::ReviewPage(0));
+        roundtrip_action(Action::ReviewPage(3));
+        roundtrip_action(Action::AuditPage(1));
         roundtrip_action(Action::PublishDigest(DigestId(2)));
         roundtrip_action(Action::ConfirmDelete);
         roundtrip_action(Action::Applied(LessonId(5)));

@@ -360,6 +360,9 @@ impl Handler {
             Action::EditLesson(id) => {
                 Some(self.edit_modal(&ctx, *id, false, LessonChanges::default()))
             }
+            Action::ReviewEdit(id) => {
+                Some(self.edit_modal(&ctx, *id, true, LessonChanges::default()))
+            }
             _ => None,
         };
         if let Some(modal) = modal {
@@ -388,9 +391,13 @@ impl Handler {
             Action::PublishDigest(id) => Request::DigestPublish { id },
             Action::ConfirmDelete => Request::MyDataDelete { confirm: true },
             Action::SearchPage(q) => Request::LessonSearch(*q),
-            Action::Answer(_) | Action::Reject(_) | Action::EditLesson(_) | Action::Applied(_) => {
-                return Ok(())
-            }
+            Action::ReviewPage(page) => Request::ReviewQueue { page },
+            Action::AuditPage(page) => Request::AuditLog { page },
+            Action::Answer(_)
+            | Action::Reject(_)
+            | Action::EditLesson(_)
+            | Action::ReviewEdit(_)
+            | Action::Applied(_) => return Ok(()),
         };
         self.run_and_reply(http, origin, ctx, request, None).await
     }
@@ -445,16 +452,27 @@ impl Handler {
 /// The command table entry and option values of a slash command, by its English base names
 /// (Discord always sends those, whatever the user's language).
 fn command_values(c: &CommandInteraction) -> Option<(&'static Spec, Values)> {
-    let options = c.data.options();
-    let (words, leaf): (Vec<&str>, Vec<_>) = match options.first() {
-        Some(o) if matches!(o.value, ResolvedValue::SubCommand(_)) => {
-            let ResolvedValue::SubCommand(sub) = &o.value else {
-                return None;
-            };
-            (vec![c.data.name.as_str(), o.name], sub.clone())
+    // Down through a subcommand group and a subcommand, to the options of the leaf.
+    let mut words = vec![c.data.name.as_str()];
+    let mut leaf = c.data.options();
+    loop {
+        let next = match leaf.first() {
+            Some(o) => match &o.value {
+                ResolvedValue::SubCommandGroup(inner) | ResolvedValue::SubCommand(inner) => {
+                    Some((o.name, inner.clone()))
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        match next {
+            Some((name, inner)) if words.len() < 3 => {
+                words.push(name);
+                leaf = inner;
+            }
+            _ => break,
         }
-        _ => (vec![c.data.name.as_str()], options.clone()),
-    };
+    }
     let spec = SPECS.iter().find(|s| {
         s.path.len() == words.len() && s.path.iter().zip(&words).all(|((en, _), w)| en == w)
     })?;

@@ -5,11 +5,14 @@
 //! comfortably, so those options are asked in a form (modal) instead; which ones is decided here,
 //! once, for registration and for handling alike.
 
-use crate::commands::{Audience, Kind, Opt, Spec, SPECS};
+use crate::commands::{Audience, Kind, Opt, Place, Spec, SPECS};
 use crate::domain::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
 use crate::engine::limits;
 use crate::text::{keys as k, Catalog};
-use serenity::all::{CommandOptionType, CreateCommand, CreateCommandOption, Permissions};
+use serenity::all::{
+    CommandOptionType, CreateCommand, CreateCommandOption, InstallationContext, InteractionContext,
+    Permissions,
+};
 
 /// Discord's limit on command and option descriptions.
 const DESCRIPTION: usize = 100;
@@ -56,6 +59,7 @@ fn option_key(o: &Opt) -> &'static str {
         ("layers", _) => k::OPTION_LAYERS,
         ("language", _) => k::OPTION_LANGUAGE,
         ("republish", _) => k::OPTION_REPUBLISH,
+        ("library", _) => k::OPTION_LIBRARY,
         ("layer", _) => k::OPTION_LAYER,
         ("via", _) => k::OPTION_VIA,
         ("note", _) => k::OPTION_NOTE,
@@ -75,6 +79,7 @@ fn group_key(group: &str) -> &'static str {
         "review" => k::GROUP_REVIEW,
         "digest" => k::GROUP_DIGEST,
         "doing" => k::GROUP_DOING,
+        "moderator" => k::GROUP_MODERATOR,
         _ => k::GROUP_MYDATA,
     }
 }
@@ -213,66 +218,115 @@ fn option(text: &Catalog, o: &Opt) -> CreateCommandOption {
     opt
 }
 
+/// A subcommand: the leaf of a command path, with its options and description.
+fn subcommand(text: &Catalog, spec: &Spec, (en, nl): (&str, &str)) -> CreateCommandOption {
+    let (s_en, s_nl) = both(text, spec.help);
+    CreateCommandOption::new(CommandOptionType::SubCommand, en, s_en)
+        .name_localized("nl", nl)
+        .description_localized("nl", s_nl)
+        .set_sub_options(
+            slash_options(spec)
+                .iter()
+                .map(|o| option(text, o))
+                .collect::<Vec<_>>(),
+        )
+}
+
 /// Every slash command, ready to register globally or per server.
+///
+/// What Discord shows to whom is decided per top-level command: `contexts` says where it is
+/// offered (a server, or also a direct message with the bot) and `default_member_permissions`
+/// hides it from members without Manage Server. So each top-level command serves one
+/// audience: the moderators' actions all live under `/moderator`, and `/setup` stands alone.
+/// The engine still checks every action, whatever Discord shows.
 pub fn commands(text: &Catalog) -> Vec<CreateCommand> {
-    let mut out: Vec<CreateCommand> = Vec::new();
-    let mut groups: Vec<(&'static str, &'static str, Vec<&'static Spec>)> = Vec::new();
+    // Top-level commands in table order, each with the specs under it.
+    let mut tops: Vec<((&'static str, &'static str), Vec<&'static Spec>)> = Vec::new();
     for spec in SPECS {
-        match spec.path {
-            [(en, nl)] => {
-                let (d_en, d_nl) = both(text, spec.help);
-                let mut cmd = CreateCommand::new(*en)
-                    .name_localized("nl", *nl)
-                    .description(d_en)
-                    .description_localized("nl", d_nl)
-                    .set_options(
-                        slash_options(spec)
-                            .iter()
-                            .map(|o| option(text, o))
-                            .collect(),
-                    );
-                if spec.audience == Audience::Moderators {
-                    // Only hides the command; the engine checks every action itself.
-                    cmd = cmd.default_member_permissions(Permissions::MANAGE_GUILD);
-                }
-                out.push(cmd);
-            }
-            [(g_en, g_nl), ..] => match groups.iter_mut().find(|g| g.0 == *g_en) {
-                Some(g) => g.2.push(spec),
-                None => groups.push((g_en, g_nl, vec![spec])),
-            },
-            [] => {}
+        let Some(first) = spec.path.first() else {
+            continue;
+        };
+        match tops.iter_mut().find(|t| t.0 .0 == first.0) {
+            Some(t) => t.1.push(spec),
+            None => tops.push((*first, vec![spec])),
         }
     }
-    for (g_en, g_nl, specs) in groups {
-        let (d_en, d_nl) = both(text, group_key(g_en));
-        let subs = specs
-            .iter()
-            .filter_map(|spec| {
-                let (en, nl) = spec.path.get(1)?;
-                let (s_en, s_nl) = both(text, spec.help);
-                Some(
-                    CreateCommandOption::new(CommandOptionType::SubCommand, *en, s_en)
-                        .name_localized("nl", *nl)
-                        .description_localized("nl", s_nl)
-                        .set_sub_options(
-                            slash_options(spec)
-                                .iter()
-                                .map(|o| option(text, o))
-                                .collect::<Vec<_>>(),
-                        ),
-                )
-            })
-            .collect();
-        out.push(
-            CreateCommand::new(g_en)
-                .name_localized("nl", g_nl)
-                .description(d_en)
-                .description_localized("nl", d_nl)
-                .set_options(subs),
-        );
+    let mut out = Vec::new();
+    for ((en, nl), specs) in tops {
+        let (d_en, d_nl, options) = match specs.as_slice() {
+            [spec] if spec.path.len() == 1 => {
+                let (d_en, d_nl) = both(text, spec.help);
+                let options = slash_options(spec)
+                    .iter()
+                    .map(|o| option(text, o))
+                    .collect();
+                (d_en, d_nl, options)
+            }
+            _ => {
+                let (d_en, d_nl) = both(text, group_key(en));
+                (d_en, d_nl, children(text, &specs))
+            }
+        };
+        let mut cmd = CreateCommand::new(en)
+            .name_localized("nl", nl)
+            .description(d_en)
+            .description_localized("nl", d_nl)
+            .set_options(options)
+            // The bot is installed in servers, not by users.
+            .integration_types(vec![InstallationContext::Guild]);
+        let anywhere = specs.iter().any(|s| s.place == Place::Anywhere);
+        cmd = cmd.contexts(if anywhere {
+            vec![InteractionContext::Guild, InteractionContext::BotDm]
+        } else {
+            vec![InteractionContext::Guild]
+        });
+        if specs.iter().all(|s| s.audience == Audience::Moderators) {
+            // Only hides the command; the engine checks every action itself.
+            cmd = cmd.default_member_permissions(Permissions::MANAGE_GUILD);
+        }
+        out.push(cmd);
     }
     out
+}
+
+/// One option of a top-level command: a subcommand, or a group of them.
+enum Child {
+    Sub(Box<CreateCommandOption>),
+    Group((&'static str, &'static str), Vec<CreateCommandOption>),
+}
+
+/// The subcommands and subcommand groups under one top-level command, in table order.
+fn children(text: &Catalog, specs: &[&'static Spec]) -> Vec<CreateCommandOption> {
+    let mut kids: Vec<Child> = Vec::new();
+    for spec in specs {
+        match spec.path {
+            [_, leaf] => kids.push(Child::Sub(Box::new(subcommand(text, spec, *leaf)))),
+            [_, group, leaf] => {
+                let sub = subcommand(text, spec, *leaf);
+                let existing = kids.iter_mut().find_map(|c| match c {
+                    Child::Group(g, subs) if g.0 == group.0 => Some(subs),
+                    _ => None,
+                });
+                match existing {
+                    Some(subs) => subs.push(sub),
+                    None => kids.push(Child::Group(*group, vec![sub])),
+                }
+            }
+            _ => {}
+        }
+    }
+    kids.into_iter()
+        .map(|c| match c {
+            Child::Sub(option) => *option,
+            Child::Group((en, nl), subs) => {
+                let (d_en, d_nl) = both(text, group_key(en));
+                CreateCommandOption::new(CommandOptionType::SubCommandGroup, en, d_en)
+                    .name_localized("nl", nl)
+                    .description_localized("nl", d_nl)
+                    .set_sub_options(subs)
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

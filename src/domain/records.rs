@@ -4,7 +4,7 @@
 //! field may be added only with a `#[serde(default)]`, and a rename needs a schema migration.
 
 use super::ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
-use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
+use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Reminders, Role, Step};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -21,12 +21,28 @@ pub struct Collaboration {
     pub lang: Lang,
     pub configured_by: Option<UserId>,
     pub configured_at: DateTime<Utc>,
-    /// How often the collaboration returns to a question; older records have none.
-    #[serde(default)]
-    pub cadence: Option<Cadence>,
+    /// How often the collaboration returns to its questions: at most one rhythm per step.
+    /// Older records hold one rhythm, or none, under `cadence`.
+    #[serde(default, alias = "cadence", deserialize_with = "one_or_many")]
+    pub cadences: Vec<Cadence>,
+}
+
+/// Reads a list of rhythms, or the single one (or `null`) older records hold.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cadence>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<Cadence>),
+        One(Option<Cadence>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(one) => one.into_iter().collect(),
+    })
 }
 
 /// "Never finished": the collaboration revisits a step every so many weeks, on a work day.
+/// A collaboration may have one for each step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cadence {
     pub step: Step,
@@ -89,6 +105,26 @@ pub struct Member {
     pub id: UserId,
     pub name: String,
     pub layer: Option<Layer>,
+    /// The role and language given to this person in the console (`/als NAAM rol:…`), where
+    /// no server says who moderates: kept so a restart does not demote anyone. Discord never
+    /// reads them; it asks the server every time.
+    #[serde(default)]
+    pub console_role: Option<Role>,
+    #[serde(default)]
+    pub console_lang: Option<Lang>,
+}
+
+impl Member {
+    /// Someone the academy knows nothing about yet.
+    pub fn new(id: UserId) -> Member {
+        Member {
+            id,
+            name: String::new(),
+            layer: None,
+            console_role: None,
+            console_lang: None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +265,9 @@ pub struct DigestFilter {
     pub step: Option<Step>,
     /// Include lessons already published in an earlier digest.
     pub republish: bool,
+    /// Include lessons of the starter library; without it a digest holds what members shared.
+    #[serde(default)]
+    pub library: bool,
 }
 
 /// A curated selection of approved lessons, first a draft, then published.
@@ -244,4 +283,33 @@ pub struct Digest {
     pub composed_by: Option<UserId>,
     pub composed_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// A published digest is a record: a lesson changed after it was published is kept here
+    /// as this digest published it (without the ids of who wrote or reviewed it).
+    #[serde(default)]
+    pub as_published: Vec<Lesson>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_collaboration_of_an_older_version_keeps_its_one_rhythm() {
+        let old = r#"{"channel":7,"task":"Wonen","region":"Utrecht","layers":["municipality"],
+            "lang":"nl","configured_by":null,"configured_at":"2026-03-02T09:00:00Z",
+            "cadence":{"step":"issue","every_weeks":6,"paused":false,"next":null}}"#;
+        let c: Collaboration = serde_json::from_str(old).unwrap();
+        assert_eq!(c.cadences.len(), 1);
+        assert_eq!(c.cadences[0].every_weeks, 6);
+        let none = old.replace(
+            r#"{"step":"issue","every_weeks":6,"paused":false,"next":null}"#,
+            "null",
+        );
+        let c: Collaboration = serde_json::from_str(&none).unwrap();
+        assert!(c.cadences.is_empty());
+        // Written again, it keeps the list.
+        let again: Collaboration =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(again, c);
+    }
 }

@@ -18,6 +18,18 @@ impl Engine {
         Ok(list)
     }
 
+    /// What members wrote when they applied a lesson, newest first, each with its date; notes
+    /// are shown without a name, since they travel to the site beyond the academy.
+    pub(super) fn applied_notes(&self, id: LessonId) -> Result<Vec<(String, String)>, Failure> {
+        Ok(self
+            .applications(id)?
+            .into_iter()
+            .rev()
+            .filter(|a| !a.note.trim().is_empty())
+            .map(|a| (a.at.format("%Y-%m-%d").to_string(), a.note))
+            .collect())
+    }
+
     /// "Applied 3 times", for a lesson's line in lists; `None` when nobody applied it yet. A
     /// store error leaves the line out rather than failing the whole list.
     pub(super) fn applied_line(&self, lang: Lang, id: LessonId) -> Option<String> {

@@ -4,7 +4,7 @@
 
 use super::{decode, encode, Ctx, Engine, Failure, Outcome, Request};
 use crate::domain::*;
-use crate::reply::Reply;
+use crate::reply::{Action, Reply};
 use crate::search::time_key;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
@@ -24,7 +24,7 @@ pub struct AuditEntry {
     pub target: String,
 }
 
-/// Entries shown per look at the log.
+/// Entries shown per page of the log.
 const SHOWN: usize = 25;
 
 /// The action a moderator request stands for, and what it acted on.
@@ -37,6 +37,7 @@ fn described(request: &Request) -> Option<(&'static str, String)> {
         Request::ReviewApprove { id } => (k::AUDIT_APPROVE, id.to_string()),
         Request::ReviewEdit { id, .. } => (k::AUDIT_REVIEW_EDIT, id.to_string()),
         Request::ReviewReject { id, .. } => (k::AUDIT_REJECT, id.to_string()),
+        // Which way it went is read from the lesson once the request succeeded.
         Request::ReviewFeature { id } => (k::AUDIT_FEATURE, id.to_string()),
         Request::DigestCompose { .. } => (k::AUDIT_DIGEST_COMPOSE, String::new()),
         Request::DigestPublish { id } => (k::AUDIT_DIGEST_PUBLISH, id.to_string()),
@@ -50,11 +51,36 @@ impl Engine {
     /// Records a moderator action that succeeded. A failure to record is logged, not shown:
     /// the action itself is already saved.
     pub(super) fn audit(&self, ctx: &Ctx, request: &Request) {
-        let Some((action, target)) = described(request) else {
+        let Some((mut action, mut target)) = described(request) else {
             return;
         };
         if !ctx.actor.role.can_moderate() {
             return;
+        }
+        // What the request alone does not say: which round, and which way a feature went.
+        match request {
+            Request::RoundReveal { round } | Request::RoundClose { round } => {
+                let acted_on = match (round, ctx.channel) {
+                    (Some(r), _) => Some(*r),
+                    (None, Some(channel)) => {
+                        self.latest_round(channel).ok().flatten().map(|r| r.id)
+                    }
+                    (None, None) => None,
+                };
+                if let Some(r) = acted_on {
+                    target = r.to_string();
+                }
+            }
+            Request::ReviewFeature { id } => {
+                if let Ok(Some(lesson)) = self.load::<Lesson>(Tree::Lessons, &id.key()) {
+                    action = if lesson.featured {
+                        k::AUDIT_FEATURED
+                    } else {
+                        k::AUDIT_UNFEATURED
+                    };
+                }
+            }
+            _ => {}
         }
         let result = (|| {
             let _guard = self.lock();
@@ -80,13 +106,15 @@ impl Engine {
         }
     }
 
-    /// The latest moderator actions, newest first (moderators only).
-    pub(super) fn audit_log(&self, ctx: &Ctx) -> Outcome {
+    /// The moderator actions, newest first, a page at a time (moderators only).
+    pub(super) fn audit_log(&self, ctx: &Ctx, page: usize) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let entries = self.store.scan_prefix(Tree::Audit, &[])?;
+        let pages = entries.len().div_ceil(SHOWN).max(1);
+        let page = page.min(pages - 1);
         let mut lines = Vec::new();
-        for (key, value) in entries.iter().rev().take(SHOWN) {
+        for (key, value) in entries.iter().rev().skip(page * SHOWN).take(SHOWN) {
             let e: AuditEntry = decode(Tree::Audit, key, value)?;
             lines.push(self.t(
                 lang,
@@ -102,9 +130,29 @@ impl Engine {
         let body = if lines.is_empty() {
             self.text.plain(lang, k::AUDIT_NONE)
         } else {
+            if pages > 1 {
+                lines.push(self.t(
+                    lang,
+                    k::AUDIT_PAGE,
+                    json!({"page": page + 1, "pages": pages, "count": entries.len()}),
+                ));
+            }
             lines.join("\n")
         };
-        Ok(Reply::private(body).titled(self.text.plain(lang, k::AUDIT_TITLE)))
+        let mut reply = Reply::private(body).titled(self.text.plain(lang, k::AUDIT_TITLE));
+        if page > 0 {
+            reply = reply.choice(
+                self.text.plain(lang, k::SEARCH_PREVIOUS),
+                Action::AuditPage(page - 1),
+            );
+        }
+        if page + 1 < pages {
+            reply = reply.choice(
+                self.text.plain(lang, k::SEARCH_NEXT),
+                Action::AuditPage(page + 1),
+            );
+        }
+        Ok(reply)
     }
 
     /// The audit entries of one person, for their data export.

@@ -1,6 +1,7 @@
-//! "Never finished": a collaboration returns to a question every so many weeks — by default the
-//! first, every six weeks — starting the round by itself on a work day, skipping weekends and
-//! configured holidays. Moderators change, pause and resume it.
+//! "Never finished": a collaboration returns to its questions every so many weeks — by default
+//! the first, every six weeks — starting the round by itself on a work day, skipping weekends
+//! and configured holidays. Each step can have its own rhythm; moderators add, change, pause
+//! and resume them.
 
 use super::schedule::{JobKind, Recipient};
 use super::{encode, Ctx, Engine, Failure, Outcome};
@@ -28,8 +29,9 @@ impl Engine {
         at
     }
 
-    /// Sets the collaboration's cadence and schedules its next round from today, at the start
-    /// of the working day (08:00 UTC: 09:00 or 10:00 in the Netherlands).
+    /// Sets the collaboration's rhythm for `step` (added beside the others, or replacing that
+    /// step's) and schedules its next round from today, at the start of the working day
+    /// (08:00 UTC: 09:00 or 10:00 in the Netherlands).
     pub(super) fn start_cadence(
         &self,
         batch: &mut Batch,
@@ -44,18 +46,28 @@ impl Engine {
             .unwrap_or_else(|| self.now());
         let base = morning + Duration::weeks(i64::from(weeks));
         let next = self.work_day(base);
-        collab.cadence = Some(Cadence {
+        let cadence = Cadence {
             step,
             every_weeks: weeks,
             paused: false,
             next: Some(next),
             base: Some(base),
-        });
+        };
+        match collab.cadences.iter_mut().find(|c| c.step == step) {
+            Some(existing) => *existing = cadence,
+            None => {
+                collab.cadences.push(cadence);
+                collab.cadences.sort_by_key(|c| c.step);
+            }
+        }
         self.schedule(batch, next, JobKind::Cadence(collab.channel))
     }
 
-    /// The cadence's job fell due: start the round (unless one is running, or the cadence was
-    /// paused or changed since), announce it, and schedule the next.
+    /// A cadence job fell due: the rhythm planned for this moment (the lowest step, when two
+    /// fall together) starts its round, announces it and plans the next. A rhythm paused or
+    /// changed since has another planned moment, so an old job finds nothing to do. While a
+    /// round of the same step is still running the turn is skipped; while a round of another
+    /// step runs, this one waits for the next work day.
     pub(super) fn revisit(
         &self,
         batch: &mut Batch,
@@ -66,55 +78,39 @@ impl Engine {
         else {
             return Ok(());
         };
-        let Some(cadence) = collab.cadence.clone() else {
+        let Some(index) = collab
+            .cadences
+            .iter()
+            .position(|c| !c.paused && c.next == Some(due))
+        else {
             return Ok(());
         };
-        if cadence.paused || cadence.next != Some(due) {
-            return Ok(());
-        }
-        let busy = self
+        let cadence = collab.cadences[index].clone();
+        let running = self
             .latest_round(channel)?
-            .is_some_and(|r| r.status != RoundStatus::Closed);
-        if !busy {
-            let id = RoundId(self.next_id(batch, "round")?);
-            let round = Round {
-                id,
-                channel,
-                step: cadence.step,
-                status: RoundStatus::Open,
-                started_by: None,
-                started_at: self.now(),
-                deadline: None,
-                revealed_at: None,
-                closed_at: None,
-                meter: None,
-            };
-            batch.put(Tree::Rounds, id.key().to_vec(), encode(&round)?);
-            batch.put(
-                Tree::RoundsByChannel,
-                [channel.key(), id.key()].concat(),
-                Vec::new(),
-            );
-            let lang = collab.lang;
-            let mut reply = self.round_announcement(lang, &round);
-            reply.body = format!(
-                "{}\n\n{}",
-                self.t(
-                    lang,
-                    k::CADENCE_STARTED,
-                    json!({"step": self.step_label(lang, cadence.step), "weeks": cadence.every_weeks}),
-                ),
-                reply.body
-            );
-            self.send_later(batch, Recipient::Channel(channel), reply)?;
-        }
-        let base = cadence.base.unwrap_or(due) + Duration::weeks(i64::from(cadence.every_weeks));
-        let next = self.work_day(base);
-        collab.cadence = Some(Cadence {
+            .filter(|r| r.status != RoundStatus::Closed);
+        let next_planned = |cadence: &Cadence| {
+            let base =
+                cadence.base.unwrap_or(due) + Duration::weeks(i64::from(cadence.every_weeks));
+            (base, self.work_day(base))
+        };
+        let (base, next) = match running {
+            Some(r) if r.step != cadence.step => {
+                // Another question is on the table: this one comes the next work day.
+                let later = self.work_day(due + Duration::days(1));
+                (cadence.base.unwrap_or(due), later)
+            }
+            Some(_) => next_planned(&cadence),
+            None => {
+                self.start_cadence_round(batch, &collab, &cadence)?;
+                next_planned(&cadence)
+            }
+        };
+        collab.cadences[index] = Cadence {
             next: Some(next),
             base: Some(base),
             ..cadence
-        });
+        };
         batch.put(
             Tree::Collaborations,
             channel.key().to_vec(),
@@ -123,6 +119,49 @@ impl Engine {
         self.schedule(batch, next, JobKind::Cadence(channel))
     }
 
+    /// Starts the round a rhythm brings back, and queues its announcement for the channel.
+    fn start_cadence_round(
+        &self,
+        batch: &mut Batch,
+        collab: &Collaboration,
+        cadence: &Cadence,
+    ) -> Result<(), Failure> {
+        let channel = collab.channel;
+        let id = RoundId(self.next_id(batch, "round")?);
+        let round = Round {
+            id,
+            channel,
+            step: cadence.step,
+            status: RoundStatus::Open,
+            started_by: None,
+            started_at: self.now(),
+            deadline: None,
+            revealed_at: None,
+            closed_at: None,
+            meter: None,
+        };
+        batch.put(Tree::Rounds, id.key().to_vec(), encode(&round)?);
+        batch.put(
+            Tree::RoundsByChannel,
+            [channel.key(), id.key()].concat(),
+            Vec::new(),
+        );
+        let lang = collab.lang;
+        let mut reply = self.round_announcement(lang, &round);
+        reply.body = format!(
+            "{}\n\n{}",
+            self.t(
+                lang,
+                k::CADENCE_STARTED,
+                json!({"step": self.step_label(lang, cadence.step), "weeks": cadence.every_weeks}),
+            ),
+            reply.body
+        );
+        self.send_later(batch, Recipient::Channel(channel), reply)
+    }
+
+    /// `/ritme`: with a step, that step's rhythm is set (added if it is new); without one, the
+    /// change applies to every rhythm of the collaboration (step 1's if there is none yet).
     pub(super) fn set_cadence(
         &self,
         ctx: &Ctx,
@@ -137,22 +176,35 @@ impl Engine {
         }
         let _guard = self.lock();
         let mut collab = self.require_collaboration(ctx)?;
-        let old = collab.cadence.clone();
-        let step = step.or(old.as_ref().map(|c| c.step)).unwrap_or(Step::Issue);
-        let weeks = weeks.or(old.as_ref().map(|c| c.every_weeks)).unwrap_or(6);
-        // Changing the rhythm of a paused cadence keeps it paused until it is resumed.
-        let paused = paused.or(old.as_ref().map(|c| c.paused)).unwrap_or(false);
+        let steps: Vec<Step> = match step {
+            Some(s) => vec![s],
+            None if collab.cadences.is_empty() => vec![Step::Issue],
+            None => collab.cadences.iter().map(|c| c.step).collect(),
+        };
         let mut batch = Batch::new();
-        if paused {
-            collab.cadence = Some(Cadence {
-                step,
-                every_weeks: weeks,
-                paused: true,
-                next: None,
-                base: None,
-            });
-        } else {
-            self.start_cadence(&mut batch, &mut collab, step, weeks)?;
+        for step in &steps {
+            let old = collab.cadences.iter().find(|c| c.step == *step).cloned();
+            let weeks = weeks.or(old.as_ref().map(|c| c.every_weeks)).unwrap_or(6);
+            // Changing the rhythm of a paused cadence keeps it paused until it is resumed.
+            let paused = paused.or(old.as_ref().map(|c| c.paused)).unwrap_or(false);
+            if paused {
+                let cadence = Cadence {
+                    step: *step,
+                    every_weeks: weeks,
+                    paused: true,
+                    next: None,
+                    base: None,
+                };
+                match collab.cadences.iter_mut().find(|c| c.step == *step) {
+                    Some(existing) => *existing = cadence,
+                    None => {
+                        collab.cadences.push(cadence);
+                        collab.cadences.sort_by_key(|c| c.step);
+                    }
+                }
+            } else {
+                self.start_cadence(&mut batch, &mut collab, *step, weeks)?;
+            }
         }
         batch.put(
             Tree::Collaborations,
@@ -160,20 +212,44 @@ impl Engine {
             encode(&collab)?,
         );
         self.commit(batch)?;
-        let next = collab
-            .cadence
-            .as_ref()
-            .and_then(|c| c.next)
-            .map(|n| n.format("%Y-%m-%d").to_string());
-        Ok(Reply::private(self.t(
-            lang,
-            k::CADENCE_SAVED,
-            json!({
-                "paused": paused,
-                "weeks": weeks,
-                "step": self.step_label(lang, step),
-                "next": next,
-            }),
-        )))
+        // The sentence about what changed: the one step, or all of them alike.
+        let changed = collab.cadences.iter().find(|c| c.step == steps[0]).cloned();
+        let mut text = match changed {
+            Some(c) => self.t(
+                lang,
+                k::CADENCE_SAVED,
+                json!({
+                    "paused": c.paused,
+                    "weeks": c.every_weeks,
+                    "step": self.step_label(lang, c.step),
+                    "next": c.next.map(|n| n.format("%Y-%m-%d").to_string()),
+                }),
+            ),
+            None => String::new(),
+        };
+        if collab.cadences.len() > 1 {
+            let lines: Vec<String> = collab
+                .cadences
+                .iter()
+                .map(|c| {
+                    self.t(
+                        lang,
+                        k::CADENCE_LINE,
+                        json!({
+                            "step": self.step_label(lang, c.step),
+                            "weeks": c.every_weeks,
+                            "paused": c.paused,
+                            "next": c.next.map(|n| n.format("%Y-%m-%d").to_string()),
+                        }),
+                    )
+                })
+                .collect();
+            text = format!(
+                "{text}\n\n{}\n{}",
+                self.text.plain(lang, k::CADENCE_ALL),
+                lines.join("\n")
+            );
+        }
+        Ok(Reply::private(text))
     }
 }

@@ -90,7 +90,10 @@ impl Engine {
                 .as_ref()
                 .map(|c| c.configured_at)
                 .unwrap_or_else(|| self.now()),
-            cadence: existing.as_ref().and_then(|c| c.cadence.clone()),
+            cadences: existing
+                .as_ref()
+                .map(|c| c.cadences.clone())
+                .unwrap_or_default(),
         };
         let mut batch = Batch::new();
         let mut collab = collab;
@@ -274,7 +277,8 @@ impl Engine {
     pub(super) fn set_layer(&self, ctx: &Ctx, layer: Layer) -> Outcome {
         let lang = ctx.actor.lang;
         let guard = self.lock();
-        let previous = self.member(ctx.actor.id)?.and_then(|m| m.layer);
+        let existing = self.member(ctx.actor.id)?;
+        let previous = existing.as_ref().and_then(|m| m.layer);
         let member = Member {
             id: ctx.actor.id,
             name: clean_line(&ctx.actor.name)
@@ -282,6 +286,7 @@ impl Engine {
                 .take(limits::NAME)
                 .collect(),
             layer: Some(layer),
+            ..existing.unwrap_or_else(|| Member::new(ctx.actor.id))
         };
         let mut batch = Batch::new();
         batch.put(Tree::Members, ctx.actor.id.key().to_vec(), encode(&member)?);
@@ -296,6 +301,34 @@ impl Engine {
                 "previous": previous.map(|p| a.layer(p).name.clone()),
             }),
         )))
+    }
+}
+
+impl Engine {
+    /// The role and language a console name was last given, if any.
+    pub fn console_person(&self, id: UserId) -> Result<(Option<Role>, Option<Lang>), Failure> {
+        Ok(self
+            .member(id)?
+            .map(|m| (m.console_role, m.console_lang))
+            .unwrap_or_default())
+    }
+
+    /// Remembers the role and language given to a console name, so they outlive the session.
+    pub fn remember_console_person(
+        &self,
+        id: UserId,
+        name: &str,
+        role: Option<Role>,
+        lang: Option<Lang>,
+    ) -> Result<(), Failure> {
+        let _guard = self.lock();
+        let mut member = self.member(id)?.unwrap_or_else(|| Member::new(id));
+        member.name = clean_line(name).chars().take(limits::NAME).collect();
+        member.console_role = role.or(member.console_role);
+        member.console_lang = lang.or(member.console_lang);
+        let mut batch = Batch::new();
+        batch.put(Tree::Members, id.key().to_vec(), encode(&member)?);
+        self.commit(batch)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Digests: a moderator composes a selection of approved lessons (by period, learning order and
 //! step), previews it as a draft, and publishes it to the channel. A lesson already published is
-//! left out of later digests unless the moderator asks for it again.
+//! left out of later digests unless the moderator asks for it again, and the starter library's
+//! lessons only when asked for. A published digest is a record: it keeps its lessons as it
+//! published them.
 
 use super::{clean_line, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
@@ -74,7 +76,11 @@ impl Engine {
         let _guard = self.lock();
         let lessons = self.digest_candidates(&filter)?;
         if lessons.is_empty() {
-            return Err(self.refuse(ui, k::DIGEST_EMPTY, json!({"republish": filter.republish})));
+            return Err(self.refuse(
+                ui,
+                k::DIGEST_EMPTY,
+                json!({"republish": filter.republish, "library": filter.library}),
+            ));
         }
         let mut batch = Batch::new();
         let id = DigestId(self.next_id(&mut batch, "digest")?);
@@ -89,10 +95,12 @@ impl Engine {
             composed_by: Some(ctx.actor.id),
             composed_at: self.now(),
             published_at: None,
+            as_published: Vec::new(),
         };
         batch.put(Tree::Digests, id.key().to_vec(), encode(&digest)?);
         self.commit(batch)?;
-        let mut reply = self.digest_reply(&digest, &lessons)?;
+        let fresh: Vec<(Lesson, bool)> = lessons.iter().map(|l| (l.clone(), false)).collect();
+        let mut reply = self.digest_reply(&digest, &fresh)?;
         reply.visibility = crate::reply::Visibility::Private;
         reply.body = format!(
             "{}\n\n{}",
@@ -130,7 +138,7 @@ impl Engine {
             return Err(self.refuse(
                 ui,
                 k::DIGEST_EMPTY,
-                json!({"republish": digest.filter.republish}),
+                json!({"republish": digest.filter.republish, "library": digest.filter.library}),
             ));
         }
         let mut batch = Batch::new();
@@ -145,7 +153,8 @@ impl Engine {
         batch.put(Tree::Digests, id.key().to_vec(), encode(&digest)?);
         self.commit(batch)?;
         self.refresh_site();
-        let published = self.published(&digest, &lessons);
+        let fresh: Vec<(Lesson, bool)> = lessons.iter().map(|l| (l.clone(), false)).collect();
+        let published = self.published(&digest, &fresh);
         let mut reply = self.published_reply(&published)?;
         // The figure travels with the digest: where its lessons sit among the perspectives.
         let figures = site::figures_for(&self.text, &published);
@@ -161,19 +170,22 @@ impl Engine {
     }
 
     /// A digest with its lessons as the site and the chat templates see them: attributed in
-    /// the digest's language, anonymous lessons without a name.
-    fn published(&self, digest: &Digest, lessons: &[Lesson]) -> PublishedDigest {
+    /// the digest's language, anonymous lessons without a name. Each lesson comes with
+    /// whether it changed since this digest published it.
+    fn published(&self, digest: &Digest, lessons: &[(Lesson, bool)]) -> PublishedDigest {
         let lessons = digest
             .lessons
             .iter()
-            .filter_map(|id| lessons.iter().find(|l| l.id == *id))
-            .map(|l| PublishedLesson {
+            .filter_map(|id| lessons.iter().find(|(l, _)| l.id == *id))
+            .map(|(l, edited_since)| PublishedLesson {
                 lesson: l.clone(),
                 // The library is credited as such; an anonymous member is not credited at all.
                 by: (l.attribution != Attribution::Anonymous
                     || (l.author.is_none() && l.key.is_some()))
                 .then(|| self.attribution(digest.lang, l)),
                 applied: self.applications(l.id).map(|a| a.len()).unwrap_or(0),
+                notes: self.applied_notes(l.id).unwrap_or_default(),
+                edited_since: *edited_since,
             })
             .collect();
         PublishedDigest {
@@ -182,9 +194,34 @@ impl Engine {
         }
     }
 
+    /// The lessons of a digest as it shows them. A draft shows the approved lessons as they
+    /// are now. A published digest is a record: each lesson as it was published, also when
+    /// its author has since edited it (marked as changed since); only a lesson deleted at its
+    /// author's request, or rejected by a moderator without a change, is gone from it.
+    fn digest_lessons(&self, digest: &Digest) -> Result<Vec<(Lesson, bool)>, Failure> {
+        let mut out = Vec::new();
+        for id in &digest.lessons {
+            let Some(current) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
+                continue;
+            };
+            if digest.status == DigestStatus::Draft {
+                if current.is_public() {
+                    out.push((current, false));
+                }
+                continue;
+            }
+            match digest.as_published.iter().find(|l| l.id == *id) {
+                Some(kept) => out.push((kept.clone(), true)),
+                None if current.status == LessonStatus::Rejected => {}
+                None => out.push((current, false)),
+            }
+        }
+        Ok(out)
+    }
+
     /// The digest as read by everyone, from the `digest.chat` template: lessons grouped by
     /// learning order and step, featured first.
-    fn digest_reply(&self, digest: &Digest, lessons: &[Lesson]) -> Outcome {
+    fn digest_reply(&self, digest: &Digest, lessons: &[(Lesson, bool)]) -> Outcome {
         self.published_reply(&self.published(digest, lessons))
     }
 
@@ -195,8 +232,8 @@ impl Engine {
             .titled(published.digest.title.clone()))
     }
 
-    /// Every published digest with its lessons as they are now: a deleted lesson is gone, one
-    /// no longer public is left out.
+    /// Every published digest with its lessons as it published them (see
+    /// [`Engine::digest_lessons`]).
     pub fn published_digests(&self) -> Result<Vec<PublishedDigest>, Failure> {
         let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
         let mut out = Vec::new();
@@ -204,14 +241,7 @@ impl Engine {
             .into_iter()
             .filter(|d| d.status == DigestStatus::Published)
         {
-            let mut lessons = Vec::new();
-            for id in &digest.lessons {
-                if let Some(l) = self.load::<Lesson>(Tree::Lessons, &id.key())? {
-                    if l.is_public() {
-                        lessons.push(l);
-                    }
-                }
-            }
+            let lessons = self.digest_lessons(&digest)?;
             out.push(self.published(&digest, &lessons));
         }
         Ok(out)
@@ -248,14 +278,7 @@ impl Engine {
         if digest.status == DigestStatus::Draft && !ctx.actor.role.can_moderate() {
             return Err(self.refuse(lang, k::DIGEST_NOT_FOUND, json!({"id": id.to_string()})));
         }
-        let mut lessons = Vec::new();
-        for lid in &digest.lessons {
-            if let Some(l) = self.load::<Lesson>(Tree::Lessons, &lid.key())? {
-                if l.is_public() {
-                    lessons.push(l);
-                }
-            }
-        }
+        let lessons = self.digest_lessons(&digest)?;
         let mut reply = self.digest_reply(&digest, &lessons)?;
         reply.visibility = crate::reply::Visibility::Private;
         Ok(reply)
@@ -306,6 +329,8 @@ fn matches_filter(lesson: &Lesson, filter: &DigestFilter) -> bool {
         && filter.order.is_none_or(|o| lesson.order == o)
         && filter.step.is_none_or(|s| lesson.steps.contains(&s))
         && (filter.republish || lesson.published_in.is_empty())
+        // A digest gathers what members shared; the starter library only when asked for.
+        && (filter.library || lesson.key.is_none())
 }
 
 /// Featured lessons first, then by learning order, then oldest first.

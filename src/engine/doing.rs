@@ -136,7 +136,7 @@ impl Engine {
                 format!("{q}: {}", parts.join(", "))
             })
             .collect();
-        let body = self.t(
+        let mut body = self.t(
             lang,
             k::DOING_RESULT,
             json!({
@@ -144,6 +144,18 @@ impl Engine {
                 "distribution": names.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(name, n)| format!("{name} {n}")).collect::<Vec<_>>().join(", "),
             }),
         );
+        // Where the group placed itself: the cell (or cells) most chose, as the figure marks it.
+        let most = counts.iter().copied().max().unwrap_or(0);
+        if most > 0 {
+            let cells: Vec<&str> = names
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| *n == most)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            body.push('\n');
+            body.push_str(&self.t(lang, k::DOING_PLACED, json!({"cells": cells.join(", ")})));
+        }
         let mut reply = Reply::private(body).titled(dl.title.clone());
         if !history.is_empty() {
             reply = reply.section(self.text.plain(lang, k::DOING_HISTORY), history.join("\n"));
@@ -164,6 +176,7 @@ impl Engine {
             ],
             counts: Some(counts),
             marks: Vec::new(),
+            placed: self.text.plain(lang, k::DOING_PLACED_HERE),
         };
         super::attach_figure(
             &mut reply,

@@ -1,7 +1,14 @@
 //! The collaboration's health over time, in the essay's terms: idling (*stationair draaien*,
 //! much activity but no shared issue), accelerating (*accelereren*, the picture of the issue
-//! coming together) or cruising (*cruisen*, a shared issue held over time) — always with the
-//! numbers behind the verdict, so a group can disagree with it on the facts.
+//! coming together) or cruising (*cruisen*, a shared issue held over time, and this way of
+//! working embedded "in structuren, routines, afspraken en ondersteunende systemen en
+//! instrumenten") — always with the numbers behind the verdict, so a group can disagree with it
+//! on the facts.
+//!
+//! Embedding is not something answers can show. The academy sees two traces of it: the group
+//! asked itself how it organises the collaboration and relates to others (a revealed round
+//! about step 4 or 5), and it harvested second- or third-order lessons — the essay's learning
+//! about systematics, instruments and what counts as normal, which cruising requires.
 
 use super::{Ctx, Engine, Outcome};
 use crate::domain::*;
@@ -38,8 +45,9 @@ impl State {
     }
 
     /// The rule, from the agreement of the step-1 rounds (oldest first: score, and whether
-    /// the meter found the answers converging) and participation.
-    pub fn judge(scores: &[(f64, bool)], participation: Option<f64>) -> State {
+    /// the meter found the answers converging), participation, and whether the way of working
+    /// shows signs of being embedded.
+    pub fn judge(scores: &[(f64, bool)], participation: Option<f64>, embedded: bool) -> State {
         let Some(&(last, converging)) = scores.last() else {
             return State::Unknown;
         };
@@ -47,15 +55,21 @@ impl State {
         let rising = previous.is_some_and(|(p, _)| last >= p + RISING);
         let held = previous.is_some_and(|(_, c)| c);
         let thin = participation.is_some_and(|p| p < THIN);
-        if converging && held && !rising && !thin {
+        if converging && held && !rising && !thin && embedded {
             State::Cruising
         } else if converging || rising {
-            // Coming together: first time, again after a dip, rising, or with thin participation.
+            // Coming together: first time, again after a dip, rising, with thin participation,
+            // or holding without being embedded yet.
             State::Accelerating
         } else {
             State::Idling
         }
     }
+}
+
+/// A share as a whole percentage.
+fn percent(share: f64) -> i64 {
+    (share * 100.0).round() as i64
 }
 
 impl Engine {
@@ -94,7 +108,7 @@ impl Engine {
                     let converging = figure.verdict.as_deref().and_then(meter::Verdict::from_key)
                         == Some(meter::Verdict::Converging);
                     scores.push((score, converging));
-                    format!("{}%", (score * 100.0).round())
+                    format!("{}%", percent(score))
                 }
                 // Too little to judge is said, not left out: the round was revealed.
                 None => self.text.plain(lang, k::HEALTH_TOO_LITTLE),
@@ -107,20 +121,14 @@ impl Engine {
         }
 
         // Participation in the most recent round that is not open any more, against everyone
-        // who answered any of the last three: people who left long ago do not count.
-        let finished: Vec<&Round> = rounds
-            .iter()
-            .rev()
-            .filter(|r| r.status != RoundStatus::Open)
-            .take(3)
-            .collect();
-        let last = finished.first().copied();
+        // who answered any round of this collaboration.
+        let last = rounds.iter().rev().find(|r| r.status != RoundStatus::Open);
         let answered = match last {
             Some(r) => self.answers(r.id)?.len(),
             None => 0,
         };
         let mut pool = std::collections::BTreeSet::new();
-        for r in &finished {
+        for r in &rounds {
             for a in self.answers(r.id)? {
                 pool.insert(a.user);
             }
@@ -147,6 +155,17 @@ impl Engine {
                 per_order[usize::from(l.order.byte())] += 1;
             }
         }
+        // Traces of embedding in the last year: rounds about organising (step 4) and relating
+        // to others (step 5), and second- and third-order lessons.
+        let organised: Vec<String> = rounds
+            .iter()
+            .filter(|r| matches!(r.step, Step::Organise | Step::Relate))
+            .filter(|r| r.revealed_at.is_some_and(|at| at >= since))
+            .map(|r| format!("{} ({})", r.id, self.step_label(lang, r.step)))
+            .collect();
+        let deeper = per_order[usize::from(Order::Second.byte())]
+            + per_order[usize::from(Order::Third.byte())];
+        let embedded = !organised.is_empty() && deeper > 0;
         let orders_line = Order::ALL
             .iter()
             .zip(per_order)
@@ -154,17 +173,22 @@ impl Engine {
             .collect::<Vec<_>>()
             .join(", ");
 
-        let state = State::judge(&scores, participation);
+        let state = State::judge(&scores, participation, embedded);
+        // Agreement that holds, without the embedding cruising needs.
+        let holding = state != State::Cruising
+            && State::judge(&scores, participation, true) == State::Cruising;
         let body = self.t(
             lang,
             k::HEALTH_BODY,
             json!({
                 "state": state.key(),
                 "revealed": !score_lines.is_empty(),
-                "last": scores.last().map(|(s, _)| (s * 100.0).round().to_string()),
-                "previous": scores.len().checked_sub(2).map(|i| (scores[i].0 * 100.0).round().to_string()),
-                "converging": (meter::CONVERGING_FROM * 100.0).round(),
-                "reach_from": (meter::REACH_FROM * 100.0).round(),
+                "holding": holding,
+                "last": scores.last().map(|(s, _)| percent(*s).to_string()),
+                "previous": scores.len().checked_sub(2).map(|i| percent(scores[i].0).to_string()),
+                // Whole percentages, as everywhere in the academy: "20%", never "20.0%".
+                "converging": percent(meter::CONVERGING_FROM),
+                "reach_from": percent(meter::REACH_FROM),
             }),
         );
         let mut reply = Reply::private(body)
@@ -190,7 +214,19 @@ impl Engine {
                 ),
             )
             .section(self.text.plain(lang, k::HEALTH_ROUNDS), steps_line)
-            .section(self.text.plain(lang, k::HEALTH_LESSONS), orders_line);
+            .section(self.text.plain(lang, k::HEALTH_LESSONS), orders_line)
+            .section(
+                self.text.plain(lang, k::HEALTH_EMBEDDING),
+                self.t(
+                    lang,
+                    k::HEALTH_EMBEDDING_BODY,
+                    json!({
+                        "rounds": organised.join(", "),
+                        "lessons": deeper,
+                        "embedded": embedded,
+                    }),
+                ),
+            );
         reply.visibility = crate::reply::Visibility::Private;
         Ok(reply)
     }
@@ -203,33 +239,46 @@ mod tests {
     #[test]
     fn the_states_follow_the_step_one_agreement() {
         let (no, yes) = (false, true);
-        assert_eq!(State::judge(&[], None), State::Unknown);
-        assert_eq!(State::judge(&[(0.05, no)], Some(1.0)), State::Idling);
+        assert_eq!(State::judge(&[], None, true), State::Unknown);
+        assert_eq!(State::judge(&[(0.05, no)], Some(1.0), true), State::Idling);
         assert_eq!(
-            State::judge(&[(0.05, no), (0.06, no)], Some(1.0)),
+            State::judge(&[(0.05, no), (0.06, no)], Some(1.0), true),
             State::Idling
         );
         assert_eq!(
-            State::judge(&[(0.05, no), (0.3, yes)], Some(1.0)),
+            State::judge(&[(0.05, no), (0.3, yes)], Some(1.0), true),
             State::Accelerating
         );
-        assert_eq!(State::judge(&[(0.3, yes)], Some(1.0)), State::Accelerating);
         assert_eq!(
-            State::judge(&[(0.3, yes), (0.32, yes)], Some(1.0)),
+            State::judge(&[(0.3, yes)], Some(1.0), true),
+            State::Accelerating
+        );
+        assert_eq!(
+            State::judge(&[(0.3, yes), (0.32, yes)], Some(1.0), true),
             State::Cruising
         );
         assert_eq!(
-            State::judge(&[(0.3, yes), (0.32, yes)], Some(0.2)),
+            State::judge(&[(0.3, yes), (0.32, yes)], Some(0.2), true),
             State::Accelerating
         );
         assert_eq!(
-            State::judge(&[(0.4, yes), (0.15, no)], Some(1.0)),
+            State::judge(&[(0.4, yes), (0.15, no)], Some(1.0), true),
             State::Idling
         );
         // A fair score within camps is not convergence, and does not hold it either.
         assert_eq!(
-            State::judge(&[(0.3, no), (0.3, no)], Some(1.0)),
+            State::judge(&[(0.3, no), (0.3, no)], Some(1.0), true),
             State::Idling
         );
+    }
+
+    #[test]
+    fn agreement_that_holds_is_not_cruising_without_embedding() {
+        let (no, yes) = (false, true);
+        assert_eq!(
+            State::judge(&[(0.3, yes), (0.32, yes)], Some(1.0), false),
+            State::Accelerating
+        );
+        assert_eq!(State::judge(&[(0.05, no)], Some(1.0), false), State::Idling);
     }
 }

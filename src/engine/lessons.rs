@@ -30,6 +30,11 @@ impl Engine {
         old: Option<&Lesson>,
         new: &Lesson,
     ) -> Result<(), Failure> {
+        if let Some(old) = old.filter(|o| !o.published_in.is_empty()) {
+            if published_form(old) != published_form(new) {
+                self.keep_published_version(batch, old)?;
+            }
+        }
         let before = old.map(search::index_entries).unwrap_or_default();
         let after = search::index_entries(new);
         search::write_index(self.store.as_ref(), batch, &before, &after)?;
@@ -41,6 +46,35 @@ impl Engine {
             );
         }
         batch.put(Tree::Lessons, new.id.key().to_vec(), encode(new)?);
+        Ok(())
+    }
+
+    /// A published lesson is about to change: every digest that published it keeps the version
+    /// it published, unless it kept one already (that one is older, so it is what was
+    /// published). Reads the batch's own pending writes, so several lessons changed in one
+    /// batch all land in the digest.
+    fn keep_published_version(&self, batch: &mut Batch, old: &Lesson) -> Result<(), Failure> {
+        for id in &old.published_in {
+            let key = id.key();
+            let bytes = match batch.pending(Tree::Digests, &key) {
+                Some(Some(pending)) => Some(pending.to_vec()),
+                Some(None) => None,
+                None => self.store.get(Tree::Digests, &key)?,
+            };
+            let Some(bytes) = bytes else {
+                continue;
+            };
+            let mut digest: Digest = super::decode(Tree::Digests, &key, &bytes)?;
+            if digest.as_published.iter().any(|l| l.id == old.id) {
+                continue;
+            }
+            let mut kept = old.clone();
+            // The record keeps the words and the credit, not who wrote or reviewed it.
+            kept.author = None;
+            kept.reviewed_by = None;
+            digest.as_published.push(kept);
+            batch.put(Tree::Digests, key.to_vec(), encode(&digest)?);
+        }
         Ok(())
     }
 
@@ -376,6 +410,14 @@ impl Engine {
         if let Some(source) = &lesson.source {
             reply = reply.section(self.text.plain(lang, k::LESSON_SOURCE), source.clone());
         }
+        let notes = self.applied_notes(lesson.id).unwrap_or_default();
+        if !notes.is_empty() {
+            let lines: Vec<String> = notes
+                .iter()
+                .map(|(date, note)| format!("• {date}: {note}"))
+                .collect();
+            reply = reply.section(self.text.plain(lang, k::APPLIED_NOTES), lines.join("\n"));
+        }
         if with_status {
             let status = self.t(
                 lang,
@@ -495,6 +537,21 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// What a reader of a published digest sees of a lesson: a change to any of it after
+/// publication keeps the published version.
+fn published_form(l: &Lesson) -> impl PartialEq + '_ {
+    (
+        (&l.text, &l.translation, &l.order, &l.steps, &l.perspective),
+        (
+            &l.tags,
+            &l.attribution,
+            &l.author_layer,
+            &l.author_name,
+            &l.source,
+        ),
+    )
 }
 
 /// A fingerprint of everything a lesson holds (FNV-1a over its stored form): it changes with

@@ -195,7 +195,10 @@ pub enum Request {
     },
     LessonSearch(SearchQuery),
     LessonMine,
-    ReviewQueue,
+    /// The lessons waiting for review, five a page; `page` counts from 0.
+    ReviewQueue {
+        page: usize,
+    },
     ReviewApprove {
         id: LessonId,
     },
@@ -227,8 +230,10 @@ pub enum Request {
     },
     /// The collaboration's health over time: idling, accelerating or cruising, with numbers.
     Health,
-    /// The latest moderator actions (moderators).
-    AuditLog,
+    /// The moderator actions, newest first, a page at a time; `page` counts from 0.
+    AuditLog {
+        page: usize,
+    },
     /// Places the collaboration on figure 2: little or much yield, few or many lessons.
     Place {
         much_yield: bool,
@@ -434,7 +439,7 @@ impl Engine {
             R::LessonShow { id } => self.lesson_show(ctx, id),
             R::LessonSearch(query) => self.lesson_search(ctx, query),
             R::LessonMine => self.lesson_mine(ctx),
-            R::ReviewQueue => self.review_queue(ctx),
+            R::ReviewQueue { page } => self.review_queue(ctx, page),
             R::ReviewApprove { id } => self.review_approve(ctx, id),
             R::ReviewEdit { id, changes } => self.review_edit(ctx, id, changes),
             R::ReviewReject { id, reason } => self.review_reject(ctx, id, reason),
@@ -449,7 +454,7 @@ impl Engine {
             R::LessonApplied { id, note } => self.lesson_applied(ctx, id, note),
             R::Vote { perspective, round } => self.vote(ctx, perspective, round),
             R::Health => self.health(ctx),
-            R::AuditLog => self.audit_log(ctx),
+            R::AuditLog { page } => self.audit_log(ctx, page),
             R::Place {
                 much_yield,
                 many_lessons,

@@ -32,6 +32,8 @@ pub struct MyData {
     pub placements: Vec<Placement>,
     /// Moderator actions they took.
     pub moderator_actions: Vec<super::AuditEntry>,
+    /// Their lessons as published digests keep them, where they changed after publication.
+    pub lessons_as_published: Vec<Lesson>,
 }
 
 impl Engine {
@@ -46,6 +48,17 @@ impl Engine {
         let collabs: Vec<Collaboration> = self.load_all(Tree::Collaborations, &[])?;
         let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
         let all_lessons: Vec<Lesson> = self.load_all(Tree::Lessons, &[])?;
+        let theirs: Vec<LessonId> = all_lessons
+            .iter()
+            .filter(|l| l.author == Some(user))
+            .map(|l| l.id)
+            .collect();
+        let lessons_as_published = digests
+            .iter()
+            .flat_map(|d| d.as_published.iter())
+            .filter(|l| theirs.contains(&l.id))
+            .cloned()
+            .collect();
         Ok(MyData {
             user_id: user,
             exported_at: self.now(),
@@ -97,6 +110,7 @@ impl Engine {
                 .filter(|p| p.user == user)
                 .collect(),
             moderator_actions: self.audit_of(user)?,
+            lessons_as_published,
         })
     }
 
@@ -211,6 +225,7 @@ impl Engine {
                 d.composed_by = None;
             }
             d.lessons.retain(|id| !deleted.contains(id));
+            d.as_published.retain(|l| !deleted.contains(&l.id));
             if d != before {
                 batch.put(Tree::Digests, d.id.key().to_vec(), encode(&d)?);
             }

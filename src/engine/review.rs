@@ -13,22 +13,29 @@ use serde_json::json;
 const QUEUE_PAGE: usize = 5;
 
 impl Engine {
-    pub(super) fn review_queue(&self, ctx: &Ctx) -> Outcome {
+    pub(super) fn review_queue(&self, ctx: &Ctx, page: usize) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let keys = search::with_status(self.store.as_ref(), LessonStatus::Pending)?;
+        let pages = keys.len().div_ceil(QUEUE_PAGE).max(1);
+        let page = page.min(pages - 1);
         let mut reply = Reply::private(if keys.is_empty() {
             self.text.plain(lang, k::REVIEW_EMPTY)
         } else {
             self.t(
                 lang,
                 k::REVIEW_WAITING,
-                json!({"count": keys.len(), "shown": keys.len().min(QUEUE_PAGE)}),
+                json!({"count": keys.len(), "page": page + 1, "pages": pages}),
             )
         })
         .titled(self.text.plain(lang, k::REVIEW_TITLE));
-        let stale = self.stale_lessons()?;
-        for &id in keys.iter().take(QUEUE_PAGE) {
+        // Lessons due for re-review are shown once, with the first page.
+        let stale = if page == 0 {
+            self.stale_lessons()?
+        } else {
+            Vec::new()
+        };
+        for &id in keys.iter().skip(page * QUEUE_PAGE).take(QUEUE_PAGE) {
             let lesson = self.lesson(lang, id)?;
             let text = lesson.text_for(lang);
             let (heading, _) = self.lesson_summary(lang, &lesson, false);
@@ -56,8 +63,20 @@ impl Engine {
                 )
                 .choice(
                     self.t(lang, k::REVIEW_EDIT_BUTTON, json!({"id": id.to_string()})),
-                    Action::EditLesson(id),
+                    Action::ReviewEdit(id),
                 );
+        }
+        if page > 0 {
+            reply = reply.choice(
+                self.text.plain(lang, k::SEARCH_PREVIOUS),
+                Action::ReviewPage(page - 1),
+            );
+        }
+        if page + 1 < pages {
+            reply = reply.choice(
+                self.text.plain(lang, k::SEARCH_NEXT),
+                Action::ReviewPage(page + 1),
+            );
         }
         if !stale.is_empty() {
             let mut lines = vec![self.t(
@@ -80,7 +99,7 @@ impl Engine {
                     )
                     .choice(
                         self.t(lang, k::REVIEW_EDIT_BUTTON, json!({"id": id.to_string()})),
-                        Action::EditLesson(id),
+                        Action::ReviewEdit(id),
                     );
             }
             reply = reply.section(

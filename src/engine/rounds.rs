@@ -355,12 +355,23 @@ impl Engine {
 
     pub(super) fn round_status(&self, ctx: &Ctx) -> Outcome {
         let lang = ctx.actor.lang;
-        let (_, round) = self.active_round(ctx)?;
-        let names: Vec<String> = self
-            .answers(round.id)?
+        let (collab, round) = self.active_round(ctx)?;
+        let answers = self.answers(round.id)?;
+        let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
+        // Who took part in this collaboration before (or chose how to be reminded) and has
+        // not answered this round: the same people a reminder would name.
+        let waiting: Vec<String> = self
+            .load_all::<Participant>(Tree::Participants, &collab.channel.key())?
             .into_iter()
-            .map(|a| a.name)
+            .filter(|p| !answers.iter().any(|a| a.user == p.user))
+            .map(|p| p.name)
             .collect();
+        // In a step-3 round, how many placed the collaboration on a perspective; never where.
+        let votes = if round.step == Step::Kind {
+            Some(self.store.scan_prefix(Tree::Votes, &round.id.key())?.len())
+        } else {
+            None
+        };
         let text = self.t(
             lang,
             k::ROUND_STATUS,
@@ -372,6 +383,21 @@ impl Engine {
                 "deadline": self.format_deadline(lang, round.deadline),
             }),
         );
+        let mut more = Vec::new();
+        if round.status == RoundStatus::Open && !waiting.is_empty() {
+            more.push(self.t(
+                lang,
+                k::ROUND_STATUS_WAITING,
+                json!({"names": waiting.join(", ")}),
+            ));
+        }
+        if let Some(votes) = votes {
+            more.push(self.t(lang, k::ROUND_STATUS_VOTES, json!({"count": votes})));
+        }
+        let text = std::iter::once(text)
+            .chain(more)
+            .collect::<Vec<_>>()
+            .join("\n");
         Ok(Reply::private(text).titled(format!(
             "{} · {}",
             round.id,
@@ -665,25 +691,21 @@ impl Engine {
         batch.put(Tree::Rounds, round.id.key().to_vec(), encode(&round)?);
         self.commit(batch)?;
         let never_finished = self.text.academy(lang).academy.never_finished.clone();
-        let reply = if let Some((answers, m)) = revealed {
-            self.reveal_reply(lang, &round, &answers, &m, k::ROUND_CLOSED_TITLE)?
-        } else {
-            Reply::channel(String::new()).titled(self.t(
-                lang,
-                k::ROUND_CLOSED_TITLE,
-                json!({"round": round.id.to_string(), "step": self.step_label(lang, round.step)}),
-            ))
-        };
-        let mut reply = reply;
         let footer = self.t(
             lang,
             k::ROUND_CLOSED_FOOTER,
             json!({"never_finished": never_finished}),
         );
-        reply.body = if reply.body.is_empty() {
-            footer
+        let reply = if let Some((answers, m)) = revealed {
+            // The closing words come after the answers, as the last part of the message.
+            self.reveal_reply(lang, &round, &answers, &m, k::ROUND_CLOSED_TITLE)?
+                .section(self.text.plain(lang, k::QUESTIONS_NEVER_FINISHED), footer)
         } else {
-            format!("{}\n\n{footer}", reply.body)
+            Reply::channel(footer).titled(self.t(
+                lang,
+                k::ROUND_CLOSED_TITLE,
+                json!({"round": round.id.to_string(), "step": self.step_label(lang, round.step)}),
+            ))
         };
         Ok(reply)
     }

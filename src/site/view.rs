@@ -25,6 +25,10 @@ pub struct PublishedLesson {
     pub by: Option<String>,
     /// How often members said they applied it.
     pub applied: usize,
+    /// What members wrote when they applied it, newest first: (date, note).
+    pub notes: Vec<(String, String)>,
+    /// Changed since this digest published it; what is shown is the published version.
+    pub edited_since: bool,
 }
 
 /// A published digest with its lessons, in the digest's order.
@@ -44,6 +48,12 @@ pub struct Figures {
 }
 
 #[derive(Clone, Debug, Serialize)]
+struct NoteView {
+    date: String,
+    note: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
 struct LessonView {
     id: String,
     href: String,
@@ -51,12 +61,18 @@ struct LessonView {
     happened: String,
     lesson: String,
     by: Option<String>,
+    /// The learning order's name.
+    order: String,
     steps: Option<String>,
+    /// More than one step: "stappen 1, 3" rather than "stap 1".
+    steps_many: bool,
     perspective: Option<String>,
     tags: Vec<String>,
     featured: bool,
     source: Option<String>,
     applied: usize,
+    notes: Vec<NoteView>,
+    edited_since: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -103,6 +119,8 @@ fn lesson_view(catalog: &Catalog, lang: Lang, p: &PublishedLesson, root: &str) -
         happened: text.happened.clone(),
         lesson: text.lesson.clone(),
         by: p.by.clone(),
+        order: catalog.academy(lang).order(l.order).name.clone(),
+        steps_many: steps.len() > 1,
         steps: (!steps.is_empty()).then(|| steps.join(", ")),
         perspective: l
             .perspective
@@ -111,6 +129,15 @@ fn lesson_view(catalog: &Catalog, lang: Lang, p: &PublishedLesson, root: &str) -
         featured: l.featured,
         source: l.source.clone(),
         applied: p.applied,
+        notes: p
+            .notes
+            .iter()
+            .map(|(date, note)| NoteView {
+                date: date.clone(),
+                note: note.clone(),
+            })
+            .collect(),
+        edited_since: p.edited_since,
     }
 }
 
@@ -213,6 +240,7 @@ pub fn figures_for(catalog: &Catalog, d: &PublishedDigest) -> Figures {
         ],
         counts: None,
         marks: Vec::new(),
+        placed: String::new(),
     };
     Figures {
         quadrant_svg: figures::quadrant_svg(&quadrant),
@@ -289,7 +317,8 @@ pub fn build(
             d.digest.id,
         ))
     });
-    // Each lesson's page, in the language of the first digest it appeared in.
+    // Each lesson's page: in the language of the first digest it appeared in, as the newest
+    // digest that published it shows it.
     let mut lesson_pages: BTreeMap<String, (Lang, &PublishedLesson, Vec<Value>)> = BTreeMap::new();
     for d in newest_first.iter().rev() {
         let id = d.digest.id.to_string();
@@ -300,6 +329,7 @@ pub fn build(
             let entry = lesson_pages
                 .entry(p.lesson.id.to_string())
                 .or_insert_with(|| (d.digest.lang, p, Vec::new()));
+            entry.1 = p;
             entry.2.push(json!({
                 "id": id,
                 "title": d.digest.title,

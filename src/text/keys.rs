@@ -390,4 +390,24 @@ keys! {
     HELP_TERMS = "help.terms";
     PERSPECTIVES_FILE = "perspectives.file";
     DOING_FILE = "doing.file";
+    CLI_SITE_WRITTEN_RUNNING = "cli.site_written_running";
+    CLI_SITE_FAILED = "cli.site_failed";
+    HEALTH_EMBEDDING = "health.embedding";
+    HEALTH_EMBEDDING_BODY = "health.embedding_body";
+    DOING_PLACED = "doing.placed";
+    DOING_PLACED_HERE = "doing.placed_here";
+    CADENCE_ALL = "cadence.all";
+    CADENCE_LINE = "cadence.line";
+    OPTION_LIBRARY = "option.library";
+    APPLIED_NOTES = "applied.notes";
+    SITE_STEP = "site.step";
+    SITE_EDITED_SINCE = "site.edited_since";
+    SITE_APPLIED_NOTES = "site.applied_notes";
+    ERROR_UNDER_MODERATOR = "error.under_moderator";
+    GROUP_MODERATOR = "group.moderator";
+    AUDIT_FEATURED = "audit.featured";
+    AUDIT_UNFEATURED = "audit.unfeatured";
+    AUDIT_PAGE = "audit.page";
+    ROUND_STATUS_WAITING = "round.status_waiting";
+    ROUND_STATUS_VOTES = "round.status_votes";
 }

@@ -346,6 +346,9 @@ struct World {
     /// None = global, Some(guild) = guild commands.
     scopes: HashMap<Option<u64>, CommandScope>,
     command_ids: HashMap<String, u64>,
+    /// Command name → roles a server administrator allowed to use it (Server Settings →
+    /// Integrations), whatever its default_member_permissions.
+    allowed_roles: HashMap<String, Vec<u64>>,
     /// Modal custom_id → (modal data, message it was opened from).
     modals: HashMap<String, (Value, Option<Value>)>,
     callback_deadline: Duration,
@@ -717,6 +720,7 @@ impl FakeDiscord {
                 command_puts: Vec::new(),
                 scopes: HashMap::new(),
                 command_ids: HashMap::new(),
+                allowed_roles: HashMap::new(),
                 modals: HashMap::new(),
                 callback_deadline: CALLBACK_DEADLINE,
                 conn_tasks: Vec::new(),
@@ -949,6 +953,13 @@ impl FakeDiscord {
                 .and_then(|s| s.commands.get(name))
                 .map(|c| (None, c.clone()))
         });
+        // An administrator's allowance for one of the user's roles (the server's id is the
+        // @everyone role) beats the command's default permissions, as in Discord.
+        let allowed_by_admin = st.allowed_roles.get(name).is_some_and(|roles| {
+            roles
+                .iter()
+                .any(|r| *r == GUILD_ID || user.roles.contains(r))
+        });
         drop(st);
         let Some((scope, cmd)) = found else {
             let place = if channel.is_some() {
@@ -975,7 +986,8 @@ impl FakeDiscord {
             .and_then(|s| s.parse::<u64>().ok())
         {
             let admin = user.permissions & ADMINISTRATOR != 0;
-            if !admin && (required == 0 || user.permissions & required != required) {
+            let permitted = user.permissions & required == required && required != 0;
+            if !admin && !permitted && !allowed_by_admin {
                 self.violation(format!(
                     "slash /{name} by {} (permissions {}), who lacks default_member_permissions {required}: Discord hides the command",
                     user.name, user.permissions
@@ -1577,6 +1589,17 @@ impl FakeDiscord {
     }
 
     /// Every validation failure so far.
+    /// What a server administrator does under Server Settings → Integrations: lets `role`
+    /// use the command `name` (a top-level command) whatever its default_member_permissions.
+    /// The @everyone role has the server's id ([`GUILD_ID`]).
+    pub fn allow_role(&self, name: &str, role: u64) {
+        self.state()
+            .allowed_roles
+            .entry(name.to_owned())
+            .or_default()
+            .push(role);
+    }
+
     pub fn violations(&self) -> Vec<String> {
         self.state().violations.clone()
     }

@@ -566,10 +566,28 @@ fn check_description(path: &str, item: &Value, out: &mut Vec<String>) {
 }
 
 fn command_chars(item: &Value) -> usize {
-    let mut n = chars(str_at(item, "/name")) + chars(str_at(item, "/description"));
+    // Discord counts, for each field, its longest localization (the default included).
+    let longest = |field: &str| {
+        let base = chars(str_at(item, &format!("/{field}")));
+        item[format!("{field}_localizations")]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(Value::as_str)
+            .map(chars)
+            .fold(base, usize::max)
+    };
+    let mut n = longest("name") + longest("description");
     if let Some(choices) = item["choices"].as_array() {
         for c in choices {
-            n += chars(str_at(c, "/name"));
+            let name = c["name_localizations"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+                .filter_map(Value::as_str)
+                .map(chars)
+                .fold(chars(str_at(c, "/name")), usize::max);
+            n += name;
             n += match &c["value"] {
                 Value::String(s) => chars(s),
                 other => chars(&other.to_string()),
