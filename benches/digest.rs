@@ -66,6 +66,7 @@ fn digest(n: usize) -> PublishedDigest {
             published_at: Some(at),
         },
         lessons,
+        zone: academie::time::DEFAULT_ZONE,
     }
 }
 

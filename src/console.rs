@@ -177,14 +177,7 @@ impl<'a> Console<'a> {
         let lang = self.actor.lang;
         let catalog = self.engine.catalog();
         let parsed = commands::parse_line(catalog, lang, body).and_then(|(spec, values)| {
-            commands::to_request(
-                catalog,
-                lang,
-                spec,
-                &values,
-                Some(CONSOLE_CHANNEL),
-                chrono::Utc::now(),
-            )
+            commands::to_request(catalog, lang, spec, &values, Some(CONSOLE_CHANNEL))
         });
         let request = match parsed {
             Ok(r) => r,

@@ -55,6 +55,7 @@ fn option_key(o: &Opt) -> &'static str {
         ("region", _) => k::OPTION_REGION,
         ("layers", _) => k::OPTION_LAYERS,
         ("language", _) => k::OPTION_LANGUAGE,
+        ("time_zone", _) => k::OPTION_TIME_ZONE,
         ("republish", _) => k::OPTION_REPUBLISH,
         ("layer", _) => k::OPTION_LAYER,
         ("via", _) => k::OPTION_VIA,

@@ -24,6 +24,10 @@ pub struct Collaboration {
     /// How often the collaboration returns to a question; older records have none.
     #[serde(default)]
     pub cadence: Option<Cadence>,
+    /// The IANA name of the collaboration's time zone; none: the academy's (Europe/Amsterdam
+    /// unless configured otherwise). Every time shown or typed in the channel is in this zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// "Never finished": the collaboration revisits a step every so many weeks, on a work day.

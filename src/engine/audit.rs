@@ -84,6 +84,8 @@ impl Engine {
     pub(super) fn audit_log(&self, ctx: &Ctx) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
+        // Every entry in the time zone of the channel asked in, so the list reads as one.
+        let zone = self.zone_in(ctx.channel);
         let entries = self.store.scan_prefix(Tree::Audit, &[])?;
         let mut lines = Vec::new();
         for (key, value) in entries.iter().rev().take(SHOWN) {
@@ -92,7 +94,7 @@ impl Engine {
                 lang,
                 k::AUDIT_ENTRY,
                 json!({
-                    "date": e.at.format("%Y-%m-%d %H:%M").to_string(),
+                    "date": crate::time::short_date_time(lang, zone, e.at),
                     "name": e.name,
                     "action": self.text.plain(lang, &e.action),
                     "target": (!e.target.is_empty()).then_some(e.target),

@@ -1,6 +1,7 @@
 //! "Never finished": a collaboration returns to a question every so many weeks — by default the
-//! first, every six weeks — starting the round by itself on a work day, skipping weekends and
-//! configured holidays. Moderators change, pause and resume it.
+//! first, every six weeks — starting the round by itself at the start of a work day in the
+//! collaboration's time zone, skipping weekends, the Dutch national holidays and configured
+//! holidays. Moderators change, pause and resume it.
 
 use super::schedule::{JobKind, Recipient};
 use super::{encode, Ctx, Engine, Failure, Outcome};
@@ -8,28 +9,54 @@ use crate::domain::*;
 use crate::reply::Reply;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
-use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use crate::time;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 
-/// The hour (UTC) at which a cadence round starts: the start of a Dutch working day.
-const START_HOUR: u32 = 8;
-
 impl Engine {
-    /// The first work day at or after `at` (same time of day).
-    fn work_day(&self, mut at: DateTime<Utc>) -> DateTime<Utc> {
+    /// The first work day at or after `day`.
+    fn work_day(&self, mut day: NaiveDate) -> NaiveDate {
         for _ in 0..60 {
-            let day = at.date_naive();
-            let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
-            if !weekend && !self.settings.holidays.contains(&day) {
+            if self.is_work_day(day) {
                 break;
             }
-            at += Duration::days(1);
+            day += Duration::days(1);
         }
-        at
+        day
     }
 
-    /// Sets the collaboration's cadence and schedules its next round from today, at the start
-    /// of the working day (08:00 UTC: 09:00 or 10:00 in the Netherlands).
+    /// When a cadence round starts on a day: the start of the working day in the
+    /// collaboration's zone, whether it is summer or winter time.
+    fn cadence_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+        let hour = NaiveTime::from_hms_opt(time::CADENCE_HOUR, 0, 0).unwrap_or_default();
+        time::instant(zone, day.and_time(hour))
+    }
+
+    /// Plans the cadence's next round from its planned day `base` (moved to a work day), and
+    /// schedules it.
+    fn plan_cadence(
+        &self,
+        batch: &mut Batch,
+        collab: &mut Collaboration,
+        step: Step,
+        weeks: u32,
+        base: NaiveDate,
+    ) -> Result<(), Failure> {
+        let zone = self.zone_of(collab);
+        let next = Self::cadence_start(zone, self.work_day(base));
+        collab.cadence = Some(Cadence {
+            step,
+            every_weeks: weeks,
+            paused: false,
+            next: Some(next),
+            base: Some(Self::cadence_start(zone, base)),
+        });
+        self.schedule(batch, next, JobKind::Cadence(collab.channel))
+    }
+
+    /// Sets the collaboration's cadence and schedules its next round, `weeks` from today, at
+    /// the start of that working day in the collaboration's zone.
     pub(super) fn start_cadence(
         &self,
         batch: &mut Batch,
@@ -37,21 +64,27 @@ impl Engine {
         step: Step,
         weeks: u32,
     ) -> Result<(), Failure> {
-        let today = self.now().date_naive();
-        let morning = today
-            .and_hms_opt(START_HOUR, 0, 0)
-            .map(|t| t.and_utc())
-            .unwrap_or_else(|| self.now());
-        let base = morning + Duration::weeks(i64::from(weeks));
-        let next = self.work_day(base);
-        collab.cadence = Some(Cadence {
-            step,
-            every_weeks: weeks,
-            paused: false,
-            next: Some(next),
-            base: Some(base),
-        });
-        self.schedule(batch, next, JobKind::Cadence(collab.channel))
+        let today = time::local_date(self.zone_of(collab), self.now());
+        let base = today + Duration::weeks(i64::from(weeks));
+        self.plan_cadence(batch, collab, step, weeks, base)
+    }
+
+    /// The collaboration moved to another time zone: its next round keeps its day and starts
+    /// at the start of the working day in the new zone.
+    pub(super) fn replan_cadence(
+        &self,
+        batch: &mut Batch,
+        collab: &mut Collaboration,
+        old_zone: Tz,
+    ) -> Result<(), Failure> {
+        let Some(c) = collab.cadence.clone().filter(|c| !c.paused) else {
+            return Ok(());
+        };
+        let Some(base) = c.base.or(c.next) else {
+            return Ok(());
+        };
+        let day = time::local_date(old_zone, base);
+        self.plan_cadence(batch, collab, c.step, c.every_weeks, day)
     }
 
     /// The cadence's job fell due: start the round (unless one is running, or the cadence was
@@ -107,19 +140,18 @@ impl Engine {
             );
             self.send_later(batch, Recipient::Channel(channel), reply)?;
         }
-        let base = cadence.base.unwrap_or(due) + Duration::weeks(i64::from(cadence.every_weeks));
-        let next = self.work_day(base);
-        collab.cadence = Some(Cadence {
-            next: Some(next),
-            base: Some(base),
-            ..cadence
-        });
+        // The rhythm counts in local days from the planned day, not from a holiday it moved
+        // off, and each round starts at the local start of the working day.
+        let zone = self.zone_of(&collab);
+        let base = time::local_date(zone, cadence.base.unwrap_or(due))
+            + Duration::weeks(i64::from(cadence.every_weeks));
+        self.plan_cadence(batch, &mut collab, cadence.step, cadence.every_weeks, base)?;
         batch.put(
             Tree::Collaborations,
             channel.key().to_vec(),
             encode(&collab)?,
         );
-        self.schedule(batch, next, JobKind::Cadence(channel))
+        Ok(())
     }
 
     pub(super) fn set_cadence(
@@ -159,11 +191,12 @@ impl Engine {
             encode(&collab)?,
         );
         self.commit(batch)?;
+        let zone = self.zone_of(&collab);
         let next = collab
             .cadence
             .as_ref()
             .and_then(|c| c.next)
-            .map(|n| n.format("%Y-%m-%d").to_string());
+            .map(|n| time::date_time(lang, zone, n));
         Ok(Reply::private(self.t(
             lang,
             k::CADENCE_SAVED,

@@ -56,6 +56,7 @@ impl Engine {
         region: String,
         layers: Vec<Layer>,
         lang: Option<Lang>,
+        zone: Option<chrono_tz::Tz>,
     ) -> Outcome {
         let ui = ctx.actor.lang;
         self.require_moderator(ctx)?;
@@ -87,13 +88,20 @@ impl Engine {
                 .map(|c| c.configured_at)
                 .unwrap_or_else(|| self.now()),
             cadence: existing.as_ref().and_then(|c| c.cadence.clone()),
+            time_zone: zone
+                .map(|z| z.name().to_owned())
+                .or(existing.as_ref().and_then(|c| c.time_zone.clone())),
         };
         let mut batch = Batch::new();
         let mut collab = collab;
-        if existing.is_none() {
+        match &existing {
             // The essay's advice: keep returning to the first question. Every six weeks by
             // default; moderators change or pause it with /ritme.
-            self.start_cadence(&mut batch, &mut collab, Step::Issue, 6)?;
+            None => self.start_cadence(&mut batch, &mut collab, Step::Issue, 6)?,
+            Some(old) if self.zone_of(old) != self.zone_of(&collab) => {
+                self.replan_cadence(&mut batch, &mut collab, self.zone_of(old))?
+            }
+            Some(_) => {}
         }
         batch.put(
             Tree::Collaborations,
@@ -116,6 +124,9 @@ impl Engine {
                 "region": collab.region,
                 "layers": self.layer_names(lang, &collab.layers),
                 "question": self.text.academy(lang).step(Step::Issue).question,
+                // Named when chosen, or when it is not the Dutch time everyone assumes.
+                "zone": (zone.is_some() || self.zone_of(&collab) != crate::time::DEFAULT_ZONE)
+                    .then(|| self.zone_of(&collab).name()),
             }),
         );
         Ok(Reply::channel(text).titled(self.text.academy(lang).academy.name.clone()))
@@ -150,6 +161,7 @@ impl Engine {
                 "region": collab.region,
                 "layers": self.layer_names(lang, &collab.layers),
                 "language": collab.lang.key(),
+                "zone": self.zone_of(&collab).name(),
                 "round": round_text,
             }),
         );
