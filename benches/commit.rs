@@ -73,6 +73,7 @@ fn academy(dir: &std::path::Path) -> Engine {
                 region: "Rivierenland".into(),
                 layers: vec![Layer::Municipality, Layer::WaterBoard],
                 lang: Some(Lang::Nl),
+                zone: None,
             },
         )
         .expect("setup");

@@ -69,6 +69,7 @@ fn digest(n: usize) -> PublishedDigest {
             as_published: Vec::new(),
         },
         lessons,
+        zone: academie::time::DEFAULT_ZONE,
     }
 }
 
@@ -183,14 +184,15 @@ fn plain(catalog: &Catalog, d: &PublishedDigest) -> [String; 3] {
     let title = &d.digest.title;
     let id = d.digest.id;
     let at = d.digest.published_at.unwrap_or(d.digest.composed_at);
-    let date = at.format("%Y-%m-%d").to_string();
+    let date = academie::time::date(d.digest.lang, d.zone, at);
     let updated = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let day = |x| academie::time::day(d.digest.lang, x);
     let period = match (d.digest.filter.from, d.digest.filter.to) {
         (None, None) => None,
         (from, to) => Some(format!(
             "{} – {}",
-            from.map(|x| x.to_string()).unwrap_or_default(),
-            to.map(|x| x.to_string()).unwrap_or_default()
+            from.map(day).unwrap_or_default(),
+            to.map(day).unwrap_or_default()
         )),
     };
     let count = d.lessons.len();

@@ -9,7 +9,8 @@ use crate::domain::*;
 use crate::engine::{LessonChanges, LessonDraft, Refusal, Request};
 use crate::search::SearchQuery;
 use crate::text::{keys as k, Catalog};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use crate::time::{self, When, WhenError};
+use chrono::NaiveDate;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -37,6 +38,8 @@ pub enum Kind {
     DigestId,
     Date,
     Deadline,
+    /// An IANA time zone name, such as `Europe/Amsterdam`.
+    Zone,
     Yes,
     Page,
 }
@@ -383,6 +386,7 @@ pub const SPECS: &[Spec] = &[
             opt("region", "regio", Kind::Line, true),
             opt("layers", "lagen", Kind::Layers, true),
             opt("language", "taal", Kind::Lang, false),
+            opt("time_zone", "tijdzone", Kind::Zone, false),
         ],
         audience: X,
         place: CH,
@@ -685,7 +689,6 @@ struct Reader<'a> {
     lang: Lang,
     spec: &'static Spec,
     values: &'a Values,
-    now: DateTime<Utc>,
 }
 
 impl Reader<'_> {
@@ -757,9 +760,26 @@ impl Reader<'_> {
     }
 
     fn date(&self, name: &str) -> Result<Option<NaiveDate>, Refusal> {
-        self.parsed(name, |v| {
-            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok()
-        })
+        self.parsed(name, time::parse_date)
+    }
+
+    /// A moment as typed; it is placed in the collaboration's zone by the engine. A weekday
+    /// that does not match the date gets its own answer, naming the date's real weekday.
+    fn when(&self, name: &str) -> Result<Option<When>, Refusal> {
+        let Some(v) = self.raw(name) else {
+            return Ok(None);
+        };
+        match time::parse_when(v) {
+            Ok(when) => Ok(Some(when)),
+            Err(WhenError::WrongWeekday { date }) => Err(self.refuse(
+                k::TIME_WRONG_WEEKDAY,
+                json!({
+                    "date": time::day(self.lang, date),
+                    "weekday": time::weekday_name(self.lang, date),
+                }),
+            )),
+            Err(WhenError::Unreadable) => Err(self.bad(name, v)),
+        }
     }
 
     fn steps(&self, name: &str) -> Result<Option<Vec<Step>>, Refusal> {
@@ -810,31 +830,6 @@ fn parse_yes(v: &str) -> Option<bool> {
     }
 }
 
-/// `3d`, `48h`, `2w`, `2026-12-01` (end of that day) or `2026-12-01 17:00`, all UTC.
-pub fn parse_deadline(v: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let v = v.trim().to_lowercase();
-    if let Some((num, unit)) = v.char_indices().last().map(|(i, c)| (&v[..i], c)) {
-        if let Ok(n) = num.trim().parse::<i64>() {
-            let d = match unit {
-                'h' | 'u' => Duration::try_hours(n),
-                'd' => Duration::try_days(n),
-                'w' => Duration::try_weeks(n),
-                _ => None,
-            };
-            if let Some(d) = d.filter(|_| n > 0 && n <= 24 * 366) {
-                return now.checked_add_signed(d);
-            }
-        }
-    }
-    if let Ok(dt) = NaiveDateTime::parse_from_str(&v, "%Y-%m-%d %H:%M") {
-        return Some(dt.and_utc());
-    }
-    NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok().map(|d| {
-        d.and_time(NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default())
-            .and_utc()
-    })
-}
-
 fn expect_key(kind: Kind) -> &'static str {
     match kind {
         Kind::Text | Kind::Line | Kind::Tags => k::EXPECT_TEXT,
@@ -849,6 +844,7 @@ fn expect_key(kind: Kind) -> &'static str {
         Kind::LessonId | Kind::DigestId => k::EXPECT_ID,
         Kind::Date => k::EXPECT_DATE,
         Kind::Deadline => k::EXPECT_DEADLINE,
+        Kind::Zone => k::EXPECT_ZONE,
         Kind::Yes => k::EXPECT_YES,
         Kind::Page => k::EXPECT_PAGE,
     }
@@ -862,14 +858,12 @@ pub fn to_request(
     spec: &'static Spec,
     values: &Values,
     channel: Option<ChannelId>,
-    now: DateTime<Utc>,
 ) -> Result<Request, Refusal> {
     let r = Reader {
         text,
         lang,
         spec,
         values,
-        now,
     };
     for o in spec.options.iter().filter(|o| o.required) {
         if r.raw(o.name).is_none() {
@@ -946,10 +940,11 @@ pub fn to_request(
             region: required("region"),
             layers: r.list("layers", Layer::parse_user)?.unwrap_or_default(),
             lang: r.parsed("language", Lang::parse_user)?,
+            zone: r.parsed("time_zone", time::parse_zone)?,
         },
         "moderator round start" => Request::RoundStart {
             step: step("step")?.unwrap_or(Step::Issue),
-            deadline: r.parsed("deadline", |v| parse_deadline(v, r.now))?,
+            deadline: r.when("deadline")?,
         },
         "round status" => Request::RoundStatus,
         "moderator round reveal" => Request::RoundReveal { round: None },
@@ -1039,14 +1034,7 @@ mod tests {
     fn parse(line: &str) -> Result<Request, Refusal> {
         let c = catalog();
         let (spec, values) = parse_line(&c, Lang::En, line)?;
-        to_request(
-            &c,
-            Lang::En,
-            spec,
-            &values,
-            Some(ChannelId(9)),
-            DateTime::from_timestamp(0, 0).unwrap(),
-        )
+        to_request(&c, Lang::En, spec, &values, Some(ChannelId(9)))
     }
 
     #[test]
@@ -1070,7 +1058,8 @@ mod tests {
                     Kind::Lang => "nl",
                     Kind::Reminders => "dm",
                     Kind::Amount => "veel",
-                    Kind::Date => "2026-01-01",
+                    Kind::Date => "31-12-2026",
+                    Kind::Zone => "Europe/Amsterdam",
                     Kind::Deadline => "3d",
                     Kind::Yes => "yes",
                     _ => "text",
@@ -1078,7 +1067,7 @@ mod tests {
                 values.insert(o.name, v.to_owned());
             }
             let c = catalog();
-            to_request(&c, Lang::En, s, &values, None, Utc::now())
+            to_request(&c, Lang::En, s, &values, None)
                 .unwrap_or_else(|r| panic!("{}: {}", s.id(), r.text));
         }
     }
@@ -1174,15 +1163,113 @@ mod tests {
     }
 
     #[test]
-    fn deadlines_parse() {
-        let now = DateTime::from_timestamp(0, 0).unwrap();
-        assert_eq!(parse_deadline("3d", now), Some(now + Duration::days(3)));
-        assert_eq!(parse_deadline("48h", now), Some(now + Duration::hours(48)));
+    fn deadlines_are_read_as_typed_and_placed_by_the_engine() {
+        let deadline = |line: &str| match parse(line) {
+            Ok(Request::RoundStart { deadline, .. }) => Ok(deadline),
+            Ok(other) => panic!("{other:?}"),
+            Err(r) => Err(r),
+        };
         assert_eq!(
-            parse_deadline("1970-01-02", now).unwrap().to_rfc3339(),
-            "1970-01-02T23:59:00+00:00"
+            deadline("/moderator round start step:1 deadline:3d"),
+            Ok(Some(When::Days(3)))
         );
-        assert_eq!(parse_deadline("soon", now), None);
-        assert_eq!(parse_deadline("-3d", now), None);
+        assert!(matches!(
+            deadline("/moderator ronde start stap:1 deadline:31-12-2026 17:00"),
+            Ok(Some(When::On { .. }))
+        ));
+        assert!(matches!(
+            deadline("/moderator round start step:1 deadline:morgen 17:00"),
+            Ok(Some(When::FromToday { days: 1, .. }))
+        ));
+        let r = deadline("/moderator round start step:1 deadline:soon").unwrap_err();
+        assert_eq!(r.key, k::ERROR_BAD_OPTION);
+        let r = deadline("/moderator round start step:1 deadline:mon 31-12-2026").unwrap_err();
+        assert_eq!(r.key, k::TIME_WRONG_WEEKDAY);
+        assert!(r.text.contains("Thursday"), "{}", r.text);
+    }
+
+    /// The refusal of a bad deadline or date shows examples: each must be accepted as typed.
+    #[test]
+    fn the_examples_in_the_refusals_are_accepted() {
+        let c = catalog();
+        for (lang, examples) in [
+            (
+                Lang::Nl,
+                &[
+                    "3d",
+                    "48u",
+                    "2w",
+                    "31-12-2026 17:00",
+                    "morgen 17:00",
+                    "2026-12-31 17:00",
+                ][..],
+            ),
+            (
+                Lang::En,
+                &[
+                    "3d",
+                    "48h",
+                    "2w",
+                    "31-12-2026 17:00",
+                    "tomorrow 17:00",
+                    "2026-12-31 17:00",
+                ][..],
+            ),
+        ] {
+            let (spec, values) =
+                parse_line(&c, lang, "/moderator round start step:1 deadline:gisteren").unwrap();
+            let refusal = to_request(&c, lang, spec, &values, None).unwrap_err();
+            for example in examples {
+                assert!(
+                    refusal.text.contains(example),
+                    "{example}: {}",
+                    refusal.text
+                );
+                let line = format!("/moderator round start step:1 deadline:{example}");
+                let (spec, values) = parse_line(&c, lang, &line).unwrap();
+                to_request(&c, lang, spec, &values, None)
+                    .unwrap_or_else(|r| panic!("{example} refused: {}", r.text));
+            }
+            let (spec, values) = parse_line(&c, lang, "/lesson search from:gisteren").unwrap();
+            let refusal = to_request(&c, lang, spec, &values, None).unwrap_err();
+            for example in ["31-12-2026", "2026-12-31"] {
+                assert!(
+                    refusal.text.contains(example),
+                    "{example}: {}",
+                    refusal.text
+                );
+                let line = format!("/lesson search from:{example}");
+                let (spec, values) = parse_line(&c, lang, &line).unwrap();
+                to_request(&c, lang, spec, &values, None)
+                    .unwrap_or_else(|r| panic!("{example} refused: {}", r.text));
+            }
+        }
+        // The example the refusal used to give, brackets and all.
+        assert!(matches!(
+            parse("/moderator round start step:1 deadline:2026-12-31 (17:00)"),
+            Ok(Request::RoundStart {
+                deadline: Some(When::On { .. }),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_time_zone_is_an_iana_name() {
+        let zone = |line: &str| match parse(line) {
+            Ok(Request::Setup { zone, .. }) => Ok(zone),
+            Ok(other) => panic!("{other:?}"),
+            Err(r) => Err(r.key),
+        };
+        let base = "/setup task: Wonen region: Utrecht layers: rijk";
+        assert_eq!(zone(base), Ok(None));
+        assert_eq!(
+            zone(&format!("{base} time_zone: europe/london")),
+            Ok(Some(chrono_tz::Europe::London))
+        );
+        assert_eq!(
+            zone(&format!("{base} time_zone: Mars/Olympus")),
+            Err(k::ERROR_BAD_OPTION)
+        );
     }
 }

@@ -42,6 +42,7 @@ struct RawAcademy {
     site: Option<bool>,
     #[serde(default)]
     holidays: Vec<String>,
+    time_zone: Option<String>,
     re_review_months: Option<u32>,
     answer_retention_days: Option<u32>,
 }
@@ -102,8 +103,11 @@ pub struct Settings {
     pub templates_dir: Option<PathBuf>,
     /// Whether publishing a digest updates the static site in `<export_dir>/site`.
     pub site: bool,
-    /// Days on which no round starts by itself, besides weekends.
+    /// Days on which no round starts by itself, besides weekends and the Dutch national
+    /// holidays.
     pub holidays: Vec<chrono::NaiveDate>,
+    /// The time zone of every collaboration that did not choose its own.
+    pub time_zone: chrono_tz::Tz,
     /// Months after which an approved lesson nobody applied returns to the review queue.
     pub re_review_months: u32,
     /// Days after which the answers of a closed round are deleted; none: kept.
@@ -361,11 +365,23 @@ fn validate(
         .holidays
         .iter()
         .map(|d| {
-            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-                anyhow!("academy.holidays holds dates like \"2026-12-25\", found {d:?}")
+            crate::time::parse_date(d).ok_or_else(|| {
+                anyhow!(
+                    "academy.holidays holds dates like \"2026-12-24\" or \"24-12-2026\", found {d:?}"
+                )
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let zone_text = var("ACADEMIE_TIME_ZONE").or(non_empty(raw.academy.time_zone));
+    let time_zone = match zone_text {
+        None => crate::time::DEFAULT_ZONE,
+        Some(name) => crate::time::parse_zone(&name).ok_or_else(|| {
+            anyhow!(
+                "academy.time_zone must be a time zone of the IANA database, such as \
+                 \"Europe/Amsterdam\" or \"Europe/London\", found {name:?}"
+            )
+        })?,
+    };
     if raw.discord.guilds.contains(&0) {
         bail!("discord.guilds holds server ids, which are never 0 (Server Settings → Widget, or right-click the server → Copy Server ID)");
     }
@@ -394,6 +410,7 @@ fn validate(
             None => raw.academy.site.unwrap_or(true),
         },
         holidays,
+        time_zone,
         answer_retention_days: match raw.academy.answer_retention_days {
             Some(n) if !(1..=MAX_RETENTION_DAYS).contains(&n) => {
                 return Err(both(
@@ -514,6 +531,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("proxy_url"), "{err}");
+        let err = load_str("[academy]\ntime_zone = \"Europe/Amsterdamm\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("academy.time_zone"), "{err}");
+    }
+
+    #[test]
+    fn the_time_zone_is_dutch_unless_configured() {
+        let s = load_str("", &[]).unwrap();
+        assert_eq!(s.time_zone, chrono_tz::Europe::Amsterdam);
+        let s = load_str("[academy]\ntime_zone = \"Europe/London\"\n", &[]).unwrap();
+        assert_eq!(s.time_zone, chrono_tz::Europe::London);
+        let s = load_str(
+            "[academy]\ntime_zone = \"Europe/London\"\n",
+            &[("ACADEMIE_TIME_ZONE", "UTC")],
+        )
+        .unwrap();
+        assert_eq!(s.time_zone, chrono_tz::UTC);
+        let s = load_str(
+            "[academy]\nholidays = [\"2026-12-24\", \"31-12-2026\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.holidays.len(), 2);
     }
 
     /// A token as Discord makes them: the bot's id in base64, a time stamp, a signature.

@@ -422,14 +422,7 @@ impl<'a> Console<'a> {
                     }
                 }
             }
-            commands::to_request(
-                catalog,
-                lang,
-                spec,
-                &values,
-                Some(CONSOLE_CHANNEL),
-                self.engine.now(),
-            )
+            commands::to_request(catalog, lang, spec, &values, Some(CONSOLE_CHANNEL))
         });
         let request = match parsed {
             Ok(r) => r,

@@ -21,6 +21,7 @@ pub mod search;
 pub mod site;
 pub mod store;
 pub mod text;
+pub mod time;
 
 use std::sync::Arc;
 
@@ -48,6 +49,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             default_lang: settings.language,
             site_dir: settings.site.then(|| settings.export_dir.join("site")),
             holidays: settings.holidays.clone(),
+            time_zone: settings.time_zone,
             re_review_months: settings.re_review_months,
             answer_retention_days: settings.answer_retention_days,
             ..engine::Settings::default()

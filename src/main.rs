@@ -443,7 +443,7 @@ fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
     let summary = &restored.summary;
     let mut data = serde_json::json!({
         "path": path.display().to_string(),
-        "created": summary.created.format("%Y-%m-%d %H:%M UTC").to_string(),
+        "created": academie::time::date_time(lang, settings.time_zone, summary.created),
         "entries": summary.entries,
         "schema": summary.schema_version,
         "database": settings.database.display().to_string(),

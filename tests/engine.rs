@@ -4,7 +4,7 @@
 use academie::commands;
 use academie::domain::*;
 use academie::engine::{
-    Clock, Ctx, Engine, Failure, LessonChanges, LessonDraft, Recipient, Request, Settings,
+    Clock, Ctx, Engine, Failure, LessonChanges, LessonDraft, Recipient, Request, Settings, When,
 };
 use academie::reply::{Action, Reply, Visibility};
 use academie::search::SearchQuery;
@@ -131,6 +131,7 @@ impl Academy {
                 region: "Zuid-Limburg".into(),
                 layers: vec![Layer::National, Layer::Municipality],
                 lang: None,
+                zone: None,
             },
         );
     }
@@ -195,6 +196,7 @@ fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
             region: "y".into(),
             layers: vec![Layer::Other],
             lang: None,
+            zone: None,
         },
         Request::RoundStart {
             step: Step::Others,
@@ -417,7 +419,7 @@ fn a_deadline_closes_answering_when_it_passes() {
         &moderator(),
         Request::RoundStart {
             step: Step::Issue,
-            deadline: Some(now - Duration::hours(1)),
+            deadline: Some(When::At(now - Duration::hours(1))),
         },
     );
     assert_eq!(key, k::ROUND_DEADLINE_IN_PAST);
@@ -425,11 +427,11 @@ fn a_deadline_closes_answering_when_it_passes() {
         &moderator(),
         Request::RoundStart {
             step: Step::Issue,
-            deadline: Some(now + Duration::days(2)),
+            deadline: Some(When::At(now + Duration::days(2))),
         },
     );
     assert!(
-        start.body.contains("Deadline: 2026-03-04 09:00 UTC"),
+        start.body.contains("Deadline: wo 04-03-2026 10:00"),
         "{}",
         start.body
     );
@@ -504,6 +506,7 @@ fn rounds_and_setup_need_a_configured_channel() {
             region: "r".into(),
             layers: vec![Layer::Other],
             lang: None,
+            zone: None,
         },
     );
     assert_eq!(key, k::ERROR_NOT_IN_CHANNEL);
@@ -514,6 +517,7 @@ fn rounds_and_setup_need_a_configured_channel() {
             region: "r".into(),
             layers: vec![],
             lang: None,
+            zone: None,
         },
     );
     assert_eq!(key, k::SETUP_NO_LAYERS);
@@ -1302,7 +1306,7 @@ fn a_deadline_reminds_those_who_have_not_answered_then_reveals() {
         &moderator(),
         Request::RoundStart {
             step: Step::Issue,
-            deadline: Some(start + Duration::days(3)),
+            deadline: Some(When::At(start + Duration::days(3))),
         },
     );
     a.ok(
@@ -1363,7 +1367,7 @@ fn work_missed_while_the_bot_was_down_runs_once_at_the_next_start() {
             &moderator(),
             Request::RoundStart {
                 step: Step::Issue,
-                deadline: Some(start + Duration::days(3)),
+                deadline: Some(When::At(start + Duration::days(3))),
             },
         );
         a.ok(
@@ -1406,7 +1410,7 @@ fn a_round_revealed_by_hand_is_not_revealed_again_at_its_deadline() {
         &moderator(),
         Request::RoundStart {
             step: Step::Issue,
-            deadline: Some(start + Duration::days(1)),
+            deadline: Some(When::At(start + Duration::days(1))),
         },
     );
     a.ok(&moderator(), Request::RoundReveal { round: None });
@@ -1619,6 +1623,7 @@ fn the_change_report_repeats_the_figure_the_earlier_reveal_showed() {
             region: "Zuid-Limburg".into(),
             layers: vec![Layer::National, Layer::Municipality],
             lang: Some(Lang::En),
+            zone: None,
         },
     );
     let second = a.step_one_round(&[
@@ -1890,15 +1895,16 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
             ..Settings::default()
         },
     );
-    a.setup(); // Monday 2026-03-02 09:00: six weeks on is Monday 13 April, a holiday.
+    a.setup(); // Monday 2026-03-02: six weeks on is Monday 13 April, a configured holiday.
     let at = |s: &str| -> DateTime<Utc> { DateTime::parse_from_rfc3339(s).unwrap().into() };
+    // Tuesday, at 09:00 in Amsterdam: summer time, so 07:00 UTC.
     assert_eq!(
         a.engine.next_due().unwrap(),
-        Some(at("2026-04-14T08:00:00Z"))
+        Some(at("2026-04-14T07:00:00Z"))
     );
     *a.clock.0.lock().unwrap() = at("2026-04-13T12:00:00Z");
     assert_eq!(a.engine.run_due().unwrap(), 0, "not on the holiday");
-    *a.clock.0.lock().unwrap() = at("2026-04-14T08:00:00Z");
+    *a.clock.0.lock().unwrap() = at("2026-04-14T07:00:00Z");
     assert_eq!(a.engine.run_due().unwrap(), 1);
     let out = a.outbox_texts();
     assert_eq!(out.len(), 1);
@@ -1912,13 +1918,13 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
         .all_text()
         .contains("R1"));
     a.clear_outbox();
-    // Six weeks after the planned Monday (the holiday does not shift the rhythm), R1 is still
-    // running, so no second round is opened.
+    // Six weeks after the planned Monday (the holiday does not shift the rhythm) is Monday 25
+    // May, Tweede Pinksterdag: Tuesday 26 May. R1 is still running, so no second round opens.
     assert_eq!(
         a.engine.next_due().unwrap(),
-        Some(at("2026-05-25T08:00:00Z"))
+        Some(at("2026-05-26T07:00:00Z"))
     );
-    *a.clock.0.lock().unwrap() = at("2026-05-25T08:00:00Z");
+    *a.clock.0.lock().unwrap() = at("2026-05-26T07:00:00Z");
     assert_eq!(a.engine.run_due().unwrap(), 1);
     assert!(a.outbox_texts().is_empty());
     // Paused, the cadence starts nothing; resumed, it plans from now.
@@ -1973,7 +1979,11 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
             paused: Some(false),
         },
     );
-    assert!(resumed.body.contains("2026-07-21"), "{}", resumed.body);
+    assert!(
+        resumed.body.contains("di 21-07-2026 09:00"),
+        "{}",
+        resumed.body
+    );
     *a.clock.0.lock().unwrap() = at("2026-07-21T08:00:00Z");
     a.engine.run_due().unwrap();
     let out = a.outbox_texts();
@@ -2065,6 +2075,7 @@ fn a_failing_job_does_not_hold_up_the_others() {
             region: "Noord".into(),
             layers: vec![Layer::Province],
             lang: None,
+            zone: None,
         },
     );
     let start = a.clock.now();
@@ -2072,14 +2083,14 @@ fn a_failing_job_does_not_hold_up_the_others() {
         &moderator(),
         Request::RoundStart {
             step: Step::Issue,
-            deadline: Some(start + Duration::days(1)),
+            deadline: Some(When::At(start + Duration::days(1))),
         },
     );
     a.ok(
         &elsewhere(moderator()),
         Request::RoundStart {
             step: Step::Issue,
-            deadline: Some(start + Duration::days(2)),
+            deadline: Some(When::At(start + Duration::days(2))),
         },
     );
     a.ok(
@@ -2116,7 +2127,7 @@ fn deleting_my_data_scrubs_messages_still_waiting_to_be_sent() {
         &moderator(),
         Request::RoundStart {
             step: Step::Others,
-            deadline: Some(start + Duration::days(1)),
+            deadline: Some(When::At(start + Duration::days(1))),
         },
     );
     a.ok(
@@ -2359,6 +2370,7 @@ fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
             region: "Zuid".into(),
             layers: vec![Layer::Municipality],
             lang: None,
+            zone: None,
         },
     );
     ok(
@@ -2417,6 +2429,7 @@ fn a_channel_set_up_without_a_language_speaks_the_language_of_whoever_set_it_up(
         region: "Groningen".into(),
         layers: vec![Layer::Province],
         lang: None,
+        zone: None,
     };
     let done = a.ok(&erin, setup.clone());
     assert!(
@@ -2930,6 +2943,215 @@ fn a_published_digest_keeps_a_lesson_as_it_published_it_until_its_author_deletes
     );
 }
 
+// ---- Dutch time: what is typed and shown is local, what is stored is UTC ----
+
+impl Academy {
+    /// A line as a person types it, through the command table, then the engine.
+    fn typed(&self, ctx: &Ctx, line: &str) -> Result<Reply, (&'static str, String)> {
+        let catalog = self.engine.catalog();
+        let request = commands::parse_line(catalog, ctx.actor.lang, line)
+            .and_then(|(spec, values)| {
+                commands::to_request(catalog, ctx.actor.lang, spec, &values, ctx.channel)
+            })
+            .map_err(|r| (r.key, r.text))?;
+        match self.engine.handle(ctx, request.clone()) {
+            Ok(reply) => {
+                assert_no_template_failure(&reply);
+                Ok(reply)
+            }
+            Err(_) => Err(self.refused(ctx, request)),
+        }
+    }
+
+    fn set_clock(&self, rfc3339: &str) {
+        *self.clock.0.lock().unwrap() = at(rfc3339);
+    }
+
+    fn round(&self, id: u64) -> Round {
+        let bytes = self
+            .store
+            .get(Tree::Rounds, &RoundId(id).key())
+            .unwrap()
+            .expect("the round is stored");
+        serde_json::from_slice(&bytes).unwrap()
+    }
+}
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().into()
+}
+
+#[test]
+fn a_deadline_typed_the_dutch_way_is_dutch_time() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let started = a
+        .typed(
+            &moderator(),
+            "/moderator ronde start stap:1 deadline:31-12-2026 17:00",
+        )
+        .unwrap();
+    // Winter time: 17:00 in Amsterdam is 16:00 UTC, and it is shown as typed.
+    assert_eq!(a.round(1).deadline, Some(at("2026-12-31T16:00:00Z")));
+    let text = started.all_text();
+    assert!(text.contains("Deadline: do 31-12-2026 17:00"), "{text}");
+    assert!(!text.contains("UTC"), "{text}");
+    let status = a.typed(&anna(), "/ronde status").unwrap().all_text();
+    assert!(status.contains("Deadline: do 31-12-2026 17:00"), "{status}");
+    assert!(!status.contains("UTC"), "{status}");
+    let english = a.typed(&bram(), "/round status").unwrap().all_text();
+    assert!(
+        english.contains("Deadline: Thu 31 Dec 2026 17:00"),
+        "{english}"
+    );
+    a.ok(&moderator(), Request::RoundClose { round: None });
+
+    // Summer time: 17:00 is 15:00 UTC. A date alone means 17:00.
+    a.typed(&moderator(), "/moderator ronde start stap:1 deadline:15-07-2026")
+        .unwrap();
+    assert_eq!(a.round(2).deadline, Some(at("2026-07-15T15:00:00Z")));
+    a.ok(&moderator(), Request::RoundClose { round: None });
+
+    // The example the refusal used to give is accepted as typed.
+    a.typed(
+        &moderator(),
+        "/moderator ronde start stap:1 deadline:2026-12-31 (17:00)",
+    )
+    .unwrap();
+    assert_eq!(a.round(3).deadline, Some(at("2026-12-31T16:00:00Z")));
+    a.ok(&moderator(), Request::RoundClose { round: None });
+
+    // What the academy showed can be typed back, weekday and all.
+    a.typed(
+        &moderator(),
+        "/moderator ronde start stap:1 deadline:do 31-12-2026 17:00",
+    )
+    .unwrap();
+    assert_eq!(a.round(4).deadline, Some(at("2026-12-31T16:00:00Z")));
+}
+
+#[test]
+fn tomorrow_is_tomorrow_in_amsterdam_against_the_engines_clock() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    // Tuesday 31 March 2026, 23:30 UTC: already Wednesday 1 April, 01:30, in Amsterdam.
+    a.set_clock("2026-03-31T23:30:00Z");
+    a.typed(&moderator(), "/moderator ronde start stap:1 deadline:morgen 17:00")
+        .unwrap();
+    assert_eq!(a.round(1).deadline, Some(at("2026-04-02T15:00:00Z")));
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    let english = person(5, "Eve", Role::Moderator, Lang::En);
+    a.typed(&english, "/moderator round start step:1 deadline:tomorrow 17:00")
+        .unwrap();
+    assert_eq!(a.round(2).deadline, Some(at("2026-04-02T15:00:00Z")));
+    // The reminder, halfway, says the deadline in local time.
+    a.clear_outbox();
+    a.ok(
+        &anna(),
+        Request::Reminders {
+            how: Reminders::Channel,
+        },
+    );
+    a.set_clock("2026-04-01T20:00:00Z");
+    a.engine.run_due().unwrap();
+    let out = a.outbox_texts();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].1.contains("do 02-04-2026 17:00"), "{}", out[0].1);
+    assert!(!out[0].1.contains("UTC"), "{}", out[0].1);
+}
+
+#[test]
+fn a_deadline_in_the_past_is_refused_in_local_time() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    // Monday 2 March 2026, 09:00 UTC is 10:00 in Amsterdam: 09:30 today has passed.
+    let (key, text) = a
+        .typed(&moderator(), "/moderator ronde start stap:1 deadline:vandaag 09:30")
+        .unwrap_err();
+    assert_eq!(key, k::ROUND_DEADLINE_IN_PAST);
+    assert!(text.contains("ma 02-03-2026 09:30"), "{text}");
+    assert!(text.contains("deadline:morgen 17:00"), "{text}");
+    let (key, text) = a
+        .typed(&moderator(), "/moderator ronde start stap:1 deadline:01-03-2026")
+        .unwrap_err();
+    assert_eq!(key, k::ROUND_DEADLINE_IN_PAST);
+    assert!(text.contains("zo 01-03-2026 17:00"), "{text}");
+    // Later today is fine.
+    a.typed(&moderator(), "/moderator ronde start stap:1 deadline:vandaag 10:30")
+        .unwrap();
+    assert_eq!(a.round(1).deadline, Some(at("2026-03-02T09:30:00Z")));
+    // Unreadable forms and a wrong weekday are refused, in the person's language.
+    let (key, text) = a
+        .typed(&moderator(), "/moderator ronde start stap:1 deadline:volgende week")
+        .unwrap_err();
+    assert_eq!(key, k::ERROR_BAD_OPTION);
+    assert!(
+        text.contains("31-12-2026 17:00") && text.contains("morgen 17:00"),
+        "{text}"
+    );
+    let (key, text) = a
+        .typed(&moderator(), "/moderator ronde start stap:1 deadline:ma 31-12-2026")
+        .unwrap_err();
+    assert_eq!(key, k::TIME_WRONG_WEEKDAY);
+    assert!(text.contains("donderdag"), "{text}");
+}
+
+#[test]
+fn the_cadence_skips_new_years_day_and_starts_at_nine_in_amsterdam() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    // Friday 20 November 2026: six weeks on is Friday 1 January 2027, Nieuwjaarsdag.
+    a.set_clock("2026-11-20T10:00:00Z");
+    a.setup();
+    // The next work day is Monday 4 January, at 09:00 Amsterdam (winter): 08:00 UTC.
+    assert_eq!(
+        a.engine.next_due().unwrap(),
+        Some(at("2027-01-04T08:00:00Z"))
+    );
+    a.set_clock("2027-01-01T12:00:00Z");
+    assert_eq!(
+        a.engine.run_due().unwrap(),
+        0,
+        "nothing starts on New Year's Day"
+    );
+    let shown = a
+        .ok(
+            &moderator(),
+            Request::Cadence {
+                step: None,
+                every_weeks: None,
+                paused: None,
+            },
+        )
+        .body;
+    // Planned again from 1 January: six weeks on is Friday 12 February 2027.
+    assert!(shown.contains("vr 12-02-2027 09:00"), "{shown}");
+}
+
+#[test]
+fn the_cadence_keeps_nine_oclock_across_summer_time() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    // Friday 13 February 2026: the first round is Friday 27 March, in winter time.
+    a.set_clock("2026-02-13T10:00:00Z");
+    a.setup();
+    assert_eq!(
+        a.engine.next_due().unwrap(),
+        Some(at("2026-03-27T08:00:00Z"))
+    );
+    a.set_clock("2026-03-27T08:00:00Z");
+    assert_eq!(a.engine.run_due().unwrap(), 1);
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    // Six weeks on, Friday 8 May, is summer time: 09:00 in Amsterdam is 07:00 UTC.
+    assert_eq!(
+        a.engine.next_due().unwrap(),
+        Some(at("2026-05-08T07:00:00Z"))
+    );
+}
+
 #[test]
 fn commands_offered_in_a_direct_message_work_there() {
     use academie::commands::{Audience, Kind, Place, SPECS};
@@ -2957,8 +3179,7 @@ fn commands_offered_in_a_direct_message_work_there() {
             };
             values.insert(o.name, v.to_owned());
         }
-        let request =
-            commands::to_request(&catalog, Lang::Nl, spec, &values, None, a.clock.now()).unwrap();
+        let request = commands::to_request(&catalog, Lang::Nl, spec, &values, None).unwrap();
         let mut ctx = anna();
         ctx.channel = None;
         let outcome = a.engine.handle(&ctx, request);
@@ -2981,4 +3202,94 @@ fn commands_offered_in_a_direct_message_work_there() {
             (Place::Channel, Audience::Moderators) => {}
         }
     }
+}
+
+#[test]
+fn the_audit_log_and_dates_are_in_local_time() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.set_clock("2026-07-01T10:00:00Z");
+    a.setup();
+    let log = a.ok(&moderator(), Request::AuditLog { page: 0 }).body;
+    assert!(
+        log.starts_with("01-07-2026 12:00 · Mira Moderator"),
+        "{log}"
+    );
+    let english = person(5, "Eve", Role::Moderator, Lang::En);
+    let log = a.ok(&english, Request::AuditLog { page: 0 }).body;
+    assert!(
+        log.starts_with("1 Jul 2026 12:00 · Mira Moderator"),
+        "{log}"
+    );
+    // A lesson shared and approved at 00:30 on 1 August in Amsterdam (22:30 UTC the day
+    // before) belongs to August, for a search's and a digest's period alike.
+    a.set_clock("2026-07-31T22:30:00Z");
+    let id = a.share(&anna(), "Een les na middernacht", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let found = |line: &str| a.typed(&moderator(), line).unwrap().all_text();
+    let search = found("/les zoeken van:01-08-2026");
+    assert!(search.contains("Een les na middernacht"), "{search}");
+    let search = found("/les zoeken van:01-07-2026 tot:31-07-2026");
+    assert!(search.contains("Geen lessen gevonden"), "{search}");
+    let digest = found("/moderator digest samenstellen van:01-08-2026");
+    assert!(digest.contains("Een les na middernacht"), "{digest}");
+    assert!(
+        digest.contains("01-08-2026"),
+        "the period, the Dutch way: {digest}"
+    );
+    let (key, _) = a
+        .typed(&moderator(), "/moderator digest samenstellen tot:31-07-2026")
+        .unwrap_err();
+    assert_eq!(key, k::DIGEST_EMPTY);
+}
+
+#[test]
+fn a_collaboration_can_keep_its_own_time_zone() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    // Monday 2 March 2026: the cadence's first round is Monday 13 April, 09:00 summer time.
+    assert_eq!(
+        a.engine.next_due().unwrap(),
+        Some(at("2026-04-13T07:00:00Z"))
+    );
+    let (key, text) = a
+        .typed(
+            &moderator(),
+            "/instellen opgave: Woningbouw Zuid regio: Zuid-Limburg lagen: rijk tijdzone: Mars/Olympus",
+        )
+        .unwrap_err();
+    assert_eq!(key, k::ERROR_BAD_OPTION);
+    assert!(text.contains("Europe/Amsterdam"), "{text}");
+    let done = a
+        .typed(
+            &moderator(),
+            "/instellen opgave: Woningbouw Zuid regio: Zuid-Limburg lagen: rijk tijdzone: europe/london",
+        )
+        .unwrap()
+        .all_text();
+    assert!(done.contains("Tijdzone: Europe/London"), "{done}");
+    let shown = a.ok(&anna(), Request::ShowCollaboration).body;
+    assert!(shown.contains("Tijdzone: Europe/London"), "{shown}");
+    // The cadence keeps its day and starts at 09:00 in London, 08:00 UTC, not at 09:00 in
+    // Amsterdam (07:00 UTC).
+    a.set_clock("2026-04-13T07:30:00Z");
+    a.engine.run_due().unwrap();
+    assert!(a.outbox_texts().is_empty(), "{:?}", a.outbox_texts());
+    a.set_clock("2026-04-13T08:00:00Z");
+    a.engine.run_due().unwrap();
+    assert_eq!(a.outbox_texts().len(), 1, "the cadence's round");
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    let started = a
+        .typed(
+            &moderator(),
+            "/moderator ronde start stap:1 deadline:31-12-2026 17:00",
+        )
+        .unwrap()
+        .all_text();
+    assert_eq!(a.round(2).deadline, Some(at("2026-12-31T17:00:00Z")));
+    assert!(
+        started.contains("do 31-12-2026 17:00 (Europe/London)"),
+        "another zone is named: {started}"
+    );
 }

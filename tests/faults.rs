@@ -350,8 +350,8 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
         let deadline_round = round % 4 == 0;
         let step = (round - 1) % 5 + 1;
         let mut options = vec![("step", json!(step.to_string()))];
-        // The command reads the deadline against the real time, the engine against its clock,
-        // which each deadline round moves past: each deadline lies beyond the last.
+        // The engine reads a typed deadline against its own clock, which each deadline round
+        // then moves past.
         let days = 2 * round / 4;
         if deadline_round {
             options.push(("deadline", json!(format!("{days}d"))));
@@ -417,9 +417,10 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
                     .fake
                     .fail_next("POST", CHANNEL_POST, 1, Fault::ServerError),
             }
-            *clock.0.lock().unwrap_or_else(|p| p.into_inner()) = chrono::Utc::now()
-                + chrono::Duration::days(days as i64)
-                + chrono::Duration::minutes(1);
+            {
+                let mut now = clock.0.lock().unwrap_or_else(|p| p.into_inner());
+                *now = *now + chrono::Duration::days(days as i64) + chrono::Duration::minutes(1);
+            }
             wait_for_text(|| posted_text(&run.fake), &markers).await
         } else {
             match round {

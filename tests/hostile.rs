@@ -66,6 +66,7 @@ fn academy(catalog: Arc<Catalog>) -> (Engine, Arc<MemoryStore>) {
             region: "Delta".into(),
             layers: vec![Layer::Municipality],
             lang: None,
+            zone: None,
         },
     );
     for title in ["Goedgekeurd", "Wacht op beoordeling"] {
@@ -114,9 +115,8 @@ fn snapshot(store: &MemoryStore) -> Snapshot {
 /// The outcome of one line: Ok(text) or Err((refusal text, was it internal)).
 fn run(engine: &Engine, catalog: &Catalog, c: &Ctx, line: &str) -> Result<String, (String, bool)> {
     let lang = c.actor.lang;
-    let request = commands::parse_line(catalog, lang, line).and_then(|(spec, values)| {
-        commands::to_request(catalog, lang, spec, &values, c.channel, chrono::Utc::now())
-    });
+    let request = commands::parse_line(catalog, lang, line)
+        .and_then(|(spec, values)| commands::to_request(catalog, lang, spec, &values, c.channel));
     let request = request.map_err(|r| (r.text, false))?;
     match engine.handle(c, request) {
         Ok(reply) => Ok(reply.all_text()),

@@ -67,6 +67,7 @@ fn academy(dir: &Path, site: Option<&Path>) -> Engine {
             region: "Delta".into(),
             layers: vec![Layer::Municipality, Layer::Province],
             lang: None,
+            zone: None,
         },
     );
     let anna = person(2, "Anna Aalbers", Role::Member);

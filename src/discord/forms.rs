@@ -34,10 +34,8 @@ impl Handler {
         for o in spec.options.iter().filter(|o| in_form(spec, o)) {
             probe.insert(o.name, "-".to_owned());
         }
-        let now = chrono::Utc::now();
-        let request =
-            commands::to_request(self.engine.catalog(), lang, spec, &probe, ctx.channel, now)
-                .map_err(Failure::Refused)?;
+        let request = commands::to_request(self.engine.catalog(), lang, spec, &probe, ctx.channel)
+            .map_err(Failure::Refused)?;
         let modal = match request {
             Request::AnswerSubmit { .. } => self.answer_modal(ctx, None, false),
             Request::AnswerEdit { .. } => self.answer_modal(ctx, None, true),
@@ -284,15 +282,8 @@ impl Handler {
                     values.insert("perspective", p.key().to_owned());
                 }
                 values.insert("as", attribution.key().to_owned());
-                commands::to_request(
-                    self.engine.catalog(),
-                    lang,
-                    spec,
-                    &values,
-                    ctx.channel,
-                    chrono::Utc::now(),
-                )
-                .map_err(Failure::Refused)
+                commands::to_request(self.engine.catalog(), lang, spec, &values, ctx.channel)
+                    .map_err(Failure::Refused)
             }
             Form::Edit {
                 id,

@@ -305,8 +305,7 @@ impl Handler {
                 Err(f) => self.send_failure(http, origin, lang, f).await,
             };
         }
-        let now = chrono::Utc::now();
-        match commands::to_request(self.engine.catalog(), lang, spec, &values, ctx.channel, now) {
+        match commands::to_request(self.engine.catalog(), lang, spec, &values, ctx.channel) {
             Ok(request) => self.run_and_reply(http, origin, ctx, request, None).await,
             Err(r) => self.send_refusal(http, origin, &r).await,
         }

@@ -58,6 +58,7 @@ fn option_key(o: &Opt) -> &'static str {
         ("region", _) => k::OPTION_REGION,
         ("layers", _) => k::OPTION_LAYERS,
         ("language", _) => k::OPTION_LANGUAGE,
+        ("time_zone", _) => k::OPTION_TIME_ZONE,
         ("republish", _) => k::OPTION_REPUBLISH,
         ("library", _) => k::OPTION_LIBRARY,
         ("layer", _) => k::OPTION_LAYER,

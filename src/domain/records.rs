@@ -25,6 +25,10 @@ pub struct Collaboration {
     /// Older records hold one rhythm, or none, under `cadence`.
     #[serde(default, alias = "cadence", deserialize_with = "one_or_many")]
     pub cadences: Vec<Cadence>,
+    /// The IANA name of the collaboration's time zone; none: the academy's (Europe/Amsterdam
+    /// unless configured otherwise). Every time shown or typed in the channel is in this zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// Reads a list of rhythms, or the single one (or `null`) older records hold.

@@ -38,7 +38,7 @@ impl Engine {
         Some(self.t(
             lang,
             k::APPLIED_LINE,
-            json!({"count": list.len(), "last": last.at.format("%Y-%m-%d").to_string()}),
+            json!({"count": list.len(), "last": crate::time::date(lang, self.settings.time_zone, last.at)}),
         ))
     }
 

@@ -110,6 +110,8 @@ impl Engine {
     pub(super) fn audit_log(&self, ctx: &Ctx, page: usize) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
+        // Every entry in the time zone of the channel asked in, so the list reads as one.
+        let zone = self.zone_in(ctx.channel);
         let entries = self.store.scan_prefix(Tree::Audit, &[])?;
         let pages = entries.len().div_ceil(SHOWN).max(1);
         let page = page.min(pages - 1);
@@ -120,7 +122,7 @@ impl Engine {
                 lang,
                 k::AUDIT_ENTRY,
                 json!({
-                    "date": e.at.format("%Y-%m-%d %H:%M").to_string(),
+                    "date": crate::time::short_date_time(lang, zone, e.at),
                     "name": e.name,
                     "action": self.text.plain(lang, &e.action),
                     "target": (!e.target.is_empty()).then_some(e.target),

@@ -1,7 +1,7 @@
 //! "Never finished": a collaboration returns to its questions every so many weeks — by default
-//! the first, every six weeks — starting the round by itself on a work day, skipping weekends
-//! and configured holidays. Each step can have its own rhythm; moderators add, change, pause
-//! and resume them.
+//! the first, every six weeks — starting the round by itself at the start of a work day in the
+//! collaboration's time zone, skipping weekends, the Dutch national holidays and configured
+//! holidays. Each step can have its own rhythm; moderators add, change, pause and resume them.
 
 use super::schedule::{JobKind, Recipient};
 use super::{encode, Ctx, Engine, Failure, Outcome};
@@ -9,29 +9,57 @@ use crate::domain::*;
 use crate::reply::Reply;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
-use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use crate::time;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 
-/// The hour (UTC) at which a cadence round starts: the start of a Dutch working day.
-const START_HOUR: u32 = 8;
-
 impl Engine {
-    /// The first work day at or after `at` (same time of day).
-    fn work_day(&self, mut at: DateTime<Utc>) -> DateTime<Utc> {
+    /// The first work day at or after `day`.
+    fn work_day(&self, mut day: NaiveDate) -> NaiveDate {
         for _ in 0..60 {
-            let day = at.date_naive();
-            let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
-            if !weekend && !self.settings.holidays.contains(&day) {
+            if self.is_work_day(day) {
                 break;
             }
-            at += Duration::days(1);
+            day += Duration::days(1);
         }
-        at
+        day
     }
 
-    /// Sets the collaboration's rhythm for `step` (added beside the others, or replacing that
-    /// step's) and schedules its next round from today, at the start of the working day
-    /// (08:00 UTC: 09:00 or 10:00 in the Netherlands).
+    /// When a cadence round starts on a day: the start of the working day in the
+    /// collaboration's zone, whether it is summer or winter time.
+    fn cadence_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+        let hour = NaiveTime::from_hms_opt(time::CADENCE_HOUR, 0, 0).unwrap_or_default();
+        time::instant(zone, day.and_time(hour))
+    }
+
+    /// Plans the rhythm of `step` from its planned day `base` (moved to a work day), added
+    /// beside the others or replacing that step's, and schedules its next round.
+    fn plan_cadence(
+        &self,
+        batch: &mut Batch,
+        collab: &mut Collaboration,
+        step: Step,
+        weeks: u32,
+        base: NaiveDate,
+    ) -> Result<(), Failure> {
+        let zone = self.zone_of(collab);
+        let next = Self::cadence_start(zone, self.work_day(base));
+        put_cadence(
+            collab,
+            Cadence {
+                step,
+                every_weeks: weeks,
+                paused: false,
+                next: Some(next),
+                base: Some(Self::cadence_start(zone, base)),
+            },
+        );
+        self.schedule(batch, next, JobKind::Cadence(collab.channel))
+    }
+
+    /// Sets the collaboration's rhythm for `step` and schedules its next round, `weeks` from
+    /// today, at the start of that working day in the collaboration's zone.
     pub(super) fn start_cadence(
         &self,
         batch: &mut Batch,
@@ -39,28 +67,30 @@ impl Engine {
         step: Step,
         weeks: u32,
     ) -> Result<(), Failure> {
-        let today = self.now().date_naive();
-        let morning = today
-            .and_hms_opt(START_HOUR, 0, 0)
-            .map(|t| t.and_utc())
-            .unwrap_or_else(|| self.now());
-        let base = morning + Duration::weeks(i64::from(weeks));
-        let next = self.work_day(base);
-        let cadence = Cadence {
-            step,
-            every_weeks: weeks,
-            paused: false,
-            next: Some(next),
-            base: Some(base),
-        };
-        match collab.cadences.iter_mut().find(|c| c.step == step) {
-            Some(existing) => *existing = cadence,
-            None => {
-                collab.cadences.push(cadence);
-                collab.cadences.sort_by_key(|c| c.step);
+        let today = time::local_date(self.zone_of(collab), self.now());
+        let base = today + Duration::weeks(i64::from(weeks));
+        self.plan_cadence(batch, collab, step, weeks, base)
+    }
+
+    /// The collaboration moved to another time zone: each rhythm's next round keeps its day and
+    /// starts at the start of the working day in the new zone.
+    pub(super) fn replan_cadence(
+        &self,
+        batch: &mut Batch,
+        collab: &mut Collaboration,
+        old_zone: Tz,
+    ) -> Result<(), Failure> {
+        for c in collab.cadences.clone() {
+            if c.paused {
+                continue;
             }
+            let Some(base) = c.base.or(c.next) else {
+                continue;
+            };
+            let day = time::local_date(old_zone, base);
+            self.plan_cadence(batch, collab, c.step, c.every_weeks, day)?;
         }
-        self.schedule(batch, next, JobKind::Cadence(collab.channel))
+        Ok(())
     }
 
     /// A cadence job fell due: the rhythm planned for this moment (the lowest step, when two
@@ -89,34 +119,51 @@ impl Engine {
         let running = self
             .latest_round(channel)?
             .filter(|r| r.status != RoundStatus::Closed);
-        let next_planned = |cadence: &Cadence| {
-            let base =
-                cadence.base.unwrap_or(due) + Duration::weeks(i64::from(cadence.every_weeks));
-            (base, self.work_day(base))
-        };
-        let (base, next) = match running {
+        // The rhythm counts in local days from the planned day, not from a holiday it moved
+        // off, and each round starts at the local start of the working day.
+        let zone = self.zone_of(&collab);
+        let planned = cadence.base.unwrap_or(due);
+        let next_base =
+            time::local_date(zone, planned) + Duration::weeks(i64::from(cadence.every_weeks));
+        match running {
             Some(r) if r.step != cadence.step => {
-                // Another question is on the table: this one comes the next work day.
-                let later = self.work_day(due + Duration::days(1));
-                (cadence.base.unwrap_or(due), later)
+                // Another question is on the table: this one comes the next work day, and its
+                // rhythm keeps counting from the day it was planned for.
+                let day = self.work_day(time::local_date(zone, due) + Duration::days(1));
+                let next = Self::cadence_start(zone, day);
+                collab.cadences[index] = Cadence {
+                    next: Some(next),
+                    base: Some(planned),
+                    ..cadence
+                };
+                self.schedule(batch, next, JobKind::Cadence(channel))?;
             }
-            Some(_) => next_planned(&cadence),
+            Some(_) => {
+                self.plan_cadence(
+                    batch,
+                    &mut collab,
+                    cadence.step,
+                    cadence.every_weeks,
+                    next_base,
+                )?;
+            }
             None => {
                 self.start_cadence_round(batch, &collab, &cadence)?;
-                next_planned(&cadence)
+                self.plan_cadence(
+                    batch,
+                    &mut collab,
+                    cadence.step,
+                    cadence.every_weeks,
+                    next_base,
+                )?;
             }
-        };
-        collab.cadences[index] = Cadence {
-            next: Some(next),
-            base: Some(base),
-            ..cadence
-        };
+        }
         batch.put(
             Tree::Collaborations,
             channel.key().to_vec(),
             encode(&collab)?,
         );
-        self.schedule(batch, next, JobKind::Cadence(channel))
+        Ok(())
     }
 
     /// Starts the round a rhythm brings back, and queues its announcement for the channel.
@@ -160,7 +207,7 @@ impl Engine {
         self.send_later(batch, Recipient::Channel(channel), reply)
     }
 
-    /// `/ritme`: with a step, that step's rhythm is set (added if it is new); without one, the
+    /// `/moderator ritme`: with a step, that step's rhythm is set (added if it is new); without one, the
     /// change applies to every rhythm of the collaboration (step 1's if there is none yet).
     pub(super) fn set_cadence(
         &self,
@@ -188,20 +235,16 @@ impl Engine {
             // Changing the rhythm of a paused cadence keeps it paused until it is resumed.
             let paused = paused.or(old.as_ref().map(|c| c.paused)).unwrap_or(false);
             if paused {
-                let cadence = Cadence {
-                    step: *step,
-                    every_weeks: weeks,
-                    paused: true,
-                    next: None,
-                    base: None,
-                };
-                match collab.cadences.iter_mut().find(|c| c.step == *step) {
-                    Some(existing) => *existing = cadence,
-                    None => {
-                        collab.cadences.push(cadence);
-                        collab.cadences.sort_by_key(|c| c.step);
-                    }
-                }
+                put_cadence(
+                    &mut collab,
+                    Cadence {
+                        step: *step,
+                        every_weeks: weeks,
+                        paused: true,
+                        next: None,
+                        base: None,
+                    },
+                );
             } else {
                 self.start_cadence(&mut batch, &mut collab, *step, weeks)?;
             }
@@ -212,6 +255,8 @@ impl Engine {
             encode(&collab)?,
         );
         self.commit(batch)?;
+        let zone = self.zone_of(&collab);
+        let next = |c: &Cadence| c.next.map(|n| time::date_time(lang, zone, n));
         // The sentence about what changed: the one step, or all of them alike.
         let changed = collab.cadences.iter().find(|c| c.step == steps[0]).cloned();
         let mut text = match changed {
@@ -222,7 +267,7 @@ impl Engine {
                     "paused": c.paused,
                     "weeks": c.every_weeks,
                     "step": self.step_label(lang, c.step),
-                    "next": c.next.map(|n| n.format("%Y-%m-%d").to_string()),
+                    "next": next(&c),
                 }),
             ),
             None => String::new(),
@@ -239,7 +284,7 @@ impl Engine {
                             "step": self.step_label(lang, c.step),
                             "weeks": c.every_weeks,
                             "paused": c.paused,
-                            "next": c.next.map(|n| n.format("%Y-%m-%d").to_string()),
+                            "next": next(c),
                         }),
                     )
                 })
@@ -251,5 +296,16 @@ impl Engine {
             );
         }
         Ok(Reply::private(text))
+    }
+}
+
+/// Puts a step's rhythm in place: beside the others, or instead of that step's, in step order.
+fn put_cadence(collab: &mut Collaboration, cadence: Cadence) {
+    match collab.cadences.iter_mut().find(|c| c.step == cadence.step) {
+        Some(existing) => *existing = cadence,
+        None => {
+            collab.cadences.push(cadence);
+            collab.cadences.sort_by_key(|c| c.step);
+        }
     }
 }

@@ -60,6 +60,7 @@ impl Engine {
         region: String,
         layers: Vec<Layer>,
         lang: Option<Lang>,
+        zone: Option<chrono_tz::Tz>,
     ) -> Outcome {
         let ui = ctx.actor.lang;
         self.require_moderator(ctx)?;
@@ -94,13 +95,20 @@ impl Engine {
                 .as_ref()
                 .map(|c| c.cadences.clone())
                 .unwrap_or_default(),
+            time_zone: zone
+                .map(|z| z.name().to_owned())
+                .or(existing.as_ref().and_then(|c| c.time_zone.clone())),
         };
         let mut batch = Batch::new();
         let mut collab = collab;
-        if existing.is_none() {
+        match &existing {
             // The essay's advice: keep returning to the first question. Every six weeks by
-            // default; moderators change or pause it with /ritme.
-            self.start_cadence(&mut batch, &mut collab, Step::Issue, 6)?;
+            // default; moderators change or pause it with /moderator ritme.
+            None => self.start_cadence(&mut batch, &mut collab, Step::Issue, 6)?,
+            Some(old) if self.zone_of(old) != self.zone_of(&collab) => {
+                self.replan_cadence(&mut batch, &mut collab, self.zone_of(old))?
+            }
+            Some(_) => {}
         }
         batch.put(
             Tree::Collaborations,
@@ -123,6 +131,9 @@ impl Engine {
                 "region": collab.region,
                 "layers": self.layer_names(lang, &collab.layers),
                 "question": self.text.academy(lang).step(Step::Issue).question,
+                // Named when chosen, or when it is not the Dutch time everyone assumes.
+                "zone": (zone.is_some() || self.zone_of(&collab) != crate::time::DEFAULT_ZONE)
+                    .then(|| self.zone_of(&collab).name()),
             }),
         );
         let language = self.t(
@@ -183,6 +194,7 @@ impl Engine {
                 "region": collab.region,
                 "layers": self.layer_names(lang, &collab.layers),
                 "language": self.lang_name(lang, collab.lang),
+                "zone": self.zone_of(&collab).name(),
                 "round": round_text,
             }),
         );

@@ -12,6 +12,7 @@ use crate::site::{self, PublishedDigest, PublishedLesson};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 use serde_json::json;
 
 impl Engine {
@@ -35,12 +36,12 @@ impl Engine {
         Ok(out)
     }
 
-    /// Approved lessons matching a digest's filter.
-    fn digest_candidates(&self, filter: &DigestFilter) -> Result<Vec<Lesson>, Failure> {
+    /// Approved lessons matching a digest's filter; its period is in days of `zone`.
+    fn digest_candidates(&self, filter: &DigestFilter, zone: Tz) -> Result<Vec<Lesson>, Failure> {
         Ok(self
             .approved_lessons()?
             .into_iter()
-            .filter(|l| matches_filter(l, filter))
+            .filter(|l| matches_filter(l, filter, zone))
             .collect())
     }
 
@@ -70,11 +71,11 @@ impl Engine {
             None => self.t(
                 lang,
                 k::DIGEST_DEFAULT_TITLE,
-                json!({"date": self.now().format("%Y-%m-%d").to_string()}),
+                json!({"date": crate::time::date(lang, self.zone_in(ctx.channel), self.now())}),
             ),
         };
         let _guard = self.lock();
-        let lessons = self.digest_candidates(&filter)?;
+        let lessons = self.digest_candidates(&filter, self.zone_in(ctx.channel))?;
         if lessons.is_empty() {
             return Err(self.refuse(
                 ui,
@@ -191,6 +192,7 @@ impl Engine {
         PublishedDigest {
             digest: digest.clone(),
             lessons,
+            zone: self.zone_in(digest.channel),
         }
     }
 
@@ -304,7 +306,7 @@ impl Engine {
                         "title": d.title,
                         "count": d.lessons.len(),
                         "draft": d.status == DigestStatus::Draft,
-                        "date": d.published_at.unwrap_or(d.composed_at).format("%Y-%m-%d").to_string(),
+                        "date": crate::time::date(lang, self.zone_in(d.channel), d.published_at.unwrap_or(d.composed_at)),
                     }),
                 )
             })
@@ -322,8 +324,9 @@ fn in_period(date: NaiveDate, filter: &DigestFilter) -> bool {
     filter.from.is_none_or(|f| date >= f) && filter.to.is_none_or(|t| date <= t)
 }
 
-fn matches_filter(lesson: &Lesson, filter: &DigestFilter) -> bool {
-    let approved_on = lesson.reviewed_at.unwrap_or(lesson.created_at).date_naive();
+fn matches_filter(lesson: &Lesson, filter: &DigestFilter, zone: Tz) -> bool {
+    let approved_on =
+        crate::time::local_date(zone, lesson.reviewed_at.unwrap_or(lesson.created_at));
     lesson.is_public()
         && in_period(approved_on, filter)
         && filter.order.is_none_or(|o| lesson.order == o)

@@ -104,11 +104,14 @@ impl Engine {
         }
         // Per quarter: each member's last placement in it.
         let mut quarters: BTreeMap<String, BTreeMap<UserId, &Placement>> = BTreeMap::new();
+        let zone = self.zone_of(&collab);
         for p in &all {
+            // The quarter the collaboration was in, in its own time.
+            let local = crate::time::local_date(zone, p.at);
             let q = self.t(
                 lang,
                 k::DOING_QUARTER,
-                json!({"year": p.at.year(), "quarter": p.at.month0() / 3 + 1}),
+                json!({"year": local.year(), "quarter": local.month0() / 3 + 1}),
             );
             quarters.entry(q).or_default().insert(p.user, p);
         }

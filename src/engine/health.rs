@@ -78,6 +78,7 @@ impl Engine {
         let collab = self.require_collaboration(ctx)?;
         let lang = ctx.actor.lang;
         let channel = collab.channel;
+        let zone = self.zone_of(&collab);
         let mut rounds: Vec<Round> = Vec::new();
         for (key, _) in self
             .store
@@ -116,7 +117,7 @@ impl Engine {
             score_lines.push(format!(
                 "{} ({}): {shown}",
                 r.id,
-                r.started_at.format("%Y-%m-%d")
+                crate::time::date(lang, zone, r.started_at)
             ));
         }
 

@@ -458,9 +458,56 @@ impl Engine {
         Ok(reply)
     }
 
+    /// The lessons a search finds, with its period in local days: the index keeps UTC days,
+    /// so the days at either end are widened by one and the lessons on them checked one by one.
+    fn find_lessons(
+        &self,
+        query: &SearchQuery,
+        zone: chrono_tz::Tz,
+    ) -> Result<Vec<LessonId>, Failure> {
+        if query.from.is_none() && query.to.is_none() {
+            return Ok(search::find(self.store.as_ref(), query)?);
+        }
+        let day = chrono::Duration::days(1);
+        let wide = SearchQuery {
+            from: query.from.map(|d| d - day),
+            to: query.to.map(|d| d + day),
+            ..query.clone()
+        };
+        let mut edges = std::collections::HashSet::new();
+        for (from, to) in [
+            query.from.map(|d| (d - day, d)),
+            query.to.map(|d| (d, d + day)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let edge = SearchQuery {
+                from: Some(from),
+                to: Some(to),
+                ..query.clone()
+            };
+            edges.extend(search::find(self.store.as_ref(), &edge)?);
+        }
+        let mut out = Vec::new();
+        for id in search::find(self.store.as_ref(), &wide)? {
+            if edges.contains(&id) {
+                let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
+                    continue;
+                };
+                let local = crate::time::local_date(zone, lesson.created_at);
+                if query.from.is_some_and(|f| local < f) || query.to.is_some_and(|t| local > t) {
+                    continue;
+                }
+            }
+            out.push(id);
+        }
+        Ok(out)
+    }
+
     pub(super) fn lesson_search(&self, ctx: &Ctx, query: SearchQuery) -> Outcome {
         let lang = ctx.actor.lang;
-        let ids = search::find(self.store.as_ref(), &query)?;
+        let ids = self.find_lessons(&query, self.zone_in(ctx.channel))?;
         let size = self.settings.page_size.max(1);
         let pages = ids.len().div_ceil(size).max(1);
         let page = query.page.min(pages - 1);

@@ -38,7 +38,9 @@ use crate::search::SearchQuery;
 use crate::site::Templates;
 use crate::store::{Batch, Store, StoreError, Tree};
 use crate::text::{keys as k, Catalog};
-use chrono::{DateTime, Utc};
+pub use crate::time::When;
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
@@ -152,6 +154,8 @@ pub enum Request {
         region: String,
         layers: Vec<Layer>,
         lang: Option<Lang>,
+        /// The collaboration's own time zone; none: unchanged (the academy's for a new one).
+        zone: Option<chrono_tz::Tz>,
     },
     ShowCollaboration,
     Questions {
@@ -161,7 +165,9 @@ pub enum Request {
     Orders,
     RoundStart {
         step: Step,
-        deadline: Option<DateTime<Utc>>,
+        /// As typed; placed in the collaboration's time zone and checked against the clock by
+        /// the engine.
+        deadline: Option<When>,
     },
     RoundStatus,
     /// Reveals the current round; with `round`, only if that is still the current one (a
@@ -330,8 +336,11 @@ pub struct Settings {
     pub page_size: usize,
     /// Months after which an approved lesson nobody applied returns to the review queue.
     pub re_review_months: u32,
-    /// Days on which no round starts by itself (besides Saturdays and Sundays).
+    /// Days on which no round starts by itself, besides Saturdays, Sundays and the Dutch
+    /// national holidays.
     pub holidays: Vec<chrono::NaiveDate>,
+    /// The time zone of collaborations that did not choose their own.
+    pub time_zone: Tz,
     /// Days after which the answers and votes of a closed round are deleted; none: kept.
     pub answer_retention_days: Option<u32>,
     /// Where the static site of published digests is kept up to date; none: not written.
@@ -345,6 +354,7 @@ impl Default for Settings {
             page_size: 5,
             re_review_months: 12,
             holidays: Vec::new(),
+            time_zone: crate::time::DEFAULT_ZONE,
             answer_retention_days: None,
             site_dir: None,
         }
@@ -420,7 +430,8 @@ impl Engine {
                 region,
                 layers,
                 lang,
-            } => self.setup(ctx, task, region, layers, lang),
+                zone,
+            } => self.setup(ctx, task, region, layers, lang, zone),
             R::ShowCollaboration => self.show_collaboration(ctx),
             R::Questions { step } => Ok(self.questions(ctx, step)),
             R::Perspectives => Ok(self.perspectives(ctx)),
@@ -525,6 +536,34 @@ impl Engine {
     /// The academy's time: what deadlines typed as `3d` count from.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// A collaboration's time zone: its own, or the academy's.
+    fn zone_of(&self, collab: &Collaboration) -> Tz {
+        collab
+            .time_zone
+            .as_deref()
+            .and_then(crate::time::parse_zone)
+            .unwrap_or(self.settings.time_zone)
+    }
+
+    /// The time zone of a channel's collaboration, or the academy's where there is none.
+    fn zone_in(&self, channel: Option<ChannelId>) -> Tz {
+        channel
+            .and_then(|c| {
+                self.load::<Collaboration>(Tree::Collaborations, &c.key())
+                    .ok()
+                    .flatten()
+            })
+            .map_or(self.settings.time_zone, |c| self.zone_of(&c))
+    }
+
+    /// Whether a round may start by itself on a day: not a weekend, a Dutch national holiday
+    /// or a configured holiday.
+    fn is_work_day(&self, day: NaiveDate) -> bool {
+        !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+            && crate::time::dutch_holiday(day).is_none()
+            && !self.settings.holidays.contains(&day)
     }
 
     fn lock(&self) -> MutexGuard<'_, ()> {

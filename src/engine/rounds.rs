@@ -4,13 +4,12 @@
 //! The blind rule: until a round is revealed, no reply to anyone (moderators included) contains
 //! another member's answer. Only `answer_*` replies echo text, and only the actor's own.
 
-use super::{clean_text, encode, limits, Ctx, Engine, Failure, Outcome};
+use super::{clean_text, encode, limits, Ctx, Engine, Failure, Outcome, When};
 use crate::domain::*;
 use crate::meter;
 use crate::reply::{Action, Reply};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
 fn answer_key(round: RoundId, user: UserId) -> Vec<u8> {
@@ -65,29 +64,33 @@ impl Engine {
         Ok(answers)
     }
 
-    fn format_deadline(&self, lang: Lang, deadline: Option<DateTime<Utc>>) -> Option<String> {
-        deadline.map(|d| {
+    /// "Deadline: do 31-12-2026 17:00", in the time zone of the round's collaboration.
+    fn format_deadline(&self, lang: Lang, round: &Round) -> Option<String> {
+        let zone = self.zone_in(Some(round.channel));
+        round.deadline.map(|d| {
             self.t(
                 lang,
                 k::ROUND_DEADLINE,
-                json!({"deadline": d.format("%Y-%m-%d %H:%M UTC").to_string()}),
+                json!({"deadline": crate::time::date_time(lang, zone, d)}),
             )
         })
     }
 
-    pub(super) fn round_start(
-        &self,
-        ctx: &Ctx,
-        step: Step,
-        deadline: Option<DateTime<Utc>>,
-    ) -> Outcome {
+    pub(super) fn round_start(&self, ctx: &Ctx, step: Step, deadline: Option<When>) -> Outcome {
         let ui = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let _guard = self.lock();
         let collab = self.require_collaboration(ctx)?;
+        // What was typed is read in the collaboration's zone, against the engine's clock.
+        let zone = self.zone_of(&collab);
+        let deadline = deadline.map(|d| crate::time::resolve(d, self.now(), zone));
         if let Some(d) = deadline {
             if d <= self.now() {
-                return Err(self.refuse(ui, k::ROUND_DEADLINE_IN_PAST, json!({})));
+                return Err(self.refuse(
+                    ui,
+                    k::ROUND_DEADLINE_IN_PAST,
+                    json!({"deadline": crate::time::date_time(ui, zone, d)}),
+                ));
             }
         }
         if let Some(r) = self
@@ -138,7 +141,7 @@ impl Engine {
                 "round": id.to_string(),
                 "question": s.question,
                 "followups": s.followups,
-                "deadline": self.format_deadline(lang, round.deadline),
+                "deadline": self.format_deadline(lang, round),
             }),
         );
         let mut reply = Reply::channel(body)
@@ -380,7 +383,7 @@ impl Engine {
                 "count": names.len(),
                 "names": names.join(", "),
                 "revealed": round.status == RoundStatus::Revealed,
-                "deadline": self.format_deadline(lang, round.deadline),
+                "deadline": self.format_deadline(lang, &round),
             }),
         );
         let mut more = Vec::new();

@@ -325,9 +325,10 @@ impl Engine {
             .collect();
         let lang = collab.lang;
         let question = self.text.academy(lang).step(round.step).question.clone();
+        let zone = self.zone_of(&collab);
         let deadline = round
             .deadline
-            .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+            .map(|d| crate::time::date_time(lang, zone, d));
         let data = |names: Option<String>| {
             json!({
                 "round": round.id.to_string(),

@@ -36,6 +36,8 @@ pub struct PublishedLesson {
 pub struct PublishedDigest {
     pub digest: Digest,
     pub lessons: Vec<PublishedLesson>,
+    /// The time zone of its collaboration: its dates are that zone's days.
+    pub zone: chrono_tz::Tz,
 }
 
 /// The figures of one digest, as inline SVG with their text equivalents.
@@ -253,12 +255,13 @@ pub fn figures_for(catalog: &Catalog, d: &PublishedDigest) -> Figures {
 fn digest_data(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Value {
     let lang = d.digest.lang;
     let published = d.digest.published_at.unwrap_or(d.digest.composed_at);
+    let day = |x: chrono::NaiveDate| crate::time::day(lang, x);
     let period = match (d.digest.filter.from, d.digest.filter.to) {
         (None, None) => None,
         (from, to) => Some(format!(
             "{} – {}",
-            from.map(|x| x.to_string()).unwrap_or_default(),
-            to.map(|x| x.to_string()).unwrap_or_default()
+            from.map(day).unwrap_or_default(),
+            to.map(day).unwrap_or_default()
         )),
     };
     json!({
@@ -269,7 +272,7 @@ fn digest_data(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Value {
         "digest": {
             "id": d.digest.id.to_string(),
             "title": d.digest.title,
-            "date": published.format("%Y-%m-%d").to_string(),
+            "date": crate::time::date(lang, d.zone, published),
             "updated": published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             "count": d.lessons.len(),
             "period": period,
@@ -364,7 +367,7 @@ pub fn build(
                 "id": d.digest.id.to_string(),
                 "title": d.digest.title,
                 "lang": d.digest.lang.key(),
-                "date": published.format("%Y-%m-%d").to_string(),
+                "date": crate::time::date(lang, d.zone, published),
                 "updated": published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 "count": d.lessons.len(),
                 "html": format!("digests/{}.html", d.digest.id),

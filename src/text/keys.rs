@@ -66,6 +66,8 @@ keys! {
     EXPECT_STEP = "expect.step";
     EXPECT_TEXT = "expect.text";
     EXPECT_YES = "expect.yes";
+    EXPECT_ZONE = "expect.zone";
+    TIME_WRONG_WEEKDAY = "time.wrong_weekday";
     FIELD_ANSWER = "field.answer";
     FIELD_HAPPENED = "field.happened";
     FIELD_LESSON = "field.lesson";
@@ -357,6 +359,7 @@ keys! {
     OPTION_REGION = "option.region";
     OPTION_LAYERS = "option.layers";
     OPTION_LANGUAGE = "option.language";
+    OPTION_TIME_ZONE = "option.time_zone";
     OPTION_REPUBLISH = "option.republish";
     OPTION_LAYER = "option.layer";
     GROUP_ROUND = "group.round";
