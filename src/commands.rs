@@ -39,6 +39,12 @@ pub enum Kind {
     Deadline,
     Yes,
     Page,
+    QuestionId,
+    MeetingId,
+    /// A voice channel (Discord), or a channel id (the console).
+    Channel,
+    /// When a meeting starts.
+    When,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -116,6 +122,8 @@ const fn opt(name: &'static str, nl: &'static str, kind: Kind, required: bool) -
 }
 
 const ID: Opt = opt("id", "id", Kind::LessonId, true);
+const QUESTION_ID: Opt = opt("id", "id", Kind::QuestionId, true);
+const MEETING_ID: Opt = opt("id", "id", Kind::MeetingId, true);
 const LESSON_FIELDS: [Opt; 8] = [
     opt("title", "titel", Kind::Line, false),
     opt("happened", "gebeurd", Kind::Text, false),
@@ -433,6 +441,115 @@ pub const SPECS: &[Spec] = &[
         audience: X,
         help: k::HELP_CMD_DIGEST_PUBLISH,
     },
+    // Learning across collaborations: the academy is one academy.
+    Spec {
+        path: &[("learning", "leren"), ("others", "bij-anderen")],
+        options: &[],
+        audience: M,
+        help: k::STEP5_HELP,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("ask", "stellen")],
+        options: &[
+            opt("text", "tekst", Kind::Text, true),
+            opt("as", "als", Kind::Attribution, false),
+        ],
+        audience: M,
+        help: k::QUESTION_HELP_ASK,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("answer", "beantwoorden")],
+        options: &[
+            QUESTION_ID,
+            opt("text", "tekst", Kind::Text, true),
+            opt("as", "als", Kind::Attribution, false),
+        ],
+        audience: M,
+        help: k::QUESTION_HELP_ANSWER,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("show", "tonen")],
+        options: &[QUESTION_ID],
+        audience: M,
+        help: k::QUESTION_HELP_SHOW,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("list", "overzicht")],
+        options: &[],
+        audience: M,
+        help: k::QUESTION_HELP_LIST,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("helped", "geholpen")],
+        options: &[QUESTION_ID, opt("answer", "antwoord", Kind::Page, true)],
+        audience: M,
+        help: k::QUESTION_HELP_HELPED,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("consent", "toestemming")],
+        options: &[QUESTION_ID, opt("agree", "akkoord", Kind::Yes, true)],
+        audience: M,
+        help: k::QUESTION_HELP_CONSENT,
+    },
+    Spec {
+        path: &[("meeting", "bijeenkomst"), ("agenda", "agenda")],
+        options: &[opt("id", "id", Kind::MeetingId, false)],
+        audience: M,
+        help: k::MEETING_HELP_AGENDA,
+    },
+    Spec {
+        path: &[("meeting", "bijeenkomst"), ("join", "aanmelden")],
+        options: &[MEETING_ID],
+        audience: M,
+        help: k::MEETING_HELP_JOIN,
+    },
+    Spec {
+        path: &[("exchange", "uitwisseling")],
+        options: &[
+            opt("lessons", "lessen", Kind::Yes, false),
+            opt("name", "naam", Kind::Yes, false),
+            opt("step5", "stap5", Kind::Yes, false),
+            opt("questions", "vragen", Kind::Yes, false),
+            opt("servers", "servers", Kind::Yes, false),
+        ],
+        audience: X,
+        help: k::SHARED_HELP,
+    },
+    Spec {
+        path: &[("digest", "digest"), ("take", "overnemen")],
+        options: &[ID],
+        audience: X,
+        help: k::SHARED_HELP_TAKE,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("lesson", "les")],
+        options: &[
+            QUESTION_ID,
+            opt("title", "titel", Kind::Line, true),
+            opt("order", "orde", Kind::Order, true),
+            opt("steps", "stappen", Kind::Steps, false),
+        ],
+        audience: X,
+        help: k::QUESTION_HELP_LESSON,
+    },
+    Spec {
+        path: &[("meeting", "bijeenkomst"), ("plan", "plannen")],
+        options: &[
+            opt("when", "wanneer", Kind::When, true),
+            opt("address", "adres", Kind::Line, false),
+            opt("channel", "kanaal", Kind::Channel, false),
+            opt("minutes", "minuten", Kind::Page, false),
+            opt("name", "naam", Kind::Line, false),
+        ],
+        audience: X,
+        help: k::MEETING_HELP_PLAN,
+    },
+    Spec {
+        path: &[("meeting", "bijeenkomst"), ("lessons", "lessen")],
+        options: &[MEETING_ID],
+        audience: X,
+        help: k::MEETING_HELP_LESSONS,
+    },
 ];
 
 /// Help lines for one audience: usage and description per command.
@@ -542,6 +659,8 @@ pub fn parse_line(
                         | Kind::LessonId
                         | Kind::DigestId
                         | Kind::Layer
+                        | Kind::QuestionId
+                        | Kind::MeetingId
                 )
         }) {
             Some(o) if !markers.iter().any(|(_, _, m)| m.name == o.name) => {
@@ -744,7 +863,21 @@ fn expect_key(kind: Kind) -> &'static str {
         Kind::Deadline => k::EXPECT_DEADLINE,
         Kind::Yes => k::EXPECT_YES,
         Kind::Page => k::EXPECT_PAGE,
+        Kind::QuestionId => k::QUESTION_EXPECT_ID,
+        Kind::MeetingId => k::MEETING_EXPECT_ID,
+        Kind::Channel => k::MEETING_EXPECT_CHANNEL,
+        Kind::When => k::MEETING_EXPECT_WHEN,
     }
+}
+
+/// A channel as typed: its number, or a Discord mention `<#123>`.
+fn parse_channel(v: &str) -> Option<ChannelId> {
+    let v = v.trim();
+    let digits = v
+        .strip_prefix("<#")
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(v);
+    digits.parse::<u64>().ok().filter(|n| *n > 0).map(ChannelId)
 }
 
 /// Turns a command and its typed values into a request, or a localized refusal naming the
@@ -782,6 +915,14 @@ pub fn to_request(
             .map(|v| v.unwrap_or(DigestId(0)))
     };
     let step = |name: &str| r.parsed(name, Step::parse_user);
+    let question_id = || {
+        r.parsed("id", QuestionId::parse_user)
+            .map(|v| v.unwrap_or(QuestionId(0)))
+    };
+    let meeting_id = || {
+        r.parsed("id", MeetingId::parse_user)
+            .map(|v| v.unwrap_or(MeetingId(0)))
+    };
     Ok(match spec.id().as_str() {
         "help" => Request::Help,
         "questions" => Request::Questions {
@@ -913,6 +1054,64 @@ pub fn to_request(
         "mydata delete" => Request::MyDataDelete {
             confirm: r.yes("confirm")?,
         },
+        "learning others" => Request::Step5Elsewhere,
+        "exchange" => Request::Exchange(crate::engine::ExchangeChange {
+            lessons: r.parsed("lessons", parse_yes)?,
+            name: r.parsed("name", parse_yes)?,
+            step5: r.parsed("step5", parse_yes)?,
+            questions: r.parsed("questions", parse_yes)?,
+            servers: r.parsed("servers", parse_yes)?,
+        }),
+        "digest take" => Request::DigestTake { id: lesson_id()? },
+        "question ask" => Request::QuestionAsk {
+            text: required("text"),
+            attribution: r
+                .parsed("as", Attribution::parse_user)?
+                .unwrap_or(Attribution::Named),
+        },
+        "question answer" => Request::QuestionAnswer {
+            id: question_id()?,
+            text: required("text"),
+            attribution: r
+                .parsed("as", Attribution::parse_user)?
+                .unwrap_or(Attribution::Named),
+        },
+        "question show" => Request::QuestionShow { id: question_id()? },
+        "question list" => Request::QuestionList,
+        "question helped" => Request::QuestionHelpful {
+            id: question_id()?,
+            answer: r
+                .parsed("answer", |v| {
+                    v.trim().parse::<u32>().ok().filter(|n| *n >= 1)
+                })?
+                .unwrap_or(1),
+        },
+        "question consent" => Request::QuestionConsent {
+            id: question_id()?,
+            consent: r.yes("agree")?,
+        },
+        "question lesson" => Request::QuestionToLesson {
+            id: question_id()?,
+            title: required("title"),
+            order: r
+                .parsed("order", Order::parse_user)?
+                .unwrap_or(Order::First),
+            steps: r.steps("steps")?.unwrap_or_default(),
+        },
+        "meeting plan" => Request::MeetingPlan {
+            starts: r
+                .parsed("when", |v| crate::engine::parse_meeting_time(v, r.now))?
+                .unwrap_or(r.now),
+            minutes: r.parsed("minutes", |v| v.trim().parse::<u32>().ok())?,
+            title: r.raw("name").map(str::to_owned),
+            address: r.raw("address").map(str::to_owned),
+            voice: r.parsed("channel", parse_channel)?,
+        },
+        "meeting agenda" => Request::MeetingAgenda {
+            id: r.parsed("id", MeetingId::parse_user)?,
+        },
+        "meeting join" => Request::MeetingJoin { id: meeting_id()? },
+        "meeting lessons" => Request::MeetingLessons { id: meeting_id()? },
         other => unreachable!("command {other} has a spec but no request"),
     })
 }
@@ -962,6 +1161,9 @@ mod tests {
                     Kind::Date => "2026-01-01",
                     Kind::Deadline => "3d",
                     Kind::Yes => "yes",
+                    Kind::QuestionId | Kind::MeetingId => "1",
+                    Kind::Channel => "123",
+                    Kind::When => "2099-01-01 10:00",
                     _ => "text",
                 };
                 values.insert(o.name, v.to_owned());

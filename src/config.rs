@@ -60,6 +60,10 @@ struct RawDiscord {
     proxy_url: Option<String>,
     #[serde(default)]
     guilds: Vec<u64>,
+    #[serde(default)]
+    exchange_servers: Vec<u64>,
+    questions_channel: Option<u64>,
+    questions_forum: Option<bool>,
 }
 
 /// A secret that never prints itself.
@@ -87,6 +91,13 @@ pub struct DiscordSettings {
     pub token: Option<Secret>,
     pub proxy_url: Option<String>,
     pub guilds: Vec<u64>,
+    /// Servers whose moderators allow exchange with other servers, by configuration.
+    pub exchange_servers: Vec<u64>,
+    /// One academy-wide channel for questions to the academy, instead of every
+    /// collaboration's channel.
+    pub questions_channel: Option<u64>,
+    /// That channel is a forum: each question becomes a post of its own.
+    pub questions_forum: bool,
 }
 
 /// The validated settings.
@@ -235,6 +246,12 @@ fn validate(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    if raw.discord.exchange_servers.contains(&0) || raw.discord.questions_channel == Some(0) {
+        bail!("discord.exchange_servers and discord.questions_channel hold Discord ids, which are never 0 (right-click the server or channel → Copy ID)");
+    }
+    if raw.discord.questions_forum == Some(true) && raw.discord.questions_channel.is_none() {
+        bail!("discord.questions_forum says the questions channel is a forum, but discord.questions_channel names none");
+    }
     if raw.discord.guilds.contains(&0) {
         bail!("discord.guilds holds server ids, which are never 0 (Server Settings → Widget, or right-click the server → Copy Server ID)");
     }
@@ -284,6 +301,9 @@ fn validate(
                 .map(Secret),
             proxy_url,
             guilds: raw.discord.guilds,
+            exchange_servers: raw.discord.exchange_servers,
+            questions_channel: raw.discord.questions_channel,
+            questions_forum: raw.discord.questions_forum.unwrap_or(false),
         },
         warnings: Vec::new(),
     })

@@ -3,11 +3,12 @@
 //! requests, hands them to the engine, and prints the replies.
 //!
 //! Console users are identified by name (`/as Fatima role:moderator`); a name always maps to the
-//! same user id, so their answers and lessons are theirs again next time. The console is one
-//! collaboration channel.
+//! same user id, so their answers and lessons are theirs again next time. The console starts in
+//! one collaboration channel; `/kanaal NAME [server:NAME]` moves to another (on another server),
+//! so learning across collaborations can be tried without Discord.
 
 use crate::commands;
-use crate::domain::{Actor, ChannelId, Lang, Role, UserId};
+use crate::domain::{Actor, ChannelId, Lang, Role, ServerId, UserId};
 use crate::engine::{Ctx, Engine, Failure};
 use crate::reply::{Action, Reply, Visibility};
 use crate::text::keys as k;
@@ -25,9 +26,26 @@ pub fn user_id_for(name: &str) -> UserId {
     UserId(crate::domain::fnv1a(name.trim().to_lowercase().as_bytes()).max(2))
 }
 
+/// A stable id for another console channel (`/kanaal Noord`), never the console's own.
+pub fn channel_id_for(name: &str) -> ChannelId {
+    let key = format!("channel:{}", name.trim().to_lowercase());
+    ChannelId(crate::domain::fnv1a(key.as_bytes()).max(2))
+}
+
+/// A stable id for a server the console plays (`/kanaal Noord server:Provincie`).
+pub fn server_id_for(name: &str) -> ServerId {
+    let key = format!("server:{}", name.trim().to_lowercase());
+    ServerId(crate::domain::fnv1a(key.as_bytes()).max(1))
+}
+
 pub struct Console<'a> {
     engine: &'a Engine,
     actor: Actor,
+    /// The channel acted in (`/kanaal` moves), and its server (none: the console's own).
+    channel: ChannelId,
+    server: Option<ServerId>,
+    /// Names of the channels visited, to say where a message goes.
+    channels: HashMap<ChannelId, String>,
     /// Roles and languages chosen per name in this session.
     people: HashMap<UserId, Actor>,
     export_dir: PathBuf,
@@ -60,6 +78,9 @@ impl<'a> Console<'a> {
         Console {
             engine,
             actor,
+            channel: CONSOLE_CHANNEL,
+            server: None,
+            channels: HashMap::new(),
             people,
             export_dir,
         }
@@ -134,7 +155,25 @@ impl<'a> Console<'a> {
         };
         for message in waiting {
             match message.to {
-                crate::engine::Recipient::Channel(_) => self.print_reply(&message.reply, out)?,
+                crate::engine::Recipient::Channel(c) => {
+                    if c != self.channel {
+                        let name = self
+                            .channels
+                            .get(&c)
+                            .cloned()
+                            .unwrap_or_else(|| format!("#{}", c.0));
+                        writeln!(
+                            out,
+                            "\n→ {}",
+                            self.say(k::CHANNELS_POSTED_IN, json!({"name": name}))
+                        )?;
+                    }
+                    self.print_reply(&message.reply, out)?
+                }
+                crate::engine::Recipient::Event(_) => {
+                    writeln!(out, "\n→ {}", self.say(k::CHANNELS_EVENT, json!({})))?;
+                    self.print_reply(&message.reply, out)?
+                }
                 crate::engine::Recipient::User(user) => {
                     let to = self
                         .people
@@ -172,6 +211,10 @@ impl<'a> Console<'a> {
                 self.switch_user(body[first.len()..].trim(), out)?;
                 return Ok(true);
             }
+            "channel" | "kanaal" => {
+                self.switch_channel(body[first.len()..].trim(), out)?;
+                return Ok(true);
+            }
             _ => {}
         }
         let lang = self.actor.lang;
@@ -182,7 +225,7 @@ impl<'a> Console<'a> {
                 lang,
                 spec,
                 &values,
-                Some(CONSOLE_CHANNEL),
+                Some(self.channel),
                 chrono::Utc::now(),
             )
         });
@@ -196,13 +239,15 @@ impl<'a> Console<'a> {
         let is_help = request == crate::engine::Request::Help;
         let ctx = Ctx {
             actor: self.actor.clone(),
-            channel: Some(CONSOLE_CHANNEL),
+            channel: Some(self.channel),
+            server: self.server,
         };
         match self.engine.handle(&ctx, request) {
             Ok(reply) => {
                 self.print_reply(&reply, out)?;
                 if is_help {
-                    writeln!(out, "{}\n", self.say(k::CONSOLE_HELP, json!({})))?;
+                    writeln!(out, "{}", self.say(k::CONSOLE_HELP, json!({})))?;
+                    writeln!(out, "{}\n", self.say(k::CHANNELS_HELP, json!({})))?;
                 }
             }
             Err(Failure::Refused(r)) => writeln!(out, "⚠ {}\n", r.text)?,
@@ -260,6 +305,54 @@ impl<'a> Console<'a> {
             self.say(
                 k::CONSOLE_ACTING_AS,
                 json!({"name": self.actor.name, "role": self.role_name(self.actor.role)})
+            )
+        )?;
+        Ok(())
+    }
+
+    /// `/kanaal NAME [server:NAME]`: acts in another channel from now on, so several
+    /// collaborations (on several servers) can be tried in one console. No name: back to the
+    /// console's own channel.
+    fn switch_channel(&mut self, args: &str, out: &mut dyn Write) -> Result<()> {
+        let mut name_words = Vec::new();
+        let mut server = None;
+        for word in args.split_whitespace() {
+            let lower = word.to_lowercase();
+            match lower.strip_prefix("server:") {
+                Some(v) if !v.is_empty() => server = Some(v.to_owned()),
+                Some(_) => {
+                    writeln!(out, "⚠ {}\n", self.say(k::CHANNELS_BAD, json!({})))?;
+                    return Ok(());
+                }
+                None => name_words.push(word),
+            }
+        }
+        let name = name_words.join(" ");
+        if name.chars().count() > crate::engine::limits::NAME
+            || (name.is_empty() && server.is_some())
+        {
+            writeln!(out, "⚠ {}\n", self.say(k::CHANNELS_BAD, json!({})))?;
+            return Ok(());
+        }
+        if name.is_empty() {
+            self.channel = CONSOLE_CHANNEL;
+            self.server = None;
+        } else {
+            self.channel = channel_id_for(&name);
+            self.server = server.as_deref().map(server_id_for);
+            self.channels.insert(self.channel, name.clone());
+        }
+        let shown = if name.is_empty() {
+            self.say(k::CONSOLE_CHANNEL, json!({}))
+        } else {
+            name
+        };
+        writeln!(
+            out,
+            "{}\n",
+            self.say(
+                k::CHANNELS_SWITCHED,
+                json!({"name": shown, "server": server})
             )
         )?;
         Ok(())
@@ -336,6 +429,51 @@ impl<'a> Console<'a> {
                 "/mydata delete confirm:yes",
                 "/mijngegevens verwijderen bevestig:ja",
             ),
+            Action::TakeLesson(id) => pick(
+                &format!("/digest take id:{id}"),
+                &format!("/digest overnemen id:{id}"),
+            ),
+            Action::AnswerQuestion(id) => pick(
+                &format!("/question answer id:{id} text:…"),
+                &format!("/vraag beantwoorden id:{id} tekst:…"),
+            ),
+            Action::ShowQuestion(id) => pick(
+                &format!("/question show id:{id}"),
+                &format!("/vraag tonen id:{id}"),
+            ),
+            Action::Helpful(id, n) => pick(
+                &format!("/question helped id:{id} answer:{n}"),
+                &format!("/vraag geholpen id:{id} antwoord:{n}"),
+            ),
+            Action::Consent(id, yes) => pick(
+                &format!(
+                    "/question consent id:{id} agree:{}",
+                    if *yes { "yes" } else { "no" }
+                ),
+                &format!(
+                    "/vraag toestemming id:{id} akkoord:{}",
+                    if *yes { "ja" } else { "nee" }
+                ),
+            ),
+            Action::JoinMeeting(id) => pick(
+                &format!("/meeting join id:{id}"),
+                &format!("/bijeenkomst aanmelden id:{id}"),
+            ),
+            Action::ShowAgenda(id) => pick(
+                &format!("/meeting agenda id:{id}"),
+                &format!("/bijeenkomst agenda id:{id}"),
+            ),
+            Action::AskMeetingLessons(id) => pick(
+                &format!("/meeting lessons id:{id}"),
+                &format!("/bijeenkomst lessen id:{id}"),
+            ),
+            Action::ShareFromMeeting(id) => {
+                let tag = crate::engine::meeting_tag(*id);
+                pick(
+                    &format!("/lesson share title:… happened:… lesson:… order:first tags:{tag}"),
+                    &format!("/les delen titel:… gebeurd:… les:… orde:eerste tags:{tag}"),
+                )
+            }
         }
     }
 

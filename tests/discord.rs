@@ -56,6 +56,7 @@ async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
         default_lang: Lang::Nl,
         defer_after,
         tick: Duration::from_millis(100),
+        questions_forum: None,
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(engine, options, async move {

@@ -64,6 +64,7 @@ fn person(id: u64, name: &str, role: Role, lang: Lang) -> Ctx {
             role,
         },
         channel: Some(CHANNEL),
+        server: None,
     }
 }
 

@@ -132,7 +132,11 @@ fn answer_text(marker: &str) -> String {
 /// the round's status.
 async fn member_round(run: Arc<Run>, user: FakeUser, idx: u64, round: u64, button: String) {
     let twice = matches!(round, 5 | 10) || (round == 7 && idx.is_multiple_of(3));
-    let versions = if (idx + round).is_multiple_of(2) { 2 } else { 1 };
+    let versions = if (idx + round).is_multiple_of(2) {
+        2
+    } else {
+        1
+    };
     let mut version = 1;
     let mut attempt = 0;
     while version <= versions {
@@ -309,6 +313,7 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
             default_lang: Lang::Nl,
             defer_after: DEFER_AFTER,
             tick: Duration::from_millis(100),
+            questions_forum: None,
         };
         tokio::spawn(serve(engine, options, async move {
             let _ = rx.await;

@@ -3,7 +3,8 @@
 //! These types are a compatibility promise: they are serialized as JSON into the database, so a
 //! field may be added only with a `#[serde(default)]`, and a rename needs a schema migration.
 
-use super::ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
+use super::exchange::Sharing;
+use super::ids::{ChannelId, DigestId, LessonId, RoundId, ServerId, UserId};
 use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,13 @@ pub struct Collaboration {
     /// How often the collaboration returns to a question; older records have none.
     #[serde(default)]
     pub cadence: Option<Cadence>,
+    /// The server the channel is on; a record from before servers were kept learns it the
+    /// first time someone acts in the channel.
+    #[serde(default)]
+    pub server: Option<ServerId>,
+    /// What the collaboration shares with the rest of the academy.
+    #[serde(default)]
+    pub sharing: Sharing,
 }
 
 /// "Never finished": the collaboration revisits a step every so many weeks, on a work day.

@@ -87,6 +87,11 @@ impl Engine {
                 .map(|c| c.configured_at)
                 .unwrap_or_else(|| self.now()),
             cadence: existing.as_ref().and_then(|c| c.cadence.clone()),
+            server: ctx.server.or(existing.as_ref().and_then(|c| c.server)),
+            sharing: existing
+                .as_ref()
+                .map(|c| c.sharing.clone())
+                .unwrap_or_default(),
         };
         let mut batch = Batch::new();
         let mut collab = collab;
@@ -153,7 +158,10 @@ impl Engine {
                 "round": round_text,
             }),
         );
-        Ok(Reply::private(text).titled(collab.task.clone()))
+        Ok(Reply::private(text).titled(collab.task.clone()).section(
+            self.text.plain(lang, k::SHARED_TITLE),
+            self.sharing_text(lang, &collab)?,
+        ))
     }
 
     pub(super) fn questions(&self, ctx: &Ctx, step: Step) -> Reply {

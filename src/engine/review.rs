@@ -17,6 +17,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let keys = search::with_status(self.store.as_ref(), LessonStatus::Pending)?;
+        let keys = self.reviewable_ids(ctx, keys)?;
         let mut reply = Reply::private(if keys.is_empty() {
             self.text.plain(lang, k::REVIEW_EMPTY)
         } else {
@@ -27,7 +28,7 @@ impl Engine {
             )
         })
         .titled(self.text.plain(lang, k::REVIEW_TITLE));
-        let stale = self.stale_lessons()?;
+        let stale = self.keep_reviewable(ctx, self.stale_lessons()?)?;
         for &id in keys.iter().take(QUEUE_PAGE) {
             let lesson = self.lesson(lang, id)?;
             let text = lesson.text_for(lang);
@@ -119,7 +120,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         if old.status == LessonStatus::Approved && self.is_stale(&old)? {
             // Due for re-review: confirming it starts its clock again.
             let mut lesson = old.clone();
@@ -173,7 +174,7 @@ impl Engine {
             return Err(self.refuse(lang, k::LESSON_NO_CHANGES, json!({})));
         }
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         let mut lesson = old.clone();
         self.apply_changes(ctx, &mut lesson, changes)?;
         let mut batch = Batch::new();
@@ -196,7 +197,7 @@ impl Engine {
         let reason = clean_text(&reason);
         self.check_text(lang, k::FIELD_REASON, &reason, limits::REASON)?;
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         if old.status == LessonStatus::Rejected {
             return Err(self.refuse(
                 lang,
@@ -226,7 +227,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         if old.status != LessonStatus::Approved {
             return Err(self.refuse(
                 lang,
