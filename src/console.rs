@@ -342,11 +342,7 @@ impl<'a> Console<'a> {
             self.server = server.as_deref().map(server_id_for);
             self.channels.insert(self.channel, name.clone());
         }
-        let shown = if name.is_empty() {
-            self.say(k::CONSOLE_CHANNEL, json!({}))
-        } else {
-            name
-        };
+        let shown = (!name.is_empty()).then_some(name);
         writeln!(
             out,
             "{}\n",
