@@ -1783,6 +1783,94 @@ async fn a_meeting_becomes_a_scheduled_event_the_spec_accepts() {
         .filter(|r| r.path == format!("/api/v10/guilds/{GUILD_ID}/scheduled-events"))
         .collect();
     assert_eq!(requests.len(), 2, "each meeting made one event");
+
+    // Afterwards: the channel gets the one button, a moderator asks the group, and a member
+    // shares a lesson of the meeting through the form.
+    {
+        let mut now = bot.clock.0.lock().unwrap();
+        *now += chrono::Duration::days(3);
+    }
+    eventually("the channel hears the meeting is over", || {
+        bot.fake
+            .posted(CHANNEL_ID)
+            .iter()
+            .any(|m| message_text(m).contains("is voorbij"))
+    })
+    .await;
+    let over = bot
+        .fake
+        .posted(CHANNEL_ID)
+        .into_iter()
+        .find(|m| message_text(m).contains("is voorbij"))
+        .expect("posted");
+    let mut ids = Vec::new();
+    collect_ids(&over["components"], &mut ids);
+    let ask = ids
+        .into_iter()
+        .find(|id| id.starts_with("1:mls:"))
+        .expect("the button that asks for the lessons");
+    let refused = bot.click(&FakeUser::member(61, "Jet"), &ask).await;
+    assert!(refused.text().contains("moderator"), "{}", refused.text());
+    let asked = bot.click(&moderator, &ask).await;
+    assert!(!asked.is_ephemeral());
+    assert!(asked.text().contains("Wat leerden we"), "{}", asked.text());
+    let share_button = asked.button("Mijn les delen").expect("a share button");
+    let jet = FakeUser::member(61, "Jet");
+    let form = bot.click(&jet, &share_button).await;
+    assert_eq!(form.callback_type, 9, "the button opens the lesson form");
+    let form_id = form.callback["custom_id"]
+        .as_str()
+        .expect("form")
+        .to_owned();
+    let saved = bot
+        .submit(
+            &jet,
+            &form_id,
+            &[
+                ("title", "Samen aan tafel"),
+                (
+                    "happened",
+                    "We zaten voor het eerst met de boeren aan tafel.",
+                ),
+                ("lesson", "Nodig de boeren uit voordat het plan er ligt."),
+                ("tags", "bijeenkomst-b1"),
+                ("as", "anoniem"),
+            ],
+        )
+        .await;
+    assert!(saved.text().contains("anoniem"), "{}", saved.text());
+    let typo = bot
+        .submit(
+            &jet,
+            &form_id,
+            &[
+                ("title", "Nog een"),
+                ("happened", "Iets."),
+                ("lesson", "Iets anders."),
+                ("as", "misschien"),
+            ],
+        )
+        .await;
+    assert!(typo.text().contains("misschien"), "{}", typo.text());
+    assert!(
+        typo.text().contains("Iets anders."),
+        "what was typed comes back: {}",
+        typo.text()
+    );
+    let lessons: Vec<Value> = bot
+        .store
+        .scan_prefix(Tree::Lessons, &[])
+        .expect("scan")
+        .iter()
+        .map(|(_, v)| serde_json::from_slice(v).expect("json"))
+        .filter(|l: &Value| {
+            l["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("bijeenkomst-b1")))
+        })
+        .collect();
+    assert_eq!(lessons.len(), 1);
+    assert_eq!(lessons[0]["attribution"], "anonymous");
     bot.stop().await;
 }
 

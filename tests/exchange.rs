@@ -1105,8 +1105,8 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
     let after = a.deliver();
     let button = after
         .iter()
-        .find(|o| o.to == Recipient::User(UserId(5)))
-        .expect("the planner hears the meeting is over");
+        .find(|o| o.to == Recipient::Channel(NORTH))
+        .expect("the channel hears the meeting is over");
     assert!(button
         .reply
         .choices
@@ -1118,7 +1118,7 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
         .choices
         .iter()
         .any(|c| c.action == Action::ShareFromMeeting(meeting)));
-    assert!(asked.body.contains("bijeenkomst-1"), "{}", asked.body);
+    assert!(asked.body.contains("bijeenkomst-b1"), "{}", asked.body);
     assert_eq!(
         a.refused(&anna, Request::MeetingJoin { id: meeting }),
         k::MEETING_OVER

@@ -2,8 +2,8 @@
 //! a time, in a voice channel or at an address, and the academy proposes its agenda from the
 //! collaboration's recent lessons, its open questions and where the last reveal left the group
 //! apart. Members say they will come. In Discord the meeting becomes a scheduled event of the
-//! server; in the site, a page. When it is over, its planner gets the one button that asks the
-//! group for the meeting's lessons.
+//! server; in the site, a page. When it is over, the channel gets the one button with which a
+//! moderator asks the group for the meeting's lessons.
 //!
 //! Times of meetings are read and shown by [`parse_meeting_time`] and [`meeting_time_text`]
 //! alone, so how the academy handles dates changes in one place.
@@ -478,27 +478,36 @@ impl Engine {
         ))
     }
 
-    /// The meeting is over: its planner gets the button that asks the group for its lessons.
+    /// The meeting is over: the channel gets the one button with which a moderator asks the
+    /// group for its lessons. (In the channel, not a direct message: rights are a server's,
+    /// and a button in a direct message acts in no collaboration.)
     pub(super) fn meeting_ended(&self, batch: &mut Batch, id: MeetingId) -> Result<(), Failure> {
         let Some(m) = self.load::<Meeting>(Tree::Meetings, &id.key())? else {
             return Ok(());
         };
-        let (Some(planner), None) = (m.planned_by, m.lessons_asked) else {
+        if m.lessons_asked.is_some() {
+            return Ok(());
+        }
+        let Some(collab) = self.load::<Collaboration>(Tree::Collaborations, &m.channel.key())?
+        else {
             return Ok(());
         };
-        let lang = self
-            .load::<Collaboration>(Tree::Collaborations, &m.channel.key())?
-            .map_or(self.settings.default_lang, |c| c.lang);
-        let reply = Reply::private(self.t(
+        let lang = collab.lang;
+        let reply = Reply::channel(self.t(
             lang,
             k::MEETING_ENDED,
             json!({"id": id.to_string(), "title": m.title, "coming": self.sign_ups(id)?.len()}),
+        ))
+        .titled(self.t(
+            lang,
+            k::MEETING_TITLE,
+            json!({"id": id.to_string(), "title": m.title}),
         ))
         .choice(
             self.text.plain(lang, k::MEETING_ASK_BUTTON),
             Action::AskMeetingLessons(id),
         );
-        self.send_later(batch, Recipient::User(planner), reply)
+        self.send_later(batch, Recipient::Channel(m.channel), reply)
     }
 
     /// What an adapter needs to make the meeting's scheduled event; `None` when the meeting
@@ -556,7 +565,8 @@ impl Engine {
     }
 }
 
-/// The tag lessons from a meeting carry, so they can be found together.
+/// The tag lessons from a meeting carry, so they can be found together (as a tag is stored:
+/// folded words of two characters or more).
 pub fn meeting_tag(id: MeetingId) -> String {
-    format!("bijeenkomst-{}", id.0)
+    format!("bijeenkomst-b{}", id.0)
 }

@@ -36,6 +36,8 @@ pub struct MyData {
     pub questions: Vec<Question>,
     /// Their yes or no to their answers becoming part of a lesson.
     pub consents: Vec<(QuestionId, Consent)>,
+    /// Lessons drafted from questions with their answer in it.
+    pub lessons_from_answers: Vec<LessonId>,
     /// Their answers to questions to the academy, with whether they agreed to a lesson.
     pub question_answers: Vec<QuestionAnswer>,
     /// Meetings they said they will come to.
@@ -127,6 +129,16 @@ impl Engine {
                         .filter(|p| p.user == user)
                         .map(|p| (q.id, p.consent))
                 })
+                .collect(),
+            lessons_from_answers: all_questions
+                .iter()
+                .filter_map(|q| q.harvest.as_ref())
+                .filter(|h| {
+                    h.parts
+                        .iter()
+                        .any(|p| p.user == user && p.consent == Consent::Given)
+                })
+                .filter_map(|h| h.lesson)
                 .collect(),
             question_answers: self
                 .load_all::<QuestionAnswer>(Tree::QuestionAnswers, &[])?

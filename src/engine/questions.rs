@@ -66,7 +66,12 @@ impl Engine {
     fn visible_question(&self, ctx: &Ctx, id: QuestionId) -> Result<(Academy, Question), Failure> {
         let q = self.question(ctx.actor.lang, id)?;
         let academy = self.academy()?;
-        if !Self::question_reaches(&academy, &q, &Viewer::of(ctx)) {
+        // Who asked or answered it sees it anywhere, a direct message included.
+        let involved = q.asker == Some(ctx.actor.id)
+            || self
+                .load::<QuestionAnswer>(Tree::QuestionAnswers, &answer_key(id, ctx.actor.id))?
+                .is_some();
+        if !involved && !Self::question_reaches(&academy, &q, &Viewer::of(ctx)) {
             return Err(self.refuse(
                 ctx.actor.lang,
                 k::QUESTION_NOT_FOUND,
