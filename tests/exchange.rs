@@ -1076,6 +1076,23 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
     assert!(page.contains("Een anonieme les") && page.contains("Wie helpt met de warmtevisie?"));
     assert_eq!(page.matches("Anna Aalbers").count(), 1, "{page}");
     assert!(a._dir.path().join("site/meetings/B1.md").exists());
+    // A collaboration that keeps its lessons private keeps its agenda out of the site.
+    a.exchange(
+        &m,
+        ExchangeChange {
+            lessons: Some(false),
+            ..Default::default()
+        },
+    );
+    a.engine.export_site(&a._dir.path().join("site")).unwrap();
+    assert!(!a._dir.path().join("site/meetings/B1.html").exists());
+    a.exchange(
+        &m,
+        ExchangeChange {
+            lessons: Some(true),
+            ..Default::default()
+        },
+    );
 
     // Signing up, and off again.
     let joined = a.ok(&anna, Request::MeetingJoin { id: meeting });
@@ -1256,4 +1273,28 @@ fn export_and_delete_cover_questions_answers_and_sign_ups() {
         "{text}"
     );
     assert!(text.contains("Gijs antwoordt"), "{text}");
+}
+
+#[test]
+fn a_collaboration_from_before_servers_were_kept_learns_its_server() {
+    let a = academy();
+    // Set up before servers were kept: no server on record.
+    a.setup(NORTH, None, "Energietransitie Noord");
+    let server = || -> serde_json::Value {
+        let bytes = a
+            .store
+            .get(Tree::Collaborations, &NORTH.key())
+            .unwrap()
+            .expect("stored");
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["server"].clone()
+    };
+    assert!(server().is_null());
+    let anna = person(2, "Anna", Role::Member, NORTH, Some(9));
+    // A refusal changes nothing, not even this.
+    assert_eq!(
+        a.refused(&anna, Request::RoundReveal { round: None }),
+        k::ERROR_NOT_MODERATOR
+    );
+    a.ok(&anna, Request::ShowCollaboration);
+    assert_eq!(server(), serde_json::json!(9));
 }

@@ -274,6 +274,7 @@ impl Engine {
     fn meeting_reply(&self, lang: Lang, m: &Meeting) -> Result<Reply, Failure> {
         let page = self.meeting_page(m, lang, false)?;
         let coming = self.sign_ups(m.id)?.len();
+        let in_site = self.settings.site_dir.is_some() && self.meeting_in_site(m)?;
         let body = format!(
             "{}\n\n{}\n\n{}",
             self.t(
@@ -283,7 +284,7 @@ impl Engine {
                     "when": page.when,
                     "place": page.place,
                     "coming": coming,
-                    "page": format!("meetings/{}.html", m.id),
+                    "page": in_site.then(|| format!("meetings/{}.html", m.id)),
                 }),
             ),
             self.agenda_text(lang, &page),
@@ -552,10 +553,21 @@ impl Engine {
         self.commit(batch)
     }
 
-    /// Every meeting's page for the site, in its collaboration's language.
+    /// Whether a meeting's agenda goes into the site, which anyone may read: not for a
+    /// collaboration that keeps its lessons private, whose agenda lists them.
+    fn meeting_in_site(&self, m: &Meeting) -> Result<bool, Failure> {
+        Ok(self
+            .load::<Collaboration>(Tree::Collaborations, &m.channel.key())?
+            .is_some_and(|c| c.sharing.lessons))
+    }
+
+    /// The page of every meeting that goes into the site, in its collaboration's language.
     pub(super) fn meeting_pages(&self) -> Result<Vec<MeetingPage>, Failure> {
         let mut out = Vec::new();
         for m in self.load_all::<Meeting>(Tree::Meetings, &[])? {
+            if !self.meeting_in_site(&m)? {
+                continue;
+            }
             let lang = self
                 .load::<Collaboration>(Tree::Collaborations, &m.channel.key())?
                 .map_or(self.settings.default_lang, |c| c.lang);

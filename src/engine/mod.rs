@@ -452,12 +452,13 @@ impl Engine {
     /// Runs one request. The single entry point both adapters use.
     pub fn handle(&self, ctx: &Ctx, request: Request) -> Outcome {
         let audited = request.clone();
-        self.note_server(ctx);
         let outcome = self
             .dispatch(ctx, request)
             .map_err(|f| self.unwritable_refusal(ctx.actor.lang, f));
         if outcome.is_ok() {
             self.audit(ctx, &audited);
+            // After, so a refusal still changes nothing.
+            self.note_server(ctx);
         }
         outcome
     }
