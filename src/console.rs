@@ -157,11 +157,12 @@ impl<'a> Console<'a> {
             match message.to {
                 crate::engine::Recipient::Channel(c) => {
                     if c != self.channel {
-                        let name = self
-                            .channels
-                            .get(&c)
-                            .cloned()
-                            .unwrap_or_else(|| format!("#{}", c.0));
+                        // The console's own channel has no name of its own.
+                        let name = match self.channels.get(&c) {
+                            Some(name) => Some(name.clone()),
+                            None if c == CONSOLE_CHANNEL => None,
+                            None => Some(format!("#{}", c.0)),
+                        };
                         writeln!(
                             out,
                             "\n→ {}",
