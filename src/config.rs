@@ -379,6 +379,26 @@ mod tests {
     }
 
     #[test]
+    fn exchange_between_servers_and_the_questions_channel_are_read_and_checked() {
+        let s = load_str(
+            "[discord]\nexchange_servers = [11, 12]\nquestions_channel = 13\nquestions_forum = true\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.discord.exchange_servers, vec![11, 12]);
+        assert_eq!(s.discord.questions_channel, Some(13));
+        assert!(s.discord.questions_forum);
+        let err = load_str("[discord]\nquestions_forum = true\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("questions_channel"), "{err}");
+        let err = load_str("[discord]\nexchange_servers = [0]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exchange_servers"), "{err}");
+    }
+
+    #[test]
     fn the_token_never_prints() {
         let s = load_str("[discord]\ntoken = \"canary-secret-123\"\n", &[]).unwrap();
         assert!(!format!("{s:?}").contains("canary-secret-123"));
