@@ -40,6 +40,7 @@ fn person(id: u64, role: Role) -> Ctx {
             role,
         },
         channel: Some(CHANNEL),
+        server: None,
     }
 }
 

@@ -191,6 +191,7 @@ fn member() -> Ctx {
             role: Role::Member,
         },
         channel: Some(corpus::CHANNELS[0]),
+        server: None,
     }
 }
 

@@ -42,6 +42,12 @@ pub enum Kind {
     Zone,
     Yes,
     Page,
+    QuestionId,
+    MeetingId,
+    /// A voice channel (Discord), or a channel id (the console).
+    Channel,
+    /// When a meeting starts.
+    When,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -136,6 +142,8 @@ const fn opt(name: &'static str, nl: &'static str, kind: Kind, required: bool) -
 }
 
 const ID: Opt = opt("id", "id", Kind::LessonId, true);
+const QUESTION_ID: Opt = opt("id", "id", Kind::QuestionId, true);
+const MEETING_ID: Opt = opt("id", "id", Kind::MeetingId, true);
 const LESSON_FIELDS: [Opt; 8] = [
     opt("title", "titel", Kind::Line, false),
     opt("happened", "gebeurd", Kind::Text, false),
@@ -506,6 +514,129 @@ pub const SPECS: &[Spec] = &[
         place: CH,
         help: k::HELP_CMD_AUDIT,
     },
+    // Learning across collaborations: the academy is one academy.
+    Spec {
+        path: &[("learning", "leren"), ("others", "bij-anderen")],
+        options: &[],
+        audience: M,
+        place: ANY,
+        help: k::STEP5_HELP,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("ask", "stellen")],
+        options: &[
+            opt("text", "tekst", Kind::Text, true),
+            opt("as", "als", Kind::Attribution, false),
+        ],
+        audience: M,
+        place: CH,
+        help: k::QUESTION_HELP_ASK,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("answer", "beantwoorden")],
+        options: &[
+            QUESTION_ID,
+            opt("text", "tekst", Kind::Text, true),
+            opt("as", "als", Kind::Attribution, false),
+        ],
+        audience: M,
+        place: ANY,
+        help: k::QUESTION_HELP_ANSWER,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("show", "tonen")],
+        options: &[QUESTION_ID],
+        audience: M,
+        place: ANY,
+        help: k::QUESTION_HELP_SHOW,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("list", "overzicht")],
+        options: &[],
+        audience: M,
+        place: ANY,
+        help: k::QUESTION_HELP_LIST,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("helped", "geholpen")],
+        options: &[QUESTION_ID, opt("answer", "antwoord", Kind::Page, true)],
+        audience: M,
+        place: ANY,
+        help: k::QUESTION_HELP_HELPED,
+    },
+    Spec {
+        path: &[("question", "vraag"), ("consent", "toestemming")],
+        options: &[QUESTION_ID, opt("agree", "akkoord", Kind::Yes, true)],
+        audience: M,
+        place: ANY,
+        help: k::QUESTION_HELP_CONSENT,
+    },
+    Spec {
+        path: &[("meeting", "bijeenkomst"), ("agenda", "agenda")],
+        options: &[opt("id", "id", Kind::MeetingId, false)],
+        audience: M,
+        place: CH,
+        help: k::MEETING_HELP_AGENDA,
+    },
+    Spec {
+        path: &[("meeting", "bijeenkomst"), ("join", "aanmelden")],
+        options: &[MEETING_ID],
+        audience: M,
+        place: CH,
+        help: k::MEETING_HELP_JOIN,
+    },
+    Spec {
+        path: &[MODERATOR, ("exchange", "uitwisseling")],
+        options: &[
+            opt("lessons", "lessen", Kind::Yes, false),
+            opt("name", "naam", Kind::Yes, false),
+            opt("step5", "stap5", Kind::Yes, false),
+            opt("questions", "vragen", Kind::Yes, false),
+            opt("servers", "servers", Kind::Yes, false),
+        ],
+        audience: X,
+        place: CH,
+        help: k::SHARED_HELP,
+    },
+    Spec {
+        path: &[MODERATOR, ("digest", "digest"), ("take", "overnemen")],
+        options: &[ID],
+        audience: X,
+        place: CH,
+        help: k::SHARED_HELP_TAKE,
+    },
+    Spec {
+        path: &[MODERATOR, ("question", "vraag"), ("lesson", "les")],
+        options: &[
+            QUESTION_ID,
+            opt("title", "titel", Kind::Line, true),
+            opt("order", "orde", Kind::Order, true),
+            opt("steps", "stappen", Kind::Steps, false),
+        ],
+        audience: X,
+        place: CH,
+        help: k::QUESTION_HELP_LESSON,
+    },
+    Spec {
+        path: &[MODERATOR, ("meeting", "bijeenkomst"), ("plan", "plannen")],
+        options: &[
+            opt("when", "wanneer", Kind::When, true),
+            opt("address", "adres", Kind::Line, false),
+            opt("channel", "kanaal", Kind::Channel, false),
+            opt("minutes", "minuten", Kind::Page, false),
+            opt("name", "naam", Kind::Line, false),
+        ],
+        audience: X,
+        place: CH,
+        help: k::MEETING_HELP_PLAN,
+    },
+    Spec {
+        path: &[MODERATOR, ("meeting", "bijeenkomst"), ("lessons", "lessen")],
+        options: &[MEETING_ID],
+        audience: X,
+        place: CH,
+        help: k::MEETING_HELP_LESSONS,
+    },
 ];
 
 /// The command with this id (its English words, as [`Spec::id`] gives them).
@@ -653,6 +784,8 @@ pub fn parse_line(
                         | Kind::LessonId
                         | Kind::DigestId
                         | Kind::Layer
+                        | Kind::QuestionId
+                        | Kind::MeetingId
                 )
         }) {
             Some(o) if !markers.iter().any(|(_, _, m)| m.name == o.name) => {
@@ -847,7 +980,21 @@ fn expect_key(kind: Kind) -> &'static str {
         Kind::Zone => k::EXPECT_ZONE,
         Kind::Yes => k::EXPECT_YES,
         Kind::Page => k::EXPECT_PAGE,
+        Kind::QuestionId => k::QUESTION_EXPECT_ID,
+        Kind::MeetingId => k::MEETING_EXPECT_ID,
+        Kind::Channel => k::MEETING_EXPECT_CHANNEL,
+        Kind::When => k::MEETING_EXPECT_WHEN,
     }
+}
+
+/// A channel as typed: its number, or a Discord mention `<#123>`.
+fn parse_channel(v: &str) -> Option<ChannelId> {
+    let v = v.trim();
+    let digits = v
+        .strip_prefix("<#")
+        .and_then(|x| x.strip_suffix('>'))
+        .unwrap_or(v);
+    digits.parse::<u64>().ok().filter(|n| *n > 0).map(ChannelId)
 }
 
 /// Turns a command and its typed values into a request, or a localized refusal naming the
@@ -893,6 +1040,14 @@ pub fn to_request(
         })?
         .unwrap_or(1)
             - 1)
+    };
+    let question_id = || {
+        r.parsed("id", QuestionId::parse_user)
+            .map(|v| v.unwrap_or(QuestionId(0)))
+    };
+    let meeting_id = || {
+        r.parsed("id", MeetingId::parse_user)
+            .map(|v| v.unwrap_or(MeetingId(0)))
     };
     Ok(match spec.id().as_str() {
         "help" => Request::Help,
@@ -1019,6 +1174,63 @@ pub fn to_request(
         "mydata delete" => Request::MyDataDelete {
             confirm: r.yes("confirm")?,
         },
+        "learning others" => Request::Step5Elsewhere,
+        "moderator exchange" => Request::Exchange(crate::engine::ExchangeChange {
+            lessons: r.parsed("lessons", parse_yes)?,
+            name: r.parsed("name", parse_yes)?,
+            step5: r.parsed("step5", parse_yes)?,
+            questions: r.parsed("questions", parse_yes)?,
+            servers: r.parsed("servers", parse_yes)?,
+        }),
+        "moderator digest take" => Request::DigestTake { id: lesson_id()? },
+        "question ask" => Request::QuestionAsk {
+            text: required("text"),
+            attribution: r
+                .parsed("as", Attribution::parse_user)?
+                .unwrap_or(Attribution::Named),
+        },
+        "question answer" => Request::QuestionAnswer {
+            id: question_id()?,
+            text: required("text"),
+            attribution: r
+                .parsed("as", Attribution::parse_user)?
+                .unwrap_or(Attribution::Named),
+        },
+        "question show" => Request::QuestionShow { id: question_id()? },
+        "question list" => Request::QuestionList,
+        "question helped" => Request::QuestionHelpful {
+            id: question_id()?,
+            answer: r
+                .parsed("answer", |v| {
+                    v.trim().parse::<u32>().ok().filter(|n| *n >= 1)
+                })?
+                .unwrap_or(1),
+        },
+        "question consent" => Request::QuestionConsent {
+            id: question_id()?,
+            consent: r.yes("agree")?,
+        },
+        "moderator question lesson" => Request::QuestionToLesson {
+            id: question_id()?,
+            title: required("title"),
+            order: r
+                .parsed("order", Order::parse_user)?
+                .unwrap_or(Order::First),
+            steps: r.steps("steps")?.unwrap_or_default(),
+        },
+        "moderator meeting plan" => Request::MeetingPlan {
+            // Required, so always given here; the engine places it in the collaboration's zone.
+            starts: r.when("when")?.unwrap_or(When::Days(0)),
+            minutes: r.parsed("minutes", |v| v.trim().parse::<u32>().ok())?,
+            title: r.raw("name").map(str::to_owned),
+            address: r.raw("address").map(str::to_owned),
+            voice: r.parsed("channel", parse_channel)?,
+        },
+        "meeting agenda" => Request::MeetingAgenda {
+            id: r.parsed("id", MeetingId::parse_user)?,
+        },
+        "meeting join" => Request::MeetingJoin { id: meeting_id()? },
+        "moderator meeting lessons" => Request::MeetingLessons { id: meeting_id()? },
         other => unreachable!("command {other} has a spec but no request"),
     })
 }
@@ -1062,6 +1274,9 @@ mod tests {
                     Kind::Zone => "Europe/Amsterdam",
                     Kind::Deadline => "3d",
                     Kind::Yes => "yes",
+                    Kind::QuestionId | Kind::MeetingId => "1",
+                    Kind::Channel => "123",
+                    Kind::When => "01-06-2099 10:00",
                     _ => "text",
                 };
                 values.insert(o.name, v.to_owned());

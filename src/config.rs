@@ -61,6 +61,10 @@ struct RawDiscord {
     proxy_url: Option<String>,
     #[serde(default)]
     guilds: Vec<u64>,
+    #[serde(default)]
+    exchange_servers: Vec<u64>,
+    questions_channel: Option<u64>,
+    questions_forum: Option<bool>,
 }
 
 /// A secret that never prints itself.
@@ -88,6 +92,13 @@ pub struct DiscordSettings {
     pub token: Option<Secret>,
     pub proxy_url: Option<String>,
     pub guilds: Vec<u64>,
+    /// Servers whose moderators allow exchange with other servers, by configuration.
+    pub exchange_servers: Vec<u64>,
+    /// One academy-wide channel for questions to the academy, instead of every
+    /// collaboration's channel.
+    pub questions_channel: Option<u64>,
+    /// That channel is a forum: each question becomes a post of its own.
+    pub questions_forum: bool,
 }
 
 /// The validated settings.
@@ -382,6 +393,12 @@ fn validate(
             )
         })?,
     };
+    if raw.discord.exchange_servers.contains(&0) || raw.discord.questions_channel == Some(0) {
+        bail!("discord.exchange_servers and discord.questions_channel hold Discord ids, which are never 0 (right-click the server or channel → Copy ID)");
+    }
+    if raw.discord.questions_forum == Some(true) && raw.discord.questions_channel.is_none() {
+        bail!("discord.questions_forum says the questions channel is a forum, but discord.questions_channel names none");
+    }
     if raw.discord.guilds.contains(&0) {
         bail!("discord.guilds holds server ids, which are never 0 (Server Settings → Widget, or right-click the server → Copy Server ID)");
     }
@@ -452,6 +469,9 @@ fn validate(
                 .map(Secret),
             proxy_url,
             guilds: raw.discord.guilds,
+            exchange_servers: raw.discord.exchange_servers,
+            questions_channel: raw.discord.questions_channel,
+            questions_forum: raw.discord.questions_forum.unwrap_or(false),
         },
         test_clock_speed: match var("ACADEMIE_TEST_CLOCK_SPEED") {
             None => None,
@@ -625,6 +645,26 @@ mod tests {
         assert!(err.contains("20000 tekens") && err.len() < 400, "{err}");
         let s = load_str("[academy]\nanswer_retention_days = 36525\n", &[]).unwrap();
         assert_eq!(s.answer_retention_days, Some(MAX_RETENTION_DAYS));
+    }
+
+    #[test]
+    fn exchange_between_servers_and_the_questions_channel_are_read_and_checked() {
+        let s = load_str(
+            "[discord]\nexchange_servers = [11, 12]\nquestions_channel = 13\nquestions_forum = true\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.discord.exchange_servers, vec![11, 12]);
+        assert_eq!(s.discord.questions_channel, Some(13));
+        assert!(s.discord.questions_forum);
+        let err = load_str("[discord]\nquestions_forum = true\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("questions_channel"), "{err}");
+        let err = load_str("[discord]\nexchange_servers = [0]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exchange_servers"), "{err}");
     }
 
     #[test]

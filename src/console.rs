@@ -3,8 +3,9 @@
 //! requests, hands them to the engine, and prints the replies as plain text.
 //!
 //! Console users are identified by name (`/as Fatima role:moderator`); a name always maps to the
-//! same user id, so their answers and lessons are theirs again next time. The console is one
-//! collaboration channel.
+//! same user id, so their answers and lessons are theirs again next time. The console starts in
+//! one collaboration channel; `/kanaal NAME [server:NAME]` moves to another (on another server),
+//! so learning across collaborations can be tried without Discord.
 //!
 //! The console is live: while it waits for input, a tick runs the work that fell due (a
 //! deadline's reveal, a reminder) and prints what the academy says on its own at once, not after
@@ -13,7 +14,7 @@
 //! an answer or lesson of several paragraphs can be typed or pasted.
 
 use crate::commands;
-use crate::domain::{Actor, ChannelId, Lang, Role, UserId};
+use crate::domain::{Actor, ChannelId, Lang, Role, ServerId, UserId};
 use crate::engine::{Ctx, Engine, Failure};
 use crate::reply::{Action, Reply, Visibility};
 use crate::text::keys as k;
@@ -129,9 +130,26 @@ enum Pending {
     Block { head: String, lines: Vec<String> },
 }
 
+/// A stable id for another console channel (`/kanaal Noord`), never the console's own.
+pub fn channel_id_for(name: &str) -> ChannelId {
+    let key = format!("channel:{}", name.trim().to_lowercase());
+    ChannelId(crate::domain::fnv1a(key.as_bytes()).max(2))
+}
+
+/// A stable id for a server the console plays (`/kanaal Noord server:Provincie`).
+pub fn server_id_for(name: &str) -> ServerId {
+    let key = format!("server:{}", name.trim().to_lowercase());
+    ServerId(crate::domain::fnv1a(key.as_bytes()).max(1))
+}
+
 pub struct Console<'a> {
     engine: &'a Engine,
     actor: Actor,
+    /// The channel acted in (`/kanaal` moves), and its server (none: the console's own).
+    channel: ChannelId,
+    server: Option<ServerId>,
+    /// Names of the channels visited, to say where a message goes.
+    channels: HashMap<ChannelId, String>,
     /// Roles and languages chosen per name in this session.
     people: HashMap<UserId, Actor>,
     export_dir: PathBuf,
@@ -170,6 +188,9 @@ impl<'a> Console<'a> {
         Console {
             engine,
             actor,
+            channel: CONSOLE_CHANNEL,
+            server: None,
+            channels: HashMap::new(),
             people,
             export_dir,
             pending: Pending::None,
@@ -318,7 +339,25 @@ impl<'a> Console<'a> {
         for message in waiting {
             let lang = self.channel_lang();
             match message.to {
-                crate::engine::Recipient::Channel(_) => {
+                crate::engine::Recipient::Channel(c) => {
+                    if c != self.channel {
+                        // The console's own channel has no name of its own.
+                        let name = match self.channels.get(&c) {
+                            Some(name) => Some(name.clone()),
+                            None if c == CONSOLE_CHANNEL => None,
+                            None => Some(format!("#{}", c.0)),
+                        };
+                        writeln!(
+                            out,
+                            "\n→ {}",
+                            self.say(k::CHANNELS_POSTED_IN, json!({"name": name}))
+                        )?;
+                    }
+                    let lang = self.channel_lang_of(c);
+                    self.print_reply_in(lang, &message.reply, out)?
+                }
+                crate::engine::Recipient::Event(_) => {
+                    writeln!(out, "\n→ {}", self.say(k::CHANNELS_EVENT, json!({})))?;
                     self.print_reply_in(lang, &message.reply, out)?
                 }
                 crate::engine::Recipient::User(user) => {
@@ -404,6 +443,10 @@ impl<'a> Console<'a> {
                 self.switch_user(body[first.len()..].trim(), out)?;
                 return Ok(true);
             }
+            "channel" | "kanaal" if block.is_none() => {
+                self.switch_channel(body[first.len()..].trim(), out)?;
+                return Ok(true);
+            }
             _ => {}
         }
         let lang = self.actor.lang;
@@ -422,7 +465,7 @@ impl<'a> Console<'a> {
                     }
                 }
             }
-            commands::to_request(catalog, lang, spec, &values, Some(CONSOLE_CHANNEL))
+            commands::to_request(catalog, lang, spec, &values, Some(self.channel))
         });
         let request = match parsed {
             Ok(r) => r,
@@ -434,13 +477,15 @@ impl<'a> Console<'a> {
         let is_help = request == crate::engine::Request::Help;
         let ctx = Ctx {
             actor: self.actor.clone(),
-            channel: Some(CONSOLE_CHANNEL),
+            channel: Some(self.channel),
+            server: self.server,
         };
         match self.engine.handle(&ctx, request) {
             Ok(reply) => {
                 self.print_reply(&reply, out)?;
                 if is_help {
-                    writeln!(out, "{}\n", self.say(k::CONSOLE_HELP, json!({})))?;
+                    writeln!(out, "{}", self.say(k::CONSOLE_HELP, json!({})))?;
+                    writeln!(out, "{}\n", self.say(k::CHANNELS_HELP, json!({})))?;
                 }
             }
             Err(Failure::Refused(r)) => writeln!(out, "⚠ {}\n", printable(&r.text))?,
@@ -450,6 +495,50 @@ impl<'a> Console<'a> {
             }
         }
         Ok(true)
+    }
+
+    /// `/kanaal NAME [server:NAME]`: acts in another channel from now on, so several
+    /// collaborations (on several servers) can be tried in one console. No name: back to the
+    /// console's own channel.
+    fn switch_channel(&mut self, args: &str, out: &mut dyn Write) -> Result<()> {
+        let mut name_words = Vec::new();
+        let mut server = None;
+        for word in args.split_whitespace() {
+            let lower = word.to_lowercase();
+            match lower.strip_prefix("server:") {
+                Some(v) if !v.is_empty() => server = Some(v.to_owned()),
+                Some(_) => {
+                    writeln!(out, "⚠ {}\n", self.say(k::CHANNELS_BAD, json!({})))?;
+                    return Ok(());
+                }
+                None => name_words.push(word),
+            }
+        }
+        let name = name_words.join(" ");
+        if name.chars().count() > crate::engine::limits::NAME
+            || (name.is_empty() && server.is_some())
+        {
+            writeln!(out, "⚠ {}\n", self.say(k::CHANNELS_BAD, json!({})))?;
+            return Ok(());
+        }
+        if name.is_empty() {
+            self.channel = CONSOLE_CHANNEL;
+            self.server = None;
+        } else {
+            self.channel = channel_id_for(&name);
+            self.server = server.as_deref().map(server_id_for);
+            self.channels.insert(self.channel, name.clone());
+        }
+        let shown = (!name.is_empty()).then_some(name);
+        writeln!(
+            out,
+            "{}\n",
+            self.say(
+                k::CHANNELS_SWITCHED,
+                json!({"name": shown, "server": server})
+            )
+        )?;
+        Ok(())
     }
 
     fn switch_user(&mut self, args: &str, out: &mut dyn Write) -> Result<()> {
@@ -523,7 +612,12 @@ impl<'a> Console<'a> {
     /// The language of what the academy posts in the console's channel: the collaboration's,
     /// or the console's own before there is one.
     fn channel_lang(&self) -> Lang {
-        match self.engine.channel_lang(CONSOLE_CHANNEL) {
+        self.channel_lang_of(self.channel)
+    }
+
+    /// The language of what the academy posts in `channel`.
+    fn channel_lang_of(&self, channel: ChannelId) -> Lang {
+        match self.engine.channel_lang(channel) {
             Ok(lang) => lang.unwrap_or(self.actor.lang),
             Err(e) => {
                 tracing::error!("cannot read the console's collaboration: {e}");
@@ -591,6 +685,46 @@ impl<'a> Console<'a> {
                 "mydata delete",
                 &[("confirm", if lang == Lang::Nl { "ja" } else { "yes" })],
             ),
+            Action::TakeLesson(l) => cmd("moderator digest take", &[("id", &id(l))]),
+            Action::AnswerQuestion(q) => {
+                cmd("question answer", &[("id", &q.to_string()), ("text", "")])
+            }
+            Action::ShowQuestion(q) => cmd("question show", &[("id", &q.to_string())]),
+            Action::Helpful(q, n) => cmd(
+                "question helped",
+                &[("id", &q.to_string()), ("answer", &n.to_string())],
+            ),
+            Action::Consent(q, yes) => {
+                let agree = match (lang, *yes) {
+                    (Lang::Nl, true) => "ja",
+                    (Lang::Nl, false) => "nee",
+                    (Lang::En, true) => "yes",
+                    (Lang::En, false) => "no",
+                };
+                cmd(
+                    "question consent",
+                    &[("id", &q.to_string()), ("agree", agree)],
+                )
+            }
+            Action::JoinMeeting(m) => cmd("meeting join", &[("id", &m.to_string())]),
+            Action::ShowAgenda(m) => cmd("meeting agenda", &[("id", &m.to_string())]),
+            Action::AskMeetingLessons(m) => {
+                cmd("moderator meeting lessons", &[("id", &m.to_string())])
+            }
+            Action::ShareFromMeeting(m) => {
+                let tag = crate::engine::meeting_tag(*m);
+                let first = if lang == Lang::Nl { "eerste" } else { "first" };
+                cmd(
+                    "lesson share",
+                    &[
+                        ("title", ""),
+                        ("happened", ""),
+                        ("lesson", ""),
+                        ("order", first),
+                        ("tags", &tag),
+                    ],
+                )
+            }
         }
     }
 

@@ -52,6 +52,13 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             time_zone: settings.time_zone,
             re_review_months: settings.re_review_months,
             answer_retention_days: settings.answer_retention_days,
+            open_servers: settings
+                .discord
+                .exchange_servers
+                .iter()
+                .map(|s| domain::ServerId(*s))
+                .collect(),
+            questions_channel: settings.discord.questions_channel.map(domain::ChannelId),
             ..engine::Settings::default()
         },
     )

@@ -3,7 +3,7 @@
 //! Adapters decide how it looks: the console prints it, the Discord adapter turns it into an
 //! ephemeral or channel message with embeds and buttons. Nothing here knows about either.
 
-use crate::domain::{DigestId, LessonId, RoundId, UserId};
+use crate::domain::{DigestId, LessonId, MeetingId, QuestionId, RoundId, UserId};
 use crate::search::SearchQuery;
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +59,22 @@ pub enum Action {
     /// Say the lesson was applied (with a note).
     Applied(LessonId),
     ConfirmDelete,
+    /// Take a lesson of another collaboration into this collaboration's next digest.
+    TakeLesson(LessonId),
+    /// Open the answer form of a question to the academy.
+    AnswerQuestion(QuestionId),
+    ShowQuestion(QuestionId),
+    /// The asker marks an answer (by its number) as one that helped.
+    Helpful(QuestionId, u32),
+    /// An answerer agrees (or not) to their answer becoming part of a lesson.
+    Consent(QuestionId, bool),
+    /// Say you will come to a meeting (again: that you no longer will).
+    JoinMeeting(MeetingId),
+    ShowAgenda(MeetingId),
+    /// A moderator asks the group for the lessons of a meeting.
+    AskMeetingLessons(MeetingId),
+    /// Open the form to share a lesson from a meeting.
+    ShareFromMeeting(MeetingId),
 }
 
 /// A message for someone other than the actor, such as a rejected lesson's author.

@@ -255,6 +255,16 @@ pub fn with_status(store: &dyn Store, status: LessonStatus) -> Result<Vec<Lesson
 /// Without any filter, every approved lesson matches; a filter with nothing searchable in it,
 /// none.
 pub fn find(store: &dyn Store, query: &SearchQuery) -> Result<Vec<LessonId>, StoreError> {
+    find_except(store, query, &[])
+}
+
+/// As [`find`], leaving out the lessons shared in the `hidden` channels (collaborations whose
+/// lessons the searcher may not see).
+pub fn find_except(
+    store: &dyn Store,
+    query: &SearchQuery,
+    hidden: &[ChannelId],
+) -> Result<Vec<LessonId>, StoreError> {
     // Search words or a tag given with nothing searchable in them (`!!`, `a`) match nothing:
     // dropping them would answer with every lesson.
     fn given(t: &Option<String>) -> Option<&str> {
@@ -265,6 +275,26 @@ pub fn find(store: &dyn Store, query: &SearchQuery) -> Result<Vec<LessonId>, Sto
     {
         return Ok(Vec::new());
     }
+    let mut result = matching(store, query)?;
+    for c in hidden {
+        if result.is_empty() {
+            break;
+        }
+        result -= postings::get(store, &key(&[&[CHANNEL], &c.key()]))?;
+    }
+    let featured = postings::get(store, &[FEATURED])? & &result;
+    let rest = result - &featured;
+    // Both iterate in ascending id order: newest first is the same walk backwards.
+    Ok(featured
+        .iter()
+        .rev()
+        .chain(rest.iter().rev())
+        .map(LessonId)
+        .collect())
+}
+
+/// The set of approved lessons matching `query`.
+fn matching(store: &dyn Store, query: &SearchQuery) -> Result<Ids, StoreError> {
     let mut sets: Vec<Ids> = Vec::new();
     if let Some(o) = query.order {
         sets.push(postings::get(store, &[ORDER, o.byte()])?);
@@ -312,15 +342,7 @@ pub fn find(store: &dyn Store, query: &SearchQuery) -> Result<Vec<LessonId>, Sto
             break;
         }
     }
-    let featured = postings::get(store, &[FEATURED])? & &result;
-    let rest = result - &featured;
-    // Both iterate in ascending id order: newest first is the same walk backwards.
-    Ok(featured
-        .iter()
-        .rev()
-        .chain(rest.iter().rev())
-        .map(LessonId)
-        .collect())
+    Ok(result)
 }
 
 #[cfg(test)]

@@ -1664,3 +1664,211 @@ fn the_audit_log_names_the_round_and_the_feature_and_pages() {
         "featured and unfeatured read differently: {lines:?}"
     );
 }
+
+/// The reply that starts at `needle`, up to the next reply.
+fn reply_at<'a>(out: &'a str, needle: &str) -> &'a str {
+    let rest = after(out, needle);
+    let end = rest[needle.len()..]
+        .find("\n── ")
+        .map_or(rest.len(), |i| i + needle.len());
+    &rest[..end]
+}
+
+#[test]
+fn the_academy_across_collaborations_in_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "\
+/instellen opgave: Energietransitie Noord regio: Groningen lagen: rijk, gemeente
+/kanaal Zuid
+/instellen opgave: Woningbouw Zuid regio: Limburg lagen: gemeente, provincie
+/kanaal
+/als Anna
+/les delen titel: Netcongestie samen aanpakken gebeurd: Het net zat vol. les: Begin bij wat het net aankan. orde: eerste stappen: 1 als: anoniem
+/als Ik
+/moderator beoordeling goedkeuren id:L19
+/als Bram
+/les toegepast id:L19 notitie: Gebruikt bij ons.
+/kanaal Zuid
+/les delen titel: Woningen en wijken gebeurd: Bouwen ging snel. les: Betrek de wijk vooraf. orde: tweede stappen: 2
+/als Ik
+/kanaal Zuid
+/moderator beoordeling goedkeuren id:L20
+/les zoeken tekst: netcongestie
+/moderator ronde start stap:1
+/moderator uitwisseling stap5:ja
+/moderator ronde sluiten
+/moderator ronde start stap:5
+/als Carla
+/kanaal Zuid
+/antwoord geven tekst: We leren samen met de buurregio in een vast leerteam.
+/als Ik
+/moderator ronde onthullen
+/kanaal
+/leren bij-anderen
+/moderator digest overnemen id:L20
+/als Anna
+/vraag stellen tekst: Hoe koppel je terug naar je organisatie zonder mandaat?
+/als Carla
+/kanaal Zuid
+/vraag beantwoorden id:V1 tekst: Plan een vast terugkoppelmoment in je eigen lijn. als: anoniem
+/als Anna
+/kanaal
+/vraag tonen id:V1
+/vraag geholpen id:V1 antwoord:1
+/als Ik
+/moderator vraag les id:V1 titel: Terugkoppelen zonder mandaat orde: eerste stappen: 4
+/als Carla
+/vraag toestemming id:V1 akkoord:ja
+/als Ik
+/kanaal
+/moderator beoordeling wachtrij
+/moderator digest samenstellen titel: Digest Noord
+/als Anna
+/vraag stellen tekst: Wie kent een goed convenant voor gedeelde data?
+/als Ik
+/moderator bijeenkomst plannen wanneer: 2099-12-01 14:00 adres: Provinciehuis, Martinikerkhof 12 naam: Leren van de winter
+/als Anna
+/bijeenkomst aanmelden id:B1
+/als Ik
+/bijeenkomst agenda
+/moderator bijeenkomst lessen id:B1
+/moderator uitwisseling lessen:nee
+/kanaal Zuid
+/les zoeken tekst: netcongestie hier:nee
+/kanaal West server:Provincie
+/instellen opgave: Waterveiligheid West regio: Zeeland lagen: provincie, waterschap
+/les delen titel: Dijken en draagvlak gebeurd: De dijk moest omhoog. les: Praat eerst met de bewoners. orde: eerste stappen: 2
+/moderator beoordeling goedkeuren id:L22
+/kanaal Oost server:Rijk
+/instellen opgave: Grensregio Oost regio: Twente lagen: rijk
+/les zoeken tekst: dijken
+/moderator uitwisseling servers:ja
+/les zoeken tekst: dijken draagvlak
+/kanaal West server:Provincie
+/moderator uitwisseling servers:ja
+/kanaal Oost server:Rijk
+/les zoeken tekst: dijken bewoners
+/als Anna
+/mijngegevens exporteren
+/stop
+";
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "the console failed: {err}\n{out}");
+    assert!(
+        !out.contains("[exchange.") && !out.contains("[question.") && !out.contains("[meeting."),
+        "{out}"
+    );
+
+    // Search from the other collaboration names where a lesson comes from, not its
+    // anonymous author.
+    let found = reply_at(&out, "── Lessen zoeken");
+    assert!(found.contains("Netcongestie samen aanpakken"), "{found}");
+    assert!(found.contains("Uit: Energietransitie Noord"), "{found}");
+    assert!(!found.contains("Anna"), "{found}");
+
+    // The round start suggests the lesson of the other collaboration, applied once.
+    let round = reply_at(&out, "Wat anderen leerden bij Stap 1");
+    assert!(
+        round.contains("L19 · Netcongestie samen aanpakken"),
+        "{round}"
+    );
+    assert!(!round.contains("Anna"), "{round}");
+    assert!(
+        round.contains("1× toegepast") && round.contains("anoniem"),
+        "{round}"
+    );
+    assert!(out.contains("[L19 lezen]  /les tonen id:L19"), "{out}");
+
+    // Step 5 of others, side by side, without names.
+    let step5 = reply_at(&out, "── Leren bij anderen");
+    assert!(
+        step5.contains("vast leerteam") && step5.contains("Woningbouw Zuid"),
+        "{step5}"
+    );
+    assert!(!step5.contains("Carla"), "{step5}");
+    assert!(
+        out.contains(
+            "Les L20 \"Woningen en wijken\" (Uit: Woningbouw Zuid) komt in de volgende digest"
+        ),
+        "{out}"
+    );
+
+    // The question goes to the other collaboration, is answered there, and becomes a draft.
+    assert!(out.contains("→ in kanaal Zuid"), "{out}");
+    let shown = reply_at(&out, "── Vraag aan de academie V1: Hoe koppel je terug");
+    assert!(shown.contains("Hoe koppel je terug"), "{shown}");
+    let answered = after(
+        &out,
+        "Je antwoord op V1 is opgeslagen. Het staat erbij als: anoniem.",
+    );
+    let shown = reply_at(answered, "── Vraag aan de academie V1");
+    assert!(
+        shown.contains("Antwoord 1 · anoniem") && !shown.contains("Carla"),
+        "{shown}"
+    );
+    assert!(out.contains("Genoteerd: antwoord 1 op V1 hielp."), "{out}");
+    assert!(out.contains("Aan 1 beantwoorder is gevraagd"), "{out}");
+    assert!(
+        out.contains("Bericht voor Carla"),
+        "Carla is asked for consent: {out}"
+    );
+    assert!(
+        out.contains("Van vraag V1 is les L21 gemaakt met 1 antwoord"),
+        "{out}"
+    );
+    let queue = reply_at(&out, "── Beoordeling");
+    assert!(queue.contains("Terugkoppelen zonder mandaat"), "{queue}");
+    let digest = reply_at(&out, "Concept D1");
+    assert!(
+        digest.contains("Woningen en wijken"),
+        "the lesson taken in: {digest}"
+    );
+
+    // The meeting: its agenda, a sign-up, and no lessons before it took place.
+    let meeting = reply_at(&out, "── Bijeenkomst B1: Leren van de winter");
+    assert!(meeting.contains("Voorstel voor de agenda"), "{meeting}");
+    assert!(
+        meeting.contains("Netcongestie samen aanpakken"),
+        "{meeting}"
+    );
+    assert!(meeting.contains("Wie kent een goed convenant"), "{meeting}");
+    assert!(meeting.contains("Martinikerkhof"), "{meeting}");
+    assert!(out.contains("Genoteerd: je komt naar B1"), "{out}");
+    assert!(out.contains("1 deelnemer komt"), "{out}");
+    assert!(
+        out.contains("Bijeenkomst B1 begint pas op di 01-12-2099 14:00"),
+        "{out}"
+    );
+
+    // Private: the other collaboration no longer finds it.
+    let after_private = reply_at(&out, "Je bent nu in kanaal Zuid.\n\n── Lessen zoeken");
+    assert!(!after_private.contains("Netcongestie"), "{after_private}");
+
+    // Another server: nothing travels until both servers allow it.
+    let closed = reply_at(
+        &out,
+        "── Lessen zoeken  [alleen voor jou]\nGeen lessen gevonden",
+    );
+    assert!(!closed.contains("Dijken"), "{closed}");
+    let one_side = after(&out, "Uitwisseling met andere servers: toegestaan");
+    let one_side = reply_at(one_side, "── Lessen zoeken");
+    assert!(
+        !one_side.contains("Dijken en draagvlak"),
+        "one server allowing is not enough: {one_side}"
+    );
+    let both = reply_at(
+        &out,
+        "Je bent nu in kanaal Oost (server rijk).\n\n── Lessen zoeken",
+    );
+    assert!(
+        both.contains("Dijken en draagvlak") && both.contains("Uit: Waterveiligheid West"),
+        "{both}"
+    );
+
+    // Anna's export holds her question and sign-up.
+    let (_, json) = exported(&out);
+    assert!(json["questions"][0]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("zonder mandaat")));
+    assert_eq!(json["sign_ups"][0]["meeting"], 1);
+}

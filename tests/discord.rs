@@ -37,6 +37,15 @@ struct Bot {
 }
 
 async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
+    start_full(defer_after, guilds, Settings::default(), None).await
+}
+
+async fn start_full(
+    defer_after: Duration,
+    guilds: Vec<u64>,
+    settings: Settings,
+    questions_forum: Option<u64>,
+) -> Bot {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
@@ -45,7 +54,7 @@ async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
         store.clone(),
         Arc::new(Catalog::embedded().expect("catalog")),
         clock.clone(),
-        Settings::default(),
+        settings,
     ));
     engine.seed_library_if_empty().expect("library");
     let options = ServeOptions {
@@ -56,6 +65,7 @@ async fn start_with(defer_after: Duration, guilds: Vec<u64>) -> Bot {
         default_lang: Lang::Nl,
         defer_after,
         tick: Duration::from_millis(100),
+        questions_forum,
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(engine, options, async move {
@@ -1466,6 +1476,7 @@ async fn a_gateway_address_that_fails_at_first_is_asked_again_of_the_configured_
         default_lang: Lang::Nl,
         defer_after: DEFER_AFTER,
         tick: Duration::from_millis(100),
+        questions_forum: None,
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(engine, options, async move {
@@ -1673,5 +1684,584 @@ async fn discord_shows_each_command_only_where_and_to_whom_it_works() {
             spec.id()
         );
     }
+    bot.stop().await;
+}
+
+// ---- the academy across collaborations: two servers, one collaboration each ----
+
+impl Bot {
+    async fn cmd_in(
+        &self,
+        user: &FakeUser,
+        channel: u64,
+        command: &str,
+        options: &[(&str, Value)],
+    ) -> Response {
+        let sent = self.fake.slash(user, Some(channel), command, options).await;
+        self.reply(&sent).await
+    }
+
+    async fn click_in(&self, user: &FakeUser, channel: Option<u64>, custom_id: &str) -> Response {
+        let sent = self.fake.click(user, channel, custom_id).await;
+        self.reply(&sent).await
+    }
+
+    async fn submit_in(
+        &self,
+        user: &FakeUser,
+        channel: Option<u64>,
+        custom_id: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let sent = self.fake.submit(user, channel, custom_id, fields).await;
+        self.reply(&sent).await
+    }
+
+    /// Sets up the second server's channel as a collaboration.
+    async fn setup_b(&self) {
+        let admin = FakeUser::admin(11, "Beheerder B");
+        let r = self
+            .cmd_in(
+                &admin,
+                CHANNEL_B_ID,
+                "setup",
+                &[
+                    ("task", json!("Woningbouw in Twente")),
+                    ("region", json!("Twente")),
+                    ("layers", json!("gemeente, provincie")),
+                ],
+            )
+            .await;
+        assert!(r.text().contains("Woningbouw in Twente"), "{}", r.text());
+    }
+
+    /// A moderator of each server allows exchange with other servers.
+    async fn open_both(&self) {
+        for (user, channel) in [
+            (FakeUser::moderator(2, "Mira"), CHANNEL_ID),
+            (FakeUser::moderator(12, "Sem"), CHANNEL_B_ID),
+        ] {
+            let r = self
+                .cmd_in(&user, channel, "moderator exchange", &[("servers", json!(true))])
+                .await;
+            assert!(r.is_ephemeral());
+            assert!(r.text().contains("toegestaan"), "{}", r.text());
+        }
+    }
+
+    /// A shared lesson in the first server, approved by its moderator; returns its id.
+    async fn approved_lesson(&self, title: &str, lesson: &str) -> String {
+        let shared = share(
+            self,
+            &FakeUser::member(31, "Anouk Aarts"),
+            title,
+            lesson,
+            "named",
+        )
+        .await;
+        let id = lesson_id(&shared.text());
+        let moderator = FakeUser::moderator(2, "Mira");
+        let approved = self
+            .cmd(&moderator, "moderator review approve", &[("id", json!(id))])
+            .await;
+        assert!(approved.text().contains(&id), "{}", approved.text());
+        id
+    }
+}
+
+/// Waits until `check` holds of what the fake recorded.
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not happen"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The visible text of a message the bot posted.
+fn message_text(m: &Value) -> String {
+    m.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lesson_of_one_server_is_found_from_the_other_only_when_both_allow_it() {
+    let bot = start().await;
+    bot.setup().await;
+    bot.setup_b().await;
+    let id = bot
+        .approved_lesson(
+            "Waterberging met de boeren",
+            "Maak de boeren mede-eigenaar van de waterberging.",
+        )
+        .await;
+    let reader = FakeUser::member(41, "Ruben");
+    let options = [("text", json!("waterberging"))];
+    let search = || bot.cmd_in(&reader, CHANNEL_B_ID, "lesson search", &options);
+    assert!(!search().await.text().contains("Waterberging met de boeren"));
+    let shown = bot
+        .cmd_in(&reader, CHANNEL_B_ID, "lesson show", &[("id", json!(id))])
+        .await;
+    assert!(shown.text().contains("Er is geen les"), "{}", shown.text());
+
+    // One server allowing is not enough; both is.
+    let r = bot
+        .cmd_in(
+            &FakeUser::moderator(2, "Mira"),
+            CHANNEL_ID,
+            "moderator exchange",
+            &[("servers", json!(true))],
+        )
+        .await;
+    assert!(r.text().contains("toegestaan"), "{}", r.text());
+    assert!(!search().await.text().contains("Waterberging met de boeren"));
+    bot.cmd_in(
+        &FakeUser::moderator(12, "Sem"),
+        CHANNEL_B_ID,
+        "moderator exchange",
+        &[("servers", json!(true))],
+    )
+    .await;
+    let found = search().await;
+    assert!(
+        found.text().contains("Waterberging met de boeren"),
+        "{}",
+        found.text()
+    );
+    assert!(
+        found.text().contains("Uit: Klimaatadaptatie in de Delta"),
+        "{}",
+        found.text()
+    );
+    // A moderator of the other server cannot review the first server's lessons.
+    let pending = share(
+        &bot,
+        &FakeUser::member(32, "Bas"),
+        "Nog niet beoordeeld",
+        "Iets.",
+        "named",
+    )
+    .await;
+    let pending = lesson_id(&pending.text());
+    let refused = bot
+        .cmd_in(
+            &FakeUser::moderator(12, "Sem"),
+            CHANNEL_B_ID,
+            "moderator review approve",
+            &[("id", json!(pending))],
+        )
+        .await;
+    assert!(
+        refused.text().contains("Er is geen les"),
+        "{}",
+        refused.text()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_start_shows_the_most_applied_lesson_of_another_server() {
+    let bot = start().await;
+    bot.setup().await;
+    bot.setup_b().await;
+    bot.open_both().await;
+    let applied = bot
+        .approved_lesson(
+            "Eerst de opgave samen benoemen",
+            "Schrijf het vraagstuk samen op.",
+        )
+        .await;
+    let other = bot
+        .approved_lesson("Een les die niemand toepaste", "Nog niet toegepast.")
+        .await;
+    for (id, name) in [(41, "Tom"), (42, "Tess")] {
+        let user = FakeUser::member(id, name);
+        let form = bot
+            .cmd(&user, "lesson applied", &[("id", json!(applied))])
+            .await;
+        assert_eq!(form.callback_type, 9, "applying asks for a note in a form");
+        let form_id = form.callback["custom_id"]
+            .as_str()
+            .expect("form")
+            .to_owned();
+        let saved = bot
+            .submit(&user, &form_id, &[("note", "Gebruikt aan onze tafel.")])
+            .await;
+        assert!(saved.text().contains("toegepast"), "{}", saved.text());
+    }
+    let started = bot
+        .cmd_in(
+            &FakeUser::moderator(12, "Sem"),
+            CHANNEL_B_ID,
+            "moderator round start",
+            &[("step", json!("1"))],
+        )
+        .await;
+    let text = started.text();
+    assert!(!started.is_ephemeral());
+    assert!(text.contains("Wat anderen leerden bij Stap 1"), "{text}");
+    let first = text
+        .find("Eerst de opgave samen benoemen")
+        .expect("the most applied lesson");
+    let second = text
+        .find("Een les die niemand toepaste")
+        .expect("the other one");
+    assert!(first < second, "most applied first: {text}");
+    assert!(text.contains("2× toegepast"), "{text}");
+    let read = started
+        .button(&format!("{applied} lezen"))
+        .expect("a button to read it");
+    let shown = bot
+        .click_in(&FakeUser::member(43, "Lisa"), Some(CHANNEL_B_ID), &read)
+        .await;
+    assert!(shown.is_ephemeral());
+    assert!(
+        shown.text().contains("Schrijf het vraagstuk samen op."),
+        "{}",
+        shown.text()
+    );
+    let _ = other;
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_asked_in_one_server_is_answered_in_the_other() {
+    let bot = start().await;
+    bot.setup().await;
+    bot.setup_b().await;
+    bot.open_both().await;
+    let asker = FakeUser::member(51, "Vera Vragensteller");
+    let form = bot.cmd(&asker, "question ask", &[]).await;
+    assert_eq!(form.callback_type, 9, "a question is typed in a form");
+    let form_id = form.callback["custom_id"]
+        .as_str()
+        .expect("form")
+        .to_owned();
+    let question = "Hoe houden jullie de gemeenteraad betrokken bij een regiodeal?";
+    let asked = bot.submit(&asker, &form_id, &[("text", question)]).await;
+    assert!(
+        !asked.is_ephemeral(),
+        "the question is posted in the channel"
+    );
+    assert!(asked.text().contains(question), "{}", asked.text());
+
+    // It arrives in the other server's collaboration, with a button to answer.
+    eventually("the question arrives in the other server", || {
+        bot.fake
+            .posted(CHANNEL_B_ID)
+            .iter()
+            .any(|m| message_text(m).contains("gemeenteraad betrokken"))
+    })
+    .await;
+    let post = bot
+        .fake
+        .posted(CHANNEL_B_ID)
+        .into_iter()
+        .find(|m| message_text(m).contains("gemeenteraad betrokken"))
+        .expect("posted");
+    assert!(message_text(&post).contains("Klimaatadaptatie in de Delta"));
+    let mut ids = Vec::new();
+    collect_ids(&post["components"], &mut ids);
+    let answer = ids
+        .into_iter()
+        .find(|id| id.starts_with("1:qan:"))
+        .expect("an answer button");
+    let answerer = FakeUser::member(52, "Aart Antwoorder");
+    let form = bot.click_in(&answerer, Some(CHANNEL_B_ID), &answer).await;
+    assert_eq!(form.callback_type, 9, "the button opens a form");
+    let form_id = form.callback["custom_id"]
+        .as_str()
+        .expect("form")
+        .to_owned();
+    let text = "Wij sturen elk kwartaal een raadsinformatiebrief, samen geschreven.";
+    let saved = bot
+        .submit_in(
+            &answerer,
+            Some(CHANNEL_B_ID),
+            &form_id,
+            &[("text", text), ("as", "anoniem")],
+        )
+        .await;
+    assert!(saved.is_ephemeral());
+    assert!(saved.text().contains("anoniem"), "{}", saved.text());
+
+    // The asker hears of it by direct message, with the button that says it helped, and
+    // without the name of someone who answered anonymously.
+    eventually("the asker hears of the answer", || {
+        bot.fake.direct_messages(asker.id).iter().any(|r| {
+            r.body
+                .as_ref()
+                .is_some_and(|b| b.to_string().contains("raadsinformatiebrief"))
+        })
+    })
+    .await;
+    for r in bot.fake.requests() {
+        let body = r.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+        if body.contains("raadsinformatiebrief") {
+            assert!(!body.contains("Aart"), "{} {}: {body}", r.method, r.path);
+        }
+    }
+    let dm = bot
+        .fake
+        .direct_messages(asker.id)
+        .into_iter()
+        .find(|r| {
+            r.body
+                .as_ref()
+                .is_some_and(|b| b.to_string().contains("raadsinformatiebrief"))
+        })
+        .expect("dm");
+    let mut ids = Vec::new();
+    collect_ids(&dm.body.expect("body")["components"], &mut ids);
+    let helped = ids
+        .into_iter()
+        .find(|id| id.starts_with("1:qhp:"))
+        .expect("a helped button");
+    let marked = bot.click_in(&asker, None, &helped).await;
+    assert!(marked.text().contains("hielp"), "{}", marked.text());
+    bot.stop().await;
+}
+
+fn collect_ids(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(id) = map.get("custom_id").and_then(Value::as_str) {
+                out.push(id.to_owned());
+            }
+            for x in map.values() {
+                collect_ids(x, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| collect_ids(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_becomes_a_scheduled_event_the_spec_accepts() {
+    let bot = start().await;
+    bot.setup().await;
+    let moderator = FakeUser::moderator(2, "Mira");
+    let when = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let planned = bot
+        .cmd(
+            &moderator,
+            "moderator meeting plan",
+            &[
+                ("when", json!(when)),
+                ("channel", json!(VOICE_ID.to_string())),
+                ("name", json!("Leren van de zomer")),
+            ],
+        )
+        .await;
+    assert!(!planned.is_ephemeral(), "{}", planned.text());
+    assert!(
+        planned.text().contains("Voorstel voor de agenda"),
+        "{}",
+        planned.text()
+    );
+    let join = planned.button("Ik kom").expect("a sign-up button");
+    let joined = bot.click(&FakeUser::member(61, "Jet"), &join).await;
+    assert!(
+        joined.text().contains("1 deelnemer komt"),
+        "{}",
+        joined.text()
+    );
+    let address = bot
+        .cmd(
+            &moderator,
+            "moderator meeting plan",
+            &[
+                ("when", json!(when)),
+                (
+                    "address",
+                    json!("Provinciehuis, Martinikerkhof 12, Groningen"),
+                ),
+            ],
+        )
+        .await;
+    assert!(
+        address.text().contains("Martinikerkhof"),
+        "{}",
+        address.text()
+    );
+
+    eventually("both meetings are in the server's calendar", || {
+        bot.fake.scheduled_events().len() == 2
+    })
+    .await;
+    let events = bot.fake.scheduled_events();
+    let voice = events
+        .iter()
+        .find(|e| e["entity_type"] == 2)
+        .expect("the voice meeting");
+    assert_eq!(voice["channel_id"], json!(VOICE_ID.to_string()));
+    assert_eq!(voice["guild_id"], json!(GUILD_ID.to_string()));
+    assert_eq!(voice["name"], "Leren van de zomer");
+    let external = events
+        .iter()
+        .find(|e| e["entity_type"] == 3)
+        .expect("the meeting at an address");
+    assert_eq!(
+        external["entity_metadata"]["location"],
+        "Provinciehuis, Martinikerkhof 12, Groningen"
+    );
+    assert!(external["scheduled_end_time"].is_string());
+    assert!(external["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("agenda")));
+    // The events' ids are kept with the meetings.
+    eventually("the event ids are kept", || {
+        bot.store
+            .scan_prefix(Tree::Meetings, &[])
+            .expect("scan")
+            .iter()
+            .all(|(_, v)| !serde_json::from_slice::<Value>(v).expect("json")["event"].is_null())
+    })
+    .await;
+    let requests: Vec<_> = bot
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == format!("/api/v10/guilds/{GUILD_ID}/scheduled-events"))
+        .collect();
+    assert_eq!(requests.len(), 2, "each meeting made one event");
+
+    // Afterwards: the channel gets the one button, a moderator asks the group, and a member
+    // shares a lesson of the meeting through the form.
+    {
+        let mut now = bot.clock.0.lock().unwrap();
+        *now += chrono::Duration::days(3);
+    }
+    eventually("the channel hears the meeting is over", || {
+        bot.fake
+            .posted(CHANNEL_ID)
+            .iter()
+            .any(|m| message_text(m).contains("is voorbij"))
+    })
+    .await;
+    let over = bot
+        .fake
+        .posted(CHANNEL_ID)
+        .into_iter()
+        .find(|m| message_text(m).contains("is voorbij"))
+        .expect("posted");
+    let mut ids = Vec::new();
+    collect_ids(&over["components"], &mut ids);
+    let ask = ids
+        .into_iter()
+        .find(|id| id.starts_with("1:mls:"))
+        .expect("the button that asks for the lessons");
+    let refused = bot.click(&FakeUser::member(61, "Jet"), &ask).await;
+    assert!(refused.text().contains("moderator"), "{}", refused.text());
+    let asked = bot.click(&moderator, &ask).await;
+    assert!(!asked.is_ephemeral());
+    assert!(asked.text().contains("Wat leerden we"), "{}", asked.text());
+    let share_button = asked.button("Mijn les delen").expect("a share button");
+    let jet = FakeUser::member(61, "Jet");
+    let form = bot.click(&jet, &share_button).await;
+    assert_eq!(form.callback_type, 9, "the button opens the lesson form");
+    let form_id = form.callback["custom_id"]
+        .as_str()
+        .expect("form")
+        .to_owned();
+    let saved = bot
+        .submit(
+            &jet,
+            &form_id,
+            &[
+                ("title", "Samen aan tafel"),
+                (
+                    "happened",
+                    "We zaten voor het eerst met de boeren aan tafel.",
+                ),
+                ("lesson", "Nodig de boeren uit voordat het plan er ligt."),
+                ("tags", "bijeenkomst-b1"),
+                ("as", "anoniem"),
+            ],
+        )
+        .await;
+    assert!(saved.text().contains("anoniem"), "{}", saved.text());
+    let typo = bot
+        .submit(
+            &jet,
+            &form_id,
+            &[
+                ("title", "Nog een"),
+                ("happened", "Iets."),
+                ("lesson", "Iets anders."),
+                ("as", "misschien"),
+            ],
+        )
+        .await;
+    assert!(typo.text().contains("misschien"), "{}", typo.text());
+    assert!(
+        typo.text().contains("Iets anders."),
+        "what was typed comes back: {}",
+        typo.text()
+    );
+    let lessons: Vec<Value> = bot
+        .store
+        .scan_prefix(Tree::Lessons, &[])
+        .expect("scan")
+        .iter()
+        .map(|(_, v)| serde_json::from_slice(v).expect("json"))
+        .filter(|l: &Value| {
+            l["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("bijeenkomst-b1")))
+        })
+        .collect();
+    assert_eq!(lessons.len(), 1);
+    assert_eq!(lessons[0]["attribution"], "anonymous");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_go_to_the_academy_forum_when_the_configuration_names_one() {
+    let settings = Settings {
+        questions_channel: Some(academie::domain::ChannelId(FORUM_ID)),
+        ..Settings::default()
+    };
+    let bot = start_full(DEFER_AFTER, Vec::new(), settings, Some(FORUM_ID)).await;
+    bot.setup().await;
+    let asker = FakeUser::member(51, "Vera");
+    let form = bot
+        .cmd(&asker, "question ask", &[("as", json!("anonymous"))])
+        .await;
+    let form_id = form.callback["custom_id"]
+        .as_str()
+        .expect("form")
+        .to_owned();
+    let asked = bot
+        .submit(
+            &asker,
+            &form_id,
+            &[("text", "Wie heeft een goed convenant voor data?")],
+        )
+        .await;
+    assert!(asked.text().contains("academiekanaal"), "{}", asked.text());
+    eventually("the question is a post in the forum", || {
+        bot.fake
+            .requests()
+            .iter()
+            .any(|r| r.path == format!("/api/v10/channels/{FORUM_ID}/threads"))
+    })
+    .await;
+    let post = bot
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path == format!("/api/v10/channels/{FORUM_ID}/threads"))
+        .expect("post");
+    let body = post.body.expect("body");
+    assert!(body["name"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("Vraag aan de academie V1")));
+    assert!(!body.to_string().contains("Vera"), "{body}");
     bot.stop().await;
 }

@@ -64,6 +64,7 @@ fn person(id: u64, name: &str, role: Role, lang: Lang) -> Ctx {
             role,
         },
         channel: Some(CHANNEL),
+        server: None,
     }
 }
 
@@ -3008,8 +3009,11 @@ fn a_deadline_typed_the_dutch_way_is_dutch_time() {
     a.ok(&moderator(), Request::RoundClose { round: None });
 
     // Summer time: 17:00 is 15:00 UTC. A date alone means 17:00.
-    a.typed(&moderator(), "/moderator ronde start stap:1 deadline:15-07-2026")
-        .unwrap();
+    a.typed(
+        &moderator(),
+        "/moderator ronde start stap:1 deadline:15-07-2026",
+    )
+    .unwrap();
     assert_eq!(a.round(2).deadline, Some(at("2026-07-15T15:00:00Z")));
     a.ok(&moderator(), Request::RoundClose { round: None });
 
@@ -3038,13 +3042,19 @@ fn tomorrow_is_tomorrow_in_amsterdam_against_the_engines_clock() {
     a.setup();
     // Tuesday 31 March 2026, 23:30 UTC: already Wednesday 1 April, 01:30, in Amsterdam.
     a.set_clock("2026-03-31T23:30:00Z");
-    a.typed(&moderator(), "/moderator ronde start stap:1 deadline:morgen 17:00")
-        .unwrap();
+    a.typed(
+        &moderator(),
+        "/moderator ronde start stap:1 deadline:morgen 17:00",
+    )
+    .unwrap();
     assert_eq!(a.round(1).deadline, Some(at("2026-04-02T15:00:00Z")));
     a.ok(&moderator(), Request::RoundClose { round: None });
     let english = person(5, "Eve", Role::Moderator, Lang::En);
-    a.typed(&english, "/moderator round start step:1 deadline:tomorrow 17:00")
-        .unwrap();
+    a.typed(
+        &english,
+        "/moderator round start step:1 deadline:tomorrow 17:00",
+    )
+    .unwrap();
     assert_eq!(a.round(2).deadline, Some(at("2026-04-02T15:00:00Z")));
     // The reminder, halfway, says the deadline in local time.
     a.clear_outbox();
@@ -3069,23 +3079,35 @@ fn a_deadline_in_the_past_is_refused_in_local_time() {
     a.setup();
     // Monday 2 March 2026, 09:00 UTC is 10:00 in Amsterdam: 09:30 today has passed.
     let (key, text) = a
-        .typed(&moderator(), "/moderator ronde start stap:1 deadline:vandaag 09:30")
+        .typed(
+            &moderator(),
+            "/moderator ronde start stap:1 deadline:vandaag 09:30",
+        )
         .unwrap_err();
     assert_eq!(key, k::ROUND_DEADLINE_IN_PAST);
     assert!(text.contains("ma 02-03-2026 09:30"), "{text}");
     assert!(text.contains("deadline:morgen 17:00"), "{text}");
     let (key, text) = a
-        .typed(&moderator(), "/moderator ronde start stap:1 deadline:01-03-2026")
+        .typed(
+            &moderator(),
+            "/moderator ronde start stap:1 deadline:01-03-2026",
+        )
         .unwrap_err();
     assert_eq!(key, k::ROUND_DEADLINE_IN_PAST);
     assert!(text.contains("zo 01-03-2026 17:00"), "{text}");
     // Later today is fine.
-    a.typed(&moderator(), "/moderator ronde start stap:1 deadline:vandaag 10:30")
-        .unwrap();
+    a.typed(
+        &moderator(),
+        "/moderator ronde start stap:1 deadline:vandaag 10:30",
+    )
+    .unwrap();
     assert_eq!(a.round(1).deadline, Some(at("2026-03-02T09:30:00Z")));
     // Unreadable forms and a wrong weekday are refused, in the person's language.
     let (key, text) = a
-        .typed(&moderator(), "/moderator ronde start stap:1 deadline:volgende week")
+        .typed(
+            &moderator(),
+            "/moderator ronde start stap:1 deadline:volgende week",
+        )
         .unwrap_err();
     assert_eq!(key, k::ERROR_BAD_OPTION);
     assert!(
@@ -3093,7 +3115,10 @@ fn a_deadline_in_the_past_is_refused_in_local_time() {
         "{text}"
     );
     let (key, text) = a
-        .typed(&moderator(), "/moderator ronde start stap:1 deadline:ma 31-12-2026")
+        .typed(
+            &moderator(),
+            "/moderator ronde start stap:1 deadline:ma 31-12-2026",
+        )
         .unwrap_err();
     assert_eq!(key, k::TIME_WRONG_WEEKDAY);
     assert!(text.contains("donderdag"), "{text}");
@@ -3173,8 +3198,10 @@ fn commands_offered_in_a_direct_message_work_there() {
                 Kind::Reminders => "dm",
                 Kind::Amount => "veel",
                 Kind::Date => "2026-01-01",
-                Kind::Deadline => "3d",
+                Kind::Deadline | Kind::When => "3d",
                 Kind::Yes => "yes",
+                Kind::QuestionId | Kind::MeetingId => "1",
+                Kind::Channel => "123",
                 _ => "tekst",
             };
             values.insert(o.name, v.to_owned());
@@ -3238,7 +3265,10 @@ fn the_audit_log_and_dates_are_in_local_time() {
         "the period, the Dutch way: {digest}"
     );
     let (key, _) = a
-        .typed(&moderator(), "/moderator digest samenstellen tot:31-07-2026")
+        .typed(
+            &moderator(),
+            "/moderator digest samenstellen tot:31-07-2026",
+        )
         .unwrap_err();
     assert_eq!(key, k::DIGEST_EMPTY);
 }

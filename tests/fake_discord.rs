@@ -1021,3 +1021,67 @@ async fn invalid_sessions_and_missed_events() {
     assert!(fake.callbacks_for(&lost).is_empty());
     bot.abort();
 }
+
+#[tokio::test]
+async fn scheduled_events_are_checked_as_discord_checks_them() {
+    use serenity::all::{CreateScheduledEvent, GuildId, ScheduledEventType};
+    let fake = FakeDiscord::start().await;
+    let http = test_http(&fake);
+    let guild = GuildId::new(GUILD_ID);
+    let start = chrono::Utc::now() + chrono::Duration::days(1);
+    let end = start + chrono::Duration::hours(2);
+    let made = guild
+        .create_scheduled_event(
+            &http,
+            CreateScheduledEvent::new(ScheduledEventType::External, "Bijeenkomst", start)
+                .location("Stadhuis")
+                .end_time(end)
+                .description("Agenda"),
+        )
+        .await
+        .expect("a valid external event is made, and its answer parses");
+    assert_eq!(made.name, "Bijeenkomst");
+    let voice = guild
+        .create_scheduled_event(
+            &http,
+            CreateScheduledEvent::new(ScheduledEventType::Voice, "Online", start)
+                .channel_id(serenity::all::ChannelId::new(VOICE_ID)),
+        )
+        .await
+        .expect("a voice event in a voice channel is made");
+    assert_eq!(voice.channel_id.map(|c| c.get()), Some(VOICE_ID));
+    assert!(fake.violations().is_empty(), "{:#?}", fake.violations());
+
+    let refused = [
+        // An external event needs a place and an end.
+        CreateScheduledEvent::new(ScheduledEventType::External, "Nergens", start),
+        // A voice event happens in a voice channel, not a text channel.
+        CreateScheduledEvent::new(ScheduledEventType::Voice, "Tekst", start)
+            .channel_id(serenity::all::ChannelId::new(CHANNEL_ID)),
+        // Not in the past, and not ending before it starts.
+        CreateScheduledEvent::new(
+            ScheduledEventType::External,
+            "Gisteren",
+            chrono::Utc::now() - chrono::Duration::days(1),
+        )
+        .location("Stadhuis")
+        .end_time(end),
+        CreateScheduledEvent::new(ScheduledEventType::External, "Omgekeerd", end)
+            .location("Stadhuis")
+            .end_time(start),
+        // The spec's own limits: a location of at most 100 characters.
+        CreateScheduledEvent::new(ScheduledEventType::External, "Lang", start)
+            .location("x".repeat(101))
+            .end_time(end),
+    ];
+    for event in refused {
+        let before = fake.violations().len();
+        let err = guild
+            .create_scheduled_event(&http, event)
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("Invalid Form Body"), "{err}");
+        assert!(fake.violations().len() > before, "{:#?}", fake.violations());
+    }
+    assert_eq!(fake.scheduled_events().len(), 2);
+}

@@ -313,6 +313,7 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
             default_lang: Lang::Nl,
             defer_after: DEFER_AFTER,
             tick: Duration::from_millis(100),
+            questions_forum: None,
         };
         tokio::spawn(serve(engine, options, async move {
             let _ = rx.await;

@@ -39,6 +39,7 @@ fn ctx(id: u64, name: &str, role: Role, lang: Lang, channel: Option<ChannelId>) 
             role,
         },
         channel,
+        server: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod console;
 mod crash;
 mod discord;
 mod engine;
+mod exchange;
 mod fake_discord;
 mod faults;
 mod hostile;

@@ -17,6 +17,9 @@ const LESSON: &str = "Kanarieles-tekst-3e5f";
 const NOTE: &str = "Kanarienotitie-c4a8";
 const BRAM_ANSWER: &str = "Brams-antwoord-blijft-8d2e";
 const BRAM_LESSON: &str = "Bramsles-blijft-1a9c";
+const QUESTION: &str = "Kanarievraag-5d3b";
+const QANSWER: &str = "Kanarie-vraagantwoord-e81f";
+const BRAM_QANSWER: &str = "Brams-vraagantwoord-blijft-0c6d";
 
 fn console(dir: &Path, script: &str) -> String {
     let (stdout, stderr, ok) = binary::console(dir, &[], script);
@@ -42,6 +45,19 @@ fn populate(dir: &Path) {
 /les toegepast id:L1 notitie: {NOTE}
 /doenleren plaatsen opbrengst:veel lessen:weinig
 /moderator beoordeling goedkeuren id:L19
+/als Bram
+/vraag stellen tekst: Hoe doen jullie dat met de zoutwig?
+/als {CANARY}
+/vraag stellen tekst: {QUESTION}
+/vraag beantwoorden id:V1 tekst: {QANSWER} als: naam
+/moderator bijeenkomst plannen wanneer: 2099-06-01 10:00 adres: Stadhuis
+/bijeenkomst aanmelden id:B1
+/als Bram
+/vraag beantwoorden id:V2 tekst: {BRAM_QANSWER}
+/als Ik
+/moderator vraag les id:V1 titel: Zoutwig-aanpak orde: eerste
+/als {CANARY}
+/vraag toestemming id:V1 akkoord:ja
 /als Ik
 /moderator beoordeling goedkeuren id:L20
 /moderator ronde onthullen
@@ -70,14 +86,16 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// The canaries found in the raw files, each with a file it is in.
 fn found(dir: &Path) -> Vec<(String, PathBuf)> {
     let id = user_id_for(CANARY);
-    let needles: Vec<(String, Vec<u8>)> = [ANSWER, TITLE, HAPPENED, LESSON, NOTE, CANARY]
-        .iter()
-        .map(|t| (t.to_string(), t.as_bytes().to_vec()))
-        .chain([
-            (format!("id {}", id.0), id.0.to_string().into_bytes()),
-            ("id as key bytes".to_string(), id.key().to_vec()),
-        ])
-        .collect();
+    let needles: Vec<(String, Vec<u8>)> = [
+        ANSWER, TITLE, HAPPENED, LESSON, NOTE, QUESTION, QANSWER, CANARY,
+    ]
+    .iter()
+    .map(|t| (t.to_string(), t.as_bytes().to_vec()))
+    .chain([
+        (format!("id {}", id.0), id.0.to_string().into_bytes()),
+        ("id as key bytes".to_string(), id.key().to_vec()),
+    ])
+    .collect();
     let all = files(dir);
     needles
         .into_iter()
@@ -96,7 +114,7 @@ fn deleting_my_data_leaves_none_of_it_in_the_database_files() {
     let before = found(dir.path());
     assert_eq!(
         before.len(),
-        8,
+        10,
         "every canary is in the files before the delete, so the check can fail: {before:?}"
     );
 
@@ -114,7 +132,7 @@ fn deleting_my_data_leaves_none_of_it_in_the_database_files() {
 
     // The others' data is still there, on disk and through the academy.
     let raw: Vec<u8> = files(dir.path()).into_iter().flat_map(|(_, b)| b).collect();
-    for text in [BRAM_ANSWER, BRAM_LESSON] {
+    for text in [BRAM_ANSWER, BRAM_LESSON, BRAM_QANSWER] {
         assert!(
             raw.windows(text.len()).any(|w| w == text.as_bytes()),
             "{text} was kept"
@@ -191,7 +209,14 @@ fn the_export_holds_every_record_that_mentions_the_member() {
                     Tree::Rounds => listed("rounds_started", "id"),
                     Tree::Collaborations => listed("collaborations_configured", "channel"),
                     Tree::Digests => listed("digests_composed", "id"),
-                    Tree::Lessons => listed("lessons_reviewed", "id"),
+                    Tree::Lessons => {
+                        listed("lessons_reviewed", "id") || listed("lessons_from_answers", "id")
+                    }
+                    Tree::Meetings => listed("meetings_planned", "id"),
+                    // Another's question names them only as someone asked for consent.
+                    Tree::Questions => export["consents"]
+                        .as_array()
+                        .is_some_and(|c| c.iter().any(|x| x[0] == record["id"])),
                     _ => false,
                 };
             if !exported {
@@ -213,6 +238,10 @@ fn the_export_holds_every_record_that_mentions_the_member() {
         "votes",
         "placements",
         "audit",
+        "questions",
+        "question_answers",
+        "sign_ups",
+        "meetings",
     ] {
         assert!(
             checked.contains(&tree),

@@ -30,6 +30,7 @@ fn person(id: u64, name: &str, role: Role) -> Ctx {
             role,
         },
         channel: Some(CHANNEL),
+        server: None,
     }
 }
 

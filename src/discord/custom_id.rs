@@ -7,7 +7,8 @@
 //! under a hash of its text, and the button carries the hash.
 
 use crate::domain::{
-    Attribution, ChannelId, DigestId, LessonId, Order, Perspective, RoundId, Step,
+    Attribution, ChannelId, DigestId, LessonId, MeetingId, Order, Perspective, QuestionId, RoundId,
+    Step,
 };
 use crate::reply::Action;
 use crate::search::SearchQuery;
@@ -45,6 +46,15 @@ pub enum Form {
     Reject(LessonId),
     /// The note with which a member says they applied a lesson.
     Applied(LessonId),
+    /// A question to the academy, with how the asker chose to be shown.
+    Ask(Attribution),
+    /// An answer to a question; without an attribution the form asks for it.
+    QuestionAnswer {
+        id: QuestionId,
+        attribution: Option<Attribution>,
+    },
+    /// A lesson from a meeting: the lesson's texts, its tags and how the author is shown.
+    MeetingShare(MeetingId),
 }
 
 /// What a custom_id stands for.
@@ -86,6 +96,15 @@ pub fn encode_action(action: &Action) -> String {
         Action::Vote(r, p) => format!("vot:{}:{}", r.0, p.byte()),
         Action::Place(y, l) => format!("plc:{}", crate::engine::doing_cell(*y, *l)),
         Action::ConfirmDelete => "del".to_owned(),
+        Action::TakeLesson(l) => format!("tak:{}", l.0),
+        Action::AnswerQuestion(q) => format!("qan:{}", q.0),
+        Action::ShowQuestion(q) => format!("qsh:{}", q.0),
+        Action::Helpful(q, n) => format!("qhp:{}:{n}", q.0),
+        Action::Consent(q, yes) => format!("qok:{}:{}", q.0, u8::from(*yes)),
+        Action::JoinMeeting(m) => format!("mjn:{}", m.0),
+        Action::ShowAgenda(m) => format!("mag:{}", m.0),
+        Action::AskMeetingLessons(m) => format!("mls:{}", m.0),
+        Action::ShareFromMeeting(m) => format!("msh:{}", m.0),
         Action::SearchPage(q) => format!("srch:{}", encode_query(q)),
     };
     format!("{VERSION}:{body}")
@@ -195,6 +214,15 @@ pub fn encode_form(form: &Form) -> String {
         ),
         Form::Reject(l) => format!("f:rej:{}", l.0),
         Form::Applied(l) => format!("f:apl:{}", l.0),
+        Form::Ask(a) => format!("f:ask:{}", a.byte()),
+        Form::QuestionAnswer { id, attribution } => format!(
+            "f:qan:{}:{}",
+            id.0,
+            attribution
+                .map(|a| a.byte().to_string())
+                .unwrap_or_default()
+        ),
+        Form::MeetingShare(m) => format!("f:msh:{}", m.0),
     };
     format!("{VERSION}:{body}")
 }
@@ -257,6 +285,27 @@ fn decode_body(body: &str) -> Option<Target> {
             action(Action::Vote(RoundId(num(round)?), p))
         }
         "del" if rest.is_empty() && !body.contains(':') => action(Action::ConfirmDelete),
+        "tak" => action(Action::TakeLesson(LessonId(num(rest)?))),
+        "qan" => action(Action::AnswerQuestion(QuestionId(num(rest)?))),
+        "qsh" => action(Action::ShowQuestion(QuestionId(num(rest)?))),
+        "qhp" => {
+            let (q, n) = rest.split_once(':')?;
+            let n = u32::try_from(num(n)?).ok()?;
+            action(Action::Helpful(QuestionId(num(q)?), n))
+        }
+        "qok" => {
+            let (q, yes) = rest.split_once(':')?;
+            let yes = match yes {
+                "0" => false,
+                "1" => true,
+                _ => return None,
+            };
+            action(Action::Consent(QuestionId(num(q)?), yes))
+        }
+        "mjn" => action(Action::JoinMeeting(MeetingId(num(rest)?))),
+        "mag" => action(Action::ShowAgenda(MeetingId(num(rest)?))),
+        "mls" => action(Action::AskMeetingLessons(MeetingId(num(rest)?))),
+        "msh" => action(Action::ShareFromMeeting(MeetingId(num(rest)?))),
         "srch" => action(Action::SearchPage(Box::new(decode_query(rest)?))),
         "q" if rest.len() == 16 && rest.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Some(Target::StoredSearch(rest.to_owned()))
@@ -281,6 +330,15 @@ fn decode_form(rest: &str) -> Option<Form> {
         ["ans", r] => Some(Form::Answer(RoundId(id(r)?))),
         ["rej", l] => Some(Form::Reject(LessonId(id(l)?))),
         ["apl", l] => Some(Form::Applied(LessonId(id(l)?))),
+        ["ask", a] => Some(Form::Ask(*Attribution::ALL.get(index(a)?)?)),
+        ["qan", q, a] => Some(Form::QuestionAnswer {
+            id: QuestionId(id(q)?),
+            attribution: match opt(a)? {
+                Some(i) => Some(*Attribution::ALL.get(i)?),
+                None => None,
+            },
+        }),
+        ["msh", m] => Some(Form::MeetingShare(MeetingId(id(m)?))),
         ["shr", o, s, p, a] => Some(Form::Share {
             order: *Order::ALL.get(index(o)?)?,
             steps: parse_steps(s)?,
@@ -415,12 +473,32 @@ mod tests {
             page: 3,
         })));
         roundtrip_action(Action::SearchPage(Box::default()));
+        roundtrip_action(Action::TakeLesson(LessonId(8)));
+        roundtrip_action(Action::AnswerQuestion(QuestionId(3)));
+        roundtrip_action(Action::ShowQuestion(QuestionId(u64::MAX)));
+        roundtrip_action(Action::Helpful(QuestionId(3), u32::MAX));
+        roundtrip_action(Action::Consent(QuestionId(3), true));
+        roundtrip_action(Action::Consent(QuestionId(3), false));
+        roundtrip_action(Action::JoinMeeting(MeetingId(2)));
+        roundtrip_action(Action::ShowAgenda(MeetingId(2)));
+        roundtrip_action(Action::AskMeetingLessons(MeetingId(2)));
+        roundtrip_action(Action::ShareFromMeeting(MeetingId(2)));
     }
 
     #[test]
     fn every_form_roundtrips() {
         for form in [
             Form::Answer(RoundId(7)),
+            Form::Ask(Attribution::Layer),
+            Form::QuestionAnswer {
+                id: QuestionId(4),
+                attribution: None,
+            },
+            Form::QuestionAnswer {
+                id: QuestionId(u64::MAX),
+                attribution: Some(Attribution::Anonymous),
+            },
+            Form::MeetingShare(MeetingId(6)),
             Form::Reject(LessonId(9)),
             Form::Applied(LessonId(9)),
             Form::Share {
@@ -502,6 +580,11 @@ mod tests {
             "1:nope:1",
             "1:f:shr:9:1:0:0",
             "1:f:shr:0:16:0:0",
+            "1:qok:3:2",
+            "1:qhp:3:0",
+            "1:qhp:3",
+            "1:f:qan:0:",
+            "1:f:ask:3",
             "1:f:edt:1:2::::",
             "1:f:edt:1:0:::::",
             "1:f:edt:1:0:::::!",

@@ -6,7 +6,7 @@ use super::handler::Handler;
 use super::register::in_form;
 use super::render::clip;
 use crate::commands::{self, Spec, Values, SPECS};
-use crate::domain::{Lang, LessonId};
+use crate::domain::{Attribution, Lang, LessonId, MeetingId, QuestionId};
 use crate::engine::{Ctx, Failure, LessonChanges, Refusal, Request};
 use crate::text::keys as k;
 use serenity::all::{
@@ -55,6 +55,13 @@ impl Handler {
             Request::ReviewReject { id, .. } => {
                 self.engine.check_moderator(ctx)?;
                 Ok(self.reject_modal(lang, id))
+            }
+            Request::QuestionAsk { attribution, .. } => Ok(self.ask_modal(lang, attribution)),
+            Request::QuestionAnswer { id, .. } => {
+                // The attribution chosen in the command travels with the form; without it
+                // the form asks.
+                let chosen = values.get("as").and_then(|v| Attribution::parse_user(v));
+                self.question_answer_modal(ctx, id, chosen)
             }
             _ => Err(Failure::Internal(anyhow::anyhow!(
                 "command {} has a form but no modal",
@@ -111,6 +118,7 @@ impl Handler {
                 k::MODAL_EDIT_TITLE,
                 &serde_json::json!({"id": id.to_string()}),
             ),
+            Form::MeetingShare(_) => text.plain(lang, k::MEETING_MODAL_SHARE_TITLE),
             _ => text.plain(lang, k::MODAL_SHARE_TITLE),
         };
         let field = |key: &str,
@@ -138,7 +146,7 @@ impl Handler {
             CreateActionRow::InputText(input)
         };
         let cur = |f: fn(&crate::engine::LessonForm) -> String| current.map(f);
-        CreateModal::new(custom_id::encode_form(form), clip(&title, MODAL_TITLE)).components(vec![
+        let mut rows = vec![
             field(
                 k::FIELD_TITLE,
                 "title",
@@ -171,7 +179,11 @@ impl Handler {
                 false,
                 cur(|c| c.tags.join(", ")),
             ),
-        ])
+        ];
+        if let Form::MeetingShare(_) = form {
+            rows.push(self.attribution_input(lang));
+        }
+        CreateModal::new(custom_id::encode_form(form), clip(&title, MODAL_TITLE)).components(rows)
     }
 
     pub(super) fn edit_modal(
@@ -214,6 +226,90 @@ impl Handler {
             clip(&title, MODAL_TITLE),
         )
         .components(vec![CreateActionRow::InputText(input)])
+    }
+
+    pub(super) fn ask_modal(&self, lang: Lang, attribution: Attribution) -> CreateModal {
+        let text = self.engine.catalog();
+        let input = CreateInputText::new(
+            InputTextStyle::Paragraph,
+            clip(&text.plain(lang, k::FIELD_QUESTION), INPUT_LABEL),
+            "text",
+        )
+        .max_length(crate::engine::limits::QUESTION as u16)
+        .required(true);
+        CreateModal::new(
+            custom_id::encode_form(&Form::Ask(attribution)),
+            clip(&text.plain(lang, k::QUESTION_MODAL_ASK_TITLE), MODAL_TITLE),
+        )
+        .components(vec![CreateActionRow::InputText(input)])
+    }
+
+    /// How the author wants to be shown, asked in a form opened by a button (where no slash
+    /// option could ask it): `naam`, `laag` or `anoniem`, as typed.
+    fn attribution_input(&self, lang: Lang) -> CreateActionRow {
+        let text = self.engine.catalog();
+        CreateActionRow::InputText(
+            CreateInputText::new(
+                InputTextStyle::Short,
+                clip(&text.plain(lang, k::QUESTION_FIELD_AS), INPUT_LABEL),
+                "as",
+            )
+            .placeholder(clip(
+                &text.plain(lang, k::EXPECT_ATTRIBUTION),
+                INPUT_PLACEHOLDER,
+            ))
+            .max_length(20)
+            .required(false),
+        )
+    }
+
+    pub(super) fn question_answer_modal(
+        &self,
+        ctx: &Ctx,
+        id: QuestionId,
+        attribution: Option<Attribution>,
+    ) -> Result<CreateModal, Failure> {
+        let lang = ctx.actor.lang;
+        let headline = self.engine.question_form(ctx, id)?;
+        let text = self.engine.catalog();
+        let input = CreateInputText::new(
+            InputTextStyle::Paragraph,
+            clip(&text.plain(lang, k::FIELD_ANSWER), INPUT_LABEL),
+            "text",
+        )
+        .placeholder(clip(&headline, INPUT_PLACEHOLDER))
+        .max_length(crate::engine::limits::QUESTION as u16)
+        .required(true);
+        let mut rows = vec![CreateActionRow::InputText(input)];
+        if attribution.is_none() {
+            rows.push(self.attribution_input(lang));
+        }
+        let title = text.render(
+            lang,
+            k::QUESTION_MODAL_ANSWER_TITLE,
+            &serde_json::json!({"id": id.to_string()}),
+        );
+        Ok(CreateModal::new(
+            custom_id::encode_form(&Form::QuestionAnswer { id, attribution }),
+            clip(&title, MODAL_TITLE),
+        )
+        .components(rows))
+    }
+
+    /// The share form of a lesson from a meeting: the lesson form with the meeting's tag, and
+    /// the author's choice of attribution in place of the slash command's.
+    pub(super) fn meeting_share_modal(&self, lang: Lang, id: MeetingId) -> CreateModal {
+        let current = crate::engine::LessonForm {
+            text: crate::domain::LessonText {
+                title: String::new(),
+                happened: String::new(),
+                lesson: String::new(),
+            },
+            tags: vec![crate::engine::meeting_tag(id)],
+            own: true,
+            version: 0,
+        };
+        self.lesson_modal(lang, &Form::MeetingShare(id), Some(&current))
     }
 
     pub(super) fn reject_modal(&self, lang: Lang, id: LessonId) -> CreateModal {
@@ -261,6 +357,33 @@ impl Handler {
                 id,
                 reason: field("reason").ok_or_else(missing)?,
             }),
+            Form::Ask(attribution) => Ok(Request::QuestionAsk {
+                text: field("text").ok_or_else(missing)?,
+                attribution,
+            }),
+            Form::QuestionAnswer { id, attribution } => Ok(Request::QuestionAnswer {
+                id,
+                text: field("text").ok_or_else(missing)?,
+                attribution: match attribution {
+                    Some(a) => a,
+                    None => self.typed_attribution(lang, field("as"))?,
+                },
+            }),
+            Form::MeetingShare(_) => {
+                let spec = spec("lesson share").ok_or_else(missing)?;
+                let mut values = Values::new();
+                for name in ["title", "happened", "lesson"] {
+                    values.insert(name, field(name).ok_or_else(missing)?);
+                }
+                values.insert("tags", field("tags").unwrap_or_default());
+                values.insert("order", crate::domain::Order::First.key().to_owned());
+                values.insert(
+                    "as",
+                    self.typed_attribution(lang, field("as"))?.key().to_owned(),
+                );
+                commands::to_request(self.engine.catalog(), lang, spec, &values, ctx.channel)
+                    .map_err(Failure::Refused)
+            }
             Form::Share {
                 order,
                 steps,
@@ -336,9 +459,30 @@ impl Handler {
     }
 }
 
+impl Handler {
+    /// How someone wants to be shown, as typed in a form: empty is by name; anything that is
+    /// not a way to be shown is refused (with what they typed given back).
+    fn typed_attribution(&self, lang: Lang, typed: Option<String>) -> Result<Attribution, Failure> {
+        let typed = typed.unwrap_or_default();
+        if typed.trim().is_empty() {
+            return Ok(Attribution::Named);
+        }
+        Attribution::parse_user(&typed).ok_or_else(|| {
+            Failure::Refused(Refusal {
+                key: k::QUESTION_BAD_AS,
+                text: self.engine.catalog().render(
+                    lang,
+                    k::QUESTION_BAD_AS,
+                    &serde_json::json!({"value": clip(typed.trim(), 40)}),
+                ),
+            })
+        })
+    }
+}
+
 /// Every text input a form may have; its custom_id is the option it fills.
-pub(super) const FORM_FIELDS: [&str; 7] = [
-    "text", "title", "happened", "lesson", "tags", "reason", "note",
+pub(super) const FORM_FIELDS: [&str; 8] = [
+    "text", "title", "happened", "lesson", "tags", "reason", "note", "as",
 ];
 
 /// The text inputs of a submitted form, by their ids (which are option names).

@@ -12,7 +12,7 @@ use super::render::clip;
 use super::respond::Origin;
 use super::ServeOptions;
 use crate::commands::{self, Spec, Values, SPECS};
-use crate::domain::{Actor, ChannelId, Lang, Role, UserId};
+use crate::domain::{Actor, ChannelId, Lang, Role, ServerId, UserId};
 use crate::engine::{Ctx, Engine, LessonChanges, Refusal, Request};
 use crate::reply::Action;
 use crate::text::keys as k;
@@ -269,6 +269,7 @@ impl Handler {
             },
             // Direct messages belong to no collaboration.
             channel: guild.map(|_| ChannelId(channel.get())),
+            server: guild.map(|g| ServerId(g.get())),
         }
     }
 
@@ -362,6 +363,8 @@ impl Handler {
             Action::ReviewEdit(id) => {
                 Some(self.edit_modal(&ctx, *id, true, LessonChanges::default()))
             }
+            Action::AnswerQuestion(id) => Some(self.question_answer_modal(&ctx, *id, None)),
+            Action::ShareFromMeeting(id) => Some(Ok(self.meeting_share_modal(lang, *id))),
             _ => None,
         };
         if let Some(modal) = modal {
@@ -392,11 +395,20 @@ impl Handler {
             Action::SearchPage(q) => Request::LessonSearch(*q),
             Action::ReviewPage(page) => Request::ReviewQueue { page },
             Action::AuditPage(page) => Request::AuditLog { page },
+            Action::TakeLesson(id) => Request::DigestTake { id },
+            Action::ShowQuestion(id) => Request::QuestionShow { id },
+            Action::Helpful(id, answer) => Request::QuestionHelpful { id, answer },
+            Action::Consent(id, consent) => Request::QuestionConsent { id, consent },
+            Action::JoinMeeting(id) => Request::MeetingJoin { id },
+            Action::ShowAgenda(id) => Request::MeetingAgenda { id: Some(id) },
+            Action::AskMeetingLessons(id) => Request::MeetingLessons { id },
             Action::Answer(_)
             | Action::Reject(_)
             | Action::EditLesson(_)
             | Action::ReviewEdit(_)
-            | Action::Applied(_) => return Ok(()),
+            | Action::Applied(_)
+            | Action::AnswerQuestion(_)
+            | Action::ShareFromMeeting(_) => return Ok(()),
         };
         self.run_and_reply(http, origin, ctx, request, None).await
     }
@@ -485,6 +497,10 @@ fn command_values(c: &CommandInteraction) -> Option<(&'static Spec, Values)> {
             ResolvedValue::Integer(i) => i.to_string(),
             ResolvedValue::Number(n) => n.to_string(),
             ResolvedValue::Boolean(b) => if b { "yes" } else { "no" }.to_owned(),
+            ResolvedValue::Channel(ch) => ch.id.get().to_string(),
+            ResolvedValue::Unresolved(serenity::all::Unresolved::Channel(id)) => {
+                id.get().to_string()
+            }
             _ => continue,
         };
         values.insert(opt.name, value);

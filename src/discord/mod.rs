@@ -47,6 +47,8 @@ pub struct ServeOptions {
     pub defer_after: Duration,
     /// How often deadlines and reminders are checked and waiting messages sent.
     pub tick: Duration,
+    /// The academy-wide questions channel when it is a forum: questions become posts there.
+    pub questions_forum: Option<u64>,
 }
 
 impl ServeOptions {
@@ -80,6 +82,10 @@ impl ServeOptions {
             default_lang: settings.language,
             defer_after: DEFER_AFTER,
             tick: TICK,
+            questions_forum: settings
+                .discord
+                .questions_channel
+                .filter(|_| settings.discord.questions_forum),
         })
     }
 }
@@ -122,6 +128,7 @@ pub async fn serve(
         engine.clone(),
         client.http.clone(),
         options.tick,
+        options.questions_forum,
     ));
     let mut running = tokio::spawn(async move { client.start().await });
 

@@ -10,8 +10,8 @@ use crate::domain::{Attribution, Lang, Layer, Order, Perspective, Reminders, Ste
 use crate::engine::limits;
 use crate::text::{keys as k, Catalog};
 use serenity::all::{
-    CommandOptionType, CreateCommand, CreateCommandOption, InstallationContext, InteractionContext,
-    Permissions,
+    ChannelType, CommandOptionType, CreateCommand, CreateCommandOption, InstallationContext,
+    InteractionContext, Permissions,
 };
 
 /// Discord's limit on command and option descriptions.
@@ -38,6 +38,23 @@ pub fn has_form(spec: &Spec) -> bool {
 
 fn option_key(o: &Opt) -> &'static str {
     match (o.name, o.kind) {
+        ("id", Kind::QuestionId) => k::QUESTION_OPTION_ID,
+        ("id", Kind::MeetingId) => k::MEETING_OPTION_ID,
+        ("lessons", Kind::Yes) => k::SHARED_OPTION_LESSONS,
+        ("name", Kind::Yes) => k::SHARED_OPTION_NAME,
+        ("step5", _) => k::SHARED_OPTION_STEP5,
+        ("questions", _) => k::SHARED_OPTION_QUESTIONS,
+        ("servers", _) => k::SHARED_OPTION_SERVERS,
+        ("answer", Kind::Page) => k::QUESTION_OPTION_ANSWER,
+        ("agree", _) => k::QUESTION_OPTION_AGREE,
+        ("when", _) => k::MEETING_OPTION_WHEN,
+        ("minutes", _) => k::MEETING_OPTION_MINUTES,
+        ("address", _) => k::MEETING_OPTION_ADDRESS,
+        ("channel", Kind::Channel) => k::MEETING_OPTION_CHANNEL,
+        // The title of a lesson made from a question: the only title asked in a slash option
+        // that is required (a lesson shared directly asks its title in a form).
+        ("title", Kind::Line) if o.required => k::QUESTION_OPTION_TITLE,
+        ("name", Kind::Line) => k::MEETING_OPTION_TITLE,
         ("id", Kind::DigestId) => k::OPTION_DIGEST_ID,
         ("id", _) => k::OPTION_ID,
         ("step", _) => k::OPTION_STEP,
@@ -81,6 +98,9 @@ fn group_key(group: &str) -> &'static str {
         "digest" => k::GROUP_DIGEST,
         "doing" => k::GROUP_DOING,
         "moderator" => k::GROUP_MODERATOR,
+        "question" => k::QUESTION_GROUP,
+        "meeting" => k::MEETING_GROUP,
+        "learning" => k::STEP5_GROUP,
         _ => k::GROUP_MYDATA,
     }
 }
@@ -198,6 +218,7 @@ fn option(text: &Catalog, o: &Opt) -> CreateCommandOption {
     let kind = match o.kind {
         Kind::Yes => CommandOptionType::Boolean,
         Kind::Page => CommandOptionType::Integer,
+        Kind::Channel => CommandOptionType::Channel,
         _ => CommandOptionType::String,
     };
     let (en, nl) = both(text, option_key(o));
@@ -207,6 +228,10 @@ fn option(text: &Catalog, o: &Opt) -> CreateCommandOption {
         .required(o.required);
     if o.kind == Kind::Page {
         opt = opt.min_int_value(1).max_int_value(1000);
+    }
+    if o.kind == Kind::Channel {
+        // A meeting's place online: a voice (or stage) channel.
+        opt = opt.channel_types(vec![ChannelType::Voice, ChannelType::Stage]);
     }
     if let Some(max) = max_length(o) {
         opt = opt.max_length(max);

@@ -175,7 +175,13 @@ pub fn render(reply: &Reply, custom_id: &mut dyn FnMut(&Action) -> String) -> Ve
 
 fn style(action: &Action) -> Style {
     match action {
-        Action::Answer(_) | Action::Approve(_) | Action::PublishDigest(_) => Style::Primary,
+        Action::Answer(_)
+        | Action::Approve(_)
+        | Action::PublishDigest(_)
+        | Action::AnswerQuestion(_)
+        | Action::JoinMeeting(_)
+        | Action::AskMeetingLessons(_)
+        | Action::ShareFromMeeting(_) => Style::Primary,
         Action::Reject(_) | Action::ConfirmDelete => Style::Danger,
         _ => Style::Secondary,
     }

@@ -7,13 +7,22 @@
 use super::render;
 use super::respond::{custom_id_for, embed, rows};
 use super::retry::retry;
+use crate::domain::MeetingPlace;
 use crate::engine::{Engine, Outgoing, Recipient};
-use serenity::all::{CreateAllowedMentions, CreateAttachment, CreateMessage, Http, Nonce};
+use serenity::all::{
+    CreateAllowedMentions, CreateAttachment, CreateForumPost, CreateMessage, CreateScheduledEvent,
+    GuildId, Http, Nonce, ScheduledEventType,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Runs due jobs and delivers the outbox every `tick`, until the task is stopped.
-pub(super) async fn run(engine: Arc<Engine>, http: Arc<Http>, tick: Duration) {
+pub(super) async fn run(
+    engine: Arc<Engine>,
+    http: Arc<Http>,
+    tick: Duration,
+    questions_forum: Option<u64>,
+) {
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -39,7 +48,13 @@ pub(super) async fn run(engine: Arc<Engine>, http: Arc<Http>, tick: Duration) {
         };
         for message in waiting {
             let id = message.id;
-            let result = deliver(&engine, &http, &message).await;
+            let result = match message.to {
+                Recipient::Event(meeting) => schedule_event(&engine, &http, meeting).await,
+                Recipient::Channel(c) if Some(c.0) == questions_forum => {
+                    forum_post(&engine, &http, &message).await
+                }
+                _ => deliver(&engine, &http, &message).await,
+            };
             let e = engine.clone();
             let done = tokio::task::spawn_blocking(move || match result {
                 Ok(()) => e.delivered(id),
@@ -86,6 +101,8 @@ async fn deliver(
     let mut sent = message.parts_sent;
     let channel = match message.to {
         Recipient::Channel(c) => serenity::all::ChannelId::new(c.0.max(1)),
+        // Events take their own way; one arriving here has nothing to post.
+        Recipient::Event(_) => return Ok(()),
         Recipient::User(u) => {
             let user = serenity::all::UserId::new(u.0.max(1));
             retry("opening a direct message", None, || {
@@ -118,4 +135,93 @@ async fn deliver(
         sent += 1;
     }
     Ok(())
+}
+
+/// Puts a meeting in its server's calendar as a scheduled event: in its voice channel, or at
+/// its address. Discord gives no way to make this idempotent, so a retry after an answer that
+/// never arrived may make the event twice; the event's id is kept with the meeting.
+async fn schedule_event(
+    engine: &Arc<Engine>,
+    http: &Http,
+    meeting: crate::domain::MeetingId,
+) -> Result<(), (usize, serenity::Error)> {
+    let e = engine.clone();
+    let plan = match tokio::task::spawn_blocking(move || e.event_plan(meeting)).await {
+        Ok(Ok(Some(plan))) => plan,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(err)) => {
+            tracing::error!("cannot plan the event of {meeting}: {err}");
+            return Ok(());
+        }
+        Err(err) => {
+            tracing::error!("cannot plan the event of {meeting}: {err}");
+            return Ok(());
+        }
+    };
+    let mut event = match &plan.place {
+        MeetingPlace::Voice(c) => {
+            CreateScheduledEvent::new(ScheduledEventType::Voice, &plan.name, plan.starts)
+                .channel_id(serenity::all::ChannelId::new(c.0.max(1)))
+        }
+        MeetingPlace::Address(a) => {
+            CreateScheduledEvent::new(ScheduledEventType::External, &plan.name, plan.starts)
+                .location(a)
+        }
+    };
+    event = event.end_time(plan.ends).description(&plan.description);
+    let guild = GuildId::new(plan.server.0.max(1));
+    let made = retry("a scheduled event", None, || {
+        guild.create_scheduled_event(http, event.clone())
+    })
+    .await
+    .map_err(|e| (0, e))?;
+    let e = engine.clone();
+    let id = made.id.get();
+    match tokio::task::spawn_blocking(move || e.event_created(meeting, id)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!("cannot record the event of {meeting}: {err}"),
+        Err(err) => tracing::error!("cannot record the event of {meeting}: {err}"),
+    }
+    Ok(())
+}
+
+/// Posts a question in the academy's forum channel: a post of its own, titled by the question,
+/// with the rest of a long message following in that post.
+async fn forum_post(
+    engine: &Engine,
+    http: &Http,
+    message: &Outgoing,
+) -> Result<(), (usize, serenity::Error)> {
+    let rendered = render::render(&message.reply, &mut |a| custom_id_for(engine, a));
+    let Some((first, rest)) = rendered.split_first() else {
+        return Ok(());
+    };
+    let name = render::clip(message.reply.title.as_deref().unwrap_or("…"), 100);
+    let build = |m: &render::Message| {
+        CreateMessage::new()
+            .embeds(m.embeds.iter().map(embed).collect())
+            .components(rows(m))
+            .allowed_mentions(CreateAllowedMentions::new())
+    };
+    let forum = serenity::all::ChannelId::new(message_channel(message).max(1));
+    let post = retry("a forum post", None, || {
+        forum.create_forum_post(http, CreateForumPost::new(name.clone(), build(first)))
+    })
+    .await
+    .map_err(|e| (0, e))?;
+    for m in rest {
+        retry("a forum post", None, || {
+            post.id.send_message(http, build(m))
+        })
+        .await
+        .map_err(|e| (1, e))?;
+    }
+    Ok(())
+}
+
+fn message_channel(message: &Outgoing) -> u64 {
+    match message.to {
+        Recipient::Channel(c) => c.0,
+        _ => 0,
+    }
 }

@@ -59,6 +59,16 @@ id_type!(
     DigestId,
     "D"
 );
+id_type!(
+    /// A question to the whole academy, shown to users as `V4` (*vraag*).
+    QuestionId,
+    "V"
+);
+id_type!(
+    /// A learning meeting, shown to users as `B2` (*bijeenkomst*).
+    MeetingId,
+    "B"
+);
 
 /// A person, as the chat platform identifies them (a Discord snowflake, or a console name's hash).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -77,6 +87,18 @@ impl UserId {
 pub struct ChannelId(pub u64);
 
 impl ChannelId {
+    pub fn key(self) -> [u8; 8] {
+        self.0.to_be_bytes()
+    }
+}
+
+/// A server: the group of channels one set of moderators looks after (a Discord guild). The
+/// console and direct messages have none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServerId(pub u64);
+
+impl ServerId {
     pub fn key(self) -> [u8; 8] {
         self.0.to_be_bytes()
     }

@@ -3,7 +3,8 @@
 //! These types are a compatibility promise: they are serialized as JSON into the database, so a
 //! field may be added only with a `#[serde(default)]`, and a rename needs a schema migration.
 
-use super::ids::{ChannelId, DigestId, LessonId, RoundId, UserId};
+use super::exchange::Sharing;
+use super::ids::{ChannelId, DigestId, LessonId, RoundId, ServerId, UserId};
 use super::vocab::{Attribution, Lang, Layer, Order, Perspective, Reminders, Role, Step};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,13 @@ pub struct Collaboration {
     /// unless configured otherwise). Every time shown or typed in the channel is in this zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The server the channel is on; a record from before servers were kept learns it the
+    /// first time someone acts in the channel.
+    #[serde(default)]
+    pub server: Option<ServerId>,
+    /// What the collaboration shares with the rest of the academy.
+    #[serde(default)]
+    pub sharing: Sharing,
 }
 
 /// Reads a list of rhythms, or the single one (or `null`) older records hold.

@@ -50,7 +50,7 @@ impl Engine {
         }
         let guard = self.lock();
         let lesson = self.lesson(lang, id)?;
-        if !lesson.is_public() {
+        if !lesson.is_public() || !self.may_read(ctx, &lesson)? {
             return Err(self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()})));
         }
         let application = Application {

@@ -43,6 +43,11 @@ fn described(request: &Request) -> Option<(&'static str, String)> {
         Request::DigestPublish { id } => (k::AUDIT_DIGEST_PUBLISH, id.to_string()),
         Request::Cadence { .. } => (k::AUDIT_CADENCE, String::new()),
         Request::AskDoingLearning => (k::AUDIT_DOING_ASK, String::new()),
+        Request::Exchange(change) if !change.is_empty() => (k::AUDIT_EXCHANGE, String::new()),
+        Request::DigestTake { id } => (k::AUDIT_DIGEST_TAKE, id.to_string()),
+        Request::QuestionToLesson { id, .. } => (k::AUDIT_QUESTION_LESSON, id.to_string()),
+        Request::MeetingPlan { .. } => (k::AUDIT_MEETING_PLAN, String::new()),
+        Request::MeetingLessons { id } => (k::AUDIT_MEETING_LESSONS, id.to_string()),
         _ => return None,
     })
 }

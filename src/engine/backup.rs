@@ -398,6 +398,12 @@ fn check_records(
             Tree::Votes => reads::<Vote>(value),
             Tree::Placements => reads::<Placement>(value),
             Tree::Audit => reads::<AuditEntry>(value),
+            Tree::Servers => reads::<ServerExchange>(value),
+            Tree::Questions => reads::<Question>(value),
+            Tree::QuestionAnswers => reads::<QuestionAnswer>(value),
+            Tree::Meetings => reads::<Meeting>(value),
+            Tree::SignUps => reads::<SignUp>(value),
+            Tree::Taken => reads::<TakenLesson>(value),
             // Checked as a whole below.
             Tree::RoundsByChannel | Tree::LessonIndex => true,
         };

@@ -98,6 +98,11 @@ impl Engine {
             time_zone: zone
                 .map(|z| z.name().to_owned())
                 .or(existing.as_ref().and_then(|c| c.time_zone.clone())),
+            server: ctx.server.or(existing.as_ref().and_then(|c| c.server)),
+            sharing: existing
+                .as_ref()
+                .map(|c| c.sharing.clone())
+                .unwrap_or_default(),
         };
         let mut batch = Batch::new();
         let mut collab = collab;
@@ -198,7 +203,10 @@ impl Engine {
                 "round": round_text,
             }),
         );
-        Ok(Reply::private(text).titled(collab.task.clone()))
+        Ok(Reply::private(text).titled(collab.task.clone()).section(
+            self.text.plain(lang, k::SHARED_TITLE),
+            self.sharing_text(lang, &collab)?,
+        ))
     }
 
     pub(super) fn questions(&self, ctx: &Ctx, step: Step) -> Reply {

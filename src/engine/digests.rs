@@ -36,13 +36,54 @@ impl Engine {
         Ok(out)
     }
 
-    /// Approved lessons matching a digest's filter; its period is in days of `zone`.
-    fn digest_candidates(&self, filter: &DigestFilter, zone: Tz) -> Result<Vec<Lesson>, Failure> {
+    /// The digests of a channel already published: what "published before" means for the
+    /// next digest there. The same lesson may well appear in the digests of several.
+    fn published_here(&self, channel: Option<ChannelId>) -> Result<Vec<DigestId>, Failure> {
         Ok(self
+            .load_all::<Digest>(Tree::Digests, &[])?
+            .into_iter()
+            .filter(|d| d.channel == channel && d.status == DigestStatus::Published)
+            .map(|d| d.id)
+            .collect())
+    }
+
+    /// Approved lessons for a digest of `channel`: its own and the academy's own (the library,
+    /// lessons shared outside any collaboration) that match the filter (its period in days of
+    /// `zone`), and the lessons from
+    /// elsewhere its moderators took in, whatever the filter.
+    fn digest_candidates(
+        &self,
+        channel: Option<ChannelId>,
+        filter: &DigestFilter,
+        zone: Tz,
+    ) -> Result<Vec<Lesson>, Failure> {
+        let academy = self.academy()?;
+        let here = self.published_here(channel)?;
+        let own = |l: &Lesson| {
+            l.channel == channel || l.channel.is_none_or(|c| academy.collaboration(c).is_none())
+        };
+        let mut out: Vec<Lesson> = self
             .approved_lessons()?
             .into_iter()
-            .filter(|l| matches_filter(l, filter, zone))
-            .collect())
+            .filter(|l| own(l) && matches_filter(l, filter, &here, zone))
+            .collect();
+        if let Some(c) = channel {
+            let viewer = super::shared::Viewer {
+                channel: Some(c),
+                server: academy.collaboration(c).and_then(|c| c.server),
+            };
+            for t in self.taken(c)? {
+                if out.iter().any(|l| l.id == t.lesson) {
+                    continue;
+                }
+                if let Some(l) = self.load::<Lesson>(Tree::Lessons, &t.lesson.key())? {
+                    if l.is_public() && academy.lesson_reaches(&l, &viewer) {
+                        out.push(l);
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub(super) fn digest_compose(
@@ -75,7 +116,7 @@ impl Engine {
             ),
         };
         let _guard = self.lock();
-        let lessons = self.digest_candidates(&filter, self.zone_in(ctx.channel))?;
+        let lessons = self.digest_candidates(ctx.channel, &filter, self.zone_in(ctx.channel))?;
         if lessons.is_empty() {
             return Err(self.refuse(
                 ui,
@@ -108,6 +149,12 @@ impl Engine {
             self.t(ui, k::DIGEST_PREVIEW, json!({"id": id.to_string()})),
             reply.body
         );
+        if let Some(channel) = ctx.channel {
+            let unanswered = self.unanswered_for(channel, &self.published_here(ctx.channel)?)?;
+            if let Some((heading, body)) = self.unanswered_section(lang, &unanswered) {
+                reply = reply.section(heading, body);
+            }
+        }
         Ok(reply.choice(
             self.t(ui, k::DIGEST_PUBLISH_BUTTON, json!({"id": id.to_string()})),
             Action::PublishDigest(id),
@@ -127,10 +174,17 @@ impl Engine {
             ));
         }
         // Check again: lessons may have been rejected, deleted or published since the draft.
+        let here = self.published_here(digest.channel)?;
+        let taken: Vec<LessonId> = match digest.channel {
+            Some(c) => self.taken(c)?.into_iter().map(|t| t.lesson).collect(),
+            None => Vec::new(),
+        };
         let mut lessons = Vec::new();
         for lid in &digest.lessons {
             if let Some(l) = self.load::<Lesson>(Tree::Lessons, &lid.key())? {
-                if l.is_public() && (digest.filter.republish || l.published_in.is_empty()) {
+                let fresh =
+                    digest.filter.republish || !l.published_in.iter().any(|d| here.contains(d));
+                if l.is_public() && (fresh || taken.contains(&l.id)) {
                     lessons.push(l);
                 }
             }
@@ -152,11 +206,30 @@ impl Engine {
         digest.status = DigestStatus::Published;
         digest.published_at = Some(self.now());
         batch.put(Tree::Digests, id.key().to_vec(), encode(&digest)?);
+        // A lesson taken in from elsewhere is taken once.
+        if let Some(c) = digest.channel {
+            for l in lessons.iter().filter(|l| taken.contains(&l.id)) {
+                batch.remove(Tree::Taken, [c.key(), l.id.key()].concat());
+            }
+        }
+        // Questions still without an answer are listed, once, in the digest as posted.
+        let unanswered = match digest.channel {
+            Some(c) => self.unanswered_for(c, &here)?,
+            None => Vec::new(),
+        };
+        for q in &unanswered {
+            let mut q = q.clone();
+            q.listed_in.push(id);
+            batch.put(Tree::Questions, q.id.key().to_vec(), encode(&q)?);
+        }
         self.commit(batch)?;
         self.refresh_site();
         let fresh: Vec<(Lesson, bool)> = lessons.iter().map(|l| (l.clone(), false)).collect();
         let published = self.published(&digest, &fresh);
         let mut reply = self.published_reply(&published)?;
+        if let Some((heading, body)) = self.unanswered_section(digest.lang, &unanswered) {
+            reply = reply.section(heading, body);
+        }
         // The figure travels with the digest: where its lessons sit among the perspectives.
         let figures = site::figures_for(&self.text, &published);
         super::attach_figure(
@@ -255,12 +328,14 @@ impl Engine {
         let digests = self
             .published_digests()
             .map_err(|f| anyhow::anyhow!("{f}"))?;
-        let files = site::build(
+        let mut files = site::build(
             &self.text,
             &self.templates,
             self.settings.default_lang,
             &digests,
         )?;
+        let meetings = self.meeting_pages().map_err(|f| anyhow::anyhow!("{f}"))?;
+        files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
         site::write(dir, &files)
     }
 
@@ -324,14 +399,16 @@ fn in_period(date: NaiveDate, filter: &DigestFilter) -> bool {
     filter.from.is_none_or(|f| date >= f) && filter.to.is_none_or(|t| date <= t)
 }
 
-fn matches_filter(lesson: &Lesson, filter: &DigestFilter, zone: Tz) -> bool {
+/// Whether a lesson fits a digest's filter; `here` are the digests already published where it
+/// is composed, and the period is in days of `zone`.
+fn matches_filter(lesson: &Lesson, filter: &DigestFilter, here: &[DigestId], zone: Tz) -> bool {
     let approved_on =
         crate::time::local_date(zone, lesson.reviewed_at.unwrap_or(lesson.created_at));
     lesson.is_public()
         && in_period(approved_on, filter)
         && filter.order.is_none_or(|o| lesson.order == o)
         && filter.step.is_none_or(|s| lesson.steps.contains(&s))
-        && (filter.republish || lesson.published_in.is_empty())
+        && (filter.republish || !lesson.published_in.iter().any(|d| here.contains(d)))
         // A digest gathers what members shared; the starter library only when asked for.
         && (filter.library || lesson.key.is_none())
 }

@@ -146,7 +146,7 @@ impl Engine {
         })
     }
 
-    fn check_attribution(
+    pub(super) fn check_attribution(
         &self,
         ctx: &Ctx,
         attribution: Attribution,
@@ -300,9 +300,14 @@ impl Engine {
         if for_review {
             self.require_moderator(ctx)?;
         }
-        let lesson = self.lesson(lang, id)?;
+        let lesson = if for_review {
+            self.reviewable(ctx, id)?
+        } else {
+            self.lesson(lang, id)?
+        };
         let own = lesson.author == Some(ctx.actor.id);
-        if !own && !ctx.actor.role.can_moderate() {
+        let may_edit = own || (ctx.actor.role.can_moderate() && self.reviewable(ctx, id).is_ok());
+        if !may_edit {
             return Err(if lesson.is_public() {
                 self.refuse(lang, k::LESSON_NOT_YOURS, json!({"id": id.to_string()}))
             } else {
@@ -320,16 +325,33 @@ impl Engine {
 
     /// How the author is shown on a lesson, never more than the author chose.
     pub(super) fn attribution(&self, lang: Lang, lesson: &Lesson) -> String {
-        let a = self.text.academy(lang);
         if lesson.author.is_none() && lesson.key.is_some() {
             return self.text.plain(lang, k::LESSON_BY_LIBRARY);
         }
-        match (lesson.attribution, lesson.author_layer) {
+        self.person_attribution(
+            lang,
+            lesson.attribution,
+            lesson.author_name.as_deref(),
+            lesson.author_layer,
+        )
+    }
+
+    /// How a person is shown under what they wrote, never more than they chose: their name
+    /// (and layer), only their government layer, or nobody.
+    pub(super) fn person_attribution(
+        &self,
+        lang: Lang,
+        attribution: Attribution,
+        name: Option<&str>,
+        layer: Option<Layer>,
+    ) -> String {
+        let a = self.text.academy(lang);
+        match (attribution, layer) {
             (Attribution::Named, layer) => self.t(
                 lang,
                 k::LESSON_BY_NAMED,
                 json!({
-                    "name": lesson.author_name.clone().unwrap_or_default(),
+                    "name": name.unwrap_or_default(),
                     "layer": layer.map(|l| a.layer(l).name.clone()),
                 }),
             ),
@@ -438,11 +460,22 @@ impl Engine {
         let lesson = self.lesson(lang, id)?;
         let own = lesson.author == Some(ctx.actor.id);
         let moderator = ctx.actor.role.can_moderate();
-        if !(lesson.is_public() || own || moderator) {
-            // Not yet public: to anyone else it does not exist.
+        if !self.may_read(ctx, &lesson)? {
+            // Not yet public, or kept within another collaboration: to this reader it does
+            // not exist.
             return Err(self.refuse(lang, k::LESSON_NOT_FOUND, json!({"id": id.to_string()})));
         }
         let mut reply = self.lesson_full(lang, &lesson, own || moderator);
+        let viewer = super::shared::Viewer::of(ctx);
+        if let Some(from) = self.academy()?.origin(self, lang, &lesson, &viewer) {
+            reply.body = format!("{}\n{from}", reply.body);
+            if moderator && lesson.is_public() && ctx.channel.is_some() {
+                reply = reply.choice(
+                    self.text.plain(lang, k::SHARED_TAKE_BUTTON),
+                    Action::TakeLesson(id),
+                );
+            }
+        }
         if lesson.is_public() {
             reply = reply.choice(
                 self.text.plain(lang, k::APPLIED_BUTTON),
@@ -460,13 +493,15 @@ impl Engine {
 
     /// The lessons a search finds, with its period in local days: the index keeps UTC days,
     /// so the days at either end are widened by one and the lessons on them checked one by one.
-    fn find_lessons(
+    pub(super) fn find_lessons(
         &self,
         query: &SearchQuery,
         zone: chrono_tz::Tz,
+        hidden: &[ChannelId],
     ) -> Result<Vec<LessonId>, Failure> {
+        let find = |q: &SearchQuery| search::find_except(self.store.as_ref(), q, hidden);
         if query.from.is_none() && query.to.is_none() {
-            return Ok(search::find(self.store.as_ref(), query)?);
+            return Ok(find(query)?);
         }
         let day = chrono::Duration::days(1);
         let wide = SearchQuery {
@@ -487,10 +522,10 @@ impl Engine {
                 to: Some(to),
                 ..query.clone()
             };
-            edges.extend(search::find(self.store.as_ref(), &edge)?);
+            edges.extend(find(&edge)?);
         }
         let mut out = Vec::new();
-        for id in search::find(self.store.as_ref(), &wide)? {
+        for id in find(&wide)? {
             if edges.contains(&id) {
                 let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
                     continue;
@@ -507,7 +542,8 @@ impl Engine {
 
     pub(super) fn lesson_search(&self, ctx: &Ctx, query: SearchQuery) -> Outcome {
         let lang = ctx.actor.lang;
-        let ids = self.find_lessons(&query, self.zone_in(ctx.channel))?;
+        let viewer = super::shared::Viewer::of(ctx);
+        let (academy, ids) = self.visible_matches(&viewer, &query, self.zone_in(ctx.channel))?;
         let size = self.settings.page_size.max(1);
         let pages = ids.len().div_ceil(size).max(1);
         let page = query.page.min(pages - 1);
@@ -530,7 +566,10 @@ impl Engine {
             else {
                 continue;
             };
-            let (heading, body) = self.lesson_summary(lang, &lesson, false);
+            let (heading, mut body) = self.lesson_summary(lang, &lesson, false);
+            if let Some(from) = academy.origin(self, lang, &lesson, &viewer) {
+                body = format!("{from}\n{body}");
+            }
             reply = reply.section(heading, body);
         }
         if page > 0 {

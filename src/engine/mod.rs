@@ -17,11 +17,16 @@ mod doing;
 mod health;
 mod lessons;
 mod library;
+mod meetings;
 mod migrate;
 mod mydata;
+mod questions;
 mod review;
 mod rounds;
 mod schedule;
+mod shared;
+mod step5;
+mod suggest;
 
 pub use audit::AuditEntry;
 pub use doing::cell as doing_cell;
@@ -30,7 +35,9 @@ pub use library::{
     embedded_files as embedded_library, folder_files as library_files, parse_library_file,
     ImportReport, LibraryLesson,
 };
+pub use meetings::{meeting_tag, EventPlan};
 pub use schedule::{Job, JobKind, Outgoing, Recipient};
+pub use shared::ExchangeChange;
 
 use crate::domain::*;
 use crate::reply::Reply;
@@ -58,6 +65,9 @@ pub mod limits {
     pub const TASK: usize = 100;
     pub const REGION: usize = 100;
     pub const NAME: usize = 80;
+    /// A question to the academy, and an answer to one: what a channel message holds well.
+    pub const QUESTION: usize = 1000;
+    pub const ADDRESS: usize = 100;
 }
 
 /// The source of "now", so tests can control time.
@@ -111,6 +121,9 @@ pub struct Ctx {
     pub actor: Actor,
     /// The channel acted in; `None` in a direct message.
     pub channel: Option<ChannelId>,
+    /// The server the channel is on, where the actor's rights hold; `None` in the console and
+    /// in a direct message.
+    pub server: Option<ServerId>,
 }
 
 /// A lesson as its author writes it.
@@ -269,6 +282,68 @@ pub enum Request {
     Reminders {
         how: Reminders,
     },
+    /// What the collaboration shares with the academy (moderators); nothing given: show it.
+    Exchange(ExchangeChange),
+    /// A moderator takes a lesson of another collaboration into their own next digest.
+    DigestTake {
+        id: LessonId,
+    },
+    /// The revealed step-5 answers of other collaborations that allow it, side by side.
+    Step5Elsewhere,
+    /// A member asks the whole academy a question.
+    QuestionAsk {
+        text: String,
+        attribution: Attribution,
+    },
+    /// Anyone answers a question to the academy.
+    QuestionAnswer {
+        id: QuestionId,
+        text: String,
+        attribution: Attribution,
+    },
+    QuestionShow {
+        id: QuestionId,
+    },
+    /// The questions to the academy the actor can see that are still open.
+    QuestionList,
+    /// The asker marks an answer (by its number) as one that helped; again: unmarks it.
+    QuestionHelpful {
+        id: QuestionId,
+        answer: u32,
+    },
+    /// A moderator turns a question and its answers into a lesson draft, asking consent.
+    QuestionToLesson {
+        id: QuestionId,
+        title: String,
+        order: Order,
+        steps: Vec<Step>,
+    },
+    /// An answerer says yes or no to their answer becoming part of a lesson.
+    QuestionConsent {
+        id: QuestionId,
+        consent: bool,
+    },
+    /// A moderator plans a learning meeting: at a time, in a voice channel or at an address.
+    MeetingPlan {
+        /// As typed; placed in the collaboration's zone against the engine's clock.
+        starts: When,
+        minutes: Option<u32>,
+        title: Option<String>,
+        address: Option<String>,
+        voice: Option<ChannelId>,
+    },
+    /// A meeting's agenda; without an id, the next meeting of this collaboration.
+    MeetingAgenda {
+        id: Option<MeetingId>,
+    },
+    /// The actor says they will come to a meeting; again: they no longer will.
+    MeetingJoin {
+        id: MeetingId,
+    },
+    /// A moderator asks the group for the lessons of a meeting that took place.
+    MeetingLessons {
+        id: MeetingId,
+    },
 }
 
 impl Request {
@@ -283,6 +358,9 @@ impl Request {
                 | Request::RoundClose { .. }
                 | Request::DigestPublish { .. }
                 | Request::AskDoingLearning
+                | Request::QuestionAsk { .. }
+                | Request::MeetingPlan { .. }
+                | Request::MeetingLessons { .. }
         )
     }
 }
@@ -345,6 +423,12 @@ pub struct Settings {
     pub answer_retention_days: Option<u32>,
     /// Where the static site of published digests is kept up to date; none: not written.
     pub site_dir: Option<std::path::PathBuf>,
+    /// Servers whose moderators allow exchange with other servers in the configuration (a
+    /// moderator's `/moderator uitwisseling servers:` overrides it for their server).
+    pub open_servers: Vec<ServerId>,
+    /// One academy-wide channel (or forum) for questions to the academy, instead of every
+    /// collaboration's own channel.
+    pub questions_channel: Option<ChannelId>,
 }
 
 impl Default for Settings {
@@ -357,6 +441,8 @@ impl Default for Settings {
             time_zone: crate::time::DEFAULT_ZONE,
             answer_retention_days: None,
             site_dir: None,
+            open_servers: Vec::new(),
+            questions_channel: None,
         }
     }
 }
@@ -417,6 +503,8 @@ impl Engine {
             .map_err(|f| self.unwritable_refusal(ctx.actor.lang, f));
         if outcome.is_ok() {
             self.audit(ctx, &audited);
+            // After, so a refusal still changes nothing.
+            self.note_server(ctx);
         }
         outcome
     }
@@ -477,6 +565,35 @@ impl Engine {
                 every_weeks,
                 paused,
             } => self.set_cadence(ctx, step, every_weeks, paused),
+            R::Exchange(change) => self.exchange(ctx, change),
+            R::DigestTake { id } => self.digest_take(ctx, id),
+            R::Step5Elsewhere => self.step5_elsewhere(ctx),
+            R::QuestionAsk { text, attribution } => self.question_ask(ctx, text, attribution),
+            R::QuestionAnswer {
+                id,
+                text,
+                attribution,
+            } => self.question_answer(ctx, id, text, attribution),
+            R::QuestionShow { id } => self.question_show(ctx, id),
+            R::QuestionList => self.question_list(ctx),
+            R::QuestionHelpful { id, answer } => self.question_helpful(ctx, id, answer),
+            R::QuestionToLesson {
+                id,
+                title,
+                order,
+                steps,
+            } => self.question_to_lesson(ctx, id, title, order, steps),
+            R::QuestionConsent { id, consent } => self.question_consent(ctx, id, consent),
+            R::MeetingPlan {
+                starts,
+                minutes,
+                title,
+                address,
+                voice,
+            } => self.meeting_plan(ctx, starts, minutes, title, address, voice),
+            R::MeetingAgenda { id } => self.meeting_agenda(ctx, id),
+            R::MeetingJoin { id } => self.meeting_join(ctx, id),
+            R::MeetingLessons { id } => self.meeting_lessons(ctx, id),
         }
     }
 

@@ -34,6 +34,18 @@ pub struct MyData {
     pub moderator_actions: Vec<super::AuditEntry>,
     /// Their lessons as published digests keep them, where they changed after publication.
     pub lessons_as_published: Vec<Lesson>,
+    /// Questions they asked the academy (without whom a moderator asked for consent).
+    pub questions: Vec<Question>,
+    /// Their yes or no to their answers becoming part of a lesson.
+    pub consents: Vec<(QuestionId, Consent)>,
+    /// Lessons drafted from questions with their answer in it.
+    pub lessons_from_answers: Vec<LessonId>,
+    /// Their answers to questions to the academy, with whether they agreed to a lesson.
+    pub question_answers: Vec<QuestionAnswer>,
+    /// Meetings they said they will come to.
+    pub sign_ups: Vec<SignUp>,
+    /// Meetings they planned.
+    pub meetings_planned: Vec<MeetingId>,
 }
 
 impl Engine {
@@ -59,6 +71,7 @@ impl Engine {
             .filter(|l| theirs.contains(&l.id))
             .cloned()
             .collect();
+        let all_questions: Vec<Question> = self.load_all(Tree::Questions, &[])?;
         Ok(MyData {
             user_id: user,
             exported_at: self.now(),
@@ -111,6 +124,52 @@ impl Engine {
                 .collect(),
             moderator_actions: self.audit_of(user)?,
             lessons_as_published,
+            questions: all_questions
+                .iter()
+                .filter(|q| q.asker == Some(user))
+                .cloned()
+                .map(|mut q| {
+                    // Who answered, and whether they agreed, is theirs, not the asker's.
+                    q.harvest = None;
+                    q
+                })
+                .collect(),
+            consents: all_questions
+                .iter()
+                .flat_map(|q| {
+                    q.harvest
+                        .iter()
+                        .flat_map(|h| h.parts.iter())
+                        .filter(|p| p.user == user)
+                        .map(|p| (q.id, p.consent))
+                })
+                .collect(),
+            lessons_from_answers: all_questions
+                .iter()
+                .filter_map(|q| q.harvest.as_ref())
+                .filter(|h| {
+                    h.parts
+                        .iter()
+                        .any(|p| p.user == user && p.consent == Consent::Given)
+                })
+                .filter_map(|h| h.lesson)
+                .collect(),
+            question_answers: self
+                .load_all::<QuestionAnswer>(Tree::QuestionAnswers, &[])?
+                .into_iter()
+                .filter(|a| a.user == user)
+                .collect(),
+            sign_ups: self
+                .load_all::<SignUp>(Tree::SignUps, &[])?
+                .into_iter()
+                .filter(|s| s.user == user)
+                .collect(),
+            meetings_planned: self
+                .load_all::<Meeting>(Tree::Meetings, &[])?
+                .into_iter()
+                .filter(|m| m.planned_by == Some(user))
+                .map(|m| m.id)
+                .collect(),
         })
     }
 
@@ -174,10 +233,21 @@ impl Engine {
             .map(|p| p.name.clone())
             .chain(data.answers.iter().map(|a| a.name.clone()))
             .chain(data.profile.iter().map(|m| m.name.clone()))
+            .chain(data.question_answers.iter().map(|a| a.name.clone()))
+            .chain(data.sign_ups.iter().map(|s| s.name.clone()))
+            .chain(data.questions.iter().filter_map(|q| q.asker_name.clone()))
             .filter(|n| !n.trim().is_empty())
             .collect();
         let anonymous = self.text.plain(lang, k::LESSON_BY_ANONYMOUS);
         self.forget_in_audit(&mut batch, user, &anonymous)?;
+        // What they wrote to the academy: messages still waiting lose it too.
+        let texts: Vec<&str> = data
+            .questions
+            .iter()
+            .map(|q| q.text.as_str())
+            .chain(data.question_answers.iter().map(|a| a.text.as_str()))
+            .filter(|t| !t.trim().is_empty())
+            .collect();
         for mut out in self.outbox()? {
             let key = out.id.to_be_bytes().to_vec();
             if out.to == super::Recipient::User(user) {
@@ -187,8 +257,16 @@ impl Engine {
             let before = out.reply.clone();
             out.reply.sections.retain(|s| {
                 !data.answers.iter().any(|a| s.body.contains(&a.text))
+                    && !texts.iter().any(|t| s.body.contains(t))
                     && !names.iter().any(|n| s.heading.starts_with(n.as_str()))
             });
+            for t in &texts {
+                let headline = super::questions::headline(t);
+                out.reply.body = out.reply.body.replace(t, "…").replace(&headline, "…");
+                if let Some(title) = &mut out.reply.title {
+                    *title = title.replace(&headline, "…");
+                }
+            }
             for name in &names {
                 out.reply.body = out.reply.body.replace(name.as_str(), &anonymous);
                 for s in &mut out.reply.sections {
@@ -202,6 +280,7 @@ impl Engine {
         for a in &data.answers {
             batch.remove(Tree::Answers, [a.round.key(), a.user.key()].concat());
         }
+        self.forget_in_exchange(&mut batch, user, &data)?;
         let deleted: Vec<LessonId> = data.lessons.iter().map(|l| l.id).collect();
         for l in &data.lessons {
             self.remove_lesson(&mut batch, l)?;

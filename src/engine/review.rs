@@ -17,6 +17,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let keys = search::with_status(self.store.as_ref(), LessonStatus::Pending)?;
+        let keys = self.reviewable_ids(ctx, keys)?;
         let pages = keys.len().div_ceil(QUEUE_PAGE).max(1);
         let page = page.min(pages - 1);
         let mut reply = Reply::private(if keys.is_empty() {
@@ -31,7 +32,7 @@ impl Engine {
         .titled(self.text.plain(lang, k::REVIEW_TITLE));
         // Lessons due for re-review are shown once, with the first page.
         let stale = if page == 0 {
-            self.stale_lessons()?
+            self.keep_reviewable(ctx, self.stale_lessons()?)?
         } else {
             Vec::new()
         };
@@ -138,7 +139,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         if old.status == LessonStatus::Approved && self.is_stale(&old)? {
             // Due for re-review: confirming it starts its clock again.
             let mut lesson = old.clone();
@@ -192,7 +193,7 @@ impl Engine {
             return Err(self.refuse(lang, k::LESSON_NO_CHANGES, json!({})));
         }
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         let mut lesson = old.clone();
         self.apply_changes(ctx, &mut lesson, changes)?;
         let mut batch = Batch::new();
@@ -215,7 +216,7 @@ impl Engine {
         let reason = clean_text(&reason);
         self.check_text(lang, k::FIELD_REASON, &reason, limits::REASON)?;
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         if old.status == LessonStatus::Rejected {
             return Err(self.refuse(
                 lang,
@@ -245,7 +246,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         let _guard = self.lock();
-        let old = self.lesson(lang, id)?;
+        let old = self.reviewable(ctx, id)?;
         if old.status != LessonStatus::Approved {
             return Err(self.refuse(
                 lang,

@@ -162,7 +162,8 @@ impl Engine {
                 reply = reply.choice(a.perspective(*p).name.clone(), Action::Vote(id, *p));
             }
         }
-        reply
+        // What other collaborations learned at this step follows the question.
+        self.add_suggestions(reply, lang, round)
     }
 
     /// A member places the collaboration on a perspective in the open step-3 round; the vote

@@ -26,6 +26,8 @@ pub enum JobKind {
     RemindRound(RoundId),
     /// Start the collaboration's next revisit round, if its cadence still says so.
     Cadence(ChannelId),
+    /// A meeting ended: its planner gets the button that asks the group for its lessons.
+    MeetingEnded(MeetingId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +49,9 @@ const MAX_JOB_ATTEMPTS: u32 = 12;
 pub enum Recipient {
     Channel(ChannelId),
     User(UserId),
+    /// The meeting's server, as a scheduled event made from [`Engine::event_plan`]; the reply
+    /// holds the meeting's announcement for an adapter without events.
+    Event(MeetingId),
 }
 
 /// A message the academy sends on its own, kept until delivered.
@@ -151,6 +156,7 @@ impl Engine {
                 JobKind::RevealRound(round) => self.deadline_reveal(&mut batch, *round),
                 JobKind::RemindRound(round) => self.remind(&mut batch, *round),
                 JobKind::Cadence(channel) => self.revisit(&mut batch, *channel, job.due),
+                JobKind::MeetingEnded(meeting) => self.meeting_ended(&mut batch, *meeting),
             };
             if let Err(e) = done {
                 // The effect failed: try again later, and let the other jobs run meanwhile.

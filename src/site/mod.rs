@@ -5,9 +5,11 @@
 //! Everything here is derived from the store and rebuilt whole, so the same database always
 //! gives the same bytes, and a deleted lesson disappears from the site at the next build.
 
+mod meeting;
 mod templates;
 mod view;
 
+pub use meeting::{meeting_pages, AgendaItem, AgendaReveal, MeetingPage};
 pub use templates::{escape_markdown, Templates};
 pub use view::{
     build, chat, digest_page, figures_for, quadrant, Figures, PublishedDigest, PublishedLesson,
@@ -57,7 +59,7 @@ pub fn write(dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
         report.written += 1;
     }
     let wanted: BTreeSet<PathBuf> = files.keys().map(|n| dir.join(n)).collect();
-    for sub in ["digests", "lessons", "figures"] {
+    for sub in ["digests", "lessons", "figures", "meetings"] {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
         };

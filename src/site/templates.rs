@@ -50,6 +50,16 @@ const TEMPLATES: &[(&str, &str, Escape)] = &[
         include_str!("../../prompts/templates/digest.chat.hbs"),
         Escape::Markdown,
     ),
+    (
+        "meeting.html",
+        include_str!("../../prompts/templates/meeting.html.hbs"),
+        Escape::Html,
+    ),
+    (
+        "meeting.md",
+        include_str!("../../prompts/templates/meeting.md.hbs"),
+        Escape::Markdown,
+    ),
 ];
 
 /// The style sheet of the site, replaceable like the templates.

@@ -93,7 +93,7 @@ struct OrderGroup {
 }
 
 /// The `site.*` texts of one language, by their name after `site.`.
-fn labels(catalog: &Catalog, lang: Lang) -> Map<String, Value> {
+pub(super) fn labels(catalog: &Catalog, lang: Lang) -> Map<String, Value> {
     keys::ALL
         .iter()
         .filter_map(|k| k.strip_prefix("site.").map(|name| (name, *k)))

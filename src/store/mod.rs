@@ -64,10 +64,22 @@ pub enum Tree {
     Placements,
     /// time ++ id → a moderator action: the audit log.
     Audit,
+    /// server id → whether its moderators allow exchange with other servers.
+    Servers,
+    /// question id → a question to the whole academy.
+    Questions,
+    /// question id ++ user id → an answer to it.
+    QuestionAnswers,
+    /// meeting id → a learning meeting.
+    Meetings,
+    /// meeting id ++ user id → someone who said they will come.
+    SignUps,
+    /// channel id ++ lesson id → a lesson from elsewhere taken into the channel's next digest.
+    Taken,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 16] = [
+    pub const ALL: [Tree; 22] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -84,6 +96,12 @@ impl Tree {
         Tree::Votes,
         Tree::Placements,
         Tree::Audit,
+        Tree::Servers,
+        Tree::Questions,
+        Tree::QuestionAnswers,
+        Tree::Meetings,
+        Tree::SignUps,
+        Tree::Taken,
     ];
 
     pub fn name(self) -> &'static str {
@@ -104,6 +122,12 @@ impl Tree {
             Tree::Votes => "votes",
             Tree::Placements => "placements",
             Tree::Audit => "audit",
+            Tree::Servers => "servers",
+            Tree::Questions => "questions",
+            Tree::QuestionAnswers => "question_answers",
+            Tree::Meetings => "meetings",
+            Tree::SignUps => "sign_ups",
+            Tree::Taken => "taken",
         }
     }
 

@@ -26,6 +26,22 @@ pub const APP_ID: u64 = 900_000_000_000_000_001;
 pub const BOT_ID: u64 = 900_000_000_000_000_002;
 pub const GUILD_ID: u64 = 900_000_000_000_000_010;
 pub const CHANNEL_ID: u64 = 900_000_000_000_000_020;
+/// A voice channel of the first guild, for scheduled events.
+pub const VOICE_ID: u64 = 900_000_000_000_000_021;
+/// A second guild the bot is in, with one text channel: another server of the academy.
+pub const GUILD_B_ID: u64 = 900_000_000_000_000_030;
+pub const CHANNEL_B_ID: u64 = 900_000_000_000_000_040;
+/// A forum channel of the first guild.
+pub const FORUM_ID: u64 = 900_000_000_000_000_022;
+
+/// The guild a channel of the fake belongs to.
+pub fn guild_of(channel: u64) -> u64 {
+    if channel == CHANNEL_B_ID {
+        GUILD_B_ID
+    } else {
+        GUILD_ID
+    }
+}
 pub const MANAGE_GUILD: u64 = 1 << 5;
 pub const ADMINISTRATOR: u64 = 1 << 3;
 
@@ -369,6 +385,8 @@ struct World {
     /// Only the gateway refuses the token (REST still answers), as Discord may answer
     /// `GET /gateway` without looking at it.
     identify_refused: bool,
+    /// Scheduled events the bot created, as Discord answered them.
+    scheduled_events: Vec<Value>,
 }
 
 /// A dispatch kept for the session's replay buffer.
@@ -503,15 +521,24 @@ fn member_json(u: &FakeUser) -> Value {
 }
 
 fn guild_channel_json(id: u64) -> Value {
-    let name = if id == CHANNEL_ID {
+    let name = if id == CHANNEL_ID || id == CHANNEL_B_ID {
         "algemeen".to_string()
+    } else if id == VOICE_ID {
+        "overleg".to_string()
+    } else if id == FORUM_ID {
+        "vragen-aan-de-academie".to_string()
     } else {
         format!("kanaal-{}", id % 10_000)
     };
+    let kind = match id {
+        VOICE_ID => 2,
+        FORUM_ID => 15,
+        _ => 0,
+    };
     json!({
         "id": id.to_string(),
-        "type": 0,
-        "guild_id": GUILD_ID.to_string(),
+        "type": kind,
+        "guild_id": guild_of(id).to_string(),
         "name": name,
         "position": 0,
         "permission_overwrites": [],
@@ -714,7 +741,8 @@ impl FakeDiscord {
                 tokens: HashMap::new(),
                 users: HashMap::new(),
                 dm_channels: HashMap::new(),
-                known_channels: HashSet::from([CHANNEL_ID]),
+                known_channels: HashSet::from([CHANNEL_ID, CHANNEL_B_ID, VOICE_ID, FORUM_ID]),
+                scheduled_events: Vec::new(),
                 messages: Vec::new(),
                 message_tokens: HashMap::new(),
                 command_puts: Vec::new(),
@@ -871,12 +899,12 @@ impl FakeDiscord {
                 st.known_channels.insert(ch);
                 let mut c = guild_channel_json(ch);
                 c["permissions"] = json!(user.permissions.to_string());
-                d["guild_id"] = json!(GUILD_ID.to_string());
+                d["guild_id"] = json!(guild_of(ch).to_string());
                 d["guild_locale"] = json!("nl");
                 d["channel_id"] = json!(ch.to_string());
                 d["channel"] = c;
                 d["member"] = member_json(user);
-                d["authorizing_integration_owners"] = json!({"0": GUILD_ID.to_string()});
+                d["authorizing_integration_owners"] = json!({"0": guild_of(ch).to_string()});
                 d["context"] = json!(0);
                 ch
             }
@@ -1087,6 +1115,29 @@ impl FakeDiscord {
             "type": 1,
             "options": opts,
         });
+        // Discord sends the channels an option names in `resolved`.
+        let channels: serde_json::Map<String, Value> = options
+            .iter()
+            .filter_map(|(name, value)| {
+                let def = def.as_ref()?["options"].as_array()?.iter().find(|o| o["name"] == *name)?.clone();
+                (def["type"] == 7).then_some(())?;
+                let id = value.as_str()?.parse::<u64>().ok()?;
+                let mut c = guild_channel_json(id);
+                c["permissions"] = json!(user.permissions.to_string());
+                if let Some(types) = def["channel_types"].as_array() {
+                    if !types.contains(&c["type"]) {
+                        self.violation(format!(
+                            "slash /{command}: option {name:?} names channel {id} of type {}, which the option does not allow",
+                            c["type"]
+                        ));
+                    }
+                }
+                Some((id.to_string(), c))
+            })
+            .collect();
+        if !channels.is_empty() {
+            data["resolved"] = json!({"channels": channels});
+        }
         if let Some((Some(g), _)) = &registered {
             data["guild_id"] = json!(g.to_string());
         }
@@ -1588,6 +1639,11 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// The scheduled events the bot created, as the fake answered them.
+    pub fn scheduled_events(&self) -> Vec<Value> {
+        self.state().scheduled_events.clone()
+    }
+
     /// Every validation failure so far.
     /// What a server administrator does under Server Settings → Integrations: lets `role`
     /// use the command `name` (a top-level command) whatever its default_member_permissions.
@@ -1671,8 +1727,16 @@ fn proxy_hint() -> String {
 }
 
 fn guild_create_payload() -> Value {
+    guild_create_payload_for(
+        GUILD_ID,
+        "Academie Testgemeente",
+        &[CHANNEL_ID, VOICE_ID, FORUM_ID],
+    )
+}
+
+fn guild_create_payload_for(guild_id: u64, guild_name: &str, channels: &[u64]) -> Value {
     let everyone = json!({
-        "id": GUILD_ID.to_string(),
+        "id": guild_id.to_string(),
         "name": "@everyone",
         "color": 0,
         "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
@@ -1688,8 +1752,8 @@ fn guild_create_payload() -> Value {
     let mut bot_member = member_json(&FakeUser::member(BOT_ID, BOT_NAME));
     bot_member["user"] = bot_user_json();
     let mut guild = json!({
-        "id": GUILD_ID.to_string(),
-        "name": "Academie Testgemeente",
+        "id": guild_id.to_string(),
+        "name": guild_name,
         "icon": null,
         "icon_hash": null,
         "splash": null,
@@ -1707,7 +1771,7 @@ fn guild_create_payload() -> Value {
         "features": [],
         "mfa_level": 0,
         "application_id": null,
-        "system_channel_id": CHANNEL_ID.to_string(),
+        "system_channel_id": channels[0].to_string(),
         "system_channel_flags": 0,
         "rules_channel_id": null,
         "max_presences": null,
@@ -1735,7 +1799,7 @@ fn guild_create_payload() -> Value {
         "member_count": 2,
         "voice_states": [],
         "members": [bot_member],
-        "channels": [guild_channel_json(CHANNEL_ID)],
+        "channels": channels.iter().map(|c| guild_channel_json(*c)).collect::<Vec<_>>(),
         "threads": [],
         "presences": [],
         "stage_instances": [],
@@ -1830,7 +1894,10 @@ impl Inner {
         json!({
             "v": 10,
             "user": bot_user_json(),
-            "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
+            "guilds": [
+                {"id": GUILD_ID.to_string(), "unavailable": true},
+                {"id": GUILD_B_ID.to_string(), "unavailable": true},
+            ],
             "session_id": session_id,
             "resume_gateway_url": self.gateway_url,
             "shard": [0, 1],
@@ -1980,6 +2047,8 @@ impl Inner {
                 self.webhook_message(rec, app, token, mid)
             }
             ("POST", ["channels", cid, "messages"]) => self.channel_message(rec, cid),
+            ("POST", ["guilds", gid, "scheduled-events"]) => self.scheduled_event(rec, gid),
+            ("POST", ["channels", cid, "threads"]) => self.forum_post(rec, cid),
             ("POST", ["users", "@me", "channels"]) => self.create_dm(rec),
             _ => self.unexpected(rec),
         }
@@ -2406,6 +2475,162 @@ impl Inner {
         ok(msg)
     }
 
+    /// POST /guilds/{id}/scheduled-events: checked against the spec's request schema for the
+    /// event's kind, and against what Discord checks beyond it: a start in the future, an end
+    /// after it, a voice or stage event in a voice channel of that guild, an external one with
+    /// a location and an end and no channel.
+    fn scheduled_event(&self, rec: &Recorded, gid: &str) -> Reply {
+        let guild = match gid.parse::<u64>() {
+            Ok(g) if g == GUILD_ID || g == GUILD_B_ID => g,
+            _ => {
+                self.violation(format!("{} {}: unknown guild {gid}", rec.method, rec.path));
+                return discord_error(StatusCode::NOT_FOUND, 10004, "Unknown Guild");
+            }
+        };
+        let body = rec.body.clone().unwrap_or(json!({}));
+        let kind = body["entity_type"].as_u64();
+        let schema = match kind {
+            Some(1) => "StageScheduledEventCreateRequest",
+            Some(2) => "VoiceScheduledEventCreateRequest",
+            Some(3) => "ExternalScheduledEventCreateRequest",
+            other => {
+                return self.reject(
+                    rec,
+                    "scheduled event",
+                    vec![format!("/entity_type: {other:?} is not an event kind")],
+                )
+            }
+        };
+        let mut errors = spec::validate(schema, &body);
+        let time = |field: &str| {
+            body[field]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        };
+        let start = time("scheduled_start_time");
+        let end = time("scheduled_end_time");
+        match start {
+            None => errors.push("/scheduled_start_time: not an ISO8601 timestamp".into()),
+            Some(s) if s <= chrono::Utc::now() => {
+                errors.push("/scheduled_start_time: Cannot schedule event in the past".into())
+            }
+            Some(_) => {}
+        }
+        if !body["scheduled_end_time"].is_null() && end.is_none() {
+            errors.push("/scheduled_end_time: not an ISO8601 timestamp".into());
+        }
+        if let (Some(s), Some(e)) = (start, end) {
+            if e <= s {
+                errors.push("/scheduled_end_time: must be after the start".into());
+            }
+        }
+        if body["privacy_level"] != json!(2) {
+            errors.push("/privacy_level: must be 2 (guild only)".into());
+        }
+        if body["name"].as_str().is_none_or(|n| n.trim().is_empty()) {
+            errors.push("/name: must not be empty".into());
+        }
+        let channel = body["channel_id"]
+            .as_str()
+            .and_then(|c| c.parse::<u64>().ok());
+        match kind {
+            Some(3) => {
+                if channel.is_some() {
+                    errors.push("/channel_id: an external event has no channel".into());
+                }
+                if end.is_none() {
+                    errors.push("/scheduled_end_time: required for an external event".into());
+                }
+                if body["entity_metadata"]["location"]
+                    .as_str()
+                    .is_none_or(|l| l.trim().is_empty())
+                {
+                    errors.push("/entity_metadata/location: required for an external event".into());
+                }
+            }
+            _ => {
+                let voice = channel.is_some_and(|c| c == VOICE_ID && guild_of(c) == guild);
+                if !voice {
+                    errors.push(format!(
+                        "/channel_id: {channel:?} is not a voice channel of guild {guild}"
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return self.reject(rec, "scheduled event", errors);
+        }
+        let event = json!({
+            "id": self.fresh_id().to_string(),
+            "guild_id": guild.to_string(),
+            "channel_id": channel.map(|c| c.to_string()),
+            "creator_id": BOT_ID.to_string(),
+            "name": body["name"],
+            "description": body.get("description").cloned().unwrap_or(Value::Null),
+            "scheduled_start_time": body["scheduled_start_time"],
+            "scheduled_end_time": body.get("scheduled_end_time").cloned().unwrap_or(Value::Null),
+            "privacy_level": 2,
+            "status": 1,
+            "entity_type": kind,
+            "entity_id": null,
+            "entity_metadata": body.get("entity_metadata").cloned().unwrap_or(Value::Null),
+            "creator": bot_user_json(),
+            "user_count": null,
+            "image": null,
+        });
+        self.state().scheduled_events.push(event.clone());
+        ok(event)
+    }
+
+    /// POST /channels/{id}/threads in a forum channel: a new post with its first message.
+    fn forum_post(&self, rec: &Recorded, cid: &str) -> Reply {
+        let Ok(channel) = cid.parse::<u64>() else {
+            return self.unexpected(rec);
+        };
+        if channel != FORUM_ID {
+            self.violation(format!("POST {}: channel {channel} is no forum", rec.path));
+            return discord_error(
+                StatusCode::BAD_REQUEST,
+                50024,
+                "Cannot execute action on this channel type",
+            );
+        }
+        let body = rec.body.clone().unwrap_or(json!({}));
+        let mut errors = spec::validate("CreateForumThreadRequest", &body);
+        if let Some(m) = body.get("message") {
+            errors.extend(spec::check_message("/message", m));
+        }
+        if !errors.is_empty() {
+            return self.reject(rec, "forum post", errors);
+        }
+        let thread = self.fresh_id();
+        let mut st = self.state();
+        st.known_channels.insert(thread);
+        let first = self.message_object(
+            thread,
+            body.get("message").unwrap_or(&json!({})),
+            rec.files.clone(),
+            false,
+        );
+        self.store_message(&mut st, first.clone());
+        drop(st);
+        let mut c = guild_channel_json(thread);
+        c["type"] = json!(11);
+        c["name"] = body["name"].clone();
+        c["parent_id"] = json!(FORUM_ID.to_string());
+        c["owner_id"] = json!(BOT_ID.to_string());
+        c["message_count"] = json!(1);
+        c["member_count"] = json!(1);
+        c["thread_metadata"] = json!({
+            "archived": false,
+            "auto_archive_duration": 4320,
+            "archive_timestamp": now_timestamp(),
+            "locked": false,
+        });
+        c["message"] = first;
+        ok(c)
+    }
+
     fn create_dm(&self, rec: &Recorded) -> Reply {
         let body = rec.body.clone().unwrap_or(json!({}));
         let errors = spec::validate("CreatePrivateChannelRequest", &body);
@@ -2478,6 +2703,13 @@ impl Inner {
                         Some("GUILD_CREATE"),
                         Some(st.seq),
                         guild_create_payload(),
+                    ));
+                    st.seq += 1;
+                    out.push(frame(
+                        0,
+                        Some("GUILD_CREATE"),
+                        Some(st.seq),
+                        guild_create_payload_for(GUILD_B_ID, "Academie Provincie", &[CHANNEL_B_ID]),
                     ));
                 }
                 if is_current {
