@@ -49,9 +49,12 @@ enum Command {
     /// Rebuild the database from a backup file; the current database is moved aside, never
     /// deleted. Refused while the academy runs.
     Restore {
-        /// The backup file.
-        path: PathBuf,
+        /// The backup file (default: the newest automatic backup that reads back whole).
+        path: Option<PathBuf>,
     },
+    /// Read the whole database and say whether it is sound: every record readable, the lesson
+    /// index and the id counters right. Changes nothing; refused while the academy runs.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,13 +109,14 @@ fn run() -> Result<()> {
     });
     match &command {
         Command::Backup { path } => return backup(&settings, lang, path),
-        Command::Restore { path } => return restore(&settings, lang, path),
+        Command::Restore { path } => return restore(&settings, lang, path.as_deref()),
+        Command::Check => return check(&settings, lang),
         _ => {}
     }
     if let Command::Serve = command {
         // Checked before opening the store, so a missing token is the only message.
         let options = academie::discord::ServeOptions::from_settings(&settings)?;
-        let engine = Arc::new(academie::open_engine(&settings)?);
+        let engine = Arc::new(open(&settings, lang)?);
         if let Some(report) = engine.seed_library_if_empty()? {
             tracing::info!(added = report.added, "loaded the starter library");
         }
@@ -121,15 +125,19 @@ fn run() -> Result<()> {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        return runtime.block_on(academie::discord::serve(
-            engine.clone(),
-            options,
-            academie::discord::signals(),
-        ));
+        return runtime
+            .block_on(academie::discord::serve(
+                engine.clone(),
+                options,
+                academie::discord::signals(),
+            ))
+            .map_err(|e| unsaved(&settings, lang, e));
     }
-    let engine = Arc::new(academie::open_engine(&settings)?);
+    let engine = Arc::new(open(&settings, lang)?);
     match command {
-        Command::Serve | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
+        Command::Serve | Command::Backup { .. } | Command::Restore { .. } | Command::Check => {
+            Ok(())
+        }
         Command::Console => {
             let _control = listen(&engine, &settings);
             let stdin = std::io::stdin();
@@ -141,7 +149,12 @@ fn run() -> Result<()> {
                 lang,
                 settings.export_dir.clone(),
             );
-            console.run(stdin.lock(), &mut std::io::stdout(), interactive)
+            console.run(stdin.lock(), &mut std::io::stdout(), interactive)?;
+            // A last flush that fails means something is not on disk: say so, exit non-zero.
+            engine.flush().map_err(|f| match f {
+                academie::engine::Failure::Internal(e) => unsaved(&settings, lang, e),
+                refused => anyhow::anyhow!("{refused}"),
+            })
         }
         Command::Export {
             command: ExportCommand::Site { dir },
@@ -199,6 +212,39 @@ fn listen(engine: &Arc<academie::engine::Engine>, settings: &Settings) -> Option
 #[cfg(not(unix))]
 fn listen(_: &Arc<academie::engine::Engine>, _: &Settings) -> Option<()> {
     None
+}
+
+/// Opens the engine; a damaged database is refused with one sentence in the user's language
+/// that names the backup to restore.
+fn open(settings: &Settings, lang: Lang) -> Result<academie::engine::Engine> {
+    academie::open_engine(settings).map_err(|e| {
+        let detail = e.chain().find_map(|c| match c.downcast_ref() {
+            Some(academie::store::StoreError::Corrupt { detail, .. }) => Some(detail.clone()),
+            _ => None,
+        });
+        match (detail, catalog(settings)) {
+            (Some(detail), Ok(catalog)) => {
+                anyhow::anyhow!(academie::damaged_message(settings, &catalog, lang, &detail))
+            }
+            _ => e,
+        }
+    })
+}
+
+/// A shutdown whose last flush failed, told in the user's language.
+fn unsaved(settings: &Settings, lang: Lang, e: anyhow::Error) -> anyhow::Error {
+    let unwritable = e.chain().find_map(|c| match c.downcast_ref() {
+        Some(academie::store::StoreError::Unwritable { full, .. }) => Some(*full),
+        _ => None,
+    });
+    match (unwritable, catalog(settings)) {
+        (Some(full), Ok(catalog)) => anyhow::anyhow!(catalog.render(
+            lang,
+            keys::CLI_SHUTDOWN_UNSAVED,
+            &serde_json::json!({"full": full}),
+        )),
+        _ => e,
+    }
 }
 
 /// The texts, for the commands that do not open the engine.
@@ -287,13 +333,27 @@ fn running_backup(
     .into())
 }
 
-fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
+fn restore(settings: &Settings, lang: Lang, path: Option<&Path>) -> Result<()> {
     let catalog = catalog(settings)?;
     let say = |key: &str, data: serde_json::Value| catalog.render(lang, key, &data);
+    let newest;
+    let path = match path {
+        Some(path) => path,
+        None => {
+            newest = academie::newest_good_backup(settings).ok_or_else(|| {
+                let dir = academie::store::sibling(&settings.database, "backups");
+                anyhow::anyhow!(say(
+                    keys::CLI_RESTORE_NO_BACKUP,
+                    serde_json::json!({"dir": dir.display().to_string()})
+                ))
+            })?;
+            newest.0.as_path()
+        }
+    };
     let restored = academie::restore(settings, path)
         .map_err(|e| anyhow::anyhow!(backup_message(&say, &e, settings)))?;
     // Opening runs the upgrade of an older backup now, and proves the result opens.
-    drop(academie::open_engine(settings)?);
+    drop(open(settings, lang)?);
     let summary = &restored.summary;
     let mut data = serde_json::json!({
         "path": path.display().to_string(),
@@ -310,6 +370,49 @@ fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
         None => keys::CLI_RESTORE_DONE_FRESH,
     };
     println!("{}", say(key, data));
+    Ok(())
+}
+
+fn check(settings: &Settings, lang: Lang) -> Result<()> {
+    use academie::store::StoreError;
+    let catalog = catalog(settings)?;
+    let database = settings.database.display().to_string();
+    let (report, schema) = match academie::check(settings) {
+        Ok(found) => found,
+        Err(StoreError::Locked { .. }) => anyhow::bail!(catalog.render(
+            lang,
+            keys::CLI_CHECK_RUNNING,
+            &serde_json::json!({"database": database})
+        )),
+        Err(StoreError::Corrupt { detail, .. }) => {
+            anyhow::bail!(academie::damaged_message(settings, &catalog, lang, &detail))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !report.is_sound() {
+        anyhow::bail!(catalog.render(
+            lang,
+            keys::CLI_CHECK_PROBLEMS,
+            &serde_json::json!({
+                "database": database,
+                "count": report.problems.len(),
+                "problems": report.problems.join("\n"),
+            })
+        ));
+    }
+    println!(
+        "{}",
+        catalog.render(
+            lang,
+            keys::CLI_CHECK_SOUND,
+            &serde_json::json!({
+                "database": database,
+                "entries": report.entries,
+                "lessons": report.lessons,
+                "schema": schema,
+            })
+        )
+    );
     Ok(())
 }
 

@@ -1,20 +1,34 @@
 //! The sled engine behind the [`Store`] interface: one sled tree per [`Tree`], a schema version
 //! in the meta tree, and flushes shared by everyone waiting at once (group commit) so that what
 //! is confirmed is on disk without each confirmation paying for its own flush.
+//!
+//! Three promises sled does not make by itself are kept here:
+//! - **A damaged database is refused, untouched.** Before sled may open a folder (and repair it
+//!   by writing over it), the folder is either byte for byte what a clean close left, or a copy
+//!   of it is opened and checked against the ledger of what was saved (see `opening`, `ledger`).
+//! - **A refused write leaves no trace.** Every applied batch keeps what it replaced until a
+//!   flush makes it durable. When a flush (or a write) fails, the batches not yet durable are
+//!   undone for every reader at once (see `overlay`), their writers are told, and id counters
+//!   stay where they were so no id is handed out twice.
+//! - **Writing resumes by itself.** sled refuses every write after one failed until it is opened
+//!   again; once a probe file fits on the disk again, the next write reopens it in place, puts
+//!   the undone values back durably and carries on.
 
-use super::{Batch, Entry, Store, StoreError, Tree, SCHEMA_KEY, SCHEMA_VERSION};
+use super::ledger::{self, Acknowledged, Ledger};
+use super::opening::{self, Scratch};
+use super::overlay::Mask;
+use super::{
+    Batch, Entry, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY, SCHEMA_VERSION, SEQ_KEY,
+};
 use fs2::FileExt;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::Duration;
-
-/// A file beside sled's own, written once the database is set up. sled opens a truncated
-/// database as an empty one without complaint; finding this file next to an empty database
-/// tells damage from a first start, so nothing is silently re-created over lost data.
-const MARKER: &str = "academie-store";
 
 /// Suffixes of the folders a rewrite ([`Store::compact`]) uses beside the database: the copy
 /// being built, and the old folder between the two renames of the swap.
@@ -24,6 +38,12 @@ const REWRITE_OLD: &str = "rewrite-old";
 /// and the complete one waiting to be put in place.
 const RESTORING: &str = "restoring";
 const RESTORED: &str = "restored";
+/// The copy a database is checked on before it is opened.
+const CHECKING: &str = "checking";
+/// sled's segment size: the most a flush may need beyond the space already taken.
+const SEGMENT: u64 = 512 * 1024;
+/// The least room the probe asks for before sled is opened again after a full disk.
+const PROBE_MIN: u64 = 4 * 1024 * 1024;
 
 pub struct SledStore {
     path: PathBuf,
@@ -31,17 +51,66 @@ pub struct SledStore {
     /// Held for the store's lifetime beside the folder, not inside it: a rewrite replaces the
     /// folder (and sled's own lock with it), and nobody else may open, repair or swap it then.
     _lock: File,
-    /// `None` only in the moment a rewrite swaps the folders, or if reopening failed after one.
-    /// Every operation reads under this lock; a rewrite and a snapshot take it exclusively.
-    inner: RwLock<Option<Inner>>,
+    /// Every operation reads under this lock; a rewrite, a snapshot, undoing refused writes
+    /// and reopening take it exclusively.
+    state: RwLock<State>,
+    /// Applies one batch at a time and remembers, per batch not yet durable, what it replaced.
+    journal: Mutex<Journal>,
+    /// Held by whoever flushes, undoes refused writes, heals or rewrites: one at a time.
+    flushing: Mutex<()>,
+    /// Mirrors `state.failure.is_some()`, so a write can tell without the state lock.
+    failed: AtomicBool,
     /// How many batches have been applied; a flush that starts after batch n covers it.
     applied: AtomicU64,
     group: GroupCommit,
+    /// The sequence number of the last flush begun; it is in the database under [`SEQ_KEY`].
+    seq: AtomicU64,
+    ledger: Mutex<Option<Ledger>>,
+    /// A database opened only to be rewritten (one set aside by a restore): its lock file goes
+    /// with it.
+    transient: bool,
+    /// Flushes to fail on purpose, so the undo can be tested without filling a disk.
+    #[cfg(test)]
+    fail_flushes: std::sync::atomic::AtomicU32,
+}
+
+struct State {
+    /// `None` only in the moment a rewrite swaps the folders, or after reopening failed.
+    inner: Option<Inner>,
+    /// Set while refused writes are undone only for readers, not yet on disk.
+    failure: Option<Failure>,
 }
 
 struct Inner {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+}
+
+/// What a refused write left to put right.
+struct Failure {
+    why: Why,
+    /// The durable value of every key a refused batch wrote, counters excepted.
+    mask: Mask,
+    /// The counters refused batches reserved: kept, and written back with the undo.
+    counters: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+/// Why writing failed, to tell the writers it concerns.
+#[derive(Clone, Debug)]
+enum Why {
+    Unwritable { detail: String, full: bool },
+    Other(String),
+}
+
+/// Per write of a batch: where, and the value it replaced.
+type Writes = Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>;
+
+/// One applied batch: its number and what it replaced.
+type Undo = (u64, Writes);
+
+#[derive(Default)]
+struct Journal {
+    batches: VecDeque<Undo>,
 }
 
 /// One flush at a time; whoever waits while it runs either is covered by it or leads the next.
@@ -54,8 +123,13 @@ struct GroupCommit {
 
 #[derive(Default)]
 struct Flushes {
-    /// Every batch up to this count is durable.
+    /// Every batch up to this count is durable, except those refused.
     durable: u64,
+    /// Batches refused and undone: each range from after its first to its last number. A
+    /// failure refuses every batch not durable when it happens, so these follow `durable`.
+    refused: Vec<(u64, u64)>,
+    /// Why the last refused batches were refused.
+    why: Option<Why>,
     /// A flush is under way.
     running: bool,
     /// Who waits for which count.
@@ -106,8 +180,21 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
+thread_local! {
+    /// The store and number of the batch this thread applied last, so that its `sync` waits
+    /// for (and answers about) its own batch, not whatever others applied since.
+    static MINE: std::cell::Cell<(usize, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every change under these locks is complete or not begun when a panic unwinds.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl SledStore {
-    /// Opens (or creates) the database at `path`. `cache_bytes` caps sled's page cache.
+    /// Opens (or creates) the database at `path`. `cache_bytes` caps sled's page cache. A
+    /// database that fails its checks is refused with [`StoreError::Corrupt`], and its files
+    /// are left exactly as they were.
     pub fn open(path: &Path, cache_bytes: Option<u64>) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Open {
@@ -117,17 +204,69 @@ impl SledStore {
         }
         let lock = take_lock(path)?;
         finish_interrupted_rewrite(path)?;
+        check_before_opening(path, cache_bytes)?;
+        opening::forget_fingerprint(path).map_err(|e| io_at(path, e))?;
         let inner = open_inner(path, cache_bytes)?;
-        let store = SledStore {
+        let store = SledStore::around(path, cache_bytes, lock, inner);
+        store.check_schema()?;
+        store.check_acknowledged()?;
+        store.keep_ledger()?;
+        Ok(store)
+    }
+
+    fn around(path: &Path, cache_bytes: Option<u64>, lock: File, inner: Inner) -> SledStore {
+        let seq = read_u64(&inner.trees[Tree::Meta.index()], SEQ_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        SledStore {
             path: path.to_owned(),
             cache_bytes,
             _lock: lock,
-            inner: RwLock::new(Some(inner)),
+            state: RwLock::new(State {
+                inner: Some(inner),
+                failure: None,
+            }),
+            journal: Mutex::new(Journal::default()),
+            flushing: Mutex::new(()),
+            failed: AtomicBool::new(false),
             applied: AtomicU64::new(0),
             group: GroupCommit::default(),
-        };
-        store.check_schema()?;
-        Ok(store)
+            seq: AtomicU64::new(seq),
+            ledger: Mutex::new(None),
+            transient: false,
+            #[cfg(test)]
+            fail_flushes: Default::default(),
+        }
+    }
+
+    /// Runs `f` on a checked copy of the database at `path`, which is left exactly as it was:
+    /// for `academie check`. Refused while anyone has the database open; a copy that fails the
+    /// store's own checks is refused like [`SledStore::open`] refuses.
+    pub fn inspect<T>(
+        path: &Path,
+        cache_bytes: Option<u64>,
+        f: impl FnOnce(&dyn Store) -> T,
+    ) -> Result<T, StoreError> {
+        let lock = take_lock(path)?;
+        if !path.join("db").exists() && !path.join("conf").exists() {
+            return Err(StoreError::Open {
+                path: path.to_owned(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let copy = checked_copy(path, cache_bytes)?;
+        let inner = open_inner(&copy.0, cache_bytes)?;
+        let store = SledStore::around(
+            &copy.0,
+            cache_bytes,
+            lock.try_clone().map_err(|e| io_at(path, e))?,
+            inner,
+        );
+        let result = f(&store);
+        drop(store);
+        drop(copy);
+        Ok(result)
     }
 
     /// Builds a new database beside the one at `path` with `fill`, then moves the current one
@@ -176,25 +315,18 @@ impl SledStore {
         &self.path
     }
 
-    fn read(&self) -> Result<RwLockReadGuard<'_, Option<Inner>>, StoreError> {
-        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            return Err(StoreError::Io(format!(
-                "the database at {} could not be reopened after a rewrite; restart the academy",
-                self.path.display()
-            )));
+    fn read(&self) -> Result<RwLockReadGuard<'_, State>, StoreError> {
+        let guard = self.state.read().unwrap_or_else(|p| p.into_inner());
+        if guard.inner.is_none() {
+            return Err(match &guard.failure {
+                Some(failure) => self.error(&failure.why),
+                None => StoreError::Io(format!(
+                    "the database at {} could not be reopened after a rewrite; restart the academy",
+                    self.path.display()
+                )),
+            });
         }
         Ok(guard)
-    }
-
-    fn with<T>(
-        &self,
-        tree: Tree,
-        f: impl FnOnce(&sled::Tree) -> sled::Result<T>,
-    ) -> Result<T, StoreError> {
-        let guard = self.read()?;
-        let inner = guard.as_ref().expect("checked by read");
-        f(&inner.trees[tree.index()]).map_err(|e| self.io(e))
     }
 
     /// The schema version recorded in the database.
@@ -217,13 +349,10 @@ impl SledStore {
                 supported: SCHEMA_VERSION,
             });
         }
-        let marker = self.path.join(MARKER);
-        if found == 0 && marker.exists() {
+        if found == 0 && opening::read_marker(&self.path).present {
             return Err(StoreError::Corrupt {
                 path: self.path.clone(),
-                detail:
-                    "it was set up before, but opened empty: its files are truncated or damaged"
-                        .into(),
+                detail: EMPTIED.into(),
             });
         }
         if found == 0 {
@@ -231,15 +360,50 @@ impl SledStore {
             // engine migrates it (`Engine::upgrade`), since migrations know the records.
             self.write_schema_version(SCHEMA_VERSION)?;
         }
-        if !marker.exists() {
-            write_marker(&self.path)?;
+        Ok(())
+    }
+
+    /// The cheap half of the checks, on the database itself once it is open: the full one ran
+    /// on a copy before, unless the files were exactly as a clean close left them.
+    fn check_acknowledged(&self) -> Result<(), StoreError> {
+        let guard = self.read()?;
+        let inner = guard.inner.as_ref().expect("checked by read");
+        check_inner(inner, &self.path, false).map_err(|detail| StoreError::Corrupt {
+            path: self.path.clone(),
+            detail,
+        })
+    }
+
+    /// Opens the ledger, or starts one for a database that has none yet (new, or written by a
+    /// version without it), and then says so in the marker.
+    fn keep_ledger(&self) -> Result<(), StoreError> {
+        let at = |e| StoreError::Io(format!("cannot write {}: {e}", self.path.display()));
+        let ledger = match Ledger::open(&self.path) {
+            Ok(ledger) => ledger,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let ack = {
+                    let guard = self.read()?;
+                    let inner = guard.inner.as_ref().expect("checked by read");
+                    Acknowledged {
+                        seq: self.seq.load(Ordering::SeqCst),
+                        counters: counters(inner).map_err(|e| self.io(e))?,
+                    }
+                };
+                Ledger::create(&self.path, &ack).map_err(at)?
+            }
+            Err(e) => return Err(at(e)),
+        };
+        *lock(&self.ledger) = Some(ledger);
+        if !opening::read_marker(&self.path).ledger {
+            opening::write_marker(&self.path, SCHEMA_VERSION).map_err(at)?;
+            sync_dir(&self.path)?;
         }
         Ok(())
     }
 
     fn write_schema_version(&self, version: u32) -> Result<(), StoreError> {
         let guard = self.read()?;
-        let inner = guard.as_ref().expect("checked by read");
+        let inner = guard.inner.as_ref().expect("checked by read");
         inner.trees[Tree::Meta.index()]
             .insert(SCHEMA_KEY, &version.to_be_bytes())
             .map_err(|e| self.io(e))?;
@@ -252,21 +416,29 @@ impl SledStore {
         self.write_schema_version(version)
     }
 
+    /// Makes the next `n` flushes fail as a full disk does.
+    #[cfg(test)]
+    pub(crate) fn fail_next_flushes(&self, n: u32) {
+        self.fail_flushes.store(n, Ordering::SeqCst);
+    }
+
     fn io(&self, e: sled::Error) -> StoreError {
-        match e {
-            sled::Error::Io(io) if is_unwritable(&io) => StoreError::Unwritable {
+        self.error(&why(e))
+    }
+
+    fn error(&self, why: &Why) -> StoreError {
+        match why {
+            Why::Unwritable { detail, full } => StoreError::Unwritable {
                 path: self.path.clone(),
-                detail: io.to_string(),
+                detail: detail.clone(),
+                full: *full,
             },
-            sled::Error::Corruption { .. } => StoreError::Corrupt {
-                path: self.path.clone(),
-                detail: e.to_string(),
-            },
-            other => StoreError::Io(other.to_string()),
+            Why::Other(detail) => StoreError::Io(detail.clone()),
         }
     }
 
-    /// Copies every live entry into a fresh database at `fresh`, durably, and closes it.
+    /// Copies every live entry into a fresh database at `fresh`, durably, with its marker and
+    /// a ledger that says what it holds, and closes it.
     fn build_copy(&self, inner: &Inner, fresh: &Path) -> Result<(), StoreError> {
         if fresh.exists() {
             std::fs::remove_dir_all(fresh).map_err(|e| io_at(fresh, e))?;
@@ -283,8 +455,447 @@ impl SledStore {
         }
         db.flush().map_err(|e| self.io(e))?;
         drop(db);
-        write_marker(fresh)
+        let ack = Acknowledged {
+            seq: read_u64(&inner.trees[Tree::Meta.index()], SEQ_KEY)
+                .map_err(|e| self.io(e))?
+                .unwrap_or(0),
+            counters: counters(inner).map_err(|e| self.io(e))?,
+        };
+        let at = |e| StoreError::Io(format!("cannot write {}: {e}", fresh.display()));
+        Ledger::create(fresh, &ack).map_err(at)?;
+        opening::write_marker(fresh, SCHEMA_VERSION).map_err(at)
     }
+
+    /// Flushes what is applied: the flush gets the next sequence number, which lands in the
+    /// database with it, and what it covers is returned for the ledger.
+    fn flush_now(&self) -> Result<Acknowledged, StoreError> {
+        let guard = self.read()?;
+        if let Some(failure) = &guard.failure {
+            return Err(self.error(&failure.why));
+        }
+        let inner = guard.inner.as_ref().expect("checked by read");
+        #[cfg(test)]
+        if self
+            .fail_flushes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(StoreError::Unwritable {
+                path: self.path.clone(),
+                detail: "No space left on device (os error 28)".into(),
+                full: true,
+            });
+        }
+        let ack = self.stamp(inner).map_err(|e| self.io(e))?;
+        inner.db.flush().map_err(|e| self.io(e))?;
+        Ok(ack)
+    }
+
+    /// Puts the next sequence number in the database and returns it with the counters as they
+    /// are now: everything applied so far is in the flush that follows.
+    fn stamp(&self, inner: &Inner) -> sled::Result<Acknowledged> {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let counters = counters(inner)?;
+        inner.trees[Tree::Meta.index()].insert(SEQ_KEY, &seq.to_be_bytes())?;
+        Ok(Acknowledged { seq, counters })
+    }
+
+    /// Remembers a successful flush outside sled. A ledger that cannot be written only knows
+    /// less than is durable, which is safe: the next flush tries again.
+    fn note(&self, ack: &Acknowledged) {
+        if let Some(ledger) = lock(&self.ledger).as_mut() {
+            if let Err(e) = ledger.write(ack) {
+                tracing::warn!("could not update {}: {e}", self.path.display());
+            }
+        }
+    }
+
+    /// Undoes, for every reader, each batch not yet durable, after a flush or a write failed.
+    /// The caller holds `flushing`, so no flush is between succeeding and being noted.
+    fn fail(&self, error: &StoreError) {
+        let mut journal = lock(&self.journal);
+        let mut guard = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let state = &mut *guard;
+        let failure = state.failure.get_or_insert_with(|| Failure {
+            why: why_of(error),
+            mask: Mask::default(),
+            counters: BTreeMap::new(),
+        });
+        // Newest first, so each key ends up with what the oldest refused batch found there.
+        for (_, writes) in journal.batches.iter().rev() {
+            for (tree, key, before) in writes.iter().rev() {
+                if *tree == Tree::Meta && key.starts_with(COUNTER_PREFIX) {
+                    failure.counters.insert(key.clone(), Vec::new());
+                } else {
+                    failure.mask.set(*tree, key.clone(), before.clone());
+                }
+            }
+        }
+        if let Some(inner) = &state.inner {
+            let meta = &inner.trees[Tree::Meta.index()];
+            for (key, value) in failure.counters.iter_mut() {
+                if let Ok(Some(now)) = meta.get(key) {
+                    *value = now.to_vec();
+                }
+            }
+        }
+        failure.counters.retain(|_, v| !v.is_empty());
+        journal.batches.clear();
+        let refused = self.applied.load(Ordering::SeqCst);
+        self.failed.store(true, Ordering::SeqCst);
+        drop(guard);
+        drop(journal);
+        let mut flushes = lock(&self.group.state);
+        if refused > flushes.durable {
+            let from = flushes.durable;
+            flushes.refused.push((from, refused));
+        }
+        flushes.why = Some(why_of(error));
+        flushes.wake(Wake::All);
+        tracing::error!("{error}; the writes that were not saved are undone");
+    }
+
+    /// After a failure: once there is room again, opens sled again in place, writes back what
+    /// the refused batches changed and carries on. The caller holds `flushing` and the journal
+    /// (no batch is applied meanwhile).
+    fn heal(&self) -> Result<(), StoreError> {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let Some(why) = state.failure.as_ref().map(|f| f.why.clone()) else {
+            return Ok(());
+        };
+        opening::probe(&self.path, probe_size(&self.path)).map_err(|e| {
+            if is_unwritable(&e) {
+                StoreError::Unwritable {
+                    path: self.path.clone(),
+                    detail: e.to_string(),
+                    full: is_full(&e),
+                }
+            } else {
+                self.error(&why)
+            }
+        })?;
+        // sled refuses all writes after one failed: only a new instance writes again.
+        drop(state.inner.take());
+        let inner = reopen(&self.path, self.cache_bytes)?;
+        let failure = state.failure.as_ref().expect("checked above");
+        let written = (|| {
+            for (tree, key, value) in failure.mask.entries() {
+                let t = &inner.trees[tree.index()];
+                match value {
+                    Some(v) => t.insert(key.as_slice(), v.as_slice()).map(|_| ())?,
+                    None => t.remove(key.as_slice()).map(|_| ())?,
+                }
+            }
+            let meta = &inner.trees[Tree::Meta.index()];
+            for (key, value) in &failure.counters {
+                meta.insert(key.as_slice(), value.as_slice())?;
+            }
+            let ack = self.stamp(&inner)?;
+            inner.db.flush()?;
+            Ok(ack)
+        })();
+        state.inner = Some(inner);
+        let ack = written.map_err(|e| self.io(e))?;
+        state.failure = None;
+        self.failed.store(false, Ordering::SeqCst);
+        drop(state);
+        *lock(&self.ledger) = Ledger::open(&self.path).ok();
+        self.note(&ack);
+        let mut flushes = lock(&self.group.state);
+        flushes.durable = flushes.durable.max(self.applied.load(Ordering::SeqCst));
+        tracing::warn!(
+            "the database at {} can be written again",
+            self.path.display()
+        );
+        Ok(())
+    }
+
+    /// Heals first if a write failed before; the caller holds nothing.
+    fn heal_if_failed(&self) -> Result<(), StoreError> {
+        if !self.failed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let _token = lock(&self.flushing);
+        let _journal = lock(&self.journal);
+        self.heal()
+    }
+
+    /// Applies one batch under the journal lock, keeping what it replaced.
+    fn apply_journaled(
+        &self,
+        journal: &mut Journal,
+        batch: &Batch,
+    ) -> Result<(), (StoreError, Writes)> {
+        let guard = self.read().map_err(|e| (e, Vec::new()))?;
+        if let Some(failure) = &guard.failure {
+            return Err((self.error(&failure.why), Vec::new()));
+        }
+        let inner = guard.inner.as_ref().expect("checked by read");
+        let number = self.applied.load(Ordering::SeqCst) + 1;
+        let written = if let [(tree, key, value)] = batch.ops.as_slice() {
+            // One write is atomic by itself, and skips the transaction's global lock, which
+            // would otherwise wait for a running flush. What it replaces is read first, so a
+            // write that fails half-way can still be undone.
+            let t = &inner.trees[tree.index()];
+            let before = t.get(key).map_err(|e| (self.io(e), Vec::new()))?;
+            let writes = vec![(*tree, key.clone(), before.map(|v| v.to_vec()))];
+            match value {
+                Some(v) => t.insert(key.as_slice(), v.as_slice()).map(|_| ()),
+                None => t.remove(key.as_slice()).map(|_| ()),
+            }
+            .map(|()| writes.clone())
+            .map_err(|e| (self.io(e), writes))
+        } else {
+            self.transaction(inner, batch)
+        };
+        match written {
+            Ok(writes) => {
+                journal.batches.push_back((number, writes));
+                MINE.set((self.id(), number));
+                // Counted while the read lock is held, so a rewrite (which takes it
+                // exclusively) sees every batch it copies counted, and may declare them durable.
+                self.applied.store(number, Ordering::SeqCst);
+                Ok(())
+            }
+            Err((e, writes)) => {
+                // It may have landed in part: counted and undone with the others.
+                journal.batches.push_back((number, writes.clone()));
+                self.applied.store(number, Ordering::SeqCst);
+                MINE.set((self.id(), number));
+                Err((e, writes))
+            }
+        }
+    }
+
+    /// The batch as one sled transaction over only the trees it touches: each tree in a
+    /// transaction costs a lock and a read set, and most batches touch two or three of sixteen.
+    fn transaction(&self, inner: &Inner, batch: &Batch) -> Result<Writes, (StoreError, Writes)> {
+        let mut touched: Vec<Tree> = batch.ops.iter().map(|(t, _, _)| *t).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let views: Vec<sled::Tree> = touched
+            .iter()
+            .map(|t| inner.trees[t.index()].clone())
+            .collect();
+        let writes = RefCell::new(Vec::with_capacity(batch.ops.len()));
+        let result: Result<(), TransactionError<()>> = views.as_slice().transaction(|views| {
+            // A conflict runs this again: only the last run's values count.
+            writes.borrow_mut().clear();
+            for (tree, key, value) in &batch.ops {
+                let at = touched.binary_search(tree).unwrap_or(0);
+                let view = &views[at];
+                let before = match value {
+                    Some(v) => view.insert(key.as_slice(), v.as_slice())?,
+                    None => view.remove(key.as_slice())?,
+                };
+                writes
+                    .borrow_mut()
+                    .push((*tree, key.clone(), before.map(|v| v.to_vec())));
+            }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        let writes = writes.into_inner();
+        match result {
+            Ok(()) => Ok(writes),
+            Err(TransactionError::Storage(e)) => Err((self.io(e), writes)),
+            Err(TransactionError::Abort(())) => {
+                Err((StoreError::Io("transaction aborted".into()), Vec::new()))
+            }
+        }
+    }
+
+    fn id(&self) -> usize {
+        self as *const SledStore as usize
+    }
+
+    /// What readers see of one tree in a range, through the undo while one is pending.
+    fn scan(
+        &self,
+        tree: Tree,
+        sled: impl FnOnce(&sled::Tree) -> sled::Result<Vec<Entry>>,
+        masked: impl FnOnce(&Mask, Vec<Entry>) -> Vec<Entry>,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let guard = self.read()?;
+        let inner = guard.inner.as_ref().expect("checked by read");
+        let entries = sled(&inner.trees[tree.index()]).map_err(|e| self.io(e))?;
+        Ok(match &guard.failure {
+            Some(failure) if failure.mask.touches(tree) => masked(&failure.mask, entries),
+            _ => entries,
+        })
+    }
+}
+
+/// Said of a database that opens without its schema version though it was set up before.
+const EMPTIED: &str = "it was set up before, but opened empty: its files are truncated or damaged";
+
+/// Checks, without writing to it, that the database at `path` may be opened in place.
+fn check_before_opening(path: &Path, cache_bytes: Option<u64>) -> Result<(), StoreError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let marker = opening::read_marker(path);
+    let has_files = path.join("db").exists() || path.join("conf").exists();
+    if !has_files {
+        return if marker.present {
+            Err(StoreError::Corrupt {
+                path: path.to_owned(),
+                detail: "it was set up before, but sled's files are missing".into(),
+            })
+        } else {
+            Ok(())
+        };
+    }
+    if opening::fingerprint_matches(path) {
+        return Ok(());
+    }
+    checked_copy(path, cache_bytes).map(drop)
+}
+
+/// Copies the database at `path` beside it, opens the copy and checks it fully: a copy, since
+/// sled writes to what it opens. The copy is removed when the returned guard is dropped.
+fn checked_copy(path: &Path, cache_bytes: Option<u64>) -> Result<Scratch, StoreError> {
+    let at = sibling(path, CHECKING);
+    if at.exists() {
+        std::fs::remove_dir_all(&at).map_err(|e| io_at(&at, e))?;
+    }
+    let copy = Scratch(at.clone());
+    opening::copy_dir(path, &at).map_err(|e| {
+        if is_unwritable(&e) {
+            StoreError::Unwritable {
+                path: path.to_owned(),
+                detail: format!("there is no room to check it before opening it ({e})"),
+                full: is_full(&e),
+            }
+        } else {
+            io_at(&at, e)
+        }
+    })?;
+    // Whatever keeps sled from opening the copy (its own lock aside) is in the files.
+    let inner = open_inner(&at, cache_bytes).map_err(|e| match e {
+        StoreError::Corrupt { detail, .. } => StoreError::Corrupt {
+            path: path.to_owned(),
+            detail,
+        },
+        StoreError::Open { source, .. } if !is_unwritable(&source) => StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: source.to_string(),
+        },
+        other => other,
+    })?;
+    let checked = check_inner(&inner, path, true);
+    drop(inner);
+    checked.map_err(|detail| StoreError::Corrupt {
+        path: path.to_owned(),
+        detail,
+    })?;
+    Ok(copy)
+}
+
+/// The store's checks of an opened database whose marker and ledger are in `dir`: set up
+/// databases have a schema version; nothing the ledger says was saved is missing; with `full`,
+/// every entry of every tree can be read.
+fn check_inner(inner: &Inner, dir: &Path, full: bool) -> Result<(), String> {
+    let meta = &inner.trees[Tree::Meta.index()];
+    let marker = opening::read_marker(dir);
+    let schema = meta.get(SCHEMA_KEY).map_err(|e| e.to_string())?;
+    if marker.present && schema.is_none() {
+        return Err(EMPTIED.into());
+    }
+    let ack = match Ledger::read(dir) {
+        Ok(Some(ack)) => Some(ack),
+        Ok(None) if marker.ledger => {
+            return Err(format!(
+                "its record of what was saved ({}) is missing",
+                ledger::FILE
+            ))
+        }
+        Ok(None) => None,
+        Err(ledger::Unreadable::Damaged) => {
+            return Err(format!(
+                "its record of what was saved ({}) is damaged",
+                ledger::FILE
+            ))
+        }
+        Err(ledger::Unreadable::Io(e)) => {
+            return Err(format!("its record of what was saved cannot be read: {e}"))
+        }
+    };
+    if let Some(ack) = ack {
+        let seq = read_u64(meta, SEQ_KEY)
+            .map_err(|e| e.to_string())?
+            .unwrap_or(0);
+        if seq < ack.seq {
+            return Err(format!(
+                "it holds less than was saved: it reaches flush {seq}, and flush {} was confirmed",
+                ack.seq
+            ));
+        }
+        for (name, saved) in &ack.counters {
+            let key = [COUNTER_PREFIX, name.as_bytes()].concat();
+            match read_u64(meta, &key).map_err(|e| e.to_string())? {
+                None => return Err(format!("its id counter {name} is missing")),
+                Some(now) if now < *saved => {
+                    return Err(format!(
+                        "its id counter {name} went back from {saved} to {now}"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if full {
+        for name in inner.db.tree_names() {
+            let tree = inner.db.open_tree(&name).map_err(|e| e.to_string())?;
+            for entry in tree.iter() {
+                entry.map_err(|e| {
+                    format!(
+                        "a record in {} cannot be read: {e}",
+                        String::from_utf8_lossy(&name)
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_u64(tree: &sled::Tree, key: &[u8]) -> sled::Result<Option<u64>> {
+    Ok(tree.get(key)?.map(|v| {
+        let mut bytes = [0u8; 8];
+        let n = v.len().min(8);
+        bytes[8 - n..].copy_from_slice(&v[v.len() - n..]);
+        u64::from_be_bytes(bytes)
+    }))
+}
+
+/// Every id counter by name (without the prefix).
+fn counters(inner: &Inner) -> sled::Result<BTreeMap<String, u64>> {
+    let meta = &inner.trees[Tree::Meta.index()];
+    let mut all = BTreeMap::new();
+    for entry in meta.scan_prefix(COUNTER_PREFIX) {
+        let (key, value) = entry?;
+        if let Ok(bytes) = <[u8; 8]>::try_from(value.as_ref()) {
+            let name = String::from_utf8_lossy(&key[COUNTER_PREFIX.len()..]).into_owned();
+            all.insert(name, u64::from_be_bytes(bytes));
+        }
+    }
+    Ok(all)
+}
+
+/// How much room to ask for before opening sled again: it writes a snapshot and may start a
+/// segment before it writes anything of ours.
+fn probe_size(path: &Path) -> u64 {
+    let snapshots: u64 = std::fs::read_dir(path)
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("snap."))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0);
+    PROBE_MIN.max(2 * snapshots + 2 * SEGMENT)
 }
 
 fn sled_config(path: &Path, cache_bytes: Option<u64>) -> sled::Config {
@@ -309,12 +920,6 @@ fn open_inner(path: &Path, cache_bytes: Option<u64>) -> Result<Inner, StoreError
 
 fn io_at(path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Io(format!("{}: {e}", path.display()))
-}
-
-fn write_marker(dir: &Path) -> Result<(), StoreError> {
-    let marker = dir.join(MARKER);
-    std::fs::write(&marker, format!("schema {SCHEMA_VERSION}\n"))
-        .map_err(|e| StoreError::Io(format!("cannot write {}: {e}", marker.display())))
 }
 
 /// The lock file beside the database, held exclusively while a store is open.
@@ -383,14 +988,36 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 /// A full disk, a read-only folder or a quota: the person can act on it, unlike other errors.
 fn is_unwritable(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
+    is_full(e) || matches!(e.kind(), K::ReadOnlyFilesystem | K::PermissionDenied)
+}
+
+/// Whether freeing space is what helps.
+fn is_full(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
     matches!(
         e.kind(),
-        K::StorageFull
-            | K::ReadOnlyFilesystem
-            | K::PermissionDenied
-            | K::FileTooLarge
-            | K::QuotaExceeded
+        K::StorageFull | K::FileTooLarge | K::QuotaExceeded
     )
+}
+
+fn why(e: sled::Error) -> Why {
+    match e {
+        sled::Error::Io(io) if is_unwritable(&io) => Why::Unwritable {
+            detail: io.to_string(),
+            full: is_full(&io),
+        },
+        other => Why::Other(other.to_string()),
+    }
+}
+
+fn why_of(e: &StoreError) -> Why {
+    match e {
+        StoreError::Unwritable { detail, full, .. } => Why::Unwritable {
+            detail: detail.clone(),
+            full: *full,
+        },
+        other => Why::Other(other.to_string()),
+    }
 }
 
 fn open_error(path: &Path, e: sled::Error) -> StoreError {
@@ -400,6 +1027,11 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
                 path: path.to_owned(),
             }
         }
+        sled::Error::Io(io) if is_unwritable(&io) => StoreError::Unwritable {
+            path: path.to_owned(),
+            detail: io.to_string(),
+            full: is_full(&io),
+        },
         sled::Error::Io(source) => StoreError::Open {
             path: path.to_owned(),
             source,
@@ -420,86 +1052,96 @@ fn collect(
 
 impl Store for SledStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.with(tree, |t| t.get(key).map(|v| v.map(|v| v.to_vec())))
+        let guard = self.read()?;
+        if let Some(masked) = guard.failure.as_ref().and_then(|f| f.mask.get(tree, key)) {
+            return Ok(masked);
+        }
+        let inner = guard.inner.as_ref().expect("checked by read");
+        inner.trees[tree.index()]
+            .get(key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| self.io(e))
     }
 
     fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
-        self.with(tree, |t| collect(t.scan_prefix(prefix)))
+        self.scan(
+            tree,
+            |t| collect(t.scan_prefix(prefix)),
+            |mask, entries| mask.merge_prefix(tree, prefix, entries),
+        )
     }
 
     fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError> {
         if start >= end {
             return Ok(Vec::new());
         }
-        self.with(tree, |t| collect(t.range(start..end)))
+        self.scan(
+            tree,
+            |t| collect(t.range(start..end)),
+            |mask, entries| mask.merge_range(tree, start, end, entries),
+        )
     }
 
     fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError> {
-        self.with(tree, |t| {
-            t.scan_prefix(prefix)
-                .next_back()
-                .transpose()
-                .map(|o| o.map(|(k, v)| (k.to_vec(), v.to_vec())))
-        })
+        if self.failed.load(Ordering::SeqCst) {
+            // Rare, and only until writing works again: the whole prefix, through the undo.
+            return Ok(self.scan_prefix(tree, prefix)?.pop());
+        }
+        let guard = self.read()?;
+        let inner = guard.inner.as_ref().expect("checked by read");
+        inner.trees[tree.index()]
+            .scan_prefix(prefix)
+            .next_back()
+            .transpose()
+            .map(|o| o.map(|(k, v)| (k.to_vec(), v.to_vec())))
+            .map_err(|e| self.io(e))
     }
 
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let guard = self.read()?;
-        let inner = guard.as_ref().expect("checked by read");
-        if let [(tree, key, value)] = batch.ops.as_slice() {
-            // One write is atomic by itself, and skips the transaction's global lock, which
-            // would otherwise wait for a running flush.
-            let tree = &inner.trees[tree.index()];
-            match value {
-                Some(v) => tree.insert(key.as_slice(), v.as_slice()).map(|_| ()),
-                None => tree.remove(key.as_slice()).map(|_| ()),
+        // A write after a failure first tries to make writing work again; if it cannot, the
+        // batch is refused before any of it is applied.
+        self.heal_if_failed()?;
+        let mut journal = lock(&self.journal);
+        match self.apply_journaled(&mut journal, &batch) {
+            Ok(()) => Ok(()),
+            Err((e, _)) => {
+                drop(journal);
+                let _token = lock(&self.flushing);
+                self.fail(&e);
+                Err(e)
             }
-            .map_err(|e| self.io(e))?;
-            // Counted under the read lock, as below.
-            self.applied.fetch_add(1, Ordering::SeqCst);
-            return Ok(());
         }
-        // A transaction over only the trees the batch touches: each tree in a sled transaction
-        // costs a lock and a read set, and most batches touch two or three of sixteen.
-        let mut touched: Vec<Tree> = batch.ops.iter().map(|(t, _, _)| *t).collect();
-        touched.sort_unstable();
-        touched.dedup();
-        let views: Vec<sled::Tree> = touched
-            .iter()
-            .map(|t| inner.trees[t.index()].clone())
-            .collect();
-        let result: Result<(), TransactionError<()>> = views.as_slice().transaction(|views| {
-            for (tree, key, value) in &batch.ops {
-                let at = touched.binary_search(tree).unwrap_or(0);
-                let view = &views[at];
-                match value {
-                    Some(v) => view.insert(key.as_slice(), v.as_slice())?,
-                    None => view.remove(key.as_slice())?,
-                };
-            }
-            Ok::<(), ConflictableTransactionError<()>>(())
-        });
-        result.map_err(|e| match e {
-            TransactionError::Storage(e) => self.io(e),
-            TransactionError::Abort(()) => StoreError::Io("transaction aborted".into()),
-        })?;
-        // Counted while the read lock is held, so a rewrite (which takes it exclusively) sees
-        // every batch it copies counted, and may declare them durable.
-        self.applied.fetch_add(1, Ordering::SeqCst);
-        Ok(())
     }
 
     fn sync(&self) -> Result<(), StoreError> {
-        let wanted = self.applied.load(Ordering::SeqCst);
+        // After this thread's own apply: that batch (and so all before it). Otherwise
+        // everything applied so far.
+        let (wanted, own) = match MINE.replace((0, 0)) {
+            (store, number) if store == self.id() => (number, true),
+            _ => (self.applied.load(Ordering::SeqCst), false),
+        };
         let me = std::thread::current();
-        let mut state = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = lock(&self.group.state);
         loop {
             // A wake-up may be spurious: never wait twice in the list.
             state.waiters.retain(|(_, t)| t.id() != me.id());
-            if state.durable >= wanted {
+            let mut target = wanted;
+            while let Some((from, _)) = state
+                .refused
+                .iter()
+                .find(|(from, to)| *from < target && target <= *to)
+            {
+                if own {
+                    let why = state.why.clone().unwrap_or(Why::Other("not saved".into()));
+                    return Err(self.error(&why));
+                }
+                // Refused batches of others will never be durable: what matters is before them.
+                target = *from;
+            }
+            if state.durable >= target {
                 return Ok(());
             }
             if !state.running {
@@ -508,60 +1150,122 @@ impl Store for SledStore {
             state.waiters.push((wanted, me.clone()));
             drop(state);
             std::thread::park();
-            state = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
+            state = lock(&self.group.state);
         }
         // This caller leads the next flush; it covers every batch applied before it starts.
         state.running = true;
         drop(state);
+        // Held until `durable` says what this flush did, so an undo never takes back a batch
+        // that this flush made durable.
+        let _token = lock(&self.flushing);
         let covers = self.applied.load(Ordering::SeqCst);
-        let result = self.read().and_then(|guard| {
-            let inner = guard.as_ref().expect("checked by read");
-            inner.db.flush().map(|_| ()).map_err(|e| self.io(e))
-        });
-        let mut state = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.running = false;
-        if result.is_ok() {
-            state.durable = state.durable.max(covers);
+        let result = self.flush_now();
+        match &result {
+            Ok(ack) => {
+                self.note(ack);
+                lock(&self.journal)
+                    .batches
+                    .retain(|(number, _)| *number > covers);
+            }
+            Err(e) => self.fail(e),
         }
-        let woken = if result.is_err() {
-            // Everyone not covered retries in turn, so the error reaches all it concerns and
-            // nobody is confirmed by mistake.
-            Wake::All
-        } else {
+        let mut state = lock(&self.group.state);
+        state.running = false;
+        let woken = if result.is_ok() {
+            state.durable = state.durable.max(covers);
             // One who is not covered yet leads the next flush.
             Wake::CoveredAndNextLeader
+        } else {
+            // Everyone not covered learns their batch was refused.
+            Wake::All
         };
         state.wake(woken);
-        result
+        drop(state);
+        result.map(drop)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        // At shutdown, a pending undo that cannot be written is a failed final flush.
+        self.heal_if_failed()?;
+        self.sync()
     }
 
     fn snapshot(&self) -> Result<Vec<(Tree, Vec<Entry>)>, StoreError> {
         // Exclusive: no batch is half-way between trees while the copy is taken.
-        let guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let inner = guard.as_ref().ok_or_else(|| {
+        let guard = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let inner = guard.inner.as_ref().ok_or_else(|| {
             StoreError::Io(format!(
-                "the database at {} could not be reopened after a rewrite; restart the academy",
+                "the database at {} is not open; restart the academy",
                 self.path.display()
             ))
         })?;
         Tree::ALL
             .iter()
             .map(|t| {
-                collect(inner.trees[t.index()].iter())
-                    .map(|entries| (*t, entries))
-                    .map_err(|e| self.io(e))
+                let entries = collect(inner.trees[t.index()].iter()).map_err(|e| self.io(e))?;
+                let mut entries = match &guard.failure {
+                    Some(failure) => failure.mask.merge_prefix(*t, &[], entries),
+                    None => entries,
+                };
+                if *t == Tree::Meta {
+                    // The flush count belongs to these files, not to the data: a database
+                    // restored from a backup keeps its own.
+                    entries.retain(|(k, _)| k != SEQ_KEY);
+                }
+                Ok((*t, entries))
             })
             .collect()
+    }
+
+    fn set_aside(&self) -> Vec<PathBuf> {
+        let (Some(parent), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return Vec::new();
+        };
+        let prefix = format!("{}.{}", name.to_string_lossy(), super::SET_ASIDE);
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let mut found: Vec<PathBuf> = std::fs::read_dir(parent)
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| self.path.with_file_name(e.file_name()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    }
+
+    fn open_set_aside(&self, path: &Path) -> Result<Box<dyn Store>, StoreError> {
+        match SledStore::open(path, self.cache_bytes) {
+            Ok(mut store) => {
+                store.transient = true;
+                Ok(Box::new(store))
+            }
+            Err(e) => {
+                if !matches!(e, StoreError::Locked { .. }) {
+                    let _ = std::fs::remove_file(sibling(path, "lock"));
+                }
+                Err(e)
+            }
+        }
     }
 
     fn compact(&self) -> Result<(), StoreError> {
         // sled keeps removed and overwritten values in its files until it reuses the space,
         // which may be never. A fresh database holds only what is live; swapping it in is the
         // one way to make removed bytes leave the files.
-        let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let _token = lock(&self.flushing);
+        let mut journal = lock(&self.journal);
+        self.heal()?;
+        let mut guard = self.state.write().unwrap_or_else(|p| p.into_inner());
         let fresh = sibling(&self.path, REWRITE_NEW);
         let old = sibling(&self.path, REWRITE_OLD);
-        let built = match guard.as_ref() {
+        let built = match guard.inner.as_ref() {
             Some(inner) => self.build_copy(inner, &fresh),
             None => Err(StoreError::Io("the database is not open".into())),
         };
@@ -570,7 +1274,7 @@ impl Store for SledStore {
             return Err(e);
         }
         // Closing releases sled's own lock on the folder; the lock file beside it stays held.
-        drop(guard.take());
+        drop(guard.inner.take());
         let parent = self.path.parent().unwrap_or(Path::new(""));
         let swapped = std::fs::rename(&self.path, &old)
             .and_then(|()| std::fs::rename(&fresh, &self.path))
@@ -580,15 +1284,40 @@ impl Store for SledStore {
             // Whatever state the renames reached, the rule used at open sorts it out.
             let _ = finish_interrupted_rewrite(&self.path);
         }
-        *guard = Some(reopen(&self.path, self.cache_bytes)?);
+        guard.inner = Some(reopen(&self.path, self.cache_bytes)?);
+        *lock(&self.ledger) = Ledger::open(&self.path).ok();
         swapped?;
         std::fs::remove_dir_all(&old).map_err(|e| io_at(&old, e))?;
         sync_dir(parent)?;
         // Everything applied is in the fresh copy, which was flushed.
-        let mut state = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
+        journal.batches.clear();
+        drop(guard);
+        drop(journal);
+        let mut state = lock(&self.group.state);
         state.durable = state.durable.max(self.applied.load(Ordering::SeqCst));
         state.wake(Wake::Covered);
         Ok(())
+    }
+}
+
+impl Drop for SledStore {
+    /// Closes sled and, after a clean close, records its files, so the next open can skip the
+    /// check of a copy when nothing touched them since.
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        let clean = state.failure.is_none();
+        if let Some(inner) = state.inner.take() {
+            let flushed = inner.db.flush().is_ok();
+            drop(inner);
+            if clean && flushed {
+                if let Err(e) = opening::write_fingerprint(&self.path) {
+                    tracing::warn!("could not record {}: {e}", self.path.display());
+                }
+            }
+        }
+        if self.transient {
+            let _ = std::fs::remove_file(sibling(&self.path, "lock"));
+        }
     }
 }
 
