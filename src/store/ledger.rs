@@ -9,6 +9,12 @@
 //! the slot being written, and the other still holds the previous state. It is not synced on its
 //! own: after a power cut it may be behind the database, which is safe (it only ever claims less
 //! than what is durable), never ahead of it.
+//!
+//! After the slots, a region written with zeros when the file is made holds the undo of writes
+//! that were refused while sled could not be opened again to write it (a full disk with no room
+//! left): the values that are durable for every key a refused batch touched. Writing into
+//! space that is already the file's needs no new room. The next open puts them back before
+//! anything else, so a refused write that partly reached the disk never shows.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,6 +28,13 @@ pub const FILE: &str = "academie-ledger";
 const SLOT: usize = 4096;
 const MAGIC: &[u8; 8] = b"ACADLDG1";
 const HEADER: usize = MAGIC.len() + 8;
+/// Where the undo region starts, and how much it holds.
+const UNDO_AT: usize = 2 * SLOT;
+const UNDO_MAGIC: &[u8; 8] = b"ACADUND1";
+/// Header of the undo: magic, the ledger's sequence number it belongs to, length, checksum.
+const UNDO_HEADER: usize = UNDO_MAGIC.len() + 8 + 4 + 4;
+pub const UNDO_MAX: usize = 1024 * 1024;
+const FILE_LEN: usize = UNDO_AT + UNDO_HEADER + UNDO_MAX;
 
 /// What was durable at the end of a flush.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,21 +70,75 @@ impl Ledger {
         let mut ledger = Ledger {
             file: options.open(&path)?,
         };
-        // Both slots, so the file has its full size from the start and a torn first write
-        // still leaves a valid one.
+        // Both slots, so a torn first write still leaves a valid one; and zeros to the full
+        // length, so the undo region is room the file already has.
+        ledger.file.write_all(&vec![0u8; FILE_LEN])?;
         ledger.write_slot(0, ack)?;
         ledger.write_slot(1, ack)?;
         ledger.file.sync_all()?;
         Ok(ledger)
     }
 
-    /// Opens the existing ledger in `dir` for writing.
+    /// Opens the existing ledger in `dir` for writing, making room for the undo region if the
+    /// file is older than it.
     pub fn open(dir: &Path) -> std::io::Result<Ledger> {
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(dir.join(FILE))?;
+        let len = file.metadata()?.len() as usize;
+        if len < FILE_LEN {
+            file.seek(SeekFrom::Start(len as u64))?;
+            file.write_all(&vec![0u8; FILE_LEN - len])?;
+            file.sync_all()?;
+        }
         Ok(Ledger { file })
+    }
+
+    /// Keeps `undo` (the refused writes' undo, encoded) for the next open, durably, as
+    /// belonging to the flush `seq`. Returns false when it does not fit.
+    pub fn write_undo(&mut self, seq: u64, undo: &[u8]) -> std::io::Result<bool> {
+        if undo.len() > UNDO_MAX {
+            return Ok(false);
+        }
+        let mut bytes = Vec::with_capacity(UNDO_HEADER + undo.len());
+        bytes.extend_from_slice(UNDO_MAGIC);
+        bytes.extend_from_slice(&seq.to_le_bytes());
+        bytes.extend_from_slice(&(undo.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(undo).to_le_bytes());
+        bytes.extend_from_slice(undo);
+        self.file.seek(SeekFrom::Start(UNDO_AT as u64))?;
+        self.file.write_all(&bytes)?;
+        self.file.sync_data()?;
+        Ok(true)
+    }
+
+    /// Forgets a kept undo, durably: it was written back.
+    pub fn clear_undo(&mut self) -> std::io::Result<()> {
+        self.file.seek(SeekFrom::Start(UNDO_AT as u64))?;
+        self.file.write_all(&[0u8; UNDO_HEADER])?;
+        self.file.sync_data()
+    }
+
+    /// Syncs what was written, for the moments when the ledger must not lag (an undo written
+    /// back and then forgotten).
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// The undo kept in `dir`'s ledger, with the flush it belongs to; `None` when there is none
+    /// or it is not whole.
+    pub fn read_undo(dir: &Path) -> Option<(u64, Vec<u8>)> {
+        let bytes = std::fs::read(dir.join(FILE)).ok()?;
+        let header = bytes.get(UNDO_AT..UNDO_AT + UNDO_HEADER)?;
+        if &header[..8] != UNDO_MAGIC {
+            return None;
+        }
+        let seq = u64::from_le_bytes(header[8..16].try_into().ok()?);
+        let len = u32::from_le_bytes(header[16..20].try_into().ok()?) as usize;
+        let crc = u32::from_le_bytes(header[20..24].try_into().ok()?);
+        let undo = bytes.get(UNDO_AT + UNDO_HEADER..UNDO_AT + UNDO_HEADER + len)?;
+        (crc32fast::hash(undo) == crc).then(|| (seq, undo.to_vec()))
     }
 
     /// Records `ack`, in the slot its sequence number selects.
@@ -150,6 +217,18 @@ mod tests {
         bytes[SLOT + HEADER + 2] ^= 0x40;
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(Ledger::read(dir.path()).unwrap(), Some(ack(2, 5)));
+
+        // An undo is kept whole or not at all.
+        assert_eq!(Ledger::read_undo(dir.path()), None);
+        assert!(ledger.write_undo(2, b"undo bytes").unwrap());
+        assert_eq!(
+            Ledger::read_undo(dir.path()),
+            Some((2, b"undo bytes".to_vec()))
+        );
+        assert!(!ledger.write_undo(2, &vec![0; UNDO_MAX + 1]).unwrap());
+        ledger.clear_undo().unwrap();
+        assert_eq!(Ledger::read_undo(dir.path()), None);
+        let mut bytes = std::fs::read(&path).unwrap();
 
         // Both slots spoiled: unreadable, never taken for "nothing acknowledged".
         bytes[HEADER + 2] ^= 0x40;

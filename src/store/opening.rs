@@ -155,30 +155,48 @@ impl Drop for Scratch {
 /// Writes `bytes` zeros to a file in `dir`, syncs it and removes it: whether there is room
 /// for that much again. Touches nothing of sled's.
 pub fn probe(dir: &Path, bytes: u64) -> std::io::Result<()> {
-    use std::io::Write;
     let path = dir.join(PROBE);
-    let _ = std::fs::remove_file(&path);
-    let written = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path)?;
-        let chunk = vec![0u8; 64 * 1024];
-        let mut left = bytes;
-        while left > 0 {
-            let n = left.min(chunk.len() as u64) as usize;
-            file.write_all(&chunk[..n])?;
-            left -= n as u64;
-        }
-        file.sync_all()
-    })();
+    // Synced too: a disk that takes the bytes but fails to store them has no room either.
+    let written = fill(&path, bytes).and_then(|file| file.sync_all());
     let removed = std::fs::remove_file(&path);
     written?;
     match removed {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
+}
+
+/// Makes `path` a file of `bytes` zeros, really written (not a sparse file), unless it already
+/// is one that long: room kept aside, given up when the disk is full. A file that could not be
+/// completed is removed, so a failed try takes no room.
+pub fn reserve(path: &Path, bytes: u64) -> std::io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() >= bytes) {
+        return Ok(());
+    }
+    // File systems count written bytes against the free space at once, synced or not.
+    let written = fill(path, bytes).map(drop);
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
+}
+
+fn fill(path: &Path, bytes: u64) -> std::io::Result<std::fs::File> {
+    use std::io::Write;
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    let chunk = vec![0u8; 64 * 1024];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        file.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -10,9 +10,12 @@
 //!   flush makes it durable. When a flush (or a write) fails, the batches not yet durable are
 //!   undone for every reader at once (see `overlay`), their writers are told, and id counters
 //!   stay where they were so no id is handed out twice.
-//! - **Writing resumes by itself.** sled refuses every write after one failed until it is opened
-//!   again; once a probe file fits on the disk again, the next write reopens it in place, puts
-//!   the undone values back durably and carries on.
+//! - **Writing resumes by itself.** sled refuses every write after one failed (and even reads
+//!   may need to write) until it is opened again, which needs room. So the store keeps a reserve
+//!   file beside the database: on a failure it gives the reserve up, reopens sled at once and
+//!   writes the undo to disk, then refuses writes until the reserve fits again, and carries on.
+//!   Without a reserve (the disk was already full at start), the undo is kept in the ledger for
+//!   the next open, and the next write after a probe file fits reopens sled and writes it back.
 
 use super::ledger::{self, Acknowledged, Ledger};
 use super::opening::{self, Scratch};
@@ -44,6 +47,8 @@ const CHECKING: &str = "checking";
 const SEGMENT: u64 = 512 * 1024;
 /// The least room the probe asks for before sled is opened again after a full disk.
 const PROBE_MIN: u64 = 4 * 1024 * 1024;
+/// The room kept aside beside the database, given up to reopen sled after a full disk.
+const RESERVE: u64 = 8 * 1024 * 1024;
 
 pub struct SledStore {
     path: PathBuf,
@@ -58,13 +63,16 @@ pub struct SledStore {
     journal: Mutex<Journal>,
     /// Held by whoever flushes, undoes refused writes, heals or rewrites: one at a time.
     flushing: Mutex<()>,
-    /// Mirrors `state.failure.is_some()`, so a write can tell without the state lock.
+    /// Mirrors `state.failure.is_some() || state.no_room.is_some()`, so a write can tell
+    /// without the state lock.
     failed: AtomicBool,
     /// How many batches have been applied; a flush that starts after batch n covers it.
     applied: AtomicU64,
     group: GroupCommit,
     /// The sequence number of the last flush begun; it is in the database under [`SEQ_KEY`].
     seq: AtomicU64,
+    /// The sequence number the ledger last recorded.
+    acked: AtomicU64,
     ledger: Mutex<Option<Ledger>>,
     /// A database opened only to be rewritten (one set aside by a restore): its lock file goes
     /// with it.
@@ -79,6 +87,9 @@ struct State {
     inner: Option<Inner>,
     /// Set while refused writes are undone only for readers, not yet on disk.
     failure: Option<Failure>,
+    /// Set once the undo is on disk but the reserve was given up for it: writes wait until
+    /// the reserve fits again.
+    no_room: Option<Why>,
 }
 
 struct Inner {
@@ -105,8 +116,9 @@ enum Why {
 /// Per write of a batch: where, and the value it replaced.
 type Writes = Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>;
 
-/// One applied batch: its number and what it replaced.
-type Undo = (u64, Writes);
+/// One applied batch: its number, what it replaced, and the counters it set (kept even if
+/// it is undone, so an id it reserved is never handed out again).
+type Undo = (u64, Writes, Vec<(Vec<u8>, Vec<u8>)>);
 
 #[derive(Default)]
 struct Journal {
@@ -211,7 +223,56 @@ impl SledStore {
         store.check_schema()?;
         store.check_acknowledged()?;
         store.keep_ledger()?;
+        store.write_back_kept_undo()?;
+        if let Err(e) = opening::reserve(&store.reserve_path(), RESERVE) {
+            tracing::warn!(
+                "no room to keep {} aside for a full disk ({e}): if the disk fills up, writes \
+                 refused then are undone only when the academy next starts",
+                store.reserve_path().display()
+            );
+        }
         Ok(store)
+    }
+
+    fn reserve_path(&self) -> PathBuf {
+        sibling(&self.path, "reserve")
+    }
+
+    /// Writes back an undo the ledger kept because the academy stopped before it could: the
+    /// refused writes may have reached the disk in part, and must not show.
+    fn write_back_kept_undo(&self) -> Result<(), StoreError> {
+        let Some((seq, bytes)) = Ledger::read_undo(&self.path) else {
+            return Ok(());
+        };
+        let current = match Ledger::read(&self.path) {
+            Ok(Some(ack)) => ack.seq,
+            _ => 0,
+        };
+        // Kept for a flush that was followed by others: already written back.
+        if seq == current {
+            let (mask, counters) = decode_undo(&bytes).ok_or_else(|| StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: "its record of refused writes cannot be read".into(),
+            })?;
+            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            state.failure = Some(Failure {
+                why: Why::Other("refused before the last stop".into()),
+                mask,
+                counters,
+            });
+            let ack = self.write_back(&mut state)?;
+            drop(state);
+            tracing::warn!(
+                "undid in {} the writes that were refused before the academy stopped",
+                self.path.display()
+            );
+            self.note_durably(&ack);
+        } else if let Some(ledger) = lock(&self.ledger).as_mut() {
+            ledger
+                .clear_undo()
+                .map_err(|e| StoreError::Io(format!("{}: {e}", self.path.display())))?;
+        }
+        Ok(())
     }
 
     fn around(path: &Path, cache_bytes: Option<u64>, lock: File, inner: Inner) -> SledStore {
@@ -226,6 +287,7 @@ impl SledStore {
             state: RwLock::new(State {
                 inner: Some(inner),
                 failure: None,
+                no_room: None,
             }),
             journal: Mutex::new(Journal::default()),
             flushing: Mutex::new(()),
@@ -233,6 +295,10 @@ impl SledStore {
             applied: AtomicU64::new(0),
             group: GroupCommit::default(),
             seq: AtomicU64::new(seq),
+            acked: AtomicU64::new(match Ledger::read(path) {
+                Ok(Some(ack)) => ack.seq,
+                _ => 0,
+            }),
             ledger: Mutex::new(None),
             transient: false,
             #[cfg(test)]
@@ -263,6 +329,9 @@ impl SledStore {
             lock.try_clone().map_err(|e| io_at(path, e))?,
             inner,
         );
+        // The copy is read as the next open will leave the database.
+        store.keep_ledger()?;
+        store.write_back_kept_undo()?;
         let result = f(&store);
         drop(store);
         drop(copy);
@@ -504,9 +573,43 @@ impl SledStore {
     /// less than is durable, which is safe: the next flush tries again.
     fn note(&self, ack: &Acknowledged) {
         if let Some(ledger) = lock(&self.ledger).as_mut() {
-            if let Err(e) = ledger.write(ack) {
-                tracing::warn!("could not update {}: {e}", self.path.display());
+            match ledger.write(ack) {
+                Ok(()) => self.acked.store(ack.seq, Ordering::SeqCst),
+                Err(e) => tracing::warn!("could not update {}: {e}", self.path.display()),
             }
+        }
+    }
+
+    /// Notes a flush that wrote an undo back, and forgets the kept undo, both durably: a kept
+    /// undo must never outlive the flush that made it unnecessary.
+    fn note_durably(&self, ack: &Acknowledged) {
+        if let Some(ledger) = lock(&self.ledger).as_mut() {
+            let done = ledger
+                .write(ack)
+                .and_then(|()| ledger.sync())
+                .and_then(|()| ledger.clear_undo());
+            match done {
+                Ok(()) => self.acked.store(ack.seq, Ordering::SeqCst),
+                Err(e) => tracing::warn!("could not update {}: {e}", self.path.display()),
+            }
+        }
+    }
+
+    /// Keeps the undo of `failure` in the ledger, for the next open should this process not
+    /// write it back itself.
+    fn keep_undo(&self, failure: &Failure) {
+        let bytes = encode_undo(failure);
+        let kept = lock(&self.ledger)
+            .as_mut()
+            .map(|ledger| ledger.write_undo(self.acked.load(Ordering::SeqCst), &bytes));
+        match kept {
+            Some(Ok(true)) | None => {}
+            Some(Ok(false)) => tracing::error!(
+                "the undo of the refused writes ({} bytes) is too large to keep; if the academy \
+                 stops before it can write it back, some may show after the next start",
+                bytes.len()
+            ),
+            Some(Err(e)) => tracing::error!("could not keep the undo of refused writes: {e}"),
         }
     }
 
@@ -522,12 +625,17 @@ impl SledStore {
             counters: BTreeMap::new(),
         });
         // Newest first, so each key ends up with what the oldest refused batch found there.
-        for (_, writes) in journal.batches.iter().rev() {
+        for (_, writes, counters) in journal.batches.iter().rev() {
             for (tree, key, before) in writes.iter().rev() {
-                if *tree == Tree::Meta && key.starts_with(COUNTER_PREFIX) {
-                    failure.counters.insert(key.clone(), Vec::new());
-                } else {
+                if !is_counter(*tree, key) {
                     failure.mask.set(*tree, key.clone(), before.clone());
+                }
+            }
+            // Eight big-endian bytes compare as the numbers they hold.
+            for (key, value) in counters {
+                let kept = failure.counters.entry(key.clone()).or_default();
+                if value > kept {
+                    kept.clone_from(value);
                 }
             }
         }
@@ -535,14 +643,29 @@ impl SledStore {
             let meta = &inner.trees[Tree::Meta.index()];
             for (key, value) in failure.counters.iter_mut() {
                 if let Ok(Some(now)) = meta.get(key) {
-                    *value = now.to_vec();
+                    if now.as_ref() > value.as_slice() {
+                        *value = now.to_vec();
+                    }
                 }
             }
         }
-        failure.counters.retain(|_, v| !v.is_empty());
         journal.batches.clear();
         let refused = self.applied.load(Ordering::SeqCst);
         self.failed.store(true, Ordering::SeqCst);
+        self.keep_undo(failure);
+        // With the reserve given up there is room to open sled again: the undo goes to disk
+        // now, and reading works on an instance that is not stuck.
+        if std::fs::remove_file(self.reserve_path()).is_ok() {
+            match self.write_back(state) {
+                Ok(ack) => {
+                    self.note_durably(&ack);
+                    state.no_room = Some(why_of(error));
+                }
+                Err(e) => {
+                    tracing::error!("the refused writes could not be undone on disk yet: {e}")
+                }
+            }
+        }
         drop(guard);
         drop(journal);
         let mut flushes = lock(&self.group.state);
@@ -556,28 +679,55 @@ impl SledStore {
     }
 
     /// After a failure: once there is room again, opens sled again in place, writes back what
-    /// the refused batches changed and carries on. The caller holds `flushing` and the journal
-    /// (no batch is applied meanwhile).
-    fn heal(&self) -> Result<(), StoreError> {
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        let Some(why) = state.failure.as_ref().map(|f| f.why.clone()) else {
-            return Ok(());
-        };
-        opening::probe(&self.path, probe_size(&self.path)).map_err(|e| {
-            if is_unwritable(&e) {
-                StoreError::Unwritable {
-                    path: self.path.clone(),
-                    detail: e.to_string(),
-                    full: is_full(&e),
+    /// the refused batches changed and, when `room` is asked, refills the reserve before writes
+    /// go on. The caller holds `flushing` and the journal (no batch is applied meanwhile).
+    fn heal(&self, room: bool) -> Result<(), StoreError> {
+        let mut guard = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let state = &mut *guard;
+        if let Some(why) = state.failure.as_ref().map(|f| f.why.clone()) {
+            opening::probe(&self.path, probe_size(&self.path)).map_err(|e| {
+                if is_unwritable(&e) {
+                    StoreError::Unwritable {
+                        path: self.path.clone(),
+                        detail: e.to_string(),
+                        full: is_full(&e),
+                    }
+                } else {
+                    self.error(&why)
                 }
+            })?;
+            let ack = self.write_back(state)?;
+            self.note_durably(&ack);
+            if opening::reserve(&self.reserve_path(), RESERVE).is_ok() {
+                state.no_room = None;
             } else {
-                self.error(&why)
+                state.no_room.get_or_insert(why);
             }
-        })?;
-        // sled refuses all writes after one failed: only a new instance writes again.
+            let mut flushes = lock(&self.group.state);
+            flushes.durable = flushes.durable.max(self.applied.load(Ordering::SeqCst));
+        }
+        if room {
+            if let Some(why) = state.no_room.clone() {
+                opening::reserve(&self.reserve_path(), RESERVE).map_err(|_| self.error(&why))?;
+                state.no_room = None;
+            }
+        }
+        if state.failure.is_none() && state.no_room.is_none() {
+            self.failed.store(false, Ordering::SeqCst);
+            tracing::warn!(
+                "the database at {} can be written again",
+                self.path.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Opens sled again in place (it refuses all writes after one failed), writes what the
+    /// failure says is durable, and flushes. On success the failure is over.
+    fn write_back(&self, state: &mut State) -> Result<Acknowledged, StoreError> {
         drop(state.inner.take());
         let inner = reopen(&self.path, self.cache_bytes)?;
-        let failure = state.failure.as_ref().expect("checked above");
+        let failure = state.failure.as_ref().expect("a failure to write back");
         let written = (|| {
             for (tree, key, value) in failure.mask.entries() {
                 let t = &inner.trees[tree.index()];
@@ -597,27 +747,18 @@ impl SledStore {
         state.inner = Some(inner);
         let ack = written.map_err(|e| self.io(e))?;
         state.failure = None;
-        self.failed.store(false, Ordering::SeqCst);
-        drop(state);
-        *lock(&self.ledger) = Ledger::open(&self.path).ok();
-        self.note(&ack);
-        let mut flushes = lock(&self.group.state);
-        flushes.durable = flushes.durable.max(self.applied.load(Ordering::SeqCst));
-        tracing::warn!(
-            "the database at {} can be written again",
-            self.path.display()
-        );
-        Ok(())
+        Ok(ack)
     }
 
-    /// Heals first if a write failed before; the caller holds nothing.
-    fn heal_if_failed(&self) -> Result<(), StoreError> {
+    /// Heals first if a write failed before; the caller holds nothing. With `room`, also
+    /// waits for the reserve to fit again (before new writes).
+    fn heal_if_failed(&self, room: bool) -> Result<(), StoreError> {
         if !self.failed.load(Ordering::SeqCst) {
             return Ok(());
         }
         let _token = lock(&self.flushing);
         let _journal = lock(&self.journal);
-        self.heal()
+        self.heal(room)
     }
 
     /// Applies one batch under the journal lock, keeping what it replaced.
@@ -627,11 +768,22 @@ impl SledStore {
         batch: &Batch,
     ) -> Result<(), (StoreError, Writes)> {
         let guard = self.read().map_err(|e| (e, Vec::new()))?;
-        if let Some(failure) = &guard.failure {
-            return Err((self.error(&failure.why), Vec::new()));
+        if let Some(why) = guard
+            .failure
+            .as_ref()
+            .map(|f| &f.why)
+            .or(guard.no_room.as_ref())
+        {
+            return Err((self.error(why), Vec::new()));
         }
         let inner = guard.inner.as_ref().expect("checked by read");
         let number = self.applied.load(Ordering::SeqCst) + 1;
+        let counters: Vec<(Vec<u8>, Vec<u8>)> = batch
+            .ops
+            .iter()
+            .filter(|(tree, key, _)| is_counter(*tree, key))
+            .filter_map(|(_, key, value)| Some((key.clone(), value.clone()?)))
+            .collect();
         let written = if let [(tree, key, value)] = batch.ops.as_slice() {
             // One write is atomic by itself, and skips the transaction's global lock, which
             // would otherwise wait for a running flush. What it replaces is read first, so a
@@ -650,7 +802,7 @@ impl SledStore {
         };
         match written {
             Ok(writes) => {
-                journal.batches.push_back((number, writes));
+                journal.batches.push_back((number, writes, counters));
                 MINE.set((self.id(), number));
                 // Counted while the read lock is held, so a rewrite (which takes it
                 // exclusively) sees every batch it copies counted, and may declare them durable.
@@ -659,9 +811,12 @@ impl SledStore {
             }
             Err((e, writes)) => {
                 // It may have landed in part: counted and undone with the others.
-                journal.batches.push_back((number, writes.clone()));
+                journal
+                    .batches
+                    .push_back((number, writes.clone(), counters));
                 self.applied.store(number, Ordering::SeqCst);
-                MINE.set((self.id(), number));
+                // Its writer is told now; a later sync of this thread is not about it.
+                MINE.set((0, 0));
                 Err((e, writes))
             }
         }
@@ -857,6 +1012,65 @@ fn check_inner(inner: &Inner, dir: &Path, full: bool) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The undo as bytes for the ledger: per masked key its tree, the key and the durable value;
+/// then the counters.
+fn encode_undo(failure: &Failure) -> Vec<u8> {
+    fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    let mut out = Vec::new();
+    for (tree, key, value) in failure.mask.entries() {
+        out.push(if value.is_some() { 1 } else { 0 });
+        out.push(tree.index() as u8);
+        field(&mut out, key);
+        if let Some(v) = value {
+            field(&mut out, v);
+        }
+    }
+    for (key, value) in &failure.counters {
+        out.push(2);
+        field(&mut out, key);
+        field(&mut out, value);
+    }
+    out
+}
+
+#[allow(clippy::type_complexity)]
+fn decode_undo(mut bytes: &[u8]) -> Option<(Mask, BTreeMap<Vec<u8>, Vec<u8>>)> {
+    fn field(bytes: &mut &[u8]) -> Option<Vec<u8>> {
+        let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        let value = bytes.get(4..4 + len)?.to_vec();
+        *bytes = &bytes[4 + len..];
+        Some(value)
+    }
+    let mut mask = Mask::default();
+    let mut counters = BTreeMap::new();
+    while let Some((&kind, rest)) = bytes.split_first() {
+        bytes = rest;
+        if kind == 2 {
+            let key = field(&mut bytes)?;
+            counters.insert(key, field(&mut bytes)?);
+            continue;
+        }
+        let (&tree, rest) = bytes.split_first()?;
+        bytes = rest;
+        let tree = *Tree::ALL.get(tree as usize)?;
+        let key = field(&mut bytes)?;
+        let value = match kind {
+            1 => Some(field(&mut bytes)?),
+            0 => None,
+            _ => return None,
+        };
+        mask.set(tree, key, value);
+    }
+    Some((mask, counters))
+}
+
+fn is_counter(tree: Tree, key: &[u8]) -> bool {
+    tree == Tree::Meta && key.starts_with(COUNTER_PREFIX)
 }
 
 fn read_u64(tree: &sled::Tree, key: &[u8]) -> sled::Result<Option<u64>> {
@@ -1103,7 +1317,7 @@ impl Store for SledStore {
         }
         // A write after a failure first tries to make writing work again; if it cannot, the
         // batch is refused before any of it is applied.
-        self.heal_if_failed()?;
+        self.heal_if_failed(true)?;
         let mut journal = lock(&self.journal);
         match self.apply_journaled(&mut journal, &batch) {
             Ok(()) => Ok(()),
@@ -1165,7 +1379,7 @@ impl Store for SledStore {
                 self.note(ack);
                 lock(&self.journal)
                     .batches
-                    .retain(|(number, _)| *number > covers);
+                    .retain(|(number, _, _)| *number > covers);
             }
             Err(e) => self.fail(e),
         }
@@ -1185,8 +1399,9 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        // At shutdown, a pending undo that cannot be written is a failed final flush.
-        self.heal_if_failed()?;
+        // At shutdown, a pending undo that cannot be written is a failed final flush; a reserve
+        // that does not fit again yet is not: nothing is left unsaved.
+        self.heal_if_failed(false)?;
         self.sync()
     }
 
@@ -1261,7 +1476,7 @@ impl Store for SledStore {
         // one way to make removed bytes leave the files.
         let _token = lock(&self.flushing);
         let mut journal = lock(&self.journal);
-        self.heal()?;
+        self.heal(true)?;
         let mut guard = self.state.write().unwrap_or_else(|p| p.into_inner());
         let fresh = sibling(&self.path, REWRITE_NEW);
         let old = sibling(&self.path, REWRITE_OLD);
