@@ -280,6 +280,9 @@ fn backup(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
             let summary = running_backup(&say, settings, &target, &shown)?;
             (summary, keys::CLI_BACKUP_WRITTEN_RUNNING)
         }
+        Err(StoreError::Corrupt { detail, .. }) => {
+            anyhow::bail!(academie::damaged_message(settings, &catalog, lang, &detail))
+        }
         Err(e) => return Err(e.into()),
     };
     println!(
