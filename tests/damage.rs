@@ -211,7 +211,7 @@ fn try_case(base: &Base, damage: &Damage) -> Result<Outcome, String> {
         // One sentence; sled's own log lines (it found the damage too) may come before it.
         let said: Vec<&str> = err
             .lines()
-            .filter(|l| !l.contains("sled::") && !l.trim().is_empty())
+            .filter(|l| !l.starts_with('\u{1b}') && !l.starts_with("20") && !l.trim().is_empty())
             .collect();
         if said.len() != 1 {
             return Err(format!("more than one sentence: {err}"));
@@ -378,10 +378,9 @@ fn a_damaged_database_is_restored_from_the_newest_good_automatic_backup() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(base(false).dir.path(), dir.path());
     let db = dir.path().join("db");
-    let mut bytes = std::fs::read(db.join("db")).unwrap();
-    let at = bytes.len() / 3;
-    bytes[at] ^= 0x04;
-    std::fs::write(db.join("db"), &bytes).unwrap();
+    // Cut, not flipped: a flip may land in bytes sled no longer uses.
+    let bytes = std::fs::read(db.join("db")).unwrap();
+    std::fs::write(db.join("db"), &bytes[..bytes.len() / 2]).unwrap();
     let (_, err, ok) = console(dir.path(), "/stop\n");
     assert!(!ok);
     assert!(err.contains(SENTENCE), "{err}");

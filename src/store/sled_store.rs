@@ -1252,8 +1252,17 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
         },
         other => StoreError::Corrupt {
             path: path.to_owned(),
-            detail: other.to_string(),
+            // Only what sled found: its advice (such as exporting with a newer sled) is not
+            // what helps here, the backup named beside it is.
+            detail: first_sentence(&other.to_string()),
         },
+    }
+}
+
+fn first_sentence(text: &str) -> String {
+    match text.find(". ") {
+        Some(end) => text[..end].to_owned(),
+        None => text.trim_end_matches('.').to_owned(),
     }
 }
 
