@@ -393,6 +393,20 @@ fn automatic_backups_are_taken_by_the_running_academy_kept_private_and_rotated()
     let (out, _, ok) = console(data, "/als Anna\n/antwoord bekijken\n/stop\n");
     assert!(ok);
     assert!(out.contains("Antwoord 1"), "{out}");
+    // Nothing of the restore is left beside the database but the one it set aside.
+    let mut left: Vec<String> = siblings(data, "db.")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("db.before-restore-"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["db.backups", "db.lock", "db.reserve"], "{left:?}");
+    let reserve = std::fs::metadata(data.join("db.reserve")).unwrap();
+    assert_eq!(mode(&data.join("db.reserve")), 0o600);
+    assert!(
+        reserve.len() >= 8 << 20,
+        "room is kept aside for a full disk"
+    );
 
     // Switched off: none are taken.
     let off = tempfile::tempdir().unwrap();

@@ -36,10 +36,6 @@ pub const SCHEMA_KEY: &[u8] = b"schema_version";
 /// no id is handed out twice, and the ledger remembers them.
 pub const COUNTER_PREFIX: &[u8] = b"next_id:";
 
-/// Where the store keeps the sequence number of its last flush, in [`Tree::Meta`], as eight
-/// big-endian bytes; the ledger holds the same number for the last flush that succeeded.
-pub const SEQ_KEY: &[u8] = b"ledger:seq";
-
 /// The schema version recorded in a store; 0 when none is (a new database).
 pub fn schema_version(store: &dyn Store) -> Result<u32, StoreError> {
     match store.get(Tree::Meta, SCHEMA_KEY)? {
@@ -242,7 +238,6 @@ pub trait Store: Send + Sync {
     }
 
     /// Every entry of every tree, taken at one moment: no batch is half in it. For backups.
-    /// The store's own bookkeeping ([`SEQ_KEY`]) is left out.
     /// The default reads tree by tree, which is only consistent if nothing writes meanwhile.
     fn snapshot(&self) -> Result<Vec<(Tree, Vec<Entry>)>, StoreError> {
         Tree::ALL
@@ -606,15 +601,10 @@ mod contract {
         );
         assert_eq!(counter(&store), 2, "the refused id is not handed out again");
         let mut snap = store.snapshot().unwrap();
-        for (tree, entries) in snap.iter_mut().chain(before.clone().iter_mut()) {
-            if *tree == Tree::Meta {
-                entries.retain(|(k, _)| !k.starts_with(b"next_id") && k != SEQ_KEY);
-            }
-        }
         let mut before = before;
-        for (tree, entries) in before.iter_mut() {
+        for (tree, entries) in snap.iter_mut().chain(before.iter_mut()) {
             if *tree == Tree::Meta {
-                entries.retain(|(k, _)| !k.starts_with(b"next_id") && k != SEQ_KEY);
+                entries.retain(|(k, _)| !k.starts_with(b"next_id"));
             }
         }
         assert_eq!(snap, before, "a backup taken now holds what is durable");
@@ -765,7 +755,8 @@ mod contract {
             let db = sled::open(&path).unwrap();
             let meta = db.open_tree("meta").unwrap();
             meta.insert("next_id:lesson", &9u64.to_be_bytes()).unwrap();
-            meta.insert(SEQ_KEY, &1u64.to_be_bytes()).unwrap();
+            let flushes = db.open_tree("academie_flushes").unwrap();
+            flushes.insert("seq", &1u64.to_be_bytes()).unwrap();
             db.flush().unwrap();
         }
         std::fs::write(path.join("academie-ledger"), &ledger).unwrap();

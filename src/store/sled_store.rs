@@ -20,9 +20,7 @@
 use super::ledger::{self, Acknowledged, Ledger};
 use super::opening::{self, Scratch};
 use super::overlay::Mask;
-use super::{
-    Batch, Entry, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY, SCHEMA_VERSION, SEQ_KEY,
-};
+use super::{Batch, Entry, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY, SCHEMA_VERSION};
 use fs2::FileExt;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::cell::RefCell;
@@ -49,6 +47,11 @@ const SEGMENT: u64 = 512 * 1024;
 const PROBE_MIN: u64 = 4 * 1024 * 1024;
 /// The room kept aside beside the database, given up to reopen sled after a full disk.
 const RESERVE: u64 = 8 * 1024 * 1024;
+/// The store's own sled tree, outside [`Tree`] (so no backup carries it): the sequence number
+/// of the last flush, under [`SEQ`], as eight big-endian bytes. A tree of one key stays one
+/// small page, however often it is written.
+const FLUSHES: &str = "academie_flushes";
+const SEQ: &[u8] = b"seq";
 
 pub struct SledStore {
     path: PathBuf,
@@ -69,8 +72,11 @@ pub struct SledStore {
     /// How many batches have been applied; a flush that starts after batch n covers it.
     applied: AtomicU64,
     group: GroupCommit,
-    /// The sequence number of the last flush begun; it is in the database under [`SEQ_KEY`].
+    /// The sequence number of the last flush begun; it is in the database under [`SEQ`].
     seq: AtomicU64,
+    /// Every id counter as the last applied batch left it, by name: what the ledger records,
+    /// without reading the meta tree at every flush.
+    counters: Mutex<BTreeMap<String, u64>>,
     /// The sequence number the ledger last recorded.
     acked: AtomicU64,
     ledger: Mutex<Option<Ledger>>,
@@ -95,6 +101,7 @@ struct State {
 struct Inner {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+    flushes: sled::Tree,
 }
 
 /// What a refused write left to put right.
@@ -208,6 +215,20 @@ impl SledStore {
     /// database that fails its checks is refused with [`StoreError::Corrupt`], and its files
     /// are left exactly as they were.
     pub fn open(path: &Path, cache_bytes: Option<u64>) -> Result<Self, StoreError> {
+        let store = SledStore::open_without_reserve(path, cache_bytes)?;
+        if let Err(e) = opening::reserve(&store.reserve_path(), RESERVE) {
+            tracing::warn!(
+                "no room to keep {} aside for a full disk ({e}): if the disk fills up, writes \
+                 refused then are undone only when the academy next starts",
+                store.reserve_path().display()
+            );
+        }
+        Ok(store)
+    }
+
+    /// Opens as [`SledStore::open`] does, without keeping room aside: for a database that is
+    /// only filled or rewritten and closed again (a restore being built, one set aside).
+    fn open_without_reserve(path: &Path, cache_bytes: Option<u64>) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Open {
                 path: path.to_owned(),
@@ -224,13 +245,6 @@ impl SledStore {
         store.check_acknowledged()?;
         store.keep_ledger()?;
         store.write_back_kept_undo()?;
-        if let Err(e) = opening::reserve(&store.reserve_path(), RESERVE) {
-            tracing::warn!(
-                "no room to keep {} aside for a full disk ({e}): if the disk fills up, writes \
-                 refused then are undone only when the academy next starts",
-                store.reserve_path().display()
-            );
-        }
         Ok(store)
     }
 
@@ -276,10 +290,8 @@ impl SledStore {
     }
 
     fn around(path: &Path, cache_bytes: Option<u64>, lock: File, inner: Inner) -> SledStore {
-        let seq = read_u64(&inner.trees[Tree::Meta.index()], SEQ_KEY)
-            .ok()
-            .flatten()
-            .unwrap_or(0);
+        let seq = read_u64(&inner.flushes, SEQ).ok().flatten().unwrap_or(0);
+        let counters = counters(&inner).unwrap_or_default();
         SledStore {
             path: path.to_owned(),
             cache_bytes,
@@ -295,6 +307,7 @@ impl SledStore {
             applied: AtomicU64::new(0),
             group: GroupCommit::default(),
             seq: AtomicU64::new(seq),
+            counters: Mutex::new(counters),
             acked: AtomicU64::new(match Ledger::read(path) {
                 Ok(Some(ack)) => ack.seq,
                 _ => 0,
@@ -359,7 +372,7 @@ impl SledStore {
                 std::fs::remove_dir_all(leftover).map_err(|e| io_at(leftover, e))?;
             }
         }
-        let filled = SledStore::open(&building, cache_bytes).and_then(|store| {
+        let filled = SledStore::open_without_reserve(&building, cache_bytes).and_then(|store| {
             fill(&store)?;
             store.flush()
         });
@@ -515,9 +528,13 @@ impl SledStore {
         let db = sled_config(fresh, self.cache_bytes)
             .open()
             .map_err(|e| open_error(fresh, e))?;
-        for tree in Tree::ALL {
-            let to = db.open_tree(tree.name()).map_err(|e| self.io(e))?;
-            for entry in inner.trees[tree.index()].iter() {
+        let trees = Tree::ALL
+            .iter()
+            .map(|t| (t.name(), &inner.trees[t.index()]))
+            .chain([(FLUSHES, &inner.flushes)]);
+        for (name, from) in trees {
+            let to = db.open_tree(name).map_err(|e| self.io(e))?;
+            for entry in from.iter() {
                 let (k, v) = entry.map_err(|e| self.io(e))?;
                 to.insert(k, v).map_err(|e| self.io(e))?;
             }
@@ -525,7 +542,7 @@ impl SledStore {
         db.flush().map_err(|e| self.io(e))?;
         drop(db);
         let ack = Acknowledged {
-            seq: read_u64(&inner.trees[Tree::Meta.index()], SEQ_KEY)
+            seq: read_u64(&inner.flushes, SEQ)
                 .map_err(|e| self.io(e))?
                 .unwrap_or(0),
             counters: counters(inner).map_err(|e| self.io(e))?,
@@ -564,9 +581,21 @@ impl SledStore {
     /// are now: everything applied so far is in the flush that follows.
     fn stamp(&self, inner: &Inner) -> sled::Result<Acknowledged> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let counters = counters(inner)?;
-        inner.trees[Tree::Meta.index()].insert(SEQ_KEY, &seq.to_be_bytes())?;
+        // Read before the flush: what it records is in sled already, so the flush covers it.
+        let counters = lock(&self.counters).clone();
+        inner.flushes.insert(SEQ, &seq.to_be_bytes())?;
         Ok(Acknowledged { seq, counters })
+    }
+
+    /// Notes counters a batch (or an undo) put in sled, for the next flush's record.
+    fn saw_counters<'a>(&self, written: impl IntoIterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>) {
+        let mut all = lock(&self.counters);
+        for (key, value) in written {
+            if let Ok(bytes) = <[u8; 8]>::try_from(value.as_slice()) {
+                let name = String::from_utf8_lossy(&key[COUNTER_PREFIX.len()..]).into_owned();
+                all.insert(name, u64::from_be_bytes(bytes));
+            }
+        }
     }
 
     /// Remembers a successful flush outside sled. A ledger that cannot be written only knows
@@ -740,6 +769,7 @@ impl SledStore {
             for (key, value) in &failure.counters {
                 meta.insert(key.as_slice(), value.as_slice())?;
             }
+            self.saw_counters(&failure.counters);
             let ack = self.stamp(&inner)?;
             inner.db.flush()?;
             Ok(ack)
@@ -786,22 +816,25 @@ impl SledStore {
             .collect();
         let written = if let [(tree, key, value)] = batch.ops.as_slice() {
             // One write is atomic by itself, and skips the transaction's global lock, which
-            // would otherwise wait for a running flush. What it replaces is read first, so a
-            // write that fails half-way can still be undone.
+            // would otherwise wait for a running flush. sled returns what it replaced; a write
+            // it refused did not happen, so what the key holds then is what it replaced.
             let t = &inner.trees[tree.index()];
-            let before = t.get(key).map_err(|e| (self.io(e), Vec::new()))?;
-            let writes = vec![(*tree, key.clone(), before.map(|v| v.to_vec()))];
-            match value {
-                Some(v) => t.insert(key.as_slice(), v.as_slice()).map(|_| ()),
-                None => t.remove(key.as_slice()).map(|_| ()),
+            let written = match value {
+                Some(v) => t.insert(key.as_slice(), v.as_slice()),
+                None => t.remove(key.as_slice()),
+            };
+            let undo =
+                |before: Option<sled::IVec>| vec![(*tree, key.clone(), before.map(|v| v.to_vec()))];
+            match written {
+                Ok(before) => Ok(undo(before)),
+                Err(e) => Err((self.io(e), undo(t.get(key).ok().flatten()))),
             }
-            .map(|()| writes.clone())
-            .map_err(|e| (self.io(e), writes))
         } else {
             self.transaction(inner, batch)
         };
         match written {
             Ok(writes) => {
+                self.saw_counters(counters.iter().map(|(k, v)| (k, v)));
                 journal.batches.push_back((number, writes, counters));
                 MINE.set((self.id(), number));
                 // Counted while the read lock is held, so a rewrite (which takes it
@@ -976,7 +1009,7 @@ fn check_inner(inner: &Inner, dir: &Path, full: bool) -> Result<(), String> {
         }
     };
     if let Some(ack) = ack {
-        let seq = read_u64(meta, SEQ_KEY)
+        let seq = read_u64(&inner.flushes, SEQ)
             .map_err(|e| e.to_string())?
             .unwrap_or(0);
         if seq < ack.seq {
@@ -1129,7 +1162,8 @@ fn open_inner(path: &Path, cache_bytes: Option<u64>) -> Result<Inner, StoreError
         .map(|t| db.open_tree(t.name()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| open_error(path, e))?;
-    Ok(Inner { db, trees })
+    let flushes = db.open_tree(FLUSHES).map_err(|e| open_error(path, e))?;
+    Ok(Inner { db, trees, flushes })
 }
 
 fn io_at(path: &Path, e: std::io::Error) -> StoreError {
@@ -1427,15 +1461,10 @@ impl Store for SledStore {
             .iter()
             .map(|t| {
                 let entries = collect(inner.trees[t.index()].iter()).map_err(|e| self.io(e))?;
-                let mut entries = match &guard.failure {
+                let entries = match &guard.failure {
                     Some(failure) => failure.mask.merge_prefix(*t, &[], entries),
                     None => entries,
                 };
-                if *t == Tree::Meta {
-                    // The flush count belongs to these files, not to the data: a database
-                    // restored from a backup keeps its own.
-                    entries.retain(|(k, _)| k != SEQ_KEY);
-                }
                 Ok((*t, entries))
             })
             .collect()
@@ -1465,7 +1494,7 @@ impl Store for SledStore {
     }
 
     fn open_set_aside(&self, path: &Path) -> Result<Box<dyn Store>, StoreError> {
-        match SledStore::open(path, self.cache_bytes) {
+        match SledStore::open_without_reserve(path, self.cache_bytes) {
             Ok(mut store) => {
                 store.transient = true;
                 Ok(Box::new(store))
