@@ -81,12 +81,29 @@ fn fingerprint(dir: &Path) -> std::io::Result<BTreeMap<String, (u64, u32)>> {
             if entry.file_type()?.is_dir() {
                 stack.push((entry.path(), format!("{relative}/")));
             } else if !(prefix.is_empty() && is_own(&name)) {
-                let bytes = std::fs::read(entry.path())?;
-                all.insert(relative, (bytes.len() as u64, crc32fast::hash(&bytes)));
+                all.insert(relative, checksum(&entry.path())?);
             }
         }
     }
     Ok(all)
+}
+
+/// A file's length and CRC-32, read in pieces: a database may be larger than memory allows.
+fn checksum(path: &Path) -> std::io::Result<(u64, u32)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut len = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((len, hasher.finalize()))
 }
 
 /// Records sled's files as they are now, after a clean close.
