@@ -29,6 +29,8 @@ struct RawConfig {
 struct RawStorage {
     path: Option<PathBuf>,
     cache_mb: Option<u64>,
+    backups: Option<u32>,
+    backup_interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +108,10 @@ pub struct DiscordSettings {
 pub struct Settings {
     pub database: PathBuf,
     pub cache_bytes: u64,
+    /// How many automatic backups are kept beside the database; 0: none are taken.
+    pub backups: u32,
+    /// How long after the newest automatic backup the next is taken.
+    pub backup_interval: chrono::Duration,
     pub language: Lang,
     pub moderator_role: Option<String>,
     pub export_dir: PathBuf,
@@ -331,6 +337,24 @@ fn validate(
     if !(1..=65_536).contains(&cache_mb) {
         bail!("storage.cache_mb must be between 1 and 65536, found {cache_mb}");
     }
+    let backups = match var("ACADEMIE_BACKUPS") {
+        Some(v) => v
+            .parse::<u32>()
+            .map_err(|_| anyhow!("ACADEMIE_BACKUPS must be a whole number, found {v:?}"))?,
+        None => raw.storage.backups.unwrap_or(7),
+    };
+    if backups > 1000 {
+        bail!("storage.backups must be at most 1000, found {backups}");
+    }
+    let interval_text = var("ACADEMIE_BACKUP_INTERVAL")
+        .or(raw.storage.backup_interval)
+        .unwrap_or_else(|| "1d".into());
+    let backup_interval = parse_interval(&interval_text).ok_or_else(|| {
+        anyhow!(
+            "storage.backup_interval is a number and a unit, s, m, h or d (like \"12h\" or \"1d\"), \
+             at least 1s and at most 365d; found {interval_text:?}"
+        )
+    })?;
     let proxy_url = var("ACADEMIE_DISCORD_PROXY").or(non_empty(raw.discord.proxy_url));
     if let Some(url) = &proxy_url {
         // Not repeated: a proxy URL may carry a password.
@@ -408,6 +432,8 @@ fn validate(
             .or(raw.storage.path.map(&resolve))
             .unwrap_or_else(|| PathBuf::from("data/academie.db")),
         cache_bytes: cache_mb * 1024 * 1024,
+        backups,
+        backup_interval,
         language,
         moderator_role: var("ACADEMIE_MODERATOR_ROLE").or(non_empty(raw.academy.moderator_role)),
         export_dir: var("ACADEMIE_EXPORT_DIR")
@@ -484,9 +510,56 @@ fn validate(
     })
 }
 
+/// A duration like `30m`, `12h` or `1d`, between a second and a year.
+fn parse_interval(text: &str) -> Option<chrono::Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let n: i64 = text[..text.len() - unit.len_utf8()].trim().parse().ok()?;
+    let d = match unit {
+        's' => chrono::Duration::try_seconds(n),
+        'm' => chrono::Duration::try_minutes(n),
+        'h' => chrono::Duration::try_hours(n),
+        'd' => chrono::Duration::try_days(n),
+        _ => None,
+    }?;
+    (chrono::Duration::seconds(1)..=chrono::Duration::days(365))
+        .contains(&d)
+        .then_some(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backup_settings_have_defaults_and_are_checked() {
+        let s = load_str("", &[]).unwrap();
+        assert_eq!(s.backups, 7);
+        assert_eq!(s.backup_interval, chrono::Duration::days(1));
+        let s = load_str("[storage]\nbackups = 3\nbackup_interval = \"6h\"\n", &[]).unwrap();
+        assert_eq!(
+            (s.backups, s.backup_interval),
+            (3, chrono::Duration::hours(6))
+        );
+        let s = load_str(
+            "",
+            &[
+                ("ACADEMIE_BACKUPS", "0"),
+                ("ACADEMIE_BACKUP_INTERVAL", "2s"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.backups, s.backup_interval),
+            (0, chrono::Duration::seconds(2))
+        );
+        for bad in ["0s", "1y", "d", "-1h", "400d", ""] {
+            let err = load_str(&format!("[storage]\nbackup_interval = {bad:?}\n"), &[])
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains("backup_interval"), "{err}");
+        }
+    }
     use std::collections::HashMap;
 
     fn load_str(text: &str, env: &[(&str, &str)]) -> Result<Settings> {

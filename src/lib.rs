@@ -59,6 +59,9 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
                 .map(|s| domain::ServerId(*s))
                 .collect(),
             questions_channel: settings.discord.questions_channel.map(domain::ChannelId),
+            export_dir: Some(settings.export_dir.clone()),
+            erasures_dir: Some(store::sibling(&settings.database, "erasing")),
+            backups: backup_policy(settings),
             ..engine::Settings::default()
         },
     )
@@ -73,7 +76,97 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
                 settings.database.display()
             )
         })?;
+    // A "delete my data" that was confirmed but not finished (the academy stopped half-way)
+    // is finished before anyone is served.
+    engine.finish_erasures();
     Ok(engine)
+}
+
+/// Where and how the configured database is backed up automatically; none when switched off.
+pub fn backup_policy(settings: &config::Settings) -> Option<engine::backup::Policy> {
+    (settings.backups > 0).then(|| engine::backup::Policy {
+        dir: store::sibling(&settings.database, "backups"),
+        keep: settings.backups as usize,
+        every: settings.backup_interval,
+    })
+}
+
+/// The newest automatic backup of the configured database that reads back whole.
+pub fn newest_good_backup(
+    settings: &config::Settings,
+) -> Option<(std::path::PathBuf, engine::backup::BackupSummary)> {
+    engine::backup::newest_good(&store::sibling(&settings.database, "backups"))
+}
+
+/// One sentence, in `lang`, for a database refused because it is damaged: what happened, that
+/// nothing was changed, and which backup to restore.
+pub fn damaged_message(
+    settings: &config::Settings,
+    catalog: &text::Catalog,
+    lang: domain::Lang,
+    detail: &str,
+) -> String {
+    let database = settings.database.display().to_string();
+    match newest_good_backup(settings) {
+        Some((path, summary)) => catalog.render(
+            lang,
+            text::keys::CLI_DATABASE_DAMAGED,
+            &serde_json::json!({
+                "database": database,
+                "detail": detail,
+                "backup": path.display().to_string(),
+                "created": summary.created.format("%Y-%m-%d %H:%M UTC").to_string(),
+            }),
+        ),
+        None => catalog.render(
+            lang,
+            text::keys::CLI_DATABASE_DAMAGED_NO_BACKUP,
+            &serde_json::json!({"database": database, "detail": detail}),
+        ),
+    }
+}
+
+/// Reads the whole configured database, on a copy, without changing it: the store's own
+/// checks, then every record (see [`engine::check`]). A database in an older schema is
+/// checked as the upgrade at its next opening will leave it. Returns the report and the schema
+/// version found; refused while the academy runs on it.
+pub fn check(
+    settings: &config::Settings,
+) -> Result<(engine::check::CheckReport, u32), store::StoreError> {
+    use store::Store;
+    store::SledStore::inspect(&settings.database, Some(settings.cache_bytes), |db| {
+        let schema = store::schema_version(db)?;
+        if schema == 0 || schema >= store::SCHEMA_VERSION {
+            return Ok((engine::check::check_store(db)?, schema));
+        }
+        let copy = Arc::new(store::MemoryStore::default());
+        for (tree, entries) in db.snapshot()? {
+            let mut batch = store::Batch::new();
+            for (key, value) in entries {
+                batch.put(tree, key, value);
+            }
+            copy.apply(batch)?;
+        }
+        let catalog =
+            text::Catalog::embedded().map_err(|e| store::StoreError::Io(e.to_string()))?;
+        let upgraded = engine::Engine::new(
+            copy.clone(),
+            Arc::new(catalog),
+            Arc::new(engine::SystemClock),
+            engine::Settings::default(),
+        )
+        .upgrade();
+        if let Err(e) = upgraded {
+            return Ok((
+                engine::check::CheckReport {
+                    problems: vec![format!("it cannot be upgraded from schema {schema}: {e}")],
+                    ..Default::default()
+                },
+                schema,
+            ));
+        }
+        Ok((engine::check::check_store(copy.as_ref())?, schema))
+    })?
 }
 
 /// What a restore did.
@@ -98,8 +191,8 @@ pub fn restore(
     // restored copy was built.
     let aside = (1..)
         .map(|n| match n {
-            1 => format!("before-restore-{stamp}"),
-            n => format!("before-restore-{stamp}-{n}"),
+            1 => format!("{}{stamp}", store::SET_ASIDE),
+            n => format!("{}{stamp}-{n}", store::SET_ASIDE),
         })
         .map(|suffix| store::sibling(&settings.database, &suffix))
         .find(|p| std::fs::symlink_metadata(p).is_err())

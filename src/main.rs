@@ -49,9 +49,12 @@ enum Command {
     /// Rebuild the database from a backup file; the current database is moved aside, never
     /// deleted. Refused while the academy runs.
     Restore {
-        /// The backup file.
-        path: PathBuf,
+        /// The backup file (default: the newest automatic backup that reads back whole).
+        path: Option<PathBuf>,
     },
+    /// Read the whole database and say whether it is sound: every record readable, the lesson
+    /// index and the id counters right. Changes nothing; refused while the academy runs.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,7 +111,8 @@ fn run() -> Result<()> {
     });
     match &command {
         Command::Backup { path } => return backup(&settings, lang, path),
-        Command::Restore { path } => return restore(&settings, lang, path),
+        Command::Restore { path } => return restore(&settings, lang, path.as_deref()),
+        Command::Check => return check(&settings, lang),
         Command::Export {
             command: ExportCommand::Site { dir },
         } => return export_site(&settings, lang, dir.as_deref()),
@@ -126,17 +130,20 @@ fn run() -> Result<()> {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        return runtime.block_on(academie::discord::serve(
-            engine.clone(),
-            options,
-            academie::discord::signals(),
-        ));
+        return runtime
+            .block_on(academie::discord::serve(
+                engine.clone(),
+                options,
+                academie::discord::signals(),
+            ))
+            .map_err(|e| unsaved(&settings, lang, e));
     }
     let engine = Arc::new(open_engine(&settings, lang)?);
     match command {
         Command::Serve
         | Command::Backup { .. }
         | Command::Restore { .. }
+        | Command::Check
         | Command::Export { .. } => Ok(()),
         Command::Console => {
             let _control = listen(&engine, &settings);
@@ -151,7 +158,12 @@ fn run() -> Result<()> {
                 lang,
                 settings.export_dir.clone(),
             );
-            console.run(stdin, &mut std::io::stdout(), interactive)
+            console.run(stdin, &mut std::io::stdout(), interactive)?;
+            // A last flush that fails means something is not on disk: say so, exit non-zero.
+            engine.flush().map_err(|f| match f {
+                academie::engine::Failure::Internal(e) => unsaved(&settings, lang, e),
+                refused => anyhow::anyhow!("{refused}"),
+            })
         }
         Command::Lessons {
             command: LessonsCommand::Import { dir },
@@ -193,14 +205,16 @@ fn listen(_: &Arc<academie::engine::Engine>, _: &Settings) -> Option<()> {
     None
 }
 
-/// Opens the engine; a database in use, one that cannot be opened and one made by a newer
-/// version are said in the user's language, with the system's reason once.
+/// Opens the engine; a database in use, one that cannot be opened, one made by a newer version
+/// and a damaged one (with the backup to restore) are said in the user's language, with the
+/// system's reason once.
 fn open_engine(settings: &Settings, lang: Lang) -> Result<academie::engine::Engine> {
     academie::open_engine(settings).map_err(|e| {
         let said = e
-            .downcast_ref::<academie::store::StoreError>()
+            .chain()
+            .find_map(|c| c.downcast_ref::<academie::store::StoreError>())
             .zip(catalog(settings).ok())
-            .and_then(|(store, catalog)| store_message(&catalog, lang, store));
+            .and_then(|(store, catalog)| store_message(settings, &catalog, lang, store));
         match said {
             Some(text) => anyhow::anyhow!(text),
             None => e,
@@ -211,6 +225,7 @@ fn open_engine(settings: &Settings, lang: Lang) -> Result<academie::engine::Engi
 /// One sentence in the user's language for a store that could not be opened; `None` for the
 /// errors said elsewhere.
 fn store_message(
+    settings: &Settings,
     catalog: &academie::text::Catalog,
     lang: Lang,
     e: &academie::store::StoreError,
@@ -232,6 +247,9 @@ fn store_message(
             keys::CLI_DATABASE_NEWER,
             json!({"database": at(path), "found": found, "supported": supported}),
         ),
+        E::Corrupt { detail, .. } => {
+            return Some(academie::damaged_message(settings, catalog, lang, detail))
+        }
         _ => return None,
     };
     Some(catalog.render(lang, key, &data))
@@ -322,6 +340,22 @@ fn running_site(
     .into())
 }
 
+/// A shutdown whose last flush failed, told in the user's language.
+fn unsaved(settings: &Settings, lang: Lang, e: anyhow::Error) -> anyhow::Error {
+    let unwritable = e.chain().find_map(|c| match c.downcast_ref() {
+        Some(academie::store::StoreError::Unwritable { full, .. }) => Some(*full),
+        _ => None,
+    });
+    match (unwritable, catalog(settings)) {
+        (Some(full), Ok(catalog)) => anyhow::anyhow!(catalog.render(
+            lang,
+            keys::CLI_SHUTDOWN_UNSAVED,
+            &serde_json::json!({"full": full}),
+        )),
+        _ => e,
+    }
+}
+
 /// The texts, for the commands that do not open the engine.
 fn catalog(settings: &Settings) -> Result<academie::text::Catalog> {
     academie::text::Catalog::load(&settings.prompts).context("the prompt files are not valid")
@@ -356,7 +390,7 @@ fn backup(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
             (summary, keys::CLI_BACKUP_WRITTEN_RUNNING)
         }
         Err(e) => {
-            return Err(match store_message(&catalog, lang, &e) {
+            return Err(match store_message(settings, &catalog, lang, &e) {
                 Some(text) => anyhow::anyhow!(text),
                 None => e.into(),
             })
@@ -413,9 +447,23 @@ fn running_backup(
     .into())
 }
 
-fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
+fn restore(settings: &Settings, lang: Lang, path: Option<&Path>) -> Result<()> {
     let catalog = catalog(settings)?;
     let say = |key: &str, data: serde_json::Value| catalog.render(lang, key, &data);
+    let newest;
+    let path = match path {
+        Some(path) => path,
+        None => {
+            newest = academie::newest_good_backup(settings).ok_or_else(|| {
+                let dir = academie::store::sibling(&settings.database, "backups");
+                anyhow::anyhow!(say(
+                    keys::CLI_RESTORE_NO_BACKUP,
+                    serde_json::json!({"dir": dir.display().to_string()})
+                ))
+            })?;
+            newest.0.as_path()
+        }
+    };
     // What opening the restored database needs besides the database is checked before anything
     // changes, so that a failure to open afterwards can only be the database's own.
     if let Some(dir) = settings.templates_dir.as_deref() {
@@ -428,7 +476,7 @@ fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
     if let Err(e) = academie::open_engine(settings) {
         let detail = e
             .downcast_ref::<academie::store::StoreError>()
-            .and_then(|store| store_message(&catalog, lang, store))
+            .and_then(|store| store_message(settings, &catalog, lang, store))
             .unwrap_or_else(|| format!("{e:#}"));
         anyhow::bail!(say(
             keys::CLI_RESTORE_NOT_OPENED,
@@ -456,6 +504,49 @@ fn restore(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
         None => keys::CLI_RESTORE_DONE_FRESH,
     };
     println!("{}", say(key, data));
+    Ok(())
+}
+
+fn check(settings: &Settings, lang: Lang) -> Result<()> {
+    use academie::store::StoreError;
+    let catalog = catalog(settings)?;
+    let database = settings.database.display().to_string();
+    let (report, schema) = match academie::check(settings) {
+        Ok(found) => found,
+        Err(StoreError::Locked { .. }) => anyhow::bail!(catalog.render(
+            lang,
+            keys::CLI_CHECK_RUNNING,
+            &serde_json::json!({"database": database})
+        )),
+        Err(StoreError::Corrupt { detail, .. }) => {
+            anyhow::bail!(academie::damaged_message(settings, &catalog, lang, &detail))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !report.is_sound() {
+        anyhow::bail!(catalog.render(
+            lang,
+            keys::CLI_CHECK_PROBLEMS,
+            &serde_json::json!({
+                "database": database,
+                "count": report.problems.len(),
+                "problems": report.problems.join("\n"),
+            })
+        ));
+    }
+    println!(
+        "{}",
+        catalog.render(
+            lang,
+            keys::CLI_CHECK_SOUND,
+            &serde_json::json!({
+                "database": database,
+                "entries": report.entries,
+                "lessons": report.lessons,
+                "schema": schema,
+            })
+        )
+    );
     Ok(())
 }
 

@@ -587,3 +587,106 @@ fn the_site_is_exported_while_the_academy_runs() {
     running.wait_for("toegepast. Die is nu 1×");
     running.stop();
 }
+
+#[test]
+fn automatic_backups_are_taken_by_the_running_academy_kept_private_and_rotated() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let folder = data.join("db.backups");
+    let listed = || -> Vec<PathBuf> {
+        let mut all: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        all.sort();
+        all
+    };
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+    assert_eq!(
+        listed().len(),
+        1,
+        "the first start backs the new database up"
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700);
+    // A start within the interval (a day by default) takes none.
+    let (_, err, ok) = console(data, "/stop\n");
+    assert!(ok, "{err}");
+    assert_eq!(listed().len(), 1);
+
+    // Every second, two kept; a backup cut off by a crash left its temporary file.
+    std::fs::write(
+        folder.join("academie-20200101T000000.000Z.backup.tmp"),
+        b"half",
+    )
+    .unwrap();
+    let start = |script: &str| {
+        let out = academie(data)
+            .env("ACADEMIE_BACKUP_INTERVAL", "1s")
+            .env("ACADEMIE_BACKUPS", "2")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                child.stdin.take().unwrap().write_all(script.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let first = listed();
+    for n in 0..3 {
+        std::thread::sleep(Duration::from_millis(1100));
+        start(&format!("/als Anna\n/antwoord Antwoord {n}\n/stop\n"));
+    }
+    let kept = listed();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(!kept.contains(&first[0]), "the oldest went");
+    for path in &kept {
+        assert_eq!(mode(path), 0o600, "{}", path.display());
+        let backup = academie::engine::backup::read_backup(path).unwrap();
+        assert!(backup.summary.entries > 0);
+    }
+    // The newest holds the answer given before its start, and restores as any backup does.
+    let newest = kept.last().unwrap();
+    let (out, err, ok) = run(data, &["restore"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("Hersteld uit {}", newest.display())),
+        "{out}"
+    );
+    let (out, _, ok) = console(data, "/als Anna\n/antwoord bekijken\n/stop\n");
+    assert!(ok);
+    assert!(out.contains("Antwoord 1"), "{out}");
+    // Nothing of the restore is left beside the database but the one it set aside.
+    let mut left: Vec<String> = siblings(data, "db.")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("db.before-restore-"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["db.backups", "db.lock", "db.reserve"], "{left:?}");
+    let reserve = std::fs::metadata(data.join("db.reserve")).unwrap();
+    assert_eq!(mode(&data.join("db.reserve")), 0o600);
+    assert!(
+        reserve.len() >= 8 << 20,
+        "room is kept aside for a full disk"
+    );
+
+    // Switched off: none are taken.
+    let off = tempfile::tempdir().unwrap();
+    let out = academie(off.path())
+        .env("ACADEMIE_BACKUPS", "0")
+        .arg("console")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!off.path().join("db.backups").exists());
+}

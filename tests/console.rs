@@ -664,7 +664,8 @@ fn a_truncated_database_is_refused_with_one_clear_sentence_instead_of_starting_e
     std::fs::write(&file, &full[..100]).unwrap();
     let (out, err, ok) = console(dir.path(), &[], "/samenwerking\n/stop\n");
     assert!(!ok, "a damaged database must not start: {out}");
-    assert!(err.contains("restore the folder from a backup"), "{err}");
+    assert!(err.contains("is beschadigd en is niet geopend"), "{err}");
+    assert!(err.contains("academie restore"), "says what to do: {err}");
     assert!(
         err.contains(&dir.path().join("db").display().to_string()),
         "names the folder: {err}"

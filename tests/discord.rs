@@ -1742,7 +1742,12 @@ impl Bot {
             (FakeUser::moderator(12, "Sem"), CHANNEL_B_ID),
         ] {
             let r = self
-                .cmd_in(&user, channel, "moderator exchange", &[("servers", json!(true))])
+                .cmd_in(
+                    &user,
+                    channel,
+                    "moderator exchange",
+                    &[("servers", json!(true))],
+                )
                 .await;
             assert!(r.is_ephemeral());
             assert!(r.text().contains("toegestaan"), "{}", r.text());

@@ -2308,6 +2308,7 @@ impl FillingDisk {
             return Err(academie::store::StoreError::Unwritable {
                 path: "db".into(),
                 detail: "No space left on device (os error 28)".into(),
+                full: true,
             });
         }
         Ok(())
@@ -2390,7 +2391,17 @@ fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
         };
         match engine.handle(&who, answer) {
             Err(Failure::Refused(r)) => {
-                assert_eq!(r.key, k::ERROR_STORAGE);
+                assert_eq!(r.key, k::ERROR_STORAGE_FULL);
+                assert!(
+                    r.text.contains("ruimte vrijmaken") || r.text.contains("free up space"),
+                    "{}",
+                    r.text
+                );
+                assert!(
+                    !r.text.contains("later opnieuw") && !r.text.contains("again later"),
+                    "retrying alone does not help on a full disk: {}",
+                    r.text
+                );
                 assert!(r.text.contains(lang_word), "{}", r.text);
                 assert!(r.text.contains("niet") || r.text.contains("not"));
             }

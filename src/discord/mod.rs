@@ -152,7 +152,11 @@ pub async fn serve(
         tracing::warn!("some interactions were still running at shutdown");
     }
     ticker.abort();
-    engine.flush().map_err(|e| anyhow!("{e}"))?;
+    engine.flush().map_err(|f| match f {
+        // Kept whole, so the caller can tell a full disk from other failures.
+        crate::engine::Failure::Internal(e) => e,
+        refused => anyhow!("{refused}"),
+    })?;
     shards.shutdown_all().await;
     // An event that arrived just before the shards closed is still answered (with "restarting").
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, handler.in_flight.drained()).await;

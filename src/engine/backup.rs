@@ -7,6 +7,10 @@
 //! before it. A backup is written beside its target and renamed into place once it is on disk,
 //! so the target is either the old file or a complete new one, and a file that was cut short or
 //! edited is refused as a whole before anything is restored from it.
+//!
+//! The running academy also backs itself up (see [`Policy`]): into a folder beside the
+//! database, every so often, keeping the newest few. A database found damaged at start is
+//! refused with the name of the newest of these that reads back whole, for `academie restore`.
 
 use super::Engine;
 use crate::store::{Batch, Entry, Store, StoreError, Tree, SCHEMA_KEY, SCHEMA_VERSION};
@@ -29,6 +33,60 @@ const MAX_HEADER: usize = 4 * 1024;
 /// The longest entry line read: far above any record or posting list the academy writes, so a
 /// file with a line beyond it is refused before it can take the machine's memory.
 pub const MAX_LINE: usize = 16 * 1024 * 1024;
+/// How automatic backups are named: this, the time (UTC, to the millisecond), `.backup`.
+const AUTOMATIC_PREFIX: &str = "academie-";
+const AUTOMATIC_SUFFIX: &str = ".backup";
+const AUTOMATIC_TIME: &str = "%Y%m%dT%H%M%S%.3fZ";
+/// After a failed automatic backup, how long until the next try.
+const RETRY_MINUTES: i64 = 10;
+
+/// Automatic backups: where, how many and how often.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// The folder, beside the database (only the academy's user may enter it).
+    pub dir: PathBuf,
+    /// How many are kept; the oldest go.
+    pub keep: usize,
+    /// How long after the newest the next one is taken.
+    pub every: chrono::Duration,
+}
+
+/// The automatic backups in `dir`, newest first.
+pub fn automatic(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<(DateTime<Utc>, PathBuf)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| Some((automatic_time(&e.file_name().to_string_lossy())?, e.path())))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found.into_iter().rev().map(|(_, p)| p).collect()
+}
+
+/// When an automatic backup named `name` was taken.
+fn automatic_time(name: &str) -> Option<DateTime<Utc>> {
+    let stamp = name
+        .strip_prefix(AUTOMATIC_PREFIX)?
+        .strip_suffix(AUTOMATIC_SUFFIX)?;
+    chrono::NaiveDateTime::parse_from_str(stamp, AUTOMATIC_TIME)
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// The newest automatic backup in `dir` that reads back whole, with what it holds.
+pub fn newest_good(dir: &Path) -> Option<(PathBuf, BackupSummary)> {
+    automatic(dir)
+        .into_iter()
+        .find_map(|path| match read_backup(&path) {
+            Ok(backup) => Some((path, backup.summary)),
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        })
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -143,6 +201,68 @@ pub fn write_backup(store: &dyn Store, path: &Path) -> Result<BackupSummary, Bac
     write_snapshot(&store.snapshot()?, path, Utc::now())
 }
 
+impl Engine {
+    /// Takes an automatic backup if the newest is older than the policy's interval, and removes
+    /// those beyond the number kept. Returns the new backup's path, if one was taken.
+    pub fn backup_if_due(&self) -> Result<Option<PathBuf>, BackupError> {
+        let Some(policy) = self.settings.backups.as_ref().filter(|p| p.keep > 0) else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let mut upkeep = self.upkeep.lock().unwrap_or_else(|p| p.into_inner());
+        if upkeep.next_backup.is_some_and(|due| now < due) {
+            return Ok(None);
+        }
+        let newest = automatic(&policy.dir)
+            .first()
+            .and_then(|p| automatic_time(&p.file_name()?.to_string_lossy()));
+        if let Some(due) = newest.map(|t| t + policy.every).filter(|due| now < *due) {
+            upkeep.next_backup = Some(due);
+            return Ok(None);
+        }
+        // Until this one is written; a failure waits a while before the next try.
+        upkeep.next_backup = Some(now + chrono::Duration::minutes(RETRY_MINUTES));
+        drop(upkeep);
+        let write_err = |source| BackupError::Write {
+            path: policy.dir.clone(),
+            source,
+        };
+        if !policy.dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(&policy.dir).map_err(write_err)?;
+        }
+        let name = format!(
+            "{AUTOMATIC_PREFIX}{}{AUTOMATIC_SUFFIX}",
+            now.format(AUTOMATIC_TIME)
+        );
+        let path = policy.dir.join(name);
+        self.backup(&path)?;
+        self.upkeep
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_backup = Some(now + policy.every);
+        for old in automatic(&policy.dir).into_iter().skip(policy.keep) {
+            if let Err(e) = std::fs::remove_file(&old) {
+                tracing::warn!("could not remove the old backup {}: {e}", old.display());
+            }
+        }
+        // A backup cut off by a crash leaves its temporary file.
+        for entry in std::fs::read_dir(&policy.dir)
+            .map_err(write_err)?
+            .filter_map(Result::ok)
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(AUTOMATIC_PREFIX) && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(Some(path))
+    }
+}
+
 fn schema_in(snapshot: &[(Tree, Vec<Entry>)]) -> u32 {
     snapshot
         .iter()
@@ -154,7 +274,8 @@ fn schema_in(snapshot: &[(Tree, Vec<Entry>)]) -> u32 {
         .unwrap_or(0)
 }
 
-fn write_snapshot(
+/// Writes `snapshot` as a backup dated `now` to `path`, replacing it only once complete.
+pub(super) fn write_snapshot(
     snapshot: &[(Tree, Vec<Entry>)],
     path: &Path,
     now: DateTime<Utc>,

@@ -11,6 +11,7 @@ mod applied;
 mod audit;
 pub mod backup;
 mod cadence;
+pub mod check;
 mod collab;
 mod digests;
 mod doing;
@@ -429,6 +430,13 @@ pub struct Settings {
     /// One academy-wide channel (or forum) for questions to the academy, instead of every
     /// collaboration's own channel.
     pub questions_channel: Option<ChannelId>,
+    /// Where files for people are written (a member's export among them); none: nowhere.
+    pub export_dir: Option<std::path::PathBuf>,
+    /// Where a confirmed "delete my data" is recorded until it is complete, so one that was
+    /// interrupted is finished at the next start; none: not recorded.
+    pub erasures_dir: Option<std::path::PathBuf>,
+    /// Automatic backups: where, how many and how often; none: not taken.
+    pub backups: Option<backup::Policy>,
 }
 
 impl Default for Settings {
@@ -443,6 +451,9 @@ impl Default for Settings {
             site_dir: None,
             open_servers: Vec::new(),
             questions_channel: None,
+            export_dir: None,
+            erasures_dir: None,
+            backups: None,
         }
     }
 }
@@ -454,6 +465,15 @@ pub struct Engine {
     settings: Settings,
     templates: Arc<Templates>,
     write: Mutex<()>,
+    /// When the next automatic backup is due, once known; and when pending erasures were last
+    /// tried. Kept in memory so `run_due` does not list folders at every call.
+    upkeep: Mutex<Upkeep>,
+}
+
+#[derive(Debug, Default)]
+struct Upkeep {
+    next_backup: Option<DateTime<Utc>>,
+    erasures_tried: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -478,7 +498,22 @@ impl Engine {
             settings,
             templates: Templates::shared(),
             write: Mutex::new(()),
+            upkeep: Mutex::new(Upkeep::default()),
         }
+    }
+
+    /// An engine with the same texts and clock over another store: for rewriting a copy of the
+    /// data (a backup, a database set aside) with the same rules as the live one.
+    fn over(&self, store: Arc<dyn Store>) -> Engine {
+        Engine::new(
+            store,
+            self.text.clone(),
+            self.clock.clone(),
+            Settings {
+                default_lang: self.settings.default_lang,
+                ..Settings::default()
+            },
+        )
     }
 
     /// Uses these digest templates instead of the built-in ones.
@@ -633,14 +668,32 @@ impl Engine {
         let Failure::Internal(e) = &failure else {
             return failure;
         };
-        let unwritable = e
-            .chain()
-            .any(|c| matches!(c.downcast_ref(), Some(StoreError::Unwritable { .. })));
-        if !unwritable {
+        let full = e.chain().find_map(|c| match c.downcast_ref() {
+            Some(StoreError::Unwritable { full, .. }) => Some(*full),
+            _ => None,
+        });
+        let Some(full) = full else {
             return failure;
-        }
+        };
         tracing::error!("{e:#}");
-        self.refuse(lang, k::ERROR_STORAGE, json!({}))
+        // Trying again only helps once someone made room or gave the rights back: say which.
+        let key = if full {
+            k::ERROR_STORAGE_FULL
+        } else {
+            k::ERROR_STORAGE
+        };
+        self.refuse(lang, key, json!({}))
+    }
+
+    /// The refusal for a file the academy could not write for lack of room or rights.
+    fn storage_refusal(&self, lang: Lang, e: &std::io::Error) -> Failure {
+        use std::io::ErrorKind as K;
+        let key = match e.kind() {
+            K::StorageFull | K::QuotaExceeded | K::FileTooLarge => k::ERROR_STORAGE_FULL,
+            K::ReadOnlyFilesystem | K::PermissionDenied => k::ERROR_STORAGE,
+            _ => k::ERROR_INTERNAL,
+        };
+        self.refuse(lang, key, json!({}))
     }
 
     /// The generic text shown for an internal failure, in the user's language.
@@ -752,22 +805,18 @@ impl Engine {
         kind: &str,
         n: u64,
     ) -> Result<std::ops::Range<u64>, Failure> {
-        let key = format!("next_id:{kind}");
-        let stored = match batch.pending(Tree::Meta, key.as_bytes()) {
+        let key = [crate::store::COUNTER_PREFIX, kind.as_bytes()].concat();
+        let stored = match batch.pending(Tree::Meta, &key) {
             Some(pending) => pending.map(<[u8]>::to_vec),
-            None => self.store.get(Tree::Meta, key.as_bytes())?,
+            None => self.store.get(Tree::Meta, &key)?,
         };
         let current = match stored {
             Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| {
-                Failure::Internal(anyhow::anyhow!("counter {key} is not eight bytes"))
+                Failure::Internal(anyhow::anyhow!("counter {kind} is not eight bytes"))
             })?),
             None => 0,
         };
-        batch.put(
-            Tree::Meta,
-            key.into_bytes(),
-            (current + n).to_be_bytes().to_vec(),
-        );
+        batch.put(Tree::Meta, key, (current + n).to_be_bytes().to_vec());
         Ok(current + 1..current + n + 1)
     }
 

@@ -2,13 +2,37 @@
 //! delete it all. After a delete no record carries their id or their name, and the store is
 //! rewritten so that no file of the database holds the removed bytes either.
 
+use super::backup::{self, BackupError};
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Attachment, Reply};
-use crate::store::{Batch, Tree};
+use crate::store::{Batch, MemoryStore, Store, StoreError, Tree};
 use crate::text::keys as k;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A confirmed deletion, recorded until it is complete. It names the person only by id, and
+/// exists only until their data is gone.
+#[derive(Debug, Serialize, Deserialize)]
+struct Erasure {
+    user: UserId,
+    /// The language the unnamed author is called in, as in the request.
+    lang: Lang,
+}
+
+/// How far a deletion got.
+#[derive(Debug, Default)]
+struct Erased {
+    /// The database was rewritten: the removed bytes are in none of its files.
+    rewritten: bool,
+    /// Copies the academy made that may still hold the person's data: they could not be
+    /// rewritten or removed.
+    kept: Vec<PathBuf>,
+    /// Something failed for a passing reason: the record stays and it is tried again.
+    retry: bool,
+}
 
 /// Everything about one person, as exported.
 #[derive(Debug, Serialize)]
@@ -183,7 +207,7 @@ impl Engine {
             json!({"answers": data.answers.len(), "lessons": data.lessons.len()}),
         ));
         reply.attachments.push(Attachment {
-            filename: format!("academie-{}.json", ctx.actor.id.0),
+            filename: export_name(ctx.actor.id),
             bytes,
         });
         Ok(reply)
@@ -194,7 +218,7 @@ impl Engine {
         let user = ctx.actor.id;
         let _guard = self.lock();
         let data = self.collect_my_data(user)?;
-        let counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
+        let mut counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
         if !confirm {
             return Ok(
                 Reply::private(self.t(lang, k::MYDATA_CONFIRM, counts)).choice(
@@ -203,6 +227,71 @@ impl Engine {
                 ),
             );
         }
+        // Recorded before anything is removed: from here the deletion is finished even if the
+        // academy stops half-way, or cannot write just now.
+        if let Err(e) = self.record_erasure(&Erasure { user, lang }) {
+            tracing::error!("cannot record a deletion: {e}");
+            return Err(self.storage_refusal(lang, &e));
+        }
+        let erased = match self.erase(user, lang) {
+            Ok(erased) => erased,
+            Err(failure) if self.settings.erasures_dir.is_none() => return Err(failure),
+            Err(failure) => {
+                // Nothing was removed (a refused write is undone); the record stays.
+                tracing::error!("a deletion could not be carried out yet: {failure}");
+                return Ok(Reply::private(self.t(
+                    lang,
+                    k::MYDATA_DELETE_PENDING,
+                    counts,
+                )));
+            }
+        };
+        // Their lessons leave the published site too.
+        self.refresh_site();
+        let key = if !erased.rewritten {
+            k::MYDATA_DELETE_UNFINISHED
+        } else if !erased.kept.is_empty() {
+            counts["copies"] = erased
+                .kept
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+                .into();
+            k::MYDATA_DELETED_COPIES_KEPT
+        } else {
+            k::MYDATA_DELETED
+        };
+        Ok(Reply::private(self.t(lang, key, counts)))
+    }
+
+    /// Removes everything about `user` and rewrites the store, then the copies the academy made
+    /// of it, and removes their export; the record of the request goes once all is done. The
+    /// caller holds the write lock. An error means the removal itself was not saved.
+    fn erase(&self, user: UserId, lang: Lang) -> Result<Erased, Failure> {
+        let batch = self.erasure_batch(user, lang)?;
+        self.commit(batch)?;
+        let mut erased = Erased::default();
+        // The store still holds the removed bytes in its files until they are rewritten; the
+        // person is told their data is gone only once it is gone from the disk too.
+        match self.store.compact() {
+            Ok(()) => erased.rewritten = true,
+            Err(e) => {
+                tracing::error!("the database could not be rewritten after a deletion: {e}");
+                erased.retry = true;
+            }
+        }
+        self.erase_in_copies(user, lang, &mut erased);
+        self.remove_export(user, &mut erased);
+        if !erased.retry {
+            self.forget_erasure(user);
+        }
+        Ok(erased)
+    }
+
+    /// The batch that removes `user`'s records and unnames them in the records of others.
+    fn erasure_batch(&self, user: UserId, lang: Lang) -> Result<Batch, Failure> {
+        let data = self.collect_my_data(user)?;
         let mut batch = Batch::new();
         batch.remove(Tree::Members, user.key().to_vec());
         for p in &data.placements {
@@ -316,12 +405,189 @@ impl Engine {
                 self.put_lesson(&mut batch, Some(&old), &l)?;
             }
         }
-        self.commit(batch)?;
-        // The store still holds the removed bytes in its files until they are rewritten; the
-        // person is told their data is gone only once it is gone from the disk too.
-        self.store.compact()?;
-        // Their lessons leave the published site too.
-        self.refresh_site();
-        Ok(Reply::private(self.t(lang, k::MYDATA_DELETED, counts)))
+        Ok(batch)
     }
+
+    /// Rewrites the automatic backups and the databases set aside by restores without `user`.
+    /// A backup that cannot be read cannot be restored either, so it is removed; what cannot be
+    /// rewritten or removed is named in `erased.kept`.
+    fn erase_in_copies(&self, user: UserId, lang: Lang, erased: &mut Erased) {
+        if let Some(policy) = &self.settings.backups {
+            for path in backup::automatic(&policy.dir) {
+                let Err(e) = self.erase_in_backup(&path, user, lang) else {
+                    continue;
+                };
+                tracing::error!("{} could not be rewritten: {e}", path.display());
+                let unreadable = !matches!(e, BackupError::Write { .. } | BackupError::Store(_));
+                if unreadable && std::fs::remove_file(&path).is_ok() {
+                    continue;
+                }
+                erased.retry |= !unreadable;
+                erased.kept.push(path);
+            }
+        }
+        for path in self.store.set_aside() {
+            let done = self
+                .store
+                .open_set_aside(&path)
+                .map_err(Failure::from)
+                .and_then(|copy| self.erase_in(Arc::from(copy), user, lang));
+            if let Err(e) = done {
+                tracing::error!("{} could not be rewritten: {e}", path.display());
+                erased.kept.push(path);
+            }
+        }
+    }
+
+    /// Removes `user` from the backup at `path`, replacing it only if it held anything of theirs.
+    fn erase_in_backup(&self, path: &Path, user: UserId, lang: Lang) -> Result<(), BackupError> {
+        let backup = backup::read_backup(path)?;
+        let copy = Arc::new(MemoryStore::default());
+        backup::load_backup(copy.as_ref(), &backup)?;
+        let changed = self
+            .erase_in(copy.clone(), user, lang)
+            .map_err(|f| BackupError::Store(StoreError::Io(f.to_string())))?;
+        if changed {
+            backup::write_snapshot(&copy.snapshot()?, path, backup.summary.created)?;
+        }
+        Ok(())
+    }
+
+    /// Removes `user` from another store with the same rules, and rewrites it; whether it held
+    /// anything of theirs.
+    fn erase_in(&self, store: Arc<dyn Store>, user: UserId, lang: Lang) -> Result<bool, Failure> {
+        let engine = self.over(store.clone());
+        engine.upgrade()?;
+        let _guard = engine.lock();
+        let batch = engine.erasure_batch(user, lang)?;
+        if batch.is_empty() {
+            return Ok(false);
+        }
+        engine.commit(batch)?;
+        store.compact()?;
+        Ok(true)
+    }
+
+    /// Removes the member's own export file, which holds everything the academy had about them.
+    fn remove_export(&self, user: UserId, erased: &mut Erased) {
+        let Some(dir) = &self.settings.export_dir else {
+            return;
+        };
+        let path = dir.join(export_name(user));
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::error!("{} could not be removed: {e}", path.display());
+                erased.kept.push(path);
+            }
+            _ => {}
+        }
+    }
+
+    /// Finishes every deletion that was confirmed but not completed (the academy stopped, or
+    /// could not write); run at start and now and then. Returns how many were completed.
+    pub fn finish_erasures(&self) -> usize {
+        let mut done = 0;
+        for pending in self.pending_erasures() {
+            let _guard = self.lock();
+            match self.erase(pending.user, pending.lang) {
+                Ok(erased) if !erased.retry => {
+                    done += 1;
+                    tracing::warn!("finished a deletion of someone's data that was interrupted");
+                    for path in &erased.kept {
+                        tracing::error!(
+                            "{} may still hold the deleted data; remove it",
+                            path.display()
+                        );
+                    }
+                }
+                Ok(_) => tracing::warn!("a deletion of someone's data is not finished yet"),
+                Err(e) => tracing::error!("a deletion of someone's data failed again: {e}"),
+            }
+        }
+        if done > 0 {
+            self.refresh_site();
+        }
+        done
+    }
+
+    /// Records a confirmed deletion durably, in a file of its own.
+    fn record_erasure(&self, erasure: &Erasure) -> std::io::Result<()> {
+        let Some(dir) = &self.settings.erasures_dir else {
+            return Ok(());
+        };
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir)?;
+        }
+        let path = dir.join(format!("{}.json", erasure.user.0));
+        let tmp = dir.join(format!("{}.json.tmp", erasure.user.0));
+        {
+            use std::io::Write;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&tmp)?;
+            file.write_all(&serde_json::to_vec(erasure).map_err(std::io::Error::other)?)?;
+            file.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(dir)?.sync_all()
+    }
+
+    fn pending_erasures(&self) -> Vec<Erasure> {
+        let Some(dir) = &self.settings.erasures_dir else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut pending = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            match std::fs::read(&path)
+                .map_err(anyhow::Error::from)
+                .and_then(|b| Ok(serde_json::from_slice::<Erasure>(&b)?))
+            {
+                Ok(erasure) => pending.push(erasure),
+                Err(e) => tracing::error!("{} cannot be read: {e}", path.display()),
+            }
+        }
+        pending
+    }
+
+    fn forget_erasure(&self, user: UserId) {
+        let Some(dir) = &self.settings.erasures_dir else {
+            return;
+        };
+        let path = dir.join(format!("{}.json", user.0));
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::error!("{} could not be removed: {e}", path.display())
+            }
+            _ => {
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
+        }
+    }
+
+    /// Whether deletions wait to be finished, for `run_due`.
+    pub(super) fn erasures_pending(&self) -> bool {
+        self.settings
+            .erasures_dir
+            .as_ref()
+            .and_then(|dir| std::fs::read_dir(dir).ok())
+            .is_some_and(|mut entries| entries.next().is_some())
+    }
+}
+
+/// The name of a member's export file.
+pub(super) fn export_name(user: UserId) -> String {
+    format!("academie-{}.json", user.0)
 }

@@ -139,6 +139,7 @@ impl Engine {
             let Some((key, value)) = due.into_iter().next() else {
                 drop(_guard);
                 self.apply_retention()?;
+                self.upkeep();
                 return Ok(ran);
             };
             let mut batch = Batch::new();
@@ -179,6 +180,29 @@ impl Engine {
             }
             self.commit(batch)?;
             ran += 1;
+        }
+    }
+
+    /// The academy's own upkeep, after the scheduled work: an automatic backup when one is
+    /// due, and deletions that could not be finished tried again every ten minutes. Neither
+    /// stops the scheduled work: a failure is logged.
+    fn upkeep(&self) {
+        if let Err(e) = self.backup_if_due() {
+            tracing::error!("the automatic backup failed: {e}");
+        }
+        let now = self.now();
+        let due = {
+            let mut upkeep = self.upkeep.lock().unwrap_or_else(|p| p.into_inner());
+            let due = upkeep
+                .erasures_tried
+                .is_none_or(|t| now - t >= chrono::Duration::minutes(10));
+            if due {
+                upkeep.erasures_tried = Some(now);
+            }
+            due
+        };
+        if due && self.erasures_pending() {
+            self.finish_erasures();
         }
     }
 

@@ -4,8 +4,14 @@
 //! durable batches. [`SledStore`] is the production engine; [`MemoryStore`] exists so the same
 //! contract tests run against a second backend, which keeps the interface honest. Only this module
 //! touches sled.
+//!
+//! Beside sled's files the store keeps what it knows was saved (`ledger`), and checks a database
+//! against it before opening it (`opening`): a damaged database is refused, never opened as new.
 
+mod ledger;
 mod memory;
+mod opening;
+mod overlay;
 mod sled_store;
 
 pub use memory::MemoryStore;
@@ -18,8 +24,17 @@ use std::path::PathBuf;
 /// posting lists.
 pub const SCHEMA_VERSION: u32 = 3;
 
+/// How the folder of a database moved aside by a restore is named: the database's name, a dot,
+/// this, and the time of the restore.
+pub const SET_ASIDE: &str = "before-restore-";
+
 /// Where the schema version is kept, in [`Tree::Meta`], as four big-endian bytes.
 pub const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// Keys in [`Tree::Meta`] that start with this are id counters (eight big-endian bytes): they
+/// only ever grow. The store never takes one back, not even when it undoes a refused write, so
+/// no id is handed out twice, and the ledger remembers them.
+pub const COUNTER_PREFIX: &[u8] = b"next_id:";
 
 /// The schema version recorded in a store; 0 when none is (a new database).
 pub fn schema_version(store: &dyn Store) -> Result<u32, StoreError> {
@@ -198,8 +213,17 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the database at {path} cannot be written ({detail}); free disk space or make the folder writable")]
-    Unwritable { path: PathBuf, detail: String },
+    #[error("the database at {path} cannot be written ({detail}); {}", if *full {
+        "free disk space"
+    } else {
+        "make its folder writable for the academy"
+    })]
+    Unwritable {
+        path: PathBuf,
+        detail: String,
+        /// The disk is full (or a quota reached), rather than the folder read-only.
+        full: bool,
+    },
     #[error("storage failed: {0}")]
     Io(String),
 }
@@ -251,6 +275,20 @@ pub trait Store: Send + Sync {
     /// it runs. A backend that keeps nothing on disk has nothing to do.
     fn compact(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// Databases a restore moved aside from this store's place (never deleted by it), which
+    /// still hold what was in them: "delete my data" rewrites them too.
+    fn set_aside(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// Opens one of [`Store::set_aside`]'s databases.
+    fn open_set_aside(&self, path: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
+        Err(StoreError::Io(format!(
+            "{} cannot be opened by this store",
+            path.display()
+        )))
     }
 
     /// Whether the store holds no records at all (a fresh database).
@@ -536,6 +574,278 @@ mod contract {
             let votes = &snap.iter().find(|(t, _)| *t == Tree::Votes).unwrap().1;
             assert_eq!(votes, &vec![(b"v".to_vec(), b"1".to_vec())]);
         }
+    }
+
+    fn counter(store: &dyn Store) -> u64 {
+        let bytes = store.get(Tree::Meta, b"next_id:lesson").unwrap().unwrap();
+        u64::from_be_bytes(bytes.try_into().unwrap())
+    }
+
+    #[test]
+    fn a_refused_write_is_undone_for_every_reader_keeps_its_ids_and_writing_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = SledStore::open(&path, None).unwrap();
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, b"kept".to_vec(), b"v1".to_vec());
+        b.put(Tree::Lessons, b"gone-later".to_vec(), b"still".to_vec());
+        b.put(Tree::Meta, b"next_id:lesson".to_vec(), 1u64.to_be_bytes());
+        store.commit(b).unwrap();
+        let before = store.snapshot().unwrap();
+
+        store.fail_next_flushes(1);
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, b"kept".to_vec(), b"v2".to_vec());
+        b.put(Tree::Lessons, b"new".to_vec(), b"refused".to_vec());
+        b.remove(Tree::Lessons, b"gone-later".to_vec());
+        b.put(Tree::Meta, b"next_id:lesson".to_vec(), 2u64.to_be_bytes());
+        let err = store.commit(b).expect_err("the flush fails");
+        assert!(
+            matches!(err, StoreError::Unwritable { full: true, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("free disk space"), "{err}");
+        // Nobody sees the refused batch, by any way of reading; the counter stays ahead.
+        assert_eq!(
+            store.get(Tree::Lessons, b"kept").unwrap(),
+            Some(b"v1".to_vec())
+        );
+        assert_eq!(store.get(Tree::Lessons, b"new").unwrap(), None);
+        assert_eq!(
+            store.scan_prefix(Tree::Lessons, &[]).unwrap(),
+            vec![
+                (b"gone-later".to_vec(), b"still".to_vec()),
+                (b"kept".to_vec(), b"v1".to_vec())
+            ]
+        );
+        assert_eq!(store.last_with_prefix(Tree::Lessons, b"n").unwrap(), None);
+        assert_eq!(
+            store.scan_range(Tree::Lessons, b"a", b"z").unwrap().len(),
+            2
+        );
+        assert_eq!(counter(&store), 2, "the refused id is not handed out again");
+        let mut snap = store.snapshot().unwrap();
+        let mut before = before;
+        for (tree, entries) in snap.iter_mut().chain(before.iter_mut()) {
+            if *tree == Tree::Meta {
+                entries.retain(|(k, _)| !k.starts_with(b"next_id"));
+            }
+        }
+        assert_eq!(snap, before, "a backup taken now holds what is durable");
+
+        // The next write reopens sled, puts the undo on disk and lands.
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, b"after".to_vec(), b"saved".to_vec());
+        b.put(Tree::Meta, b"next_id:lesson".to_vec(), 3u64.to_be_bytes());
+        store.commit(b).unwrap();
+        store.flush().unwrap();
+        drop(store);
+        let store = SledStore::open(&path, None).unwrap();
+        assert_eq!(store.get(Tree::Lessons, b"new").unwrap(), None);
+        assert_eq!(
+            store.get(Tree::Lessons, b"kept").unwrap(),
+            Some(b"v1".to_vec())
+        );
+        assert_eq!(
+            store.get(Tree::Lessons, b"gone-later").unwrap(),
+            Some(b"still".to_vec())
+        );
+        assert_eq!(
+            store.get(Tree::Lessons, b"after").unwrap(),
+            Some(b"saved".to_vec())
+        );
+        assert_eq!(counter(&store), 3);
+    }
+
+    #[test]
+    fn under_failing_flushes_each_commit_is_either_confirmed_and_kept_or_refused_and_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let confirmed = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        let refused = std::sync::atomic::AtomicUsize::new(0);
+        {
+            let store = SledStore::open(&path, None).unwrap();
+            let done = std::sync::atomic::AtomicBool::new(false);
+            std::thread::scope(|s| {
+                let writers: Vec<_> = (0..6u64)
+                    .map(|t| {
+                        let (store, confirmed, refused) = (&store, &confirmed, &refused);
+                        s.spawn(move || {
+                            for i in 0..40u64 {
+                                let key = (t * 1000 + i).to_be_bytes();
+                                let mut b = Batch::new();
+                                b.put(Tree::Answers, key, b"a".to_vec());
+                                if i % 2 == 0 {
+                                    b.put(Tree::Participants, key, b"p".to_vec());
+                                }
+                                match store.commit(b) {
+                                    Ok(()) => {
+                                        confirmed.lock().unwrap().insert(key.to_vec());
+                                    }
+                                    Err(StoreError::Unwritable { .. }) => {
+                                        refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                    }
+                                    Err(e) => panic!("{e}"),
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                let (store, done) = (&store, &done);
+                s.spawn(move || {
+                    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                        store.fail_next_flushes(1);
+                        std::thread::sleep(std::time::Duration::from_millis(15));
+                    }
+                });
+                for w in writers {
+                    w.join().unwrap();
+                }
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            store.fail_next_flushes(0);
+            store.flush().unwrap();
+        }
+        let store = SledStore::open(&path, None).unwrap();
+        let stored: std::collections::BTreeSet<Vec<u8>> = store
+            .scan_prefix(Tree::Answers, &[])
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let confirmed = confirmed.into_inner().unwrap();
+        assert!(
+            refused.load(std::sync::atomic::Ordering::SeqCst) > 0,
+            "some flushes failed, so the check can fail"
+        );
+        assert_eq!(
+            stored.difference(&confirmed).count() + confirmed.difference(&stored).count(),
+            0,
+            "exactly the confirmed commits are stored: stored but not confirmed {:?}, confirmed but not stored {:?}",
+            stored.difference(&confirmed).collect::<Vec<_>>(),
+            confirmed.difference(&stored).collect::<Vec<_>>()
+        );
+        for (k, _) in store.scan_prefix(Tree::Participants, &[]).unwrap() {
+            assert!(stored.contains(&k), "no half of a refused batch is left");
+        }
+    }
+
+    /// Every file under `dir`, by path, with its bytes.
+    fn files(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+        let mut all = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                all.extend(files(&path));
+            } else {
+                all.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn a_database_that_lost_saved_work_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, None).unwrap();
+            for i in 1..=5u64 {
+                let mut b = Batch::new();
+                b.put(Tree::Lessons, i.to_be_bytes(), b"lesson".to_vec());
+                b.put(Tree::Meta, b"next_id:lesson".to_vec(), i.to_be_bytes());
+                store.commit(b).unwrap();
+            }
+        }
+        // Keep the ledger, and take the database back to an earlier state behind its back:
+        // what a log cut short by damage looks like to the next open.
+        let ledger = std::fs::read(path.join("academie-ledger")).unwrap();
+        {
+            let db = sled::open(&path).unwrap();
+            let meta = db.open_tree("meta").unwrap();
+            meta.insert("next_id:lesson", &3u64.to_be_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        std::fs::write(path.join("academie-ledger"), &ledger).unwrap();
+        let before = files(&path);
+        let err = SledStore::open(&path, None).expect_err("refused");
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("went back from 5 to 3"), "{err}");
+        assert_eq!(files(&path), before, "not a byte changed");
+        assert!(
+            !sibling(&path, "checking").exists(),
+            "the checked copy is gone"
+        );
+
+        // The same with the sequence number of the flushes.
+        {
+            let db = sled::open(&path).unwrap();
+            let meta = db.open_tree("meta").unwrap();
+            meta.insert("next_id:lesson", &9u64.to_be_bytes()).unwrap();
+            let flushes = db.open_tree("academie_flushes").unwrap();
+            flushes.insert("seq", &1u64.to_be_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        std::fs::write(path.join("academie-ledger"), &ledger).unwrap();
+        let before = files(&path);
+        let err = SledStore::open(&path, None).expect_err("refused");
+        assert!(
+            err.to_string().contains("holds less than was saved"),
+            "{err}"
+        );
+        assert_eq!(files(&path), before);
+
+        // A missing ledger, once the marker says there is one.
+        std::fs::remove_file(path.join("academie-ledger")).unwrap();
+        let err = SledStore::open(&path, None).expect_err("refused");
+        assert!(err.to_string().contains("is missing"), "{err}");
+    }
+
+    #[test]
+    fn a_clean_close_is_recognised_and_any_change_after_it_is_checked_on_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, None).unwrap();
+            let mut b = Batch::new();
+            b.put(Tree::Members, b"k".to_vec(), b"v".to_vec());
+            store.commit(b).unwrap();
+        }
+        assert!(
+            path.join("academie-closed").exists(),
+            "the clean close is recorded"
+        );
+        let store = SledStore::open(&path, None).unwrap();
+        assert!(
+            !path.join("academie-closed").exists(),
+            "forgotten once sled may write again"
+        );
+        assert_eq!(store.get(Tree::Members, b"k").unwrap(), Some(b"v".to_vec()));
+    }
+
+    #[test]
+    fn inspecting_reads_a_copy_and_leaves_the_database_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, None).unwrap();
+            let mut b = Batch::new();
+            b.put(Tree::Members, b"k".to_vec(), b"v".to_vec());
+            store.commit(b).unwrap();
+        }
+        // Remove the fingerprint: sled would write to these files if it opened them.
+        std::fs::remove_file(path.join("academie-closed")).unwrap();
+        let before = files(&path);
+        let found =
+            SledStore::inspect(&path, None, |store| store.get(Tree::Members, b"k").unwrap())
+                .unwrap();
+        assert_eq!(found, Some(b"v".to_vec()));
+        assert_eq!(files(&path), before);
+        let _open = SledStore::open(&path, None).unwrap();
+        assert!(matches!(
+            SledStore::inspect(&path, None, |_| ()),
+            Err(StoreError::Locked { .. })
+        ));
     }
 
     #[test]

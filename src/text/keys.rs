@@ -47,6 +47,7 @@ keys! {
     ERROR_EMPTY = "error.empty";
     ERROR_INTERNAL = "error.internal";
     ERROR_STORAGE = "error.storage";
+    ERROR_STORAGE_FULL = "error.storage_full";
     ERROR_MISSING_OPTION = "error.missing_option";
     ERROR_NOT_CONFIGURED = "error.not_configured";
     ERROR_NOT_IN_CHANNEL = "error.not_in_channel";
@@ -136,6 +137,9 @@ keys! {
     MYDATA_CONFIRM = "mydata.confirm";
     MYDATA_CONFIRM_BUTTON = "mydata.confirm_button";
     MYDATA_DELETED = "mydata.deleted";
+    MYDATA_DELETED_COPIES_KEPT = "mydata.deleted_copies_kept";
+    MYDATA_DELETE_PENDING = "mydata.delete_pending";
+    MYDATA_DELETE_UNFINISHED = "mydata.delete_unfinished";
     MYDATA_EXPORTED = "mydata.exported";
     NOTICE_APPROVED = "notice.approved";
     NOTICE_EDITED = "notice.edited";
@@ -220,6 +224,13 @@ keys! {
     IO_READ_ONLY = "io.read_only";
     IO_NOT_A_FOLDER = "io.not_a_folder";
     IO_NOT_FOUND = "io.not_found";
+    CLI_RESTORE_NO_BACKUP = "cli.restore_no_backup";
+    CLI_DATABASE_DAMAGED = "cli.database_damaged";
+    CLI_DATABASE_DAMAGED_NO_BACKUP = "cli.database_damaged_no_backup";
+    CLI_CHECK_SOUND = "cli.check_sound";
+    CLI_CHECK_PROBLEMS = "cli.check_problems";
+    CLI_CHECK_RUNNING = "cli.check_running";
+    CLI_SHUTDOWN_UNSAVED = "cli.shutdown_unsaved";
     AUDIT_TITLE = "audit.title";
     AUDIT_ENTRY = "audit.entry";
     AUDIT_NONE = "audit.none";
