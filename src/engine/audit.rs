@@ -6,7 +6,7 @@ use super::{decode, encode, Ctx, Engine, Failure, Outcome, Request};
 use crate::domain::*;
 use crate::reply::Reply;
 use crate::search::time_key;
-use crate::store::{Batch, Tree};
+use crate::store::{Batch, Entry, Tree};
 use crate::text::keys as k;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,7 @@ impl Engine {
     pub(super) fn audit_log(&self, ctx: &Ctx) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
-        let entries = self.store.scan_prefix(Tree::Audit, &[])?;
+        let entries = self.latest_audit(SHOWN)?;
         let mut lines = Vec::new();
         for (key, value) in entries.iter().rev().take(SHOWN) {
             let e: AuditEntry = decode(Tree::Audit, key, value)?;
@@ -105,6 +105,24 @@ impl Engine {
             lines.join("\n")
         };
         Ok(Reply::private(body).titled(self.text.plain(lang, k::AUDIT_TITLE)))
+    }
+
+    /// At least the latest `n` entries (all, if there are fewer), oldest first. The log is kept
+    /// in time order, so it is read backwards in windows of time that double until they hold
+    /// `n`: the work follows what is shown, not the length of the history.
+    fn latest_audit(&self, n: usize) -> Result<Vec<Entry>, Failure> {
+        // Past every key: a time key is eight bytes and an id eight more.
+        let end = [0xFF; 17];
+        let mut span = chrono::Duration::days(7);
+        loop {
+            let start = self.now().checked_sub_signed(span);
+            let from = start.map_or([0; 8], time_key);
+            let entries = self.store.scan_range(Tree::Audit, &from, &end)?;
+            if entries.len() >= n || start.is_none_or(|s| s.timestamp() < 0) {
+                return Ok(entries);
+            }
+            span = span * 2;
+        }
     }
 
     /// The audit entries of one person, for their data export.

@@ -5,12 +5,13 @@
 use super::{clean_line, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
-use crate::search;
+use crate::search::{self, SearchQuery};
 use crate::site::{self, PublishedDigest, PublishedLesson};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::NaiveDate;
 use serde_json::json;
+use std::collections::HashMap;
 
 impl Engine {
     fn digest(&self, lang: Lang, id: DigestId) -> Result<Digest, Failure> {
@@ -18,28 +19,28 @@ impl Engine {
             .ok_or_else(|| self.refuse(lang, k::DIGEST_NOT_FOUND, json!({"id": id.to_string()})))
     }
 
-    /// Every approved lesson, through the status index.
-    pub(super) fn approved_lessons(&self) -> Result<Vec<Lesson>, Failure> {
-        let ids = search::with_status(self.store.as_ref(), LessonStatus::Approved)?;
+    /// Approved lessons matching a digest's filter. The index narrows them by learning order,
+    /// step and the period's end (a lesson approved by then was created by then), so only
+    /// those are read; the rest of the filter is checked on each.
+    fn digest_candidates(&self, filter: &DigestFilter) -> Result<Vec<Lesson>, Failure> {
+        let query = SearchQuery {
+            order: filter.order,
+            step: filter.step,
+            to: filter.to,
+            ..SearchQuery::default()
+        };
         let mut out = Vec::new();
-        for id in ids {
-            let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
+        for id in search::matching(self.store.as_ref(), &query)? {
+            let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? else {
                 return Err(Failure::Internal(anyhow::anyhow!(
-                    "index names lesson {id}, which is not stored"
+                    "index names lesson L{id}, which is not stored"
                 )));
             };
-            out.push(lesson);
+            if matches_filter(&lesson, filter) {
+                out.push(lesson);
+            }
         }
         Ok(out)
-    }
-
-    /// Approved lessons matching a digest's filter.
-    fn digest_candidates(&self, filter: &DigestFilter) -> Result<Vec<Lesson>, Failure> {
-        Ok(self
-            .approved_lessons()?
-            .into_iter()
-            .filter(|l| matches_filter(l, filter))
-            .collect())
     }
 
     pub(super) fn digest_compose(
@@ -163,10 +164,11 @@ impl Engine {
     /// A digest with its lessons as the site and the chat templates see them: attributed in
     /// the digest's language, anonymous lessons without a name.
     fn published(&self, digest: &Digest, lessons: &[Lesson]) -> PublishedDigest {
+        let by_id: HashMap<LessonId, &Lesson> = lessons.iter().map(|l| (l.id, l)).collect();
         let lessons = digest
             .lessons
             .iter()
-            .filter_map(|id| lessons.iter().find(|l| l.id == *id))
+            .filter_map(|id| by_id.get(id).copied())
             .map(|l| PublishedLesson {
                 lesson: l.clone(),
                 // The library is credited as such; an anonymous member is not credited at all.

@@ -5,6 +5,7 @@
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Attachment, Reply};
+use crate::search;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use serde::Serialize;
@@ -35,27 +36,32 @@ pub struct MyData {
 }
 
 impl Engine {
-    /// Gathers every record that names `user`.
+    /// Gathers every record that names `user`. Their lessons and the lessons they reviewed come
+    /// from the index, their answers and votes from one look per round: the work follows what
+    /// the member did, not the size of the library.
     pub fn collect_my_data(&self, user: UserId) -> Result<MyData, Failure> {
-        let answers: Vec<Answer> = self
-            .load_all::<Answer>(Tree::Answers, &[])?
-            .into_iter()
-            .filter(|a| a.user == user)
-            .collect();
         let rounds: Vec<Round> = self.load_all(Tree::Rounds, &[])?;
+        let mut answers = Vec::new();
+        let mut votes = Vec::new();
+        for r in &rounds {
+            let key = [r.id.key(), user.key()].concat();
+            answers.extend(self.load::<Answer>(Tree::Answers, &key)?);
+            votes.extend(self.load::<Vote>(Tree::Votes, &key)?);
+        }
         let collabs: Vec<Collaboration> = self.load_all(Tree::Collaborations, &[])?;
         let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
-        let all_lessons: Vec<Lesson> = self.load_all(Tree::Lessons, &[])?;
+        let lessons_reviewed = self
+            .store
+            .scan_prefix(Tree::LessonIndex, &search::reviewer_prefix(user))?
+            .iter()
+            .filter_map(|(key, _)| search::id_of(key))
+            .collect();
         Ok(MyData {
             user_id: user,
             exported_at: self.now(),
             profile: self.member(user)?,
             answers,
-            lessons: all_lessons
-                .iter()
-                .filter(|l| l.author == Some(user))
-                .cloned()
-                .collect(),
+            lessons: self.lessons_by(user)?,
             rounds_started: rounds
                 .iter()
                 .filter(|r| r.started_by == Some(user))
@@ -71,11 +77,7 @@ impl Engine {
                 .filter(|d| d.composed_by == Some(user))
                 .map(|d| d.id)
                 .collect(),
-            lessons_reviewed: all_lessons
-                .iter()
-                .filter(|l| l.reviewed_by == Some(user))
-                .map(|l| l.id)
-                .collect(),
+            lessons_reviewed,
             participation: self
                 .load_all::<Participant>(Tree::Participants, &[])?
                 .into_iter()
@@ -86,11 +88,7 @@ impl Engine {
                 .into_iter()
                 .filter(|a| a.user == user)
                 .collect(),
-            votes: self
-                .load_all::<Vote>(Tree::Votes, &[])?
-                .into_iter()
-                .filter(|v| v.user == user)
-                .collect(),
+            votes,
             placements: self
                 .load_all::<Placement>(Tree::Placements, &[])?
                 .into_iter()

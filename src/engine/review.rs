@@ -65,10 +65,10 @@ impl Engine {
                 k::REVIEW_STALE_BODY,
                 json!({"count": stale.len(), "months": self.settings.re_review_months}),
             )];
-            for lesson in stale.iter().take(QUEUE_PAGE) {
-                let (heading, _) = self.lesson_summary(lang, lesson, false);
+            for &id in stale.iter().take(QUEUE_PAGE) {
+                let lesson = self.lesson(lang, id)?;
+                let (heading, _) = self.lesson_summary(lang, &lesson, false);
                 lines.push(format!("• {heading}"));
-                let id = lesson.id;
                 reply = reply
                     .choice(
                         self.t(

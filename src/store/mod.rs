@@ -15,8 +15,9 @@ use std::path::PathBuf;
 
 /// The schema version this build writes. Raise it with a migration step in `engine::migrate`.
 /// 1: the first layout; 2: participants kept as records of their own; 3: the lesson index as
-/// posting lists.
-pub const SCHEMA_VERSION: u32 = 3;
+/// posting lists; 4: the lesson index also knows who reviewed a lesson and when it was last
+/// approved or confirmed.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Where the schema version is kept, in [`Tree::Meta`], as four big-endian bytes.
 pub const SCHEMA_KEY: &[u8] = b"schema_version";
