@@ -8,8 +8,15 @@ use crate::reply::{Action, Attachment, Reply};
 use crate::search;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+/// The part of a digest the export looks at.
+#[derive(Deserialize)]
+struct Composed {
+    id: DigestId,
+    composed_by: Option<UserId>,
+}
 
 /// Everything about one person, as exported.
 #[derive(Debug, Serialize)]
@@ -49,7 +56,8 @@ impl Engine {
             votes.extend(self.load::<Vote>(Tree::Votes, &key)?);
         }
         let collabs: Vec<Collaboration> = self.load_all(Tree::Collaborations, &[])?;
-        let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
+        // Only who composed each digest is read, not its list of lessons.
+        let digests: Vec<Composed> = self.load_all(Tree::Digests, &[])?;
         let lessons_reviewed = self
             .store
             .scan_prefix(Tree::LessonIndex, &search::reviewer_prefix(user))?
