@@ -168,13 +168,12 @@ fn run() -> Result<()> {
         Command::Lessons {
             command: LessonsCommand::Import { dir },
         } => {
-            let files = academie::engine::library_files(&dir)?;
-            let report = engine.import_library(&files)?;
+            let (count, report) = engine.import_library_folder(&dir)?;
             let text = engine.catalog().render(
                 lang,
                 keys::CLI_LESSONS_IMPORTED,
                 &serde_json::json!({
-                    "count": files.len(),
+                    "count": count,
                     "dir": dir.display().to_string(),
                     "added": report.added,
                     "updated": report.updated,

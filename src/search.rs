@@ -6,13 +6,16 @@
 //! searched (status, order, step, perspective, tag, channel, day, word, featured) are kept as
 //! posting lists — one compressed set of lesson ids per value (see [`crate::postings`]) — so a
 //! library of years stays small and a query reads a few values; the author and library-key
-//! entries stay one key per lesson. Facet and word entries exist only for approved lessons, so
-//! a search never even sees a pending or rejected one. Words are folded (lowercase, accents
+//! entries stay one key per lesson, as do the reviewer entries (who last reviewed a lesson, for
+//! a member's export). Facet, word and review-day entries exist only for approved lessons, so
+//! a search never even sees a pending or rejected one; the review day (when an approved lesson
+//! was last approved or confirmed) finds the lessons due for re-review without reading them. Words are folded (lowercase, accents
 //! removed) and matched by prefix, so `samenwerk` finds `samenwerking` and `cooperatief` finds
 //! `coöperatief`.
 
 use crate::domain::{ChannelId, Lesson, LessonId, LessonStatus, Order, Perspective, Step, UserId};
-use crate::postings::{self, Ids};
+use crate::postings;
+pub use crate::postings::Ids;
 use crate::store::{Batch, Store, StoreError, Tree};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +32,8 @@ const CHANNEL: u8 = b'c';
 const DATE: u8 = b'd';
 const WORD: u8 = b'w';
 const FEATURED: u8 = b'f';
+const REVIEWER: u8 = b'v';
+const REVIEWED: u8 = b'r';
 
 /// What a member asks for; every filter is optional and they combine with "and".
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -105,11 +110,16 @@ fn day_key(date: NaiveDate) -> [u8; 4] {
 
 /// Whether entries of this kind are kept as posting lists rather than one key per lesson.
 fn is_posting(entry: &[u8]) -> bool {
-    !matches!(entry.first(), Some(&AUTHOR | &LIBRARY_KEY))
+    !matches!(entry.first(), Some(&AUTHOR | &LIBRARY_KEY | &REVIEWER))
 }
 
 pub fn author_prefix(user: UserId) -> Vec<u8> {
     key(&[&[AUTHOR], &user.key()])
+}
+
+/// The entries of the lessons `user` reviewed last (approved, rejected, edited or confirmed).
+pub fn reviewer_prefix(user: UserId) -> Vec<u8> {
+    key(&[&[REVIEWER], &user.key()])
 }
 
 pub fn library_key(k: &str) -> Vec<u8> {
@@ -129,9 +139,14 @@ pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     if let Some(author) = lesson.author {
         out.insert(key(&[&author_prefix(author), &id]));
     }
+    if let Some(reviewer) = lesson.reviewed_by {
+        out.insert(key(&[&reviewer_prefix(reviewer), &id]));
+    }
     if !lesson.is_public() {
         return out;
     }
+    let reviewed = lesson.reviewed_at.unwrap_or(lesson.created_at);
+    out.insert(key(&[&[REVIEWED], &day_key(reviewed.date_naive()), &id]));
     out.insert(key(&[&[ORDER, lesson.order.byte()], &id]));
     for s in &lesson.steps {
         out.insert(key(&[&[STEP, s.byte()], &id]));
@@ -176,23 +191,82 @@ pub fn write_index(
     before: &BTreeSet<Vec<u8>>,
     after: &BTreeSet<Vec<u8>>,
 ) -> Result<(), StoreError> {
-    let mut lists: BTreeMap<&[u8], (Vec<u64>, Vec<u64>)> = BTreeMap::new();
-    for gone in before.difference(after) {
-        match split(gone) {
-            Some((list, id)) if is_posting(gone) => lists.entry(list).or_default().1.push(id),
-            _ => batch.remove(Tree::LessonIndex, gone.clone()),
+    let mut delta = IndexDelta::default();
+    delta.change(before, after);
+    delta.apply(store, batch, true)
+}
+
+/// The index changes of many lessons, gathered first and written with each posting list read
+/// and written once: a batch of a thousand lessons (an import) would otherwise rewrite the
+/// common words' lists a thousand times, each time finding them among the batch's writes.
+#[derive(Debug, Default)]
+pub struct IndexDelta {
+    /// List → (ids added, ids removed).
+    lists: BTreeMap<Vec<u8>, (Vec<u64>, Vec<u64>)>,
+    /// One-key entries: written (true) or removed.
+    keys: BTreeMap<Vec<u8>, bool>,
+}
+
+impl IndexDelta {
+    /// Adds a lesson's change from the entries `before` to `after`.
+    pub fn change(&mut self, before: &BTreeSet<Vec<u8>>, after: &BTreeSet<Vec<u8>>) {
+        for gone in before.difference(after) {
+            match split(gone) {
+                Some((list, id)) if is_posting(gone) => {
+                    self.lists.entry(list.to_vec()).or_default().1.push(id)
+                }
+                _ => {
+                    self.keys.insert(gone.clone(), false);
+                }
+            }
+        }
+        for added in after.difference(before) {
+            match split(added) {
+                Some((list, id)) if is_posting(added) => {
+                    self.lists.entry(list.to_vec()).or_default().0.push(id)
+                }
+                _ => {
+                    self.keys.insert(added.clone(), true);
+                }
+            }
         }
     }
-    for added in after.difference(before) {
-        match split(added) {
-            Some((list, id)) if is_posting(added) => lists.entry(list).or_default().0.push(id),
-            _ => batch.put(Tree::LessonIndex, added.clone(), Vec::new()),
+
+    /// Writes the changes into `batch`, reading each list as stored: for a batch that changes
+    /// the index only through this delta.
+    pub fn write(self, store: &dyn Store, batch: &mut Batch) -> Result<(), StoreError> {
+        self.apply(store, batch, false)
+    }
+
+    /// Writes the changes; `pending` reads each list as the batch leaves it.
+    fn apply(self, store: &dyn Store, batch: &mut Batch, pending: bool) -> Result<(), StoreError> {
+        for (key, put) in self.keys {
+            if put {
+                batch.put(Tree::LessonIndex, key, Vec::new());
+            } else {
+                batch.remove(Tree::LessonIndex, key);
+            }
         }
+        for (list, (add, remove)) in self.lists {
+            if pending {
+                postings::update(store, batch, &list, &add, &remove)?;
+                continue;
+            }
+            let mut ids = postings::get(store, &list)?;
+            for id in remove {
+                ids.remove(id);
+            }
+            for id in add {
+                ids.insert(id);
+            }
+            if ids.is_empty() {
+                batch.remove(Tree::LessonIndex, list);
+            } else {
+                batch.put(Tree::LessonIndex, list, postings::encode(&ids));
+            }
+        }
+        Ok(())
     }
-    for (list, (add, remove)) in lists {
-        postings::update(store, batch, list, &add, &remove)?;
-    }
-    Ok(())
 }
 
 /// The whole index of many lessons at once, for a fresh store or a rebuild: lists are built in
@@ -265,16 +339,6 @@ pub fn find_except(
     query: &SearchQuery,
     hidden: &[ChannelId],
 ) -> Result<Vec<LessonId>, StoreError> {
-    // Search words or a tag given with nothing searchable in them (`!!`, `a`) match nothing:
-    // dropping them would answer with every lesson.
-    fn given(t: &Option<String>) -> Option<&str> {
-        t.as_deref().filter(|t| !t.trim().is_empty())
-    }
-    if given(&query.text).is_some_and(|t| words(t).is_empty())
-        || given(&query.tag).is_some_and(|t| normalize_tag(t).is_none())
-    {
-        return Ok(Vec::new());
-    }
     let mut result = matching(store, query)?;
     for c in hidden {
         if result.is_empty() {
@@ -293,8 +357,19 @@ pub fn find_except(
         .collect())
 }
 
-/// The set of approved lessons matching `query`.
-fn matching(store: &dyn Store, query: &SearchQuery) -> Result<Ids, StoreError> {
+/// The set of approved lessons matching `query`, in no particular order: for counting and
+/// narrowing without reading a lesson.
+pub fn matching(store: &dyn Store, query: &SearchQuery) -> Result<Ids, StoreError> {
+    // Search words or a tag given with nothing searchable in them (`!!`, `a`) match nothing:
+    // dropping them would answer with every lesson.
+    fn given(t: &Option<String>) -> Option<&str> {
+        t.as_deref().filter(|t| !t.trim().is_empty())
+    }
+    if given(&query.text).is_some_and(|t| words(t).is_empty())
+        || given(&query.tag).is_some_and(|t| normalize_tag(t).is_none())
+    {
+        return Ok(Ids::new());
+    }
     let mut sets: Vec<Ids> = Vec::new();
     if let Some(o) = query.order {
         sets.push(postings::get(store, &[ORDER, o.byte()])?);
@@ -312,17 +387,7 @@ fn matching(store: &dyn Store, query: &SearchQuery) -> Result<Ids, StoreError> {
         sets.push(postings::get(store, &key(&[&[CHANNEL], &c.key()]))?);
     }
     if query.from.is_some() || query.to.is_some() {
-        let start = query.from.map_or([0; 4], day_key);
-        // The end is exclusive: the day after `to`, or past every day.
-        let end: Vec<u8> = match query.to.and_then(|d| d.succ_opt()) {
-            Some(after) => key(&[&[DATE], &day_key(after)]),
-            None => vec![DATE + 1],
-        };
-        let mut days = Ids::new();
-        for (_, bytes) in store.scan_range(Tree::LessonIndex, &key(&[&[DATE], &start]), &end)? {
-            days |= postings::decode(&bytes)?;
-        }
-        sets.push(days);
+        sets.push(days(store, DATE, query.from, query.to)?);
     }
     for term in query.text.as_deref().map(words).unwrap_or_default() {
         sets.push(postings::union_prefix(
@@ -343,6 +408,33 @@ fn matching(store: &dyn Store, query: &SearchQuery) -> Result<Ids, StoreError> {
         }
     }
     Ok(result)
+}
+
+/// The union of the day lists of `kind` from `from` to `to`, both included (open ends: every
+/// day before or after).
+fn days(
+    store: &dyn Store,
+    kind: u8,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Ids, StoreError> {
+    let start = from.map_or([0; 4], day_key);
+    // The end is exclusive: the day after `to`, or past every day.
+    let end: Vec<u8> = match to.and_then(|d| d.succ_opt()) {
+        Some(after) => key(&[&[kind], &day_key(after)]),
+        None => vec![kind + 1],
+    };
+    let mut all = Ids::new();
+    for (_, bytes) in store.scan_range(Tree::LessonIndex, &key(&[&[kind], &start]), &end)? {
+        all |= postings::decode(&bytes)?;
+    }
+    Ok(all)
+}
+
+/// The approved lessons last approved or confirmed on `day` or before (`None`: on any day),
+/// from the review-day lists: candidates for re-review, found without reading a lesson.
+pub fn reviewed_until(store: &dyn Store, day: Option<NaiveDate>) -> Result<Ids, StoreError> {
+    days(store, REVIEWED, None, day)
 }
 
 #[cfg(test)]

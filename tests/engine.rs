@@ -3334,3 +3334,173 @@ fn a_collaboration_can_keep_its_own_time_zone() {
         "another zone is named: {started}"
     );
 }
+
+impl Academy {
+    fn set_clock_at(&self, at: DateTime<Utc>) {
+        *self.clock.0.lock().unwrap() = at;
+    }
+
+    /// A lesson shared by `who` at `at` and approved by the moderator at the same moment.
+    fn approved_at(&self, who: &Ctx, title: &str, at: DateTime<Utc>) -> LessonId {
+        self.set_clock_at(at);
+        let id = self.share(who, title, Attribution::Named);
+        self.ok(&moderator(), Request::ReviewApprove { id });
+        id
+    }
+}
+
+#[test]
+fn the_health_view_counts_this_collaborations_lessons_of_the_last_year_to_the_hour() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let now = a.clock.now();
+    let year = Duration::days(365);
+    a.approved_at(&anna(), "Te oud", now - year - Duration::days(3));
+    a.approved_at(&anna(), "Net te oud", now - year - Duration::hours(1));
+    a.approved_at(&anna(), "Net op tijd", now - year + Duration::hours(1));
+    a.approved_at(&anna(), "Recent", now - Duration::days(10));
+    // Shared, never approved: not counted.
+    a.set_clock_at(now - Duration::days(5));
+    a.share(&anna(), "Wacht nog", Attribution::Named);
+    // Another collaboration's lesson: not counted here.
+    let elsewhere = Ctx {
+        channel: Some(ChannelId(43)),
+        ..anna()
+    };
+    a.approved_at(&elsewhere, "Elders", now - Duration::days(10));
+    a.set_clock_at(now);
+    let health = a.ok(&anna(), Request::Health).all_text();
+    assert!(
+        health.contains("Eerste orde 2, Tweede orde 0, Derde orde 0"),
+        "{health}"
+    );
+}
+
+#[test]
+fn a_lesson_approved_on_the_re_review_cutoffs_own_day_is_due_only_from_that_hour() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let now = a.clock.now();
+    let cutoff = now.checked_sub_months(chrono::Months::new(12)).unwrap();
+    a.approved_at(
+        &anna(),
+        "Al lang niet bevestigd",
+        cutoff - Duration::hours(1),
+    );
+    a.approved_at(&anna(), "Nog net bevestigd", cutoff + Duration::hours(1));
+    let applied = a.approved_at(
+        &anna(),
+        "Lang geleden, maar toegepast",
+        cutoff - Duration::days(90),
+    );
+    a.set_clock_at(now - Duration::days(20));
+    a.ok(
+        &bram(),
+        Request::LessonApplied {
+            id: applied,
+            note: String::new(),
+        },
+    );
+    a.set_clock_at(now);
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
+    let stale = queue
+        .sections
+        .iter()
+        .find(|s| s.heading == "Ter herbeoordeling")
+        .expect("a re-review section");
+    assert!(
+        stale.body.starts_with("1 goedgekeurde les is"),
+        "one lesson due: {}",
+        stale.body
+    );
+    assert!(
+        stale.body.contains("Al lang niet bevestigd"),
+        "{}",
+        stale.body
+    );
+    assert!(!stale.body.contains("Nog net bevestigd"), "{}", stale.body);
+    assert!(!stale.body.contains("Lang geleden"), "{}", stale.body);
+}
+
+#[test]
+fn a_digest_period_ends_at_approval_not_at_sharing() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let shared = a.clock.now() - Duration::days(30);
+    a.set_clock_at(shared);
+    let id = a.share(&anna(), "Later goedgekeurd", Attribution::Named);
+    a.set_clock_at(shared + Duration::days(10));
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let compose = |to: chrono::NaiveDate, order: Option<Order>| {
+        a.engine.handle(
+            &moderator(),
+            Request::DigestCompose {
+                title: None,
+                filter: DigestFilter {
+                    to: Some(to),
+                    order,
+                    ..Default::default()
+                },
+            },
+        )
+    };
+    let day = shared.date_naive();
+    assert!(
+        compose(day + Duration::days(5), None).is_err(),
+        "approved after the period: not in it"
+    );
+    assert!(
+        compose(day + Duration::days(10), Some(Order::Second)).is_err(),
+        "another learning order: not in it"
+    );
+    let digest = compose(day + Duration::days(10), Some(Order::First)).unwrap();
+    assert!(digest.all_text().contains("Later goedgekeurd"));
+}
+
+#[test]
+fn a_schema_3_database_gets_its_review_index_when_opened() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let old = a.approved_at(
+        &anna(),
+        "Twee jaar oud",
+        a.clock.now() - Duration::days(730),
+    );
+    a.set_clock_at(a.clock.now() + Duration::days(730));
+    // As schema 3 left it: no reviewer or review-day entries in the index.
+    let mut batch = academie::store::Batch::new();
+    for (key, _) in a.store.scan_prefix(Tree::LessonIndex, &[]).unwrap() {
+        if key.starts_with(b"v") || key.starts_with(b"r") {
+            batch.remove(Tree::LessonIndex, key);
+        }
+    }
+    batch.put(
+        Tree::Meta,
+        academie::store::SCHEMA_KEY,
+        3u32.to_be_bytes().to_vec(),
+    );
+    a.store.commit(batch).unwrap();
+    assert_eq!(a.engine.upgrade().unwrap(), 3);
+    assert_eq!(
+        academie::store::schema_version(a.store.as_ref()).unwrap(),
+        academie::store::SCHEMA_VERSION
+    );
+    let queue = a
+        .ok(&moderator(), Request::ReviewQueue { page: 0 })
+        .all_text();
+    assert!(
+        queue.contains("Twee jaar oud"),
+        "due for re-review: {queue}"
+    );
+    let export = a.ok(&moderator(), Request::MyDataExport);
+    let data: serde_json::Value = serde_json::from_slice(&export.attachments[0].bytes).unwrap();
+    assert_eq!(
+        data["lessons_reviewed"],
+        serde_json::json!([old.0]),
+        "the moderator's export names the lesson they approved"
+    );
+}

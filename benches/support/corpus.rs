@@ -732,3 +732,56 @@ pub fn load_lessons(store: &dyn Store, lessons: &[Lesson]) -> anyhow::Result<()>
     store.commit(batch)?;
     Ok(())
 }
+
+/// `n` answers to step 1's question ("what is the issue, according to us?") from `seed`: a few
+/// sentences each from the same vocabulary as the lessons, so a round shares some terms and
+/// not others; one in five in English.
+pub fn answers(n: usize, seed: u64) -> Vec<String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let nl = Zipf::new(NL_WORDS, 1.0);
+    let en = Zipf::new(EN_WORDS, 1.0);
+    let places = Zipf::new(PLACES, 2.0);
+    (0..n)
+        .map(|_| {
+            let own = if rng.gen_bool(0.2) { &en } else { &nl };
+            let sentences = rng.gen_range(2..=4);
+            let mut text = own.text(&mut rng, sentences);
+            if rng.gen_bool(0.3) {
+                text = format!("{}: {text}", places.word(&mut rng));
+            }
+            text
+        })
+        .collect()
+}
+
+/// A lesson as a library file (`lessons import`): its key, learning order, steps,
+/// perspective, tags and source in the front matter, its own text as the Dutch block and its
+/// translation, if any, as the English one.
+pub fn library_file(lesson: &Lesson, key: &str) -> String {
+    let mut out = String::from("+++\n");
+    out.push_str(&format!("key = \"{key}\"\n"));
+    out.push_str(&format!("order = \"{}\"\n", lesson.order.key()));
+    let steps: Vec<String> = lesson
+        .steps
+        .iter()
+        .map(|s| s.number().to_string())
+        .collect();
+    out.push_str(&format!("steps = [{}]\n", steps.join(", ")));
+    if let Some(p) = lesson.perspective {
+        out.push_str(&format!("perspective = \"{}\"\n", p.key()));
+    }
+    let tags: Vec<String> = lesson.tags.iter().map(|t| format!("\"{t}\"")).collect();
+    out.push_str(&format!("tags = [{}]\n", tags.join(", ")));
+    out.push_str("source = \"NSOB (2020), Leren van doen\"\n+++\n");
+    let mut block = |t: &LessonText, happened: &str, lesson: &str| {
+        out.push_str(&format!(
+            "\n# {}\n\n## {happened}\n\n{}\n\n## {lesson}\n\n{}\n",
+            t.title, t.happened, t.lesson
+        ));
+    };
+    block(&lesson.text, "Wat er gebeurde", "De les");
+    if let Some(t) = &lesson.translation {
+        block(t, "What happened", "The lesson");
+    }
+    out
+}

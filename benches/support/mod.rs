@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod academy;
 pub mod corpus;
 
 use std::time::{Duration, Instant};
@@ -128,17 +129,37 @@ pub fn report(name: &str, figure: &str, target: &str, met: bool) {
     println!("| {name} | {figure} | {target} | {verdict} |");
 }
 
-/// The header of the report table, with what the run measured on.
-pub fn header(title: &str) {
+/// The title of a bench's report, with what the run measured on.
+pub fn title(title: &str) {
     println!();
     println!("## {title}");
     println!(
-        "mode: {} · cpus: {} · {}",
+        "mode: {} · cpus: {} · {} · load average {}",
         if full() { "full" } else { "smoke" },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        std::env::consts::ARCH
+        std::env::consts::ARCH,
+        load_average()
     );
     println!();
+}
+
+/// The machine's load average over the last 1, 5 and 15 minutes, as `uptime` shows it: how
+/// busy others kept the machine while this ran.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The head of the table that [`report`] writes lines of.
+pub fn table() {
     println!("| measure | figure | target | verdict |");
     println!("|---|---|---|---|");
+}
+
+/// The title and the head of the report table.
+pub fn header(title: &str) {
+    self::title(title);
+    table();
 }

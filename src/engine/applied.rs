@@ -2,9 +2,10 @@
 //! a lesson was applied; an approved lesson nobody applied (or re-confirmed) for months returns to
 //! the moderators' queue, so the library stays alive instead of silting up.
 
-use super::{clean_text, encode, limits, Ctx, Engine, Failure, Outcome};
+use super::{clean_text, decode, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
+use crate::search;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::{DateTime, Months, Utc};
@@ -95,15 +96,34 @@ impl Engine {
             .checked_sub_months(Months::new(self.settings.re_review_months))
     }
 
-    /// Approved lessons nobody applied or re-confirmed in the configured number of months.
-    pub(super) fn stale_lessons(&self) -> Result<Vec<Lesson>, Failure> {
-        let mut out = Vec::new();
-        for lesson in self.approved_lessons()? {
-            if self.is_stale(&lesson)? {
-                out.push(lesson);
+    /// Approved lessons nobody applied or re-confirmed in the configured number of months,
+    /// oldest first. Found from the index's review days and the applications: of the lessons
+    /// not due, only those reviewed on the cutoff's own day are read (to compare the time).
+    pub(super) fn stale_lessons(&self) -> Result<Vec<LessonId>, Failure> {
+        let Some(cutoff) = self.re_review_cutoff() else {
+            return Ok(Vec::new());
+        };
+        let store = self.store.as_ref();
+        let day = cutoff.date_naive();
+        let mut due = match day.pred_opt() {
+            Some(before) => search::reviewed_until(store, Some(before))?,
+            None => Default::default(),
+        };
+        for id in search::reviewed_until(store, Some(day))? - &due {
+            if let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? {
+                if lesson.reviewed_at.unwrap_or(lesson.created_at) < cutoff {
+                    due.insert(id);
+                }
             }
         }
-        Ok(out)
+        // Applied since the cutoff: alive.
+        for (key, bytes) in store.scan_prefix(Tree::Applications, &[])? {
+            let a: Application = decode(Tree::Applications, &key, &bytes)?;
+            if a.at >= cutoff {
+                due.remove(a.lesson.0);
+            }
+        }
+        Ok(due.iter().map(LessonId).collect())
     }
 
     /// Whether an approved lesson is due for re-review.

@@ -7,13 +7,14 @@
 use super::{clean_line, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
-use crate::search;
+use crate::search::{self, SearchQuery};
 use crate::site::{self, PublishedDigest, PublishedLesson};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde_json::json;
+use std::collections::HashMap;
 
 impl Engine {
     fn digest(&self, lang: Lang, id: DigestId) -> Result<Digest, Failure> {
@@ -21,14 +22,22 @@ impl Engine {
             .ok_or_else(|| self.refuse(lang, k::DIGEST_NOT_FOUND, json!({"id": id.to_string()})))
     }
 
-    /// Every approved lesson, through the status index.
-    pub(super) fn approved_lessons(&self) -> Result<Vec<Lesson>, Failure> {
-        let ids = search::with_status(self.store.as_ref(), LessonStatus::Approved)?;
+    /// Approved lessons that may match a digest's filter. The index narrows them by learning
+    /// order, step and the period's end (a lesson approved by then was created by then; a day
+    /// later, as the index keeps days in UTC and the period is in the collaboration's zone),
+    /// so only those are read; the caller checks the rest of the filter on each.
+    fn approved_for(&self, filter: &DigestFilter) -> Result<Vec<Lesson>, Failure> {
+        let query = SearchQuery {
+            order: filter.order,
+            step: filter.step,
+            to: filter.to.and_then(|d| d.succ_opt()),
+            ..SearchQuery::default()
+        };
         let mut out = Vec::new();
-        for id in ids {
-            let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
+        for id in search::matching(self.store.as_ref(), &query)? {
+            let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? else {
                 return Err(Failure::Internal(anyhow::anyhow!(
-                    "index names lesson {id}, which is not stored"
+                    "index names lesson L{id}, which is not stored"
                 )));
             };
             out.push(lesson);
@@ -63,7 +72,7 @@ impl Engine {
             l.channel == channel || l.channel.is_none_or(|c| academy.collaboration(c).is_none())
         };
         let mut out: Vec<Lesson> = self
-            .approved_lessons()?
+            .approved_for(filter)?
             .into_iter()
             .filter(|l| own(l) && matches_filter(l, filter, &here, zone))
             .collect();
@@ -247,10 +256,12 @@ impl Engine {
     /// the digest's language, anonymous lessons without a name. Each lesson comes with
     /// whether it changed since this digest published it.
     fn published(&self, digest: &Digest, lessons: &[(Lesson, bool)]) -> PublishedDigest {
+        let by_id: HashMap<LessonId, &(Lesson, bool)> =
+            lessons.iter().map(|pair| (pair.0.id, pair)).collect();
         let lessons = digest
             .lessons
             .iter()
-            .filter_map(|id| lessons.iter().find(|(l, _)| l.id == *id))
+            .filter_map(|id| by_id.get(id).copied())
             .map(|(l, edited_since)| PublishedLesson {
                 lesson: l.clone(),
                 // The library is credited as such; an anonymous member is not credited at all.

@@ -14,6 +14,7 @@ use super::{Ctx, Engine, Outcome};
 use crate::domain::*;
 use crate::meter;
 use crate::reply::Reply;
+use crate::search::{self, SearchQuery};
 use crate::store::Tree;
 use crate::text::keys as k;
 use chrono::Duration;
@@ -149,12 +150,32 @@ impl Engine {
             .map(|(s, n)| format!("{} {n}", a.step(*s).short))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut per_order = [0usize; 3];
+        // Lessons of this collaboration from the last year, counted in the index: only those
+        // created on the first day of the year are read, to compare the time.
         let since = self.now() - Duration::days(365);
-        for l in self.approved_lessons()? {
-            if l.channel == Some(channel) && l.created_at >= since {
-                per_order[usize::from(l.order.byte())] += 1;
+        let store = self.store.as_ref();
+        let first_day = since.date_naive();
+        let in_year = |order: Option<Order>, to: Option<chrono::NaiveDate>| {
+            let query = SearchQuery {
+                channel: Some(channel),
+                order,
+                from: Some(first_day),
+                to,
+                ..SearchQuery::default()
+            };
+            search::matching(store, &query)
+        };
+        let mut too_early = search::Ids::new();
+        for id in in_year(None, Some(first_day))? {
+            if let Some(l) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? {
+                if l.created_at < since {
+                    too_early.insert(id);
+                }
             }
+        }
+        let mut per_order = [0u64; 3];
+        for o in Order::ALL {
+            per_order[usize::from(o.byte())] = (in_year(Some(*o), None)? - &too_early).len();
         }
         // Traces of embedding in the last year: rounds about organising (step 4) and relating
         // to others (step 5), and second- and third-order lessons.

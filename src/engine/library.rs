@@ -2,15 +2,23 @@
 //! embedded in the binary and importable from a folder. Importing is keyed by each lesson's
 //! `key`, so importing the same files twice changes nothing.
 //!
+//! An import checks every file before it writes anything, then writes a thousand lessons per
+//! batch, each batch its lessons and their index entries at once (each posting list read and
+//! written once per batch). A folder is read twice, once to check and once to write, so memory
+//! holds one batch of files, never the whole library: time grows with the number of files, and
+//! memory does not.
+//!
 //! File format: a `+++` fenced TOML block (key, order, steps, perspective, tags, source), then a
 //! Dutch block and optionally an English block, each `# title`, `## what happened`, `## the lesson`.
 
-use super::{Engine, Failure};
+use super::{encode, Engine, Failure};
 use crate::domain::*;
 use crate::search;
 use crate::store::{Batch, Tree};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 static EMBEDDED: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/lessons");
 
@@ -64,24 +72,58 @@ pub fn embedded_files() -> Vec<(String, String)> {
     files
 }
 
+/// Lessons written per batch of an import.
+const IMPORT_BATCH: usize = 1_000;
+
 /// The `.md` files of a folder, as (path, content), sorted by name.
-pub fn folder_files(dir: &std::path::Path) -> Result<Vec<(String, String)>> {
-    let mut files = Vec::new();
+pub fn folder_files(dir: &Path) -> Result<Vec<(String, String)>> {
+    folder_paths(dir)?
+        .into_iter()
+        .map(|path| read_file(&path))
+        .collect()
+}
+
+/// The paths of the `.md` files of a folder, sorted by name.
+fn folder_paths(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the folder {}", dir.display()))?;
     for entry in entries {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "md") {
-            let content = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            files.push((path.display().to_string(), content));
+            paths.push(path);
         }
     }
-    files.sort();
-    if files.is_empty() {
+    // Sorted as their names print, as the files were always sorted.
+    paths.sort_by_cached_key(|p| p.display().to_string());
+    if paths.is_empty() {
         bail!("{} holds no lesson files (*.md)", dir.display());
     }
-    Ok(files)
+    Ok(paths)
+}
+
+/// One file as (path, content).
+fn read_file(path: &Path) -> Result<(String, String)> {
+    let content =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((path.display().to_string(), content))
+}
+
+/// One file, read and parsed.
+fn read_lesson(path: &Path) -> Result<LibraryLesson> {
+    let (name, content) = read_file(path)?;
+    parse_library_file(&name, &content)
+}
+
+/// Refuses two files with the same key, before anything is written.
+fn check_unique<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    let mut seen = HashSet::new();
+    for key in keys {
+        if !seen.insert(key) {
+            bail!("two library files share the key {key:?}");
+        }
+    }
+    Ok(())
 }
 
 /// A language block while parsing: its line, its title, and its sections (line, text).
@@ -214,21 +256,58 @@ pub fn parse_library_file(name: &str, content: &str) -> Result<LibraryLesson> {
 }
 
 impl Engine {
-    /// Imports library files, all or nothing: one bad file stops the import before any write.
+    /// Imports library files. Every file is checked first: one bad file, or two with the same
+    /// key, stops the import before any write.
     pub fn import_library(&self, files: &[(String, String)]) -> Result<ImportReport> {
         let parsed = files
             .iter()
             .map(|(name, content)| parse_library_file(name, content))
             .collect::<Result<Vec<_>>>()?;
-        let mut seen = std::collections::HashSet::new();
-        for p in &parsed {
-            if !seen.insert(&p.key) {
-                bail!("two library files share the key {:?}", p.key);
-            }
-        }
-        let _guard = self.lock();
+        check_unique(parsed.iter().map(|p| p.key.as_str()))?;
         let mut report = ImportReport::default();
+        for chunk in parsed.chunks(IMPORT_BATCH) {
+            self.import_batch(chunk, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    /// Imports the `.md` files of a folder; returns how many there were and what changed.
+    /// Every file is read and checked first (one bad file, or two with the same key, stops the
+    /// import before any write), then read again and written a batch at a time. Each batch
+    /// lands whole; an import cut short is finished by running it again.
+    pub fn import_library_folder(&self, dir: &Path) -> Result<(usize, ImportReport)> {
+        self.import_folder_in_batches(dir, IMPORT_BATCH)
+    }
+
+    fn import_folder_in_batches(
+        &self,
+        dir: &Path,
+        per_batch: usize,
+    ) -> Result<(usize, ImportReport)> {
+        let paths = folder_paths(dir)?;
+        let mut keys = Vec::with_capacity(paths.len());
+        for path in &paths {
+            keys.push(read_lesson(path)?.key);
+        }
+        check_unique(keys.iter().map(String::as_str))?;
+        drop(keys);
+        let mut report = ImportReport::default();
+        for chunk in paths.chunks(per_batch.max(1)) {
+            let parsed = chunk
+                .iter()
+                .map(|path| read_lesson(path))
+                .collect::<Result<Vec<_>>>()?;
+            self.import_batch(&parsed, &mut report)?;
+        }
+        Ok((paths.len(), report))
+    }
+
+    /// Writes one batch of parsed lessons: new keys become lessons, changed ones are updated,
+    /// the rest left alone; the index follows in the same commit.
+    fn import_batch(&self, parsed: &[LibraryLesson], report: &mut ImportReport) -> Result<()> {
+        let _guard = self.lock();
         let mut batch = Batch::new();
+        let mut index = search::IndexDelta::default();
         let mut work = Vec::new();
         for p in parsed {
             let existing = match self
@@ -247,6 +326,7 @@ impl Engine {
         }
         let new_count = work.iter().filter(|(_, e)| e.is_none()).count() as u64;
         let mut new_ids = self.reserve_ids(&mut batch, "lesson", new_count)?;
+        let mut changed = false;
         for (p, existing) in work {
             let now = self.now();
             let fresh = |id| Lesson {
@@ -274,13 +354,13 @@ impl Engine {
                 reviewed_by: None,
                 published_in: Vec::new(),
             };
-            match existing {
+            let (old, lesson) = match existing {
                 None => {
                     let id = new_ids
                         .next()
                         .ok_or_else(|| anyhow!("ran out of reserved lesson ids"))?;
-                    self.put_lesson(&mut batch, None, &fresh(LessonId(id)))?;
                     report.added += 1;
+                    (None, fresh(LessonId(id)))
                 }
                 Some(old) => {
                     let mut updated = fresh(old.id);
@@ -295,18 +375,30 @@ impl Engine {
                     updated.updated_at = old.updated_at;
                     if updated == old {
                         report.unchanged += 1;
-                    } else {
-                        updated.updated_at = now;
-                        self.put_lesson(&mut batch, Some(&old), &updated)?;
-                        report.updated += 1;
+                        continue;
                     }
+                    updated.updated_at = now;
+                    report.updated += 1;
+                    (Some(old), updated)
                 }
-            }
+            };
+            let before = old.as_ref().map(search::index_entries).unwrap_or_default();
+            index.change(&before, &search::index_entries(&lesson));
+            batch.put(
+                Tree::LessonIndex,
+                search::library_key(&p.key),
+                lesson.id.key().to_vec(),
+            );
+            batch.put(Tree::Lessons, lesson.id.key().to_vec(), encode(&lesson)?);
+            changed = true;
         }
-        if report.added + report.updated > 0 {
+        if changed {
+            index
+                .write(self.store.as_ref(), &mut batch)
+                .map_err(Failure::from)?;
             self.commit(batch)?;
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Imports the embedded starter library when the database holds no lessons yet.
@@ -327,6 +419,88 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lesson_file(key: &str, title: &str) -> String {
+        format!(
+            "+++\nkey = \"{key}\"\norder = \"second\"\nsteps = [1]\ntags = [\"rol\"]\n+++\n\
+             # {title}\n\n## Wat er gebeurde\n\nWe begonnen zonder beeld.\n\n\
+             ## De les\n\nBegin met het vraagstuk.\n"
+        )
+    }
+
+    fn engine() -> Engine {
+        Engine::new(
+            std::sync::Arc::new(crate::store::MemoryStore::default()),
+            std::sync::Arc::new(crate::text::Catalog::embedded().unwrap()),
+            std::sync::Arc::new(super::super::SystemClock),
+            super::super::Settings::default(),
+        )
+    }
+
+    fn found(e: &Engine, word: &str) -> usize {
+        let query = search::SearchQuery {
+            text: Some(word.into()),
+            ..Default::default()
+        };
+        search::find(e.store.as_ref(), &query).unwrap().len()
+    }
+
+    #[test]
+    fn a_folder_imports_in_batches_whole_and_twice_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                dir.path().join(format!("{i}.md")),
+                lesson_file(&format!("les-{i}"), &format!("Les nummer{i}")),
+            )
+            .unwrap();
+        }
+        let e = engine();
+        let (count, report) = e.import_folder_in_batches(dir.path(), 2).unwrap();
+        assert_eq!((count, report.added, report.updated), (5, 5, 0));
+        // Every lesson and its index entries landed, over three batches.
+        for i in 0..5 {
+            assert_eq!(found(&e, &format!("nummer{i}")), 1, "lesson {i} is found");
+        }
+        assert_eq!(found(&e, "vraagstuk"), 5);
+        let (_, again) = e.import_folder_in_batches(dir.path(), 2).unwrap();
+        assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 5));
+        // A changed file updates its lesson, and its words move in the index.
+        std::fs::write(dir.path().join("3.md"), lesson_file("les-3", "Les anders")).unwrap();
+        let (_, changed) = e.import_folder_in_batches(dir.path(), 2).unwrap();
+        assert_eq!(
+            (changed.added, changed.updated, changed.unchanged),
+            (0, 1, 4)
+        );
+        assert_eq!(found(&e, "nummer3"), 0);
+        assert_eq!(found(&e, "anders"), 1);
+        assert_eq!(found(&e, "vraagstuk"), 5);
+    }
+
+    #[test]
+    fn a_bad_or_repeated_file_in_a_later_batch_stops_the_import_before_any_write() {
+        for last in [
+            "+++\nkey = \"kapot\"\norder = \"vierde\"\n+++\n".to_string(),
+            lesson_file("les-0", "Nogmaals"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            for i in 0..4 {
+                std::fs::write(
+                    dir.path().join(format!("{i}.md")),
+                    lesson_file(&format!("les-{i}"), "Goed"),
+                )
+                .unwrap();
+            }
+            std::fs::write(dir.path().join("9.md"), last).unwrap();
+            let e = engine();
+            let err = e.import_folder_in_batches(dir.path(), 2).unwrap_err();
+            assert!(
+                err.to_string().contains("9.md") || err.to_string().contains("les-0"),
+                "{err}"
+            );
+            assert!(e.store.is_empty().unwrap(), "nothing was written");
+        }
+    }
 
     #[test]
     fn every_embedded_library_file_parses() {

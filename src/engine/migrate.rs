@@ -31,6 +31,7 @@ impl Engine {
             let mut batch = match version {
                 1 => self.participants_from_answers()?,
                 2 => self.index_as_posting_lists()?,
+                3 => self.index_with_reviews()?,
                 other => {
                     return Err(Failure::Internal(anyhow::anyhow!(
                         "no migration from schema {other}"
@@ -77,11 +78,23 @@ impl Engine {
         Ok(batch)
     }
 
+    /// Schema 3 → 4: the lesson index also keeps who reviewed each lesson and the day an
+    /// approved lesson was last approved or confirmed, so a member's export and the review
+    /// queue need not read every lesson. Built again from the lessons, as for schema 3.
+    fn index_with_reviews(&self) -> Result<Batch, Failure> {
+        self.rebuild_index()
+    }
+
     /// Schema 2 → 3: the lesson index keeps one posting list per word and facet instead of one
-    /// key per lesson and word. The index is derived, so it is cleared and built again from
-    /// the lessons. That takes several batches; until the version moves on, a crash just
-    /// means the next open starts the rebuild over.
+    /// key per lesson and word.
     fn index_as_posting_lists(&self) -> Result<Batch, Failure> {
+        self.rebuild_index()
+    }
+
+    /// The index is derived, so it is cleared and built again from the lessons. That takes
+    /// several batches; until the version moves on, a crash just means the next open starts
+    /// the rebuild over.
+    fn rebuild_index(&self) -> Result<Batch, Failure> {
         const PER_BATCH: usize = 10_000;
         let mut batch = Batch::new();
         for (key, _) in self.store.scan_prefix(Tree::LessonIndex, &[])? {

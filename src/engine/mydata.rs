@@ -6,6 +6,7 @@ use super::backup::{self, BackupError};
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Attachment, Reply};
+use crate::search;
 use crate::store::{Batch, MemoryStore, Store, StoreError, Tree};
 use crate::text::keys as k;
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,15 @@ struct Erased {
     kept: Vec<PathBuf>,
     /// Something failed for a passing reason: the record stays and it is tried again.
     retry: bool,
+}
+
+/// The part of a digest the export looks at.
+#[derive(Deserialize)]
+struct Composed {
+    id: DigestId,
+    composed_by: Option<UserId>,
+    #[serde(default)]
+    as_published: Vec<Lesson>,
 }
 
 /// Everything about one person, as exported.
@@ -73,22 +83,24 @@ pub struct MyData {
 }
 
 impl Engine {
-    /// Gathers every record that names `user`.
+    /// Gathers every record that names `user`. Their lessons and the lessons they reviewed come
+    /// from the index, their answers and votes from one look per round: the work follows what
+    /// the member did, not the size of the library.
     pub fn collect_my_data(&self, user: UserId) -> Result<MyData, Failure> {
-        let answers: Vec<Answer> = self
-            .load_all::<Answer>(Tree::Answers, &[])?
-            .into_iter()
-            .filter(|a| a.user == user)
-            .collect();
         let rounds: Vec<Round> = self.load_all(Tree::Rounds, &[])?;
+        let mut answers = Vec::new();
+        let mut votes = Vec::new();
+        for r in &rounds {
+            let key = [r.id.key(), user.key()].concat();
+            answers.extend(self.load::<Answer>(Tree::Answers, &key)?);
+            votes.extend(self.load::<Vote>(Tree::Votes, &key)?);
+        }
         let collabs: Vec<Collaboration> = self.load_all(Tree::Collaborations, &[])?;
-        let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
-        let all_lessons: Vec<Lesson> = self.load_all(Tree::Lessons, &[])?;
-        let theirs: Vec<LessonId> = all_lessons
-            .iter()
-            .filter(|l| l.author == Some(user))
-            .map(|l| l.id)
-            .collect();
+        // Only who composed each digest and the lesson versions it keeps are read, not its
+        // list of lessons.
+        let digests: Vec<Composed> = self.load_all(Tree::Digests, &[])?;
+        let lessons = self.lessons_by(user)?;
+        let theirs: std::collections::BTreeSet<LessonId> = lessons.iter().map(|l| l.id).collect();
         let lessons_as_published = digests
             .iter()
             .flat_map(|d| d.as_published.iter())
@@ -96,16 +108,18 @@ impl Engine {
             .cloned()
             .collect();
         let all_questions: Vec<Question> = self.load_all(Tree::Questions, &[])?;
+        let lessons_reviewed = self
+            .store
+            .scan_prefix(Tree::LessonIndex, &search::reviewer_prefix(user))?
+            .iter()
+            .filter_map(|(key, _)| search::id_of(key))
+            .collect();
         Ok(MyData {
             user_id: user,
             exported_at: self.now(),
             profile: self.member(user)?,
             answers,
-            lessons: all_lessons
-                .iter()
-                .filter(|l| l.author == Some(user))
-                .cloned()
-                .collect(),
+            lessons,
             rounds_started: rounds
                 .iter()
                 .filter(|r| r.started_by == Some(user))
@@ -121,11 +135,7 @@ impl Engine {
                 .filter(|d| d.composed_by == Some(user))
                 .map(|d| d.id)
                 .collect(),
-            lessons_reviewed: all_lessons
-                .iter()
-                .filter(|l| l.reviewed_by == Some(user))
-                .map(|l| l.id)
-                .collect(),
+            lessons_reviewed,
             participation: self
                 .load_all::<Participant>(Tree::Participants, &[])?
                 .into_iter()
@@ -136,11 +146,7 @@ impl Engine {
                 .into_iter()
                 .filter(|a| a.user == user)
                 .collect(),
-            votes: self
-                .load_all::<Vote>(Tree::Votes, &[])?
-                .into_iter()
-                .filter(|v| v.user == user)
-                .collect(),
+            votes,
             placements: self
                 .load_all::<Placement>(Tree::Placements, &[])?
                 .into_iter()

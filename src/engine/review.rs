@@ -32,7 +32,7 @@ impl Engine {
         .titled(self.text.plain(lang, k::REVIEW_TITLE));
         // Lessons due for re-review are shown once, with the first page.
         let stale = if page == 0 {
-            self.keep_reviewable(ctx, self.stale_lessons()?)?
+            self.reviewable_ids(ctx, self.stale_lessons()?)?
         } else {
             Vec::new()
         };
@@ -85,10 +85,10 @@ impl Engine {
                 k::REVIEW_STALE_BODY,
                 json!({"count": stale.len(), "months": self.settings.re_review_months}),
             )];
-            for lesson in stale.iter().take(QUEUE_PAGE) {
-                let (heading, _) = self.lesson_summary(lang, lesson, false);
+            for &id in stale.iter().take(QUEUE_PAGE) {
+                let lesson = self.lesson(lang, id)?;
+                let (heading, _) = self.lesson_summary(lang, &lesson, false);
                 lines.push(format!("• {heading}"));
-                let id = lesson.id;
                 reply = reply
                     .choice(
                         self.t(

@@ -210,19 +210,6 @@ impl Engine {
         Ok(out)
     }
 
-    /// The lessons among `lessons` this moderator may review.
-    pub(super) fn keep_reviewable(
-        &self,
-        ctx: &Ctx,
-        lessons: Vec<Lesson>,
-    ) -> Result<Vec<Lesson>, Failure> {
-        let academy = self.academy()?;
-        Ok(lessons
-            .into_iter()
-            .filter(|l| self.reviews(&academy, ctx, l))
-            .collect())
-    }
-
     /// A collaboration set up before servers were kept learns its server from the first
     /// person acting in it. A failure is logged: it changes nothing the person asked for.
     pub(super) fn note_server(&self, ctx: &Ctx) {

@@ -21,8 +21,9 @@ use std::path::PathBuf;
 
 /// The schema version this build writes. Raise it with a migration step in `engine::migrate`.
 /// 1: the first layout; 2: participants kept as records of their own; 3: the lesson index as
-/// posting lists.
-pub const SCHEMA_VERSION: u32 = 3;
+/// posting lists; 4: the lesson index also knows who reviewed a lesson and when it was last
+/// approved or confirmed.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// How the folder of a database moved aside by a restore is named: the database's name, a dot,
 /// this, and the time of the restore.

@@ -1,0 +1,836 @@
+//! What the academy's work costs as its library grows: databases of 1,000, 10,000 and 100,000
+//! corpus lessons (one fresh database per size, in a temporary folder removed afterwards), and
+//! for each the operations whose cost should follow the work asked for, not the size of the
+//! database. The curve is the figure: each operation at every size, with the growth from the
+//! smallest to the largest.
+//!
+//! Every academy holds, beside the corpus, the same collaboration: six revealed step-1 rounds
+//! and an open one, members with answers, lessons and applications of their own, and an audit
+//! log of one entry per ten lessons (a moderator's history grows with the library). What
+//! "bounded" means for each operation:
+//!
+//! - `/gezondheid`, the review queue, a member's export, the audit log, publishing a digest of
+//!   five lessons and deleting one member's data: the same work at every size, so at most
+//!   [`FLAT`] times slower at the largest size than at the smallest;
+//! - composing a digest of every lesson, importing N lesson files, `export site` and a backup:
+//!   work that is N, so linear (time per lesson at most [`LINEAR`] times that at the smallest
+//!   size), and in memory bounded: import under 1 GB, the others and every everyday command
+//!   (each in a fresh console process, start-up included) at most 100 MB at the largest size.
+//!
+//! In process the engine is timed; the commands that are their own process (`lessons import`,
+//! `export site`, `backup`, the console) run as the real binary, timed, with their peak
+//! resident memory from `/proc` ([`support::academy::run`]).
+//!
+//! `ACADEMIE_BENCH_SIZES=1000,10000` chooses the sizes; `ACADEMIE_BENCH_IMPORT_MAX=10000`
+//! skips importing more files than that (an import that does not scale can take more memory
+//! than a machine has).
+
+mod support;
+
+use academie::console::{user_id_for, CONSOLE_CHANNEL};
+use academie::domain::*;
+use academie::engine::{AuditEntry, Engine, Request, Settings};
+use academie::reply::Reply;
+use academie::search;
+use academie::store::{Batch, SledStore, Store, Tree};
+use academie::text::keys as k;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use support::academy::{self, draft, mb, ok, person, publish_button, Measured};
+use support::{corpus, show, Samples};
+
+const SEED: u64 = 2026;
+/// The collaboration of every academy here, in the console's channel, so a console started on
+/// the database acts in it; it holds the lessons of one of the corpus's twelve channels.
+const HOME: ChannelId = CONSOLE_CHANNEL;
+/// Bounded: at most this many times slower at the largest size than at the smallest.
+const FLAT: f64 = 3.0;
+/// Linear: time per lesson at the largest size at most this many times that at the smallest.
+const LINEAR: f64 = 2.0;
+/// Peak memory of an everyday command (and of export and backup) at the largest size.
+const EVERYDAY_MB: f64 = 100.0;
+/// Peak memory of importing the largest size's files in one run.
+const IMPORT_MB: f64 = 1024.0;
+/// Members who answered the six past rounds.
+const REGULARS: u64 = 12;
+
+fn moderator() -> academie::engine::Ctx {
+    academy::moderator(HOME)
+}
+
+/// The members whose data is exported and deleted: each answered the open round, shared three
+/// lessons (approved) and applied two. Acted as by name, so a console can be them too.
+fn subject(i: usize) -> (UserId, String) {
+    let name = format!("Lid {i}");
+    (user_id_for(&name), name)
+}
+
+fn subject_ctx(i: usize) -> academie::engine::Ctx {
+    let (id, name) = subject(i);
+    person(id, &name, Role::Member, HOME)
+}
+
+/// One academy of `n` corpus lessons on disk.
+struct World {
+    n: usize,
+    dir: tempfile::TempDir,
+    store: Arc<SledStore>,
+    /// The engine as `academie console` runs it: no site configured.
+    plain: Engine,
+    /// The same database with a site kept up to date, for publishing and deleting.
+    site: Engine,
+    /// Approved corpus lessons members can apply and show.
+    approved: Vec<LessonId>,
+    subjects: usize,
+}
+
+impl World {
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("db")
+    }
+
+    fn site_dir(&self) -> PathBuf {
+        self.dir.path().join("site")
+    }
+
+    fn build(n: usize, subjects: usize) -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("open"));
+        let (took, ()) = support::time(|| {
+            let mut lessons = corpus::lessons(n, SEED);
+            for l in &mut lessons {
+                if l.channel == Some(corpus::CHANNELS[0]) {
+                    l.channel = Some(HOME);
+                }
+            }
+            corpus::load_lessons(store.as_ref(), &lessons).expect("load the corpus");
+        });
+        let plain = academy::engine(store.clone(), Settings::default());
+        let site = academy::engine(
+            store.clone(),
+            Settings {
+                site_dir: Some(dir.path().join("site")),
+                ..Settings::default()
+            },
+        );
+        let approved = search::with_status(store.as_ref(), LessonStatus::Approved)
+            .expect("index")
+            .into_iter()
+            .take(20)
+            .collect();
+        let world = World {
+            n,
+            dir,
+            store,
+            plain,
+            site,
+            approved,
+            subjects,
+        };
+        let (more, ()) = support::time(|| world.populate());
+        println!(
+            "{n} lessons: corpus loaded in {}, the collaboration around it in {}",
+            show(took),
+            show(more)
+        );
+        world
+    }
+
+    /// The collaboration beside the corpus.
+    fn populate(&self) {
+        let e = &self.plain;
+        academy::setup(e, HOME);
+        let m = moderator();
+        // Six past step-1 rounds, revealed and closed, with the regulars' answers.
+        let texts = corpus::answers(6 * REGULARS as usize, SEED);
+        for round in 0..6 {
+            ok(
+                e,
+                &m,
+                Request::RoundStart {
+                    step: Step::Issue,
+                    deadline: None,
+                },
+            );
+            for r in 0..REGULARS {
+                let who = person(
+                    UserId(500 + r),
+                    &format!("Vaste deelnemer {r}"),
+                    Role::Member,
+                    HOME,
+                );
+                ok(
+                    e,
+                    &who,
+                    Request::AnswerSubmit {
+                        text: texts[round * REGULARS as usize + r as usize].clone(),
+                        round: None,
+                    },
+                );
+            }
+            ok(e, &m, Request::RoundReveal { round: None });
+            ok(e, &m, Request::RoundClose { round: None });
+        }
+        // The open round the subjects answer.
+        ok(
+            e,
+            &m,
+            Request::RoundStart {
+                step: Step::Issue,
+                deadline: None,
+            },
+        );
+        for i in 0..self.subjects {
+            let who = subject_ctx(i);
+            ok(
+                e,
+                &who,
+                Request::AnswerSubmit {
+                    text: format!("Het vraagstuk is voor mij ({i}) de wateroverlast in de wijken."),
+                    round: None,
+                },
+            );
+            for j in 0..3 {
+                ok(e, &who, Request::LessonShare(draft(i, j)));
+                let id = self.newest_lesson_of(who.actor.id);
+                ok(e, &m, Request::ReviewApprove { id });
+            }
+            for id in self.approved.iter().take(2) {
+                ok(
+                    e,
+                    &who,
+                    Request::LessonApplied {
+                        id: *id,
+                        note: "Toegepast in ons eigen overleg.".into(),
+                    },
+                );
+            }
+        }
+        self.audit_history(self.n / 10);
+    }
+
+    fn newest_lesson_of(&self, user: UserId) -> LessonId {
+        academy::newest_lesson_of(self.store.as_ref(), user)
+    }
+
+    /// `count` past moderator actions, spread over the corpus period, written as the engine
+    /// writes them (time ++ id, the counter moved past them).
+    fn audit_history(&self, count: usize) {
+        let (start, end) = corpus::period();
+        let step = (end - start).num_seconds() / count.max(1) as i64;
+        let first = {
+            let bytes = self
+                .store
+                .get(Tree::Meta, b"next_id:audit")
+                .expect("get")
+                .unwrap_or_else(|| vec![0; 8]);
+            u64::from_be_bytes(bytes.as_slice().try_into().expect("counter"))
+        };
+        let mut batch = Batch::new();
+        for i in 0..count {
+            let at = start + chrono::Duration::seconds(i as i64 * step);
+            let id = first + 1 + i as u64;
+            let entry = AuditEntry {
+                at,
+                actor: Some(UserId(7)),
+                name: "Mira".into(),
+                channel: Some(HOME),
+                action: k::AUDIT_APPROVE.to_owned(),
+                target: format!("L{}", i + 1),
+            };
+            batch.put(
+                Tree::Audit,
+                [search::time_key(at).as_slice(), &id.to_be_bytes()].concat(),
+                serde_json::to_vec(&entry).expect("encode"),
+            );
+            if batch.len() >= 5_000 {
+                self.store
+                    .commit(std::mem::take(&mut batch))
+                    .expect("commit");
+            }
+        }
+        batch.put(
+            Tree::Meta,
+            b"next_id:audit".to_vec(),
+            (first + count as u64).to_be_bytes().to_vec(),
+        );
+        self.store.commit(batch).expect("commit");
+    }
+
+    /// Every lesson in the store, read the slow way: what the checks compare replies with.
+    fn all_lessons(&self) -> Vec<Lesson> {
+        self.store
+            .scan_prefix(Tree::Lessons, &[])
+            .expect("scan")
+            .iter()
+            .map(|(_, v)| serde_json::from_slice(v).expect("decode"))
+            .collect()
+    }
+}
+
+/// Times `op` `reps` times.
+fn repeat(reps: usize, mut op: impl FnMut(usize) -> Duration) -> Samples {
+    let mut s = Samples::new();
+    for rep in 0..reps {
+        s.push(op(rep));
+    }
+    s
+}
+
+fn timed(f: impl FnOnce() -> Reply) -> (Duration, Reply) {
+    support::time(f)
+}
+
+/// What one size measured: times of in-process operations, and runs of the binary.
+#[derive(Default)]
+struct Point {
+    times: BTreeMap<&'static str, Duration>,
+    runs: BTreeMap<String, Measured>,
+}
+
+/// How an operation should grow.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// The same work at every size.
+    Flat,
+    /// Work proportional to the number of lessons.
+    Linear,
+}
+
+/// The in-process operations, in the order they are reported, with how they should grow.
+const OPERATIONS: &[(&str, Shape)] = &[
+    ("/gezondheid", Shape::Flat),
+    ("review queue", Shape::Flat),
+    ("a member's export", Shape::Flat),
+    ("audit log", Shape::Flat),
+    (
+        "publish a 5-lesson digest, all N already published",
+        Shape::Flat,
+    ),
+    ("delete my data, confirmed, no site", Shape::Flat),
+    (
+        "delete my data, confirmed, N lesson pages on the site",
+        Shape::Flat,
+    ),
+    ("compose a digest of all N", Shape::Linear),
+    ("publish the digest of all N (site written)", Shape::Linear),
+];
+
+fn measure(n: usize, import_max: usize) -> Point {
+    let reps = if !support::full() {
+        1
+    } else if n >= 100_000 {
+        3
+    } else {
+        5
+    };
+    // Subjects: one for the export, one per delete (two kinds), one for the console's delete.
+    let subjects = 2 + 2 * reps;
+    let world = World::build(n, subjects);
+    let mut point = Point::default();
+    let m = moderator();
+    let lessons = world.all_lessons();
+    let internal = world.plain.internal_error_text(Lang::Nl);
+
+    // /gezondheid: lessons of the last year in this collaboration, per learning order.
+    let since = academy::now() - chrono::Duration::days(365);
+    let mut per_order = [0usize; 3];
+    for l in &lessons {
+        if l.is_public() && l.channel == Some(HOME) && l.created_at >= since {
+            per_order[usize::from(l.order.byte())] += 1;
+        }
+    }
+    let s = repeat(reps, |_| {
+        let (t, reply) = timed(|| ok(&world.plain, &subject_ctx(0), Request::Health));
+        let text = academy::text(&reply);
+        for (o, count) in Order::ALL.iter().zip(per_order) {
+            let name = &world.plain.catalog().academy(Lang::Nl).order(*o).name;
+            assert!(
+                text.contains(&format!("{name} {count}")),
+                "/gezondheid counts {count} lessons of the {name}:\n{text}"
+            );
+        }
+        assert!(text.matches('%').count() >= 6, "six rounds' agreement");
+        t
+    });
+    point.times.insert("/gezondheid", s.p50());
+
+    // The review queue: how many wait, how many are due again, the first five of each.
+    let pending = lessons
+        .iter()
+        .filter(|l| l.status == LessonStatus::Pending)
+        .count();
+    let s = repeat(reps, |_| {
+        let (t, reply) = timed(|| ok(&world.plain, &m, Request::ReviewQueue { page: 0 }));
+        let text = academy::text(&reply);
+        assert!(
+            text.contains(&pending.to_string()),
+            "the queue counts {pending} waiting:\n{}",
+            &text[..text.len().min(500)]
+        );
+        t
+    });
+    point.times.insert("review queue", s.p50());
+
+    // A member's export: their answer, three lessons, two applications.
+    let s = repeat(reps, |_| {
+        let (t, reply) = timed(|| ok(&world.plain, &subject_ctx(0), Request::MyDataExport));
+        let data: serde_json::Value =
+            serde_json::from_slice(&reply.attachments[0].bytes).expect("export is JSON");
+        assert_eq!(data["answers"].as_array().map(Vec::len), Some(1));
+        assert_eq!(data["lessons"].as_array().map(Vec::len), Some(3));
+        assert_eq!(data["applications"].as_array().map(Vec::len), Some(2));
+        t
+    });
+    point.times.insert("a member's export", s.p50());
+
+    // The audit log: the latest 25 of a history that grows with the library.
+    let s = repeat(reps, |_| {
+        let (t, reply) = timed(|| ok(&world.plain, &m, Request::AuditLog { page: 0 }));
+        // One line per action (date · who · what), then the page line.
+        let lines = reply.body.lines().filter(|l| l.contains(" · ")).count();
+        assert_eq!(lines, 25, "the latest 25 actions:\n{}", reply.body);
+        t
+    });
+    point.times.insert("audit log", s.p50());
+
+    // Compose a digest of every approved lesson not yet published.
+    let unpublished = lessons
+        .iter()
+        // A digest gathers what members shared: the starter library only when asked for.
+        .filter(|l| l.is_public() && l.published_in.is_empty() && l.key.is_none())
+        .count();
+    let mut draft_id = None;
+    let s = repeat(reps, |_| {
+        let request = Request::DigestCompose {
+            title: Some("Alles".into()),
+            filter: DigestFilter::default(),
+        };
+        let (t, reply) = timed(|| ok(&world.plain, &m, request));
+        let id = publish_button(&reply);
+        let digest: Digest = serde_json::from_slice(
+            &world
+                .store
+                .get(Tree::Digests, &id.key())
+                .expect("get")
+                .expect("the draft"),
+        )
+        .expect("decode");
+        assert_eq!(
+            digest.lessons.len(),
+            unpublished,
+            "every lesson in the draft"
+        );
+        draft_id = Some(id);
+        t
+    });
+    point.times.insert("compose a digest of all N", s.p50());
+
+    // Delete my data, no site.
+    let s = repeat(reps, |rep| {
+        let i = 1 + rep;
+        let who = subject_ctx(i);
+        let (t, _) = timed(|| ok(&world.plain, &who, Request::MyDataDelete { confirm: true }));
+        assert!(
+            world
+                .store
+                .scan_prefix(Tree::LessonIndex, &search::author_prefix(who.actor.id))
+                .expect("scan")
+                .is_empty(),
+            "their lessons are gone"
+        );
+        t
+    });
+    point
+        .times
+        .insert("delete my data, confirmed, no site", s.p50());
+
+    // Publish the digest of everything: the site now has a page per lesson.
+    let id = draft_id.expect("a draft");
+    let (t, _) = timed(|| ok(&world.site, &m, Request::DigestPublish { id }));
+    point
+        .times
+        .insert("publish the digest of all N (site written)", t);
+    let pages = std::fs::read_dir(world.site_dir().join("lessons"))
+        .expect("lesson pages")
+        .count();
+    assert!(
+        pages + 3 * reps >= unpublished,
+        "a page per published lesson: {pages} of {unpublished}"
+    );
+
+    // Publish a digest of five new lessons with all N already published.
+    let writer = person(UserId(900), "Schrijver", Role::Member, HOME);
+    let s = repeat(reps, |rep| {
+        let mut ids = Vec::new();
+        for j in 0..5 {
+            ok(
+                &world.site,
+                &writer,
+                Request::LessonShare(draft(100 + rep, j)),
+            );
+            let id = world.newest_lesson_of(writer.actor.id);
+            ok(&world.site, &m, Request::ReviewApprove { id });
+            ids.push(id);
+        }
+        let reply = ok(
+            &world.site,
+            &m,
+            Request::DigestCompose {
+                title: Some(format!("Week {rep}")),
+                filter: DigestFilter::default(),
+            },
+        );
+        let id = publish_button(&reply);
+        let (t, _) = timed(|| ok(&world.site, &m, Request::DigestPublish { id }));
+        for l in &ids {
+            assert!(
+                world.site_dir().join(format!("lessons/{l}.html")).exists(),
+                "the new lesson {l} has its page"
+            );
+        }
+        t
+    });
+    point.times.insert(
+        "publish a 5-lesson digest, all N already published",
+        s.p50(),
+    );
+
+    // Delete my data with the site kept: their lesson pages go too.
+    let s = repeat(reps, |rep| {
+        let i = 1 + reps + rep;
+        let who = subject_ctx(i);
+        let theirs: Vec<PathBuf> = world
+            .store
+            .scan_prefix(Tree::LessonIndex, &search::author_prefix(who.actor.id))
+            .expect("scan")
+            .iter()
+            .filter_map(|(k, _)| search::id_of(k))
+            .map(|id| world.site_dir().join(format!("lessons/{id}.html")))
+            .collect();
+        assert!(
+            theirs.iter().all(|p| p.exists()),
+            "their pages are on the site"
+        );
+        let (t, _) = timed(|| ok(&world.site, &who, Request::MyDataDelete { confirm: true }));
+        assert!(
+            theirs.iter().all(|p| !p.exists()),
+            "their pages left the site"
+        );
+        t
+    });
+    point.times.insert(
+        "delete my data, confirmed, N lesson pages on the site",
+        s.p50(),
+    );
+
+    // The binary, as its own process, on the same database.
+    let console_subject = subject(subjects - 1).1;
+    let show_id = world.approved[3];
+    let pending_id = lessons
+        .iter()
+        .find(|l| l.status == LessonStatus::Pending)
+        .map(|l| l.id);
+    let db = world.db();
+    let World {
+        plain, site, store, ..
+    } = world;
+    drop((plain, site));
+    drop(store);
+
+    let export_dir = tempfile::tempdir_in(db.parent().expect("parent")).expect("dir");
+    let run = academy::run({
+        let mut c = academy::academie(&db);
+        c.args(["export", "site"]).arg(export_dir.path());
+        c
+    });
+    assert!(run.stdout.contains("geschreven"), "{}", run.stdout);
+    point.runs.insert("export site".into(), run);
+    drop(export_dir);
+
+    let backup = db.with_extension("backup");
+    let run = academy::run({
+        let mut c = academy::academie(&db);
+        c.arg("backup").arg(&backup);
+        c
+    });
+    assert!(backup.exists(), "the backup was written");
+    point.runs.insert("backup".into(), run);
+    let _ = std::fs::remove_file(&backup);
+
+    // Every everyday command, each in a fresh console: its time and the process's peak.
+    let member = console_subject.as_str();
+    let mut commands: Vec<(&str, &str, String)> = vec![
+        ("/hulp", member, "/hulp".into()),
+        ("/samenwerking", member, "/samenwerking".into()),
+        ("/ronde status", member, "/ronde status".into()),
+        (
+            "/antwoord geven",
+            "Nieuw lid",
+            "/antwoord geven tekst: Het vraagstuk is de wateroverlast.".into(),
+        ),
+        (
+            "/les zoeken",
+            member,
+            "/les zoeken tekst:samenwerking".into(),
+        ),
+        ("/les tonen", member, format!("/les tonen id:{show_id}")),
+        ("/les mijn", member, "/les mijn".into()),
+        (
+            "/les delen",
+            member,
+            "/les delen titel:Samen beginnen gebeurd:We begonnen zonder beeld. les:Begin met het vraagstuk. orde:eerste".into(),
+        ),
+        (
+            "/les toegepast",
+            member,
+            format!("/les toegepast id:{show_id}"),
+        ),
+        ("/gezondheid", member, "/gezondheid".into()),
+        ("/digest overzicht", member, "/digest overzicht".into()),
+        ("/doenleren tonen", member, "/doenleren tonen".into()),
+        (
+            "/mijngegevens exporteren",
+            member,
+            "/mijngegevens exporteren".into(),
+        ),
+        ("/beoordeling wachtrij", "Mira", "/beoordeling wachtrij".into()),
+        ("/logboek", "Mira", "/logboek".into()),
+        (
+            "/digest samenstellen",
+            "Mira",
+            "/digest samenstellen titel:Week".into(),
+        ),
+        ("/ronde onthullen", "Mira", "/ronde onthullen".into()),
+        (
+            "/mijngegevens verwijderen",
+            member,
+            "/mijngegevens verwijderen bevestig:ja".into(),
+        ),
+    ];
+    if let Some(id) = pending_id {
+        commands.insert(
+            15,
+            (
+                "/beoordeling goedkeuren",
+                "Mira",
+                format!("/beoordeling goedkeuren id:{id}"),
+            ),
+        );
+    }
+    for (name, user, line) in commands {
+        let role = if user == "Mira" {
+            "moderator"
+        } else {
+            "member"
+        };
+        let run = academy::console_command(&db, user, role, &line);
+        let shown = run.stdout.lines().count();
+        assert!(
+            shown > 1 && !run.stdout.contains(&internal),
+            "{line} answered:\n{}",
+            run.stdout
+        );
+        point.runs.insert(format!("console {name}"), run);
+    }
+
+    // Import the corpus as N lesson files into a new database, in one run.
+    if n <= import_max {
+        let files = tempfile::tempdir_in(db.parent().expect("parent")).expect("dir");
+        for l in corpus::lessons(n, SEED + 1) {
+            let key = format!("les-{:06}", l.id.0);
+            std::fs::write(
+                files.path().join(format!("{key}.md")),
+                corpus::library_file(&l, &key),
+            )
+            .expect("write a lesson file");
+        }
+        let fresh = db.with_extension("import");
+        let run = academy::run({
+            let mut c = academy::academie(&fresh);
+            c.args(["lessons", "import"]).arg(files.path());
+            c
+        });
+        assert!(
+            run.stdout.contains(&format!("{n} toegevoegd")),
+            "every file imported: {}",
+            run.stdout
+        );
+        point.runs.insert("lessons import of N files".into(), run);
+        drop(files);
+        let _ = std::fs::remove_dir_all(&fresh);
+    }
+    point
+}
+
+/// The sizes to measure: `ACADEMIE_BENCH_SIZES`, or 1,000, 10,000 and 100,000 (smoke: two
+/// small ones).
+fn sizes() -> Vec<usize> {
+    if let Ok(list) = std::env::var("ACADEMIE_BENCH_SIZES") {
+        return list
+            .split(',')
+            .map(|s| s.trim().parse().expect("ACADEMIE_BENCH_SIZES: numbers"))
+            .collect();
+    }
+    if support::full() {
+        vec![1_000, 10_000, 100_000]
+    } else {
+        vec![60, 240]
+    }
+}
+
+pub fn main() {
+    let sizes = sizes();
+    let import_max = std::env::var("ACADEMIE_BENCH_IMPORT_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
+    let points: Vec<(usize, Point)> = sizes.iter().map(|&n| (n, measure(n, import_max))).collect();
+    let (first, last) = (sizes[0], *sizes.last().expect("a size"));
+
+    support::title(&format!(
+        "Growth: the same operations over {} lessons",
+        sizes
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let columns: Vec<String> = sizes.iter().map(|n| format!("{n}")).collect();
+    println!(
+        "| operation (p50) | {} | growth | target | verdict |",
+        columns.join(" | ")
+    );
+    println!("|---|{}---|---|---|", "---:|".repeat(sizes.len()));
+    let judge = |shape: Shape, a: f64, b: f64| -> (String, String, bool) {
+        match shape {
+            Shape::Flat => {
+                let g = b / a.max(1e-12);
+                (format!("{g:.1}×"), format!("≤ {FLAT}× (flat)"), g <= FLAT)
+            }
+            Shape::Linear => {
+                let per = (b / last as f64) / (a / first as f64).max(1e-15);
+                (
+                    format!("{:.1}× ({per:.2}× per lesson)", b / a.max(1e-12)),
+                    format!("≤ {LINEAR}× per lesson (linear)"),
+                    per <= LINEAR,
+                )
+            }
+        }
+    };
+    let verdict = |met: bool| {
+        if !support::full() {
+            "smoke (not judged)"
+        } else if met {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    };
+    for (name, shape) in OPERATIONS {
+        let row: Vec<Option<Duration>> = points
+            .iter()
+            .map(|(_, p)| p.times.get(name).copied())
+            .collect();
+        let cells: Vec<String> = row.iter().map(|d| d.map_or("—".into(), show)).collect();
+        let (growth, target, met) = match (row[0], row[row.len() - 1]) {
+            (Some(a), Some(b)) => judge(*shape, a.as_secs_f64(), b.as_secs_f64()),
+            _ => ("—".into(), "—".into(), false),
+        };
+        println!(
+            "| {name} | {} | {growth} | {target} | {} |",
+            cells.join(" | "),
+            verdict(met)
+        );
+    }
+
+    // The binary's own processes: time and peak memory.
+    println!();
+    println!(
+        "| command, own process: time / peak memory | {} | growth (time) | target | verdict |",
+        columns.join(" | ")
+    );
+    println!("|---|{}---|---|---|", "---:|".repeat(sizes.len()));
+    let mut names: Vec<String> = points
+        .iter()
+        .flat_map(|(_, p)| p.runs.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut everyday_worst: (f64, String) = (0.0, String::new());
+    for name in &names {
+        let row: Vec<Option<&Measured>> = points.iter().map(|(_, p)| p.runs.get(name)).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .map(|r| {
+                r.map_or("—".into(), |r| {
+                    format!("{} / {:.0} MB", show(r.took), mb(r.peak))
+                })
+            })
+            .collect();
+        let largest = row.last().copied().flatten();
+        let peak = largest.map_or(0.0, |r| mb(r.peak));
+        let (growth, target, met) = if name == "lessons import of N files" {
+            let measured: Vec<(usize, &Measured)> = points
+                .iter()
+                .filter_map(|(n, p)| p.runs.get(name).map(|r| (*n, r)))
+                .collect();
+            match (measured.first(), measured.last()) {
+                (Some((na, a)), Some((nb, b))) => {
+                    let per = (b.took.as_secs_f64() / *nb as f64)
+                        / (a.took.as_secs_f64() / *na as f64).max(1e-15);
+                    let peak_b = mb(b.peak);
+                    (
+                        format!("{per:.2}× per file; {peak_b:.0} MB at {nb}"),
+                        format!("≤ {LINEAR}× per file, ≤ {IMPORT_MB:.0} MB at {last}"),
+                        per <= LINEAR && peak_b <= IMPORT_MB && *nb == last,
+                    )
+                }
+                _ => ("—".into(), "—".into(), false),
+            }
+        } else if name == "export site" || name == "backup" {
+            let (g, _, linear) = match (row[0], largest) {
+                (Some(a), Some(b)) => {
+                    judge(Shape::Linear, a.took.as_secs_f64(), b.took.as_secs_f64())
+                }
+                _ => ("—".into(), String::new(), false),
+            };
+            (
+                g,
+                format!("≤ {LINEAR}× per lesson, ≤ {EVERYDAY_MB:.0} MB"),
+                linear && peak <= EVERYDAY_MB,
+            )
+        } else {
+            if peak > everyday_worst.0 {
+                everyday_worst = (peak, name.clone());
+            }
+            let growth = match (row[0], largest) {
+                (Some(a), Some(b)) => format!(
+                    "{:.1}×",
+                    b.took.as_secs_f64() / a.took.as_secs_f64().max(1e-12)
+                ),
+                _ => "—".into(),
+            };
+            (
+                growth,
+                format!("≤ {EVERYDAY_MB:.0} MB at {last}"),
+                peak <= EVERYDAY_MB,
+            )
+        };
+        println!(
+            "| {name} | {} | {growth} | {target} | {} |",
+            cells.join(" | "),
+            verdict(met)
+        );
+    }
+    println!();
+    support::table();
+    support::report(
+        &format!("every everyday command at {last} lessons: the largest peak"),
+        &format!("{:.1} MB ({})", everyday_worst.0, everyday_worst.1),
+        &format!("≤ {EVERYDAY_MB:.0} MB"),
+        everyday_worst.0 <= EVERYDAY_MB,
+    );
+}
