@@ -4,7 +4,8 @@
 use academie::commands;
 use academie::domain::*;
 use academie::engine::{
-    Clock, Ctx, Engine, Failure, LessonChanges, LessonDraft, Recipient, Request, Settings, When,
+    Clock, Ctx, Engine, Failure, FileSink, LessonChanges, LessonDraft, Recipient, Request,
+    Settings, When,
 };
 use academie::reply::{Action, Reply, Visibility};
 use academie::search::SearchQuery;
@@ -3503,4 +3504,127 @@ fn a_schema_3_database_gets_its_review_index_when_opened() {
         serde_json::json!([old.0]),
         "the moderator's export names the lesson they approved"
     );
+}
+
+/// A file sink that holds the site's writing until the test lets it go, and says when it
+/// started: while it holds, the publication or deletion that called it has not replied yet.
+struct HeldFiles {
+    started: Mutex<std::sync::mpsc::Sender<()>>,
+    release: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl FileSink for HeldFiles {
+    fn site_changed(&self, _engine: &Engine) {
+        let _ = self.started.lock().unwrap().send(());
+        let _ = self.release.lock().unwrap().recv();
+    }
+}
+
+/// Runs `heavy` on one thread; once it is writing files, a member answers on another. Returns
+/// the order in which the two were confirmed. The member's answer is given ten seconds: if it
+/// waits for the heavy work, the files are let go and the order shows it.
+fn answer_during(
+    a: &Academy,
+    held: &HeldFilesHandle,
+    heavy: impl FnOnce() + Send,
+) -> Vec<&'static str> {
+    let order = Mutex::new(Vec::new());
+    let log = &order;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            heavy();
+            log.lock().unwrap().push("heavy");
+        });
+        held.started
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the files are written");
+        let (answered, confirmed) = std::sync::mpsc::channel();
+        s.spawn(move || {
+            a.ok(
+                &bram(),
+                Request::AnswerSubmit {
+                    round: None,
+                    text: "Het vraagstuk is vertrouwen".into(),
+                },
+            );
+            log.lock().unwrap().push("answer");
+            let _ = answered.send(());
+        });
+        let _ = confirmed.recv_timeout(std::time::Duration::from_secs(10));
+        held.release.send(()).unwrap();
+    });
+    order.into_inner().unwrap()
+}
+
+struct HeldFilesHandle {
+    started: std::sync::mpsc::Receiver<()>,
+    release: std::sync::mpsc::Sender<()>,
+}
+
+fn open_held(path: &Path) -> (Academy, HeldFilesHandle) {
+    let mut a = open(path);
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let sink = HeldFiles {
+        started: Mutex::new(started_tx),
+        release: Mutex::new(release_rx),
+    };
+    let engine = std::mem::replace(
+        &mut a.engine,
+        Engine::new(
+            a.store.clone(),
+            Arc::new(Catalog::embedded().unwrap()),
+            a.clock.clone(),
+            Settings::default(),
+        ),
+    );
+    a.engine = engine.with_file_sink(Arc::new(sink));
+    (a, HeldFilesHandle { started, release })
+}
+
+fn open_round(a: &Academy) {
+    a.setup();
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+}
+
+#[test]
+fn an_answer_is_confirmed_while_a_digest_publication_writes_its_files() {
+    let dir = tmp();
+    let (a, held) = open_held(&dir.path().join("db"));
+    open_round(&a);
+    let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let draft = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Maart".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
+        panic!("{draft:?}")
+    };
+    let order = answer_during(&a, &held, || {
+        a.ok(&moderator(), Request::DigestPublish { id: d });
+    });
+    assert_eq!(order, ["answer", "heavy"]);
+}
+
+#[test]
+fn an_answer_is_confirmed_while_a_data_deletion_writes_its_files() {
+    let dir = tmp();
+    let (a, held) = open_held(&dir.path().join("db"));
+    open_round(&a);
+    let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let order = answer_during(&a, &held, || {
+        a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    });
+    assert_eq!(order, ["answer", "heavy"]);
 }

@@ -173,7 +173,7 @@ impl Engine {
     pub(super) fn digest_publish(&self, ctx: &Ctx, id: DigestId) -> Outcome {
         let ui = ctx.actor.lang;
         self.require_moderator(ctx)?;
-        let _guard = self.lock();
+        let guard = self.lock();
         let mut digest = self.digest(ui, id)?;
         if digest.status == DigestStatus::Published {
             return Err(self.refuse(
@@ -232,6 +232,9 @@ impl Engine {
             batch.put(Tree::Questions, q.id.key().to_vec(), encode(&q)?);
         }
         self.commit(batch)?;
+        // Decided and saved: the pages, the chat text and the figure are made from what was
+        // just committed, without keeping every other member's answer waiting behind them.
+        drop(guard);
         self.refresh_site();
         let fresh: Vec<(Lesson, bool)> = lessons.iter().map(|l| (l.clone(), false)).collect();
         let published = self.published(&digest, &fresh);
@@ -350,9 +353,14 @@ impl Engine {
         site::write(dir, &files)
     }
 
+    /// Hands the changed site to the file sink. Called after the write lock is released.
+    pub(super) fn refresh_site(&self) {
+        self.files.site_changed(self);
+    }
+
     /// Brings the configured site up to date. The database is the record; a site that cannot
     /// be written is logged and rebuilt by `academie export site`.
-    pub(super) fn refresh_site(&self) {
+    pub fn write_configured_site(&self) {
         if let Some(dir) = &self.settings.site_dir {
             if let Err(e) = self.export_site(dir) {
                 tracing::error!("could not update the site in {}: {e:#}", dir.display());

@@ -458,8 +458,26 @@ impl Default for Settings {
     }
 }
 
+/// Produces the files that follow a committed change (the pages of the static site) once the
+/// engine's write lock is released. Injected, as the clock is, so that whoever runs the engine
+/// decides where and how files are written, and no member waits behind that writing.
+pub trait FileSink: Send + Sync {
+    /// The published site changed: bring its files up to date from `engine`'s committed state.
+    fn site_changed(&self, engine: &Engine);
+}
+
+/// The sink an engine starts with: the configured site folder, rewritten from the database.
+struct SiteFolder;
+
+impl FileSink for SiteFolder {
+    fn site_changed(&self, engine: &Engine) {
+        engine.write_configured_site();
+    }
+}
+
 pub struct Engine {
     store: Arc<dyn Store>,
+    files: Arc<dyn FileSink>,
     text: Arc<Catalog>,
     clock: Arc<dyn Clock>,
     settings: Settings,
@@ -493,6 +511,7 @@ impl Engine {
     ) -> Engine {
         Engine {
             store,
+            files: Arc::new(SiteFolder),
             text,
             clock,
             settings,
@@ -514,6 +533,12 @@ impl Engine {
                 ..Settings::default()
             },
         )
+    }
+
+    /// Sends the files that follow a change to `files` instead of the configured site folder.
+    pub fn with_file_sink(mut self, files: Arc<dyn FileSink>) -> Engine {
+        self.files = files;
+        self
     }
 
     /// Uses these digest templates instead of the built-in ones.

@@ -12,7 +12,7 @@ use crate::text::keys as k;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 /// A confirmed deletion, recorded until it is complete. It names the person only by id, and
 /// exists only until their data is gone.
@@ -222,7 +222,7 @@ impl Engine {
     pub(super) fn my_data_delete(&self, ctx: &Ctx, confirm: bool) -> Outcome {
         let lang = ctx.actor.lang;
         let user = ctx.actor.id;
-        let _guard = self.lock();
+        let guard = self.lock();
         let data = self.collect_my_data(user)?;
         let mut counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
         if !confirm {
@@ -239,7 +239,7 @@ impl Engine {
             tracing::error!("cannot record a deletion: {e}");
             return Err(self.storage_refusal(lang, &e));
         }
-        let erased = match self.erase(user, lang) {
+        let erased = match self.erase(user, lang, guard) {
             Ok(erased) => erased,
             Err(failure) if self.settings.erasures_dir.is_none() => return Err(failure),
             Err(failure) => {
@@ -273,10 +273,18 @@ impl Engine {
 
     /// Removes everything about `user` and rewrites the store, then the copies the academy made
     /// of it, and removes their export; the record of the request goes once all is done. The
-    /// caller holds the write lock. An error means the removal itself was not saved.
-    fn erase(&self, user: UserId, lang: Lang) -> Result<Erased, Failure> {
+    /// removal is decided and committed under the write lock (`guard`); the rewrite of the
+    /// store and the copies, whose cost grows with the whole database, run after it is
+    /// released. An error means the removal itself was not saved.
+    fn erase(
+        &self,
+        user: UserId,
+        lang: Lang,
+        guard: MutexGuard<'_, ()>,
+    ) -> Result<Erased, Failure> {
         let batch = self.erasure_batch(user, lang)?;
         self.commit(batch)?;
+        drop(guard);
         let mut erased = Erased::default();
         // The store still holds the removed bytes in its files until they are rewritten; the
         // person is told their data is gone only once it is gone from the disk too.
@@ -494,8 +502,7 @@ impl Engine {
     pub fn finish_erasures(&self) -> usize {
         let mut done = 0;
         for pending in self.pending_erasures() {
-            let _guard = self.lock();
-            match self.erase(pending.user, pending.lang) {
+            match self.erase(pending.user, pending.lang, self.lock()) {
                 Ok(erased) if !erased.retry => {
                     done += 1;
                     tracing::warn!("finished a deletion of someone's data that was interrupted");
