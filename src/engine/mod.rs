@@ -483,6 +483,9 @@ pub struct Engine {
     settings: Settings,
     templates: Arc<Templates>,
     write: Mutex<()>,
+    /// One deletion at a time, taken before `write`: its heavy part runs after the write lock
+    /// is released, and an interrupted one retried from `run_due` must not run beside it.
+    erasing: Mutex<()>,
     /// When the next automatic backup is due, once known; and when pending erasures were last
     /// tried. Kept in memory so `run_due` does not list folders at every call.
     upkeep: Mutex<Upkeep>,
@@ -517,6 +520,7 @@ impl Engine {
             settings,
             templates: Templates::shared(),
             write: Mutex::new(()),
+            erasing: Mutex::new(()),
             upkeep: Mutex::new(Upkeep::default()),
         }
     }

@@ -222,6 +222,10 @@ impl Engine {
     pub(super) fn my_data_delete(&self, ctx: &Ctx, confirm: bool) -> Outcome {
         let lang = ctx.actor.lang;
         let user = ctx.actor.id;
+        let _one_deletion = self
+            .erasing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let guard = self.lock();
         let data = self.collect_my_data(user)?;
         let mut counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
@@ -501,6 +505,10 @@ impl Engine {
     /// could not write); run at start and now and then. Returns how many were completed.
     pub fn finish_erasures(&self) -> usize {
         let mut done = 0;
+        let _one_deletion = self
+            .erasing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for pending in self.pending_erasures() {
             match self.erase(pending.user, pending.lang, self.lock()) {
                 Ok(erased) if !erased.retry => {
