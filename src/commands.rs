@@ -1131,6 +1131,7 @@ pub fn to_request(
         "lesson edit" => Request::LessonEdit {
             id: lesson_id()?,
             changes: r.changes()?,
+            version: None,
         },
         "lesson show" => Request::LessonShow { id: lesson_id()? },
         "lesson search" => Request::LessonSearch(SearchQuery {
@@ -1150,6 +1151,7 @@ pub fn to_request(
         "moderator review edit" => Request::ReviewEdit {
             id: lesson_id()?,
             changes: r.changes()?,
+            version: None,
         },
         "moderator review reject" => Request::ReviewReject {
             id: lesson_id()?,

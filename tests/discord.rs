@@ -2270,3 +2270,56 @@ async fn questions_go_to_the_academy_forum_when_the_configuration_names_one() {
     assert!(!body.to_string().contains("Vera"), "{body}");
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_published_while_the_edit_form_is_open_is_not_an_edit() {
+    let bot = start().await;
+    bot.setup().await;
+    let author = FakeUser::member(81, "Auteur");
+    let moderator = FakeUser::moderator(2, "Mira");
+    let shared = share(
+        &bot,
+        &author,
+        "Vraag om mandaat",
+        "Vraag vooraf welk mandaat je hebt.",
+        "named",
+    )
+    .await;
+    let id = lesson_id(&shared.text());
+    bot.cmd(&moderator, "moderator review approve", &[("id", json!(id))])
+        .await;
+    let own = bot.cmd(&author, "lesson edit", &[("id", json!(id))]).await;
+    let own_id = own.callback["custom_id"].as_str().expect("id").to_owned();
+
+    // While the author types, the lesson goes out in a digest.
+    let preview = bot.cmd(&moderator, "moderator digest compose", &[]).await;
+    let publish = preview.button("ublice").expect("publish button");
+    let sent = bot.fake.click(&moderator, Some(CHANNEL_ID), &publish).await;
+    let published = bot.reply(&sent).await;
+    assert!(
+        published.text().contains("Vraag om mandaat"),
+        "{}",
+        published.text()
+    );
+
+    let saved = bot
+        .submit(
+            &author,
+            &own_id,
+            &[
+                ("title", "Vraag vooraf om mandaat"),
+                ("happened", "Vraag vooraf welk mandaat je hebt."),
+                ("lesson", "Zeg hardop welk mandaat je hebt."),
+                ("tags", ""),
+            ],
+        )
+        .await;
+    assert!(!saved.text().contains("intussen"), "{}", saved.text());
+    let shown = bot.cmd(&author, "lesson show", &[("id", json!(id))]).await;
+    assert!(
+        shown.text().contains("Vraag vooraf om mandaat"),
+        "{}",
+        shown.text()
+    );
+    bot.stop().await;
+}
