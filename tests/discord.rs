@@ -1267,6 +1267,11 @@ fn option_value(kind: academie::commands::Kind, raw: &str) -> Option<Value> {
             .ok()
             .filter(|n| (1..=1000).contains(n))
             .map(|n| json!(n)),
+        K::Weeks => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=52).contains(n))
+            .map(|n| json!(n)),
         // Discord refuses an empty string option and anything over 6,000 characters.
         _ => (!raw.is_empty() && raw.chars().count() <= 6000).then(|| json!(raw)),
     }

@@ -3205,7 +3205,12 @@ fn commands_offered_in_a_direct_message_work_there() {
         let mut values = commands::Values::new();
         for o in spec.options.iter().filter(|o| o.required) {
             let v = match o.kind {
-                Kind::Step | Kind::Steps | Kind::LessonId | Kind::DigestId | Kind::Page => "1",
+                Kind::Step
+                | Kind::Steps
+                | Kind::LessonId
+                | Kind::DigestId
+                | Kind::Page
+                | Kind::Weeks => "1",
                 Kind::Order => "first",
                 Kind::Layer | Kind::Layers => "gemeente",
                 Kind::Perspective => "lawful",

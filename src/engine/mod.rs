@@ -69,6 +69,8 @@ pub mod limits {
     /// A question to the academy, and an answer to one: what a channel message holds well.
     pub const QUESTION: usize = 1000;
     pub const ADDRESS: usize = 100;
+    /// How many weeks a cadence may wait between its rounds.
+    pub const WEEKS: std::ops::RangeInclusive<u32> = 1..=52;
 }
 
 /// The source of "now", so tests can control time.

@@ -63,6 +63,7 @@ keys! {
     EXPECT_LAYER = "expect.layer";
     EXPECT_ORDER = "expect.order";
     EXPECT_PAGE = "expect.page";
+    EXPECT_WEEKS = "expect.weeks";
     EXPECT_PERSPECTIVE = "expect.perspective";
     EXPECT_STEP = "expect.step";
     EXPECT_TEXT = "expect.text";
