@@ -6,7 +6,7 @@
 //! it, so the three can never disagree.
 
 use crate::domain::*;
-use crate::engine::{LessonChanges, LessonDraft, Refusal, Request};
+use crate::engine::{limits, LessonChanges, LessonDraft, Refusal, Request};
 use crate::search::SearchQuery;
 use crate::text::{keys as k, Catalog};
 use crate::time::{self, When, WhenError};
@@ -42,6 +42,8 @@ pub enum Kind {
     Zone,
     Yes,
     Page,
+    /// How many weeks a cadence waits, `engine::limits::WEEKS`.
+    Weeks,
     QuestionId,
     MeetingId,
     /// A voice channel (Discord), or a channel id (the console).
@@ -500,7 +502,7 @@ pub const SPECS: &[Spec] = &[
         path: &[MODERATOR, ("cadence", "ritme")],
         options: &[
             opt("step", "stap", Kind::Step, false),
-            opt("weeks", "weken", Kind::Page, false),
+            opt("weeks", "weken", Kind::Weeks, false),
             opt("pause", "pauze", Kind::Yes, false),
         ],
         audience: X,
@@ -980,6 +982,7 @@ fn expect_key(kind: Kind) -> &'static str {
         Kind::Zone => k::EXPECT_ZONE,
         Kind::Yes => k::EXPECT_YES,
         Kind::Page => k::EXPECT_PAGE,
+        Kind::Weeks => k::EXPECT_WEEKS,
         Kind::QuestionId => k::QUESTION_EXPECT_ID,
         Kind::MeetingId => k::MEETING_EXPECT_ID,
         Kind::Channel => k::MEETING_EXPECT_CHANNEL,
@@ -1059,7 +1062,12 @@ pub fn to_request(
         "collaboration" => Request::ShowCollaboration,
         "moderator cadence" => Request::Cadence {
             step: step("step")?,
-            every_weeks: r.parsed("weeks", |v| v.trim().parse::<u32>().ok())?,
+            every_weeks: r.parsed("weeks", |v| {
+                v.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|w| limits::WEEKS.contains(w))
+            })?,
             paused: r.parsed("pause", parse_yes)?,
         },
         "health" => Request::Health,
@@ -1131,6 +1139,7 @@ pub fn to_request(
         "lesson edit" => Request::LessonEdit {
             id: lesson_id()?,
             changes: r.changes()?,
+            version: None,
         },
         "lesson show" => Request::LessonShow { id: lesson_id()? },
         "lesson search" => Request::LessonSearch(SearchQuery {
@@ -1150,6 +1159,7 @@ pub fn to_request(
         "moderator review edit" => Request::ReviewEdit {
             id: lesson_id()?,
             changes: r.changes()?,
+            version: None,
         },
         "moderator review reject" => Request::ReviewReject {
             id: lesson_id()?,
@@ -1262,7 +1272,12 @@ mod tests {
             let mut values = Values::new();
             for o in s.options.iter().filter(|o| o.required) {
                 let v = match o.kind {
-                    Kind::Step | Kind::Steps | Kind::LessonId | Kind::DigestId | Kind::Page => "1",
+                    Kind::Step
+                    | Kind::Steps
+                    | Kind::LessonId
+                    | Kind::DigestId
+                    | Kind::Page
+                    | Kind::Weeks => "1",
                     Kind::Order => "first",
                     Kind::Layer | Kind::Layers => "gemeente",
                     Kind::Perspective => "lawful",

@@ -1873,3 +1873,37 @@ fn the_academy_across_collaborations_in_the_console() {
         .is_some_and(|t| t.contains("zonder mandaat")));
     assert_eq!(json["sign_ups"][0]["meeting"], 1);
 }
+
+#[test]
+fn a_cadence_of_weeks_that_are_no_number_is_refused_about_weeks_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = console(
+        dir.path(),
+        &[],
+        &format!("{SETUP}/moderator ritme weken:x\n/moderator ritme weken:53\n/moderator ritme weken:0\n/moderator ritme weken:6\n"),
+    );
+    assert!(ok, "{err}");
+    for typed in ["x", "53", "0"] {
+        assert!(
+            out.contains(&format!(
+                "⚠ De waarde \"{typed}\" past niet bij weken: verwacht een aantal weken, van 1 tot en met 52."
+            )),
+            "{out}"
+        );
+    }
+    assert!(!out.contains("paginanummer"), "{out}");
+    assert_eq!(out.matches('⚠').count(), 3, "six weeks is accepted: {out}");
+    let (out, err, ok) = console(
+        dir.path(),
+        &["--lang", "en"],
+        "/moderator cadence weeks:x\n/quit\n",
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(
+            "⚠ The value \"x\" does not fit weeks: expected a number of weeks, from 1 to 52."
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("page number"), "{out}");
+}

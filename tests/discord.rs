@@ -1267,6 +1267,11 @@ fn option_value(kind: academie::commands::Kind, raw: &str) -> Option<Value> {
             .ok()
             .filter(|n| (1..=1000).contains(n))
             .map(|n| json!(n)),
+        K::Weeks => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=52).contains(n))
+            .map(|n| json!(n)),
         // Discord refuses an empty string option and anything over 6,000 characters.
         _ => (!raw.is_empty() && raw.chars().count() <= 6000).then(|| json!(raw)),
     }
@@ -2268,5 +2273,58 @@ async fn questions_go_to_the_academy_forum_when_the_configuration_names_one() {
         .as_str()
         .is_some_and(|n| n.starts_with("Vraag aan de academie V1")));
     assert!(!body.to_string().contains("Vera"), "{body}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_published_while_the_edit_form_is_open_is_not_an_edit() {
+    let bot = start().await;
+    bot.setup().await;
+    let author = FakeUser::member(81, "Auteur");
+    let moderator = FakeUser::moderator(2, "Mira");
+    let shared = share(
+        &bot,
+        &author,
+        "Vraag om mandaat",
+        "Vraag vooraf welk mandaat je hebt.",
+        "named",
+    )
+    .await;
+    let id = lesson_id(&shared.text());
+    bot.cmd(&moderator, "moderator review approve", &[("id", json!(id))])
+        .await;
+    let own = bot.cmd(&author, "lesson edit", &[("id", json!(id))]).await;
+    let own_id = own.callback["custom_id"].as_str().expect("id").to_owned();
+
+    // While the author types, the lesson goes out in a digest.
+    let preview = bot.cmd(&moderator, "moderator digest compose", &[]).await;
+    let publish = preview.button("ublice").expect("publish button");
+    let sent = bot.fake.click(&moderator, Some(CHANNEL_ID), &publish).await;
+    let published = bot.reply(&sent).await;
+    assert!(
+        published.text().contains("Vraag om mandaat"),
+        "{}",
+        published.text()
+    );
+
+    let saved = bot
+        .submit(
+            &author,
+            &own_id,
+            &[
+                ("title", "Vraag vooraf om mandaat"),
+                ("happened", "Vraag vooraf welk mandaat je hebt."),
+                ("lesson", "Zeg hardop welk mandaat je hebt."),
+                ("tags", ""),
+            ],
+        )
+        .await;
+    assert!(!saved.text().contains("intussen"), "{}", saved.text());
+    let shown = bot.cmd(&author, "lesson show", &[("id", json!(id))]).await;
+    assert!(
+        shown.text().contains("Vraag vooraf om mandaat"),
+        "{}",
+        shown.text()
+    );
     bot.stop().await;
 }

@@ -214,6 +214,7 @@ fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
                 title: Some("Gekaapt".into()),
                 ..Default::default()
             },
+            version: None,
         },
         Request::ReviewReject {
             id: lesson,
@@ -679,6 +680,7 @@ fn lessons_are_shared_reviewed_edited_and_found() {
                 tags: Some(vec!["rol".into()]),
                 ..Default::default()
             },
+            version: None,
         },
     );
 
@@ -788,6 +790,7 @@ fn lessons_are_shared_reviewed_edited_and_found() {
                 title: Some("Van mij".into()),
                 ..Default::default()
             },
+            version: None,
         },
     );
     assert_eq!(key, k::LESSON_NOT_YOURS);
@@ -799,6 +802,7 @@ fn lessons_are_shared_reviewed_edited_and_found() {
                 title: Some("Mandaat vooraf vragen".into()),
                 ..Default::default()
             },
+            version: None,
         },
     );
     assert!(edited.body.contains("opnieuw"), "{}", edited.body);
@@ -2904,6 +2908,7 @@ fn a_published_digest_keeps_a_lesson_as_it_published_it_until_its_author_deletes
                     title: Some(title.into()),
                     ..Default::default()
                 },
+                version: None,
             },
         )
     };
@@ -3201,7 +3206,12 @@ fn commands_offered_in_a_direct_message_work_there() {
         let mut values = commands::Values::new();
         for o in spec.options.iter().filter(|o| o.required) {
             let v = match o.kind {
-                Kind::Step | Kind::Steps | Kind::LessonId | Kind::DigestId | Kind::Page => "1",
+                Kind::Step
+                | Kind::Steps
+                | Kind::LessonId
+                | Kind::DigestId
+                | Kind::Page
+                | Kind::Weeks => "1",
                 Kind::Order => "first",
                 Kind::Layer | Kind::Layers => "gemeente",
                 Kind::Perspective => "lawful",
@@ -3504,6 +3514,148 @@ fn a_schema_3_database_gets_its_review_index_when_opened() {
         serde_json::json!([old.0]),
         "the moderator's export names the lesson they approved"
     );
+}
+
+/// The version an edit form saw, read the way the form reads it.
+fn seen(a: &Academy, who: &Ctx, id: LessonId, review: bool) -> Option<u64> {
+    Some(a.engine.lesson_form(who, id, review).unwrap().version)
+}
+
+#[test]
+fn an_edit_on_a_version_someone_changed_since_is_refused_and_changes_nothing() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
+    // The author and a moderator both open the lesson to edit it.
+    let authors = seen(&a, &anna(), id, false);
+    let moderators = seen(&a, &moderator(), id, true);
+    a.ok(
+        &moderator(),
+        Request::ReviewEdit {
+            id,
+            changes: LessonChanges {
+                title: Some("Vraag vooraf om mandaat".into()),
+                ..Default::default()
+            },
+            version: moderators,
+        },
+    );
+    // The author's form still shows the old title; saving it would undo the moderator's edit.
+    let (key, text) = a.refused(
+        &anna(),
+        Request::LessonEdit {
+            id,
+            changes: LessonChanges {
+                title: Some("Vraag om mandaat".into()),
+                lesson: Some("Vraag het op de eerste dag.".into()),
+                ..Default::default()
+            },
+            version: authors,
+        },
+    );
+    assert_eq!(key, k::LESSON_CHANGED);
+    assert!(
+        text.contains("intussen") && text.contains(&id.to_string()),
+        "{text}"
+    );
+    let shown = a.ok(&anna(), Request::LessonShow { id });
+    assert!(
+        shown
+            .title
+            .as_deref()
+            .unwrap()
+            .contains("Vraag vooraf om mandaat"),
+        "{shown:?}"
+    );
+    // Opened again, the form saves.
+    a.ok(
+        &anna(),
+        Request::LessonEdit {
+            id,
+            changes: LessonChanges {
+                lesson: Some("Vraag het op de eerste dag.".into()),
+                ..Default::default()
+            },
+            version: seen(&a, &anna(), id, false),
+        },
+    );
+    // In English too.
+    let mut english = moderator();
+    english.actor.lang = Lang::En;
+    let (_, text) = a.refused(
+        &english,
+        Request::ReviewEdit {
+            id,
+            changes: LessonChanges {
+                title: Some("Anders".into()),
+                ..Default::default()
+            },
+            version: moderators,
+        },
+    );
+    assert!(text.contains("in the meantime"), "{text}");
+}
+
+#[test]
+fn publishing_approving_or_applying_a_lesson_is_not_an_edit_in_between() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
+    let before = seen(&a, &anna(), id, false);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    a.ok(&moderator(), Request::ReviewFeature { id });
+    let draft = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Maart".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
+        panic!("{draft:?}")
+    };
+    let published = a.ok(&moderator(), Request::DigestPublish { id: d });
+    assert!(published.body.contains("Vraag om mandaat"), "{published:?}");
+    assert_eq!(before, seen(&a, &anna(), id, false));
+    let edited = a.ok(
+        &anna(),
+        Request::LessonEdit {
+            id,
+            changes: LessonChanges {
+                title: Some("Vraag vooraf om mandaat".into()),
+                ..Default::default()
+            },
+            version: before,
+        },
+    );
+    assert!(edited.body.contains("opnieuw"), "{}", edited.body);
+}
+
+#[test]
+fn a_form_sent_back_unchanged_is_no_change() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let form = a.engine.lesson_form(&anna(), id, false).unwrap();
+    let (key, _) = a.refused(
+        &anna(),
+        Request::LessonEdit {
+            id,
+            changes: LessonChanges {
+                title: Some(format!("{} ", form.text.title)),
+                happened: Some(form.text.happened.clone()),
+                lesson: Some(form.text.lesson.clone()),
+                tags: Some(form.tags.clone()),
+                ..Default::default()
+            },
+            version: Some(form.version),
+        },
+    );
+    assert_eq!(key, k::LESSON_NO_CHANGES);
 }
 
 /// A file sink that holds the site's writing until the test lets it go, and says when it

@@ -49,8 +49,8 @@ impl Handler {
                 },
                 None,
             )),
-            Request::LessonEdit { id, changes } => self.edit_modal(ctx, id, false, changes),
-            Request::ReviewEdit { id, changes } => self.edit_modal(ctx, id, true, changes),
+            Request::LessonEdit { id, changes, .. } => self.edit_modal(ctx, id, false, changes),
+            Request::ReviewEdit { id, changes, .. } => self.edit_modal(ctx, id, true, changes),
             Request::LessonApplied { id, .. } => Ok(self.applied_modal(lang, id)),
             Request::ReviewReject { id, .. } => {
                 self.engine.check_moderator(ctx)?;
@@ -417,42 +417,38 @@ impl Handler {
                 attribution,
                 version,
             } => {
-                let current = self.engine.lesson_form(ctx, id, review)?;
-                if current.version != version {
-                    // Someone else edited it since the form opened: saving would undo that.
-                    return Err(Failure::Refused(Refusal {
-                        key: k::DISCORD_LESSON_CHANGED,
-                        text: self.engine.catalog().render(
-                            lang,
-                            k::DISCORD_LESSON_CHANGED,
-                            &serde_json::json!({"id": id.to_string()}),
-                        ),
-                    }));
-                }
-                let changed = |name: &str, old: String| -> Result<Option<String>, Failure> {
-                    let new = field(name).ok_or_else(missing)?;
-                    Ok((new.trim() != old.trim()).then_some(new))
-                };
-                let tags = changed("tags", current.tags.join(", "))?.map(|t| {
-                    t.split([',', ';'])
+                // Every field as submitted: the engine compares them, and the version, with the
+                // lesson under its lock, so an edit made since the form opened is not undone.
+                let tags = field("tags").ok_or_else(missing)?;
+                let tags = Some(
+                    tags.split([',', ';'])
                         .map(|t| t.trim().to_owned())
                         .filter(|t| !t.is_empty())
-                        .collect()
-                });
+                        .collect(),
+                );
                 let changes = LessonChanges {
-                    title: changed("title", current.text.title)?,
-                    happened: changed("happened", current.text.happened)?,
-                    lesson: changed("lesson", current.text.lesson)?,
+                    title: Some(field("title").ok_or_else(missing)?),
+                    happened: Some(field("happened").ok_or_else(missing)?),
+                    lesson: Some(field("lesson").ok_or_else(missing)?),
                     order,
                     steps,
                     perspective,
                     tags,
                     attribution,
                 };
+                let version = Some(version);
                 Ok(if review {
-                    Request::ReviewEdit { id, changes }
+                    Request::ReviewEdit {
+                        id,
+                        changes,
+                        version,
+                    }
                 } else {
-                    Request::LessonEdit { id, changes }
+                    Request::LessonEdit {
+                        id,
+                        changes,
+                        version,
+                    }
                 })
             }
         }

@@ -217,7 +217,7 @@ fn choices(text: &Catalog, kind: Kind) -> Option<Choices> {
 fn option(text: &Catalog, o: &Opt) -> CreateCommandOption {
     let kind = match o.kind {
         Kind::Yes => CommandOptionType::Boolean,
-        Kind::Page => CommandOptionType::Integer,
+        Kind::Page | Kind::Weeks => CommandOptionType::Integer,
         Kind::Channel => CommandOptionType::Channel,
         _ => CommandOptionType::String,
     };
@@ -228,6 +228,12 @@ fn option(text: &Catalog, o: &Opt) -> CreateCommandOption {
         .required(o.required);
     if o.kind == Kind::Page {
         opt = opt.min_int_value(1).max_int_value(1000);
+    }
+    if o.kind == Kind::Weeks {
+        let weeks = crate::engine::limits::WEEKS;
+        opt = opt
+            .min_int_value(u64::from(*weeks.start()))
+            .max_int_value(u64::from(*weeks.end()));
     }
     if o.kind == Kind::Channel {
         // A meeting's place online: a voice (or stage) channel.

@@ -218,7 +218,7 @@ impl Engine {
     ) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
-        if weeks.is_some_and(|w| !(1..=52).contains(&w)) {
+        if weeks.is_some_and(|w| !super::limits::WEEKS.contains(&w)) {
             return Err(self.refuse(lang, k::CADENCE_BAD_WEEKS, json!({})));
         }
         let _guard = self.lock();

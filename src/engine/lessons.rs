@@ -262,7 +262,57 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) fn lesson_edit(&self, ctx: &Ctx, id: LessonId, changes: LessonChanges) -> Outcome {
+    /// Under the write lock: refuses an edit made on a version of the lesson that is no longer
+    /// current, and keeps of `changes` only what differs from the lesson as it is. A form sends
+    /// every field it shows; what the editor left as it was is no change.
+    pub(super) fn what_changes(
+        &self,
+        lang: Lang,
+        current: &Lesson,
+        mut changes: LessonChanges,
+        version: Option<u64>,
+    ) -> Result<LessonChanges, Failure> {
+        if version.is_some_and(|v| v != content_version(current)) {
+            return Err(self.refuse(
+                lang,
+                k::LESSON_CHANGED,
+                json!({"id": current.id.to_string()}),
+            ));
+        }
+        let same =
+            |new: &Option<String>, old: &str| new.as_deref().map(str::trim) == Some(old.trim());
+        if same(&changes.title, &current.text.title) {
+            changes.title = None;
+        }
+        if same(&changes.happened, &current.text.happened) {
+            changes.happened = None;
+        }
+        if same(&changes.lesson, &current.text.lesson) {
+            changes.lesson = None;
+        }
+        if changes.tags.as_ref().is_some_and(|tags| {
+            let typed: Vec<&str> = tags
+                .iter()
+                .map(|t| t.trim())
+                .filter(|t| !t.is_empty())
+                .collect();
+            typed == current.tags.iter().map(String::as_str).collect::<Vec<_>>()
+        }) {
+            changes.tags = None;
+        }
+        if changes.is_empty() {
+            return Err(self.refuse(lang, k::LESSON_NO_CHANGES, json!({})));
+        }
+        Ok(changes)
+    }
+
+    pub(super) fn lesson_edit(
+        &self,
+        ctx: &Ctx,
+        id: LessonId,
+        changes: LessonChanges,
+        version: Option<u64>,
+    ) -> Outcome {
         let lang = ctx.actor.lang;
         if changes.is_empty() {
             return Err(self.refuse(lang, k::LESSON_NO_CHANGES, json!({})));
@@ -272,6 +322,7 @@ impl Engine {
         if old.author != Some(ctx.actor.id) {
             return Err(self.refuse(lang, k::LESSON_NOT_YOURS, json!({"id": id.to_string()})));
         }
+        let changes = self.what_changes(lang, &old, changes, version)?;
         let mut lesson = old.clone();
         self.apply_changes(ctx, &mut lesson, changes)?;
         // An edited lesson is read again before others see it.
@@ -640,10 +691,25 @@ fn published_form(l: &Lesson) -> impl PartialEq + '_ {
     )
 }
 
-/// A fingerprint of everything a lesson holds (FNV-1a over its stored form): it changes with
-/// any edit, whatever the clock says.
+/// A fingerprint of what an edit can change (FNV-1a over those fields): it changes with any
+/// edit, whatever the clock says, and not with what others do to the lesson without editing it
+/// (a review decision, featuring, a digest that publishes it, an application).
 fn content_version(lesson: &Lesson) -> u64 {
-    fnv1a(&serde_json::to_vec(lesson).unwrap_or_default())
+    let editable = (
+        (
+            &lesson.text,
+            &lesson.translation,
+            &lesson.order,
+            &lesson.steps,
+        ),
+        (
+            &lesson.perspective,
+            &lesson.tags,
+            &lesson.attribution,
+            &lesson.author_layer,
+        ),
+    );
+    fnv1a(&serde_json::to_vec(&editable).unwrap_or_default())
 }
 
 /// What an edit form shows before the user changes it.

@@ -69,6 +69,8 @@ pub mod limits {
     /// A question to the academy, and an answer to one: what a channel message holds well.
     pub const QUESTION: usize = 1000;
     pub const ADDRESS: usize = 100;
+    /// How many weeks a cadence may wait between its rounds.
+    pub const WEEKS: std::ops::RangeInclusive<u32> = 1..=52;
 }
 
 /// The source of "now", so tests can control time.
@@ -206,9 +208,13 @@ pub enum Request {
         layer: Layer,
     },
     LessonShare(LessonDraft),
+    /// `version` is the lesson's `LessonForm::version` the editor saw (a form); with it, an
+    /// edit made by someone else since is refused instead of overwritten. Without it (a typed
+    /// command, which shows nothing first) there is nothing to compare.
     LessonEdit {
         id: LessonId,
         changes: LessonChanges,
+        version: Option<u64>,
     },
     LessonShow {
         id: LessonId,
@@ -222,9 +228,11 @@ pub enum Request {
     ReviewApprove {
         id: LessonId,
     },
+    /// `version` as for `LessonEdit`.
     ReviewEdit {
         id: LessonId,
         changes: LessonChanges,
+        version: Option<u64>,
     },
     ReviewReject {
         id: LessonId,
@@ -598,13 +606,21 @@ impl Engine {
             R::AnswerMine => self.answer_mine(ctx),
             R::SetLayer { layer } => self.set_layer(ctx, layer),
             R::LessonShare(draft) => self.lesson_share(ctx, draft),
-            R::LessonEdit { id, changes } => self.lesson_edit(ctx, id, changes),
+            R::LessonEdit {
+                id,
+                changes,
+                version,
+            } => self.lesson_edit(ctx, id, changes, version),
             R::LessonShow { id } => self.lesson_show(ctx, id),
             R::LessonSearch(query) => self.lesson_search(ctx, query),
             R::LessonMine => self.lesson_mine(ctx),
             R::ReviewQueue { page } => self.review_queue(ctx, page),
             R::ReviewApprove { id } => self.review_approve(ctx, id),
-            R::ReviewEdit { id, changes } => self.review_edit(ctx, id, changes),
+            R::ReviewEdit {
+                id,
+                changes,
+                version,
+            } => self.review_edit(ctx, id, changes, version),
             R::ReviewReject { id, reason } => self.review_reject(ctx, id, reason),
             R::ReviewFeature { id } => self.review_feature(ctx, id),
             R::DigestCompose { title, filter } => self.digest_compose(ctx, title, filter),

@@ -186,7 +186,13 @@ impl Engine {
         Ok(reply)
     }
 
-    pub(super) fn review_edit(&self, ctx: &Ctx, id: LessonId, changes: LessonChanges) -> Outcome {
+    pub(super) fn review_edit(
+        &self,
+        ctx: &Ctx,
+        id: LessonId,
+        changes: LessonChanges,
+        version: Option<u64>,
+    ) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
         if changes.is_empty() {
@@ -194,6 +200,7 @@ impl Engine {
         }
         let _guard = self.lock();
         let old = self.reviewable(ctx, id)?;
+        let changes = self.what_changes(lang, &old, changes, version)?;
         let mut lesson = old.clone();
         self.apply_changes(ctx, &mut lesson, changes)?;
         let mut batch = Batch::new();

@@ -63,6 +63,7 @@ keys! {
     EXPECT_LAYER = "expect.layer";
     EXPECT_ORDER = "expect.order";
     EXPECT_PAGE = "expect.page";
+    EXPECT_WEEKS = "expect.weeks";
     EXPECT_PERSPECTIVE = "expect.perspective";
     EXPECT_STEP = "expect.step";
     EXPECT_TEXT = "expect.text";
@@ -127,6 +128,7 @@ keys! {
     LESSON_NOT_FOUND = "lesson.not_found";
     LESSON_NOT_YOURS = "lesson.not_yours";
     LESSON_NO_CHANGES = "lesson.no_changes";
+    LESSON_CHANGED = "lesson.changed";
     LESSON_SHARED = "lesson.shared";
     LESSON_SHOW_BUTTON = "lesson.show_button";
     LESSON_SOURCE = "lesson.source";
@@ -348,7 +350,6 @@ keys! {
     SITE_CONTAINS = "site.contains";
     SITE_READ_MORE = "site.read_more";
     ROUND_NOT_CURRENT = "round.not_current";
-    DISCORD_LESSON_CHANGED = "discord.lesson_changed";
     DISCORD_YOUR_TEXT = "discord.your_text";
     OPTION_STEP = "option.step";
     OPTION_DEADLINE = "option.deadline";
