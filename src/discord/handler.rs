@@ -11,7 +11,7 @@ use super::register::has_form;
 use super::render::clip;
 use super::respond::Origin;
 use super::ServeOptions;
-use crate::commands::{self, Spec, Values, SPECS};
+use crate::commands::{self, Place, Spec, Values, SPECS};
 use crate::domain::{Actor, ChannelId, Lang, Role, ServerId, UserId};
 use crate::engine::{Ctx, Engine, LessonChanges, Refusal, Request};
 use crate::reply::Action;
@@ -298,6 +298,11 @@ impl Handler {
             }
         };
         if has_form(spec) {
+            // A form that could only be refused once filled in is refused before it opens.
+            if spec.place == Place::Channel && ctx.channel.is_none() {
+                let r = self.refusal(lang, k::ERROR_NOT_IN_CHANNEL);
+                return self.send_refusal(http, origin, &r).await;
+            }
             return match self.open_form(&ctx, spec, &values) {
                 Ok(modal) => {
                     self.send(http, origin, CreateInteractionResponse::Modal(modal))
