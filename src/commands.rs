@@ -879,15 +879,24 @@ impl Reader<'_> {
         name: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<Vec<T>>, Refusal> {
-        match self.raw(name) {
-            None => Ok(None),
-            Some(v) => v
-                .split([',', ';', ' '])
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| parse(p.trim()).ok_or_else(|| self.bad(name, p)))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
+        let Some(v) = self.raw(name) else {
+            return Ok(None);
+        };
+        // Items may be two words (`water board`): with commas or semicolons in the list,
+        // only those separate; without, one item as a whole, else the words one by one.
+        if let Some(one) = parse(v.trim()) {
+            return Ok(Some(vec![one]));
         }
+        let separators: &[char] = if v.contains([',', ';']) {
+            &[',', ';']
+        } else {
+            &[' ']
+        };
+        v.split(separators)
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| parse(p.trim()).ok_or_else(|| self.bad(name, p.trim())))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
     fn yes(&self, name: &str) -> Result<bool, Refusal> {
@@ -1501,5 +1510,25 @@ mod tests {
             zone(&format!("{base} time_zone: Mars/Olympus")),
             Err(k::ERROR_BAD_OPTION)
         );
+    }
+
+    #[test]
+    fn layers_may_be_two_words_in_a_list() {
+        let layers = |list: &str| match parse(&format!(
+            "/setup task: Wonen region: Utrecht layers: {list}"
+        )) {
+            Ok(Request::Setup { layers, .. }) => Ok(layers),
+            Ok(other) => panic!("{other:?}"),
+            Err(r) => Err(r.key),
+        };
+        use Layer::*;
+        assert_eq!(
+            layers("national, province, water board"),
+            Ok(vec![National, Province, WaterBoard])
+        );
+        assert_eq!(layers("water board"), Ok(vec![WaterBoard]));
+        assert_eq!(layers("rijk gemeente"), Ok(vec![National, Municipality]));
+        assert_eq!(layers("rijk; waterschap"), Ok(vec![National, WaterBoard]));
+        assert_eq!(layers("rijk, mars"), Err(k::ERROR_BAD_OPTION));
     }
 }

@@ -1445,12 +1445,14 @@ fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
 /antwoord Netcongestie.
 /als Bram
 /antwoord Vertrouwen van bewoners.
-/als Cor
+/als Carla
 /antwoord Warmte.
+/als Dirk
+/antwoord Ruimte.
 /als Ik
 /moderator ronde sluiten
 /moderator ronde start stap:3
-/als Anna
+/als Carla
 /antwoord Een netwerk.
 /stem perspectief:netwerkend
 /als Ik
@@ -1464,10 +1466,10 @@ fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
         "── R2 · Stap 3 — Soort samenwerking  [alleen voor jou]",
     );
     let status = &status[..status.find("\n\n").unwrap_or(status.len())];
-    assert!(status.contains("1 antwoord, van: Anna"), "{status}");
+    assert!(status.contains("1 antwoord, van: Carla"), "{status}");
     assert!(
-        status.contains("Bram") && status.contains("Cor"),
-        "who took part before and has not answered yet: {status}"
+        status.contains("Nog geen antwoord van: Anna, Bram, Dirk."),
+        "who took part before and has not answered yet, alphabetically: {status}"
     );
     assert!(
         status.contains("1 stem"),
@@ -1476,6 +1478,31 @@ fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
     assert!(
         !status.contains("Netwerkende"),
         "a count, never the vote: {status}"
+    );
+}
+
+#[test]
+fn a_round_closed_without_answers_says_so_instead_of_counting_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{SETUP}/moderator ronde start stap:3
+/als Anna
+/stem perspectief:netwerkend
+/als Ik
+/moderator ronde sluiten
+"
+    );
+    let (out, err, ok) = console(dir.path(), &[], &script);
+    assert!(ok, "{err}");
+    let closed = after(&out, "── R1 gesloten · Stap 3 — Soort samenwerking");
+    assert!(
+        closed.contains("Wat voor soort samenwerking?\nGeen antwoorden."),
+        "{closed}"
+    );
+    assert!(!closed.contains("0 antwoorden"), "{closed}");
+    assert!(
+        closed.contains("1 stem: Netwerkende overheid 1."),
+        "{closed}"
     );
 }
 

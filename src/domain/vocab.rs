@@ -120,7 +120,10 @@ vocab!(
 vocab!(
     /// The government layer a member works for.
     Layer {
-        National = "national" ["rijk", "het_rijk", "rijksoverheid", "ministerie"],
+        National = "national" [
+            "rijk", "het_rijk", "rijksoverheid", "ministerie", "state", "central",
+            "central_government", "national_government", "ministry"
+        ],
         Province = "province" ["provincie"],
         Municipality = "municipality" ["gemeente"],
         WaterBoard = "water_board" ["waterschap", "waterboard"],
@@ -198,6 +201,10 @@ mod tests {
         }
         assert_eq!(Layer::parse_user("Waterschap"), Some(Layer::WaterBoard));
         assert_eq!(Layer::parse_user("water board"), Some(Layer::WaterBoard));
+        // What an English speaker calls the Dutch national government.
+        for text in ["state", "central government", "Ministry", "rijksoverheid"] {
+            assert_eq!(Layer::parse_user(text), Some(Layer::National), "{text}");
+        }
         assert_eq!(
             Perspective::parse_user("netwerkend"),
             Some(Perspective::Networking)

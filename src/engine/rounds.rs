@@ -364,12 +364,14 @@ impl Engine {
         let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
         // Who took part in this collaboration before (or chose how to be reminded) and has
         // not answered this round: the same people a reminder would name.
-        let waiting: Vec<String> = self
+        let mut waiting: Vec<String> = self
             .load_all::<Participant>(Tree::Participants, &collab.channel.key())?
             .into_iter()
             .filter(|p| !answers.iter().any(|a| a.user == p.user))
             .map(|p| p.name)
             .collect();
+        // Stored by member id, which means nothing to the reader: alphabetical is findable.
+        waiting.sort_by_cached_key(|n| n.to_lowercase());
         // In a step-3 round, how many placed the collaboration on a perspective; never where.
         let votes = if round.step == Step::Kind {
             Some(self.store.scan_prefix(Tree::Votes, &round.id.key())?.len())

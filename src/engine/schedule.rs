@@ -348,11 +348,13 @@ impl Engine {
             return Ok(());
         };
         let answered: Vec<UserId> = self.answers(round.id)?.iter().map(|a| a.user).collect();
-        let waiting: Vec<Participant> = self
+        let mut waiting: Vec<Participant> = self
             .load_all::<Participant>(Tree::Participants, &round.channel.key())?
             .into_iter()
             .filter(|p| !answered.contains(&p.user))
             .collect();
+        // Named in alphabetical order, as `/ronde status` names them.
+        waiting.sort_by_cached_key(|p| p.name.to_lowercase());
         let lang = collab.lang;
         let question = self.text.academy(lang).step(round.step).question.clone();
         let zone = self.zone_of(&collab);
