@@ -121,7 +121,6 @@ struct Size {
 }
 
 fn measure(answers: usize, reps: usize) -> Size {
-    let bench = Bench::new();
     let mut size = Size {
         answers,
         first: Samples::new(),
@@ -129,6 +128,9 @@ fn measure(answers: usize, reps: usize) -> Size {
         floor: Samples::new(),
     };
     for rep in 0..reps {
+        // Each repetition on an academy of its own: in a shared one, the first reveal of the
+        // next repetition would already have an earlier round to report changes against.
+        let bench = Bench::new();
         // Two rounds of step 1 with different answers: the second reveal reports the changes.
         let texts = corpus::answers(answers, SEED + 2 * rep as u64);
         let round = bench.round(&texts);

@@ -23,15 +23,15 @@
 
 mod compound;
 mod language;
+mod reading;
 mod stopwords;
 
 pub use language::detect as detect_language;
 
 use crate::domain::{Lang, MeterFigure};
-use rust_stemmers::{Algorithm, Stemmer};
+use reading::{stem_of, Id, Lexicon, Profile, Surfaces};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-use unicode_normalization::UnicodeNormalization;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Shorter words are grammar (`de`, `we`, `is`) far more often than subject.
 const MIN_CHARS: usize = 3;
@@ -302,13 +302,16 @@ pub struct RoundChange {
 /// The key terms of one text in a given language: most used first, then alphabetical by
 /// display form.
 pub fn key_terms(text: &str, lang: Lang) -> Vec<Term> {
-    let profile = Profile::of(text, lang);
+    let mut lexicon = Lexicon::new();
+    let profile = Profile::of(&mut lexicon, text, lang);
+    let mut surfaces = Surfaces::default();
+    surfaces.absorb(&profile);
     let mut terms: Vec<Term> = profile
         .uses
         .iter()
-        .map(|(stem, &uses)| Term {
-            stem: stem.clone(),
-            display: profile.display(stem),
+        .map(|&(stem, uses)| Term {
+            stem: lexicon.str(stem).to_string(),
+            display: surfaces.display(&lexicon, stem),
             uses,
         })
         .collect();
@@ -322,33 +325,101 @@ pub fn key_terms(text: &str, lang: Lang) -> Vec<Term> {
 /// Each entry is one member, even if two share a name. Blank answers are ignored. The work
 /// grows with the number of answers times their terms: shared terms, each member's own terms
 /// and the score all come from one count of how many answers use each term, never from
-/// comparing answers two by two.
+/// comparing answers two by two; and each distinct word is folded and stemmed once per round.
 pub fn agreement(answers: &[(String, String)], channel: Lang) -> Agreement {
     let blank = answers.iter().filter(|(_, t)| t.trim().is_empty()).count();
+    let mut lexicon = Lexicon::new();
     let round = Round::of(
+        &mut lexicon,
         answers
             .iter()
             .filter(|(_, t)| !t.trim().is_empty())
             .map(|(n, t)| (n.clone(), t.as_str())),
         channel,
     );
+    agree(&lexicon, &round, blank)
+}
+
+/// What a reveal shows of a round, answers as `(member id, name, text)`: their [`agreement`]
+/// (each entry one member, as there) and, given the answers of the previous round of the same
+/// step, the [`changes`] since. The results are those of the two functions; the difference is
+/// that each answer of the round is read once for both, which is most of the work.
+pub fn reveal(
+    current: &[(u64, String, String)],
+    previous: Option<&[(u64, String, String)]>,
+    channel: Lang,
+) -> (Agreement, Option<RoundChange>) {
+    let blank = current
+        .iter()
+        .filter(|(_, _, t)| t.trim().is_empty())
+        .count();
+    let answered = || current.iter().filter(|(_, _, t)| !t.trim().is_empty());
+    // The change report reads a member's entries as one answer: when no member has two, its
+    // round is the agreement's, in another order.
+    let ids: BTreeSet<u64> = answered().map(|(id, _, _)| *id).collect();
+    let distinct = ids.len() == answered().count();
+    let before = previous.map(by_member);
+    let joined = previous.filter(|_| !distinct).map(|_| by_member(current));
+    let mut lexicon = Lexicon::new();
+    let round = Round::of(
+        &mut lexicon,
+        answered().map(|(_, n, t)| (n.clone(), t.as_str())),
+        channel,
+    );
+    let changes = before.as_ref().map(|before| {
+        let round_before = Round::of(
+            &mut lexicon,
+            before.values().map(|(n, t)| (n.clone(), t.as_str())),
+            channel,
+        );
+        let index_before = positions(before.keys().copied());
+        match &joined {
+            None => {
+                let index = answered().map(|(id, _, _)| *id).zip(0..).collect();
+                compare(&lexicon, (&round_before, &index_before), (&round, &index))
+            }
+            Some(after) => {
+                let round_after = Round::of(
+                    &mut lexicon,
+                    after.values().map(|(n, t)| (n.clone(), t.as_str())),
+                    channel,
+                );
+                let index_after = positions(after.keys().copied());
+                compare(
+                    &lexicon,
+                    (&round_before, &index_before),
+                    (&round_after, &index_after),
+                )
+            }
+        }
+    });
+    (agree(&lexicon, &round, blank), changes)
+}
+
+/// Where each member id's answer is in a round read in the order of `ids`.
+fn positions(ids: impl Iterator<Item = u64>) -> BTreeMap<u64, usize> {
+    ids.zip(0..).collect()
+}
+
+/// The agreement of a round read with `lexicon`, with `blank` answers left out of it.
+fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
     let surfaces = round.surfaces();
-    let counts = round.member_counts();
+    let counts = round.member_counts(lexicon.len());
 
     // Who used each shared term, in one pass over the answers.
-    let mut names: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut names: HashMap<Id, Vec<String>> = HashMap::new();
     for m in &round.members {
-        for t in m.terms.keys() {
-            if counts.get(t.as_str()).is_some_and(|&n| n >= 2) {
-                names.entry(t.as_str()).or_default().push(m.name.clone());
+        for &(t, _) in &m.terms {
+            if counts[t as usize] >= 2 {
+                names.entry(t).or_default().push(m.name.clone());
             }
         }
     }
     let mut shared: Vec<SharedTerm> = names
         .into_iter()
         .map(|(stem, names)| SharedTerm {
-            stem: stem.to_string(),
-            display: surfaces.display(stem),
+            stem: lexicon.str(stem).to_string(),
+            display: surfaces.display(lexicon, stem),
             members: names.len(),
             names,
         })
@@ -367,10 +438,10 @@ pub fn agreement(answers: &[(String, String)], channel: Lang) -> Agreement {
             let mut terms: Vec<Term> = m
                 .terms
                 .iter()
-                .filter(|(s, _)| counts.get(s.as_str()) == Some(&1))
-                .map(|(s, &uses)| Term {
-                    stem: s.clone(),
-                    display: surfaces.display(s),
+                .filter(|&&(t, _)| counts[t as usize] == 1)
+                .map(|&(t, uses)| Term {
+                    stem: lexicon.str(t).to_string(),
+                    display: surfaces.display(lexicon, t),
                     uses,
                 })
                 .collect();
@@ -383,7 +454,7 @@ pub fn agreement(answers: &[(String, String)], channel: Lang) -> Agreement {
         })
         .collect();
 
-    let scoring = score(&round);
+    let scoring = score(round, lexicon.len());
     let with_terms = round.members.iter().filter(|m| !m.terms.is_empty()).count();
     let unscored = match (round.members.len(), with_terms) {
         (0, _) => Some(Unscored::NoAnswers),
@@ -401,6 +472,7 @@ pub fn agreement(answers: &[(String, String)], channel: Lang) -> Agreement {
             .filter(|m| m.lang == lang && !m.terms.is_empty())
             .count()
     };
+    let distinct_terms = counts.iter().filter(|&&n| n > 0).count();
     let reasoning = Reasoning {
         answers: round.members.len(),
         blank,
@@ -410,9 +482,9 @@ pub fn agreement(answers: &[(String, String)], channel: Lang) -> Agreement {
         dutch: in_lang(Lang::Nl),
         english: in_lang(Lang::En),
         pairs: scoring.pairs,
-        distinct_terms: counts.len(),
+        distinct_terms,
         shared_terms: shared.len(),
-        shared_ratio: ratio(shared.len(), counts.len()),
+        shared_ratio: ratio(shared.len(), distinct_terms),
         score: scoring.score,
         reach: scoring.reach,
         widest_term: widest.map(|s| s.display.clone()),
@@ -440,30 +512,43 @@ pub fn changes(
 ) -> RoundChange {
     let before = by_member(previous);
     let after = by_member(current);
+    // One lexicon for both rounds: a word both rounds use is worked out once.
+    let mut lexicon = Lexicon::new();
     let round_before = Round::of(
+        &mut lexicon,
         before.values().map(|(n, t)| (n.clone(), t.as_str())),
         channel,
     );
     let round_after = Round::of(
+        &mut lexicon,
         after.values().map(|(n, t)| (n.clone(), t.as_str())),
         channel,
     );
+    // `by_member` gives ids in order and `Round::of` keeps the order it is given.
+    let index_before = positions(before.keys().copied());
+    let index_after = positions(after.keys().copied());
+    compare(
+        &lexicon,
+        (&round_before, &index_before),
+        (&round_after, &index_after),
+    )
+}
+
+/// What changed between two rounds read with `lexicon`, each with where each member id's
+/// answer is in it.
+fn compare(
+    lexicon: &Lexicon,
+    (round_before, index_before): (&Round, &BTreeMap<u64, usize>),
+    (round_after, index_after): (&Round, &BTreeMap<u64, usize>),
+) -> RoundChange {
     let mut surfaces = Surfaces::default();
     for m in round_before.members.iter().chain(&round_after.members) {
         surfaces.absorb(&m.profile);
     }
 
-    // Where each id's answer is in its round: `by_member` gives ids in order and `Round::of`
-    // keeps the order it is given.
-    let position = |m: &BTreeMap<u64, (String, String)>| -> BTreeMap<u64, usize> {
-        m.keys().copied().zip(0..).collect()
-    };
-    let index_before = position(&before);
-    let index_after = position(&after);
-
     let mut members = Vec::new();
     let mut joined = Vec::new();
-    for (&id, &i) in &index_after {
+    for (&id, &i) in index_after {
         let now = &round_after.members[i];
         let Some(&j) = index_before.get(&id) else {
             joined.push(MemberRef {
@@ -473,32 +558,51 @@ pub fn changes(
             continue;
         };
         let then = &round_before.members[j];
-        let term = |stem: &String, p: &Profile| Term {
-            stem: stem.clone(),
-            display: surfaces.display(stem),
-            uses: p.uses.get(stem).copied().unwrap_or(0),
+        let term = |(stem, uses): (Id, usize)| Term {
+            stem: lexicon.str(stem).to_string(),
+            display: surfaces.display(lexicon, stem),
+            uses,
         };
-        let old: BTreeSet<&String> = then.profile.uses.keys().collect();
-        let new: BTreeSet<&String> = now.profile.uses.keys().collect();
-        let mut added: Vec<Term> = new
-            .difference(&old)
-            .map(|s| term(s, &now.profile))
-            .collect();
-        let mut dropped: Vec<Term> = old
-            .difference(&new)
-            .map(|s| term(s, &then.profile))
-            .collect();
-        let mut kept: Vec<Term> = new
-            .intersection(&old)
-            .map(|s| term(s, &now.profile))
-            .collect();
+        // Both lists are sorted by stem: one walk over them finds what was added, dropped and
+        // kept.
+        let (old, new) = (&then.profile.uses, &now.profile.uses);
+        let (mut added, mut dropped, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut a, mut b) = (0, 0);
+        while a < old.len() || b < new.len() {
+            match (old.get(a), new.get(b)) {
+                (Some(&o), Some(&n)) if o.0 == n.0 => {
+                    kept.push(term(n));
+                    a += 1;
+                    b += 1;
+                }
+                (Some(&o), Some(&n)) if o.0 < n.0 => {
+                    dropped.push(term(o));
+                    a += 1;
+                }
+                (Some(&o), None) => {
+                    dropped.push(term(o));
+                    a += 1;
+                }
+                (_, Some(&n)) => {
+                    added.push(term(n));
+                    b += 1;
+                }
+                (None, None) => unreachable!("the loop runs while one list has more"),
+            }
+        }
+        let union = old.len() + new.len() - kept.len();
+        let similarity = if union == 0 {
+            1.0
+        } else {
+            kept.len() as f64 / union as f64
+        };
         sort_terms(&mut added);
         sort_terms(&mut dropped);
         sort_terms(&mut kept);
         members.push(MemberChange {
             id,
             name: now.name.clone(),
-            similarity: jaccard(&old, &new).unwrap_or(1.0),
+            similarity,
             added,
             dropped,
             kept,
@@ -516,38 +620,35 @@ pub fn changes(
     joined.sort_by(|a, b| by_name(&a.name, a.id, &b.name, b.id));
     left.sort_by(|a, b| by_name(&a.name, a.id, &b.name, b.id));
 
-    let themes_before = round_before.themes();
-    let themes_after = round_after.themes();
-    let counts_before = round_before.member_counts();
-    let counts_after = round_after.member_counts();
-    let uses_before = round_before.uses();
-    let uses_after = round_after.uses();
-    let theme = |stem: &str| Theme {
-        stem: stem.to_string(),
-        display: surfaces.display(stem),
-        members_before: counts_before.get(stem).copied().unwrap_or(0),
-        members_after: counts_after.get(stem).copied().unwrap_or(0),
-        uses_before: uses_before.get(stem).copied().unwrap_or(0),
-        uses_after: uses_after.get(stem).copied().unwrap_or(0),
+    let n = lexicon.len();
+    let (counts_before, uses_before) = (round_before.member_counts(n), round_before.uses(n));
+    let (counts_after, uses_after) = (round_after.member_counts(n), round_after.uses(n));
+    let theme = |t: usize| Theme {
+        stem: lexicon.str(t as Id).to_string(),
+        display: surfaces.display(lexicon, t as Id),
+        members_before: counts_before[t],
+        members_after: counts_after[t],
+        uses_before: uses_before[t],
+        uses_after: uses_after[t],
     };
+    let (mut new_themes, mut kept_themes, mut dropped_themes) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for t in 0..n {
+        let then = counts_before[t] >= 2 || uses_before[t] >= THEME_MIN_USES;
+        let now = counts_after[t] >= 2 || uses_after[t] >= THEME_MIN_USES;
+        match (then, now) {
+            (false, true) => new_themes.push(theme(t)),
+            (true, true) => kept_themes.push(theme(t)),
+            (true, false) => dropped_themes.push(theme(t)),
+            (false, false) => {}
+        }
+    }
     let after_first = |a: &Theme, b: &Theme| {
         (b.members_after, b.uses_after)
             .cmp(&(a.members_after, a.uses_after))
             .then_with(|| a.display.cmp(&b.display))
             .then_with(|| a.stem.cmp(&b.stem))
     };
-    let mut new_themes: Vec<Theme> = themes_after
-        .difference(&themes_before)
-        .map(|s| theme(s))
-        .collect();
-    let mut kept_themes: Vec<Theme> = themes_after
-        .intersection(&themes_before)
-        .map(|s| theme(s))
-        .collect();
-    let mut dropped_themes: Vec<Theme> = themes_before
-        .difference(&themes_after)
-        .map(|s| theme(s))
-        .collect();
     new_themes.sort_by(after_first);
     kept_themes.sort_by(after_first);
     dropped_themes.sort_by(|a, b| {
@@ -610,153 +711,6 @@ fn ratio(part: usize, whole: usize) -> f64 {
     }
 }
 
-fn jaccard<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> Option<f64> {
-    let union = a.union(b).count();
-    (union > 0).then(|| a.intersection(b).count() as f64 / union as f64)
-}
-
-/// The terms of one text: uses per stem, how each stem was written, and the folded words it
-/// stands for (where a Dutch compound is split).
-#[derive(Default)]
-struct Profile {
-    uses: BTreeMap<String, usize>,
-    surfaces: BTreeMap<String, BTreeMap<String, usize>>,
-    folded: BTreeMap<String, BTreeSet<String>>,
-    /// The stems of every word, stop words included (`net` in `congestie op het net`): what
-    /// shows that an answer spells a compound out.
-    all: BTreeSet<String>,
-}
-
-fn stemmer(lang: Lang) -> Stemmer {
-    Stemmer::create(match lang {
-        Lang::Nl => Algorithm::Dutch,
-        Lang::En => Algorithm::English,
-    })
-}
-
-/// The stem of a folded word. Snowball is written for the letters of the language; anything
-/// else (a name in another script, `co2`) is kept as it is rather than fed to rules not made
-/// for it.
-fn stem_of(stemmer: &Stemmer, folded: &str) -> String {
-    if folded.bytes().all(|b| b.is_ascii_lowercase()) {
-        let s = stemmer.stem(folded);
-        if s.is_empty() {
-            folded.to_string()
-        } else {
-            s.into_owned()
-        }
-    } else {
-        folded.to_string()
-    }
-}
-
-impl Profile {
-    fn of(text: &str, lang: Lang) -> Profile {
-        let stemmer = stemmer(lang);
-        let stop = match lang {
-            Lang::Nl => stopwords::NL,
-            Lang::En => stopwords::EN,
-        };
-        let mut profile = Profile::default();
-        for (surface, folded) in words(text) {
-            if folded.chars().any(char::is_alphabetic) {
-                profile.all.insert(stem_of(&stemmer, &folded));
-            }
-            if folded.chars().count() < MIN_CHARS
-                || folded.starts_with(|c: char| c.is_numeric())
-                || !folded.chars().any(char::is_alphabetic)
-                || stop.binary_search(&folded.as_str()).is_ok()
-            {
-                continue;
-            }
-            let stem = stem_of(&stemmer, &folded);
-            *profile.uses.entry(stem.clone()).or_default() += 1;
-            *profile
-                .surfaces
-                .entry(stem.clone())
-                .or_default()
-                .entry(surface)
-                .or_default() += 1;
-            profile.folded.entry(stem).or_default().insert(folded);
-        }
-        profile
-    }
-
-    fn display(&self, stem: &str) -> String {
-        self.surfaces
-            .get(stem)
-            .map_or_else(|| stem.to_string(), most_used)
-    }
-}
-
-/// How stems were written over several texts, so one display form serves them all.
-#[derive(Default)]
-struct Surfaces(BTreeMap<String, BTreeMap<String, usize>>);
-
-impl Surfaces {
-    fn absorb(&mut self, profile: &Profile) {
-        for (stem, forms) in &profile.surfaces {
-            let mine = self.0.entry(stem.clone()).or_default();
-            for (form, n) in forms {
-                *mine.entry(form.clone()).or_default() += n;
-            }
-        }
-    }
-
-    fn display(&self, stem: &str) -> String {
-        self.0.get(stem).map_or_else(|| stem.to_string(), most_used)
-    }
-}
-
-/// The most frequent form; on a tie the alphabetically first, since the map is ordered.
-fn most_used(forms: &BTreeMap<String, usize>) -> String {
-    let mut best: Option<(&String, usize)> = None;
-    for (form, &n) in forms {
-        if best.is_none_or(|(_, m)| n > m) {
-            best = Some((form, n));
-        }
-    }
-    best.map(|(f, _)| f.clone()).unwrap_or_default()
-}
-
-/// The words of a text as `(as written, folded)`. As written means lowercased and composed
-/// (NFC), so `Netcongestie` at the start of a sentence is shown like the rest; acronyms and
-/// codes (`RES`, `GGD`, `A12`) keep their capitals because lowercase would make them unreadable.
-fn words(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let pieces = text.split(|c: char| {
-        !(c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c))
-    });
-    for raw in pieces {
-        if raw.is_empty() || raw.chars().count() > MAX_CHARS {
-            continue;
-        }
-        let folded = crate::search::words(raw);
-        if let [one] = folded.as_slice() {
-            out.push((surface(raw), one.clone()));
-        } else {
-            // Folding split the word (a rare compatibility character): show the pieces as folded.
-            out.extend(folded.into_iter().map(|w| (w.clone(), w)));
-        }
-    }
-    out
-}
-
-fn surface(raw: &str) -> String {
-    let composed: String = raw.nfc().collect();
-    let acronym = composed.chars().count() >= 2
-        && composed.chars().any(char::is_alphabetic)
-        && composed
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .all(char::is_uppercase);
-    if acronym {
-        composed
-    } else {
-        composed.to_lowercase()
-    }
-}
-
 /// One member's answer within a round.
 struct Member {
     name: String,
@@ -764,9 +718,9 @@ struct Member {
     lang: Lang,
     /// Its own words, as written.
     profile: Profile,
-    /// The terms it is compared by, with uses: its stems, a Dutch compound replaced by its
-    /// head when someone in the round used that head on its own.
-    terms: BTreeMap<String, usize>,
+    /// The terms it is compared by, with uses, sorted by stem: its stems, a Dutch compound
+    /// replaced by its head when someone in the round used that head on its own.
+    terms: Vec<(Id, usize)>,
 }
 
 /// The non-blank answers of one round, in order.
@@ -775,56 +729,65 @@ struct Round {
 }
 
 impl Round {
-    fn of<'a>(answers: impl Iterator<Item = (String, &'a str)>, channel: Lang) -> Round {
+    fn of<'t>(
+        lexicon: &mut Lexicon<'t>,
+        answers: impl Iterator<Item = (String, &'t str)>,
+        channel: Lang,
+    ) -> Round {
         let read: Vec<(String, Lang, Profile)> = answers
             .map(|(name, text)| {
                 let lang = language::detect(text, channel);
-                (name, lang, Profile::of(text, lang))
+                let profile = Profile::of(lexicon, text, lang);
+                (name, lang, profile)
             })
             .collect();
+        let lexicon: &Lexicon = lexicon;
+        let n = lexicon.len();
         // The Dutch words someone used on their own: the heads a compound may be matched to.
-        let dutch: BTreeSet<&str> = read
-            .iter()
-            .filter(|(_, lang, _)| *lang == Lang::Nl)
-            .flat_map(|(_, _, p)| p.uses.keys().map(String::as_str))
-            .collect();
+        let mut dutch = vec![false; n];
         // Which Dutch answers use each stem, stop words included: where a compound is spelled
         // out.
-        let mut spelled: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut spelled: Vec<Vec<u32>> = vec![Vec::new(); n];
         for (i, (_, lang, p)) in read.iter().enumerate() {
             if *lang == Lang::Nl {
-                for s in &p.all {
-                    spelled.entry(s.as_str()).or_default().push(i);
+                for &(s, _) in &p.uses {
+                    dutch[s as usize] = true;
+                }
+                for &s in &p.all {
+                    spelled[s as usize].push(i as u32);
                 }
             }
         }
-        let together = |a: &str, b: &str| match (spelled.get(a), spelled.get(b)) {
-            (Some(x), Some(y)) => x.iter().any(|i| y.binary_search(i).is_ok()),
-            _ => false,
+        let is_dutch = |s: &str| lexicon.id(s).filter(|&id| dutch[id as usize]);
+        let together = |a: Id, b: Id| {
+            let (x, y) = (&spelled[a as usize], &spelled[b as usize]);
+            x.iter().any(|i| y.binary_search(i).is_ok())
         };
-        let stemmer = stemmer(Lang::Nl);
+        let stemmer = lexicon.stemmer(Lang::Nl);
         // The terms of each Dutch word, looked up once per round however often it is used.
-        let mut split: BTreeMap<&str, Option<Vec<String>>> = BTreeMap::new();
-        let mut terms: Vec<BTreeMap<String, usize>> = Vec::with_capacity(read.len());
+        let mut split: HashMap<&str, Option<Vec<Id>>> = HashMap::new();
+        let mut terms: Vec<Vec<(Id, usize)>> = Vec::with_capacity(read.len());
         for (_, lang, profile) in &read {
-            let mut mine = BTreeMap::new();
-            for (stem, &uses) in &profile.uses {
+            let mut mine: Vec<(Id, usize)> = Vec::with_capacity(profile.uses.len());
+            for &(stem, uses) in &profile.uses {
                 let mut parts = None;
                 if *lang == Lang::Nl {
-                    for w in profile.folded.get(stem).into_iter().flatten() {
+                    for w in profile.folded_of(lexicon, stem) {
                         parts = split
-                            .entry(w.as_str())
+                            .entry(w)
                             .or_insert_with(|| {
+                                let own = lexicon.str(stem);
                                 let s = compound::split(
                                     w,
-                                    |part| stem_of(&stemmer, part),
-                                    |h| h != stem && dutch.contains(h),
+                                    |part| stem_of(stemmer, part),
+                                    |h| h != own && is_dutch(h).is_some(),
                                 )?;
-                                let mut parts = vec![s.head.clone()];
-                                if dutch.contains(s.modifier.as_str())
-                                    && together(&s.modifier, &s.head)
-                                {
-                                    parts.push(s.modifier);
+                                let head = is_dutch(&s.head)?;
+                                let mut parts = vec![head];
+                                if let Some(modifier) = is_dutch(&s.modifier) {
+                                    if together(modifier, head) {
+                                        parts.push(modifier);
+                                    }
                                 }
                                 Some(parts)
                             })
@@ -834,11 +797,20 @@ impl Round {
                         }
                     }
                 }
-                for t in parts.unwrap_or_else(|| vec![stem.clone()]) {
-                    *mine.entry(t).or_default() += uses;
+                match parts {
+                    Some(parts) => mine.extend(parts.into_iter().map(|t| (t, uses))),
+                    None => mine.push((stem, uses)),
                 }
             }
-            terms.push(mine);
+            mine.sort_unstable();
+            let mut merged: Vec<(Id, usize)> = Vec::with_capacity(mine.len());
+            for (t, uses) in mine {
+                match merged.last_mut() {
+                    Some((last, n)) if *last == t => *n += uses,
+                    _ => merged.push((t, uses)),
+                }
+            }
+            terms.push(merged);
         }
         Round {
             members: read
@@ -863,35 +835,26 @@ impl Round {
         surfaces
     }
 
-    /// How many members used each term.
-    fn member_counts(&self) -> BTreeMap<&str, usize> {
-        let mut counts = BTreeMap::new();
+    /// How many members used each term, by term; `n` is the lexicon's size.
+    fn member_counts(&self, n: usize) -> Vec<usize> {
+        let mut counts = vec![0; n];
         for m in &self.members {
-            for t in m.terms.keys() {
-                *counts.entry(t.as_str()).or_default() += 1;
+            for &(t, _) in &m.terms {
+                counts[t as usize] += 1;
             }
         }
         counts
     }
 
-    /// How often each term was written, over all answers.
-    fn uses(&self) -> BTreeMap<&str, usize> {
-        let mut uses = BTreeMap::new();
+    /// How often each term was written over all answers, by term; `n` is the lexicon's size.
+    fn uses(&self, n: usize) -> Vec<usize> {
+        let mut uses = vec![0; n];
         for m in &self.members {
-            for (t, n) in &m.terms {
-                *uses.entry(t.as_str()).or_default() += n;
+            for &(t, k) in &m.terms {
+                uses[t as usize] += k;
             }
         }
         uses
-    }
-
-    fn themes(&self) -> BTreeSet<String> {
-        let uses = self.uses();
-        self.member_counts()
-            .into_iter()
-            .filter(|(t, n)| *n >= 2 || uses.get(t).copied().unwrap_or(0) >= THEME_MIN_USES)
-            .map(|(t, _)| t.to_string())
-            .collect()
     }
 }
 
@@ -910,32 +873,43 @@ struct Scoring {
 
 /// The score and reach of a round from how many answers use each term: one pass over the
 /// answers and their terms, never over pairs of answers, so a round of ten thousand answers
-/// costs ten thousand times a round of one.
+/// costs ten thousand times a round of one. `n` is the lexicon's size.
 ///
 /// For an answer A among n compared answers of its language, Σ over the others B of |A∩B|
 /// equals Σ over A's terms t of (n_t − 1), where n_t is how many of them use t. So the mean
 /// over ordered pairs of |A∩B| / |A| — "the share of one answer's terms that another answer
 /// also uses" — is a sum over answers of Σ_t (n_t − 1) / |A|, divided by the number of ordered
 /// pairs. Reach needs only the largest n_t among an answer's terms.
-fn score(round: &Round) -> Scoring {
-    let mut by_lang: BTreeMap<Lang, Vec<&BTreeMap<String, usize>>> = BTreeMap::new();
+fn score(round: &Round, n: usize) -> Scoring {
+    let mut by_lang: BTreeMap<Lang, Vec<&[(Id, usize)]>> = BTreeMap::new();
     for m in round.members.iter().filter(|m| !m.terms.is_empty()) {
         by_lang.entry(m.lang).or_default().push(&m.terms);
     }
     let (mut compared, mut ordered_pairs) = (0usize, 0usize);
     let (mut overlap, mut reach) = (0.0, 0.0);
+    let mut counts = vec![0usize; n];
     for group in by_lang.values().filter(|g| g.len() >= 2) {
         let n = group.len();
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for terms in group {
-            for t in terms.keys() {
-                *counts.entry(t.as_str()).or_default() += 1;
+            for &(t, _) in *terms {
+                counts[t as usize] += 1;
             }
         }
         for terms in group {
-            let others: Vec<usize> = terms.keys().map(|t| counts[t.as_str()] - 1).collect();
-            overlap += others.iter().sum::<usize>() as f64 / terms.len() as f64;
-            reach += others.iter().copied().max().unwrap_or(0) as f64 / (n - 1) as f64;
+            let (mut sum, mut widest) = (0usize, 0usize);
+            for &(t, _) in *terms {
+                let others = counts[t as usize] - 1;
+                sum += others;
+                widest = widest.max(others);
+            }
+            overlap += sum as f64 / terms.len() as f64;
+            reach += widest as f64 / (n - 1) as f64;
+        }
+        // The next language counts from zero.
+        for terms in group {
+            for &(t, _) in *terms {
+                counts[t as usize] = 0;
+            }
         }
         compared += n;
         ordered_pairs += n * (n - 1);

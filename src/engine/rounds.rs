@@ -24,6 +24,23 @@ pub(super) fn named(answers: &[Answer]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A round's answers as the change report reads them: `(member id, name, text)`.
+fn with_ids(answers: &[Answer]) -> Vec<(u64, String, String)> {
+    answers
+        .iter()
+        .map(|a| (a.user.0, a.name.clone(), a.text.clone()))
+        .collect()
+}
+
+/// What a reveal measured of a round's answers, for [`Engine::reveal_reply`].
+pub(super) struct Measured {
+    /// The idling meter of the answers.
+    agreement: meter::Agreement,
+    /// When an earlier round of the same step was revealed and both have answers: that round,
+    /// its score as its own reveal showed it, and what changed since.
+    since: Option<(Round, Option<f64>, meter::RoundChange)>,
+}
+
 /// The key prompt files use for why a round has no score.
 fn unscored_key(u: meter::Unscored) -> &'static str {
     match u {
@@ -414,27 +431,53 @@ impl Engine {
     /// Marks `round` revealed now and measures its answers, so that the figure the reveal
     /// shows is the one kept with the round (and repeated by the next change report and the
     /// health view). The caller stores the round and then posts [`Engine::reveal_reply`].
+    ///
+    /// The meter and the change report since the previous round of the step are measured
+    /// together, so each answer is read once: this runs under the write lock.
     pub(super) fn reveal_now(
         &self,
         round: &mut Round,
         lang: Lang,
-    ) -> Result<(Vec<Answer>, meter::Agreement), Failure> {
+    ) -> Result<(Vec<Answer>, Measured), Failure> {
         let answers = self.answers(round.id)?;
-        let m = meter::agreement(&named(&answers), lang);
+        let previous = match self.previous_round(round)? {
+            Some(p) => {
+                let before = self.answers(p.id)?;
+                Some((p, before)).filter(|(_, b)| !b.is_empty() && !answers.is_empty())
+            }
+            None => None,
+        };
+        let (agreement, changes) = meter::reveal(
+            &with_ids(&answers),
+            previous.as_ref().map(|(_, b)| with_ids(b)).as_deref(),
+            lang,
+        );
+        let since = match (previous, changes) {
+            (Some((p, before)), Some(c)) => {
+                // The earlier round's figure as its own reveal showed it; a round revealed
+                // before figures were kept is measured now, the same way.
+                let then = match &p.meter {
+                    Some(f) => f.score,
+                    None => meter::agreement(&named(&before), lang).score,
+                };
+                Some((p, then, c))
+            }
+            _ => None,
+        };
         round.status = RoundStatus::Revealed;
         round.revealed_at = Some(self.now());
-        round.meter = Some(m.figure());
-        Ok((answers, m))
+        round.meter = Some(agreement.figure());
+        Ok((answers, Measured { agreement, since }))
     }
 
-    /// The answers side by side under the question, as posted at a reveal, with the meter `m`
-    /// of these answers.
+    /// The answers side by side under the question, as posted at a reveal, with what
+    /// [`Engine::reveal_now`] measured of them.
     pub(super) fn reveal_reply(
         &self,
         lang: Lang,
         round: &Round,
         answers: &[Answer],
-        m: &meter::Agreement,
+        m: &Measured,
         title_key: &str,
     ) -> Outcome {
         let question = &self.text.academy(lang).step(round.step).question;
@@ -457,7 +500,7 @@ impl Engine {
             reply = reply.section(heading, a.text.clone());
         }
         let reply = self.add_votes(lang, round, reply)?;
-        self.add_meter(lang, round, answers, m, reply)
+        Ok(self.add_meter(lang, round, m, reply))
     }
 
     /// In a step-3 reveal: how the participants placed the collaboration on the perspectives,
@@ -521,15 +564,9 @@ impl Engine {
     /// After a step-1 reveal, how far the answers agree (the idling meter), or that there is
     /// too little to judge and why; after any reveal, what changed since the previous round of
     /// the same step. Always with the numbers behind it.
-    fn add_meter(
-        &self,
-        lang: Lang,
-        round: &Round,
-        answers: &[Answer],
-        m: &meter::Agreement,
-        mut reply: Reply,
-    ) -> Outcome {
+    fn add_meter(&self, lang: Lang, round: &Round, measured: &Measured, mut reply: Reply) -> Reply {
         let percent = |x: f64| (x * 100.0).round() as i64;
+        let m = &measured.agreement;
         if round.step == Step::Issue {
             let r = &m.reasoning;
             let body = match (m.score, m.verdict, m.unscored) {
@@ -576,60 +613,45 @@ impl Engine {
             };
             reply = reply.section(self.text.plain(lang, k::METER_TITLE), body);
         }
-        if let Some(previous) = self.previous_round(round)? {
-            let with_ids = |list: &[Answer]| -> Vec<(u64, String, String)> {
-                list.iter()
-                    .map(|a| (a.user.0, a.name.clone(), a.text.clone()))
-                    .collect()
+        if let Some((previous, then, c)) = &measured.since {
+            let themes = |t: &[meter::Theme]| {
+                self.cut_list(lang, t.iter().map(|t| t.display.clone()).collect(), 10)
             };
-            let before = self.answers(previous.id)?;
-            if !before.is_empty() && !answers.is_empty() {
-                // The earlier round's figure as its own reveal showed it; a round revealed
-                // before figures were kept is measured now, the same way.
-                let then = match &previous.meter {
-                    Some(f) => f.score,
-                    None => meter::agreement(&named(&before), lang).score,
+            let mut body = self.t(
+                lang,
+                k::CHANGES_BODY,
+                json!({
+                    "new_themes": themes(&c.new_themes),
+                    "dropped_themes": themes(&c.dropped_themes),
+                    "kept_themes": themes(&c.kept_themes),
+                    // As text: a score of 0 must still show.
+                    "before": then.map(|x| percent(x).to_string()),
+                    "after": m.score.map(|x| percent(x).to_string()),
+                    "joined": self.cut_list(lang, c.joined.iter().map(|m| m.name.clone()).collect(), 12),
+                    "left": self.cut_list(lang, c.left.iter().map(|m| m.name.clone()).collect(), 12),
+                }),
+            );
+            for m in &c.members {
+                let terms = |t: &[meter::Term]| {
+                    self.cut_list(lang, t.iter().map(|t| t.display.clone()).collect(), 6)
                 };
-                let c = meter::changes(&with_ids(&before), &with_ids(answers), lang);
-                let themes = |t: &[meter::Theme]| {
-                    self.cut_list(lang, t.iter().map(|t| t.display.clone()).collect(), 10)
-                };
-                let mut body = self.t(
+                body.push('\n');
+                body.push_str(&self.t(
                     lang,
-                    k::CHANGES_BODY,
-                    json!({
-                        "new_themes": themes(&c.new_themes),
-                        "dropped_themes": themes(&c.dropped_themes),
-                        "kept_themes": themes(&c.kept_themes),
-                        // As text: a score of 0 must still show.
-                        "before": then.map(|x| percent(x).to_string()),
-                        "after": m.score.map(|x| percent(x).to_string()),
-                        "joined": self.cut_list(lang, c.joined.iter().map(|m| m.name.clone()).collect(), 12),
-                        "left": self.cut_list(lang, c.left.iter().map(|m| m.name.clone()).collect(), 12),
-                    }),
-                );
-                for m in &c.members {
-                    let terms = |t: &[meter::Term]| {
-                        self.cut_list(lang, t.iter().map(|t| t.display.clone()).collect(), 6)
-                    };
-                    body.push('\n');
-                    body.push_str(&self.t(
-                        lang,
-                        k::CHANGES_MEMBER,
-                        json!({"name": m.name, "added": terms(&m.added), "dropped": terms(&m.dropped)}),
-                    ));
-                }
-                reply = reply.section(
-                    self.t(
-                        lang,
-                        k::CHANGES_TITLE,
-                        json!({"round": previous.id.to_string()}),
-                    ),
-                    body.trim().to_owned(),
-                );
+                    k::CHANGES_MEMBER,
+                    json!({"name": m.name, "added": terms(&m.added), "dropped": terms(&m.dropped)}),
+                ));
             }
+            reply = reply.section(
+                self.t(
+                    lang,
+                    k::CHANGES_TITLE,
+                    json!({"round": previous.id.to_string()}),
+                ),
+                body.trim().to_owned(),
+            );
         }
-        Ok(reply)
+        reply
     }
 
     /// The most recent earlier round of the same step in the same channel that was revealed.

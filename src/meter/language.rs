@@ -51,20 +51,55 @@ pub fn detect(text: &str, fallback: Lang) -> Lang {
 
 /// How many Dutch and how many English grammatical words `text` has.
 pub(super) fn evidence(text: &str) -> (usize, usize) {
+    let lists = packed();
     let mut dutch = 0;
     let mut english = 0;
     for word in text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        let lower = word.to_lowercase();
-        if DUTCH.binary_search(&lower.as_str()).is_ok() {
+        // Every listed word is short ASCII, so a longer word needs no lowercasing to be
+        // ruled out; the rare word in other letters is lowercased as Unicode says, since some
+        // (`K`, the Kelvin sign) become ASCII.
+        let key = if word.is_ascii() {
+            pack(word.bytes().map(|b| b.to_ascii_lowercase()), word.len())
+        } else {
+            let lower = word.to_lowercase();
+            pack(lower.bytes(), lower.len()).filter(|_| lower.is_ascii())
+        };
+        let Some(key) = key else { continue };
+        if lists.0.binary_search(&key).is_ok() {
             dutch += 1;
-        } else if ENGLISH.binary_search(&lower.as_str()).is_ok() {
+        } else if lists.1.binary_search(&key).is_ok() {
             english += 1;
         }
     }
     (dutch, english)
+}
+
+/// The longest listed word has this many bytes at most, so that it fits in one number.
+const PACKED: usize = 8;
+
+/// A word of at most [`PACKED`] bytes as one number, so the lists are searched by comparing
+/// numbers: detection looks up every word of every answer of a round.
+fn pack(bytes: impl Iterator<Item = u8>, len: usize) -> Option<u64> {
+    (len <= PACKED).then(|| bytes.fold(0u64, |n, b| (n << 8) | u64::from(b)))
+}
+
+/// [`DUTCH`] and [`ENGLISH`] packed and sorted.
+fn packed() -> &'static (Vec<u64>, Vec<u64>) {
+    static LISTS: std::sync::OnceLock<(Vec<u64>, Vec<u64>)> = std::sync::OnceLock::new();
+    LISTS.get_or_init(|| {
+        let list = |words: &[&str]| {
+            let mut packed: Vec<u64> = words
+                .iter()
+                .map(|w| pack(w.bytes(), w.len()).expect("a listed word fits in a number"))
+                .collect();
+            packed.sort_unstable();
+            packed
+        };
+        (list(DUTCH), list(ENGLISH))
+    })
 }
 
 #[cfg(test)]

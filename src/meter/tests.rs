@@ -951,3 +951,161 @@ fn summary_is_plain_and_complete() {
     let none = agreement(&[], Lang::En);
     assert!(none.summary().starts_with("unscored:NoAnswers"));
 }
+
+/// A small deterministic generator (xorshift64), so generated rounds are the same on every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        (x % n as u64) as usize
+    }
+}
+
+/// Words for generated answers: Dutch and English subjects, Dutch compounds with and without
+/// their heads, grammatical words that decide an answer's language, stop words, numbers,
+/// acronyms and accents.
+const GENERATED_WORDS: &str =
+    "netcongestie congestie net stroomnet Netbeheerder woningbouw woningen woning \
+     stikstofuitstoot uitstoot stikstof eenzaamheid ouderen waterschap water energietransitie \
+     transitie gemeente provincie coöperatie RES co2 2026 de het een van op niet en wij grid \
+     congestion housing houses the of and not farmers nitrogen loneliness is we";
+
+/// A round of up to 40 answers, some blank, some without a term, in both languages.
+fn generated_round(rng: &mut XorShift) -> Vec<(u64, String, String)> {
+    let vocabulary: Vec<&str> = GENERATED_WORDS.split_whitespace().collect();
+    let n = rng.below(41);
+    (0..n)
+        .map(|i| {
+            let words = rng.below(12);
+            let text = (0..words)
+                .map(|_| vocabulary[rng.below(vocabulary.len())])
+                .collect::<Vec<_>>()
+                .join([" ", " ", ", ", ". "][rng.below(4)]);
+            // Now and then a member answers twice.
+            let id = if rng.below(10) == 0 { 0 } else { i as u64 + 1 };
+            (id, format!("lid{i}"), text)
+        })
+        .collect()
+}
+
+/// The score and reach by their definition, pair by pair: the mean over ordered pairs of
+/// answers with terms in the same language of |A∩B| / |A|, and the mean over those answers of
+/// the share of the others that use the answer's most widely used term. Also the number of
+/// answers compared and of unordered pairs.
+fn pairwise(answers: &[(String, String)], channel: Lang) -> (f64, f64, usize, usize) {
+    let mut lexicon = Lexicon::new();
+    let round = Round::of(
+        &mut lexicon,
+        answers
+            .iter()
+            .filter(|(_, t)| !t.trim().is_empty())
+            .map(|(n, t)| (n.clone(), t.as_str())),
+        channel,
+    );
+    let with_terms: Vec<(Lang, BTreeSet<&str>)> = round
+        .members
+        .iter()
+        .filter(|m| !m.terms.is_empty())
+        .map(|m| {
+            (
+                m.lang,
+                m.terms.iter().map(|&(t, _)| lexicon.str(t)).collect(),
+            )
+        })
+        .collect();
+    let (mut overlap, mut ordered, mut reach, mut compared) = (0.0, 0usize, 0.0, 0usize);
+    for (i, (lang, a)) in with_terms.iter().enumerate() {
+        let others: Vec<&BTreeSet<&str>> = with_terms
+            .iter()
+            .enumerate()
+            .filter(|&(j, (l, _))| j != i && l == lang)
+            .map(|(_, (_, b))| b)
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        compared += 1;
+        for b in &others {
+            overlap += a.intersection(b).count() as f64 / a.len() as f64;
+            ordered += 1;
+        }
+        let widest = a
+            .iter()
+            .map(|t| others.iter().filter(|b| b.contains(t)).count())
+            .max()
+            .unwrap_or(0);
+        reach += widest as f64 / others.len() as f64;
+    }
+    let mean = |sum: f64, n: usize| if n == 0 { 0.0 } else { sum / n as f64 };
+    (
+        mean(overlap, ordered),
+        mean(reach, compared),
+        compared,
+        ordered / 2,
+    )
+}
+
+#[test]
+fn the_counted_score_is_the_pairwise_definition() {
+    let mut rng = XorShift(0x5eed_2026);
+    let mut scored = 0;
+    for _ in 0..500 {
+        let round = generated_round(&mut rng);
+        let named: Vec<(String, String)> = round
+            .iter()
+            .map(|(_, n, t)| (n.clone(), t.clone()))
+            .collect();
+        let channel = if rng.below(2) == 0 {
+            Lang::Nl
+        } else {
+            Lang::En
+        };
+        let a = agreement(&named, channel);
+        let (score, reach, compared, pairs) = pairwise(&named, channel);
+        let r = &a.reasoning;
+        assert_eq!((r.compared, r.pairs), (compared, pairs), "{named:?}");
+        assert!(
+            (r.score - score).abs() < 1e-10,
+            "{} vs {score}: {named:?}",
+            r.score
+        );
+        assert!(
+            (r.reach - reach).abs() < 1e-10,
+            "{} vs {reach}: {named:?}",
+            r.reach
+        );
+        assert_eq!(a.score.is_some(), pairs > 0, "{named:?}");
+        if a.score.is_some() {
+            scored += 1;
+        }
+    }
+    // The generator makes rounds of every kind, most of them with a score.
+    assert!(scored > 250, "{scored} of 500 rounds scored");
+}
+
+#[test]
+fn a_reveal_measures_what_agreement_and_changes_measure() {
+    let mut rng = XorShift(0xc0ffee);
+    for _ in 0..300 {
+        let before = generated_round(&mut rng);
+        let now = generated_round(&mut rng);
+        let channel = if rng.below(2) == 0 {
+            Lang::Nl
+        } else {
+            Lang::En
+        };
+        let named: Vec<(String, String)> =
+            now.iter().map(|(_, n, t)| (n.clone(), t.clone())).collect();
+        let (a, c) = reveal(&now, Some(&before), channel);
+        assert_eq!(a, agreement(&named, channel));
+        assert_eq!(c, Some(changes(&before, &now, channel)));
+        let (alone, none) = reveal(&now, None, channel);
+        assert_eq!(alone, a);
+        assert_eq!(none, None);
+    }
+}
