@@ -1,6 +1,7 @@
 //! Published digests as files: every template's output for a fixed set of lessons, hostile ones
 //! included, kept as snapshots; the Atom feed read by an XML parser; the site rebuilt twice to
-//! the same bytes; a deleted lesson gone from the site.
+//! the same bytes; a deleted lesson gone from the site; the site kept page by page as changes
+//! come, byte for byte the site written whole.
 
 use academie::domain::*;
 use academie::engine::{Clock, Ctx, Engine, LessonDraft, Request, Settings};

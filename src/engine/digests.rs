@@ -483,10 +483,12 @@ impl Engine {
         if self.settings.site_dir.is_none() {
             return false;
         }
-        let writer = self
-            .site_writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Being written just now: that write takes what waits.
+        let writer = match self.site_writer.try_lock() {
+            Ok(writer) => writer,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
         writer.repair
             || (writer.entries.is_some()
                 && !self
