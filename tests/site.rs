@@ -1,6 +1,7 @@
 //! Published digests as files: every template's output for a fixed set of lessons, hostile ones
 //! included, kept as snapshots; the Atom feed read by an XML parser; the site rebuilt twice to
-//! the same bytes; a deleted lesson gone from the site.
+//! the same bytes; a deleted lesson gone from the site; the site kept page by page as changes
+//! come, byte for byte the site written whole.
 
 use academie::domain::*;
 use academie::engine::{Clock, Ctx, Engine, LessonDraft, Request, Settings};
@@ -498,4 +499,258 @@ fn the_site_reads_well_in_a_real_browser() {
         .collect();
     assert!(distinct.len() > 20, "the screenshot is not blank");
     eprintln!("screenshot: {}", shot.display());
+}
+
+/// A clock a test moves on, so each digest has its own moment.
+struct StepClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl StepClock {
+    fn next_day(&self) {
+        let mut now = self.0.lock().expect("clock");
+        *now += chrono::Duration::days(1);
+    }
+}
+
+impl Clock for StepClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock")
+    }
+}
+
+/// Every file under `dir`, by its name relative to it, as bytes.
+fn every_file(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(name, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// The site as the academy kept it, file for file and byte for byte the site written whole from
+/// the same database into a fresh folder.
+fn assert_same_as_whole(engine: &Engine, site: &Path, whole: &Path, when: &str) {
+    engine.export_site(whole).expect("whole site");
+    let kept = every_file(site);
+    let built = every_file(whole);
+    let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<BTreeSet<_>>();
+    assert_eq!(names(&kept), names(&built), "{when}: the same files");
+    for (name, bytes) in &built {
+        assert!(
+            &kept[name] == bytes,
+            "{when}: {name} differs from the whole site:\n{}\n---\n{}",
+            String::from_utf8_lossy(&kept[name]),
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+#[test]
+fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    let site = dir.path().join("site");
+    let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
+    let clock = Arc::new(StepClock(std::sync::Mutex::new(
+        DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .expect("date")
+            .into(),
+    )));
+    let engine = Engine::new(
+        store,
+        Arc::new(Catalog::embedded().expect("catalog")),
+        clock.clone(),
+        Settings {
+            site_dir: Some(site.clone()),
+            ..Settings::default()
+        },
+    );
+    let mut step = 0;
+    let mut same = |when: &str| {
+        step += 1;
+        assert_same_as_whole(
+            &engine,
+            &site,
+            &dir.path().join(format!("whole{step}")),
+            when,
+        );
+    };
+    let ok = |ctx: &Ctx, req: Request| {
+        clock.next_day();
+        engine
+            .handle(ctx, req.clone())
+            .unwrap_or_else(|f| panic!("{req:?}: {f}"))
+    };
+    let admin = person(1, "Mira Moderator", Role::Admin);
+    let anna = person(2, "Anna Aalbers", Role::Member);
+    let bram = person(3, "Bram Bakker", Role::Member);
+    let carla = person(4, "Carla Claes", Role::Member);
+    // A second collaboration, in English and another time zone.
+    let elsewhere = |mut ctx: Ctx| {
+        ctx.channel = Some(ChannelId(43));
+        ctx
+    };
+    ok(
+        &admin,
+        Request::Setup {
+            task: "Klimaatadaptatie".into(),
+            region: "Delta".into(),
+            layers: vec![Layer::Municipality],
+            lang: None,
+            zone: None,
+        },
+    );
+    ok(
+        &elsewhere(admin.clone()),
+        Request::Setup {
+            task: "Water".into(),
+            region: "Coast".into(),
+            layers: vec![Layer::Province],
+            lang: Some(Lang::En),
+            zone: Some(chrono_tz::America::New_York),
+        },
+    );
+    let share = |ctx: &Ctx, title: &str, attribution| {
+        ok(
+            ctx,
+            Request::LessonShare(LessonDraft {
+                title: title.into(),
+                happened: format!("Wat er gebeurde bij {title}."),
+                lesson: format!("Wat we leerden van {title}."),
+                order: Order::Second,
+                steps: vec![Step::Issue],
+                perspective: Some(Perspective::Networking),
+                tags: vec!["site".into()],
+                attribution,
+            }),
+        );
+    };
+    let approve = |ids: std::ops::RangeInclusive<u64>| {
+        for id in ids {
+            ok(&admin, Request::ReviewApprove { id: LessonId(id) });
+        }
+    };
+    let publish = |ctx: &Ctx, title: &str, library: bool| {
+        let draft = ok(
+            ctx,
+            Request::DigestCompose {
+                title: Some(title.into()),
+                filter: DigestFilter {
+                    library,
+                    ..DigestFilter::default()
+                },
+            },
+        );
+        let Some(academie::reply::Action::PublishDigest(id)) =
+            draft.choices.last().map(|c| c.action.clone())
+        else {
+            panic!("no draft: {draft:?}")
+        };
+        ok(ctx, Request::DigestPublish { id });
+        id
+    };
+
+    // A library lesson in both languages, which both collaborations will publish.
+    engine
+        .import_library(&[(
+            "samen.md".into(),
+            "+++\nkey = \"samen\"\norder = \"first\"\nsteps = [1]\n+++\n\n# Samen beginnen\n\n## Wat er gebeurde\n\nWe begonnen apart.\n\n## De les\n\nBegin samen.\n\n# Starting together\n\n## What happened\n\nWe started apart.\n\n## The lesson\n\nStart together.\n".into(),
+        )])
+        .expect("import");
+    share(&anna, "Mandaat vooraf", Attribution::Named); // L2
+    share(&anna, "Tweede les van Anna", Attribution::Named); // L3
+    share(&bram, "Anoniem gedeeld", Attribution::Anonymous); // L4
+    approve(2..=4);
+    publish(&admin, "Maart", true);
+    same("the first publication, written whole");
+
+    // Changes no publication writes yet: an application with a note, an edit of a published
+    // lesson (the digest keeps what it published), a new lesson published in a second digest.
+    ok(
+        &carla,
+        Request::LessonApplied {
+            id: LessonId(4),
+            note: "Gebruikt in ons overleg.".into(),
+        },
+    );
+    ok(
+        &bram,
+        Request::LessonEdit {
+            id: LessonId(4),
+            changes: academie::engine::LessonChanges {
+                title: Some("Anoniem gedeeld, later herschreven".into()),
+                ..Default::default()
+            },
+            version: None,
+        },
+    );
+    ok(
+        &carla,
+        Request::SetLayer {
+            layer: Layer::Province,
+        },
+    );
+    share(&carla, "Een les van de provincie", Attribution::Layer); // L5
+    approve(5..=5);
+    publish(&admin, "April", false);
+    same("a second publication, page by page");
+
+    // The library lesson again, in an English digest in another zone: its page keeps the
+    // language of the first digest and lists both.
+    publish(&elsewhere(admin.clone()), "Coast digest", true);
+    same("the same lesson in a digest of another collaboration");
+    let page =
+        String::from_utf8(std::fs::read(site.join("lessons/L1.html")).expect("L1")).expect("text");
+    assert!(
+        page.contains("Maart") && page.contains("Coast digest"),
+        "{page}"
+    );
+
+    // Rejected without a change: it leaves the digest and its page leaves the site, at the
+    // next round of scheduled work.
+    ok(
+        &admin,
+        Request::ReviewReject {
+            id: LessonId(5),
+            reason: "Hoort hier niet.".into(),
+        },
+    );
+    engine.run_due().expect("run due");
+    same("a rejection, written by the scheduled work");
+    assert!(!site.join("lessons/L5.html").exists());
+
+    // Anna deletes her data: her lessons' pages go, the digests lose them.
+    ok(&anna, Request::MyDataDelete { confirm: true });
+    same("a member's data deleted");
+    for gone in ["lessons/L2.html", "lessons/L3.html"] {
+        assert!(!site.join(gone).exists(), "{gone} left the site");
+    }
+    assert!(
+        every_file(&site)
+            .values()
+            .all(|b| !String::from_utf8_lossy(b).contains("Anna")),
+        "her name left the site"
+    );
+
+    // A site that cannot be written: the publication still succeeds, and once the folder is
+    // writable again the scheduled work writes the whole site.
+    std::fs::rename(site.join("lessons"), dir.path().join("lessons-aside")).expect("aside");
+    std::fs::write(site.join("lessons"), b"not a folder").expect("block");
+    share(&bram, "Nog een les", Attribution::Named); // L6
+    approve(6..=6);
+    publish(&admin, "Mei", false);
+    std::fs::remove_file(site.join("lessons")).expect("unblock");
+    engine.run_due().expect("run due");
+    same("repaired after a failed write");
 }

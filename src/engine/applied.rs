@@ -71,6 +71,8 @@ impl Engine {
             encode(&application)?,
         );
         self.commit_unlocking(guard, batch)?;
+        // Its page and its digests show how often it was applied.
+        self.site_touched([id], lesson.published_in.iter().copied());
         let count = self.applications(id)?.len();
         Ok(Reply::private(self.t(
             lang,

@@ -8,13 +8,37 @@ use super::{clean_line, encode, limits, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
 use crate::search::{self, SearchQuery};
-use crate::site::{self, PublishedDigest, PublishedLesson};
+use crate::site::{self, Appearance, IndexEntry, PublishedDigest, PublishedLesson};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What changed in the published site since the configured site was last written: the digests
+/// and the lessons whose pages follow.
+#[derive(Debug, Default)]
+pub(super) struct SiteChanges {
+    digests: BTreeSet<DigestId>,
+    lessons: BTreeSet<LessonId>,
+}
+
+impl SiteChanges {
+    fn is_empty(&self) -> bool {
+        self.digests.is_empty() && self.lessons.is_empty()
+    }
+}
+
+/// The configured site as this process last wrote it.
+#[derive(Debug, Default)]
+pub(super) struct SiteWriter {
+    /// What the index lists, per digest; `None` until this process wrote the whole site, so
+    /// the first write is whole.
+    entries: Option<BTreeMap<DigestId, IndexEntry>>,
+    /// A write failed: the next one writes the whole site.
+    repair: bool,
+}
 
 impl Engine {
     fn digest(&self, lang: Lang, id: DigestId) -> Result<Digest, Failure> {
@@ -235,6 +259,7 @@ impl Engine {
         // Decided and saved: the pages, the chat text and the figure are made from what was
         // just committed, without keeping every other member's answer waiting behind them.
         drop(guard);
+        self.site_touched(digest.lessons.iter().copied(), [id]);
         self.refresh_site();
         let fresh: Vec<(Lesson, bool)> = lessons.iter().map(|l| (l.clone(), false)).collect();
         let published = self.published(&digest, &fresh);
@@ -265,21 +290,26 @@ impl Engine {
             .lessons
             .iter()
             .filter_map(|id| by_id.get(id).copied())
-            .map(|(l, edited_since)| PublishedLesson {
-                lesson: l.clone(),
-                // The library is credited as such; an anonymous member is not credited at all.
-                by: (l.attribution != Attribution::Anonymous
-                    || (l.author.is_none() && l.key.is_some()))
-                .then(|| self.attribution(digest.lang, l)),
-                applied: self.applications(l.id).map(|a| a.len()).unwrap_or(0),
-                notes: self.applied_notes(l.id).unwrap_or_default(),
-                edited_since: *edited_since,
-            })
+            .map(|(l, edited_since)| self.published_lesson(digest.lang, l, *edited_since))
             .collect();
         PublishedDigest {
             digest: digest.clone(),
             lessons,
             zone: self.zone_in(digest.channel),
+        }
+    }
+
+    /// One lesson as a digest in `lang` shows it.
+    fn published_lesson(&self, lang: Lang, l: &Lesson, edited_since: bool) -> PublishedLesson {
+        PublishedLesson {
+            lesson: l.clone(),
+            // The library is credited as such; an anonymous member is not credited at all.
+            by: (l.attribution != Attribution::Anonymous
+                || (l.author.is_none() && l.key.is_some()))
+            .then(|| self.attribution(lang, l)),
+            applied: self.applications(l.id).map(|a| a.len()).unwrap_or(0),
+            notes: self.applied_notes(l.id).unwrap_or_default(),
+            edited_since,
         }
     }
 
@@ -299,11 +329,7 @@ impl Engine {
                 }
                 continue;
             }
-            match digest.as_published.iter().find(|l| l.id == *id) {
-                Some(kept) => out.push((kept.clone(), true)),
-                None if current.status == LessonStatus::Rejected => {}
-                None => out.push((current, false)),
-            }
+            out.extend(shown_as(digest, current));
         }
         Ok(out)
     }
@@ -339,6 +365,14 @@ impl Engine {
     /// Writes the static site of all published digests to `dir`; the same database gives the
     /// same files.
     pub fn export_site(&self, dir: &std::path::Path) -> anyhow::Result<site::WriteReport> {
+        Ok(self.whole_site(dir)?.0)
+    }
+
+    /// The whole site written to `dir`, with what its index lists.
+    fn whole_site(
+        &self,
+        dir: &std::path::Path,
+    ) -> anyhow::Result<(site::WriteReport, BTreeMap<DigestId, IndexEntry>)> {
         let digests = self
             .published_digests()
             .map_err(|f| anyhow::anyhow!("{f}"))?;
@@ -350,7 +384,12 @@ impl Engine {
         )?;
         let meetings = self.meeting_pages().map_err(|f| anyhow::anyhow!("{f}"))?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
-        site::write(dir, &files)
+        let report = site::write(dir, &files)?;
+        let entries = digests
+            .iter()
+            .map(|d| (d.digest.id, IndexEntry::of(d)))
+            .collect();
+        Ok((report, entries))
     }
 
     /// Hands the changed site to the file sink. Called after the write lock is released.
@@ -358,14 +397,239 @@ impl Engine {
         self.files.site_changed(self);
     }
 
-    /// Brings the configured site up to date. The database is the record; a site that cannot
-    /// be written is logged and rebuilt by `academie export site`.
+    /// Remembers that the site's pages of these lessons and digests follow a change. Called
+    /// with the change, under the write lock or after its commit, so whoever takes the list
+    /// under the write lock finds each change in the store.
+    pub(super) fn site_touched(
+        &self,
+        lessons: impl IntoIterator<Item = LessonId>,
+        digests: impl IntoIterator<Item = DigestId>,
+    ) {
+        if self.settings.site_dir.is_none() {
+            return;
+        }
+        let mut changes = self
+            .site_changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        changes.lessons.extend(lessons);
+        changes.digests.extend(digests);
+    }
+
+    /// A lesson is written (`new`) or removed (`None`): if a published digest shows it and what
+    /// the site shows of it changed, its page and those digests follow.
+    pub(super) fn site_lesson_written(&self, old: Option<&Lesson>, new: Option<&Lesson>) {
+        let digests: BTreeSet<DigestId> = old
+            .iter()
+            .chain(new.iter())
+            .flat_map(|l| l.published_in.iter().copied())
+            .collect();
+        let Some(id) = new.or(old).map(|l| l.id) else {
+            return;
+        };
+        if digests.is_empty() || matches!((old, new), (Some(a), Some(b)) if same_on_site(a, b)) {
+            return;
+        }
+        self.site_touched([id], digests);
+    }
+
+    /// Brings the configured site up to date: the pages the changes since the last write
+    /// touched, the index and the feed, the meetings' pages. The first time in a process, and
+    /// after a write failed, the whole site is written instead (what this process knows of
+    /// earlier changes may be lost with the previous one). The database is the record; a site
+    /// that cannot be written is logged, and written whole at the next change or by `run_due`.
     pub fn write_configured_site(&self) {
-        if let Some(dir) = &self.settings.site_dir {
-            if let Err(e) = self.export_site(dir) {
-                tracing::error!("could not update the site in {}: {e:#}", dir.display());
+        let Some(dir) = &self.settings.site_dir else {
+            return;
+        };
+        let mut writer = self
+            .site_writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Taken under the write lock: a change recorded while its batch was being built is in
+        // the store by then.
+        let changes = {
+            let _guard = self.lock();
+            std::mem::take(
+                &mut *self
+                    .site_changes
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+        };
+        let known = writer.entries.take().filter(|_| !writer.repair);
+        let done = match known {
+            Some(entries) => self.update_site(dir, entries, &changes),
+            None => self.whole_site(dir).map(|(_, entries)| entries),
+        };
+        match done {
+            Ok(entries) => {
+                writer.entries = Some(entries);
+                writer.repair = false;
+            }
+            Err(e) => {
+                tracing::error!(
+                    "could not update the site in {}; it is written whole next time: {e:#}",
+                    dir.display()
+                );
+                writer.repair = true;
             }
         }
+    }
+
+    /// Whether the configured site waits for a write: one failed, or changes came since the
+    /// last (an edit of a published lesson, say, which writes no files itself).
+    pub(super) fn site_waiting(&self) -> bool {
+        if self.settings.site_dir.is_none() {
+            return false;
+        }
+        // Being written just now: that write takes what waits.
+        let writer = match self.site_writer.try_lock() {
+            Ok(writer) => writer,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        writer.repair
+            || (writer.entries.is_some()
+                && !self
+                    .site_changes
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .is_empty())
+    }
+
+    /// Writes what `changes` touched into the site at `dir`, whose index lists `entries`; the
+    /// same bytes as the whole site for those pages. Returns what the index lists now.
+    fn update_site(
+        &self,
+        dir: &std::path::Path,
+        mut entries: BTreeMap<DigestId, IndexEntry>,
+        changes: &SiteChanges,
+    ) -> anyhow::Result<BTreeMap<DigestId, IndexEntry>> {
+        let internal = |f: Failure| anyhow::anyhow!("{f}");
+        // A collaboration that moved to another time zone shows other dates on all its digests.
+        let channels: BTreeSet<Option<ChannelId>> = entries.values().map(|e| e.channel).collect();
+        for channel in channels {
+            let zone = self.zone_in(channel);
+            if entries
+                .values()
+                .any(|e| e.channel == channel && e.zone != zone)
+            {
+                return Ok(self.whole_site(dir)?.1);
+            }
+        }
+        let mut files = site::SiteFiles::new();
+        let mut remove = BTreeSet::new();
+        let mut lessons = BTreeMap::new();
+        let mut touched = changes.digests.clone();
+        for id in &changes.lessons {
+            let lesson = self
+                .load::<Lesson>(Tree::Lessons, &id.key())
+                .map_err(internal)?;
+            if let Some(l) = &lesson {
+                touched.extend(l.published_in.iter().copied());
+            }
+            lessons.insert(*id, lesson);
+        }
+        let mut digests: BTreeMap<DigestId, Option<Digest>> = BTreeMap::new();
+        for id in &touched {
+            let digest = self
+                .load::<Digest>(Tree::Digests, &id.key())
+                .map_err(internal)?
+                .filter(|d| d.status == DigestStatus::Published);
+            match &digest {
+                Some(d) => {
+                    let shown = self.digest_lessons(d).map_err(internal)?;
+                    let published = self.published(d, &shown);
+                    files.extend(site::digest_files(&self.text, &self.templates, &published)?);
+                    entries.insert(*id, IndexEntry::of(&published));
+                }
+                None => {
+                    remove.insert(format!("digests/{id}.html"));
+                    remove.insert(format!("digests/{id}.md"));
+                    entries.remove(id);
+                }
+            }
+            digests.insert(*id, digest);
+        }
+        for (id, lesson) in &lessons {
+            let name = site::lesson_file_name(*id);
+            match lesson {
+                Some(l) => match self.lesson_page(l, &mut digests)? {
+                    Some(page) => {
+                        files.insert(name, page);
+                    }
+                    None => {
+                        remove.insert(name);
+                    }
+                },
+                None => {
+                    remove.insert(name);
+                }
+            }
+        }
+        let listed: Vec<&IndexEntry> = entries.values().collect();
+        files.extend(site::index_files(
+            &self.text,
+            &self.templates,
+            self.settings.default_lang,
+            &listed,
+        )?);
+        let meetings = self.meeting_pages().map_err(internal)?;
+        files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
+        site::update(dir, &files, &remove, &["meetings"])?;
+        Ok(entries)
+    }
+
+    /// A lesson's page as the whole site has it, from the digests it was published in (read
+    /// once into `digests`); `None` when no published digest shows it.
+    fn lesson_page(
+        &self,
+        lesson: &Lesson,
+        digests: &mut BTreeMap<DigestId, Option<Digest>>,
+    ) -> anyhow::Result<Option<Vec<u8>>> {
+        let mut shown: Vec<(&Digest, Lesson, bool)> = Vec::new();
+        for id in &lesson.published_in {
+            if !digests.contains_key(id) {
+                let digest = self
+                    .load::<Digest>(Tree::Digests, &id.key())
+                    .map_err(|f| anyhow::anyhow!("{f}"))?
+                    .filter(|d| d.status == DigestStatus::Published);
+                digests.insert(*id, digest);
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for id in &lesson.published_in {
+            let Some(Some(d)) = digests.get(id) else {
+                continue;
+            };
+            if !seen.insert(*id) || !d.lessons.contains(&lesson.id) {
+                continue;
+            }
+            if let Some((l, edited_since)) = shown_as(d, lesson.clone()) {
+                shown.push((d, l, edited_since));
+            }
+        }
+        shown.sort_by_key(|(d, _, _)| (d.published_at.unwrap_or(d.composed_at), d.id));
+        let (Some((first, _, _)), Some((newest, l, edited_since))) = (shown.first(), shown.last())
+        else {
+            return Ok(None);
+        };
+        let p = self.published_lesson(newest.lang, l, *edited_since);
+        let appeared: Vec<Appearance> = shown
+            .iter()
+            .map(|(d, _, _)| Appearance {
+                digest: d.id,
+                title: d.title.clone(),
+            })
+            .collect();
+        Ok(Some(site::lesson_page(
+            &self.text,
+            &self.templates,
+            first.lang,
+            &p,
+            &appeared,
+        )?))
     }
 
     pub(super) fn digest_show(&self, ctx: &Ctx, id: DigestId) -> Outcome {
@@ -412,6 +676,28 @@ impl Engine {
         };
         Ok(Reply::private(body).titled(self.text.plain(lang, k::DIGEST_LIST_TITLE)))
     }
+}
+
+/// How a published digest shows a lesson it published, given the lesson as it is now: as it
+/// published it (changed since), as it is, or not at all (rejected without a change).
+fn shown_as(digest: &Digest, current: Lesson) -> Option<(Lesson, bool)> {
+    match digest.as_published.iter().find(|l| l.id == current.id) {
+        Some(kept) => Some((kept.clone(), true)),
+        None if current.status == LessonStatus::Rejected => None,
+        None => Some((current, false)),
+    }
+}
+
+/// Whether two versions of a lesson show the same on the site: who reviewed it, when, and the
+/// ids kept for its author are not shown.
+fn same_on_site(a: &Lesson, b: &Lesson) -> bool {
+    let mut a = a.clone();
+    a.author = b.author;
+    a.reviewed_by = b.reviewed_by;
+    a.reviewed_at = b.reviewed_at;
+    a.updated_at = b.updated_at;
+    a.rejection_reason.clone_from(&b.rejection_reason);
+    a == *b
 }
 
 fn in_period(date: NaiveDate, filter: &DigestFilter) -> bool {

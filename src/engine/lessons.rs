@@ -46,6 +46,7 @@ impl Engine {
             );
         }
         batch.put(Tree::Lessons, new.id.key().to_vec(), encode(new)?);
+        self.site_lesson_written(old, Some(new));
         Ok(())
     }
 
@@ -96,6 +97,7 @@ impl Engine {
             batch.remove(Tree::LessonIndex, search::library_key(key));
         }
         batch.remove(Tree::Lessons, lesson.id.key().to_vec());
+        self.site_lesson_written(Some(lesson), None);
         Ok(())
     }
 

@@ -342,7 +342,7 @@ impl Engine {
                 EVENT_NAME,
             ),
         };
-        let _guard = self.lock();
+        let guard = self.lock();
         let agenda = self.propose_agenda(&collab)?;
         let mut batch = Batch::new();
         let id = MeetingId(self.next_id(&mut batch, "meeting")?);
@@ -367,6 +367,8 @@ impl Engine {
             self.send_later(&mut batch, Recipient::Event(id), reply.clone())?;
         }
         self.commit(batch)?;
+        // The site is written after the lock, as it follows every change.
+        drop(guard);
         self.refresh_site();
         Ok(reply)
     }

@@ -474,7 +474,8 @@ pub trait FileSink: Send + Sync {
     fn site_changed(&self, engine: &Engine);
 }
 
-/// The sink an engine starts with: the configured site folder, rewritten from the database.
+/// The sink an engine starts with: the configured site folder, brought up to date from the
+/// database (the pages a change touched; the whole site first, and after a failed write).
 struct SiteFolder;
 
 impl FileSink for SiteFolder {
@@ -497,6 +498,12 @@ pub struct Engine {
     /// When the next automatic backup is due, once known; and when pending erasures were last
     /// tried. Kept in memory so `run_due` does not list folders at every call.
     upkeep: Mutex<Upkeep>,
+    /// What changed in the published site since the configured site was last written,
+    /// recorded with each change.
+    site_changes: Mutex<digests::SiteChanges>,
+    /// The configured site as this process last wrote it; held while it is written, so two
+    /// changes write one after the other.
+    site_writer: Mutex<digests::SiteWriter>,
 }
 
 #[derive(Debug, Default)]
@@ -530,6 +537,8 @@ impl Engine {
             write: Mutex::new(()),
             erasing: Mutex::new(()),
             upkeep: Mutex::new(Upkeep::default()),
+            site_changes: Mutex::new(Default::default()),
+            site_writer: Mutex::new(Default::default()),
         }
     }
 

@@ -328,6 +328,10 @@ impl Engine {
         }
         for a in &data.applications {
             batch.remove(Tree::Applications, [a.lesson.key(), a.user.key()].concat());
+            // The site counts the application and shows its note: those pages follow.
+            if let Some(l) = self.load::<Lesson>(Tree::Lessons, &a.lesson.key())? {
+                self.site_touched([l.id], l.published_in);
+            }
         }
         for p in &data.participation {
             batch.remove(Tree::Participants, [p.channel.key(), p.user.key()].concat());

@@ -204,6 +204,10 @@ impl Engine {
         if due && self.erasures_pending() {
             self.finish_erasures();
         }
+        // A site that could not be written, or changes no publication followed yet.
+        if self.site_waiting() {
+            self.refresh_site();
+        }
     }
 
     /// Deletes the answers and votes of rounds closed longer ago than the retention setting,

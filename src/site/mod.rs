@@ -2,8 +2,9 @@
 //! a static HTML site with a page per lesson, and an Atom feed, in the digest's language.
 //!
 //! Many government networks block Discord; these files are how the lessons travel beyond it.
-//! Everything here is derived from the store and rebuilt whole, so the same database always
-//! gives the same bytes, and a deleted lesson disappears from the site at the next build.
+//! Everything here is derived from the store, so the same database always gives the same bytes:
+//! built whole, or page by page for what a change touched (the engine decides which), each page
+//! the same either way, and a deleted lesson's page removed.
 
 mod meeting;
 mod templates;
@@ -12,7 +13,8 @@ mod view;
 pub use meeting::{meeting_pages, AgendaItem, AgendaReveal, MeetingPage};
 pub use templates::{escape_markdown, Templates};
 pub use view::{
-    build, chat, digest_page, figures_for, quadrant, Figures, PublishedDigest, PublishedLesson,
+    build, chat, digest_files, digest_page, figures_for, index_files, lesson_file_name,
+    lesson_page, quadrant, Appearance, Figures, IndexEntry, PublishedDigest, PublishedLesson,
     SiteFiles,
 };
 
@@ -28,9 +30,24 @@ pub struct WriteReport {
     pub removed: usize,
 }
 
-/// Writes the files under `dir`, leaving identical files untouched and removing pages that are
-/// no longer part of the site (a lesson deleted at its author's request, say).
+/// The folders whose pages come and go with the records.
+const PAGE_FOLDERS: [&str; 4] = ["digests", "lessons", "figures", "meetings"];
+
+/// Writes the whole site under `dir`, leaving identical files untouched and removing pages that
+/// are no longer part of the site (a lesson deleted at its author's request, say).
 pub fn write(dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
+    update(dir, files, &BTreeSet::new(), &PAGE_FOLDERS)
+}
+
+/// Writes part of the site under `dir`: `files` (identical ones left untouched), removes the
+/// pages named in `remove`, and in each folder of `complete` (which `files` holds whole) every
+/// page that is not in `files`.
+pub fn update(
+    dir: &Path,
+    files: &SiteFiles,
+    remove: &BTreeSet<String>,
+    complete: &[&str],
+) -> Result<WriteReport> {
     let mut report = WriteReport::default();
     // The site is meant to be published (on an intranet, by a web server running as another
     // user): its folders and pages are readable by everyone, unlike everything else the
@@ -58,8 +75,18 @@ pub fn write(dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
             .with_context(|| format!("cannot write {}", path.display()))?;
         report.written += 1;
     }
+    for name in remove.iter().filter(|n| !files.contains_key(*n)) {
+        let path = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => report.removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot remove {}", path.display()));
+            }
+        }
+    }
     let wanted: BTreeSet<PathBuf> = files.keys().map(|n| dir.join(n)).collect();
-    for sub in ["digests", "lessons", "figures", "meetings"] {
+    for sub in complete {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
         };

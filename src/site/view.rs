@@ -6,10 +6,13 @@
 //! same database is byte-identical.
 
 use super::Templates;
-use crate::domain::{Digest, Lang, Lesson, Order, Perspective, Step};
+use crate::domain::{
+    ChannelId, Digest, DigestId, Lang, Lesson, LessonId, Order, Perspective, Step,
+};
 use crate::figures::{self, DoingLearningFigure, QuadrantFigure};
 use crate::text::{keys, Catalog};
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -303,76 +306,126 @@ pub fn chat(catalog: &Catalog, templates: &Templates, d: &PublishedDigest) -> Re
     templates.render("digest.chat", &digest_data(catalog, d, ""))
 }
 
-/// Every file of the site: per digest an HTML page and Markdown, a page per lesson, the index
-/// (newest digest first), the Atom feed and the style sheet. `lang` is the language of the
-/// index and the feed; each digest and its lessons are in the digest's own language.
-pub fn build(
+/// What the index and the feed show of one published digest: enough to list it without
+/// reading its lessons again, so a publication renders them from this list alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexEntry {
+    pub id: DigestId,
+    pub title: String,
+    pub lang: Lang,
+    pub channel: Option<ChannelId>,
+    pub published: DateTime<Utc>,
+    /// The zone its date is shown in: its collaboration's when it was listed.
+    pub zone: chrono_tz::Tz,
+    /// How many lessons it shows.
+    pub count: usize,
+    /// Its lessons' titles, sorted and without repeats, in its language.
+    pub summary: String,
+}
+
+impl IndexEntry {
+    pub fn of(d: &PublishedDigest) -> IndexEntry {
+        let titles: BTreeSet<&str> = d
+            .lessons
+            .iter()
+            .map(|p| p.lesson.text_for(d.digest.lang).title.as_str())
+            .collect();
+        IndexEntry {
+            id: d.digest.id,
+            title: d.digest.title.clone(),
+            lang: d.digest.lang,
+            channel: d.digest.channel,
+            published: d.digest.published_at.unwrap_or(d.digest.composed_at),
+            zone: d.zone,
+            count: d.lessons.len(),
+            summary: titles.into_iter().collect::<Vec<_>>().join(" · "),
+        }
+    }
+
+    /// The order of the index and the feed: newest first, by publication and then id.
+    fn newest_first(&self) -> impl Ord {
+        std::cmp::Reverse((self.published, self.id))
+    }
+}
+
+/// Where a lesson appeared: a digest's id and title, as its page links to it.
+#[derive(Clone, Debug)]
+pub struct Appearance {
+    pub digest: DigestId,
+    pub title: String,
+}
+
+/// A digest's two files in the site: `digests/D1.html` and `digests/D1.md`.
+pub fn digest_files(
+    catalog: &Catalog,
+    templates: &Templates,
+    d: &PublishedDigest,
+) -> Result<SiteFiles> {
+    let id = d.digest.id;
+    let (html, markdown) = digest_page(catalog, templates, d)?;
+    Ok(SiteFiles::from([
+        (format!("digests/{id}.html"), html.into_bytes()),
+        (format!("digests/{id}.md"), markdown.into_bytes()),
+    ]))
+}
+
+/// The name of a lesson's page in the site.
+pub fn lesson_file_name(id: LessonId) -> String {
+    format!("lessons/{id}.html")
+}
+
+/// A lesson's page: in `lang`, the language of the first digest it appeared in, as `shown` (the
+/// newest digest that published it) shows it, with every digest it appeared in, oldest first.
+pub fn lesson_page(
     catalog: &Catalog,
     templates: &Templates,
     lang: Lang,
-    digests: &[PublishedDigest],
-) -> Result<SiteFiles> {
-    let mut files = SiteFiles::new();
-    let mut newest_first: Vec<&PublishedDigest> = digests.iter().collect();
-    newest_first.sort_by_key(|d| {
-        std::cmp::Reverse((
-            d.digest.published_at.unwrap_or(d.digest.composed_at),
-            d.digest.id,
-        ))
+    shown: &PublishedLesson,
+    appeared: &[Appearance],
+) -> Result<Vec<u8>> {
+    let appeared: Vec<Value> = appeared
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.digest.to_string(),
+                "title": a.title,
+                "href": format!("../digests/{}.html", a.digest),
+            })
+        })
+        .collect();
+    let data = json!({
+        "lang": lang.key(),
+        "academy": catalog.academy(lang).academy.name,
+        "labels": labels(catalog, lang),
+        "root": "../",
+        "lesson": lesson_view(catalog, lang, shown, "../"),
+        "digests": appeared,
     });
-    // Each lesson's page: in the language of the first digest it appeared in, as the newest
-    // digest that published it shows it.
-    let mut lesson_pages: BTreeMap<String, (Lang, &PublishedLesson, Vec<Value>)> = BTreeMap::new();
-    for d in newest_first.iter().rev() {
-        let id = d.digest.id.to_string();
-        let (html, markdown) = digest_page(catalog, templates, d)?;
-        files.insert(format!("digests/{id}.html"), html.into_bytes());
-        files.insert(format!("digests/{id}.md"), markdown.into_bytes());
-        for p in &d.lessons {
-            let entry = lesson_pages
-                .entry(p.lesson.id.to_string())
-                .or_insert_with(|| (d.digest.lang, p, Vec::new()));
-            entry.1 = p;
-            entry.2.push(json!({
-                "id": id,
-                "title": d.digest.title,
-                "href": format!("../digests/{id}.html"),
-            }));
-        }
-    }
-    for (id, (lesson_lang, p, appeared)) in &lesson_pages {
-        let data = json!({
-            "lang": lesson_lang.key(),
-            "academy": catalog.academy(*lesson_lang).academy.name,
-            "labels": labels(catalog, *lesson_lang),
-            "root": "../",
-            "lesson": lesson_view(catalog, *lesson_lang, p, "../"),
-            "digests": appeared,
-        });
-        files.insert(
-            format!("lessons/{id}.html"),
-            templates.render("lesson.html", &data)?.into_bytes(),
-        );
-    }
+    Ok(templates.render("lesson.html", &data)?.into_bytes())
+}
+
+/// The index and the Atom feed, listing `entries` newest first, in `lang`.
+pub fn index_files(
+    catalog: &Catalog,
+    templates: &Templates,
+    lang: Lang,
+    entries: &[&IndexEntry],
+) -> Result<SiteFiles> {
+    let mut newest_first: Vec<&IndexEntry> = entries.to_vec();
+    newest_first.sort_by_key(|e| e.newest_first());
     let list: Vec<Value> = newest_first
         .iter()
-        .map(|d| {
-            let published = d.digest.published_at.unwrap_or(d.digest.composed_at);
-            let intro: BTreeSet<String> = d
-                .lessons
-                .iter()
-                .map(|p| p.lesson.text_for(d.digest.lang).title.clone())
-                .collect();
+        .map(|e| {
             json!({
-                "id": d.digest.id.to_string(),
-                "title": d.digest.title,
-                "lang": d.digest.lang.key(),
-                "date": crate::time::date(lang, d.zone, published),
-                "updated": published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                "count": d.lessons.len(),
-                "html": format!("digests/{}.html", d.digest.id),
-                "md": format!("digests/{}.md", d.digest.id),
-                "summary": intro.into_iter().collect::<Vec<_>>().join(" · "),
+                "id": e.id.to_string(),
+                "title": e.title,
+                "lang": e.lang.key(),
+                "date": crate::time::date(lang, e.zone, e.published),
+                "updated": e.published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "count": e.count,
+                "html": format!("digests/{}.html", e.id),
+                "md": format!("digests/{}.md", e.id),
+                "summary": e.summary,
             })
         })
         .collect();
@@ -388,18 +441,69 @@ pub fn build(
         "digests": list,
         "updated": updated,
     });
-    files.insert(
-        "index.html".to_owned(),
-        templates.render("index.html", &data)?.into_bytes(),
-    );
-    files.insert(
-        "feed.atom".to_owned(),
-        templates.render("feed.atom", &data)?.into_bytes(),
-    );
-    files.insert(
-        "style.css".to_owned(),
-        templates.style().as_bytes().to_vec(),
-    );
+    Ok(SiteFiles::from([
+        (
+            "index.html".to_owned(),
+            templates.render("index.html", &data)?.into_bytes(),
+        ),
+        (
+            "feed.atom".to_owned(),
+            templates.render("feed.atom", &data)?.into_bytes(),
+        ),
+        (
+            "style.css".to_owned(),
+            templates.style().as_bytes().to_vec(),
+        ),
+    ]))
+}
+
+/// Every file of the site: per digest an HTML page and Markdown, a page per lesson, the index
+/// (newest digest first), the Atom feed and the style sheet. `lang` is the language of the
+/// index and the feed; each digest and its lessons are in the digest's own language.
+pub fn build(
+    catalog: &Catalog,
+    templates: &Templates,
+    lang: Lang,
+    digests: &[PublishedDigest],
+) -> Result<SiteFiles> {
+    let mut files = SiteFiles::new();
+    let mut oldest_first: Vec<&PublishedDigest> = digests.iter().collect();
+    oldest_first.sort_by_key(|d| {
+        (
+            d.digest.published_at.unwrap_or(d.digest.composed_at),
+            d.digest.id,
+        )
+    });
+    // Each lesson's page: in the language of the first digest it appeared in, as the newest
+    // digest that published it shows it.
+    let mut lesson_pages: BTreeMap<LessonId, (Lang, &PublishedLesson, Vec<Appearance>)> =
+        BTreeMap::new();
+    for d in &oldest_first {
+        files.extend(digest_files(catalog, templates, d)?);
+        for p in &d.lessons {
+            let entry = lesson_pages
+                .entry(p.lesson.id)
+                .or_insert_with(|| (d.digest.lang, p, Vec::new()));
+            entry.1 = p;
+            entry.2.push(Appearance {
+                digest: d.digest.id,
+                title: d.digest.title.clone(),
+            });
+        }
+    }
+    for (id, (lesson_lang, p, appeared)) in &lesson_pages {
+        files.insert(
+            lesson_file_name(*id),
+            lesson_page(catalog, templates, *lesson_lang, p, appeared)?,
+        );
+    }
+    let entries: Vec<IndexEntry> = digests.iter().map(IndexEntry::of).collect();
+    files.extend(index_files(
+        catalog,
+        templates,
+        lang,
+        &entries.iter().collect::<Vec<_>>(),
+    )?);
     Ok(files)
 }
 
