@@ -101,10 +101,10 @@ impl Step {
 vocab!(
     /// The four governance perspectives of figure 4.
     Perspective {
-        Lawful = "lawful" ["rechtmatig", "rechtmatige_overheid", "meerlaags_bestuur", "public_administration"],
-        Performing = "performing" ["presterend", "presterende_overheid", "meerlaags_management", "npm", "new_public_management"],
-        Networking = "networking" ["netwerkend", "netwerkende_overheid", "netwerkende_samenwerking", "network", "network_governance"],
-        Participating = "participating" ["participerend", "participerende_overheid", "maatschappelijke_samenwerking", "societal", "societal_resilience"],
+        Lawful = "lawful" ["rechtmatig", "rechtmatige", "rechtmatige_overheid", "meerlaags_bestuur", "public_administration"],
+        Performing = "performing" ["presterend", "presterende", "presterende_overheid", "meerlaags_management", "npm", "new_public_management"],
+        Networking = "networking" ["netwerkend", "netwerkende", "netwerk", "netwerkende_overheid", "netwerkende_samenwerking", "network", "network_governance"],
+        Participating = "participating" ["participerend", "participerende", "participatie", "participerende_overheid", "maatschappelijke_samenwerking", "societal", "societal_resilience"],
     }
 );
 
@@ -209,6 +209,15 @@ mod tests {
             Perspective::parse_user("netwerkend"),
             Some(Perspective::Networking)
         );
+        // What a member types from the figure's labels, not only the keys.
+        for (text, want) in [
+            ("netwerk", Perspective::Networking),
+            ("Rechtmatige overheid", Perspective::Lawful),
+            ("presterende", Perspective::Performing),
+            ("participatie", Perspective::Participating),
+        ] {
+            assert_eq!(Perspective::parse_user(text), Some(want), "{text}");
+        }
         assert_eq!(
             Attribution::parse_user("anoniem"),
             Some(Attribution::Anonymous)
