@@ -329,14 +329,7 @@ pub fn key_terms(text: &str, lang: Lang) -> Vec<Term> {
 pub fn agreement(answers: &[(String, String)], channel: Lang) -> Agreement {
     let blank = answers.iter().filter(|(_, t)| t.trim().is_empty()).count();
     let mut lexicon = Lexicon::new();
-    let round = Round::of(
-        &mut lexicon,
-        answers
-            .iter()
-            .filter(|(_, t)| !t.trim().is_empty())
-            .map(|(n, t)| (n.clone(), t.as_str())),
-        channel,
-    );
+    let round = Round::of_named(&mut lexicon, answers, channel);
     agree(&lexicon, &round, blank)
 }
 
@@ -729,6 +722,22 @@ struct Round {
 }
 
 impl Round {
+    /// The non-blank answers of `(member name, text)`, read in order.
+    fn of_named<'t>(
+        lexicon: &mut Lexicon<'t>,
+        answers: &'t [(String, String)],
+        channel: Lang,
+    ) -> Round {
+        Round::of(
+            lexicon,
+            answers
+                .iter()
+                .filter(|(_, t)| !t.trim().is_empty())
+                .map(|(n, t)| (n.clone(), t.as_str())),
+            channel,
+        )
+    }
+
     fn of<'t>(
         lexicon: &mut Lexicon<'t>,
         answers: impl Iterator<Item = (String, &'t str)>,

@@ -373,16 +373,14 @@ impl Engine {
         &self,
         dir: &std::path::Path,
     ) -> anyhow::Result<(site::WriteReport, BTreeMap<DigestId, IndexEntry>)> {
-        let digests = self
-            .published_digests()
-            .map_err(|f| anyhow::anyhow!("{f}"))?;
+        let digests = self.published_digests()?;
         let mut files = site::build(
             &self.text,
             &self.templates,
             self.settings.default_lang,
             &digests,
         )?;
-        let meetings = self.meeting_pages().map_err(|f| anyhow::anyhow!("{f}"))?;
+        let meetings = self.meeting_pages()?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
         let report = site::write(dir, &files)?;
         let entries = digests
@@ -506,7 +504,6 @@ impl Engine {
         mut entries: BTreeMap<DigestId, IndexEntry>,
         changes: &SiteChanges,
     ) -> anyhow::Result<BTreeMap<DigestId, IndexEntry>> {
-        let internal = |f: Failure| anyhow::anyhow!("{f}");
         // A collaboration that moved to another time zone shows other dates on all its digests.
         let channels: BTreeSet<Option<ChannelId>> = entries.values().map(|e| e.channel).collect();
         for channel in channels {
@@ -523,9 +520,7 @@ impl Engine {
         let mut lessons = BTreeMap::new();
         let mut touched = changes.digests.clone();
         for id in &changes.lessons {
-            let lesson = self
-                .load::<Lesson>(Tree::Lessons, &id.key())
-                .map_err(internal)?;
+            let lesson = self.load::<Lesson>(Tree::Lessons, &id.key())?;
             if let Some(l) = &lesson {
                 touched.extend(l.published_in.iter().copied());
             }
@@ -534,12 +529,11 @@ impl Engine {
         let mut digests: BTreeMap<DigestId, Option<Digest>> = BTreeMap::new();
         for id in &touched {
             let digest = self
-                .load::<Digest>(Tree::Digests, &id.key())
-                .map_err(internal)?
+                .load::<Digest>(Tree::Digests, &id.key())?
                 .filter(|d| d.status == DigestStatus::Published);
             match &digest {
                 Some(d) => {
-                    let shown = self.digest_lessons(d).map_err(internal)?;
+                    let shown = self.digest_lessons(d)?;
                     let published = self.published(d, &shown);
                     files.extend(site::digest_files(&self.text, &self.templates, &published)?);
                     entries.insert(*id, IndexEntry::of(&published));
@@ -575,7 +569,7 @@ impl Engine {
             self.settings.default_lang,
             &listed,
         )?);
-        let meetings = self.meeting_pages().map_err(internal)?;
+        let meetings = self.meeting_pages()?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
         site::update(dir, &files, &remove, &["meetings"])?;
         Ok(entries)
@@ -592,8 +586,7 @@ impl Engine {
         for id in &lesson.published_in {
             if !digests.contains_key(id) {
                 let digest = self
-                    .load::<Digest>(Tree::Digests, &id.key())
-                    .map_err(|f| anyhow::anyhow!("{f}"))?
+                    .load::<Digest>(Tree::Digests, &id.key())?
                     .filter(|d| d.status == DigestStatus::Published);
                 digests.insert(*id, digest);
             }

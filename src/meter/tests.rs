@@ -999,14 +999,7 @@ fn generated_round(rng: &mut XorShift) -> Vec<(u64, String, String)> {
 /// answers compared and of unordered pairs.
 fn pairwise(answers: &[(String, String)], channel: Lang) -> (f64, f64, usize, usize) {
     let mut lexicon = Lexicon::new();
-    let round = Round::of(
-        &mut lexicon,
-        answers
-            .iter()
-            .filter(|(_, t)| !t.trim().is_empty())
-            .map(|(n, t)| (n.clone(), t.as_str())),
-        channel,
-    );
+    let round = Round::of_named(&mut lexicon, answers, channel);
     let with_terms: Vec<(Lang, BTreeSet<&str>)> = round
         .members
         .iter()
