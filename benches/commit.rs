@@ -91,12 +91,12 @@ fn academy_on(store: Arc<dyn Store>) -> Engine {
     let now = DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
         .expect("time")
         .into();
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         store,
         Arc::new(Catalog::embedded().expect("catalog")),
         Arc::new(FixedClock(now)),
         Settings::default(),
-    );
+    ));
     let moderator = person(1, Role::Moderator);
     engine
         .handle(

@@ -219,12 +219,12 @@ pub fn main() -> anyhow::Result<()> {
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None)?);
     let (load, loaded) = support::time(|| corpus::load(store.as_ref(), n, SEED));
     loaded?;
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         store.clone(),
         Arc::new(Catalog::embedded()?),
         Arc::new(SystemClock),
         Settings::default(),
-    );
+    ));
     let ctx = member();
     let page = engine.settings().page_size;
     let search = |q: &SearchQuery| match engine.handle(&ctx, Request::LessonSearch(q.clone())) {

@@ -2,8 +2,9 @@
 //! pictures, drawn in pure Rust so the bot and the console can show them on any machine.
 //!
 //! Both figures are written as standalone SVG 1.1 (the source of truth: small, printable,
-//! accessible) and rasterized to PNG with resvg and the DejaVu Sans shipped in `assets/fonts/`,
-//! because chat clients show PNG attachments inline and a fresh server has no fonts at all.
+//! accessible), laid out for the DejaVu Sans shipped in `assets/fonts/`; a [`Raster`] that
+//! whoever runs the engine injects draws them as PNG, because chat clients show PNG attachments
+//! inline.
 //! Labels come in as plain data: this module knows nothing of the prompt files, so every text
 //! is treated as untrusted (escaped, wrapped, clipped).
 
@@ -12,10 +13,6 @@ mod metrics;
 use crate::domain::fnv1a;
 
 use std::fmt::Write as _;
-use std::sync::{Arc, OnceLock};
-
-use anyhow::Context as _;
-use resvg::{tiny_skia, usvg};
 
 /// The essay's figure 4: the four perspectives on governance, optionally with how many
 /// collaborations (or members) chose each as their leading principle.
@@ -83,9 +80,9 @@ const FIELDS: [(usize, usize, usize); 4] = [
     (MUCH_MANY, 1, 1),
 ];
 
-const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Arial, sans-serif";
-const REGULAR_TTF: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-const BOLD_TTF: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
+/// The font the figures name: DejaVu Sans, which the rasterizer embeds; the others are for
+/// browsers.
+pub const FONT_FAMILY: &str = "DejaVu Sans, Verdana, Arial, sans-serif";
 
 // Sober, print-safe colours: every meaning is also carried by shape, size or text, and all text
 // colours keep a contrast of at least 7:1 on white.
@@ -101,8 +98,6 @@ const PAGE: f32 = 640.0;
 const MARGIN: f32 = 24.0;
 const PAD: f32 = 16.0;
 
-/// Beyond this a PNG is a mistake (or an attack), not a figure.
-const MAX_PNG_SIDE: u32 = 8192;
 /// Enough dots to show a cohort; more only makes the SVG heavy without adding information.
 const MAX_MARKS: usize = 2000;
 
@@ -504,60 +499,11 @@ pub fn doing_learning_svg(f: &DoingLearningFigure) -> String {
     document("figure-2", &f.title, &alt, y + MARGIN, &body.0)
 }
 
-/// Rasterizes one of our SVGs with the embedded font; PNG bytes. The height follows the
-/// figure's aspect ratio.
-pub fn png(svg: &str, width_px: u32) -> anyhow::Result<Vec<u8>> {
-    anyhow::ensure!(
-        (1..=MAX_PNG_SIDE).contains(&width_px),
-        "a figure is between 1 and {MAX_PNG_SIDE} pixels wide, not {width_px}"
-    );
-    let options = usvg::Options {
-        font_family: "DejaVu Sans".to_owned(),
-        fontdb: fonts(),
-        // Our SVGs reference nothing outside themselves; refusing keeps a crafted SVG from
-        // reading local files.
-        image_href_resolver: usvg::ImageHrefResolver {
-            resolve_data: Box::new(|_, _, _| None),
-            resolve_string: Box::new(|_, _| None),
-        },
-        ..usvg::Options::default()
-    };
-    let tree = usvg::Tree::from_str(svg, &options).context("the figure is not a valid SVG")?;
-    let size = tree.size();
-    let scale = width_px as f32 / size.width();
-    let height = (size.height() * scale).round().max(1.0);
-    anyhow::ensure!(
-        height <= MAX_PNG_SIDE as f32,
-        "the figure would be {height} pixels high"
-    );
-    let mut pixmap = tiny_skia::Pixmap::new(width_px, height as u32)
-        .context("cannot allocate the figure's pixels")?;
-    // Chat clients in dark mode would show a transparent background as black behind black text.
-    pixmap.fill(tiny_skia::Color::WHITE);
-    resvg::render(
-        &tree,
-        tiny_skia::Transform::from_scale(scale, scale),
-        &mut pixmap.as_mut(),
-    );
-    pixmap
-        .encode_png()
-        .context("cannot encode the figure as PNG")
-}
-
-/// The embedded fonts, loaded once: parsing 1.4 MB of font per figure would be wasted work.
-fn fonts() -> Arc<usvg::fontdb::Database> {
-    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
-    FONTS
-        .get_or_init(|| {
-            let mut db = usvg::fontdb::Database::new();
-            db.load_font_source(usvg::fontdb::Source::Binary(Arc::new(REGULAR_TTF)));
-            db.load_font_source(usvg::fontdb::Source::Binary(Arc::new(BOLD_TTF)));
-            // The other names in FONT_FAMILY (Verdana, Arial) are for browsers; here the
-            // generic family must land on DejaVu Sans too.
-            db.set_sans_serif_family("DejaVu Sans");
-            Arc::new(db)
-        })
-        .clone()
+/// Draws one of our SVGs as PNG: injected by whoever runs the engine, since rasterizing needs a
+/// renderer and fonts the core does without.
+pub trait Raster: Send + Sync {
+    /// PNG bytes `width_px` wide; the height follows the figure's aspect ratio.
+    fn png(&self, svg: &str, width_px: u32) -> anyhow::Result<Vec<u8>>;
 }
 
 /// Wraps the drawing in a standalone, accessible SVG document of our page width.
@@ -631,6 +577,12 @@ impl Font {
 
 /// A character's advance in em; unknown characters count as a full em so we wrap too early
 /// rather than overflow.
+/// How wide `text` is drawn at `size` with the embedded font, as the layout estimates it (the
+/// rasterizer's tests compare it with what it really draws).
+pub fn text_width(text: &str, size: f32, bold: bool) -> f32 {
+    Font { size, bold }.width(text)
+}
+
 fn advance(c: char, bold: bool) -> f32 {
     let units = match c as u32 {
         0x20..=0x7e => {
@@ -1036,14 +988,14 @@ fn sentences(parts: &[&str]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
+/// The figures as tests draw them: the Dutch texts, without labels, and with hostile labels.
+#[doc(hidden)]
+pub mod examples {
     use super::*;
-    use crate::domain::Perspective;
 
     /// The Dutch texts of `prompts/nl/academy.toml`, copied so these tests do not depend on the
     /// catalog's shape.
-    fn dutch_quadrant(counts: [u32; 4]) -> QuadrantFigure {
+    pub fn dutch_quadrant(counts: [u32; 4]) -> QuadrantFigure {
         QuadrantFigure {
             title: "Vier perspectieven op sturing".to_owned(),
             caption: "Welk leidend principe kozen de samenwerkingen in deze ronde?".to_owned(),
@@ -1063,7 +1015,7 @@ mod tests {
         }
     }
 
-    fn dutch_doing_learning() -> DoingLearningFigure {
+    pub fn dutch_doing_learning() -> DoingLearningFigure {
         DoingLearningFigure {
             title: "Doen en leren".to_owned(),
             yield_axis: "Opbrengst".to_owned(),
@@ -1086,14 +1038,14 @@ mod tests {
         }
     }
 
-    fn blank_quadrant(counts: [u32; 4]) -> QuadrantFigure {
+    pub fn blank_quadrant(counts: [u32; 4]) -> QuadrantFigure {
         QuadrantFigure {
             counts,
             ..QuadrantFigure::default()
         }
     }
 
-    fn blank_doing_learning() -> DoingLearningFigure {
+    pub fn blank_doing_learning() -> DoingLearningFigure {
         DoingLearningFigure {
             counts: Some([1, 2, 3, 5]),
             marks: dutch_doing_learning().marks,
@@ -1101,9 +1053,9 @@ mod tests {
         }
     }
 
-    const HOSTILE: &str = "<script>alert('x')</script> & \"quoted\" {{x}} ]]> \u{1}\u{fffe}";
+    pub const HOSTILE: &str = "<script>alert('x')</script> & \"quoted\" {{x}} ]]> \u{1}\u{fffe}";
 
-    fn hostile_quadrant() -> QuadrantFigure {
+    pub fn hostile_quadrant() -> QuadrantFigure {
         QuadrantFigure {
             title: HOSTILE.to_owned(),
             caption: HOSTILE.to_owned(),
@@ -1113,7 +1065,7 @@ mod tests {
         }
     }
 
-    fn hostile_doing_learning() -> DoingLearningFigure {
+    pub fn hostile_doing_learning() -> DoingLearningFigure {
         DoingLearningFigure {
             title: HOSTILE.to_owned(),
             yield_axis: HOSTILE.to_owned(),
@@ -1128,6 +1080,12 @@ mod tests {
             placed: HOSTILE.to_owned(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::examples::*;
+    use super::*;
 
     /// (width, height) of an SVG's viewBox.
     fn view_box(svg: &str) -> (f32, f32) {
@@ -1141,56 +1099,7 @@ mod tests {
             .collect();
         (vb[2], vb[3])
     }
-
-    struct Picture {
-        width: u32,
-        height: u32,
-        pixels: Vec<[u8; 3]>,
-    }
-
-    impl Picture {
-        fn decode(png_bytes: &[u8]) -> Picture {
-            let pixmap = tiny_skia::Pixmap::decode_png(png_bytes).expect("a valid PNG");
-            let pixels = pixmap
-                .pixels()
-                .iter()
-                .map(|p| {
-                    let c = p.demultiply();
-                    [c.red(), c.green(), c.blue()]
-                })
-                .collect();
-            Picture {
-                width: pixmap.width(),
-                height: pixmap.height(),
-                pixels,
-            }
-        }
-
-        /// Text and grid lines; the accent blue (blue channel 121) is not counted.
-        fn dark(&self) -> usize {
-            self.pixels
-                .iter()
-                .filter(|p| p.iter().all(|&c| c < 80))
-                .count()
-        }
-
-        fn colours(&self) -> usize {
-            self.pixels
-                .iter()
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-        }
-    }
-
-    fn check_picture(svg: &str, width: u32) -> Picture {
-        let picture = Picture::decode(&png(svg, width).expect("renders"));
-        let (vw, vh) = view_box(svg);
-        assert_eq!(picture.width, width);
-        assert_eq!(picture.height, (vh * width as f32 / vw).round() as u32);
-        assert!(picture.colours() > 50, "only {} colours", picture.colours());
-        assert!(picture.dark() > 1000, "only {} dark pixels", picture.dark());
-        picture
-    }
+    use crate::domain::Perspective;
 
     /// Texts of the SVG's visible `<text>` lines (not halos, not rotated) with their (x, y).
     fn texts(svg: &str) -> Vec<(String, f32, f32)> {
@@ -1230,80 +1139,6 @@ mod tests {
     }
 
     #[test]
-    fn quadrant_png_has_the_requested_size_and_visible_text() {
-        let labelled = check_picture(&quadrant_svg(&dutch_quadrant([1, 3, 2, 1])), 800);
-        // Same figure without any label: only grid, marks and numbers remain. If the embedded
-        // font did not load, both would lack text and the difference would vanish.
-        let bare =
-            Picture::decode(&png(&quadrant_svg(&blank_quadrant([1, 3, 2, 1])), 800).unwrap());
-        assert!(
-            labelled.dark() > bare.dark() * 2 + 2000,
-            "labelled {} vs bare {} dark pixels",
-            labelled.dark(),
-            bare.dark()
-        );
-    }
-
-    #[test]
-    fn doing_learning_png_has_the_requested_size_and_visible_text() {
-        let labelled = check_picture(&doing_learning_svg(&dutch_doing_learning()), 1000);
-        let bare =
-            Picture::decode(&png(&doing_learning_svg(&blank_doing_learning()), 1000).unwrap());
-        assert!(
-            labelled.dark() > bare.dark() * 2 + 2000,
-            "labelled {} vs bare {} dark pixels",
-            labelled.dark(),
-            bare.dark()
-        );
-    }
-
-    #[test]
-    fn the_embedded_font_is_the_only_font() {
-        let db = fonts();
-        let families: std::collections::BTreeSet<String> = db
-            .faces()
-            .flat_map(|f| f.families.iter().map(|(name, _)| name.clone()))
-            .collect();
-        assert_eq!(db.len(), 2);
-        assert_eq!(families.into_iter().collect::<Vec<_>>(), ["DejaVu Sans"]);
-    }
-
-    /// The wrap estimate must match what resvg really draws with the embedded font, or cells
-    /// overflow; a stale metrics table fails here.
-    #[test]
-    fn width_estimate_matches_the_embedded_font() {
-        let samples = [
-            "Participerende overheid",
-            "Maatschappelijke samenwerking",
-            "Veel opbrengst en veel breder toepasbare lessen: de sweet spot.",
-            "WWW mmm iii ëéèçñ ÄÖÜß 0123456789 – “quotes” …",
-        ];
-        for bold in [false, true] {
-            for sample in samples {
-                let font = Font { size: 40.0, bold };
-                let weight = if bold { "bold" } else { "normal" };
-                let svg = format!(
-                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4000\" height=\"100\" \
-                     font-family=\"{FONT_FAMILY}\"><text x=\"0\" y=\"60\" font-size=\"40\" \
-                     font-weight=\"{weight}\">{}</text></svg>",
-                    escape(sample)
-                );
-                let options = usvg::Options {
-                    fontdb: fonts(),
-                    ..usvg::Options::default()
-                };
-                let tree = usvg::Tree::from_str(&svg, &options).unwrap();
-                let real = tree.root().abs_bounding_box().width();
-                let estimate = font.width(sample);
-                assert!(
-                    real <= estimate && real >= estimate * 0.93,
-                    "{sample:?} bold={bold}: drawn {real}, estimated {estimate}"
-                );
-            }
-        }
-    }
-
-    #[test]
     fn hostile_labels_stay_text() {
         for svg in [
             quadrant_svg(&hostile_quadrant()),
@@ -1323,8 +1158,6 @@ mod tests {
                 .unwrap();
             assert_eq!(title, "<script>alert('x')</script> & \"quoted\" {{x}} ]]>");
             assert!(texts(&svg).iter().any(|(t, _, _)| t.contains("<script>")));
-            // resvg agrees it is one picture.
-            png(&svg, 320).expect("renders");
         }
     }
 
@@ -1334,8 +1167,6 @@ mod tests {
         assert_eq!(quadrant_svg(&q), quadrant_svg(&q.clone()));
         let d = dutch_doing_learning();
         assert_eq!(doing_learning_svg(&d), doing_learning_svg(&d.clone()));
-        let svg = quadrant_svg(&q);
-        assert_eq!(png(&svg, 640).unwrap(), png(&svg, 640).unwrap());
     }
 
     #[test]
@@ -1346,17 +1177,6 @@ mod tests {
         assert!(!svg.contains("%</text>"));
         for name in &f.names {
             find(&svg, name);
-        }
-        check_picture(&svg, 640);
-        // Nothing at all still makes a (bare) picture rather than an error.
-        for svg in [
-            quadrant_svg(&QuadrantFigure::default()),
-            doing_learning_svg(&DoingLearningFigure::default()),
-        ] {
-            let picture = Picture::decode(&png(&svg, 320).unwrap());
-            assert_eq!(picture.width, 320);
-            let inked = picture.pixels.iter().filter(|p| **p != [255; 3]).count();
-            assert!(inked > 500, "the grid is drawn");
         }
     }
 
@@ -1591,14 +1411,6 @@ mod tests {
     }
 
     #[test]
-    fn png_refuses_absurd_sizes_and_foreign_input() {
-        let svg = quadrant_svg(&dutch_quadrant([0; 4]));
-        assert!(png(&svg, 0).is_err());
-        assert!(png(&svg, MAX_PNG_SIDE + 1).is_err());
-        assert!(png("not svg", 100).is_err());
-    }
-
-    #[test]
     fn numbers_are_stable() {
         assert_eq!(num(12.0), "12");
         assert_eq!(num(-0.01), "0");
@@ -1610,30 +1422,5 @@ mod tests {
         assert_eq!(percent(5, 5), "100%");
         assert_eq!(percent(0, 5), "0%");
         assert_eq!(escape("a&<>\"'\u{0}b"), "a&amp;&lt;&gt;&quot;&apos;b");
-    }
-
-    /// Writes the Dutch figures where `ACADEMIE_FIGURES_DIR` points, to look at them.
-    #[test]
-    fn save_dutch_figures_when_asked() {
-        let Ok(dir) = std::env::var("ACADEMIE_FIGURES_DIR") else {
-            return;
-        };
-        let dir = std::path::Path::new(&dir);
-        let q = quadrant_svg(&dutch_quadrant([1, 3, 2, 1]));
-        let d = doing_learning_svg(&dutch_doing_learning());
-        std::fs::write(dir.join("figures-quadrant.svg"), &q).unwrap();
-        std::fs::write(dir.join("figures-doing-learning.svg"), &d).unwrap();
-        std::fs::write(dir.join("figures-quadrant.png"), png(&q, 1280).unwrap()).unwrap();
-        std::fs::write(
-            dir.join("figures-doing-learning.png"),
-            png(&d, 1280).unwrap(),
-        )
-        .unwrap();
-        let c = quadrant_svg(&dutch_quadrant([0; 4]));
-        std::fs::write(
-            dir.join("figures-quadrant-plain.png"),
-            png(&c, 1280).unwrap(),
-        )
-        .unwrap();
     }
 }

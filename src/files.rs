@@ -170,6 +170,96 @@ pub fn open_lock(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
+/// The machine's disk, as the engine's [`crate::disk::Disk`]: private files and folders for the
+/// academy's user, written beside their target under a fresh name and renamed into place; the
+/// published site readable by everyone.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LocalDisk;
+
+impl crate::disk::Disk for LocalDisk {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        Ok(Box::new(File::open(path)?))
+    }
+
+    fn list(&self, dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        std::fs::read_dir(dir)?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect()
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn private_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        private_dir_all(dir)
+    }
+
+    fn public_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        public_dir_all(dir)
+    }
+
+    fn write_private(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        write_private(path, bytes)
+    }
+
+    fn write_public(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        write_public(path, bytes)
+    }
+
+    fn create_private(&self, target: &Path) -> std::io::Result<Box<dyn crate::disk::NewFile>> {
+        // Created exclusively under a fresh name, for the owner only: a file or link someone
+        // placed beside the target is never used. Dropped (and so removed) unless persisted.
+        Ok(Box::new(LocalFile {
+            file: std::io::BufWriter::new(temp_beside(target)?),
+            target: target.to_owned(),
+        }))
+    }
+
+    fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+}
+
+struct LocalFile {
+    file: std::io::BufWriter<tempfile::NamedTempFile>,
+    target: std::path::PathBuf,
+}
+
+impl Write for LocalFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl crate::disk::NewFile for LocalFile {
+    fn persist(self: Box<Self>) -> std::io::Result<()> {
+        let tmp = self.file.into_inner().map_err(|e| e.into_error())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.target).map_err(|e| e.error)?;
+        match self.target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(dir) => File::open(dir)?.sync_all(),
+            None => File::open(".")?.sync_all(),
+        }
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

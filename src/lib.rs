@@ -9,6 +9,7 @@ pub mod console;
 #[cfg(unix)]
 pub mod control;
 pub mod discord;
+pub mod disk;
 pub mod domain;
 pub mod engine;
 pub mod figures;
@@ -16,6 +17,7 @@ pub mod files;
 pub mod logging;
 pub mod meter;
 pub mod postings;
+pub mod raster;
 pub mod reply;
 pub mod search;
 pub mod site;
@@ -25,20 +27,28 @@ pub mod time;
 
 use std::sync::Arc;
 
+/// `engine` on this machine: files on its disk, figures drawn as PNG.
+pub fn local(engine: engine::Engine) -> engine::Engine {
+    engine
+        .with_disk(Arc::new(files::LocalDisk))
+        .with_raster(Arc::new(raster::Resvg))
+}
+
 /// Opens the store and builds the engine from validated settings: what every entry point needs.
 pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine> {
     use anyhow::Context;
-    let catalog =
-        text::Catalog::load(&settings.prompts).context("the prompt files are not valid")?;
+    let catalog = text::Catalog::load(&settings.prompts, &files::LocalDisk)
+        .context("the prompt files are not valid")?;
     // Only an edited set is compiled here; the built-in one is shared.
     let templates = match settings.templates_dir.as_deref() {
         Some(dir) => Arc::new(
-            site::Templates::load(Some(dir)).context("the digest templates are not valid")?,
+            site::Templates::load(Some(dir), &files::LocalDisk)
+                .context("the digest templates are not valid")?,
         ),
         None => site::Templates::shared(),
     };
     let store = store::SledStore::open(&settings.database, Some(settings.cache_bytes))?;
-    let engine = engine::Engine::new(
+    let engine = local(engine::Engine::new(
         Arc::new(store),
         Arc::new(catalog),
         match settings.test_clock_speed {
@@ -64,7 +74,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
             backups: backup_policy(settings),
             ..engine::Settings::default()
         },
-    )
+    ))
     .with_templates(templates);
     engine
         .upgrade()
@@ -95,7 +105,10 @@ pub fn backup_policy(settings: &config::Settings) -> Option<engine::backup::Poli
 pub fn newest_good_backup(
     settings: &config::Settings,
 ) -> Option<(std::path::PathBuf, engine::backup::BackupSummary)> {
-    engine::backup::newest_good(&store::sibling(&settings.database, "backups"))
+    engine::backup::newest_good(
+        &files::LocalDisk,
+        &store::sibling(&settings.database, "backups"),
+    )
 }
 
 /// One sentence, in `lang`, for a database refused because it is damaged: what happened, that
@@ -185,7 +198,7 @@ pub fn restore(
     settings: &config::Settings,
     from: &std::path::Path,
 ) -> Result<Restored, engine::backup::BackupError> {
-    let backup = engine::backup::read_backup(from)?;
+    let backup = engine::backup::read_backup(&files::LocalDisk, from)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     // A second restore within the same second gets a name of its own, not a refusal after the
     // restored copy was built.

@@ -357,7 +357,8 @@ fn unsaved(settings: &Settings, lang: Lang, e: anyhow::Error) -> anyhow::Error {
 
 /// The texts, for the commands that do not open the engine.
 fn catalog(settings: &Settings) -> Result<academie::text::Catalog> {
-    academie::text::Catalog::load(&settings.prompts).context("the prompt files are not valid")
+    academie::text::Catalog::load(&settings.prompts, &academie::files::LocalDisk)
+        .context("the prompt files are not valid")
 }
 
 fn backup(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
@@ -377,7 +378,11 @@ fn backup(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
     }
     let (summary, key) = match SledStore::open(db, Some(settings.cache_bytes)) {
         Ok(store) => {
-            let written = academie::engine::backup::write_backup(&store, &target);
+            let written = academie::engine::backup::write_backup(
+                &academie::files::LocalDisk,
+                &store,
+                &target,
+            );
             let summary = written.map_err(|e| match e {
                 BackupError::Store(e) => anyhow::Error::from(e),
                 e => anyhow::anyhow!(backup_message(&say, &e, settings)),
@@ -466,7 +471,8 @@ fn restore(settings: &Settings, lang: Lang, path: Option<&Path>) -> Result<()> {
     // What opening the restored database needs besides the database is checked before anything
     // changes, so that a failure to open afterwards can only be the database's own.
     if let Some(dir) = settings.templates_dir.as_deref() {
-        academie::site::Templates::load(Some(dir)).context("the digest templates are not valid")?;
+        academie::site::Templates::load(Some(dir), &academie::files::LocalDisk)
+            .context("the digest templates are not valid")?;
     }
     let restored = academie::restore(settings, path)
         .map_err(|e| anyhow::anyhow!(backup_message(&say, &e, settings)))?;

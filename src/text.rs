@@ -6,6 +6,7 @@
 //! Messages are handlebars templates in strict mode, rendered without escaping (the output is
 //! plain text, not HTML). User text only ever enters as data, never as a template.
 
+use crate::disk::Disk;
 use crate::domain::{Lang, Layer, Order, Perspective, Step};
 use anyhow::{anyhow, bail, Context, Result};
 use handlebars::Handlebars;
@@ -148,10 +149,11 @@ impl std::fmt::Debug for Catalog {
 impl Catalog {
     /// The catalog built into the binary.
     pub fn embedded() -> Result<Catalog> {
-        Catalog::load(&Source::Embedded)
+        Catalog::load(&Source::Embedded, &crate::disk::MemoryDisk::default())
     }
 
-    pub fn load(source: &Source) -> Result<Catalog> {
+    /// The catalog from `source`, a folder of it read from `disk`.
+    pub fn load(source: &Source, disk: &dyn Disk) -> Result<Catalog> {
         let mut academy = BTreeMap::new();
         let mut templates = Handlebars::new();
         templates.set_strict_mode(true);
@@ -171,9 +173,9 @@ impl Catalog {
                     let m = dir.join(lang.key()).join("messages.toml");
                     (
                         a.display().to_string(),
-                        read(&a)?,
+                        read(disk, &a)?,
                         m.display().to_string(),
-                        read(&m)?,
+                        read(disk, &m)?,
                     )
                 }
             };
@@ -249,8 +251,8 @@ fn template_name(lang: Lang, key: &str) -> String {
     format!("{}/{}", lang.key(), key)
 }
 
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
+fn read(disk: &dyn Disk, path: &Path) -> Result<String> {
+    disk.read_to_string(path)
         .with_context(|| format!("{}: cannot read the prompt file", path.display()))
 }
 
@@ -365,17 +367,14 @@ fn flatten_strings(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
+    use crate::disk::MemoryDisk;
 
-    fn copy_prompts(to: &Path) {
-        for lang in ["nl", "en"] {
-            fs::create_dir_all(to.join(lang)).unwrap();
-            for f in ["academy.toml", "messages.toml"] {
-                let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("prompts")
-                    .join(lang)
-                    .join(f);
-                fs::copy(src, to.join(lang).join(f)).unwrap();
+    /// The built-in prompt files in a folder of their own.
+    fn copy_prompts(disk: &MemoryDisk, to: &Path) {
+        for (lang, academy, messages) in EMBEDDED {
+            for (f, src) in [("academy.toml", academy), ("messages.toml", messages)] {
+                let path = to.join(lang.key()).join(f);
+                disk.write_private(&path, src.as_bytes()).unwrap();
             }
         }
     }
@@ -393,12 +392,8 @@ mod tests {
     #[test]
     fn both_languages_have_the_same_domain_keys() {
         let mut sets = Vec::new();
-        for lang in ["nl", "en"] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("prompts")
-                .join(lang)
-                .join("academy.toml");
-            let v: toml::Value = toml::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        for (_, academy, _) in EMBEDDED {
+            let v: toml::Value = toml::from_str(academy).unwrap();
             let mut keys = BTreeSet::new();
             flatten_keys(&v, "", &mut keys);
             sets.push(keys);
@@ -409,13 +404,13 @@ mod tests {
 
     #[test]
     fn a_missing_step_names_the_file_and_key() {
-        let dir = tempfile::tempdir().unwrap();
-        copy_prompts(dir.path());
-        let path = dir.path().join("en/academy.toml");
-        let src = fs::read_to_string(&path).unwrap();
+        let (disk, dir) = (MemoryDisk::default(), Path::new("/prompts"));
+        copy_prompts(&disk, dir);
+        let path = dir.join("en/academy.toml");
+        let src = disk.read_to_string(&path).unwrap();
         let cut = src.replace("[steps.3]", "[unused_steps_3]");
-        fs::write(&path, cut).unwrap();
-        let err = Catalog::load(&Source::Folder(dir.path().to_owned()))
+        disk.write_private(&path, cut.as_bytes()).unwrap();
+        let err = Catalog::load(&Source::Folder(dir.to_owned()), &disk)
             .err()
             .unwrap()
             .to_string();
@@ -428,18 +423,18 @@ mod tests {
 
     #[test]
     fn a_missing_message_names_the_file_and_key() {
-        let dir = tempfile::tempdir().unwrap();
-        copy_prompts(dir.path());
-        let path = dir.path().join("nl/messages.toml");
-        let src = fs::read_to_string(&path).unwrap();
+        let (disk, dir) = (MemoryDisk::default(), Path::new("/prompts"));
+        copy_prompts(&disk, dir);
+        let path = dir.join("nl/messages.toml");
+        let src = disk.read_to_string(&path).unwrap();
         let key = keys::ROUND_STARTED.rsplit('.').next().unwrap();
         let cut: String = src
             .lines()
             .filter(|l| !l.starts_with(&format!("{key} =")))
             .collect::<Vec<_>>()
             .join("\n");
-        fs::write(&path, cut).unwrap();
-        let err = Catalog::load(&Source::Folder(dir.path().to_owned()))
+        disk.write_private(&path, cut.as_bytes()).unwrap();
+        let err = Catalog::load(&Source::Folder(dir.to_owned()), &disk)
             .err()
             .unwrap()
             .to_string();
@@ -449,16 +444,16 @@ mod tests {
 
     #[test]
     fn a_malformed_template_names_the_file_and_key() {
-        let dir = tempfile::tempdir().unwrap();
-        copy_prompts(dir.path());
-        let path = dir.path().join("en/messages.toml");
-        let mut src = fs::read_to_string(&path).unwrap();
+        let (disk, dir) = (MemoryDisk::default(), Path::new("/prompts"));
+        copy_prompts(&disk, dir);
+        let path = dir.join("en/messages.toml");
+        let mut src = disk.read_to_string(&path).unwrap();
         src = src.replace(
             "mine_title = \"Your answer in {{round}}\"",
             "mine_title = \"Your answer in {{#if round}}\"",
         );
-        fs::write(&path, src).unwrap();
-        let err = Catalog::load(&Source::Folder(dir.path().to_owned()))
+        disk.write_private(&path, src.as_bytes()).unwrap();
+        let err = Catalog::load(&Source::Folder(dir.to_owned()), &disk)
             .err()
             .unwrap()
             .to_string();
@@ -473,12 +468,8 @@ mod tests {
         const HELPERS: &[&str] = &[
             "len", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or", "not", "lookup", "log", "raw",
         ];
-        for lang in ["nl", "en"] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("prompts")
-                .join(lang)
-                .join("messages.toml");
-            let src = fs::read_to_string(path).unwrap();
+        for (lang, _, src) in EMBEDDED {
+            let lang = lang.key();
             for h in HELPERS {
                 assert!(
                     !src.contains(&format!("{{{{{h}}}}}")),

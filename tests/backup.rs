@@ -650,7 +650,8 @@ fn automatic_backups_are_taken_by_the_running_academy_kept_private_and_rotated()
     assert!(!kept.contains(&first[0]), "the oldest went");
     for path in &kept {
         assert_eq!(mode(path), 0o600, "{}", path.display());
-        let backup = academie::engine::backup::read_backup(path).unwrap();
+        let backup =
+            academie::engine::backup::read_backup(&academie::files::LocalDisk, path).unwrap();
         assert!(backup.summary.entries > 0);
     }
     // The newest holds the answer given before its start, and restores as any backup does.

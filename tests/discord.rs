@@ -50,12 +50,12 @@ async fn start_full(
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
     let clock = Arc::new(TestClock(std::sync::Mutex::new(chrono::Utc::now())));
-    let engine = Arc::new(Engine::new(
+    let engine = Arc::new(academie::local(Engine::new(
         store.clone(),
         Arc::new(Catalog::embedded().expect("catalog")),
         clock.clone(),
         settings,
-    ));
+    )));
     engine.seed_library_if_empty().expect("library");
     let options = ServeOptions {
         token: Secret::new("fake-token"),
@@ -1469,12 +1469,12 @@ async fn a_gateway_address_that_fails_at_first_is_asked_again_of_the_configured_
     fake.fail_next("GET", "/api/v10/gateway", 2, Fault::ServerError);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
-    let engine = Arc::new(Engine::new(
+    let engine = Arc::new(academie::local(Engine::new(
         store,
         Arc::new(Catalog::embedded().expect("catalog")),
         Arc::new(academie::engine::SystemClock),
         Settings::default(),
-    ));
+    )));
     let options = ServeOptions {
         token: Secret::new("fake-token"),
         proxy_url: Some(fake.base_url()),

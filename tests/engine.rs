@@ -43,12 +43,12 @@ fn open_with(path: &Path, settings: Settings) -> Academy {
             .unwrap()
             .into(),
     )));
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         store.clone(),
         Arc::new(Catalog::embedded().unwrap()),
         clock.clone(),
         settings,
-    );
+    ));
     Academy {
         engine,
         store,
@@ -1031,9 +1031,11 @@ fn data_survives_closing_and_reopening_the_database() {
 fn importing_the_library_twice_gives_the_same_count() {
     let dir = tmp();
     let a = open(&dir.path().join("db"));
-    let files =
-        academie::engine::library_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons"))
-            .unwrap();
+    let files = academie::engine::library_files(
+        &academie::files::LocalDisk,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons"),
+    )
+    .unwrap();
     let first = a.engine.import_library(&files).unwrap();
     assert_eq!(first.added, files.len());
     let before = a.snapshot();
@@ -2363,12 +2365,12 @@ fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
         inner: SledStore::open(&dir.path().join("db"), None).unwrap(),
         full: false.into(),
     });
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         disk.clone(),
         Arc::new(Catalog::embedded().unwrap()),
         Arc::new(academie::engine::SystemClock),
         Settings::default(),
-    );
+    ));
     let ok = |ctx: &Ctx, req: Request| engine.handle(ctx, req).expect("accepted");
     ok(
         &moderator(),
@@ -3723,12 +3725,12 @@ fn open_held(path: &Path) -> (Academy, HeldFilesHandle) {
     };
     let engine = std::mem::replace(
         &mut a.engine,
-        Engine::new(
+        academie::local(Engine::new(
             a.store.clone(),
             Arc::new(Catalog::embedded().unwrap()),
             a.clock.clone(),
             Settings::default(),
-        ),
+        )),
     );
     a.engine = engine.with_file_sink(Arc::new(sink));
     (a, HeldFilesHandle { started, release })

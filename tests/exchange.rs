@@ -41,7 +41,7 @@ fn academy_with(settings: Settings) -> Academy {
             .unwrap()
             .into(),
     )));
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         store.clone(),
         Arc::new(Catalog::embedded().unwrap()),
         clock.clone(),
@@ -49,7 +49,7 @@ fn academy_with(settings: Settings) -> Academy {
             site_dir: Some(dir.path().join("site")),
             ..settings
         },
-    );
+    ));
     Academy {
         engine,
         store,

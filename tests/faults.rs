@@ -299,12 +299,12 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let store = Arc::new(SledStore::open(&db, None).expect("store"));
     let task = {
-        let engine = Arc::new(Engine::new(
+        let engine = Arc::new(academie::local(Engine::new(
             store.clone(),
             Arc::new(Catalog::embedded().expect("catalog")),
             clock.clone(),
             Settings::default(),
-        ));
+        )));
         let options = ServeOptions {
             token: Secret::new("fake-token"),
             proxy_url: Some(fake.base_url()),

@@ -47,12 +47,12 @@ fn ctx(id: u64, name: &str, role: Role, lang: Lang, channel: Option<ChannelId>) 
 /// others, and a draft digest D1.
 fn academy(catalog: Arc<Catalog>) -> (Engine, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::default());
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         store.clone(),
         catalog,
         Arc::new(SystemClock),
         Settings::default(),
-    );
+    ));
     let admin = ctx(1, "Mira", Role::Admin, Lang::Nl, Some(CHANNEL));
     let other = ctx(2, "Anna", Role::Member, Lang::Nl, Some(CHANNEL));
     let ok = |c: &Ctx, r: Request| {

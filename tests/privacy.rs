@@ -86,7 +86,9 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             all.extend(files(&path));
         } else if kind.is_file() && !path.to_string_lossy().contains("export") {
             let mut bytes = std::fs::read(&path).unwrap();
-            if let Ok(backup) = academie::engine::backup::read_backup(&path) {
+            if let Ok(backup) =
+                academie::engine::backup::read_backup(&academie::files::LocalDisk, &path)
+            {
                 for (_, key, value) in backup.entries {
                     bytes.extend(key);
                     bytes.extend(value);

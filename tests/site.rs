@@ -47,7 +47,7 @@ fn academy(dir: &Path, site: Option<&Path>) -> Engine {
     let when: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
         .expect("date")
         .into();
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         store,
         Arc::new(Catalog::embedded().expect("catalog")),
         Arc::new(FixedClock(when)),
@@ -55,7 +55,7 @@ fn academy(dir: &Path, site: Option<&Path>) -> Engine {
             site_dir: site.map(Path::to_owned),
             ..Settings::default()
         },
-    );
+    ));
     let admin = person(1, "Mira Moderator", Role::Admin);
     let ok = |ctx: &Ctx, req: Request| {
         engine
@@ -567,7 +567,7 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
             .expect("date")
             .into(),
     )));
-    let engine = Engine::new(
+    let engine = academie::local(Engine::new(
         store,
         Arc::new(Catalog::embedded().expect("catalog")),
         clock.clone(),
@@ -575,7 +575,7 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
             site_dir: Some(site.clone()),
             ..Settings::default()
         },
-    );
+    ));
     let mut step = 0;
     let mut same = |when: &str| {
         step += 1;

@@ -37,12 +37,12 @@ impl Clock for FixedClock {
 
 /// An engine over `store`, at [`now`].
 pub fn engine(store: Arc<dyn Store>, settings: Settings) -> Engine {
-    Engine::new(
+    academie::local(Engine::new(
         store,
         Arc::new(Catalog::embedded().expect("catalog")),
         Arc::new(FixedClock(now())),
         settings,
-    )
+    ))
 }
 
 /// Someone acting in `channel`.

@@ -13,12 +13,13 @@
 //! refused with the name of the newest of these that reads back whole, for `academie restore`.
 
 use super::Engine;
+use crate::disk::Disk;
 use crate::store::{Batch, Entry, Store, StoreError, Tree, SCHEMA_KEY, SCHEMA_VERSION};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufWriter, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What the header's `format` says, so another JSON-lines file is not taken for a backup.
@@ -52,12 +53,13 @@ pub struct Policy {
 }
 
 /// The automatic backups in `dir`, newest first.
-pub fn automatic(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<(DateTime<Utc>, PathBuf)> = std::fs::read_dir(dir)
+pub fn automatic(disk: &dyn Disk, dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<(DateTime<Utc>, PathBuf)> = disk
+        .list(dir)
         .map(|entries| {
             entries
-                .filter_map(Result::ok)
-                .filter_map(|e| Some((automatic_time(&e.file_name().to_string_lossy())?, e.path())))
+                .into_iter()
+                .filter_map(|p| Some((automatic_time(&p.file_name()?.to_string_lossy())?, p)))
                 .collect()
         })
         .unwrap_or_default();
@@ -76,10 +78,10 @@ fn automatic_time(name: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The newest automatic backup in `dir` that reads back whole, with what it holds.
-pub fn newest_good(dir: &Path) -> Option<(PathBuf, BackupSummary)> {
-    automatic(dir)
+pub fn newest_good(disk: &dyn Disk, dir: &Path) -> Option<(PathBuf, BackupSummary)> {
+    automatic(disk, dir)
         .into_iter()
-        .find_map(|path| match read_backup(&path) {
+        .find_map(|path| match read_backup(disk, &path) {
             Ok(backup) => Some((path, backup.summary)),
             Err(e) => {
                 tracing::warn!("{e}");
@@ -192,13 +194,17 @@ impl Engine {
             self.store.sync()?;
             self.store.snapshot()?
         };
-        write_snapshot(&snapshot, path, self.now())
+        write_snapshot(self.disk.as_ref(), &snapshot, path, self.now())
     }
 }
 
 /// Writes a backup of `store`, for when no engine runs (the database is not in use).
-pub fn write_backup(store: &dyn Store, path: &Path) -> Result<BackupSummary, BackupError> {
-    write_snapshot(&store.snapshot()?, path, Utc::now())
+pub fn write_backup(
+    disk: &dyn Disk,
+    store: &dyn Store,
+    path: &Path,
+) -> Result<BackupSummary, BackupError> {
+    write_snapshot(disk, &store.snapshot()?, path, Utc::now())
 }
 
 impl Engine {
@@ -213,7 +219,7 @@ impl Engine {
         if upkeep.next_backup.is_some_and(|due| now < due) {
             return Ok(None);
         }
-        let newest = automatic(&policy.dir)
+        let newest = automatic(self.disk.as_ref(), &policy.dir)
             .first()
             .and_then(|p| automatic_time(&p.file_name()?.to_string_lossy()));
         if let Some(due) = newest.map(|t| t + policy.every).filter(|due| now < *due) {
@@ -227,12 +233,8 @@ impl Engine {
             path: policy.dir.clone(),
             source,
         };
-        if !policy.dir.exists() {
-            let mut builder = std::fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            builder.create(&policy.dir).map_err(write_err)?;
+        if !self.disk.exists(&policy.dir) {
+            self.disk.private_dir_all(&policy.dir).map_err(write_err)?;
         }
         let name = format!(
             "{AUTOMATIC_PREFIX}{}{AUTOMATIC_SUFFIX}",
@@ -244,19 +246,22 @@ impl Engine {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .next_backup = Some(now + policy.every);
-        for old in automatic(&policy.dir).into_iter().skip(policy.keep) {
-            if let Err(e) = std::fs::remove_file(&old) {
+        for old in automatic(self.disk.as_ref(), &policy.dir)
+            .into_iter()
+            .skip(policy.keep)
+        {
+            if let Err(e) = self.disk.remove_file(&old) {
                 tracing::warn!("could not remove the old backup {}: {e}", old.display());
             }
         }
         // A backup cut off by a crash leaves its temporary file.
-        for entry in std::fs::read_dir(&policy.dir)
-            .map_err(write_err)?
-            .filter_map(Result::ok)
-        {
-            let name = entry.file_name().to_string_lossy().into_owned();
+        for entry in self.disk.list(&policy.dir).map_err(write_err)? {
+            let name = entry
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if name.starts_with(AUTOMATIC_PREFIX) && name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(entry.path());
+                let _ = self.disk.remove_file(&entry);
             }
         }
         Ok(Some(path))
@@ -276,6 +281,7 @@ fn schema_in(snapshot: &[(Tree, Vec<Entry>)]) -> u32 {
 
 /// Writes `snapshot` as a backup dated `now` to `path`, replacing it only once complete.
 pub(super) fn write_snapshot(
+    disk: &dyn Disk,
     snapshot: &[(Tree, Vec<Entry>)],
     path: &Path,
     now: DateTime<Utc>,
@@ -292,20 +298,18 @@ pub(super) fn write_snapshot(
     // Created exclusively under a fresh name, for the owner only: a backup holds everyone's
     // answers and names, and a file or link someone placed beside the target is never used.
     // Dropped (and so removed) unless it is complete and renamed into place.
-    let tmp = crate::files::temp_beside(path).map_err(write_err)?;
-    write_lines(snapshot, &summary, tmp.as_file(), now).map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    sync_parent(path).map_err(write_err)?;
+    let mut file = disk.create_private(path).map_err(write_err)?;
+    write_lines(snapshot, &summary, &mut file, now).map_err(write_err)?;
+    file.persist().map_err(write_err)?;
     Ok(summary)
 }
 
 fn write_lines(
     snapshot: &[(Tree, Vec<Entry>)],
     summary: &BackupSummary,
-    file: &std::fs::File,
+    out: &mut dyn Write,
     now: DateTime<Utc>,
 ) -> std::io::Result<()> {
-    let mut out = BufWriter::new(file);
     let mut crc = crc32fast::Hasher::new();
     let mut line = |text: String| {
         let text = text + "\n";
@@ -333,7 +337,7 @@ fn write_lines(
         crc32: crc.finalize(),
     };
     out.write_all((json_line(&footer) + "\n").as_bytes())?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    out.flush()
 }
 
 fn json_line<T: Serialize>(value: &T) -> String {
@@ -341,21 +345,22 @@ fn json_line<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-fn sync_parent(path: &Path) -> std::io::Result<()> {
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) => std::fs::File::open(dir)?.sync_all(),
-        None => std::fs::File::open(".")?.sync_all(),
-    }
-}
-
 /// Reads and checks a whole backup: header, every line, the count and the checksum, and a
 /// schema this build can read. Nothing is restored from a file that fails any of these.
-pub fn read_backup(path: &Path) -> Result<Backup, BackupError> {
+pub fn read_backup(disk: &dyn Disk, path: &Path) -> Result<Backup, BackupError> {
+    let file = disk.open(path).map_err(|source| BackupError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_from(file, path)
+}
+
+/// Reads and checks a whole backup from `file`, named `path` in what it says.
+fn read_from(file: impl Read, path: &Path) -> Result<Backup, BackupError> {
     let read_err = |source| BackupError::Read {
         path: path.to_owned(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(read_err)?;
     let bad = |line: usize, detail: String| BackupError::BadLine {
         path: path.to_owned(),
         line,
@@ -585,6 +590,7 @@ pub fn load_backup(store: &dyn Store, backup: &Backup) -> Result<(), StoreError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::disk::MemoryDisk;
     use crate::store::MemoryStore;
 
     fn filled() -> MemoryStore {
@@ -611,8 +617,12 @@ mod tests {
 
     /// The backup at `path` with its lines replaced and its count and checksum made to match,
     /// as someone editing it on purpose would.
-    fn rewrite_with_checksum(path: &Path, edit: impl Fn(Vec<String>) -> Vec<String>) {
-        let text = std::fs::read_to_string(path).unwrap();
+    fn rewrite_with_checksum(
+        disk: &MemoryDisk,
+        path: &Path,
+        edit: impl Fn(Vec<String>) -> Vec<String>,
+    ) {
+        let text = disk.read_to_string(path).unwrap();
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
         lines.pop();
         let lines = edit(lines);
@@ -628,15 +638,15 @@ mod tests {
             crc32: crc.finalize(),
         };
         out.push_str(&(json_line(&footer) + "\n"));
-        std::fs::write(path, out).unwrap();
+        disk.write_private(path, out.as_bytes()).unwrap();
     }
 
     #[test]
     fn a_record_that_does_not_read_is_refused_though_its_checksum_matches() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.jsonl");
-        write_backup(&filled(), &path).unwrap();
-        rewrite_with_checksum(&path, |mut lines| {
+        let disk = MemoryDisk::default();
+        let path = Path::new("/backups/b.jsonl");
+        write_backup(&disk, &filled(), path).unwrap();
+        rewrite_with_checksum(&disk, path, |mut lines| {
             let broken = Line {
                 tree: "members".into(),
                 key: B64.encode(8u64.to_be_bytes()),
@@ -645,15 +655,15 @@ mod tests {
             lines.push(json_line(&broken));
             lines
         });
-        match read_backup(&path).unwrap_err() {
+        match read_backup(&disk, path).unwrap_err() {
             BackupError::BadRecord { line, tree, .. } => {
                 assert_eq!((line, tree), (5, "members"));
             }
             other => panic!("{other:?}"),
         }
         // An index entry no lesson gives.
-        write_backup(&filled(), &path).unwrap();
-        rewrite_with_checksum(&path, |mut lines| {
+        write_backup(&disk, &filled(), path).unwrap();
+        rewrite_with_checksum(&disk, path, |mut lines| {
             let stray = Line {
                 tree: "lesson_index".into(),
                 key: B64.encode(b"w\xffword"),
@@ -663,28 +673,28 @@ mod tests {
             lines
         });
         assert!(matches!(
-            read_backup(&path).unwrap_err(),
+            read_backup(&disk, path).unwrap_err(),
             BackupError::BadIndex { .. }
         ));
     }
 
     #[test]
     fn endless_or_overlong_lines_are_refused_without_reading_them_whole() {
-        let dir = tempfile::tempdir().unwrap();
+        let disk = MemoryDisk::default();
         // No line end at all: not a backup, found within the header's few kilobytes.
         let started = std::time::Instant::now();
         assert!(matches!(
-            read_backup(Path::new("/dev/zero")).unwrap_err(),
+            read_from(std::io::repeat(0), Path::new("/dev/zero")).unwrap_err(),
             BackupError::NotABackup { .. }
         ));
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
-        let path = dir.path().join("b.jsonl");
-        write_backup(&filled(), &path).unwrap();
-        let mut text = std::fs::read_to_string(&path).unwrap();
+        let path = Path::new("/backups/b.jsonl");
+        write_backup(&disk, &filled(), path).unwrap();
+        let mut text = disk.read_to_string(path).unwrap();
         let first_end = text.find('\n').unwrap() + 1;
         text.insert_str(first_end, &"x".repeat(MAX_LINE + 10));
-        std::fs::write(&path, text).unwrap();
-        match read_backup(&path).unwrap_err() {
+        disk.write_private(path, text.as_bytes()).unwrap();
+        match read_backup(&disk, path).unwrap_err() {
             BackupError::LineTooLong { line, max, .. } => assert_eq!((line, max), (2, MAX_LINE)),
             other => panic!("{other:?}"),
         }
@@ -692,13 +702,13 @@ mod tests {
 
     #[test]
     fn a_backup_reads_back_entry_for_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.jsonl");
+        let disk = MemoryDisk::default();
+        let path = Path::new("/backups/b.jsonl");
         let store = filled();
-        let summary = write_backup(&store, &path).unwrap();
+        let summary = write_backup(&disk, &store, path).unwrap();
         assert_eq!(summary.entries, 3);
-        assert!(!dir.path().join("b.jsonl.tmp").exists());
-        let back = read_backup(&path).unwrap();
+        assert_eq!(disk.files().len(), 1, "nothing beside it");
+        let back = read_backup(&disk, path).unwrap();
         assert_eq!(back.summary, summary);
         let copy = MemoryStore::default();
         load_backup(&copy, &back).unwrap();
@@ -707,14 +717,14 @@ mod tests {
 
     #[test]
     fn a_cut_edited_extended_or_newer_backup_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.jsonl");
-        write_backup(&filled(), &path).unwrap();
-        let good = std::fs::read_to_string(&path).unwrap();
+        let disk = MemoryDisk::default();
+        let path = Path::new("/backups/b.jsonl");
+        write_backup(&disk, &filled(), path).unwrap();
+        let good = disk.read_to_string(path).unwrap();
         let lines: Vec<&str> = good.lines().collect();
         let check = |text: String| {
-            std::fs::write(&path, text).unwrap();
-            read_backup(&path).expect_err("must be refused")
+            disk.write_private(path, text.as_bytes()).unwrap();
+            read_backup(&disk, path).expect_err("must be refused")
         };
         // Cut at a line boundary: the last line is missing.
         let cut = lines[..lines.len() - 1].join("\n") + "\n";
@@ -735,8 +745,8 @@ mod tests {
             check("{\"hello\":1}\n".into()),
             BackupError::NotABackup { .. }
         ));
-        std::fs::write(&path, &good).unwrap();
-        read_backup(&path).expect("the unchanged file reads");
+        disk.write_private(path, good.as_bytes()).unwrap();
+        read_backup(&disk, path).expect("the unchanged file reads");
 
         let newer = MemoryStore::default();
         let mut b = Batch::new();
@@ -746,9 +756,9 @@ mod tests {
             (SCHEMA_VERSION + 1).to_be_bytes(),
         );
         newer.commit(b).unwrap();
-        write_backup(&newer, &path).unwrap();
+        write_backup(&disk, &newer, path).unwrap();
         assert!(matches!(
-            read_backup(&path).unwrap_err(),
+            read_backup(&disk, path).unwrap_err(),
             BackupError::NewerSchema { .. }
         ));
     }

@@ -271,7 +271,7 @@ impl Engine {
             a.perspectives_note.text.clone(),
             [0; 4],
         );
-        super::attach_figure(
+        self.attach_figure(
             &mut reply,
             &crate::figures::quadrant_svg(&figure),
             format!("{}.png", self.text.plain(lang, k::PERSPECTIVES_FILE)),

@@ -269,7 +269,7 @@ impl Engine {
         }
         // The figure travels with the digest: where its lessons sit among the perspectives.
         let figures = site::figures_for(&self.text, &published);
-        super::attach_figure(
+        self.attach_figure(
             &mut reply,
             &figures.quadrant_svg,
             format!(
@@ -382,7 +382,7 @@ impl Engine {
         )?;
         let meetings = self.meeting_pages()?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
-        let report = site::write(dir, &files)?;
+        let report = site::write(self.disk.as_ref(), dir, &files)?;
         let entries = digests
             .iter()
             .map(|d| (d.digest.id, IndexEntry::of(d)))
@@ -571,7 +571,7 @@ impl Engine {
         )?);
         let meetings = self.meeting_pages()?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
-        site::update(dir, &files, &remove, &["meetings"])?;
+        site::update(self.disk.as_ref(), dir, &files, &remove, &["meetings"])?;
         Ok(entries)
     }
 

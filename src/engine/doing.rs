@@ -181,7 +181,7 @@ impl Engine {
             marks: Vec::new(),
             placed: self.text.plain(lang, k::DOING_PLACED_HERE),
         };
-        super::attach_figure(
+        self.attach_figure(
             &mut reply,
             &crate::figures::doing_learning_svg(&figure),
             format!("{}.png", self.text.plain(lang, k::DOING_FILE)),

@@ -12,6 +12,7 @@
 //! Dutch block and optionally an English block, each `# title`, `## what happened`, `## the lesson`.
 
 use super::{encode, Engine, Failure};
+use crate::disk::Disk;
 use crate::domain::*;
 use crate::search;
 use crate::store::{Batch, Tree};
@@ -76,20 +77,20 @@ pub fn embedded_files() -> Vec<(String, String)> {
 const IMPORT_BATCH: usize = 1_000;
 
 /// The `.md` files of a folder, as (path, content), sorted by name.
-pub fn folder_files(dir: &Path) -> Result<Vec<(String, String)>> {
-    folder_paths(dir)?
+pub fn folder_files(disk: &dyn Disk, dir: &Path) -> Result<Vec<(String, String)>> {
+    folder_paths(disk, dir)?
         .into_iter()
-        .map(|path| read_file(&path))
+        .map(|path| read_file(disk, &path))
         .collect()
 }
 
 /// The paths of the `.md` files of a folder, sorted by name.
-fn folder_paths(dir: &Path) -> Result<Vec<PathBuf>> {
+fn folder_paths(disk: &dyn Disk, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
-    let entries = std::fs::read_dir(dir)
+    let entries = disk
+        .list(dir)
         .with_context(|| format!("cannot read the folder {}", dir.display()))?;
-    for entry in entries {
-        let path = entry?.path();
+    for path in entries {
         if path.extension().is_some_and(|e| e == "md") {
             paths.push(path);
         }
@@ -103,15 +104,16 @@ fn folder_paths(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// One file as (path, content).
-fn read_file(path: &Path) -> Result<(String, String)> {
-    let content =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+fn read_file(disk: &dyn Disk, path: &Path) -> Result<(String, String)> {
+    let content = disk
+        .read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok((path.display().to_string(), content))
 }
 
 /// One file, read and parsed.
-fn read_lesson(path: &Path) -> Result<LibraryLesson> {
-    let (name, content) = read_file(path)?;
+fn read_lesson(disk: &dyn Disk, path: &Path) -> Result<LibraryLesson> {
+    let (name, content) = read_file(disk, path)?;
     parse_library_file(&name, &content)
 }
 
@@ -284,10 +286,11 @@ impl Engine {
         dir: &Path,
         per_batch: usize,
     ) -> Result<(usize, ImportReport)> {
-        let paths = folder_paths(dir)?;
+        let disk = self.disk.as_ref();
+        let paths = folder_paths(disk, dir)?;
         let mut keys = Vec::with_capacity(paths.len());
         for path in &paths {
-            keys.push(read_lesson(path)?.key);
+            keys.push(read_lesson(disk, path)?.key);
         }
         check_unique(keys.iter().map(String::as_str))?;
         drop(keys);
@@ -295,7 +298,7 @@ impl Engine {
         for chunk in paths.chunks(per_batch.max(1)) {
             let parsed = chunk
                 .iter()
-                .map(|path| read_lesson(path))
+                .map(|path| read_lesson(disk, path))
                 .collect::<Result<Vec<_>>>()?;
             self.import_batch(&parsed, &mut report)?;
         }
@@ -447,27 +450,33 @@ mod tests {
 
     #[test]
     fn a_folder_imports_in_batches_whole_and_twice_changes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        for i in 0..5 {
-            std::fs::write(
-                dir.path().join(format!("{i}.md")),
-                lesson_file(&format!("les-{i}"), &format!("Les nummer{i}")),
-            )
-            .unwrap();
-        }
+        let dir = Path::new("/lessons");
         let e = engine();
-        let (count, report) = e.import_folder_in_batches(dir.path(), 2).unwrap();
+        for i in 0..5 {
+            e.disk
+                .write_private(
+                    &dir.join(format!("{i}.md")),
+                    lesson_file(&format!("les-{i}"), &format!("Les nummer{i}")).as_bytes(),
+                )
+                .unwrap();
+        }
+        let (count, report) = e.import_folder_in_batches(dir, 2).unwrap();
         assert_eq!((count, report.added, report.updated), (5, 5, 0));
         // Every lesson and its index entries landed, over three batches.
         for i in 0..5 {
             assert_eq!(found(&e, &format!("nummer{i}")), 1, "lesson {i} is found");
         }
         assert_eq!(found(&e, "vraagstuk"), 5);
-        let (_, again) = e.import_folder_in_batches(dir.path(), 2).unwrap();
+        let (_, again) = e.import_folder_in_batches(dir, 2).unwrap();
         assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 5));
         // A changed file updates its lesson, and its words move in the index.
-        std::fs::write(dir.path().join("3.md"), lesson_file("les-3", "Les anders")).unwrap();
-        let (_, changed) = e.import_folder_in_batches(dir.path(), 2).unwrap();
+        e.disk
+            .write_private(
+                &dir.join("3.md"),
+                lesson_file("les-3", "Les anders").as_bytes(),
+            )
+            .unwrap();
+        let (_, changed) = e.import_folder_in_batches(dir, 2).unwrap();
         assert_eq!(
             (changed.added, changed.updated, changed.unchanged),
             (0, 1, 4)
@@ -483,17 +492,20 @@ mod tests {
             "+++\nkey = \"kapot\"\norder = \"vierde\"\n+++\n".to_string(),
             lesson_file("les-0", "Nogmaals"),
         ] {
-            let dir = tempfile::tempdir().unwrap();
-            for i in 0..4 {
-                std::fs::write(
-                    dir.path().join(format!("{i}.md")),
-                    lesson_file(&format!("les-{i}"), "Goed"),
-                )
-                .unwrap();
-            }
-            std::fs::write(dir.path().join("9.md"), last).unwrap();
+            let dir = Path::new("/lessons");
             let e = engine();
-            let err = e.import_folder_in_batches(dir.path(), 2).unwrap_err();
+            for i in 0..4 {
+                e.disk
+                    .write_private(
+                        &dir.join(format!("{i}.md")),
+                        lesson_file(&format!("les-{i}"), "Goed").as_bytes(),
+                    )
+                    .unwrap();
+            }
+            e.disk
+                .write_private(&dir.join("9.md"), last.as_bytes())
+                .unwrap();
+            let err = e.import_folder_in_batches(dir, 2).unwrap_err();
             assert!(
                 err.to_string().contains("9.md") || err.to_string().contains("les-0"),
                 "{err}"

@@ -40,7 +40,9 @@ pub use meetings::{meeting_tag, EventPlan};
 pub use schedule::{Job, JobKind, Outgoing, Recipient};
 pub use shared::ExchangeChange;
 
+use crate::disk::{Disk, MemoryDisk};
 use crate::domain::*;
+use crate::figures::Raster;
 use crate::reply::Reply;
 use crate::search::SearchQuery;
 use crate::site::Templates;
@@ -487,6 +489,10 @@ impl FileSink for SiteFolder {
 pub struct Engine {
     store: Arc<dyn Store>,
     files: Arc<dyn FileSink>,
+    /// Where files are read and written (backups, the site, a deletion's journal); injected.
+    disk: Arc<dyn Disk>,
+    /// Draws figures as PNG for attachments; injected, none: replies carry no picture.
+    raster: Option<Arc<dyn Raster>>,
     text: Arc<Catalog>,
     clock: Arc<dyn Clock>,
     settings: Settings,
@@ -530,6 +536,8 @@ impl Engine {
         Engine {
             store,
             files: Arc::new(SiteFolder),
+            disk: Arc::new(MemoryDisk::default()),
+            raster: None,
             text,
             clock,
             settings,
@@ -554,12 +562,31 @@ impl Engine {
                 ..Settings::default()
             },
         )
+        .with_disk(self.disk.clone())
     }
 
     /// Sends the files that follow a change to `files` instead of the configured site folder.
     pub fn with_file_sink(mut self, files: Arc<dyn FileSink>) -> Engine {
         self.files = files;
         self
+    }
+
+    /// Reads and writes files on `disk` (by default a disk in memory, which nothing outside
+    /// the process sees).
+    pub fn with_disk(mut self, disk: Arc<dyn Disk>) -> Engine {
+        self.disk = disk;
+        self
+    }
+
+    /// Attaches figures as PNG drawn by `raster` (by default none are attached).
+    pub fn with_raster(mut self, raster: Arc<dyn Raster>) -> Engine {
+        self.raster = Some(raster);
+        self
+    }
+
+    /// The disk this engine reads and writes.
+    pub fn disk(&self) -> &dyn Disk {
+        self.disk.as_ref()
     }
 
     /// Uses these digest templates instead of the built-in ones.
@@ -903,10 +930,19 @@ impl Engine {
     }
 }
 
-/// Attaches a figure as a PNG. One that cannot be drawn is logged and left out: the reply
-/// still says everything in words.
-fn attach_figure(reply: &mut Reply, svg: &str, filename: String) {
-    match crate::figures::png(svg, 1200) {
+impl Engine {
+    /// Attaches a figure as a PNG. One that cannot be drawn is logged and left out: the reply
+    /// still says everything in words.
+    fn attach_figure(&self, reply: &mut Reply, svg: &str, filename: String) {
+        let Some(raster) = &self.raster else {
+            return;
+        };
+        attach_png(reply, raster.png(svg, 1200), filename);
+    }
+}
+
+fn attach_png(reply: &mut Reply, png: anyhow::Result<Vec<u8>>, filename: String) {
+    match png {
         Ok(bytes) => reply
             .attachments
             .push(crate::reply::Attachment { filename, bytes }),

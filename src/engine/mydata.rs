@@ -435,13 +435,13 @@ impl Engine {
     /// rewritten or removed is named in `erased.kept`.
     fn erase_in_copies(&self, user: UserId, lang: Lang, erased: &mut Erased) {
         if let Some(policy) = &self.settings.backups {
-            for path in backup::automatic(&policy.dir) {
+            for path in backup::automatic(self.disk.as_ref(), &policy.dir) {
                 let Err(e) = self.erase_in_backup(&path, user, lang) else {
                     continue;
                 };
                 tracing::error!("{} could not be rewritten: {e}", path.display());
                 let unreadable = !matches!(e, BackupError::Write { .. } | BackupError::Store(_));
-                if unreadable && std::fs::remove_file(&path).is_ok() {
+                if unreadable && self.disk.remove_file(&path).is_ok() {
                     continue;
                 }
                 erased.retry |= !unreadable;
@@ -463,14 +463,19 @@ impl Engine {
 
     /// Removes `user` from the backup at `path`, replacing it only if it held anything of theirs.
     fn erase_in_backup(&self, path: &Path, user: UserId, lang: Lang) -> Result<(), BackupError> {
-        let backup = backup::read_backup(path)?;
+        let backup = backup::read_backup(self.disk.as_ref(), path)?;
         let copy = Arc::new(MemoryStore::default());
         backup::load_backup(copy.as_ref(), &backup)?;
         let changed = self
             .erase_in(copy.clone(), user, lang)
             .map_err(|f| BackupError::Store(StoreError::Io(f.to_string())))?;
         if changed {
-            backup::write_snapshot(&copy.snapshot()?, path, backup.summary.created)?;
+            backup::write_snapshot(
+                self.disk.as_ref(),
+                &copy.snapshot()?,
+                path,
+                backup.summary.created,
+            )?;
         }
         Ok(())
     }
@@ -496,7 +501,7 @@ impl Engine {
             return;
         };
         let path = dir.join(export_name(user));
-        match std::fs::remove_file(&path) {
+        match self.disk.remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 tracing::error!("{} could not be removed: {e}", path.display());
                 erased.kept.push(path);
@@ -540,43 +545,32 @@ impl Engine {
         let Some(dir) = &self.settings.erasures_dir else {
             return Ok(());
         };
-        if !dir.exists() {
-            let mut builder = std::fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            builder.create(dir)?;
+        if !self.disk.exists(dir) {
+            self.disk.private_dir_all(dir)?;
         }
         let path = dir.join(format!("{}.json", erasure.user.0));
-        let tmp = dir.join(format!("{}.json.tmp", erasure.user.0));
-        {
-            use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&tmp)?;
-            file.write_all(&serde_json::to_vec(erasure).map_err(std::io::Error::other)?)?;
-            file.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(dir)?.sync_all()
+        self.disk.write_private(
+            &path,
+            &serde_json::to_vec(erasure).map_err(std::io::Error::other)?,
+        )?;
+        self.disk.sync_dir(dir)
     }
 
     fn pending_erasures(&self) -> Vec<Erasure> {
         let Some(dir) = &self.settings.erasures_dir else {
             return Vec::new();
         };
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Ok(entries) = self.disk.list(dir) else {
             return Vec::new();
         };
         let mut pending = Vec::new();
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
+        for path in entries {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            match std::fs::read(&path)
+            match self
+                .disk
+                .read(&path)
                 .map_err(anyhow::Error::from)
                 .and_then(|b| Ok(serde_json::from_slice::<Erasure>(&b)?))
             {
@@ -592,12 +586,12 @@ impl Engine {
             return;
         };
         let path = dir.join(format!("{}.json", user.0));
-        match std::fs::remove_file(&path) {
+        match self.disk.remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 tracing::error!("{} could not be removed: {e}", path.display())
             }
             _ => {
-                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+                let _ = self.disk.sync_dir(dir);
             }
         }
     }
@@ -607,8 +601,8 @@ impl Engine {
         self.settings
             .erasures_dir
             .as_ref()
-            .and_then(|dir| std::fs::read_dir(dir).ok())
-            .is_some_and(|mut entries| entries.next().is_some())
+            .and_then(|dir| self.disk.list(dir).ok())
+            .is_some_and(|entries| !entries.is_empty())
     }
 }
 

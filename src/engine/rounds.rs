@@ -537,7 +537,7 @@ impl Engine {
                 self.text.plain(lang, k::VOTE_CAPTION),
                 counts,
             );
-            super::attach_figure(
+            self.attach_figure(
                 &mut reply,
                 &crate::figures::quadrant_svg(&figure),
                 format!(

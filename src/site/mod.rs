@@ -18,6 +18,7 @@ pub use view::{
     SiteFiles,
 };
 
+use crate::disk::Disk;
 use anyhow::{Context, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -35,14 +36,15 @@ const PAGE_FOLDERS: [&str; 4] = ["digests", "lessons", "figures", "meetings"];
 
 /// Writes the whole site under `dir`, leaving identical files untouched and removing pages that
 /// are no longer part of the site (a lesson deleted at its author's request, say).
-pub fn write(dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
-    update(dir, files, &BTreeSet::new(), &PAGE_FOLDERS)
+pub fn write(disk: &dyn Disk, dir: &Path, files: &SiteFiles) -> Result<WriteReport> {
+    update(disk, dir, files, &BTreeSet::new(), &PAGE_FOLDERS)
 }
 
 /// Writes part of the site under `dir`: `files` (identical ones left untouched), removes the
 /// pages named in `remove`, and in each folder of `complete` (which `files` holds whole) every
 /// page that is not in `files`.
 pub fn update(
+    disk: &dyn Disk,
     dir: &Path,
     files: &SiteFiles,
     remove: &BTreeSet<String>,
@@ -55,29 +57,29 @@ pub fn update(
     // The folders above it are not part of the site (the export folder, which also holds
     // members' data exports): those that are missing are made for the owner only.
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        crate::files::private_dir_all(parent)
+        disk.private_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    crate::files::public_dir_all(dir)
+    disk.public_dir_all(dir)
         .with_context(|| format!("cannot create the site folder {}", dir.display()))?;
     for (name, bytes) in files {
         let path = dir.join(name);
-        if std::fs::read(&path).is_ok_and(|old| &old == bytes) {
+        if disk.read(&path).is_ok_and(|old| &old == bytes) {
             report.unchanged += 1;
             continue;
         }
         if let Some(parent) = path.parent() {
-            crate::files::public_dir_all(parent)
+            disk.public_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         // Written beside under a fresh name and renamed, so a reader never sees half a page.
-        crate::files::write_public(&path, bytes)
+        disk.write_public(&path, bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
         report.written += 1;
     }
     for name in remove.iter().filter(|n| !files.contains_key(*n)) {
         let path = dir.join(name);
-        match std::fs::remove_file(&path) {
+        match disk.remove_file(&path) {
             Ok(()) => report.removed += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
@@ -87,13 +89,12 @@ pub fn update(
     }
     let wanted: BTreeSet<PathBuf> = files.keys().map(|n| dir.join(n)).collect();
     for sub in complete {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+        let Ok(entries) = disk.list(&dir.join(sub)) else {
             continue;
         };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_file() && !wanted.contains(&path) {
-                std::fs::remove_file(&path)
+        for path in entries {
+            if disk.is_file(&path) && !wanted.contains(&path) {
+                disk.remove_file(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
                 report.removed += 1;
             }

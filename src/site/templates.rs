@@ -6,6 +6,7 @@
 //! the chat form backslash-escape every character Markdown gives meaning to, so a lesson can
 //! neither inject markup nor break the page's structure.
 
+use crate::disk::Disk;
 use anyhow::{anyhow, Context, Result};
 use handlebars::Handlebars;
 use serde::Serialize;
@@ -81,7 +82,7 @@ impl std::fmt::Debug for Templates {
 impl Templates {
     /// The built-in templates.
     pub fn embedded() -> Result<Templates> {
-        Templates::load(None)
+        Templates::load(None, &crate::disk::MemoryDisk::default())
     }
 
     /// The built-in templates, compiled once per process and shared.
@@ -97,7 +98,7 @@ impl Templates {
 
     /// The built-in templates, with any `<name>.hbs` (and `style.css`) in `dir` taking their
     /// place. A template that does not compile is named in the error.
-    pub fn load(dir: Option<&Path>) -> Result<Templates> {
+    pub fn load(dir: Option<&Path>, disk: &dyn Disk) -> Result<Templates> {
         let mut html = Handlebars::new();
         html.set_strict_mode(true);
         html.set_prevent_indent(true);
@@ -108,7 +109,8 @@ impl Templates {
         markdown.register_escape_fn(escape_markdown);
         for (name, default, escape) in TEMPLATES {
             let source = match dir.map(|d| d.join(format!("{name}.hbs"))) {
-                Some(path) if path.exists() => std::fs::read_to_string(&path)
+                Some(path) if disk.exists(&path) => disk
+                    .read_to_string(&path)
                     .with_context(|| format!("cannot read the template {}", path.display()))?,
                 _ => (*default).to_owned(),
             };
@@ -121,7 +123,8 @@ impl Templates {
                 .map_err(|e| anyhow!("the template {name}.hbs does not compile: {e}"))?;
         }
         let style = match dir.map(|d| d.join("style.css")) {
-            Some(path) if path.exists() => std::fs::read_to_string(&path)
+            Some(path) if disk.exists(&path) => disk
+                .read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?,
             _ => STYLE.to_owned(),
         };
@@ -206,9 +209,10 @@ mod tests {
 
     #[test]
     fn a_broken_override_is_named() {
-        let dir = tempfile::tempdir().expect("dir");
-        std::fs::write(dir.path().join("digest.md.hbs"), "{{#if}}").expect("write");
-        let err = Templates::load(Some(dir.path())).expect_err("refused");
+        let (disk, dir) = (crate::disk::MemoryDisk::default(), Path::new("/templates"));
+        disk.write_private(&dir.join("digest.md.hbs"), b"{{#if}}")
+            .expect("write");
+        let err = Templates::load(Some(dir), &disk).expect_err("refused");
         assert!(err.to_string().contains("digest.md.hbs"), "{err}");
     }
 
