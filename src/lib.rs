@@ -3,27 +3,19 @@
 //! A pure core (`domain`, `engine`, `search`, `commands`, `text`, `reply`) behind one storage
 //! interface (`store`), with thin adapters that translate: the local `console` and `discord`. See ARCHITECTURE.md for the map and the rules the layout depends on.
 
-pub mod commands;
 pub mod config;
 pub mod console;
 #[cfg(unix)]
 pub mod control;
 pub mod discord;
-pub mod disk;
-pub mod domain;
-pub mod engine;
-pub mod figures;
-pub mod files;
 pub mod logging;
-pub mod meter;
-pub mod postings;
 pub mod raster;
-pub mod reply;
-pub mod search;
-pub mod site;
-pub mod store;
-pub mod text;
-pub mod time;
+
+// The core and the store live in crates of their own; they are part of this library's paths.
+pub use academie_core::{
+    commands, disk, domain, engine, figures, meter, postings, reply, search, site, text, time,
+};
+pub use academie_sled::{files, store};
 
 use std::sync::Arc;
 

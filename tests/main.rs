@@ -12,6 +12,7 @@ mod support;
 
 mod backup;
 mod benches;
+mod boundaries;
 mod console;
 mod crash;
 mod damage;

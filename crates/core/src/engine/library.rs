@@ -21,7 +21,8 @@ use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-static EMBEDDED: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/lessons");
+static EMBEDDED: include_dir::Dir<'_> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../lessons");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -23,48 +23,48 @@ enum Escape {
 const TEMPLATES: &[(&str, &str, Escape)] = &[
     (
         "digest.html",
-        include_str!("../../prompts/templates/digest.html.hbs"),
+        include_str!("../../../../prompts/templates/digest.html.hbs"),
         Escape::Html,
     ),
     (
         "index.html",
-        include_str!("../../prompts/templates/index.html.hbs"),
+        include_str!("../../../../prompts/templates/index.html.hbs"),
         Escape::Html,
     ),
     (
         "lesson.html",
-        include_str!("../../prompts/templates/lesson.html.hbs"),
+        include_str!("../../../../prompts/templates/lesson.html.hbs"),
         Escape::Html,
     ),
     (
         "feed.atom",
-        include_str!("../../prompts/templates/feed.atom.hbs"),
+        include_str!("../../../../prompts/templates/feed.atom.hbs"),
         Escape::Html,
     ),
     (
         "digest.md",
-        include_str!("../../prompts/templates/digest.md.hbs"),
+        include_str!("../../../../prompts/templates/digest.md.hbs"),
         Escape::Markdown,
     ),
     (
         "digest.chat",
-        include_str!("../../prompts/templates/digest.chat.hbs"),
+        include_str!("../../../../prompts/templates/digest.chat.hbs"),
         Escape::Markdown,
     ),
     (
         "meeting.html",
-        include_str!("../../prompts/templates/meeting.html.hbs"),
+        include_str!("../../../../prompts/templates/meeting.html.hbs"),
         Escape::Html,
     ),
     (
         "meeting.md",
-        include_str!("../../prompts/templates/meeting.md.hbs"),
+        include_str!("../../../../prompts/templates/meeting.md.hbs"),
         Escape::Markdown,
     ),
 ];
 
 /// The style sheet of the site, replaceable like the templates.
-const STYLE: &str = include_str!("../../prompts/templates/style.css");
+const STYLE: &str = include_str!("../../../../prompts/templates/style.css");
 
 /// The compiled templates.
 pub struct Templates {

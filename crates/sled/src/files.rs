@@ -170,13 +170,13 @@ pub fn open_lock(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
-/// The machine's disk, as the engine's [`crate::disk::Disk`]: private files and folders for the
+/// The machine's disk, as the engine's [`academie_core::disk::Disk`]: private files and folders for the
 /// academy's user, written beside their target under a fresh name and renamed into place; the
 /// published site readable by everyone.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LocalDisk;
 
-impl crate::disk::Disk for LocalDisk {
+impl academie_core::disk::Disk for LocalDisk {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         std::fs::read(path)
     }
@@ -219,7 +219,10 @@ impl crate::disk::Disk for LocalDisk {
         write_public(path, bytes)
     }
 
-    fn create_private(&self, target: &Path) -> std::io::Result<Box<dyn crate::disk::NewFile>> {
+    fn create_private(
+        &self,
+        target: &Path,
+    ) -> std::io::Result<Box<dyn academie_core::disk::NewFile>> {
         // Created exclusively under a fresh name, for the owner only: a file or link someone
         // placed beside the target is never used. Dropped (and so removed) unless persisted.
         Ok(Box::new(LocalFile {
@@ -248,7 +251,7 @@ impl Write for LocalFile {
     }
 }
 
-impl crate::disk::NewFile for LocalFile {
+impl academie_core::disk::NewFile for LocalFile {
     fn persist(self: Box<Self>) -> std::io::Result<()> {
         let tmp = self.file.into_inner().map_err(|e| e.into_error())?;
         tmp.as_file().sync_all()?;

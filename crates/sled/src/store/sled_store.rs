@@ -864,12 +864,12 @@ impl SledStore {
         let inner = guard.inner.as_ref().expect("checked by read");
         let number = self.applied.load(Ordering::SeqCst) + 1;
         let counters: Vec<(Vec<u8>, Vec<u8>)> = batch
-            .ops
+            .ops()
             .iter()
             .filter(|(tree, key, _)| is_counter(*tree, key))
             .filter_map(|(_, key, value)| Some((key.clone(), value.clone()?)))
             .collect();
-        let written = if let [(tree, key, value)] = batch.ops.as_slice() {
+        let written = if let [(tree, key, value)] = batch.ops() {
             // One write is atomic by itself, and skips the transaction's global lock, which
             // would otherwise wait for a running flush. sled returns what it replaced; a write
             // it refused did not happen, so what the key holds then is what it replaced.
@@ -911,18 +911,18 @@ impl SledStore {
     /// The batch as one sled transaction over only the trees it touches: each tree in a
     /// transaction costs a lock and a read set, and most batches touch two or three of sixteen.
     fn transaction(&self, inner: &Inner, batch: &Batch) -> Result<Writes, (StoreError, Writes)> {
-        let mut touched: Vec<Tree> = batch.ops.iter().map(|(t, _, _)| *t).collect();
+        let mut touched: Vec<Tree> = batch.ops().iter().map(|(t, _, _)| *t).collect();
         touched.sort_unstable();
         touched.dedup();
         let views: Vec<sled::Tree> = touched
             .iter()
             .map(|t| inner.trees[t.index()].clone())
             .collect();
-        let writes = RefCell::new(Vec::with_capacity(batch.ops.len()));
+        let writes = RefCell::new(Vec::with_capacity(batch.ops().len()));
         let result: Result<(), TransactionError<()>> = views.as_slice().transaction(|views| {
             // A conflict runs this again: only the last run's values count.
             writes.borrow_mut().clear();
-            for (tree, key, value) in &batch.ops {
+            for (tree, key, value) in batch.ops() {
                 let at = touched.binary_search(tree).unwrap_or(0);
                 let view = &views[at];
                 let before = match value {

@@ -1,0 +1,380 @@
+//! The one small storage interface the academy uses, so the embedded engine can be replaced.
+//!
+//! The interface is an ordered key-value store with named trees, prefix scans and atomic,
+//! durable batches. The sled store (`academie-sled`) is the production engine; [`MemoryStore`]
+//! exists so the same contract tests ([`contract`]) run against a second backend, which keeps the
+//! interface honest.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use std::path::PathBuf;
+
+/// The schema version this build writes. Raise it with a migration step in `engine::migrate`.
+/// 1: the first layout; 2: participants kept as records of their own; 3: the lesson index as
+/// posting lists; 4: the lesson index also knows who reviewed a lesson and when it was last
+/// approved or confirmed.
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// How the folder of a database moved aside by a restore is named: the database's name, a dot,
+/// this, and the time of the restore.
+pub const SET_ASIDE: &str = "before-restore-";
+
+/// Where the schema version is kept, in [`Tree::Meta`], as four big-endian bytes.
+pub const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// Keys in [`Tree::Meta`] that start with this are id counters (eight big-endian bytes): they
+/// only ever grow. The store never takes one back, not even when it undoes a refused write, so
+/// no id is handed out twice, and the ledger remembers them.
+pub const COUNTER_PREFIX: &[u8] = b"next_id:";
+
+/// The schema version recorded in a store; 0 when none is (a new database).
+pub fn schema_version(store: &dyn Store) -> Result<u32, StoreError> {
+    match store.get(Tree::Meta, SCHEMA_KEY)? {
+        None => Ok(0),
+        Some(bytes) => {
+            let arr: [u8; 4] = bytes.as_slice().try_into().map_err(|_| {
+                StoreError::Io("the schema version in the database is not a number".into())
+            })?;
+            Ok(u32::from_be_bytes(arr))
+        }
+    }
+}
+
+/// One tree per record kind, plus index trees. The names are stored on disk: never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tree {
+    /// Schema version and id counters.
+    Meta,
+    Collaborations,
+    Members,
+    Rounds,
+    /// channel id ++ round id → (): the rounds of a channel in creation order.
+    RoundsByChannel,
+    /// round id ++ user id → answer.
+    Answers,
+    Lessons,
+    /// Prefixed secondary keys for lesson queries; see `search`.
+    LessonIndex,
+    Digests,
+    /// due time ++ job id → job: work the academy does on its own, in time order.
+    Schedules,
+    /// message id → a message for a channel or a person, kept until it is delivered.
+    Outbox,
+    /// channel id ++ user id → participant: who takes part in a collaboration's rounds.
+    Participants,
+    /// lesson id ++ user id → application: who applied a lesson, and how.
+    Applications,
+    /// round id ++ user id → vote: the leading perspective chosen in a step-3 round.
+    Votes,
+    /// channel id ++ time ++ user id → placement on the doing/learning figure, kept over time.
+    Placements,
+    /// time ++ id → a moderator action: the audit log.
+    Audit,
+    /// server id → whether its moderators allow exchange with other servers.
+    Servers,
+    /// question id → a question to the whole academy.
+    Questions,
+    /// question id ++ user id → an answer to it.
+    QuestionAnswers,
+    /// meeting id → a learning meeting.
+    Meetings,
+    /// meeting id ++ user id → someone who said they will come.
+    SignUps,
+    /// channel id ++ lesson id → a lesson from elsewhere taken into the channel's next digest.
+    Taken,
+}
+
+impl Tree {
+    pub const ALL: [Tree; 22] = [
+        Tree::Meta,
+        Tree::Collaborations,
+        Tree::Members,
+        Tree::Rounds,
+        Tree::RoundsByChannel,
+        Tree::Answers,
+        Tree::Lessons,
+        Tree::LessonIndex,
+        Tree::Digests,
+        Tree::Schedules,
+        Tree::Outbox,
+        Tree::Participants,
+        Tree::Applications,
+        Tree::Votes,
+        Tree::Placements,
+        Tree::Audit,
+        Tree::Servers,
+        Tree::Questions,
+        Tree::QuestionAnswers,
+        Tree::Meetings,
+        Tree::SignUps,
+        Tree::Taken,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Meta => "meta",
+            Tree::Collaborations => "collaborations",
+            Tree::Members => "members",
+            Tree::Rounds => "rounds",
+            Tree::RoundsByChannel => "rounds_by_channel",
+            Tree::Answers => "answers",
+            Tree::Lessons => "lessons",
+            Tree::LessonIndex => "lesson_index",
+            Tree::Digests => "digests",
+            Tree::Schedules => "schedules",
+            Tree::Outbox => "outbox",
+            Tree::Participants => "participants",
+            Tree::Applications => "applications",
+            Tree::Votes => "votes",
+            Tree::Placements => "placements",
+            Tree::Audit => "audit",
+            Tree::Servers => "servers",
+            Tree::Questions => "questions",
+            Tree::QuestionAnswers => "question_answers",
+            Tree::Meetings => "meetings",
+            Tree::SignUps => "sign_ups",
+            Tree::Taken => "taken",
+        }
+    }
+
+    /// Its place in [`Tree::ALL`]: a backend keeps its trees in that order.
+    pub fn index(self) -> usize {
+        Tree::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// A key-value pair as stored.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// Writes that land together or not at all.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    ops: Vec<Op>,
+}
+
+/// One write of a batch: (tree, key, value), no value for a removal.
+pub type Op = (Tree, Vec<u8>, Option<Vec<u8>>);
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn put(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((tree, key.into(), Some(value.into())));
+    }
+
+    pub fn remove(&mut self, tree: Tree, key: impl Into<Vec<u8>>) {
+        self.ops.push((tree, key.into(), None));
+    }
+
+    /// The value this batch will leave at `key`, if it writes or removes it: `Some(None)` for a
+    /// removal. Lets a multi-step change read its own pending writes.
+    pub fn pending(&self, tree: Tree, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.ops
+            .iter()
+            .rev()
+            .find(|(t, k, _)| *t == tree && k.as_slice() == key)
+            .map(|(_, _, v)| v.as_deref())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Its writes in order, for a backend: (tree, key, value), no value for a removal.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+}
+
+/// What can go wrong below the academy. Each message is one sentence a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database at {path} is in use by another process (is the academy already running?)"
+    )]
+    Locked { path: PathBuf },
+    #[error("the database at {path} was written by a newer version of the academy (schema {found}, this build reads up to {supported}); upgrade the academy")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the database at {path} could not be read ({detail}); restore the folder from a backup, or move it aside to start with an empty academy")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("the database at {path} could not be opened: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the database at {path} cannot be written ({detail}); {}", if *full {
+        "free disk space"
+    } else {
+        "make its folder writable for the academy"
+    })]
+    Unwritable {
+        path: PathBuf,
+        detail: String,
+        /// The disk is full (or a quota reached), rather than the folder read-only.
+        full: bool,
+    },
+    #[error("storage failed: {0}")]
+    Io(String),
+}
+
+/// The storage contract. Every method is synchronous and safe to call from many threads.
+pub trait Store: Send + Sync {
+    /// The value at `key`, if any.
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// All entries whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError>;
+
+    /// All entries with `start <= key < end`, in key order.
+    fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError>;
+
+    /// The entry with the greatest key starting with `prefix`.
+    fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError>;
+
+    /// Applies the batch atomically: readers see all of it or none of it. It is durable only
+    /// once [`Store::sync`] returns, so nothing may be confirmed in between.
+    fn apply(&self, batch: Batch) -> Result<(), StoreError>;
+
+    /// Returns once everything applied before the call is durable on disk. Callers waiting at
+    /// the same time share one flush (group commit), so call it outside any lock.
+    fn sync(&self) -> Result<(), StoreError>;
+
+    /// Applies the batch atomically and returns only once it is durable on disk.
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        self.apply(batch)?;
+        self.sync()
+    }
+
+    /// Makes sure everything applied is on disk, for shutdown.
+    fn flush(&self) -> Result<(), StoreError> {
+        self.sync()
+    }
+
+    /// Every entry of every tree, taken at one moment: no batch is half in it. For backups.
+    /// The default reads tree by tree, which is only consistent if nothing writes meanwhile.
+    fn snapshot(&self) -> Result<Vec<(Tree, Vec<Entry>)>, StoreError> {
+        Tree::ALL
+            .iter()
+            .map(|t| Ok((*t, self.scan_prefix(*t, &[])?)))
+            .collect()
+    }
+
+    /// Rewrites the store so that removed and overwritten values no longer exist anywhere in
+    /// its files, only what is live; called after deleting someone's data. Writes wait while
+    /// it runs. A backend that keeps nothing on disk has nothing to do.
+    fn compact(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Databases a restore moved aside from this store's place (never deleted by it), which
+    /// still hold what was in them: "delete my data" rewrites them too.
+    fn set_aside(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// Opens one of [`Store::set_aside`]'s databases.
+    fn open_set_aside(&self, path: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
+        Err(StoreError::Io(format!(
+            "{} cannot be opened by this store",
+            path.display()
+        )))
+    }
+
+    /// Whether the store holds no records at all (a fresh database).
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        for tree in Tree::ALL {
+            if tree != Tree::Meta && self.last_with_prefix(tree, &[])?.is_some() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The same tests against every backend: what the rest of the academy may rely on.
+#[doc(hidden)]
+pub mod contract {
+    use super::*;
+
+    /// Panics where `store`, empty, breaks the contract.
+    pub fn exercise(store: &dyn Store) {
+        assert!(store.is_empty().unwrap());
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, 2u64.to_be_bytes(), b"two".to_vec());
+        b.put(Tree::Lessons, 10u64.to_be_bytes(), b"ten".to_vec());
+        b.put(Tree::LessonIndex, b"tabc".to_vec(), Vec::new());
+        b.put(Tree::LessonIndex, b"tabd".to_vec(), Vec::new());
+        b.put(Tree::LessonIndex, b"tb".to_vec(), Vec::new());
+        store.commit(b).unwrap();
+        assert!(!store.is_empty().unwrap());
+
+        assert_eq!(
+            store.get(Tree::Lessons, &2u64.to_be_bytes()).unwrap(),
+            Some(b"two".to_vec())
+        );
+        assert_eq!(store.get(Tree::Rounds, &2u64.to_be_bytes()).unwrap(), None);
+
+        let all = store.scan_prefix(Tree::Lessons, &[]).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].1, b"two", "big-endian keys sort numerically");
+
+        let ab: Vec<_> = store
+            .scan_prefix(Tree::LessonIndex, b"ta")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(ab, vec![b"tabc".to_vec(), b"tabd".to_vec()]);
+        assert_eq!(
+            store
+                .last_with_prefix(Tree::LessonIndex, b"ta")
+                .unwrap()
+                .unwrap()
+                .0,
+            b"tabd".to_vec()
+        );
+        assert!(store
+            .last_with_prefix(Tree::LessonIndex, b"x")
+            .unwrap()
+            .is_none());
+        let range: Vec<_> = store
+            .scan_range(Tree::LessonIndex, b"tabd", b"tc")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(range, vec![b"tabd".to_vec(), b"tb".to_vec()]);
+
+        let mut b = Batch::new();
+        b.remove(Tree::LessonIndex, b"tabc".to_vec());
+        b.put(Tree::Lessons, 2u64.to_be_bytes(), b"TWO".to_vec());
+        store.commit(b).unwrap();
+        assert_eq!(
+            store.scan_prefix(Tree::LessonIndex, b"ta").unwrap().len(),
+            1
+        );
+        assert_eq!(
+            store.get(Tree::Lessons, &2u64.to_be_bytes()).unwrap(),
+            Some(b"TWO".to_vec())
+        );
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn memory_store_keeps_the_contract() {
+        exercise(&MemoryStore::default());
+    }
+}
