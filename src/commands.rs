@@ -335,7 +335,8 @@ const LESSON_FIELD: Opt = opt("lesson", "les", Kind::Text, false, k::FIELD_LESSO
 const TAGS_FIELD: Opt = opt("tags", "tags", Kind::Tags, false, k::FIELD_TAGS)
     .form()
     .max((limits::TAG + 2) * limits::TAGS);
-const LESSON_EDIT: [Opt; 9] = [
+/// Editing a lesson; `as`, last, is for its author only.
+const LESSON_EDIT: &[Opt] = &[
     ID,
     TITLE_FIELD,
     HAPPENED_FIELD,
@@ -346,16 +347,8 @@ const LESSON_EDIT: [Opt; 9] = [
     TAGS_FIELD,
     AS,
 ];
-const REVIEW_EDIT: [Opt; 8] = [
-    ID,
-    TITLE_FIELD,
-    HAPPENED_FIELD,
-    LESSON_FIELD,
-    ORDER,
-    STEPS,
-    PERSPECTIVE,
-    TAGS_FIELD,
-];
+/// A moderator edits everything but how the author is named.
+const REVIEW_EDIT: &[Opt] = LESSON_EDIT.split_at(LESSON_EDIT.len() - 1).0;
 
 use Audience::{Members as M, Moderators as X};
 use Place::{Anywhere as ANY, Channel as CH};
@@ -517,7 +510,7 @@ pub const SPECS: &[Spec] = &[
     Spec {
         cmd: Cmd::LessonEdit,
         path: &[("lesson", "les"), ("edit", "bewerken")],
-        options: &LESSON_EDIT,
+        options: LESSON_EDIT,
         audience: M,
         place: ANY,
         help: k::HELP_CMD_LESSON_EDIT,
@@ -683,7 +676,7 @@ pub const SPECS: &[Spec] = &[
     Spec {
         cmd: Cmd::ReviewEdit,
         path: &[MODERATOR, ("review", "beoordeling"), ("edit", "bewerken")],
-        options: &REVIEW_EDIT,
+        options: REVIEW_EDIT,
         audience: X,
         place: CH,
         help: k::HELP_CMD_REVIEW_EDIT,
@@ -1485,23 +1478,9 @@ impl Reader<'_> {
         self.line(name).map(|v| split_tags(&v))
     }
 
-    fn lesson_id(&self) -> Result<LessonId, Refusal> {
-        let id = self.parsed("id", LessonId::parse_user)?;
-        self.must("id", id)
-    }
-
-    fn digest_id(&self) -> Result<DigestId, Refusal> {
-        let id = self.parsed("id", DigestId::parse_user)?;
-        self.must("id", id)
-    }
-
-    fn question_id(&self) -> Result<QuestionId, Refusal> {
-        let id = self.parsed("id", QuestionId::parse_user)?;
-        self.must("id", id)
-    }
-
-    fn meeting_id(&self) -> Result<MeetingId, Refusal> {
-        let id = self.parsed("id", MeetingId::parse_user)?;
+    /// The required `id` of a lesson, digest, question or meeting.
+    fn id<T>(&self, parse: impl Fn(&str) -> Option<T>) -> Result<T, Refusal> {
+        let id = self.parsed("id", parse)?;
         self.must("id", id)
     }
 
@@ -1624,12 +1603,8 @@ pub enum FormStart {
     Answer {
         edit: bool,
     },
-    Share {
-        order: Order,
-        steps: Vec<Step>,
-        perspective: Option<Perspective>,
-        attribution: Attribution,
-    },
+    /// The lesson as the slash command gives it; the form fills in its texts and tags.
+    Share(LessonDraft),
     Edit {
         id: LessonId,
         review: bool,
@@ -1662,22 +1637,26 @@ pub fn form_start(
     Ok(Some(match spec.cmd {
         Cmd::AnswerSubmit => FormStart::Answer { edit: false },
         Cmd::AnswerEdit => FormStart::Answer { edit: true },
-        Cmd::LessonShare => FormStart::Share {
+        Cmd::LessonShare => FormStart::Share(LessonDraft {
+            title: String::new(),
+            happened: String::new(),
+            lesson: String::new(),
             order: r.must("order", r.order()?)?,
             steps: r.steps("steps")?.unwrap_or_default(),
             perspective: r.perspective()?,
+            tags: Vec::new(),
             attribution: r.attribution()?.unwrap_or(Attribution::Named),
-        },
+        }),
         Cmd::LessonEdit | Cmd::ReviewEdit => FormStart::Edit {
-            id: r.lesson_id()?,
+            id: r.id(LessonId::parse_user)?,
             review: spec.cmd == Cmd::ReviewEdit,
             changes: r.changes()?,
         },
-        Cmd::LessonApplied => FormStart::Applied(r.lesson_id()?),
-        Cmd::ReviewReject => FormStart::Reject(r.lesson_id()?),
+        Cmd::LessonApplied => FormStart::Applied(r.id(LessonId::parse_user)?),
+        Cmd::ReviewReject => FormStart::Reject(r.id(LessonId::parse_user)?),
         Cmd::QuestionAsk => FormStart::Ask(r.attribution()?.unwrap_or(Attribution::Named)),
         Cmd::QuestionAnswer => FormStart::QuestionAnswer {
-            id: r.question_id()?,
+            id: r.id(QuestionId::parse_user)?,
             attribution: r.attribution()?,
         },
         Cmd::Help
@@ -1770,7 +1749,7 @@ pub fn to_request(
             perspective: r.must("perspective", r.perspective()?)?,
         },
         Cmd::LessonApplied => Request::LessonApplied {
-            id: r.lesson_id()?,
+            id: r.id(LessonId::parse_user)?,
             note: r.text("note").unwrap_or_default(),
         },
         Cmd::Reminders => Request::Reminders {
@@ -1814,11 +1793,13 @@ pub fn to_request(
             attribution: r.attribution()?.unwrap_or(Attribution::Named),
         }),
         Cmd::LessonEdit => Request::LessonEdit {
-            id: r.lesson_id()?,
+            id: r.id(LessonId::parse_user)?,
             changes: r.changes()?,
             version: None,
         },
-        Cmd::LessonShow => Request::LessonShow { id: r.lesson_id()? },
+        Cmd::LessonShow => Request::LessonShow {
+            id: r.id(LessonId::parse_user)?,
+        },
         Cmd::LessonSearch => Request::LessonSearch(SearchQuery {
             text: r.line("text"),
             order: r.order()?,
@@ -1836,17 +1817,21 @@ pub fn to_request(
         }),
         Cmd::LessonMine => Request::LessonMine,
         Cmd::ReviewQueue => Request::ReviewQueue { page: r.page()? },
-        Cmd::ReviewApprove => Request::ReviewApprove { id: r.lesson_id()? },
+        Cmd::ReviewApprove => Request::ReviewApprove {
+            id: r.id(LessonId::parse_user)?,
+        },
         Cmd::ReviewEdit => Request::ReviewEdit {
-            id: r.lesson_id()?,
+            id: r.id(LessonId::parse_user)?,
             changes: r.changes()?,
             version: None,
         },
         Cmd::ReviewReject => Request::ReviewReject {
-            id: r.lesson_id()?,
+            id: r.id(LessonId::parse_user)?,
             reason: r.must_text("reason")?,
         },
-        Cmd::ReviewFeature => Request::ReviewFeature { id: r.lesson_id()? },
+        Cmd::ReviewFeature => Request::ReviewFeature {
+            id: r.id(LessonId::parse_user)?,
+        },
         Cmd::DigestCompose => Request::DigestCompose {
             title: r.line("title"),
             filter: DigestFilter {
@@ -1858,9 +1843,13 @@ pub fn to_request(
                 library: r.yes("library")?.unwrap_or(false),
             },
         },
-        Cmd::DigestPublish => Request::DigestPublish { id: r.digest_id()? },
+        Cmd::DigestPublish => Request::DigestPublish {
+            id: r.id(DigestId::parse_user)?,
+        },
         Cmd::DigestList => Request::DigestList,
-        Cmd::DigestShow => Request::DigestShow { id: r.digest_id()? },
+        Cmd::DigestShow => Request::DigestShow {
+            id: r.id(DigestId::parse_user)?,
+        },
         Cmd::MyDataExport => Request::MyDataExport,
         Cmd::MyDataDelete => Request::MyDataDelete {
             confirm: r.yes("confirm")?.unwrap_or(false),
@@ -1873,30 +1862,32 @@ pub fn to_request(
             questions: r.yes("questions")?,
             servers: r.yes("servers")?,
         }),
-        Cmd::DigestTake => Request::DigestTake { id: r.lesson_id()? },
+        Cmd::DigestTake => Request::DigestTake {
+            id: r.id(LessonId::parse_user)?,
+        },
         Cmd::QuestionAsk => Request::QuestionAsk {
             text: r.must_text("text")?,
             attribution: r.attribution()?.unwrap_or(Attribution::Named),
         },
         Cmd::QuestionAnswer => Request::QuestionAnswer {
-            id: r.question_id()?,
+            id: r.id(QuestionId::parse_user)?,
             text: r.must_text("text")?,
             attribution: r.attribution()?.unwrap_or(Attribution::Named),
         },
         Cmd::QuestionShow => Request::QuestionShow {
-            id: r.question_id()?,
+            id: r.id(QuestionId::parse_user)?,
         },
         Cmd::QuestionList => Request::QuestionList,
         Cmd::QuestionHelped => Request::QuestionHelpful {
-            id: r.question_id()?,
+            id: r.id(QuestionId::parse_user)?,
             answer: r.must("answer", r.number("answer")?)?,
         },
         Cmd::QuestionConsent => Request::QuestionConsent {
-            id: r.question_id()?,
+            id: r.id(QuestionId::parse_user)?,
             consent: r.must("agree", r.yes("agree")?)?,
         },
         Cmd::QuestionLesson => Request::QuestionToLesson {
-            id: r.question_id()?,
+            id: r.id(QuestionId::parse_user)?,
             title: r.must_text("title")?,
             order: r.must("order", r.order()?)?,
             steps: r.steps("steps")?.unwrap_or_default(),
@@ -1913,10 +1904,10 @@ pub fn to_request(
             id: r.parsed("id", MeetingId::parse_user)?,
         },
         Cmd::MeetingJoin => Request::MeetingJoin {
-            id: r.meeting_id()?,
+            id: r.id(MeetingId::parse_user)?,
         },
         Cmd::MeetingLessons => Request::MeetingLessons {
-            id: r.meeting_id()?,
+            id: r.id(MeetingId::parse_user)?,
         },
     })
 }

@@ -35,18 +35,13 @@ impl Handler {
             })?;
         match start {
             FormStart::Answer { edit } => self.answer_modal(ctx, None, edit),
-            FormStart::Share {
-                order,
-                steps,
-                perspective,
-                attribution,
-            } => Ok(self.lesson_modal(
+            FormStart::Share(draft) => Ok(self.lesson_modal(
                 lang,
                 &Form::Share {
-                    order,
-                    steps,
-                    perspective,
-                    attribution,
+                    order: draft.order,
+                    steps: draft.steps,
+                    perspective: draft.perspective,
+                    attribution: draft.attribution,
                 },
                 None,
             )),
@@ -304,6 +299,19 @@ impl Handler {
         let lang = ctx.actor.lang;
         let missing = || Failure::Refused(self.refusal(lang, k::DISCORD_FORM_FIELD_MISSING));
         let field = |name: &str| fields.text(name).map(str::to_owned);
+        // A lesson shared in a form: its texts and tags as typed, the rest as the form carried.
+        let shared = |order, steps, perspective, attribution| {
+            Ok(Request::LessonShare(LessonDraft {
+                title: field("title").ok_or_else(missing)?,
+                happened: field("happened").ok_or_else(missing)?,
+                lesson: field("lesson").ok_or_else(missing)?,
+                order,
+                steps,
+                perspective,
+                tags: commands::split_tags(&field("tags").unwrap_or_default()),
+                attribution,
+            }))
+        };
         match form {
             // The engine refuses if the round is no longer the open one.
             Form::Answer(round) => Ok(Request::AnswerSubmit {
@@ -330,31 +338,16 @@ impl Handler {
                     None => self.typed_attribution(lang, field(AS))?,
                 },
             }),
-            Form::MeetingShare(_) => Ok(Request::LessonShare(LessonDraft {
-                title: field("title").ok_or_else(missing)?,
-                happened: field("happened").ok_or_else(missing)?,
-                lesson: field("lesson").ok_or_else(missing)?,
-                order: Order::First,
-                steps: Vec::new(),
-                perspective: None,
-                tags: commands::split_tags(&field("tags").unwrap_or_default()),
-                attribution: self.typed_attribution(lang, field(AS))?,
-            })),
+            Form::MeetingShare(_) => {
+                let attribution = self.typed_attribution(lang, field(AS))?;
+                shared(Order::First, Vec::new(), None, attribution)
+            }
             Form::Share {
                 order,
                 steps,
                 perspective,
                 attribution,
-            } => Ok(Request::LessonShare(LessonDraft {
-                title: field("title").ok_or_else(missing)?,
-                happened: field("happened").ok_or_else(missing)?,
-                lesson: field("lesson").ok_or_else(missing)?,
-                order,
-                steps,
-                perspective,
-                tags: commands::split_tags(&field("tags").unwrap_or_default()),
-                attribution,
-            })),
+            } => shared(order, steps, perspective, attribution),
             Form::Edit {
                 id,
                 review,
