@@ -459,7 +459,7 @@ impl<'a> Console<'a> {
         };
         let parsed = commands::parse_line(catalog, lang, &body).and_then(|(spec, mut values)| {
             if let Some(block) = block {
-                for value in values.values_mut() {
+                for value in values.texts_mut() {
                     if value.contains(BLOCK_MARK) {
                         *value = value.replace(BLOCK_MARK, block).trim().to_owned();
                     }
@@ -474,7 +474,7 @@ impl<'a> Console<'a> {
                 return Ok(true);
             }
         };
-        let is_help = request == crate::engine::Request::Help;
+        let is_help = matches!(request, crate::engine::Request::Help(_));
         let ctx = Ctx {
             actor: self.actor.clone(),
             channel: Some(self.channel),
@@ -630,98 +630,77 @@ impl<'a> Console<'a> {
     /// so a label and its command never mix languages), from the command table, so it is
     /// always a command that exists.
     fn command_for(lang: Lang, action: &Action) -> String {
-        use crate::domain::Perspective as P;
-        let cmd = |id: &str, options: &[(&str, &str)]| commands::invocation(id, lang, options);
-        let id = |l: &crate::domain::LessonId| l.to_string();
+        use commands::{invocation, Arg, Cmd};
+        let cmd = |cmd: Cmd, options: &[(&str, Arg)]| invocation(cmd, lang, options);
+        let id = |id: &dyn std::fmt::Display| id.to_string();
+        let page = |page: usize| Arg::Number(page as u64 + 1);
         match action {
-            Action::Answer(_) => cmd("answer submit", &[("text", "")]),
-            Action::RevealRound(_) => cmd("moderator round reveal", &[]),
-            Action::CloseRound(_) => cmd("moderator round close", &[]),
-            Action::ShowLesson(l) => cmd("lesson show", &[("id", &id(l))]),
-            Action::Approve(l) => cmd("moderator review approve", &[("id", &id(l))]),
-            Action::Reject(l) => cmd("moderator review reject", &[("id", &id(l)), ("reason", "")]),
-            Action::Feature(l) => cmd("moderator review feature", &[("id", &id(l))]),
-            Action::EditLesson(l) => format!("{} …", cmd("lesson edit", &[("id", &id(l))])),
+            Action::Answer(_) => cmd(Cmd::AnswerSubmit, &[("text", Arg::Blank)]),
+            Action::RevealRound(_) => cmd(Cmd::RoundReveal, &[]),
+            Action::CloseRound(_) => cmd(Cmd::RoundClose, &[]),
+            Action::ShowLesson(l) => cmd(Cmd::LessonShow, &[("id", Arg::Text(&id(l)))]),
+            Action::Approve(l) => cmd(Cmd::ReviewApprove, &[("id", Arg::Text(&id(l)))]),
+            Action::Reject(l) => cmd(
+                Cmd::ReviewReject,
+                &[("id", Arg::Text(&id(l))), ("reason", Arg::Blank)],
+            ),
+            Action::Feature(l) => cmd(Cmd::ReviewFeature, &[("id", Arg::Text(&id(l)))]),
+            Action::EditLesson(l) => {
+                format!("{} …", cmd(Cmd::LessonEdit, &[("id", Arg::Text(&id(l)))]))
+            }
             Action::ReviewEdit(l) => {
-                format!("{} …", cmd("moderator review edit", &[("id", &id(l))]))
+                format!("{} …", cmd(Cmd::ReviewEdit, &[("id", Arg::Text(&id(l)))]))
             }
-            Action::ReviewPage(page) => cmd(
-                "moderator review queue",
-                &[("page", &(page + 1).to_string())],
+            Action::ReviewPage(p) => cmd(Cmd::ReviewQueue, &[("page", page(*p))]),
+            Action::AuditPage(p) => cmd(Cmd::Audit, &[("page", page(*p))]),
+            Action::SearchPage(q) => match &q.text {
+                Some(t) => cmd(
+                    Cmd::LessonSearch,
+                    &[("text", Arg::Text(t)), ("page", page(q.page))],
+                ),
+                None => cmd(Cmd::LessonSearch, &[("page", page(q.page))]),
+            },
+            Action::Vote(_, p) => cmd(Cmd::Vote, &[("perspective", Arg::Perspective(*p))]),
+            Action::Place(y, l) => cmd(
+                Cmd::DoingPlace,
+                &[("yield", Arg::Amount(*y)), ("lessons", Arg::Amount(*l))],
             ),
-            Action::AuditPage(page) => cmd("moderator audit", &[("page", &(page + 1).to_string())]),
-            Action::SearchPage(q) => {
-                let page = (q.page + 1).to_string();
-                match &q.text {
-                    Some(t) => cmd("lesson search", &[("text", t), ("page", &page)]),
-                    None => cmd("lesson search", &[("page", &page)]),
-                }
-            }
-            Action::Vote(_, p) => {
-                let value = match (lang, p) {
-                    (Lang::Nl, P::Lawful) => "rechtmatig",
-                    (Lang::Nl, P::Performing) => "presterend",
-                    (Lang::Nl, P::Networking) => "netwerkend",
-                    (Lang::Nl, P::Participating) => "participerend",
-                    (Lang::En, p) => p.key(),
-                };
-                cmd("vote", &[("perspective", value)])
-            }
-            Action::Place(y, l) => {
-                let amount = |b: bool| match (b, lang) {
-                    (true, Lang::Nl) => "veel",
-                    (false, Lang::Nl) => "weinig",
-                    (true, Lang::En) => "much",
-                    (false, Lang::En) => "little",
-                };
-                cmd(
-                    "doing place",
-                    &[("yield", amount(*y)), ("lessons", amount(*l))],
-                )
-            }
-            Action::Applied(l) => cmd("lesson applied", &[("id", &id(l)), ("note", "")]),
-            Action::PublishDigest(d) => cmd("moderator digest publish", &[("id", &d.to_string())]),
-            Action::ConfirmDelete => cmd(
-                "mydata delete",
-                &[("confirm", if lang == Lang::Nl { "ja" } else { "yes" })],
+            Action::Applied(l) => cmd(
+                Cmd::LessonApplied,
+                &[("id", Arg::Text(&id(l))), ("note", Arg::Blank)],
             ),
-            Action::TakeLesson(l) => cmd("moderator digest take", &[("id", &id(l))]),
-            Action::AnswerQuestion(q) => {
-                cmd("question answer", &[("id", &q.to_string()), ("text", "")])
-            }
-            Action::ShowQuestion(q) => cmd("question show", &[("id", &q.to_string())]),
+            Action::PublishDigest(d) => cmd(Cmd::DigestPublish, &[("id", Arg::Text(&id(d)))]),
+            Action::ConfirmDelete => cmd(Cmd::MyDataDelete, &[("confirm", Arg::Yes(true))]),
+            Action::TakeLesson(l) => cmd(Cmd::DigestTake, &[("id", Arg::Text(&id(l)))]),
+            Action::AnswerQuestion(q) => cmd(
+                Cmd::QuestionAnswer,
+                &[("id", Arg::Text(&id(q))), ("text", Arg::Blank)],
+            ),
+            Action::ShowQuestion(q) => cmd(Cmd::QuestionShow, &[("id", Arg::Text(&id(q)))]),
             Action::Helpful(q, n) => cmd(
-                "question helped",
-                &[("id", &q.to_string()), ("answer", &n.to_string())],
+                Cmd::QuestionHelped,
+                &[
+                    ("id", Arg::Text(&id(q))),
+                    ("answer", Arg::Number(u64::from(*n))),
+                ],
             ),
-            Action::Consent(q, yes) => {
-                let agree = match (lang, *yes) {
-                    (Lang::Nl, true) => "ja",
-                    (Lang::Nl, false) => "nee",
-                    (Lang::En, true) => "yes",
-                    (Lang::En, false) => "no",
-                };
-                cmd(
-                    "question consent",
-                    &[("id", &q.to_string()), ("agree", agree)],
-                )
-            }
-            Action::JoinMeeting(m) => cmd("meeting join", &[("id", &m.to_string())]),
-            Action::ShowAgenda(m) => cmd("meeting agenda", &[("id", &m.to_string())]),
-            Action::AskMeetingLessons(m) => {
-                cmd("moderator meeting lessons", &[("id", &m.to_string())])
-            }
+            Action::Consent(q, yes) => cmd(
+                Cmd::QuestionConsent,
+                &[("id", Arg::Text(&id(q))), ("agree", Arg::Yes(*yes))],
+            ),
+            Action::JoinMeeting(m) => cmd(Cmd::MeetingJoin, &[("id", Arg::Text(&id(m)))]),
+            Action::ShowAgenda(m) => cmd(Cmd::MeetingAgenda, &[("id", Arg::Text(&id(m)))]),
+            Action::AskMeetingLessons(m) => cmd(Cmd::MeetingLessons, &[("id", Arg::Text(&id(m)))]),
             Action::ShareFromMeeting(m) => {
                 let tag = crate::engine::meeting_tag(*m);
-                let first = if lang == Lang::Nl { "eerste" } else { "first" };
                 cmd(
-                    "lesson share",
+                    Cmd::LessonShare,
                     &[
-                        ("title", ""),
-                        ("happened", ""),
-                        ("lesson", ""),
-                        ("order", first),
-                        ("tags", &tag),
+                        ("title", Arg::Blank),
+                        ("happened", Arg::Blank),
+                        ("lesson", Arg::Blank),
+                        ("order", Arg::Order(crate::domain::Order::First)),
+                        ("tags", Arg::Text(&tag)),
                     ],
                 )
             }

@@ -1171,7 +1171,7 @@ async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejec
         let fits = |v: &str| v.chars().count() <= 2000 && !v.trim().is_empty();
         let reply = match spec.id().as_str() {
             "answer submit" => {
-                let Some(text) = values.get("text").filter(|t| fits(t)) else {
+                let Some(text) = values.text("text").filter(|t| fits(t)) else {
                     continue;
                 };
                 let form = bot.click(&member, &answer).await;
@@ -1179,10 +1179,10 @@ async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejec
                     .as_str()
                     .expect("form")
                     .to_owned();
-                bot.submit(&member, &id, &[("text", text.as_str())]).await
+                bot.submit(&member, &id, &[("text", text)]).await
             }
             "lesson share" => {
-                let field = |n: &str| values.get(n).cloned().unwrap_or_default();
+                let field = |n: &str| values.text(n).unwrap_or_default().to_owned();
                 let (title, happened, lesson) =
                     (field("title"), field("happened"), field("lesson"));
                 if !(fits(&title)
@@ -1267,6 +1267,12 @@ fn option_value(kind: academie::commands::Kind, raw: &str) -> Option<Value> {
         K::Page => raw
             .parse::<i64>()
             .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .map(|n| json!(n)),
+        // The number of an answer, or a meeting's minutes.
+        K::Number => raw
+            .parse::<i64>()
+            .ok()
             .filter(|n| (1..=1000).contains(n))
             .map(|n| json!(n)),
         K::Weeks => raw
@@ -1313,7 +1319,7 @@ async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_witho
         let mut options = Vec::new();
         let mut sendable = true;
         for opt in spec.options {
-            match values.get(opt.name) {
+            match values.text(opt.name) {
                 Some(raw) => match option_value(opt.kind, raw) {
                     Some(v) => options.push((opt.name, v)),
                     None => sendable = false,

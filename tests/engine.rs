@@ -282,7 +282,7 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
         for req in [
             Request::RoundStatus,
             Request::ShowCollaboration,
-            Request::Help,
+            Request::Help(commands::help(ctx.actor.lang)),
             Request::LessonSearch(SearchQuery::default()),
             Request::AnswerMine,
         ] {
@@ -2501,14 +2501,18 @@ fn a_channel_set_up_without_a_language_speaks_the_language_of_whoever_set_it_up(
 fn the_help_explains_task_oriented_and_remit_based_once() {
     let dir = tmp();
     let a = open(&dir.path().join("db"));
-    let help = a.ok(&bram(), Request::Help).all_text();
+    let help = a
+        .ok(&bram(), Request::Help(commands::help(Lang::En)))
+        .all_text();
     assert!(help.contains("Task-oriented (opgavegericht)"), "{help}");
     assert!(help.contains("Remit-based (taakgericht)"), "{help}");
     assert!(
         !help.contains("task-based"),
         "the old blurred term is gone: {help}"
     );
-    let hulp = a.ok(&anna(), Request::Help).all_text();
+    let hulp = a
+        .ok(&anna(), Request::Help(commands::help(Lang::Nl)))
+        .all_text();
     assert!(hulp.contains("Opgavegericht en taakgericht"), "{hulp}");
 }
 
@@ -3213,7 +3217,8 @@ fn commands_offered_in_a_direct_message_work_there() {
                 | Kind::LessonId
                 | Kind::DigestId
                 | Kind::Page
-                | Kind::Weeks => "1",
+                | Kind::Weeks
+                | Kind::Number => "1",
                 Kind::Order => "first",
                 Kind::Layer | Kind::Layers => "gemeente",
                 Kind::Perspective => "lawful",

@@ -15,7 +15,7 @@ use crate::search::SearchQuery;
 use chrono::NaiveDate;
 
 /// Discord's limit on a custom_id, in characters.
-pub const MAX_LEN: usize = 100;
+pub const MAX_LEN: usize = super::limits::CUSTOM_ID;
 
 const VERSION: &str = "1";
 

@@ -3,22 +3,21 @@
 
 use super::custom_id::{self, Form};
 use super::handler::Handler;
-use super::register::in_form;
+use super::limits::{INPUT_LABEL, INPUT_PLACEHOLDER, INPUT_VALUE, MODAL_TITLE};
 use super::render::clip;
-use crate::commands::{self, Spec, Values, SPECS};
-use crate::domain::{Attribution, Lang, LessonId, MeetingId, QuestionId};
-use crate::engine::{Ctx, Failure, LessonChanges, Refusal, Request};
+use crate::commands::{self, spec, Cmd, FormStart, Kind, Limit, Opt, Spec, Values, SPECS};
+use crate::domain::{Attribution, Lang, LessonId, MeetingId, Order, QuestionId};
+use crate::engine::{Ctx, Failure, LessonChanges, LessonDraft, Refusal, Request};
 use crate::text::keys as k;
 use serenity::all::{
     ActionRowComponent, CreateActionRow, CreateInputText, CreateModal, InputTextStyle,
     ModalInteraction,
 };
 
-/// Discord's limits on forms.
-const MODAL_TITLE: usize = 45;
-const INPUT_LABEL: usize = 45;
-const INPUT_PLACEHOLDER: usize = 100;
-const INPUT_VALUE: usize = 4000;
+/// The field a form opened by a button adds to ask how its author wants to be shown (where no
+/// slash option could ask it), and the longest way to say so.
+const AS: &str = "as";
+const AS_LENGTH: u16 = 20;
 
 impl Handler {
     /// The modal a command opens, after checking what can be checked before the user types.
@@ -29,17 +28,14 @@ impl Handler {
         values: &Values,
     ) -> Result<CreateModal, Failure> {
         let lang = ctx.actor.lang;
-        // Form fields are not known yet: check the rest with placeholders in their place.
-        let mut probe = values.clone();
-        for o in spec.options.iter().filter(|o| in_form(spec, o)) {
-            probe.insert(o.name, "-".to_owned());
-        }
-        let request = commands::to_request(self.engine.catalog(), lang, spec, &probe, ctx.channel)
-            .map_err(Failure::Refused)?;
-        let modal = match request {
-            Request::AnswerSubmit { .. } => self.answer_modal(ctx, None, false),
-            Request::AnswerEdit { .. } => self.answer_modal(ctx, None, true),
-            Request::LessonShare(draft) => Ok(self.lesson_modal(
+        let start = commands::form_start(self.engine.catalog(), lang, spec, values)
+            .map_err(Failure::Refused)?
+            .ok_or_else(|| {
+                Failure::Internal(anyhow::anyhow!("command {} opens no form", spec.id()))
+            })?;
+        match start {
+            FormStart::Answer { edit } => self.answer_modal(ctx, None, edit),
+            FormStart::Share(draft) => Ok(self.lesson_modal(
                 lang,
                 &Form::Share {
                     order: draft.order,
@@ -49,26 +45,74 @@ impl Handler {
                 },
                 None,
             )),
-            Request::LessonEdit { id, changes, .. } => self.edit_modal(ctx, id, false, changes),
-            Request::ReviewEdit { id, changes, .. } => self.edit_modal(ctx, id, true, changes),
-            Request::LessonApplied { id, .. } => Ok(self.applied_modal(lang, id)),
-            Request::ReviewReject { id, .. } => {
+            FormStart::Edit {
+                id,
+                review,
+                changes,
+            } => self.edit_modal(ctx, id, review, changes),
+            FormStart::Applied(id) => Ok(self.applied_modal(lang, id)),
+            FormStart::Reject(id) => {
                 self.engine.check_moderator(ctx)?;
                 Ok(self.reject_modal(lang, id))
             }
-            Request::QuestionAsk { attribution, .. } => Ok(self.ask_modal(lang, attribution)),
-            Request::QuestionAnswer { id, .. } => {
-                // The attribution chosen in the command travels with the form; without it
-                // the form asks.
-                let chosen = values.get("as").and_then(|v| Attribution::parse_user(v));
-                self.question_answer_modal(ctx, id, chosen)
+            FormStart::Ask(attribution) => Ok(self.ask_modal(lang, attribution)),
+            FormStart::QuestionAnswer { id, attribution } => {
+                self.question_answer_modal(ctx, id, attribution)
             }
-            _ => Err(Failure::Internal(anyhow::anyhow!(
-                "command {} has a form but no modal",
-                spec.id()
-            ))),
-        }?;
-        Ok(modal)
+        }
+    }
+
+    /// The text inputs of a command's form, from the table: each option's label, size, limit
+    /// and whether it must be filled in. `current` pre-fills what the user edits.
+    fn inputs(
+        &self,
+        lang: Lang,
+        cmd: Cmd,
+        placeholder: Option<&str>,
+        current: &dyn Fn(&Opt) -> Option<String>,
+    ) -> Vec<CreateActionRow> {
+        spec(cmd)
+            .form_fields()
+            .map(|o| self.input(lang, o, placeholder, current(o)))
+            .collect()
+    }
+
+    fn input(
+        &self,
+        lang: Lang,
+        o: &Opt,
+        placeholder: Option<&str>,
+        value: Option<String>,
+    ) -> CreateActionRow {
+        let text = self.engine.catalog();
+        let style = match o.kind {
+            Kind::Text => InputTextStyle::Paragraph,
+            _ => InputTextStyle::Short,
+        };
+        let max = match o.limit {
+            Limit::Chars(max) => max,
+            Limit::None | Limit::Range(..) => INPUT_VALUE,
+        };
+        // Text from elsewhere (an imported lesson) may be longer than what a user may type;
+        // Discord refuses a pre-filled value longer than the field, so the field grows.
+        let value = value
+            .filter(|v| !v.is_empty())
+            .map(|v| clip(&v, INPUT_VALUE));
+        let max = value
+            .as_deref()
+            .map_or(max, |v| max.max(v.chars().count()))
+            .min(INPUT_VALUE);
+        let mut input =
+            CreateInputText::new(style, clip(&text.plain(lang, o.help), INPUT_LABEL), o.name)
+                .max_length(max as u16)
+                .required(o.required);
+        if let Some(p) = placeholder {
+            input = input.placeholder(clip(p, INPUT_PLACEHOLDER));
+        }
+        if let Some(v) = value {
+            input = input.value(v);
+        }
+        CreateActionRow::InputText(input)
     }
 
     pub(super) fn answer_modal(
@@ -86,22 +130,13 @@ impl Handler {
             &serde_json::json!({"round": round.to_string()}),
         );
         let question = &text.academy(lang).step(step).question;
-        let mut input = CreateInputText::new(
-            InputTextStyle::Paragraph,
-            clip(&text.plain(lang, k::FIELD_ANSWER), INPUT_LABEL),
-            "text",
-        )
-        .placeholder(clip(question, INPUT_PLACEHOLDER))
-        .max_length(crate::engine::limits::ANSWER as u16)
-        .required(true);
-        if let Some(own) = own.filter(|t| !t.is_empty()) {
-            input = input.value(own);
-        }
+        let own = own.filter(|t| !t.is_empty());
+        let rows = self.inputs(lang, Cmd::AnswerSubmit, Some(question), &|_| own.clone());
         Ok(CreateModal::new(
             custom_id::encode_form(&Form::Answer(round)),
             clip(&title, MODAL_TITLE),
         )
-        .components(vec![CreateActionRow::InputText(input)]))
+        .components(rows))
     }
 
     pub(super) fn lesson_modal(
@@ -110,7 +145,6 @@ impl Handler {
         form: &Form,
         current: Option<&crate::engine::LessonForm>,
     ) -> CreateModal {
-        use crate::engine::limits;
         let text = self.engine.catalog();
         let title = match form {
             Form::Edit { id, .. } => text.render(
@@ -121,65 +155,17 @@ impl Handler {
             Form::MeetingShare(_) => text.plain(lang, k::MEETING_MODAL_SHARE_TITLE),
             _ => text.plain(lang, k::MODAL_SHARE_TITLE),
         };
-        let field = |key: &str,
-                     id: &str,
-                     style: InputTextStyle,
-                     max: usize,
-                     required: bool,
-                     value: Option<String>| {
-            // Text from elsewhere (an imported lesson) may be longer than what a user may type;
-            // Discord refuses a pre-filled value longer than the field, so the field grows.
-            let value = value
-                .filter(|v| !v.is_empty())
-                .map(|v| clip(&v, INPUT_VALUE));
-            let max = value
-                .as_deref()
-                .map_or(max, |v| max.max(v.chars().count()))
-                .min(INPUT_VALUE);
-            let mut input =
-                CreateInputText::new(style, clip(&text.plain(lang, key), INPUT_LABEL), id)
-                    .max_length(max as u16)
-                    .required(required);
-            if let Some(v) = value {
-                input = input.value(v);
-            }
-            CreateActionRow::InputText(input)
-        };
-        let cur = |f: fn(&crate::engine::LessonForm) -> String| current.map(f);
-        let mut rows = vec![
-            field(
-                k::FIELD_TITLE,
-                "title",
-                InputTextStyle::Short,
-                limits::TITLE,
-                true,
-                cur(|c| c.text.title.clone()),
-            ),
-            field(
-                k::FIELD_HAPPENED,
-                "happened",
-                InputTextStyle::Paragraph,
-                limits::LESSON_FIELD,
-                true,
-                cur(|c| c.text.happened.clone()),
-            ),
-            field(
-                k::FIELD_LESSON,
-                "lesson",
-                InputTextStyle::Paragraph,
-                limits::LESSON_FIELD,
-                true,
-                cur(|c| c.text.lesson.clone()),
-            ),
-            field(
-                k::FIELD_TAGS,
-                "tags",
-                InputTextStyle::Short,
-                (limits::TAG + 2) * limits::TAGS,
-                false,
-                cur(|c| c.tags.join(", ")),
-            ),
-        ];
+        // Every lesson form asks the fields of sharing one; an edit shows them filled in.
+        let mut rows = self.inputs(lang, Cmd::LessonShare, None, &|o| {
+            let c = current?;
+            Some(match o.name {
+                "title" => c.text.title.clone(),
+                "happened" => c.text.happened.clone(),
+                "lesson" => c.text.lesson.clone(),
+                "tags" => c.tags.join(", "),
+                _ => return None,
+            })
+        });
         if let Form::MeetingShare(_) = form {
             rows.push(self.attribution_input(lang));
         }
@@ -214,34 +200,20 @@ impl Handler {
             k::MODAL_APPLIED_TITLE,
             &serde_json::json!({"id": id.to_string()}),
         );
-        let input = CreateInputText::new(
-            InputTextStyle::Paragraph,
-            clip(&text.plain(lang, k::FIELD_NOTE), INPUT_LABEL),
-            "note",
-        )
-        .max_length(crate::engine::limits::REASON as u16)
-        .required(false);
         CreateModal::new(
             custom_id::encode_form(&Form::Applied(id)),
             clip(&title, MODAL_TITLE),
         )
-        .components(vec![CreateActionRow::InputText(input)])
+        .components(self.inputs(lang, Cmd::LessonApplied, None, &|_| None))
     }
 
     pub(super) fn ask_modal(&self, lang: Lang, attribution: Attribution) -> CreateModal {
         let text = self.engine.catalog();
-        let input = CreateInputText::new(
-            InputTextStyle::Paragraph,
-            clip(&text.plain(lang, k::FIELD_QUESTION), INPUT_LABEL),
-            "text",
-        )
-        .max_length(crate::engine::limits::QUESTION as u16)
-        .required(true);
         CreateModal::new(
             custom_id::encode_form(&Form::Ask(attribution)),
             clip(&text.plain(lang, k::QUESTION_MODAL_ASK_TITLE), MODAL_TITLE),
         )
-        .components(vec![CreateActionRow::InputText(input)])
+        .components(self.inputs(lang, Cmd::QuestionAsk, None, &|_| None))
     }
 
     /// How the author wants to be shown, asked in a form opened by a button (where no slash
@@ -252,13 +224,13 @@ impl Handler {
             CreateInputText::new(
                 InputTextStyle::Short,
                 clip(&text.plain(lang, k::QUESTION_FIELD_AS), INPUT_LABEL),
-                "as",
+                AS,
             )
             .placeholder(clip(
                 &text.plain(lang, k::EXPECT_ATTRIBUTION),
                 INPUT_PLACEHOLDER,
             ))
-            .max_length(20)
+            .max_length(AS_LENGTH)
             .required(false),
         )
     }
@@ -272,15 +244,7 @@ impl Handler {
         let lang = ctx.actor.lang;
         let headline = self.engine.question_form(ctx, id)?;
         let text = self.engine.catalog();
-        let input = CreateInputText::new(
-            InputTextStyle::Paragraph,
-            clip(&text.plain(lang, k::FIELD_ANSWER), INPUT_LABEL),
-            "text",
-        )
-        .placeholder(clip(&headline, INPUT_PLACEHOLDER))
-        .max_length(crate::engine::limits::QUESTION as u16)
-        .required(true);
-        let mut rows = vec![CreateActionRow::InputText(input)];
+        let mut rows = self.inputs(lang, Cmd::QuestionAnswer, Some(&headline), &|_| None);
         if attribution.is_none() {
             rows.push(self.attribution_input(lang));
         }
@@ -319,18 +283,11 @@ impl Handler {
             k::MODAL_REJECT_TITLE,
             &serde_json::json!({"id": id.to_string()}),
         );
-        let input = CreateInputText::new(
-            InputTextStyle::Paragraph,
-            clip(&text.plain(lang, k::FIELD_REASON), INPUT_LABEL),
-            "reason",
-        )
-        .max_length(crate::engine::limits::REASON as u16)
-        .required(true);
         CreateModal::new(
             custom_id::encode_form(&Form::Reject(id)),
             clip(&title, MODAL_TITLE),
         )
-        .components(vec![CreateActionRow::InputText(input)])
+        .components(self.inputs(lang, Cmd::ReviewReject, None, &|_| None))
     }
 
     pub(super) fn form_request(
@@ -341,8 +298,20 @@ impl Handler {
     ) -> Result<Request, Failure> {
         let lang = ctx.actor.lang;
         let missing = || Failure::Refused(self.refusal(lang, k::DISCORD_FORM_FIELD_MISSING));
-        let field = |name: &str| fields.get(name).cloned();
-        let spec = |id: &str| SPECS.iter().find(|s| s.id() == id);
+        let field = |name: &str| fields.text(name).map(str::to_owned);
+        // A lesson shared in a form: its texts and tags as typed, the rest as the form carried.
+        let shared = |order, steps, perspective, attribution| {
+            Ok(Request::LessonShare(LessonDraft {
+                title: field("title").ok_or_else(missing)?,
+                happened: field("happened").ok_or_else(missing)?,
+                lesson: field("lesson").ok_or_else(missing)?,
+                order,
+                steps,
+                perspective,
+                tags: commands::split_tags(&field("tags").unwrap_or_default()),
+                attribution,
+            }))
+        };
         match form {
             // The engine refuses if the round is no longer the open one.
             Form::Answer(round) => Ok(Request::AnswerSubmit {
@@ -366,48 +335,19 @@ impl Handler {
                 text: field("text").ok_or_else(missing)?,
                 attribution: match attribution {
                     Some(a) => a,
-                    None => self.typed_attribution(lang, field("as"))?,
+                    None => self.typed_attribution(lang, field(AS))?,
                 },
             }),
             Form::MeetingShare(_) => {
-                let spec = spec("lesson share").ok_or_else(missing)?;
-                let mut values = Values::new();
-                for name in ["title", "happened", "lesson"] {
-                    values.insert(name, field(name).ok_or_else(missing)?);
-                }
-                values.insert("tags", field("tags").unwrap_or_default());
-                values.insert("order", crate::domain::Order::First.key().to_owned());
-                values.insert(
-                    "as",
-                    self.typed_attribution(lang, field("as"))?.key().to_owned(),
-                );
-                commands::to_request(self.engine.catalog(), lang, spec, &values, ctx.channel)
-                    .map_err(Failure::Refused)
+                let attribution = self.typed_attribution(lang, field(AS))?;
+                shared(Order::First, Vec::new(), None, attribution)
             }
             Form::Share {
                 order,
                 steps,
                 perspective,
                 attribution,
-            } => {
-                let spec = spec("lesson share").ok_or_else(missing)?;
-                let mut values = Values::new();
-                for name in ["title", "happened", "lesson"] {
-                    values.insert(name, field(name).ok_or_else(missing)?);
-                }
-                values.insert("tags", field("tags").unwrap_or_default());
-                values.insert("order", order.key().to_owned());
-                values.insert(
-                    "steps",
-                    steps.iter().map(|s| s.key()).collect::<Vec<_>>().join(","),
-                );
-                if let Some(p) = perspective {
-                    values.insert("perspective", p.key().to_owned());
-                }
-                values.insert("as", attribution.key().to_owned());
-                commands::to_request(self.engine.catalog(), lang, spec, &values, ctx.channel)
-                    .map_err(Failure::Refused)
-            }
+            } => shared(order, steps, perspective, attribution),
             Form::Edit {
                 id,
                 review,
@@ -419,13 +359,7 @@ impl Handler {
             } => {
                 // Every field as submitted: the engine compares them, and the version, with the
                 // lesson under its lock, so an edit made since the form opened is not undone.
-                let tags = field("tags").ok_or_else(missing)?;
-                let tags = Some(
-                    tags.split([',', ';'])
-                        .map(|t| t.trim().to_owned())
-                        .filter(|t| !t.is_empty())
-                        .collect(),
-                );
+                let tags = Some(commands::split_tags(&field("tags").ok_or_else(missing)?));
                 let changes = LessonChanges {
                     title: Some(field("title").ok_or_else(missing)?),
                     happened: Some(field("happened").ok_or_else(missing)?),
@@ -476,18 +410,26 @@ impl Handler {
     }
 }
 
-/// Every text input a form may have; its custom_id is the option it fills.
-pub(super) const FORM_FIELDS: [&str; 8] = [
-    "text", "title", "happened", "lesson", "tags", "reason", "note", "as",
-];
+/// Every text input a form may have, in the table's order; its custom_id is the option it fills.
+pub(super) fn form_fields() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for o in SPECS.iter().flat_map(|s| s.form_fields()) {
+        if !names.contains(&o.name) {
+            names.push(o.name);
+        }
+    }
+    names.push(AS);
+    names
+}
 
 /// The text inputs of a submitted form, by their ids (which are option names).
 pub(super) fn modal_fields(m: &ModalInteraction) -> Values {
+    let names = form_fields();
     let mut values = Values::new();
     for row in &m.data.components {
         for c in &row.components {
             if let ActionRowComponent::InputText(input) = c {
-                let name = FORM_FIELDS.into_iter().find(|n| *n == input.custom_id);
+                let name = names.iter().find(|n| **n == input.custom_id);
                 if let Some(name) = name {
                     values.insert(name, input.value.clone().unwrap_or_default());
                 }

@@ -7,11 +7,10 @@
 
 use super::custom_id::{self, DecodeError, Target};
 use super::forms::modal_fields;
-use super::register::has_form;
 use super::render::clip;
 use super::respond::Origin;
 use super::ServeOptions;
-use crate::commands::{self, Place, Spec, Values, SPECS};
+use crate::commands::{self, Place, Spec, Value, Values, SPECS};
 use crate::domain::{Actor, ChannelId, Lang, Role, ServerId, UserId};
 use crate::engine::{Ctx, Engine, LessonChanges, Refusal, Request};
 use crate::reply::Action;
@@ -297,7 +296,7 @@ impl Handler {
                 return self.send_refusal(http, origin, &r).await;
             }
         };
-        if has_form(spec) {
+        if spec.has_form() {
             // A form that could only be refused once filled in is refused before it opens.
             if spec.place == Place::Channel && ctx.channel.is_none() {
                 let r = self.refusal(lang, k::ERROR_NOT_IN_CHANNEL);
@@ -345,7 +344,7 @@ impl Handler {
                 }
             }
             Ok(Target::Form(_)) | Err(DecodeError::Unknown) => {
-                tracing::warn!(custom_id = %clip(&c.data.custom_id, 100), "unknown button");
+                tracing::warn!(custom_id = %clip(&c.data.custom_id, super::limits::CUSTOM_ID), "unknown button");
                 let r = self.refusal(lang, k::DISCORD_UNKNOWN_BUTTON);
                 return self.send_refusal(http, origin, &r).await;
             }
@@ -441,11 +440,10 @@ impl Handler {
         };
         let fields = modal_fields(m);
         // If the form is refused, the user gets back what they typed.
-        let typed = super::forms::FORM_FIELDS
+        let typed = super::forms::form_fields()
             .iter()
-            .filter_map(|name| fields.get(name))
+            .filter_map(|name| fields.text(name))
             .filter(|v| !v.trim().is_empty())
-            .cloned()
             .collect::<Vec<_>>()
             .join("\n\n");
         match self.form_request(&ctx, form, &fields) {
@@ -497,14 +495,14 @@ fn command_values(c: &CommandInteraction) -> Option<(&'static Spec, Values)> {
         let Some(opt) = spec.options.iter().find(|x| x.name == o.name) else {
             continue;
         };
+        // As Discord sends them: numbers, yes or no and channels stay typed.
         let value = match o.value {
-            ResolvedValue::String(s) => s.to_owned(),
-            ResolvedValue::Integer(i) => i.to_string(),
-            ResolvedValue::Number(n) => n.to_string(),
-            ResolvedValue::Boolean(b) => if b { "yes" } else { "no" }.to_owned(),
-            ResolvedValue::Channel(ch) => ch.id.get().to_string(),
+            ResolvedValue::String(s) => Value::Text(s.to_owned()),
+            ResolvedValue::Integer(i) => Value::Number(i),
+            ResolvedValue::Boolean(b) => Value::Yes(b),
+            ResolvedValue::Channel(ch) => Value::Channel(ChannelId(ch.id.get())),
             ResolvedValue::Unresolved(serenity::all::Unresolved::Channel(id)) => {
-                id.get().to_string()
+                Value::Channel(ChannelId(id.get()))
             }
             _ => continue,
         };

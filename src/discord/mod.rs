@@ -7,6 +7,7 @@
 pub mod custom_id;
 mod forms;
 mod handler;
+pub mod limits;
 pub mod register;
 pub mod render;
 mod respond;

@@ -1,109 +1,17 @@
 //! Slash commands for Discord, generated from the one command table with Dutch localizations.
 //!
 //! Discord shows a command in the user's client language: English names are the base, Dutch
-//! names and descriptions are the `nl` localizations. Long free text does not fit a slash option
-//! comfortably, so those options are asked in a form (modal) instead; which ones is decided here,
-//! once, for registration and for handling alike.
+//! names and descriptions are the `nl` localizations. Everything said about an option (its
+//! kind, limits, description, whether a form asks it) comes from its entry in the table.
 
-use crate::commands::{Audience, Kind, Opt, Place, Spec, SPECS};
+use super::limits::{DESCRIPTION, OPTION_LENGTH};
+use crate::commands::{self, Audience, Kind, Limit, Opt, Place, Spec, SPECS};
 use crate::domain::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
-use crate::engine::limits;
 use crate::text::{keys as k, Catalog};
 use serenity::all::{
     ChannelType, CommandOptionType, CreateCommand, CreateCommandOption, InstallationContext,
     InteractionContext, Permissions,
 };
-
-/// Discord's limit on command and option descriptions.
-const DESCRIPTION: usize = 100;
-
-/// Options asked in a form rather than in the slash command: the long texts, with the title and
-/// tags that belong with them.
-pub fn in_form(spec: &Spec, o: &Opt) -> bool {
-    let has_text = spec.options.iter().any(|o| o.kind == Kind::Text);
-    has_text && (o.kind == Kind::Text || o.name == "title" || o.name == "tags")
-}
-
-/// The options the slash command itself carries, required ones first as Discord demands.
-pub fn slash_options(spec: &Spec) -> Vec<&'static Opt> {
-    let mut out: Vec<&'static Opt> = spec.options.iter().filter(|o| !in_form(spec, o)).collect();
-    out.sort_by_key(|o| !o.required);
-    out
-}
-
-/// Whether a command opens a form.
-pub fn has_form(spec: &Spec) -> bool {
-    spec.options.iter().any(|o| in_form(spec, o))
-}
-
-fn option_key(o: &Opt) -> &'static str {
-    match (o.name, o.kind) {
-        ("id", Kind::QuestionId) => k::QUESTION_OPTION_ID,
-        ("id", Kind::MeetingId) => k::MEETING_OPTION_ID,
-        ("lessons", Kind::Yes) => k::SHARED_OPTION_LESSONS,
-        ("name", Kind::Yes) => k::SHARED_OPTION_NAME,
-        ("step5", _) => k::SHARED_OPTION_STEP5,
-        ("questions", _) => k::SHARED_OPTION_QUESTIONS,
-        ("servers", _) => k::SHARED_OPTION_SERVERS,
-        ("answer", Kind::Page) => k::QUESTION_OPTION_ANSWER,
-        ("agree", _) => k::QUESTION_OPTION_AGREE,
-        ("when", _) => k::MEETING_OPTION_WHEN,
-        ("minutes", _) => k::MEETING_OPTION_MINUTES,
-        ("address", _) => k::MEETING_OPTION_ADDRESS,
-        ("channel", Kind::Channel) => k::MEETING_OPTION_CHANNEL,
-        // The title of a lesson made from a question: the only title asked in a slash option
-        // that is required (a lesson shared directly asks its title in a form).
-        ("title", Kind::Line) if o.required => k::QUESTION_OPTION_TITLE,
-        ("name", Kind::Line) => k::MEETING_OPTION_TITLE,
-        ("id", Kind::DigestId) => k::OPTION_DIGEST_ID,
-        ("id", _) => k::OPTION_ID,
-        ("step", _) => k::OPTION_STEP,
-        ("deadline", _) => k::OPTION_DEADLINE,
-        ("text", _) => k::OPTION_TEXT,
-        ("title", _) => k::OPTION_TITLE,
-        ("order", _) => k::OPTION_ORDER,
-        ("steps", _) => k::OPTION_STEPS,
-        ("perspective", _) => k::OPTION_PERSPECTIVE,
-        ("as", _) => k::OPTION_AS,
-        ("tag", _) => k::OPTION_TAG,
-        ("here", _) => k::OPTION_HERE,
-        ("from", _) => k::OPTION_FROM,
-        ("to", _) => k::OPTION_TO,
-        ("page", _) => k::OPTION_PAGE,
-        ("confirm", _) => k::OPTION_CONFIRM,
-        ("task", _) => k::OPTION_TASK,
-        ("region", _) => k::OPTION_REGION,
-        ("layers", _) => k::OPTION_LAYERS,
-        ("language", _) => k::OPTION_LANGUAGE,
-        ("time_zone", _) => k::OPTION_TIME_ZONE,
-        ("republish", _) => k::OPTION_REPUBLISH,
-        ("library", _) => k::OPTION_LIBRARY,
-        ("layer", _) => k::OPTION_LAYER,
-        ("via", _) => k::OPTION_VIA,
-        ("note", _) => k::OPTION_NOTE,
-        ("weeks", _) => k::OPTION_WEEKS,
-        ("yield", _) => k::OPTION_YIELD,
-        ("lessons", _) => k::OPTION_LESSONS,
-        ("pause", _) => k::OPTION_PAUSE,
-        _ => k::OPTION_TEXT,
-    }
-}
-
-fn group_key(group: &str) -> &'static str {
-    match group {
-        "round" => k::GROUP_ROUND,
-        "answer" => k::GROUP_ANSWER,
-        "lesson" => k::GROUP_LESSON,
-        "review" => k::GROUP_REVIEW,
-        "digest" => k::GROUP_DIGEST,
-        "doing" => k::GROUP_DOING,
-        "moderator" => k::GROUP_MODERATOR,
-        "question" => k::QUESTION_GROUP,
-        "meeting" => k::MEETING_GROUP,
-        "learning" => k::STEP5_GROUP,
-        _ => k::GROUP_MYDATA,
-    }
-}
 
 /// Text in both languages, clipped to Discord's limit.
 fn both(text: &Catalog, key: &str) -> (String, String) {
@@ -112,19 +20,6 @@ fn both(text: &Catalog, key: &str) -> (String, String) {
         clip(text.plain(Lang::En, key)),
         clip(text.plain(Lang::Nl, key)),
     )
-}
-
-/// The longest text a slash option accepts, where the engine has a limit for it.
-fn max_length(o: &Opt) -> Option<u16> {
-    let n = match o.name {
-        "title" => limits::TITLE,
-        "task" => limits::TASK,
-        "region" => limits::REGION,
-        "tag" => limits::TAG,
-        "text" => 200,
-        _ => return None,
-    };
-    u16::try_from(n).ok()
 }
 
 type Choices = Vec<(String, String, String)>;
@@ -217,30 +112,30 @@ fn choices(text: &Catalog, kind: Kind) -> Option<Choices> {
 fn option(text: &Catalog, o: &Opt) -> CreateCommandOption {
     let kind = match o.kind {
         Kind::Yes => CommandOptionType::Boolean,
-        Kind::Page | Kind::Weeks => CommandOptionType::Integer,
         Kind::Channel => CommandOptionType::Channel,
+        k if k.is_number() => CommandOptionType::Integer,
         _ => CommandOptionType::String,
     };
-    let (en, nl) = both(text, option_key(o));
+    let (en, nl) = both(text, o.help);
     let mut opt = CreateCommandOption::new(kind, o.name, en)
         .name_localized("nl", o.nl)
         .description_localized("nl", nl)
         .required(o.required);
-    if o.kind == Kind::Page {
-        opt = opt.min_int_value(1).max_int_value(1000);
-    }
-    if o.kind == Kind::Weeks {
-        let weeks = crate::engine::limits::WEEKS;
-        opt = opt
-            .min_int_value(u64::from(*weeks.start()))
-            .max_int_value(u64::from(*weeks.end()));
+    match o.limit {
+        Limit::None => {}
+        Limit::Chars(max) => {
+            let max = u16::try_from(max.min(OPTION_LENGTH)).unwrap_or(u16::MAX);
+            opt = opt.max_length(max);
+        }
+        Limit::Range(min, max) => {
+            opt = opt
+                .min_int_value(u64::from(min))
+                .max_int_value(u64::from(max));
+        }
     }
     if o.kind == Kind::Channel {
         // A meeting's place online: a voice (or stage) channel.
         opt = opt.channel_types(vec![ChannelType::Voice, ChannelType::Stage]);
-    }
-    if let Some(max) = max_length(o) {
-        opt = opt.max_length(max);
     }
     if let Some(list) = choices(text, o.kind) {
         for (value, en, nl) in list {
@@ -257,7 +152,7 @@ fn subcommand(text: &Catalog, spec: &Spec, (en, nl): (&str, &str)) -> CreateComm
         .name_localized("nl", nl)
         .description_localized("nl", s_nl)
         .set_sub_options(
-            slash_options(spec)
+            spec.slash_options()
                 .iter()
                 .map(|o| option(text, o))
                 .collect::<Vec<_>>(),
@@ -288,14 +183,15 @@ pub fn commands(text: &Catalog) -> Vec<CreateCommand> {
         let (d_en, d_nl, options) = match specs.as_slice() {
             [spec] if spec.path.len() == 1 => {
                 let (d_en, d_nl) = both(text, spec.help);
-                let options = slash_options(spec)
+                let options = spec
+                    .slash_options()
                     .iter()
                     .map(|o| option(text, o))
                     .collect();
                 (d_en, d_nl, options)
             }
             _ => {
-                let (d_en, d_nl) = both(text, group_key(en));
+                let (d_en, d_nl) = both(text, commands::group_help(en));
                 (d_en, d_nl, children(text, &specs))
             }
         };
@@ -351,7 +247,7 @@ fn children(text: &Catalog, specs: &[&'static Spec]) -> Vec<CreateCommandOption>
         .map(|c| match c {
             Child::Sub(option) => *option,
             Child::Group((en, nl), subs) => {
-                let (d_en, d_nl) = both(text, group_key(en));
+                let (d_en, d_nl) = both(text, commands::group_help(en));
                 CreateCommandOption::new(CommandOptionType::SubCommandGroup, en, d_en)
                     .name_localized("nl", nl)
                     .description_localized("nl", d_nl)
@@ -401,9 +297,9 @@ mod tests {
             .iter()
             .find(|s| s.id() == "lesson share")
             .expect("spec");
-        let slash: Vec<&str> = slash_options(share).iter().map(|o| o.name).collect();
+        let slash: Vec<&str> = share.slash_options().iter().map(|o| o.name).collect();
         assert_eq!(slash, vec!["order", "steps", "perspective", "as"]);
         let setup = SPECS.iter().find(|s| s.id() == "setup").expect("spec");
-        assert!(!has_form(setup));
+        assert!(!setup.has_form());
     }
 }

@@ -4,21 +4,9 @@
 //! Pure data in, pure data out, so the splitting is tested without Discord; the adapter turns
 //! these into serenity builders, always with mentions disabled.
 
+use super::limits;
 use super::split::{split, units};
 use crate::reply::{Action, Attachment, Reply, Visibility};
-
-/// Discord's limits, from its documentation.
-pub mod limits {
-    pub const CONTENT: usize = 2000;
-    pub const EMBED_TITLE: usize = 256;
-    pub const EMBED_DESCRIPTION: usize = 4096;
-    pub const EMBED_FOOTER: usize = 2048;
-    pub const EMBEDS_TOTAL: usize = 6000;
-    pub const EMBEDS_PER_MESSAGE: usize = 10;
-    pub const BUTTON_LABEL: usize = 80;
-    pub const BUTTONS_PER_ROW: usize = 5;
-    pub const ROWS: usize = 5;
-}
 
 /// Room kept in every message for the "2/3" footer.
 const FOOTER_ROOM: usize = 16;

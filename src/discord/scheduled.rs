@@ -196,7 +196,10 @@ async fn forum_post(
     let Some((first, rest)) = rendered.split_first() else {
         return Ok(());
     };
-    let name = render::clip(message.reply.title.as_deref().unwrap_or("…"), 100);
+    let name = render::clip(
+        message.reply.title.as_deref().unwrap_or("…"),
+        super::limits::THREAD_NAME,
+    );
     let build = |m: &render::Message| {
         CreateMessage::new()
             .embeds(m.embeds.iter().map(embed).collect())

@@ -1,12 +1,15 @@
 //! The academy's commands as data: names in English and Dutch, their options, who they are for,
 //! and how typed option values become an engine [`Request`].
 //!
-//! One table serves every adapter: the console parses typed lines with it, the Discord adapter
-//! registers slash commands from it (with Dutch name localizations) and help is generated from
-//! it, so the three can never disagree.
+//! One table serves every adapter: the console parses typed lines with it and writes a button's
+//! command back from it, the Discord adapter registers slash commands from it (with Dutch name
+//! localizations) and builds its forms from it, and help is generated from it, so they can never
+//! disagree. Each command has its own [`Cmd`] and each option carries everything said about it:
+//! its kind, the limits of its value, the message key that describes it and whether Discord asks
+//! it in a form ([`Group`]).
 
 use crate::domain::*;
-use crate::engine::{limits, LessonChanges, LessonDraft, Refusal, Request};
+use crate::engine::{limits, HelpLine, LessonChanges, LessonDraft, Refusal, Request};
 use crate::search::SearchQuery;
 use crate::text::{keys as k, Catalog};
 use crate::time::{self, When, WhenError};
@@ -41,9 +44,12 @@ pub enum Kind {
     /// An IANA time zone name, such as `Europe/Amsterdam`.
     Zone,
     Yes,
+    /// A page of a list, counted from 1, within the option's [`Limit::Range`].
     Page,
-    /// How many weeks a cadence waits, `engine::limits::WEEKS`.
+    /// How many weeks a cadence waits, within the option's range (`engine::limits::WEEKS`).
     Weeks,
+    /// Any other whole number, within the option's range.
+    Number,
     QuestionId,
     MeetingId,
     /// A voice channel (Discord), or a channel id (the console).
@@ -52,12 +58,47 @@ pub enum Kind {
     When,
 }
 
+impl Kind {
+    /// Whether the value is a whole number (Discord sends it as an integer).
+    pub fn is_number(self) -> bool {
+        matches!(self, Kind::Page | Kind::Weeks | Kind::Number)
+    }
+}
+
+/// Where Discord asks an option: in the slash command, or in the form (modal) the command opens,
+/// since long free text does not fit a slash option comfortably. The console asks everything on
+/// the typed line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Slash,
+    Form,
+}
+
+/// What an option's value may be at most, given to Discord (which refuses more before the
+/// academy sees it) and, for numbers, checked here as typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    None,
+    /// The longest text, in characters.
+    Chars(usize),
+    /// The smallest and largest number.
+    Range(u32, u32),
+}
+
+/// The longest search text a slash option takes; the engine folds it to words anyway.
+const SEARCH_TEXT: usize = 200;
+
 #[derive(Clone, Copy, Debug)]
 pub struct Opt {
     pub name: &'static str,
     pub nl: &'static str,
     pub kind: Kind,
     pub required: bool,
+    /// Message key of what the option asks: Discord's description of a slash option, or the
+    /// label of a form's field.
+    pub help: &'static str,
+    pub group: Group,
+    pub limit: Limit,
 }
 
 impl Opt {
@@ -66,6 +107,28 @@ impl Opt {
             Lang::Nl => self.nl,
             Lang::En => self.name,
         }
+    }
+
+    /// Asked in the form the command opens.
+    const fn form(mut self) -> Opt {
+        self.group = Group::Form;
+        self
+    }
+
+    /// Must be given.
+    const fn req(mut self) -> Opt {
+        self.required = true;
+        self
+    }
+
+    const fn max(mut self, chars: usize) -> Opt {
+        self.limit = Limit::Chars(chars);
+        self
+    }
+
+    const fn range(mut self, min: u32, max: u32) -> Opt {
+        self.limit = Limit::Range(min, max);
+        self
     }
 }
 
@@ -91,8 +154,69 @@ pub enum Place {
 /// members (the engine still checks every action).
 pub const MODERATOR: (&str, &str) = ("moderator", "moderator");
 
+/// Every command, in the order of [`SPECS`] (a test holds the two together), so
+/// [`spec`] is an index and every `match` on a command must name them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cmd {
+    Help,
+    Questions,
+    Perspectives,
+    Orders,
+    Collaboration,
+    Layer,
+    DoingPlace,
+    DoingShow,
+    Health,
+    Vote,
+    Reminders,
+    RoundStatus,
+    AnswerSubmit,
+    AnswerEdit,
+    AnswerWithdraw,
+    AnswerShow,
+    LessonShare,
+    LessonEdit,
+    LessonShow,
+    LessonSearch,
+    LessonApplied,
+    LessonMine,
+    DigestList,
+    DigestShow,
+    MyDataExport,
+    MyDataDelete,
+    Setup,
+    RoundStart,
+    RoundReveal,
+    RoundClose,
+    ReviewQueue,
+    ReviewApprove,
+    ReviewEdit,
+    ReviewReject,
+    ReviewFeature,
+    DigestCompose,
+    DigestPublish,
+    DoingAsk,
+    Cadence,
+    Audit,
+    LearningOthers,
+    QuestionAsk,
+    QuestionAnswer,
+    QuestionShow,
+    QuestionList,
+    QuestionHelped,
+    QuestionConsent,
+    MeetingAgenda,
+    MeetingJoin,
+    Exchange,
+    DigestTake,
+    QuestionLesson,
+    MeetingPlan,
+    MeetingLessons,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Spec {
+    pub cmd: Cmd,
     /// Command words as (English, Dutch): one word, a group and a subcommand, or (for the
     /// moderators' command) `moderator`, a group and a subcommand.
     pub path: &'static [(&'static str, &'static str)],
@@ -104,6 +228,7 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The English words, as Discord sends them: `moderator review edit`.
     pub fn id(&self) -> String {
         self.path
             .iter()
@@ -132,60 +257,106 @@ impl Spec {
         }
         out
     }
+
+    /// The option with this (English) name.
+    pub fn option(&self, name: &str) -> Option<&'static Opt> {
+        self.options.iter().find(|o| o.name == name)
+    }
+
+    /// Whether Discord opens a form for this command.
+    pub fn has_form(&self) -> bool {
+        self.options.iter().any(|o| o.group == Group::Form)
+    }
+
+    /// The options a slash command carries, required ones first as Discord demands.
+    pub fn slash_options(&self) -> Vec<&'static Opt> {
+        let mut out: Vec<&'static Opt> = self
+            .options
+            .iter()
+            .filter(|o| o.group == Group::Slash)
+            .collect();
+        out.sort_by_key(|o| !o.required);
+        out
+    }
+
+    /// The fields of the form it opens, in the table's order.
+    pub fn form_fields(&self) -> impl Iterator<Item = &'static Opt> {
+        self.options.iter().filter(|o| o.group == Group::Form)
+    }
 }
 
-const fn opt(name: &'static str, nl: &'static str, kind: Kind, required: bool) -> Opt {
+const fn opt(
+    name: &'static str,
+    nl: &'static str,
+    kind: Kind,
+    required: bool,
+    help: &'static str,
+) -> Opt {
     Opt {
         name,
         nl,
         kind,
         required,
+        help,
+        group: Group::Slash,
+        limit: Limit::None,
     }
 }
 
-const ID: Opt = opt("id", "id", Kind::LessonId, true);
-const QUESTION_ID: Opt = opt("id", "id", Kind::QuestionId, true);
-const MEETING_ID: Opt = opt("id", "id", Kind::MeetingId, true);
-const LESSON_FIELDS: [Opt; 8] = [
-    opt("title", "titel", Kind::Line, false),
-    opt("happened", "gebeurd", Kind::Text, false),
-    opt("lesson", "les", Kind::Text, false),
-    opt("order", "orde", Kind::Order, false),
-    opt("steps", "stappen", Kind::Steps, false),
-    opt("perspective", "perspectief", Kind::Perspective, false),
-    opt("tags", "tags", Kind::Tags, false),
-    opt("as", "als", Kind::Attribution, false),
-];
-const LESSON_EDIT: [Opt; 9] = [
+const ID: Opt = opt("id", "id", Kind::LessonId, true, k::OPTION_ID);
+const DIGEST_ID: Opt = opt("id", "id", Kind::DigestId, true, k::OPTION_DIGEST_ID);
+const QUESTION_ID: Opt = opt("id", "id", Kind::QuestionId, true, k::QUESTION_OPTION_ID);
+const MEETING_ID: Opt = opt("id", "id", Kind::MeetingId, true, k::MEETING_OPTION_ID);
+const PAGE: Opt = opt("page", "pagina", Kind::Page, false, k::OPTION_PAGE).range(1, 10_000);
+const STEP: Opt = opt("step", "stap", Kind::Step, false, k::OPTION_STEP);
+const ORDER: Opt = opt("order", "orde", Kind::Order, false, k::OPTION_ORDER);
+const STEPS: Opt = opt("steps", "stappen", Kind::Steps, false, k::OPTION_STEPS);
+const PERSPECTIVE: Opt = opt(
+    "perspective",
+    "perspectief",
+    Kind::Perspective,
+    false,
+    k::OPTION_PERSPECTIVE,
+);
+const AS: Opt = opt("as", "als", Kind::Attribution, false, k::OPTION_AS);
+const FROM: Opt = opt("from", "van", Kind::Date, false, k::OPTION_FROM);
+const TO: Opt = opt("to", "tot", Kind::Date, false, k::OPTION_TO);
+/// A lesson's texts and tags, asked in its form.
+const TITLE_FIELD: Opt = opt("title", "titel", Kind::Line, false, k::FIELD_TITLE)
+    .form()
+    .max(limits::TITLE);
+const HAPPENED_FIELD: Opt = opt("happened", "gebeurd", Kind::Text, false, k::FIELD_HAPPENED)
+    .form()
+    .max(limits::LESSON_FIELD);
+const LESSON_FIELD: Opt = opt("lesson", "les", Kind::Text, false, k::FIELD_LESSON)
+    .form()
+    .max(limits::LESSON_FIELD);
+/// Room for every tag at its longest, with a comma and a space after each.
+const TAGS_FIELD: Opt = opt("tags", "tags", Kind::Tags, false, k::FIELD_TAGS)
+    .form()
+    .max((limits::TAG + 2) * limits::TAGS);
+/// Editing a lesson; `as`, last, is for its author only.
+const LESSON_EDIT: &[Opt] = &[
     ID,
-    LESSON_FIELDS[0],
-    LESSON_FIELDS[1],
-    LESSON_FIELDS[2],
-    LESSON_FIELDS[3],
-    LESSON_FIELDS[4],
-    LESSON_FIELDS[5],
-    LESSON_FIELDS[6],
-    LESSON_FIELDS[7],
+    TITLE_FIELD,
+    HAPPENED_FIELD,
+    LESSON_FIELD,
+    ORDER,
+    STEPS,
+    PERSPECTIVE,
+    TAGS_FIELD,
+    AS,
 ];
-const REVIEW_EDIT: [Opt; 8] = [
-    ID,
-    LESSON_FIELDS[0],
-    LESSON_FIELDS[1],
-    LESSON_FIELDS[2],
-    LESSON_FIELDS[3],
-    LESSON_FIELDS[4],
-    LESSON_FIELDS[5],
-    LESSON_FIELDS[6],
-];
+/// A moderator edits everything but how the author is named.
+const REVIEW_EDIT: &[Opt] = LESSON_EDIT.split_at(LESSON_EDIT.len() - 1).0;
 
 use Audience::{Members as M, Moderators as X};
 use Place::{Anywhere as ANY, Channel as CH};
 
-const PAGE: Opt = opt("page", "pagina", Kind::Page, false);
-
 /// Every command the academy offers: the members' first, then the moderators'.
 pub const SPECS: &[Spec] = &[
     Spec {
+        cmd: Cmd::Help,
         path: &[("help", "hulp")],
         options: &[],
         audience: M,
@@ -193,13 +364,15 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_HELP,
     },
     Spec {
+        cmd: Cmd::Questions,
         path: &[("questions", "vragen")],
-        options: &[opt("step", "stap", Kind::Step, true)],
+        options: &[STEP.req()],
         audience: M,
         place: ANY,
         help: k::HELP_CMD_QUESTIONS,
     },
     Spec {
+        cmd: Cmd::Perspectives,
         path: &[("perspectives", "perspectieven")],
         options: &[],
         audience: M,
@@ -207,6 +380,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_PERSPECTIVES,
     },
     Spec {
+        cmd: Cmd::Orders,
         path: &[("orders", "ordes")],
         options: &[],
         audience: M,
@@ -214,6 +388,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ORDERS,
     },
     Spec {
+        cmd: Cmd::Collaboration,
         path: &[("collaboration", "samenwerking")],
         options: &[],
         audience: M,
@@ -221,23 +396,26 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_COLLABORATION,
     },
     Spec {
+        cmd: Cmd::Layer,
         path: &[("layer", "bestuurslaag")],
-        options: &[opt("layer", "laag", Kind::Layer, true)],
+        options: &[opt("layer", "laag", Kind::Layer, true, k::OPTION_LAYER)],
         audience: M,
         place: ANY,
         help: k::HELP_CMD_LAYER,
     },
     Spec {
+        cmd: Cmd::DoingPlace,
         path: &[("doing", "doenleren"), ("place", "plaatsen")],
         options: &[
-            opt("yield", "opbrengst", Kind::Amount, true),
-            opt("lessons", "lessen", Kind::Amount, true),
+            opt("yield", "opbrengst", Kind::Amount, true, k::OPTION_YIELD),
+            opt("lessons", "lessen", Kind::Amount, true, k::OPTION_LESSONS),
         ],
         audience: M,
         place: CH,
         help: k::HELP_CMD_DOING_PLACE,
     },
     Spec {
+        cmd: Cmd::DoingShow,
         path: &[("doing", "doenleren"), ("show", "tonen")],
         options: &[],
         audience: M,
@@ -245,6 +423,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_DOING_SHOW,
     },
     Spec {
+        cmd: Cmd::Health,
         path: &[("health", "gezondheid")],
         options: &[],
         audience: M,
@@ -252,20 +431,23 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_HEALTH,
     },
     Spec {
+        cmd: Cmd::Vote,
         path: &[("vote", "stem")],
-        options: &[opt("perspective", "perspectief", Kind::Perspective, true)],
+        options: &[PERSPECTIVE.req()],
         audience: M,
         place: CH,
         help: k::HELP_CMD_VOTE,
     },
     Spec {
+        cmd: Cmd::Reminders,
         path: &[("reminders", "herinneringen")],
-        options: &[opt("via", "via", Kind::Reminders, true)],
+        options: &[opt("via", "via", Kind::Reminders, true, k::OPTION_VIA)],
         audience: M,
         place: CH,
         help: k::HELP_CMD_REMINDERS,
     },
     Spec {
+        cmd: Cmd::RoundStatus,
         path: &[("round", "ronde"), ("status", "status")],
         options: &[],
         audience: M,
@@ -273,20 +455,27 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ROUND_STATUS,
     },
     Spec {
+        cmd: Cmd::AnswerSubmit,
         path: &[("answer", "antwoord"), ("submit", "geven")],
-        options: &[opt("text", "tekst", Kind::Text, true)],
+        options: &[opt("text", "tekst", Kind::Text, true, k::FIELD_ANSWER)
+            .form()
+            .max(limits::ANSWER)],
         audience: M,
         place: CH,
         help: k::HELP_CMD_ANSWER_SUBMIT,
     },
     Spec {
+        cmd: Cmd::AnswerEdit,
         path: &[("answer", "antwoord"), ("edit", "wijzigen")],
-        options: &[opt("text", "tekst", Kind::Text, true)],
+        options: &[opt("text", "tekst", Kind::Text, true, k::FIELD_ANSWER)
+            .form()
+            .max(limits::ANSWER)],
         audience: M,
         place: CH,
         help: k::HELP_CMD_ANSWER_EDIT,
     },
     Spec {
+        cmd: Cmd::AnswerWithdraw,
         path: &[("answer", "antwoord"), ("withdraw", "intrekken")],
         options: &[],
         audience: M,
@@ -294,6 +483,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ANSWER_WITHDRAW,
     },
     Spec {
+        cmd: Cmd::AnswerShow,
         path: &[("answer", "antwoord"), ("show", "bekijken")],
         options: &[],
         audience: M,
@@ -301,29 +491,32 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ANSWER_SHOW,
     },
     Spec {
+        cmd: Cmd::LessonShare,
         path: &[("lesson", "les"), ("share", "delen")],
         options: &[
-            opt("title", "titel", Kind::Line, true),
-            opt("happened", "gebeurd", Kind::Text, true),
-            opt("lesson", "les", Kind::Text, true),
-            opt("order", "orde", Kind::Order, true),
-            LESSON_FIELDS[4],
-            LESSON_FIELDS[5],
-            LESSON_FIELDS[6],
-            LESSON_FIELDS[7],
+            TITLE_FIELD.req(),
+            HAPPENED_FIELD.req(),
+            LESSON_FIELD.req(),
+            ORDER.req(),
+            STEPS,
+            PERSPECTIVE,
+            TAGS_FIELD,
+            AS,
         ],
         audience: M,
         place: ANY,
         help: k::HELP_CMD_LESSON_SHARE,
     },
     Spec {
+        cmd: Cmd::LessonEdit,
         path: &[("lesson", "les"), ("edit", "bewerken")],
-        options: &LESSON_EDIT,
+        options: LESSON_EDIT,
         audience: M,
         place: ANY,
         help: k::HELP_CMD_LESSON_EDIT,
     },
     Spec {
+        cmd: Cmd::LessonShow,
         path: &[("lesson", "les"), ("show", "tonen")],
         options: &[ID],
         audience: M,
@@ -331,16 +524,17 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_LESSON_SHOW,
     },
     Spec {
+        cmd: Cmd::LessonSearch,
         path: &[("lesson", "les"), ("search", "zoeken")],
         options: &[
-            opt("text", "tekst", Kind::Line, false),
-            opt("order", "orde", Kind::Order, false),
-            opt("step", "stap", Kind::Step, false),
-            opt("perspective", "perspectief", Kind::Perspective, false),
-            opt("tag", "tag", Kind::Line, false),
-            opt("here", "hier", Kind::Yes, false),
-            opt("from", "van", Kind::Date, false),
-            opt("to", "tot", Kind::Date, false),
+            opt("text", "tekst", Kind::Line, false, k::OPTION_TEXT).max(SEARCH_TEXT),
+            ORDER,
+            STEP,
+            PERSPECTIVE,
+            opt("tag", "tag", Kind::Line, false, k::OPTION_TAG).max(limits::TAG),
+            opt("here", "hier", Kind::Yes, false, k::OPTION_HERE),
+            FROM,
+            TO,
             PAGE,
         ],
         audience: M,
@@ -348,13 +542,20 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_LESSON_SEARCH,
     },
     Spec {
+        cmd: Cmd::LessonApplied,
         path: &[("lesson", "les"), ("applied", "toegepast")],
-        options: &[ID, opt("note", "notitie", Kind::Text, false)],
+        options: &[
+            ID,
+            opt("note", "notitie", Kind::Text, false, k::FIELD_NOTE)
+                .form()
+                .max(limits::REASON),
+        ],
         audience: M,
         place: ANY,
         help: k::HELP_CMD_LESSON_APPLIED,
     },
     Spec {
+        cmd: Cmd::LessonMine,
         path: &[("lesson", "les"), ("mine", "mijn")],
         options: &[],
         audience: M,
@@ -362,6 +563,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_LESSON_MINE,
     },
     Spec {
+        cmd: Cmd::DigestList,
         path: &[("digest", "digest"), ("list", "overzicht")],
         options: &[],
         audience: M,
@@ -369,13 +571,15 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_DIGEST_LIST,
     },
     Spec {
+        cmd: Cmd::DigestShow,
         path: &[("digest", "digest"), ("show", "tonen")],
-        options: &[opt("id", "id", Kind::DigestId, true)],
+        options: &[DIGEST_ID],
         audience: M,
         place: ANY,
         help: k::HELP_CMD_DIGEST_SHOW,
     },
     Spec {
+        cmd: Cmd::MyDataExport,
         path: &[("mydata", "mijngegevens"), ("export", "exporteren")],
         options: &[],
         audience: M,
@@ -383,36 +587,58 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_MYDATA_EXPORT,
     },
     Spec {
+        cmd: Cmd::MyDataDelete,
         path: &[("mydata", "mijngegevens"), ("delete", "verwijderen")],
-        options: &[opt("confirm", "bevestig", Kind::Yes, false)],
+        options: &[opt(
+            "confirm",
+            "bevestig",
+            Kind::Yes,
+            false,
+            k::OPTION_CONFIRM,
+        )],
         audience: M,
         place: ANY,
         help: k::HELP_CMD_MYDATA_DELETE,
     },
     Spec {
+        cmd: Cmd::Setup,
         path: &[("setup", "instellen")],
         options: &[
-            opt("task", "opgave", Kind::Line, true),
-            opt("region", "regio", Kind::Line, true),
-            opt("layers", "lagen", Kind::Layers, true),
-            opt("language", "taal", Kind::Lang, false),
-            opt("time_zone", "tijdzone", Kind::Zone, false),
+            opt("task", "opgave", Kind::Line, true, k::OPTION_TASK).max(limits::TASK),
+            opt("region", "regio", Kind::Line, true, k::OPTION_REGION).max(limits::REGION),
+            opt("layers", "lagen", Kind::Layers, true, k::OPTION_LAYERS),
+            opt("language", "taal", Kind::Lang, false, k::OPTION_LANGUAGE),
+            opt(
+                "time_zone",
+                "tijdzone",
+                Kind::Zone,
+                false,
+                k::OPTION_TIME_ZONE,
+            ),
         ],
         audience: X,
         place: CH,
         help: k::HELP_CMD_SETUP,
     },
     Spec {
+        cmd: Cmd::RoundStart,
         path: &[MODERATOR, ("round", "ronde"), ("start", "start")],
         options: &[
-            opt("step", "stap", Kind::Step, true),
-            opt("deadline", "deadline", Kind::Deadline, false),
+            STEP.req(),
+            opt(
+                "deadline",
+                "deadline",
+                Kind::Deadline,
+                false,
+                k::OPTION_DEADLINE,
+            ),
         ],
         audience: X,
         place: CH,
         help: k::HELP_CMD_ROUND_START,
     },
     Spec {
+        cmd: Cmd::RoundReveal,
         path: &[MODERATOR, ("round", "ronde"), ("reveal", "onthullen")],
         options: &[],
         audience: X,
@@ -420,6 +646,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ROUND_REVEAL,
     },
     Spec {
+        cmd: Cmd::RoundClose,
         path: &[MODERATOR, ("round", "ronde"), ("close", "sluiten")],
         options: &[],
         audience: X,
@@ -427,6 +654,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_ROUND_CLOSE,
     },
     Spec {
+        cmd: Cmd::ReviewQueue,
         path: &[MODERATOR, ("review", "beoordeling"), ("queue", "wachtrij")],
         options: &[PAGE],
         audience: X,
@@ -434,6 +662,7 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_REVIEW_QUEUE,
     },
     Spec {
+        cmd: Cmd::ReviewApprove,
         path: &[
             MODERATOR,
             ("review", "beoordeling"),
@@ -445,20 +674,28 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_REVIEW_APPROVE,
     },
     Spec {
+        cmd: Cmd::ReviewEdit,
         path: &[MODERATOR, ("review", "beoordeling"), ("edit", "bewerken")],
-        options: &REVIEW_EDIT,
+        options: REVIEW_EDIT,
         audience: X,
         place: CH,
         help: k::HELP_CMD_REVIEW_EDIT,
     },
     Spec {
+        cmd: Cmd::ReviewReject,
         path: &[MODERATOR, ("review", "beoordeling"), ("reject", "afwijzen")],
-        options: &[ID, opt("reason", "reden", Kind::Text, true)],
+        options: &[
+            ID,
+            opt("reason", "reden", Kind::Text, true, k::FIELD_REASON)
+                .form()
+                .max(limits::REASON),
+        ],
         audience: X,
         place: CH,
         help: k::HELP_CMD_REVIEW_REJECT,
     },
     Spec {
+        cmd: Cmd::ReviewFeature,
         path: &[
             MODERATOR,
             ("review", "beoordeling"),
@@ -470,28 +707,43 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_REVIEW_FEATURE,
     },
     Spec {
+        cmd: Cmd::DigestCompose,
         path: &[MODERATOR, ("digest", "digest"), ("compose", "samenstellen")],
         options: &[
-            opt("title", "titel", Kind::Line, false),
-            opt("from", "van", Kind::Date, false),
-            opt("to", "tot", Kind::Date, false),
-            opt("order", "orde", Kind::Order, false),
-            opt("step", "stap", Kind::Step, false),
-            opt("republish", "opnieuw", Kind::Yes, false),
-            opt("library", "bibliotheek", Kind::Yes, false),
+            opt("title", "titel", Kind::Line, false, k::OPTION_TITLE).max(limits::TITLE),
+            FROM,
+            TO,
+            ORDER,
+            STEP,
+            opt(
+                "republish",
+                "opnieuw",
+                Kind::Yes,
+                false,
+                k::OPTION_REPUBLISH,
+            ),
+            opt(
+                "library",
+                "bibliotheek",
+                Kind::Yes,
+                false,
+                k::OPTION_LIBRARY,
+            ),
         ],
         audience: X,
         place: CH,
         help: k::HELP_CMD_DIGEST_COMPOSE,
     },
     Spec {
+        cmd: Cmd::DigestPublish,
         path: &[MODERATOR, ("digest", "digest"), ("publish", "publiceren")],
-        options: &[opt("id", "id", Kind::DigestId, true)],
+        options: &[DIGEST_ID],
         audience: X,
         place: CH,
         help: k::HELP_CMD_DIGEST_PUBLISH,
     },
     Spec {
+        cmd: Cmd::DoingAsk,
         path: &[MODERATOR, ("doing", "doenleren"), ("ask", "vragen")],
         options: &[],
         audience: X,
@@ -499,17 +751,20 @@ pub const SPECS: &[Spec] = &[
         help: k::HELP_CMD_DOING_ASK,
     },
     Spec {
+        cmd: Cmd::Cadence,
         path: &[MODERATOR, ("cadence", "ritme")],
         options: &[
-            opt("step", "stap", Kind::Step, false),
-            opt("weeks", "weken", Kind::Weeks, false),
-            opt("pause", "pauze", Kind::Yes, false),
+            STEP,
+            opt("weeks", "weken", Kind::Weeks, false, k::OPTION_WEEKS)
+                .range(*limits::WEEKS.start(), *limits::WEEKS.end()),
+            opt("pause", "pauze", Kind::Yes, false, k::OPTION_PAUSE),
         ],
         audience: X,
         place: CH,
         help: k::HELP_CMD_CADENCE,
     },
     Spec {
+        cmd: Cmd::Audit,
         path: &[MODERATOR, ("audit", "logboek")],
         options: &[PAGE],
         audience: X,
@@ -518,6 +773,7 @@ pub const SPECS: &[Spec] = &[
     },
     // Learning across collaborations: the academy is one academy.
     Spec {
+        cmd: Cmd::LearningOthers,
         path: &[("learning", "leren"), ("others", "bij-anderen")],
         options: &[],
         audience: M,
@@ -525,27 +781,34 @@ pub const SPECS: &[Spec] = &[
         help: k::STEP5_HELP,
     },
     Spec {
+        cmd: Cmd::QuestionAsk,
         path: &[("question", "vraag"), ("ask", "stellen")],
         options: &[
-            opt("text", "tekst", Kind::Text, true),
-            opt("as", "als", Kind::Attribution, false),
+            opt("text", "tekst", Kind::Text, true, k::FIELD_QUESTION)
+                .form()
+                .max(limits::QUESTION),
+            AS,
         ],
         audience: M,
         place: CH,
         help: k::QUESTION_HELP_ASK,
     },
     Spec {
+        cmd: Cmd::QuestionAnswer,
         path: &[("question", "vraag"), ("answer", "beantwoorden")],
         options: &[
             QUESTION_ID,
-            opt("text", "tekst", Kind::Text, true),
-            opt("as", "als", Kind::Attribution, false),
+            opt("text", "tekst", Kind::Text, true, k::FIELD_ANSWER)
+                .form()
+                .max(limits::QUESTION),
+            AS,
         ],
         audience: M,
         place: ANY,
         help: k::QUESTION_HELP_ANSWER,
     },
     Spec {
+        cmd: Cmd::QuestionShow,
         path: &[("question", "vraag"), ("show", "tonen")],
         options: &[QUESTION_ID],
         audience: M,
@@ -553,6 +816,7 @@ pub const SPECS: &[Spec] = &[
         help: k::QUESTION_HELP_SHOW,
     },
     Spec {
+        cmd: Cmd::QuestionList,
         path: &[("question", "vraag"), ("list", "overzicht")],
         options: &[],
         audience: M,
@@ -560,27 +824,56 @@ pub const SPECS: &[Spec] = &[
         help: k::QUESTION_HELP_LIST,
     },
     Spec {
+        cmd: Cmd::QuestionHelped,
         path: &[("question", "vraag"), ("helped", "geholpen")],
-        options: &[QUESTION_ID, opt("answer", "antwoord", Kind::Page, true)],
+        options: &[
+            QUESTION_ID,
+            opt(
+                "answer",
+                "antwoord",
+                Kind::Number,
+                true,
+                k::QUESTION_OPTION_ANSWER,
+            )
+            .range(1, 1000),
+        ],
         audience: M,
         place: ANY,
         help: k::QUESTION_HELP_HELPED,
     },
     Spec {
+        cmd: Cmd::QuestionConsent,
         path: &[("question", "vraag"), ("consent", "toestemming")],
-        options: &[QUESTION_ID, opt("agree", "akkoord", Kind::Yes, true)],
+        options: &[
+            QUESTION_ID,
+            opt(
+                "agree",
+                "akkoord",
+                Kind::Yes,
+                true,
+                k::QUESTION_OPTION_AGREE,
+            ),
+        ],
         audience: M,
         place: ANY,
         help: k::QUESTION_HELP_CONSENT,
     },
     Spec {
+        cmd: Cmd::MeetingAgenda,
         path: &[("meeting", "bijeenkomst"), ("agenda", "agenda")],
-        options: &[opt("id", "id", Kind::MeetingId, false)],
+        options: &[opt(
+            "id",
+            "id",
+            Kind::MeetingId,
+            false,
+            k::MEETING_OPTION_ID,
+        )],
         audience: M,
         place: CH,
         help: k::MEETING_HELP_AGENDA,
     },
     Spec {
+        cmd: Cmd::MeetingJoin,
         path: &[("meeting", "bijeenkomst"), ("join", "aanmelden")],
         options: &[MEETING_ID],
         audience: M,
@@ -588,19 +881,39 @@ pub const SPECS: &[Spec] = &[
         help: k::MEETING_HELP_JOIN,
     },
     Spec {
+        cmd: Cmd::Exchange,
         path: &[MODERATOR, ("exchange", "uitwisseling")],
         options: &[
-            opt("lessons", "lessen", Kind::Yes, false),
-            opt("name", "naam", Kind::Yes, false),
-            opt("step5", "stap5", Kind::Yes, false),
-            opt("questions", "vragen", Kind::Yes, false),
-            opt("servers", "servers", Kind::Yes, false),
+            opt(
+                "lessons",
+                "lessen",
+                Kind::Yes,
+                false,
+                k::SHARED_OPTION_LESSONS,
+            ),
+            opt("name", "naam", Kind::Yes, false, k::SHARED_OPTION_NAME),
+            opt("step5", "stap5", Kind::Yes, false, k::SHARED_OPTION_STEP5),
+            opt(
+                "questions",
+                "vragen",
+                Kind::Yes,
+                false,
+                k::SHARED_OPTION_QUESTIONS,
+            ),
+            opt(
+                "servers",
+                "servers",
+                Kind::Yes,
+                false,
+                k::SHARED_OPTION_SERVERS,
+            ),
         ],
         audience: X,
         place: CH,
         help: k::SHARED_HELP,
     },
     Spec {
+        cmd: Cmd::DigestTake,
         path: &[MODERATOR, ("digest", "digest"), ("take", "overnemen")],
         options: &[ID],
         audience: X,
@@ -608,31 +921,53 @@ pub const SPECS: &[Spec] = &[
         help: k::SHARED_HELP_TAKE,
     },
     Spec {
+        cmd: Cmd::QuestionLesson,
         path: &[MODERATOR, ("question", "vraag"), ("lesson", "les")],
         options: &[
             QUESTION_ID,
-            opt("title", "titel", Kind::Line, true),
-            opt("order", "orde", Kind::Order, true),
-            opt("steps", "stappen", Kind::Steps, false),
+            opt("title", "titel", Kind::Line, true, k::QUESTION_OPTION_TITLE).max(limits::TITLE),
+            ORDER.req(),
+            STEPS,
         ],
         audience: X,
         place: CH,
         help: k::QUESTION_HELP_LESSON,
     },
     Spec {
+        cmd: Cmd::MeetingPlan,
         path: &[MODERATOR, ("meeting", "bijeenkomst"), ("plan", "plannen")],
         options: &[
-            opt("when", "wanneer", Kind::When, true),
-            opt("address", "adres", Kind::Line, false),
-            opt("channel", "kanaal", Kind::Channel, false),
-            opt("minutes", "minuten", Kind::Page, false),
-            opt("name", "naam", Kind::Line, false),
+            opt("when", "wanneer", Kind::When, true, k::MEETING_OPTION_WHEN),
+            opt(
+                "address",
+                "adres",
+                Kind::Line,
+                false,
+                k::MEETING_OPTION_ADDRESS,
+            ),
+            opt(
+                "channel",
+                "kanaal",
+                Kind::Channel,
+                false,
+                k::MEETING_OPTION_CHANNEL,
+            ),
+            opt(
+                "minutes",
+                "minuten",
+                Kind::Number,
+                false,
+                k::MEETING_OPTION_MINUTES,
+            )
+            .range(1, 1000),
+            opt("name", "naam", Kind::Line, false, k::MEETING_OPTION_TITLE),
         ],
         audience: X,
         place: CH,
         help: k::MEETING_HELP_PLAN,
     },
     Spec {
+        cmd: Cmd::MeetingLessons,
         path: &[MODERATOR, ("meeting", "bijeenkomst"), ("lessons", "lessen")],
         options: &[MEETING_ID],
         audience: X,
@@ -641,40 +976,92 @@ pub const SPECS: &[Spec] = &[
     },
 ];
 
-/// The command with this id (its English words, as [`Spec::id`] gives them).
-pub fn spec(id: &str) -> &'static Spec {
-    SPECS
+/// Message keys of what the words that group commands stand for (`/les …`,
+/// `/moderator beoordeling …`), as Discord describes them.
+const GROUPS: &[(&str, &str)] = &[
+    ("round", k::GROUP_ROUND),
+    ("answer", k::GROUP_ANSWER),
+    ("lesson", k::GROUP_LESSON),
+    ("review", k::GROUP_REVIEW),
+    ("digest", k::GROUP_DIGEST),
+    ("doing", k::GROUP_DOING),
+    ("moderator", k::GROUP_MODERATOR),
+    ("question", k::QUESTION_GROUP),
+    ("meeting", k::MEETING_GROUP),
+    ("learning", k::STEP5_GROUP),
+    ("mydata", k::GROUP_MYDATA),
+];
+
+/// The message key describing a group word (English); every group of the table has one.
+pub fn group_help(word: &str) -> &'static str {
+    GROUPS
         .iter()
-        .find(|s| s.id() == id)
-        .unwrap_or_else(|| panic!("no command {id}"))
+        .find(|(w, _)| *w == word)
+        .map(|(_, key)| *key)
+        .unwrap_or_else(|| panic!("the command group {word} has no description"))
+}
+
+/// The command's entry in the table.
+pub fn spec(cmd: Cmd) -> &'static Spec {
+    &SPECS[cmd as usize]
+}
+
+/// A value written as a user types it, in their language.
+#[derive(Clone, Copy, Debug)]
+pub enum Arg<'a> {
+    /// Still to be filled in: shown as `…`.
+    Blank,
+    Text(&'a str),
+    Number(u64),
+    Yes(bool),
+    Amount(bool),
+    Order(Order),
+    Perspective(Perspective),
+}
+
+impl Arg<'_> {
+    fn typed(self, lang: Lang) -> String {
+        let nl = lang == Lang::Nl;
+        match self {
+            Arg::Blank => "…".to_owned(),
+            Arg::Text("") => "…".to_owned(),
+            Arg::Text(t) => t.to_owned(),
+            Arg::Number(n) => n.to_string(),
+            Arg::Yes(yes) => word(if yes { YES } else { NO }, lang).to_owned(),
+            Arg::Amount(much) => word(if much { MUCH } else { LITTLE }, lang).to_owned(),
+            Arg::Order(o) if nl => ORDER_NL[o.byte() as usize].to_owned(),
+            Arg::Perspective(p) if nl => PERSPECTIVE_NL[p.byte() as usize].to_owned(),
+            Arg::Order(o) => o.key().to_owned(),
+            Arg::Perspective(p) => p.key().to_owned(),
+        }
+    }
 }
 
 /// How a user types a command with some of its options filled in, in their language:
-/// `invocation("moderator review approve", Lang::Nl, &[("id", "L3")])` is
-/// `/moderator beoordeling goedkeuren id:L3`. Options without a value show as `name:…`.
-pub fn invocation(id: &str, lang: Lang, options: &[(&str, &str)]) -> String {
-    let spec = spec(id);
+/// `invocation(Cmd::ReviewApprove, Lang::Nl, &[("id", Arg::Text("L3"))])` is
+/// `/moderator beoordeling goedkeuren id:L3`.
+pub fn invocation(cmd: Cmd, lang: Lang, options: &[(&str, Arg)]) -> String {
+    let spec = spec(cmd);
     let mut out = format!("/{}", spec.local_path(lang));
     for (name, value) in options {
         let o = spec
-            .options
-            .iter()
-            .find(|o| o.name == *name)
-            .unwrap_or_else(|| panic!("command {id} has no option {name}"));
-        let value = if value.is_empty() { "…" } else { value };
-        out.push_str(&format!(" {}:{value}", o.local_name(lang)));
+            .option(name)
+            .unwrap_or_else(|| panic!("command {} has no option {name}", spec.id()));
+        out.push_str(&format!(" {}:{}", o.local_name(lang), value.typed(lang)));
     }
     out
 }
 
-/// Help lines for one audience: usage and description per command.
-pub fn help_lines(text: &Catalog, lang: Lang, audience: Audience) -> String {
+/// The commands help lists in `lang`: usage and description key, members' and moderators'.
+pub fn help(lang: Lang) -> Vec<HelpLine> {
     SPECS
         .iter()
-        .filter(|s| s.audience == audience)
-        .map(|s| format!("{}\n    {}", s.usage(lang), text.plain(lang, s.help)))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .map(|s| HelpLine {
+            usage: s.usage(lang),
+            help: s.help,
+            moderators: s.audience == Audience::Moderators,
+        })
+        .collect()
 }
 
 /// Finds a command by its words, in either language; returns it and how many words it used.
@@ -690,8 +1077,76 @@ pub fn find_spec(words: &[&str]) -> Option<(&'static Spec, usize)> {
         .map(|s| (s, s.path.len()))
 }
 
-/// Option values as typed, by English option name.
-pub type Values = BTreeMap<&'static str, String>;
+/// One option's value: as typed (the console, a form), or as Discord sends a typed option.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Text(String),
+    Number(i64),
+    Yes(bool),
+    Channel(ChannelId),
+}
+
+impl Value {
+    fn is_blank(&self) -> bool {
+        matches!(self, Value::Text(t) if t.trim().is_empty())
+    }
+
+    /// As a refusal quotes it.
+    fn shown(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Yes(b) => b.to_string(),
+            Value::Channel(c) => c.0.to_string(),
+        }
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Value {
+        Value::Text(text)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Value {
+        Value::Text(text.to_owned())
+    }
+}
+
+/// Option values of one invocation, by English option name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Values(BTreeMap<&'static str, Value>);
+
+impl Values {
+    pub fn new() -> Values {
+        Values::default()
+    }
+
+    pub fn insert(&mut self, name: &'static str, value: impl Into<Value>) {
+        self.0.insert(name, value.into());
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    /// A value given as text.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.0.get(name) {
+            Some(Value::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Every value given as text, to be changed in place.
+    pub fn texts_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.0.values_mut().filter_map(|v| match v {
+            Value::Text(t) => Some(t),
+            _ => None,
+        })
+    }
+}
 
 /// Splits a typed line such as `/les delen titel: Mijn les orde: eerste` into a command and its
 /// option values. An option starts at a known option name followed by `:`; text before the first
@@ -712,10 +1167,7 @@ pub fn parse_line(
         // `/answer some text` is the answer itself.
         let group = words.first()?;
         if group.eq_ignore_ascii_case("answer") || group.eq_ignore_ascii_case("antwoord") {
-            SPECS
-                .iter()
-                .find(|s| s.id() == "answer submit")
-                .map(|s| (s, 1))
+            Some((spec(Cmd::AnswerSubmit), 1))
         } else {
             None
         }
@@ -818,7 +1270,17 @@ fn unquote(value: &str) -> String {
     v.replace("\\n", "\n")
 }
 
-/// The typed values of one invocation, with localized refusals for bad input.
+/// Tags as typed in one field: separated by commas or semicolons, blanks left out.
+pub fn split_tags(typed: &str) -> Vec<String> {
+    typed
+        .split([',', ';'])
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The values of one invocation, read by the kind the table gives each option, with localized
+/// refusals for bad input.
 struct Reader<'a> {
     text: &'a Catalog,
     lang: Lang,
@@ -836,41 +1298,111 @@ impl Reader<'_> {
 
     fn opt(&self, name: &str) -> &'static Opt {
         self.spec
-            .options
-            .iter()
-            .find(|o| o.name == name)
+            .option(name)
             .unwrap_or_else(|| panic!("command {} has no option {name}", self.spec.id()))
     }
 
     fn bad(&self, name: &str, value: &str) -> Refusal {
         let o = self.opt(name);
-        let expected = self.text.plain(self.lang, expect_key(o.kind));
+        let (min, max) = match o.limit {
+            Limit::Range(min, max) => (min, max),
+            _ => (0, 0),
+        };
+        let expected = self.text.render(
+            self.lang,
+            expect_key(o.kind),
+            &json!({"min": min, "max": max}),
+        );
         self.refuse(
             k::ERROR_BAD_OPTION,
             json!({"option": o.local_name(self.lang), "value": value.chars().take(60).collect::<String>(), "expected": expected}),
         )
     }
 
-    /// The raw value, or `None` when absent or empty. Required options are checked up front.
-    fn raw(&self, name: &str) -> Option<&str> {
-        self.values
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
+    fn missing(&self, name: &str) -> Refusal {
+        self.refuse(
+            k::ERROR_MISSING_OPTION,
+            json!({"option": self.opt(name).local_name(self.lang), "usage": self.spec.usage(self.lang)}),
+        )
     }
 
+    /// A required option's value; absent, the user is told which option is missing.
+    fn must<T>(&self, name: &str, value: Option<T>) -> Result<T, Refusal> {
+        value.ok_or_else(|| self.missing(name))
+    }
+
+    /// The value, or `None` when absent or blank.
+    fn value(&self, name: &str) -> Option<&Value> {
+        self.values.get(name).filter(|v| !v.is_blank())
+    }
+
+    /// A text value as given (blanks kept: an edit may empty a field).
     fn text(&self, name: &str) -> Option<String> {
-        self.values.get(name).cloned()
+        self.values.text(name).map(str::to_owned)
     }
 
+    /// A required text.
+    fn must_text(&self, name: &str) -> Result<String, Refusal> {
+        self.must(name, self.text(name))
+    }
+
+    /// Free text that may be left out: `None` when absent or blank.
+    fn line(&self, name: &str) -> Option<String> {
+        match self.value(name) {
+            Some(Value::Text(t)) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    /// A value of a kind users type as a word: read from its text.
     fn parsed<T>(
         &self,
         name: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<T>, Refusal> {
-        match self.raw(name) {
+        match self.value(name) {
             None => Ok(None),
-            Some(v) => parse(v).map(Some).ok_or_else(|| self.bad(name, v)),
+            Some(Value::Text(v)) => parse(v).map(Some).ok_or_else(|| self.bad(name, v)),
+            Some(other) => Err(self.bad(name, &other.shown())),
+        }
+    }
+
+    /// A whole number within the option's range: as Discord sends it, or as typed.
+    fn number(&self, name: &str) -> Result<Option<u32>, Refusal> {
+        let (min, max) = match self.opt(name).limit {
+            Limit::Range(min, max) => (min, max),
+            _ => (0, u32::MAX),
+        };
+        let fits = |n: i64| u32::try_from(n).ok().filter(|n| (min..=max).contains(n));
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => fits(*n)
+                .map(Some)
+                .ok_or_else(|| self.bad(name, &n.to_string())),
+            Some(Value::Text(v)) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(fits)
+                .map(Some)
+                .ok_or_else(|| self.bad(name, v)),
+            Some(other) => Err(self.bad(name, &other.shown())),
+        }
+    }
+
+    /// Yes or no: as Discord sends a boolean, or as typed.
+    fn yes(&self, name: &str) -> Result<Option<bool>, Refusal> {
+        match self.value(name) {
+            Some(Value::Yes(b)) => Ok(Some(*b)),
+            _ => self.parsed(name, parse_yes),
+        }
+    }
+
+    /// A channel: as Discord resolves it, or its number or mention as typed.
+    fn channel(&self, name: &str) -> Result<Option<ChannelId>, Refusal> {
+        match self.value(name) {
+            Some(Value::Channel(c)) => Ok(Some(*c)),
+            _ => self.parsed(name, parse_channel),
         }
     }
 
@@ -879,7 +1411,7 @@ impl Reader<'_> {
         name: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Result<Option<Vec<T>>, Refusal> {
-        let Some(v) = self.raw(name) else {
+        let Some(v) = self.line(name) else {
             return Ok(None);
         };
         // Items may be two words (`water board`): with commas or semicolons in the list,
@@ -899,10 +1431,6 @@ impl Reader<'_> {
             .map(Some)
     }
 
-    fn yes(&self, name: &str) -> Result<bool, Refusal> {
-        Ok(self.parsed(name, parse_yes)?.unwrap_or(false))
-    }
-
     fn date(&self, name: &str) -> Result<Option<NaiveDate>, Refusal> {
         self.parsed(name, time::parse_date)
     }
@@ -910,10 +1438,10 @@ impl Reader<'_> {
     /// A moment as typed; it is placed in the collaboration's zone by the engine. A weekday
     /// that does not match the date gets its own answer, naming the date's real weekday.
     fn when(&self, name: &str) -> Result<Option<When>, Refusal> {
-        let Some(v) = self.raw(name) else {
+        let Some(v) = self.line(name) else {
             return Ok(None);
         };
-        match time::parse_when(v) {
+        match time::parse_when(&v) {
             Ok(when) => Ok(Some(when)),
             Err(WhenError::WrongWeekday { date }) => Err(self.refuse(
                 k::TIME_WRONG_WEEKDAY,
@@ -922,21 +1450,43 @@ impl Reader<'_> {
                     "weekday": time::weekday_name(self.lang, date),
                 }),
             )),
-            Err(WhenError::Unreadable) => Err(self.bad(name, v)),
+            Err(WhenError::Unreadable) => Err(self.bad(name, &v)),
         }
+    }
+
+    fn step(&self, name: &str) -> Result<Option<Step>, Refusal> {
+        self.parsed(name, Step::parse_user)
     }
 
     fn steps(&self, name: &str) -> Result<Option<Vec<Step>>, Refusal> {
         self.list(name, Step::parse_user)
     }
 
+    fn order(&self) -> Result<Option<Order>, Refusal> {
+        self.parsed("order", Order::parse_user)
+    }
+
+    fn perspective(&self) -> Result<Option<Perspective>, Refusal> {
+        self.parsed("perspective", Perspective::parse_user)
+    }
+
+    fn attribution(&self) -> Result<Option<Attribution>, Refusal> {
+        self.parsed("as", Attribution::parse_user)
+    }
+
     fn tags(&self, name: &str) -> Option<Vec<String>> {
-        self.raw(name).map(|v| {
-            v.split([',', ';'])
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
-                .collect()
-        })
+        self.line(name).map(|v| split_tags(&v))
+    }
+
+    /// The required `id` of a lesson, digest, question or meeting.
+    fn id<T>(&self, parse: impl Fn(&str) -> Option<T>) -> Result<T, Refusal> {
+        let id = self.parsed("id", parse)?;
+        self.must("id", id)
+    }
+
+    /// Pages are typed from 1; requests count from 0.
+    fn page(&self) -> Result<usize, Refusal> {
+        Ok(self.number("page")?.map_or(0, |p| p as usize - 1))
     }
 
     fn changes(&self) -> Result<LessonChanges, Refusal> {
@@ -944,36 +1494,72 @@ impl Reader<'_> {
             title: self.text("title"),
             happened: self.text("happened"),
             lesson: self.text("lesson"),
-            order: self.parsed("order", Order::parse_user)?,
+            order: self.order()?,
             steps: self.steps("steps")?,
-            perspective: self.parsed("perspective", Perspective::parse_user)?,
+            perspective: self.perspective()?,
             tags: self.tags("tags"),
-            attribution: if self.spec.options.iter().any(|o| o.name == "as") {
-                self.parsed("as", Attribution::parse_user)?
-            } else {
-                None
+            attribution: match self.spec.option("as") {
+                Some(_) => self.attribution()?,
+                None => None,
             },
         })
+    }
+
+    /// Every required option is there, in the table's order, before any value is read: the
+    /// first missing one is named.
+    fn check_required(&self, group: Option<Group>) -> Result<(), Refusal> {
+        for o in self.spec.options.iter().filter(|o| o.required) {
+            if group.is_some_and(|g| o.group != g) {
+                continue;
+            }
+            if self.value(o.name).is_none() {
+                return Err(self.missing(o.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How yes and no, much and little are typed, (Dutch, English); more spellings are accepted.
+const YES: (&str, &str) = ("ja", "yes");
+const NO: (&str, &str) = ("nee", "no");
+const MUCH: (&str, &str) = ("veel", "much");
+const LITTLE: (&str, &str) = ("weinig", "little");
+/// The Dutch word for each order and perspective, in declaration order (English is the key).
+const ORDER_NL: [&str; 3] = ["eerste", "tweede", "derde"];
+const PERSPECTIVE_NL: [&str; 4] = ["rechtmatig", "presterend", "netwerkend", "participerend"];
+
+fn word((nl, en): (&'static str, &'static str), lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nl => nl,
+        Lang::En => en,
     }
 }
 
 /// `veel`/`much`/`many` is true, `weinig`/`little`/`few` false.
 fn parse_amount(v: &str) -> Option<bool> {
-    match v.trim().to_lowercase().as_str() {
-        "veel" | "much" | "many" | "hoog" | "high" => Some(true),
-        "weinig" | "little" | "few" | "laag" | "low" => Some(false),
-        _ => None,
+    let v = v.trim().to_lowercase();
+    if [MUCH.0, MUCH.1, "many", "hoog", "high"].contains(&v.as_str()) {
+        Some(true)
+    } else if [LITTLE.0, LITTLE.1, "few", "laag", "low"].contains(&v.as_str()) {
+        Some(false)
+    } else {
+        None
     }
 }
 
 fn parse_yes(v: &str) -> Option<bool> {
-    match v.trim().to_lowercase().as_str() {
-        "yes" | "ja" | "true" | "1" | "y" | "j" => Some(true),
-        "no" | "nee" | "false" | "0" | "n" => Some(false),
-        _ => None,
+    let v = v.trim().to_lowercase();
+    if [YES.0, YES.1, "true", "1", "y", "j"].contains(&v.as_str()) {
+        Some(true)
+    } else if [NO.0, NO.1, "false", "0", "n"].contains(&v.as_str()) {
+        Some(false)
+    } else {
+        None
     }
 }
 
+/// What a refusal says a value of this kind should look like.
 fn expect_key(kind: Kind) -> &'static str {
     match kind {
         Kind::Text | Kind::Line | Kind::Tags => k::EXPECT_TEXT,
@@ -992,6 +1578,7 @@ fn expect_key(kind: Kind) -> &'static str {
         Kind::Yes => k::EXPECT_YES,
         Kind::Page => k::EXPECT_PAGE,
         Kind::Weeks => k::EXPECT_WEEKS,
+        Kind::Number => k::EXPECT_NUMBER,
         Kind::QuestionId => k::QUESTION_EXPECT_ID,
         Kind::MeetingId => k::MEETING_EXPECT_ID,
         Kind::Channel => k::MEETING_EXPECT_CHANNEL,
@@ -1009,8 +1596,119 @@ fn parse_channel(v: &str) -> Option<ChannelId> {
     digits.parse::<u64>().ok().filter(|n| *n > 0).map(ChannelId)
 }
 
-/// Turns a command and its typed values into a request, or a localized refusal naming the
-/// option that is missing or wrong.
+/// What a command that opens a form says before the form is filled in: its slash options, read
+/// and checked, so a form that could only be refused is refused before it opens.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FormStart {
+    Answer {
+        edit: bool,
+    },
+    /// The lesson as the slash command gives it; the form fills in its texts and tags.
+    Share(LessonDraft),
+    Edit {
+        id: LessonId,
+        review: bool,
+        changes: LessonChanges,
+    },
+    Applied(LessonId),
+    Reject(LessonId),
+    Ask(Attribution),
+    /// The attribution chosen in the command travels with the form; without it the form asks.
+    QuestionAnswer {
+        id: QuestionId,
+        attribution: Option<Attribution>,
+    },
+}
+
+/// The slash part of a command with a form, or `None` for a command without one.
+pub fn form_start(
+    text: &Catalog,
+    lang: Lang,
+    spec: &'static Spec,
+    values: &Values,
+) -> Result<Option<FormStart>, Refusal> {
+    let r = Reader {
+        text,
+        lang,
+        spec,
+        values,
+    };
+    r.check_required(Some(Group::Slash))?;
+    Ok(Some(match spec.cmd {
+        Cmd::AnswerSubmit => FormStart::Answer { edit: false },
+        Cmd::AnswerEdit => FormStart::Answer { edit: true },
+        Cmd::LessonShare => FormStart::Share(LessonDraft {
+            title: String::new(),
+            happened: String::new(),
+            lesson: String::new(),
+            order: r.must("order", r.order()?)?,
+            steps: r.steps("steps")?.unwrap_or_default(),
+            perspective: r.perspective()?,
+            tags: Vec::new(),
+            attribution: r.attribution()?.unwrap_or(Attribution::Named),
+        }),
+        Cmd::LessonEdit | Cmd::ReviewEdit => FormStart::Edit {
+            id: r.id(LessonId::parse_user)?,
+            review: spec.cmd == Cmd::ReviewEdit,
+            changes: r.changes()?,
+        },
+        Cmd::LessonApplied => FormStart::Applied(r.id(LessonId::parse_user)?),
+        Cmd::ReviewReject => FormStart::Reject(r.id(LessonId::parse_user)?),
+        Cmd::QuestionAsk => FormStart::Ask(r.attribution()?.unwrap_or(Attribution::Named)),
+        Cmd::QuestionAnswer => FormStart::QuestionAnswer {
+            id: r.id(QuestionId::parse_user)?,
+            attribution: r.attribution()?,
+        },
+        Cmd::Help
+        | Cmd::Questions
+        | Cmd::Perspectives
+        | Cmd::Orders
+        | Cmd::Collaboration
+        | Cmd::Layer
+        | Cmd::DoingPlace
+        | Cmd::DoingShow
+        | Cmd::Health
+        | Cmd::Vote
+        | Cmd::Reminders
+        | Cmd::RoundStatus
+        | Cmd::AnswerWithdraw
+        | Cmd::AnswerShow
+        | Cmd::LessonShow
+        | Cmd::LessonSearch
+        | Cmd::LessonMine
+        | Cmd::DigestList
+        | Cmd::DigestShow
+        | Cmd::MyDataExport
+        | Cmd::MyDataDelete
+        | Cmd::Setup
+        | Cmd::RoundStart
+        | Cmd::RoundReveal
+        | Cmd::RoundClose
+        | Cmd::ReviewQueue
+        | Cmd::ReviewApprove
+        | Cmd::ReviewFeature
+        | Cmd::DigestCompose
+        | Cmd::DigestPublish
+        | Cmd::DoingAsk
+        | Cmd::Cadence
+        | Cmd::Audit
+        | Cmd::LearningOthers
+        | Cmd::QuestionShow
+        | Cmd::QuestionList
+        | Cmd::QuestionHelped
+        | Cmd::QuestionConsent
+        | Cmd::MeetingAgenda
+        | Cmd::MeetingJoin
+        | Cmd::Exchange
+        | Cmd::DigestTake
+        | Cmd::QuestionLesson
+        | Cmd::MeetingPlan
+        | Cmd::MeetingLessons => return Ok(None),
+    }))
+}
+
+/// Turns a command and its values into a request, or a localized refusal naming the option that
+/// is missing or wrong.
 pub fn to_request(
     text: &Catalog,
     lang: Lang,
@@ -1024,233 +1722,193 @@ pub fn to_request(
         spec,
         values,
     };
-    for o in spec.options.iter().filter(|o| o.required) {
-        if r.raw(o.name).is_none() {
-            return Err(r.refuse(
-                k::ERROR_MISSING_OPTION,
-                json!({"option": o.local_name(lang), "usage": spec.usage(lang)}),
-            ));
-        }
-    }
-    let required = |name: &str| r.text(name).unwrap_or_default();
-    let lesson_id = || {
-        r.parsed("id", LessonId::parse_user)
-            .map(|v| v.unwrap_or(LessonId(0)))
-    };
-    let digest_id = || {
-        r.parsed("id", DigestId::parse_user)
-            .map(|v| v.unwrap_or(DigestId(0)))
-    };
-    let step = |name: &str| r.parsed(name, Step::parse_user);
-    // Pages are typed from 1; requests count from 0.
-    let page = || -> Result<usize, Refusal> {
-        Ok(r.parsed("page", |v| {
-            v.trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|p| *p >= 1 && *p <= 10_000)
-        })?
-        .unwrap_or(1)
-            - 1)
-    };
-    let question_id = || {
-        r.parsed("id", QuestionId::parse_user)
-            .map(|v| v.unwrap_or(QuestionId(0)))
-    };
-    let meeting_id = || {
-        r.parsed("id", MeetingId::parse_user)
-            .map(|v| v.unwrap_or(MeetingId(0)))
-    };
-    Ok(match spec.id().as_str() {
-        "help" => Request::Help,
-        "questions" => Request::Questions {
-            step: step("step")?.unwrap_or(Step::Issue),
+    r.check_required(None)?;
+    Ok(match spec.cmd {
+        Cmd::Help => Request::Help(help(lang)),
+        Cmd::Questions => Request::Questions {
+            step: r.must("step", r.step("step")?)?,
         },
-        "perspectives" => Request::Perspectives,
-        "orders" => Request::Orders,
-        "collaboration" => Request::ShowCollaboration,
-        "moderator cadence" => Request::Cadence {
-            step: step("step")?,
-            every_weeks: r.parsed("weeks", |v| {
-                v.trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|w| limits::WEEKS.contains(w))
-            })?,
-            paused: r.parsed("pause", parse_yes)?,
+        Cmd::Perspectives => Request::Perspectives,
+        Cmd::Orders => Request::Orders,
+        Cmd::Collaboration => Request::ShowCollaboration,
+        Cmd::Cadence => Request::Cadence {
+            step: r.step("step")?,
+            every_weeks: r.number("weeks")?,
+            paused: r.yes("pause")?,
         },
-        "health" => Request::Health,
-        "moderator audit" => Request::AuditLog { page: page()? },
-        "doing place" => Request::Place {
-            much_yield: r.parsed("yield", parse_amount)?.unwrap_or(false),
-            many_lessons: r.parsed("lessons", parse_amount)?.unwrap_or(false),
+        Cmd::Health => Request::Health,
+        Cmd::Audit => Request::AuditLog { page: r.page()? },
+        Cmd::DoingPlace => Request::Place {
+            much_yield: r.must("yield", r.parsed("yield", parse_amount)?)?,
+            many_lessons: r.must("lessons", r.parsed("lessons", parse_amount)?)?,
         },
-        "doing show" => Request::DoingLearning,
-        "moderator doing ask" => Request::AskDoingLearning,
-        "vote" => Request::Vote {
+        Cmd::DoingShow => Request::DoingLearning,
+        Cmd::DoingAsk => Request::AskDoingLearning,
+        Cmd::Vote => Request::Vote {
             round: None,
-            perspective: r
-                .parsed("perspective", Perspective::parse_user)?
-                .unwrap_or(Perspective::Networking),
+            perspective: r.must("perspective", r.perspective()?)?,
         },
-        "lesson applied" => Request::LessonApplied {
-            id: lesson_id()?,
+        Cmd::LessonApplied => Request::LessonApplied {
+            id: r.id(LessonId::parse_user)?,
             note: r.text("note").unwrap_or_default(),
         },
-        "reminders" => Request::Reminders {
-            how: r
-                .parsed("via", Reminders::parse_user)?
-                .unwrap_or(Reminders::Channel),
+        Cmd::Reminders => Request::Reminders {
+            how: r.must("via", r.parsed("via", Reminders::parse_user)?)?,
         },
-        "layer" => Request::SetLayer {
-            layer: r
-                .parsed("layer", Layer::parse_user)?
-                .unwrap_or(Layer::Other),
+        Cmd::Layer => Request::SetLayer {
+            layer: r.must("layer", r.parsed("layer", Layer::parse_user)?)?,
         },
-        "setup" => Request::Setup {
-            task: required("task"),
-            region: required("region"),
-            layers: r.list("layers", Layer::parse_user)?.unwrap_or_default(),
+        Cmd::Setup => Request::Setup {
+            task: r.must_text("task")?,
+            region: r.must_text("region")?,
+            layers: r.must("layers", r.list("layers", Layer::parse_user)?)?,
             lang: r.parsed("language", Lang::parse_user)?,
             zone: r.parsed("time_zone", time::parse_zone)?,
         },
-        "moderator round start" => Request::RoundStart {
-            step: step("step")?.unwrap_or(Step::Issue),
+        Cmd::RoundStart => Request::RoundStart {
+            step: r.must("step", r.step("step")?)?,
             deadline: r.when("deadline")?,
         },
-        "round status" => Request::RoundStatus,
-        "moderator round reveal" => Request::RoundReveal { round: None },
-        "moderator round close" => Request::RoundClose { round: None },
-        "answer submit" => Request::AnswerSubmit {
+        Cmd::RoundStatus => Request::RoundStatus,
+        Cmd::RoundReveal => Request::RoundReveal { round: None },
+        Cmd::RoundClose => Request::RoundClose { round: None },
+        Cmd::AnswerSubmit => Request::AnswerSubmit {
             round: None,
-            text: required("text"),
+            text: r.must_text("text")?,
         },
-        "answer edit" => Request::AnswerEdit {
+        Cmd::AnswerEdit => Request::AnswerEdit {
             round: None,
-            text: required("text"),
+            text: r.must_text("text")?,
         },
-        "answer withdraw" => Request::AnswerWithdraw,
-        "answer show" => Request::AnswerMine,
-        "lesson share" => Request::LessonShare(LessonDraft {
-            title: required("title"),
-            happened: required("happened"),
-            lesson: required("lesson"),
-            order: r
-                .parsed("order", Order::parse_user)?
-                .unwrap_or(Order::First),
+        Cmd::AnswerWithdraw => Request::AnswerWithdraw,
+        Cmd::AnswerShow => Request::AnswerMine,
+        Cmd::LessonShare => Request::LessonShare(LessonDraft {
+            title: r.must_text("title")?,
+            happened: r.must_text("happened")?,
+            lesson: r.must_text("lesson")?,
+            order: r.must("order", r.order()?)?,
             steps: r.steps("steps")?.unwrap_or_default(),
-            perspective: r.parsed("perspective", Perspective::parse_user)?,
+            perspective: r.perspective()?,
             tags: r.tags("tags").unwrap_or_default(),
-            attribution: r
-                .parsed("as", Attribution::parse_user)?
-                .unwrap_or(Attribution::Named),
+            attribution: r.attribution()?.unwrap_or(Attribution::Named),
         }),
-        "lesson edit" => Request::LessonEdit {
-            id: lesson_id()?,
+        Cmd::LessonEdit => Request::LessonEdit {
+            id: r.id(LessonId::parse_user)?,
             changes: r.changes()?,
             version: None,
         },
-        "lesson show" => Request::LessonShow { id: lesson_id()? },
-        "lesson search" => Request::LessonSearch(SearchQuery {
-            text: r.raw("text").map(str::to_owned),
-            order: r.parsed("order", Order::parse_user)?,
-            step: step("step")?,
-            perspective: r.parsed("perspective", Perspective::parse_user)?,
-            tag: r.raw("tag").map(str::to_owned),
-            channel: if r.yes("here")? { channel } else { None },
+        Cmd::LessonShow => Request::LessonShow {
+            id: r.id(LessonId::parse_user)?,
+        },
+        Cmd::LessonSearch => Request::LessonSearch(SearchQuery {
+            text: r.line("text"),
+            order: r.order()?,
+            step: r.step("step")?,
+            perspective: r.perspective()?,
+            tag: r.line("tag"),
+            channel: if r.yes("here")?.unwrap_or(false) {
+                channel
+            } else {
+                None
+            },
             from: r.date("from")?,
             to: r.date("to")?,
-            page: page()?,
+            page: r.page()?,
         }),
-        "lesson mine" => Request::LessonMine,
-        "moderator review queue" => Request::ReviewQueue { page: page()? },
-        "moderator review approve" => Request::ReviewApprove { id: lesson_id()? },
-        "moderator review edit" => Request::ReviewEdit {
-            id: lesson_id()?,
+        Cmd::LessonMine => Request::LessonMine,
+        Cmd::ReviewQueue => Request::ReviewQueue { page: r.page()? },
+        Cmd::ReviewApprove => Request::ReviewApprove {
+            id: r.id(LessonId::parse_user)?,
+        },
+        Cmd::ReviewEdit => Request::ReviewEdit {
+            id: r.id(LessonId::parse_user)?,
             changes: r.changes()?,
             version: None,
         },
-        "moderator review reject" => Request::ReviewReject {
-            id: lesson_id()?,
-            reason: required("reason"),
+        Cmd::ReviewReject => Request::ReviewReject {
+            id: r.id(LessonId::parse_user)?,
+            reason: r.must_text("reason")?,
         },
-        "moderator review feature" => Request::ReviewFeature { id: lesson_id()? },
-        "moderator digest compose" => Request::DigestCompose {
-            title: r.raw("title").map(str::to_owned),
+        Cmd::ReviewFeature => Request::ReviewFeature {
+            id: r.id(LessonId::parse_user)?,
+        },
+        Cmd::DigestCompose => Request::DigestCompose {
+            title: r.line("title"),
             filter: DigestFilter {
                 from: r.date("from")?,
                 to: r.date("to")?,
-                order: r.parsed("order", Order::parse_user)?,
-                step: step("step")?,
-                republish: r.yes("republish")?,
-                library: r.yes("library")?,
+                order: r.order()?,
+                step: r.step("step")?,
+                republish: r.yes("republish")?.unwrap_or(false),
+                library: r.yes("library")?.unwrap_or(false),
             },
         },
-        "moderator digest publish" => Request::DigestPublish { id: digest_id()? },
-        "digest list" => Request::DigestList,
-        "digest show" => Request::DigestShow { id: digest_id()? },
-        "mydata export" => Request::MyDataExport,
-        "mydata delete" => Request::MyDataDelete {
-            confirm: r.yes("confirm")?,
+        Cmd::DigestPublish => Request::DigestPublish {
+            id: r.id(DigestId::parse_user)?,
         },
-        "learning others" => Request::Step5Elsewhere,
-        "moderator exchange" => Request::Exchange(crate::engine::ExchangeChange {
-            lessons: r.parsed("lessons", parse_yes)?,
-            name: r.parsed("name", parse_yes)?,
-            step5: r.parsed("step5", parse_yes)?,
-            questions: r.parsed("questions", parse_yes)?,
-            servers: r.parsed("servers", parse_yes)?,
+        Cmd::DigestList => Request::DigestList,
+        Cmd::DigestShow => Request::DigestShow {
+            id: r.id(DigestId::parse_user)?,
+        },
+        Cmd::MyDataExport => Request::MyDataExport,
+        Cmd::MyDataDelete => Request::MyDataDelete {
+            confirm: r.yes("confirm")?.unwrap_or(false),
+        },
+        Cmd::LearningOthers => Request::Step5Elsewhere,
+        Cmd::Exchange => Request::Exchange(crate::engine::ExchangeChange {
+            lessons: r.yes("lessons")?,
+            name: r.yes("name")?,
+            step5: r.yes("step5")?,
+            questions: r.yes("questions")?,
+            servers: r.yes("servers")?,
         }),
-        "moderator digest take" => Request::DigestTake { id: lesson_id()? },
-        "question ask" => Request::QuestionAsk {
-            text: required("text"),
-            attribution: r
-                .parsed("as", Attribution::parse_user)?
-                .unwrap_or(Attribution::Named),
+        Cmd::DigestTake => Request::DigestTake {
+            id: r.id(LessonId::parse_user)?,
         },
-        "question answer" => Request::QuestionAnswer {
-            id: question_id()?,
-            text: required("text"),
-            attribution: r
-                .parsed("as", Attribution::parse_user)?
-                .unwrap_or(Attribution::Named),
+        Cmd::QuestionAsk => Request::QuestionAsk {
+            text: r.must_text("text")?,
+            attribution: r.attribution()?.unwrap_or(Attribution::Named),
         },
-        "question show" => Request::QuestionShow { id: question_id()? },
-        "question list" => Request::QuestionList,
-        "question helped" => Request::QuestionHelpful {
-            id: question_id()?,
-            answer: r
-                .parsed("answer", |v| {
-                    v.trim().parse::<u32>().ok().filter(|n| *n >= 1)
-                })?
-                .unwrap_or(1),
+        Cmd::QuestionAnswer => Request::QuestionAnswer {
+            id: r.id(QuestionId::parse_user)?,
+            text: r.must_text("text")?,
+            attribution: r.attribution()?.unwrap_or(Attribution::Named),
         },
-        "question consent" => Request::QuestionConsent {
-            id: question_id()?,
-            consent: r.yes("agree")?,
+        Cmd::QuestionShow => Request::QuestionShow {
+            id: r.id(QuestionId::parse_user)?,
         },
-        "moderator question lesson" => Request::QuestionToLesson {
-            id: question_id()?,
-            title: required("title"),
-            order: r
-                .parsed("order", Order::parse_user)?
-                .unwrap_or(Order::First),
+        Cmd::QuestionList => Request::QuestionList,
+        Cmd::QuestionHelped => Request::QuestionHelpful {
+            id: r.id(QuestionId::parse_user)?,
+            answer: r.must("answer", r.number("answer")?)?,
+        },
+        Cmd::QuestionConsent => Request::QuestionConsent {
+            id: r.id(QuestionId::parse_user)?,
+            consent: r.must("agree", r.yes("agree")?)?,
+        },
+        Cmd::QuestionLesson => Request::QuestionToLesson {
+            id: r.id(QuestionId::parse_user)?,
+            title: r.must_text("title")?,
+            order: r.must("order", r.order()?)?,
             steps: r.steps("steps")?.unwrap_or_default(),
         },
-        "moderator meeting plan" => Request::MeetingPlan {
-            // Required, so always given here; the engine places it in the collaboration's zone.
-            starts: r.when("when")?.unwrap_or(When::Days(0)),
-            minutes: r.parsed("minutes", |v| v.trim().parse::<u32>().ok())?,
-            title: r.raw("name").map(str::to_owned),
-            address: r.raw("address").map(str::to_owned),
-            voice: r.parsed("channel", parse_channel)?,
+        Cmd::MeetingPlan => Request::MeetingPlan {
+            // The engine places it in the collaboration's zone.
+            starts: r.must("when", r.when("when")?)?,
+            minutes: r.number("minutes")?,
+            title: r.line("name"),
+            address: r.line("address"),
+            voice: r.channel("channel")?,
         },
-        "meeting agenda" => Request::MeetingAgenda {
+        Cmd::MeetingAgenda => Request::MeetingAgenda {
             id: r.parsed("id", MeetingId::parse_user)?,
         },
-        "meeting join" => Request::MeetingJoin { id: meeting_id()? },
-        "moderator meeting lessons" => Request::MeetingLessons { id: meeting_id()? },
-        other => unreachable!("command {other} has a spec but no request"),
+        Cmd::MeetingJoin => Request::MeetingJoin {
+            id: r.id(MeetingId::parse_user)?,
+        },
+        Cmd::MeetingLessons => Request::MeetingLessons {
+            id: r.id(MeetingId::parse_user)?,
+        },
     })
 }
 
@@ -1286,7 +1944,8 @@ mod tests {
                     | Kind::LessonId
                     | Kind::DigestId
                     | Kind::Page
-                    | Kind::Weeks => "1",
+                    | Kind::Weeks
+                    | Kind::Number => "1",
                     Kind::Order => "first",
                     Kind::Layer | Kind::Layers => "gemeente",
                     Kind::Perspective => "lawful",
@@ -1327,7 +1986,7 @@ mod tests {
         let c = catalog();
         let (spec, values) = parse_line(&c, Lang::Nl, "/moderator ronde start stap:2").unwrap();
         assert_eq!(spec.id(), "moderator round start");
-        assert_eq!(values.get("step").map(String::as_str), Some("2"));
+        assert_eq!(values.text("step"), Some("2"));
     }
 
     #[test]
@@ -1377,11 +2036,15 @@ mod tests {
     #[test]
     fn invocations_come_from_the_table_in_the_users_language() {
         assert_eq!(
-            invocation("moderator review edit", Lang::Nl, &[("id", "L3")]),
+            invocation(Cmd::ReviewEdit, Lang::Nl, &[("id", Arg::Text("L3"))]),
             "/moderator beoordeling bewerken id:L3"
         );
         assert_eq!(
-            invocation("lesson applied", Lang::En, &[("id", "L3"), ("note", "")]),
+            invocation(
+                Cmd::LessonApplied,
+                Lang::En,
+                &[("id", Arg::Text("L3")), ("note", Arg::Blank)]
+            ),
             "/lesson applied id:L3 note:…"
         );
     }
@@ -1530,5 +2193,204 @@ mod tests {
         assert_eq!(layers("rijk gemeente"), Ok(vec![National, Municipality]));
         assert_eq!(layers("rijk; waterschap"), Ok(vec![National, WaterBoard]));
         assert_eq!(layers("rijk, mars"), Err(k::ERROR_BAD_OPTION));
+    }
+
+    #[test]
+    fn the_table_holds_one_entry_per_command_in_order() {
+        for (i, s) in SPECS.iter().enumerate() {
+            assert_eq!(s.cmd as usize, i, "{} is out of place", s.id());
+            assert_eq!(spec(s.cmd).id(), s.id());
+        }
+        // Variants are numbered from 0 without gaps, so the last one closes the list.
+        assert_eq!(Cmd::MeetingLessons as usize, SPECS.len() - 1);
+    }
+
+    #[test]
+    fn every_option_says_what_it_asks_and_forms_ask_only_text() {
+        let c = catalog();
+        for s in SPECS {
+            for word in s.path.iter().take(s.path.len() - 1) {
+                let key = group_help(word.0);
+                assert!(!c.plain(Lang::Nl, key).starts_with('['), "{}", word.0);
+            }
+            for o in s.options {
+                for lang in [Lang::Nl, Lang::En] {
+                    assert!(
+                        !c.plain(lang, o.help).starts_with('['),
+                        "{} {}",
+                        s.id(),
+                        o.name
+                    );
+                }
+                match o.group {
+                    Group::Form => assert!(
+                        matches!(o.kind, Kind::Text | Kind::Line | Kind::Tags),
+                        "{} {}",
+                        s.id(),
+                        o.name
+                    ),
+                    // What the slash command asks as text is asked as one line.
+                    Group::Slash => assert_ne!(o.kind, Kind::Text, "{} {}", s.id(), o.name),
+                }
+                if o.kind.is_number() {
+                    assert!(matches!(o.limit, Limit::Range(..)), "{}", o.name);
+                }
+            }
+            // A command opens a form exactly when the table asks something in one; its slash
+            // options alone are read before the form opens.
+            let mut slash = Values::new();
+            for o in s.slash_options().iter().filter(|o| o.required) {
+                let v = match o.kind {
+                    Kind::Order => "first",
+                    _ => "1",
+                };
+                slash.insert(o.name, v);
+            }
+            let start = form_start(&c, Lang::En, s, &slash)
+                .unwrap_or_else(|r| panic!("{}: {}", s.id(), r.text));
+            assert_eq!(start.is_some(), s.has_form(), "{}", s.id());
+        }
+    }
+
+    /// `/moderator ritme weken:x` used to answer that a page number was expected.
+    #[test]
+    fn weeks_that_are_no_number_of_weeks_are_refused_about_weeks_in_both_languages() {
+        let c = catalog();
+        for (lang, line, said) in [
+            (
+                Lang::Nl,
+                "/moderator ritme weken:x",
+                "verwacht een aantal weken, van 1 tot en met 52",
+            ),
+            (
+                Lang::En,
+                "/moderator cadence weeks:x",
+                "expected a number of weeks, from 1 to 52",
+            ),
+            (
+                Lang::Nl,
+                "/moderator ritme weken:53",
+                "verwacht een aantal weken, van 1 tot en met 52",
+            ),
+            (
+                Lang::En,
+                "/moderator cadence weeks:0",
+                "expected a number of weeks, from 1 to 52",
+            ),
+        ] {
+            let (spec, values) = parse_line(&c, lang, line).unwrap();
+            let r = to_request(&c, lang, spec, &values, None).unwrap_err();
+            assert_eq!(r.key, k::ERROR_BAD_OPTION);
+            assert!(r.text.contains(said), "{line}: {}", r.text);
+            assert!(
+                !r.text.contains("pagin") && !r.text.contains("page"),
+                "{}",
+                r.text
+            );
+        }
+        // As Discord sends an integer: the same range, the same answer.
+        let mut values = Values::new();
+        values.insert("weeks", Value::Number(53));
+        let r = to_request(&c, Lang::En, spec(Cmd::Cadence), &values, None).unwrap_err();
+        assert!(r.text.contains("number of weeks"), "{}", r.text);
+        values.insert("weeks", Value::Number(6));
+        assert!(matches!(
+            to_request(&c, Lang::En, spec(Cmd::Cadence), &values, None),
+            Ok(Request::Cadence {
+                every_weeks: Some(6),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn typed_values_from_discord_are_read_as_typed() {
+        let c = catalog();
+        let mut values = Values::new();
+        values.insert("confirm", Value::Yes(true));
+        assert_eq!(
+            to_request(&c, Lang::Nl, spec(Cmd::MyDataDelete), &values, None),
+            Ok(Request::MyDataDelete { confirm: true })
+        );
+        let mut values = Values::new();
+        values.insert("page", Value::Number(3));
+        assert_eq!(
+            to_request(&c, Lang::Nl, spec(Cmd::ReviewQueue), &values, None),
+            Ok(Request::ReviewQueue { page: 2 })
+        );
+        let mut values = Values::new();
+        values.insert("when", "3d");
+        values.insert("channel", Value::Channel(ChannelId(77)));
+        assert!(matches!(
+            to_request(&c, Lang::Nl, spec(Cmd::MeetingPlan), &values, None),
+            Ok(Request::MeetingPlan {
+                voice: Some(ChannelId(77)),
+                ..
+            })
+        ));
+        // A number where a number is asked, but outside its range, is refused like typed text.
+        let mut values = Values::new();
+        values.insert("id", "3");
+        values.insert("answer", Value::Number(0));
+        let r = to_request(&c, Lang::Nl, spec(Cmd::QuestionHelped), &values, None).unwrap_err();
+        assert!(
+            r.text.contains("een geheel getal van 1 tot en met 1000"),
+            "{}",
+            r.text
+        );
+    }
+
+    #[test]
+    fn a_written_command_reads_back_as_the_same_request() {
+        let c = catalog();
+        for lang in [Lang::Nl, Lang::En] {
+            for (cmd, options, expected) in [
+                (
+                    Cmd::Vote,
+                    vec![("perspective", Arg::Perspective(Perspective::Lawful))],
+                    Request::Vote {
+                        round: None,
+                        perspective: Perspective::Lawful,
+                    },
+                ),
+                (
+                    Cmd::DoingPlace,
+                    vec![
+                        ("yield", Arg::Amount(true)),
+                        ("lessons", Arg::Amount(false)),
+                    ],
+                    Request::Place {
+                        much_yield: true,
+                        many_lessons: false,
+                    },
+                ),
+                (
+                    Cmd::MyDataDelete,
+                    vec![("confirm", Arg::Yes(true))],
+                    Request::MyDataDelete { confirm: true },
+                ),
+                (
+                    Cmd::Audit,
+                    vec![("page", Arg::Number(2))],
+                    Request::AuditLog { page: 1 },
+                ),
+            ] {
+                let line = invocation(cmd, lang, &options);
+                let (spec, values) = parse_line(&c, lang, &line).unwrap();
+                assert_eq!(
+                    to_request(&c, lang, spec, &values, None),
+                    Ok(expected),
+                    "{line}"
+                );
+            }
+        }
+        assert_eq!(
+            invocation(
+                Cmd::Vote,
+                Lang::Nl,
+                &[("perspective", Arg::Perspective(Perspective::Networking))]
+            ),
+            "/stem perspectief:netwerkend"
+        );
     }
 }

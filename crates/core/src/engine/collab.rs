@@ -17,13 +17,21 @@ fn bullets(items: &[String]) -> String {
 }
 
 impl Engine {
-    pub(super) fn help(&self, ctx: &Ctx) -> Reply {
+    pub(super) fn help(&self, ctx: &Ctx, commands: &[super::HelpLine]) -> Reply {
         let lang = ctx.actor.lang;
         let a = self.text.academy(lang);
         let steps: Vec<String> = Step::ALL
             .iter()
             .map(|s| format!("{}. {}", s.number(), a.step(*s).question))
             .collect();
+        let lines = |moderators: bool| {
+            commands
+                .iter()
+                .filter(|c| c.moderators == moderators)
+                .map(|c| format!("{}\n    {}", c.usage, self.text.plain(lang, c.help)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         let mut reply =
             Reply::private(self.t(lang, k::HELP_INTRO, json!({"tagline": a.academy.tagline})))
                 .titled(a.academy.name.clone())
@@ -32,23 +40,9 @@ impl Engine {
                     self.text.plain(lang, k::HELP_TERMS),
                 )
                 .section(self.text.plain(lang, k::HELP_STEPS), bullets(&steps))
-                .section(
-                    self.text.plain(lang, k::HELP_MEMBERS),
-                    crate::commands::help_lines(
-                        &self.text,
-                        lang,
-                        crate::commands::Audience::Members,
-                    ),
-                );
+                .section(self.text.plain(lang, k::HELP_MEMBERS), lines(false));
         if ctx.actor.role.can_moderate() {
-            reply = reply.section(
-                self.text.plain(lang, k::HELP_MODERATORS),
-                crate::commands::help_lines(
-                    &self.text,
-                    lang,
-                    crate::commands::Audience::Moderators,
-                ),
-            );
+            reply = reply.section(self.text.plain(lang, k::HELP_MODERATORS), lines(true));
         }
         reply
     }

@@ -163,10 +163,21 @@ impl LessonChanges {
     }
 }
 
+/// One command as help lists it: how it is typed and the message key of what it does. The
+/// command table writes these, so the engine need not know the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HelpLine {
+    pub usage: String,
+    pub help: &'static str,
+    /// Listed for moderators only.
+    pub moderators: bool,
+}
+
 /// Everything a user can ask of the academy. Both adapters produce these.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
-    Help,
+    /// Help, with the commands to list.
+    Help(Vec<HelpLine>),
     Setup {
         task: String,
         region: String,
@@ -620,7 +631,7 @@ impl Engine {
     fn dispatch(&self, ctx: &Ctx, request: Request) -> Outcome {
         use Request as R;
         match request {
-            R::Help => Ok(self.help(ctx)),
+            R::Help(commands) => Ok(self.help(ctx, &commands)),
             R::Setup {
                 task,
                 region,

@@ -64,6 +64,7 @@ keys! {
     EXPECT_ORDER = "expect.order";
     EXPECT_PAGE = "expect.page";
     EXPECT_WEEKS = "expect.weeks";
+    EXPECT_NUMBER = "expect.number";
     EXPECT_PERSPECTIVE = "expect.perspective";
     EXPECT_STEP = "expect.step";
     EXPECT_TEXT = "expect.text";
