@@ -2709,6 +2709,136 @@ fn health_counts_everyone_who_answered_and_writes_percentages_the_dutch_way() {
     assert!(health.contains(&from), "{health}");
 }
 
+/// The stored rounds of the collaboration, oldest first.
+fn rounds_of(a: &Academy) -> Vec<Round> {
+    a.store
+        .scan_prefix(Tree::Rounds, &[])
+        .unwrap()
+        .iter()
+        .map(|(_, v)| serde_json::from_slice(v).unwrap())
+        .collect()
+}
+
+/// The answers of a round, as the reveal read them (in the order given).
+fn named_answers(a: &Academy, round: RoundId) -> Vec<(String, String)> {
+    let mut answers: Vec<Answer> = a
+        .store
+        .scan_prefix(Tree::Answers, &round.key())
+        .unwrap()
+        .iter()
+        .map(|(_, v)| serde_json::from_slice(v).unwrap())
+        .collect();
+    answers.sort_by_key(|a| a.submitted_at);
+    answers.into_iter().map(|a| (a.name, a.text)).collect()
+}
+
+#[test]
+fn the_agreement_kept_at_a_reveal_is_the_agreement_of_its_answers() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.answered_round(
+        Step::Issue,
+        &[anna(), bram(), carla()],
+        "Netcongestie: bedrijven en woningen wachten op het stroomnet.",
+    );
+    a.answered_round(
+        Step::Issue,
+        &[anna(), bram(), carla(), dirk()],
+        "Wateroverlast in de wijken, en niemand weet wie de kelders betaalt.",
+    );
+    let rounds = rounds_of(&a);
+    assert_eq!(rounds.len(), 2);
+    for r in rounds {
+        let kept = r.meter.clone().expect("the reveal kept its figure");
+        let measured = academie::meter::agreement(&named_answers(&a, r.id), Lang::Nl).figure();
+        assert_eq!(kept, measured, "{}", r.id);
+    }
+}
+
+#[test]
+fn an_older_database_without_kept_figures_shows_the_same_health_and_keeps_them_once() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    a.answered_round(
+        Step::Issue,
+        &[anna(), bram(), carla()],
+        "Netcongestie: bedrijven en woningen wachten op het stroomnet.",
+    );
+    a.answered_round(
+        Step::Issue,
+        &[anna(), bram(), carla(), dirk()],
+        "Netcongestie op het stroomnet: bedrijven wachten, woningen wachten.",
+    );
+    let health = a.ok(&anna(), Request::Health).all_text();
+    let kept = rounds_of(&a);
+    // As a database from before figures were kept: the same rounds without them.
+    let mut batch = academie::store::Batch::new();
+    for r in &kept {
+        let mut old = r.clone();
+        old.meter = None;
+        batch.put(
+            Tree::Rounds,
+            r.id.key().to_vec(),
+            serde_json::to_vec(&old).unwrap(),
+        );
+    }
+    a.store.commit(batch).unwrap();
+    assert!(rounds_of(&a).iter().all(|r| r.meter.is_none()));
+
+    assert_eq!(a.ok(&anna(), Request::Health).all_text(), health);
+    // Measured once and kept, as the reveal would have kept them.
+    assert_eq!(rounds_of(&a), kept);
+    assert_eq!(a.ok(&anna(), Request::Health).all_text(), health);
+}
+
+#[test]
+fn the_audit_log_counts_an_older_log_once_and_keeps_counting() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    for _ in 0..14 {
+        a.ok(
+            &moderator(),
+            Request::RoundStart {
+                step: Step::Issue,
+                deadline: None,
+            },
+        );
+        a.ok(&moderator(), Request::RoundClose { round: None });
+    }
+    let entries = a.store.scan_prefix(Tree::Audit, &[]).unwrap().len();
+    assert_eq!(entries, 29, "setup, then a start and a close each time");
+    let page = |a: &Academy| a.ok(&moderator(), Request::AuditLog { page: 1 }).body;
+    let log = page(&a);
+    assert!(log.contains("Pagina 2 van 2 (29 acties"), "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.contains(" · ")).count(),
+        4,
+        "{log}"
+    );
+    // A log from before its number was kept is counted when first shown.
+    let mut batch = academie::store::Batch::new();
+    batch.remove(Tree::Meta, b"audit_count".to_vec());
+    a.store.commit(batch).unwrap();
+    assert_eq!(page(&a), log);
+    a.ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    let log = page(&a);
+    assert!(log.contains("Pagina 2 van 2 (30 acties"), "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.contains(" · ")).count(),
+        5,
+        "{log}"
+    );
+}
+
 #[test]
 fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
     let dir = tmp();

@@ -437,6 +437,11 @@ pub fn reviewed_until(store: &dyn Store, day: Option<NaiveDate>) -> Result<Ids, 
     days(store, REVIEWED, None, day)
 }
 
+/// The approved lessons last approved or confirmed on `day` itself.
+pub fn reviewed_on(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreError> {
+    days(store, REVIEWED, Some(day), Some(day))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

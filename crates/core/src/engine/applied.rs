@@ -111,7 +111,7 @@ impl Engine {
             Some(before) => search::reviewed_until(store, Some(before))?,
             None => Default::default(),
         };
-        for id in search::reviewed_until(store, Some(day))? - &due {
+        for id in search::reviewed_on(store, day)? - &due {
             if let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? {
                 if lesson.reviewed_at.unwrap_or(lesson.created_at) < cutoff {
                     due.insert(id);

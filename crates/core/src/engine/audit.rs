@@ -6,7 +6,7 @@ use super::{decode, encode, Ctx, Engine, Failure, Outcome, Request};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
 use crate::search::time_key;
-use crate::store::{Batch, Tree};
+use crate::store::{Batch, Entry, Tree};
 use crate::text::keys as k;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,12 @@ pub struct AuditEntry {
 
 /// Entries shown per page of the log.
 const SHOWN: usize = 25;
+
+/// Where the number of entries in the log is kept (in `Tree::Meta`), so that a page of the log
+/// says how many there are without reading them all. Entries are only ever added (a deletion
+/// leaves the action, unnamed), so the number moves with each entry, in the same batch. A
+/// database from before it was kept counts its log once, when it is first needed.
+const COUNT_KEY: &[u8] = b"audit_count";
 
 /// The action a moderator request stands for, and what it acted on.
 fn described(request: &Request) -> Option<(&'static str, String)> {
@@ -91,6 +97,15 @@ impl Engine {
             let _guard = self.lock();
             let mut batch = Batch::new();
             let id = self.next_id(&mut batch, "audit")?;
+            let count = match self.kept_count()? {
+                Some(n) => n,
+                None => self.counted()?,
+            };
+            batch.put(
+                Tree::Meta,
+                COUNT_KEY.to_vec(),
+                (count + 1).to_be_bytes().to_vec(),
+            );
             let entry = AuditEntry {
                 at: self.now(),
                 actor: Some(ctx.actor.id),
@@ -117,9 +132,10 @@ impl Engine {
         self.require_moderator(ctx)?;
         // Every entry in the time zone of the channel asked in, so the list reads as one.
         let zone = self.zone_in(ctx.channel);
-        let entries = self.store.scan_prefix(Tree::Audit, &[])?;
-        let pages = entries.len().div_ceil(SHOWN).max(1);
+        let count = self.audit_count()?;
+        let pages = count.div_ceil(SHOWN).max(1);
         let page = page.min(pages - 1);
+        let entries = self.latest_audit((page + 1) * SHOWN)?;
         let mut lines = Vec::new();
         for (key, value) in entries.iter().rev().skip(page * SHOWN).take(SHOWN) {
             let e: AuditEntry = decode(Tree::Audit, key, value)?;
@@ -141,7 +157,7 @@ impl Engine {
                 lines.push(self.t(
                     lang,
                     k::AUDIT_PAGE,
-                    json!({"page": page + 1, "pages": pages, "count": entries.len()}),
+                    json!({"page": page + 1, "pages": pages, "count": count}),
                 ));
             }
             lines.join("\n")
@@ -162,6 +178,61 @@ impl Engine {
         Ok(reply)
     }
 
+    /// The number of entries kept with the log, if it is.
+    fn kept_count(&self) -> Result<Option<usize>, Failure> {
+        Ok(self
+            .store
+            .get(Tree::Meta, COUNT_KEY)?
+            .and_then(|b| b.try_into().ok().map(u64::from_be_bytes))
+            .map(|n| n as usize))
+    }
+
+    /// The entries in the log, counted one by one.
+    fn counted(&self) -> Result<usize, Failure> {
+        Ok(self.store.scan_prefix(Tree::Audit, &[])?.len())
+    }
+
+    /// The number of entries in the log: as kept, or counted once and kept from then on.
+    fn audit_count(&self) -> Result<usize, Failure> {
+        if let Some(n) = self.kept_count()? {
+            return Ok(n);
+        }
+        let _guard = self.lock();
+        if let Some(n) = self.kept_count()? {
+            return Ok(n);
+        }
+        let n = self.counted()?;
+        let mut batch = Batch::new();
+        batch.put(
+            Tree::Meta,
+            COUNT_KEY.to_vec(),
+            (n as u64).to_be_bytes().to_vec(),
+        );
+        if let Err(e) = self.commit(batch) {
+            // The page is still right; the next one counts again.
+            tracing::error!("could not keep the number of moderator actions: {e}");
+        }
+        Ok(n)
+    }
+
+    /// At least the latest `n` entries (all, if there are fewer), oldest first. The log is kept
+    /// in time order, so it is read backwards in windows of time that double until they hold
+    /// `n`: the work follows what is shown, not the length of the history.
+    fn latest_audit(&self, n: usize) -> Result<Vec<Entry>, Failure> {
+        // Past every key: a time key is eight bytes and an id eight more.
+        let end = [0xFF; 17];
+        let mut span = chrono::Duration::days(7);
+        loop {
+            let start = self.now().checked_sub_signed(span);
+            let from = start.map_or([0; 8], time_key);
+            let entries = self.store.scan_range(Tree::Audit, &from, &end)?;
+            if entries.len() >= n || start.is_none_or(|s| s.timestamp() < 0) {
+                return Ok(entries);
+            }
+            span = span * 2;
+        }
+    }
+
     /// The audit entries of one person, for their data export.
     /// Only who acted is read of each entry; their own entries are read whole.
     pub(super) fn audit_of(&self, user: UserId) -> Result<Vec<AuditEntry>, Failure> {
@@ -170,8 +241,14 @@ impl Engine {
         struct Who {
             actor: Option<UserId>,
         }
+        // An entry that names them holds their id as the actor's; the others are passed over
+        // without being decoded.
+        let id = serde_json::to_vec(&user).map_err(|e| Failure::Internal(e.into()))?;
         let mut out = Vec::new();
         for (key, value) in self.store.scan_prefix(Tree::Audit, &[])? {
+            if !value.windows(id.len()).any(|w| w == id.as_slice()) {
+                continue;
+            }
             let who: Who = decode(Tree::Audit, &key, &value)?;
             if who.actor == Some(user) {
                 out.push(decode(Tree::Audit, &key, &value)?);

@@ -10,12 +10,12 @@
 //! about step 4 or 5), and it harvested second- or third-order lessons — the essay's learning
 //! about systematics, instruments and what counts as normal, which cruising requires.
 
-use super::{Ctx, Engine, Outcome};
+use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::meter;
 use crate::reply::Reply;
 use crate::search::{self, SearchQuery};
-use crate::store::Tree;
+use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::Duration;
 use serde_json::json;
@@ -92,8 +92,12 @@ impl Engine {
             }
         }
 
-        // Agreement of each revealed step-1 round, oldest first: the figure its reveal showed,
-        // or, for a round revealed before figures were kept, measured now the same way.
+        // Agreement of each revealed step-1 round, oldest first: the figure its reveal showed.
+        // A round revealed before figures were kept is measured the same way once, here, and
+        // its figure kept, so the view reads no answers of past rounds again.
+        if rounds.iter().any(needs_figure) {
+            self.keep_figures(&mut rounds, collab.lang);
+        }
         let mut scores = Vec::new();
         let mut score_lines = Vec::new();
         for r in rounds
@@ -102,8 +106,7 @@ impl Engine {
         {
             let figure = match &r.meter {
                 Some(f) => f.clone(),
-                None => meter::agreement(&super::rounds::named(&self.answers(r.id)?), collab.lang)
-                    .figure(),
+                None => self.figure_of(r.id, collab.lang)?,
             };
             let shown = match figure.score {
                 Some(score) => {
@@ -123,16 +126,17 @@ impl Engine {
         }
 
         // Participation in the most recent round that is not open any more, against everyone
-        // who answered any round of this collaboration.
+        // who answered any round of this collaboration. Who answered is in the answers' keys
+        // (round ++ member), so no answer is decoded.
         let last = rounds.iter().rev().find(|r| r.status != RoundStatus::Open);
         let answered = match last {
-            Some(r) => self.answers(r.id)?.len(),
+            Some(r) => self.store.scan_prefix(Tree::Answers, &r.id.key())?.len(),
             None => 0,
         };
         let mut pool = std::collections::BTreeSet::new();
         for r in &rounds {
-            for a in self.answers(r.id)? {
-                pool.insert(a.user);
+            for (key, _) in self.store.scan_prefix(Tree::Answers, &r.id.key())? {
+                pool.insert(key.get(8..).map(<[u8]>::to_vec));
             }
         }
         let participants = pool.len();
@@ -173,9 +177,18 @@ impl Engine {
                 }
             }
         }
+        // The year's lessons once, then per order the intersection with the order's list.
+        let year = in_year(None, None)? - &too_early;
         let mut per_order = [0u64; 3];
         for o in Order::ALL {
-            per_order[usize::from(o.byte())] = (in_year(Some(*o), None)? - &too_early).len();
+            let order = search::matching(
+                store,
+                &SearchQuery {
+                    order: Some(*o),
+                    ..SearchQuery::default()
+                },
+            )?;
+            per_order[usize::from(o.byte())] = (order & &year).len();
         }
         // Traces of embedding in the last year: rounds about organising (step 4) and relating
         // to others (step 5), and second- and third-order lessons.
@@ -251,6 +264,53 @@ impl Engine {
             );
         reply.visibility = crate::reply::Visibility::Private;
         Ok(reply)
+    }
+}
+
+/// A revealed step-1 round whose reveal kept no figure: one from before figures were kept.
+fn needs_figure(r: &Round) -> bool {
+    r.step == Step::Issue && r.revealed_at.is_some() && r.meter.is_none()
+}
+
+impl Engine {
+    /// The idling meter's figure of a round's answers, as its reveal measures it.
+    fn figure_of(&self, round: RoundId, lang: Lang) -> Result<MeterFigure, Failure> {
+        let answers = self.answers(round)?;
+        Ok(meter::agreement(&super::rounds::named(&answers), lang).figure())
+    }
+
+    /// Measures the revealed step-1 rounds among `rounds` that have no figure and keeps it with
+    /// each round, as the reveal would have: an older database pays for this once. A round
+    /// changed meanwhile is read again under the write lock, so nothing else it holds is lost.
+    /// A failure to keep them is logged, not shown: the view measures them again next time.
+    fn keep_figures(&self, rounds: &mut [Round], lang: Lang) {
+        let result = (|| -> Result<(), Failure> {
+            let _guard = self.lock();
+            let mut batch = Batch::new();
+            let mut kept = Vec::new();
+            for r in rounds.iter().filter(|r| needs_figure(r)) {
+                let Some(mut now) = self.load::<Round>(Tree::Rounds, &r.id.key())? else {
+                    continue;
+                };
+                if now.meter.is_none() && now.revealed_at.is_some() {
+                    now.meter = Some(self.figure_of(now.id, lang)?);
+                    batch.put(Tree::Rounds, now.id.key().to_vec(), encode(&now)?);
+                }
+                kept.push(now);
+            }
+            if !batch.is_empty() {
+                self.commit(batch)?;
+            }
+            for now in kept {
+                if let Some(r) = rounds.iter_mut().find(|r| r.id == now.id) {
+                    *r = now;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::error!("could not keep the figures of earlier rounds: {e}");
+        }
     }
 }
 

@@ -380,11 +380,13 @@ impl Engine {
         let answers = self.answers(round.id)?;
         let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
         // Who took part in this collaboration before (or chose how to be reminded) and has
-        // not answered this round: the same people a reminder would name.
+        // not answered this round: the same people a reminder would name. A set, so a round
+        // of thousands is not compared member by member with every answer.
+        let answered: std::collections::HashSet<UserId> = answers.iter().map(|a| a.user).collect();
         let mut waiting: Vec<String> = self
             .load_all::<Participant>(Tree::Participants, &collab.channel.key())?
             .into_iter()
-            .filter(|p| !answers.iter().any(|a| a.user == p.user))
+            .filter(|p| !answered.contains(&p.user))
             .map(|p| p.name)
             .collect();
         // Stored by member id, which means nothing to the reader: alphabetical is findable.
