@@ -1077,6 +1077,33 @@ pub fn find_spec(words: &[&str]) -> Option<(&'static Spec, usize)> {
         .map(|s| (s, s.path.len()))
 }
 
+/// The longest run of leading `words` that starts some command's path but is no whole command,
+/// written in `lang`, with the words that may follow it there (in table order, each once).
+fn known_group(words: &[&str], lang: Lang) -> Option<(String, String)> {
+    let matches =
+        |(en, nl): &(&str, &str), w: &str| w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl);
+    (1..=words.len()).rev().find_map(|n| {
+        let mut parts: Vec<&str> = Vec::new();
+        let mut known = None;
+        for s in SPECS.iter().filter(|s| {
+            s.path.len() > n && s.path.iter().zip(&words[..n]).all(|(p, w)| matches(p, w))
+        }) {
+            known.get_or_insert_with(|| {
+                s.path[..n]
+                    .iter()
+                    .map(|&(en, nl)| word((nl, en), lang))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+            let next = word((s.path[n].1, s.path[n].0), lang);
+            if !parts.contains(&next) {
+                parts.push(next);
+            }
+        }
+        Some((known?, parts.join(", ")))
+    })
+}
+
 /// One option's value: as typed (the console, a form), or as Discord sends a typed option.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -1183,6 +1210,17 @@ pub fn parse_line(
             return Err(refuse(
                 k::ERROR_UNDER_MODERATOR,
                 json!({"usage": spec.usage(lang)}),
+            ));
+        }
+        // A known group with an unknown or missing part: name the parts it has.
+        if let Some((known, parts)) = known_group(&words, lang) {
+            return Err(refuse(
+                k::ERROR_UNKNOWN_PART,
+                json!({
+                    "known": known,
+                    "word": words.get(known.split(' ').count()).map(|w| crate::engine::shorten(w, 40)),
+                    "parts": parts,
+                }),
             ));
         }
         return Err(refuse(
@@ -2031,6 +2069,26 @@ mod tests {
         );
         let r = parse("/frobnicate now").unwrap_err();
         assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
+    }
+
+    #[test]
+    fn an_unknown_part_of_a_known_group_names_the_parts_it_has() {
+        let r = parse("/moderator rhythm weeks:x").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_PART);
+        assert!(r.text.contains("/moderator"), "{}", r.text);
+        assert!(r.text.contains("\"rhythm\""), "{}", r.text);
+        assert!(r.text.contains("cadence"), "{}", r.text);
+        assert!(r.text.contains("round"), "{}", r.text);
+        let r = parse("/lesson frobnicate").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_PART);
+        assert!(
+            r.text.contains("share") && r.text.contains("search"),
+            "{}",
+            r.text
+        );
+        let r = parse("/moderator").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_PART);
+        assert!(r.text.contains("review"), "{}", r.text);
     }
 
     #[test]

@@ -420,6 +420,7 @@ keys! {
     SITE_EDITED_SINCE = "site.edited_since";
     SITE_APPLIED_NOTES = "site.applied_notes";
     ERROR_UNDER_MODERATOR = "error.under_moderator";
+    ERROR_UNKNOWN_PART = "error.unknown_part";
     GROUP_MODERATOR = "group.moderator";
     AUDIT_FEATURED = "audit.featured";
     AUDIT_UNFEATURED = "audit.unfeatured";
