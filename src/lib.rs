@@ -70,7 +70,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
     .with_templates(templates);
     engine
         .upgrade()
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(engine::Failure::into_error)
         .with_context(|| {
             format!(
                 "the database at {} could not be upgraded to this version; restore a backup \

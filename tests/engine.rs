@@ -3795,80 +3795,144 @@ fn a_form_sent_back_unchanged_is_no_change() {
     assert_eq!(key, k::LESSON_NO_CHANGES);
 }
 
-/// A file sink that holds the site's writing until the test lets it go, and says when it
-/// started: while it holds, the publication or deletion that called it has not replied yet.
-struct HeldFiles {
-    started: Mutex<std::sync::mpsc::Sender<()>>,
-    release: Mutex<std::sync::mpsc::Receiver<()>>,
+/// How long any step of the order tests may take before it counts as waiting for the other
+/// request: long enough for a loaded machine, short enough that a regression fails, not hangs.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A door in the heavy part of a request (writing the site, drawing a figure, reading a backup
+/// to rewrite it). Once armed, the first request to reach it says so and stays there until the
+/// test opens it (or `WAIT` passed, so a failing test ends).
+struct Gate {
+    armed: std::sync::atomic::AtomicBool,
+    entered: Mutex<std::sync::mpsc::Sender<()>>,
+    open: Mutex<std::sync::mpsc::Receiver<()>>,
 }
 
-impl FileSink for HeldFiles {
-    fn site_changed(&self, _engine: &Engine) {
-        let _ = self.started.lock().unwrap().send(());
-        let _ = self.release.lock().unwrap().recv();
+/// The test's side of a [`Gate`].
+struct GateKey {
+    gate: Arc<Gate>,
+    entered: std::sync::mpsc::Receiver<()>,
+    open: std::sync::mpsc::Sender<()>,
+}
+
+fn gate() -> GateKey {
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (open, open_rx) = std::sync::mpsc::channel();
+    GateKey {
+        gate: Arc::new(Gate {
+            armed: Default::default(),
+            entered: Mutex::new(entered_tx),
+            open: Mutex::new(open_rx),
+        }),
+        entered,
+        open,
     }
 }
 
-/// Runs `heavy` on one thread; once it is writing files, a member answers on another. Returns
-/// the order in which the two were confirmed. The member's answer is given ten seconds: if it
-/// waits for the heavy work, the files are let go and the order shows it.
-fn answer_during(
-    a: &Academy,
-    held: &HeldFilesHandle,
-    heavy: impl FnOnce() + Send,
-) -> Vec<&'static str> {
-    let order = Mutex::new(Vec::new());
-    let log = &order;
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            heavy();
-            log.lock().unwrap().push("heavy");
-        });
-        held.started
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("the files are written");
-        let (answered, confirmed) = std::sync::mpsc::channel();
-        s.spawn(move || {
-            a.ok(
-                &bram(),
-                Request::AnswerSubmit {
-                    round: None,
-                    text: "Het vraagstuk is vertrouwen".into(),
-                },
-            );
-            log.lock().unwrap().push("answer");
-            let _ = answered.send(());
-        });
-        let _ = confirmed.recv_timeout(std::time::Duration::from_secs(10));
-        held.release.send(()).unwrap();
-    });
-    order.into_inner().unwrap()
+impl Gate {
+    fn pass(&self) {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let _ = self.entered.lock().unwrap().send(());
+            let _ = self.open.lock().unwrap().recv_timeout(WAIT);
+        }
+    }
 }
 
-struct HeldFilesHandle {
-    started: std::sync::mpsc::Receiver<()>,
-    release: std::sync::mpsc::Sender<()>,
+impl GateKey {
+    fn arm(&self) {
+        self.gate
+            .armed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn wait_entered(&self, what: &str) {
+        self.entered
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("{what} never started"));
+    }
+
+    fn open(&self) {
+        let _ = self.open.send(());
+    }
 }
 
-fn open_held(path: &Path) -> (Academy, HeldFilesHandle) {
-    let mut a = open(path);
-    let (started_tx, started) = std::sync::mpsc::channel();
-    let (release, release_rx) = std::sync::mpsc::channel();
-    let sink = HeldFiles {
-        started: Mutex::new(started_tx),
-        release: Mutex::new(release_rx),
-    };
-    let engine = std::mem::replace(
-        &mut a.engine,
-        academie::local(Engine::new(
-            a.store.clone(),
-            Arc::new(Catalog::embedded().unwrap()),
-            a.clock.clone(),
-            Settings::default(),
-        )),
-    );
-    a.engine = engine.with_file_sink(Arc::new(sink));
-    (a, HeldFilesHandle { started, release })
+/// Writes the site only after passing its gate.
+struct GatedSite(Arc<Gate>);
+
+impl FileSink for GatedSite {
+    fn site_changed(&self, _engine: &Engine) {
+        self.0.pass();
+    }
+}
+
+/// Draws figures as the binary does, after passing its gate.
+struct GatedRaster(Arc<Gate>);
+
+impl academie::figures::Raster for GatedRaster {
+    fn png(&self, svg: &str, width_px: u32) -> anyhow::Result<Vec<u8>> {
+        self.0.pass();
+        academie::figures::Raster::png(&academie::raster::Resvg, svg, width_px)
+    }
+}
+
+/// The machine's disk, where opening a file of `dir` (an automatic backup being read to be
+/// rewritten) first passes the gate.
+struct GatedDisk {
+    gate: Arc<Gate>,
+    dir: std::path::PathBuf,
+}
+
+impl academie::disk::Disk for GatedDisk {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        academie::files::LocalDisk.read(path)
+    }
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        if path.starts_with(&self.dir) {
+            self.gate.pass();
+        }
+        academie::files::LocalDisk.open(path)
+    }
+    fn list(&self, dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        academie::files::LocalDisk.list(dir)
+    }
+    fn exists(&self, path: &Path) -> bool {
+        academie::files::LocalDisk.exists(path)
+    }
+    fn is_file(&self, path: &Path) -> bool {
+        academie::files::LocalDisk.is_file(path)
+    }
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        academie::files::LocalDisk.remove_file(path)
+    }
+    fn private_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        academie::files::LocalDisk.private_dir_all(dir)
+    }
+    fn public_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        academie::files::LocalDisk.public_dir_all(dir)
+    }
+    fn write_private(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        academie::files::LocalDisk.write_private(path, bytes)
+    }
+    fn write_public(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        academie::files::LocalDisk.write_public(path, bytes)
+    }
+    fn create_private(&self, target: &Path) -> std::io::Result<Box<dyn academie::disk::NewFile>> {
+        academie::files::LocalDisk.create_private(target)
+    }
+    fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        academie::files::LocalDisk.sync_dir(dir)
+    }
+}
+
+/// An academy whose engine is the one `a` has, changed by `change` (its sink, raster or disk).
+fn regated(mut a: Academy, settings: Settings, change: impl FnOnce(Engine) -> Engine) -> Academy {
+    a.engine = change(academie::local(Engine::new(
+        a.store.clone(),
+        Arc::new(Catalog::embedded().unwrap()),
+        a.clock.clone(),
+        settings,
+    )));
+    a
 }
 
 fn open_round(a: &Academy) {
@@ -3882,10 +3946,38 @@ fn open_round(a: &Academy) {
     );
 }
 
+/// Carla answers the open round on a thread of her own, while another request is held at a
+/// gate; her confirmation must come without that request going on.
+fn answered_meanwhile<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    a: &'s Academy,
+    text: &'static str,
+) -> Reply {
+    let (tx, rx) = std::sync::mpsc::channel();
+    s.spawn(move || {
+        let _ = tx.send(a.engine.handle(
+            &carla(),
+            Request::AnswerSubmit {
+                round: None,
+                text: text.into(),
+            },
+        ));
+    });
+    rx.recv_timeout(WAIT)
+        .expect("the answer waited for the other request's heavy work")
+        .expect("the answer is saved")
+}
+
 #[test]
-fn an_answer_is_confirmed_while_a_digest_publication_writes_its_files() {
+fn no_answer_waits_for_a_digest_publication_writing_its_site_or_drawing_its_figure() {
     let dir = tmp();
-    let (a, held) = open_held(&dir.path().join("db"));
+    let site = gate();
+    let figure = gate();
+    let (site_gate, figure_gate) = (site.gate.clone(), figure.gate.clone());
+    let a = regated(open(&dir.path().join("db")), Settings::default(), |e| {
+        e.with_file_sink(Arc::new(GatedSite(site_gate)))
+            .with_raster(Arc::new(GatedRaster(figure_gate)))
+    });
     open_round(&a);
     let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
     a.ok(&moderator(), Request::ReviewApprove { id });
@@ -3899,21 +3991,185 @@ fn an_answer_is_confirmed_while_a_digest_publication_writes_its_files() {
     let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
         panic!("{draft:?}")
     };
-    let order = answer_during(&a, &held, || {
-        a.ok(&moderator(), Request::DigestPublish { id: d });
+    site.arm();
+    figure.arm();
+    std::thread::scope(|s| {
+        let (tx, published) = std::sync::mpsc::channel();
+        let academy = &a;
+        s.spawn(move || {
+            let _ = tx.send(
+                academy
+                    .engine
+                    .handle(&moderator(), Request::DigestPublish { id: d }),
+            );
+        });
+        let not_yet = |published: &std::sync::mpsc::Receiver<_>, while_: &str| {
+            assert!(
+                matches!(
+                    published.try_recv(),
+                    Err(std::sync::mpsc::TryRecvError::Empty)
+                ),
+                "the publication replied while {while_} was held"
+            );
+        };
+
+        site.wait_entered("writing the site");
+        let answer = answered_meanwhile(s, &a, "Het vraagstuk is vertrouwen");
+        assert!(
+            answer
+                .body
+                .starts_with("Je antwoord in R1 is opgeslagen. Niemand ziet het"),
+            "{}",
+            answer.body
+        );
+        not_yet(&published, "writing the site");
+        site.open();
+
+        figure.wait_entered("drawing the figure");
+        let edit = answered_meanwhile(s, &a, "Het vraagstuk is wantrouwen");
+        assert!(
+            edit.body
+                .starts_with("Je antwoord in R1 is bijgewerkt en opgeslagen."),
+            "{}",
+            edit.body
+        );
+        not_yet(&published, "drawing the figure");
+        figure.open();
+
+        let reply = published
+            .recv_timeout(WAIT)
+            .expect("the publication replies once let go")
+            .expect("the digest is published");
+        assert_eq!(reply.visibility, Visibility::Channel);
+        assert_eq!(reply.title.as_deref(), Some("Maart"));
+        assert!(
+            reply.body.starts_with("Deze digest bevat") && reply.body.contains("Vraag om mandaat"),
+            "{}",
+            reply.body
+        );
+        assert!(
+            reply
+                .attachments
+                .iter()
+                .any(|f| f.bytes.starts_with(b"\x89PNG")),
+            "the figure travels with it"
+        );
     });
-    assert_eq!(order, ["answer", "heavy"]);
+    assert_eq!(
+        a.engine
+            .handle(&moderator(), Request::DigestPublish { id: d })
+            .map(|_| ())
+            .map_err(|f| match f {
+                Failure::Refused(r) => r.key,
+                Failure::Internal(e) => panic!("{e:#}"),
+            }),
+        Err(k::DIGEST_ALREADY_PUBLISHED),
+        "the publication was committed"
+    );
+}
+
+/// Whether any record of the backup at `path` holds Anna's name.
+fn names_anna(path: &Path) -> bool {
+    academie::engine::backup::read_backup(&academie::files::LocalDisk, path)
+        .unwrap()
+        .entries
+        .iter()
+        .any(|(_, _, value)| String::from_utf8_lossy(value).contains("Anna Aalbers"))
 }
 
 #[test]
-fn an_answer_is_confirmed_while_a_data_deletion_writes_its_files() {
+fn no_answer_waits_for_a_data_deletion_rewriting_the_backups_or_writing_the_site() {
     let dir = tmp();
-    let (a, held) = open_held(&dir.path().join("db"));
+    let backups = dir.path().join("db.backups");
+    let copies = gate();
+    let site = gate();
+    let settings = Settings {
+        backups: Some(academie::engine::backup::Policy {
+            dir: backups.clone(),
+            keep: 3,
+            every: Duration::days(1),
+        }),
+        erasures_dir: Some(dir.path().join("db.erasing")),
+        ..Settings::default()
+    };
+    let (copies_gate, site_gate) = (copies.gate.clone(), site.gate.clone());
+    let a = regated(open(&dir.path().join("db")), settings, |e| {
+        e.with_disk(Arc::new(GatedDisk {
+            gate: copies_gate,
+            dir: backups.clone(),
+        }))
+        .with_file_sink(Arc::new(GatedSite(site_gate)))
+    });
     open_round(&a);
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            round: None,
+            text: "Niemand voelt zich eigenaar".into(),
+        },
+    );
     let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
     a.ok(&moderator(), Request::ReviewApprove { id });
-    let order = answer_during(&a, &held, || {
-        a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    let backup = a
+        .engine
+        .backup_if_due()
+        .unwrap()
+        .expect("an automatic backup is taken");
+    assert!(names_anna(&backup));
+    copies.arm();
+    site.arm();
+    std::thread::scope(|s| {
+        let (tx, deleted) = std::sync::mpsc::channel();
+        let academy = &a;
+        s.spawn(move || {
+            let _ = tx.send(
+                academy
+                    .engine
+                    .handle(&anna(), Request::MyDataDelete { confirm: true }),
+            );
+        });
+        let not_yet = |deleted: &std::sync::mpsc::Receiver<_>, while_: &str| {
+            assert!(
+                matches!(
+                    deleted.try_recv(),
+                    Err(std::sync::mpsc::TryRecvError::Empty)
+                ),
+                "the deletion replied while {while_} was held"
+            );
+        };
+
+        copies.wait_entered("rewriting the automatic backup");
+        let answer = answered_meanwhile(s, &a, "Het vraagstuk is vertrouwen");
+        assert!(
+            answer
+                .body
+                .starts_with("Je antwoord in R1 is opgeslagen. Niemand ziet het"),
+            "{}",
+            answer.body
+        );
+        not_yet(&deleted, "rewriting the backup");
+        copies.open();
+
+        site.wait_entered("writing the site");
+        let edit = answered_meanwhile(s, &a, "Het vraagstuk is wantrouwen");
+        assert!(
+            edit.body
+                .starts_with("Je antwoord in R1 is bijgewerkt en opgeslagen."),
+            "{}",
+            edit.body
+        );
+        not_yet(&deleted, "writing the site");
+        site.open();
+
+        let reply = deleted
+            .recv_timeout(WAIT)
+            .expect("the deletion replies once let go")
+            .expect("the data is deleted");
+        assert_eq!(
+            reply.body,
+            "Verwijderd: je profiel, 1 antwoord en 1 les. De Academie bewaart niets meer over \
+             jou, ook niet in de reservekopieën die ze zelf maakt."
+        );
     });
-    assert_eq!(order, ["answer", "heavy"]);
+    assert!(!names_anna(&backup), "the backup was rewritten without her");
 }

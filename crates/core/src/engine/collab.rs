@@ -345,12 +345,3 @@ impl Engine {
         self.commit(batch)
     }
 }
-
-impl From<Failure> for anyhow::Error {
-    fn from(f: Failure) -> Self {
-        match f {
-            Failure::Internal(e) => e,
-            Failure::Refused(r) => anyhow::anyhow!("{}", r.text),
-        }
-    }
-}

@@ -373,14 +373,14 @@ impl Engine {
         &self,
         dir: &std::path::Path,
     ) -> anyhow::Result<(site::WriteReport, BTreeMap<DigestId, IndexEntry>)> {
-        let digests = self.published_digests()?;
+        let digests = self.published_digests().map_err(Failure::into_error)?;
         let mut files = site::build(
             &self.text,
             &self.templates,
             self.settings.default_lang,
             &digests,
         )?;
-        let meetings = self.meeting_pages()?;
+        let meetings = self.meeting_pages().map_err(Failure::into_error)?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
         let report = site::write(self.disk.as_ref(), dir, &files)?;
         let entries = digests
@@ -520,7 +520,9 @@ impl Engine {
         let mut lessons = BTreeMap::new();
         let mut touched = changes.digests.clone();
         for id in &changes.lessons {
-            let lesson = self.load::<Lesson>(Tree::Lessons, &id.key())?;
+            let lesson = self
+                .load::<Lesson>(Tree::Lessons, &id.key())
+                .map_err(Failure::into_error)?;
             if let Some(l) = &lesson {
                 touched.extend(l.published_in.iter().copied());
             }
@@ -529,11 +531,12 @@ impl Engine {
         let mut digests: BTreeMap<DigestId, Option<Digest>> = BTreeMap::new();
         for id in &touched {
             let digest = self
-                .load::<Digest>(Tree::Digests, &id.key())?
+                .load::<Digest>(Tree::Digests, &id.key())
+                .map_err(Failure::into_error)?
                 .filter(|d| d.status == DigestStatus::Published);
             match &digest {
                 Some(d) => {
-                    let shown = self.digest_lessons(d)?;
+                    let shown = self.digest_lessons(d).map_err(Failure::into_error)?;
                     let published = self.published(d, &shown);
                     files.extend(site::digest_files(&self.text, &self.templates, &published)?);
                     entries.insert(*id, IndexEntry::of(&published));
@@ -569,7 +572,7 @@ impl Engine {
             self.settings.default_lang,
             &listed,
         )?);
-        let meetings = self.meeting_pages()?;
+        let meetings = self.meeting_pages().map_err(Failure::into_error)?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
         site::update(self.disk.as_ref(), dir, &files, &remove, &["meetings"])?;
         Ok(entries)
@@ -586,7 +589,8 @@ impl Engine {
         for id in &lesson.published_in {
             if !digests.contains_key(id) {
                 let digest = self
-                    .load::<Digest>(Tree::Digests, &id.key())?
+                    .load::<Digest>(Tree::Digests, &id.key())
+                    .map_err(Failure::into_error)?
                     .filter(|d| d.status == DigestStatus::Published);
                 digests.insert(*id, digest);
             }

@@ -316,20 +316,22 @@ impl Engine {
         for p in parsed {
             let existing = match self
                 .store
-                .get(Tree::LessonIndex, &search::library_key(&p.key))
-                .map_err(Failure::from)?
+                .get(Tree::LessonIndex, &search::library_key(&p.key))?
             {
                 Some(id) => {
                     let id = LessonId::from_key(&id)
                         .ok_or_else(|| anyhow!("library index for {} is damaged", p.key))?;
-                    self.load::<Lesson>(Tree::Lessons, &id.key())?
+                    self.load::<Lesson>(Tree::Lessons, &id.key())
+                        .map_err(Failure::into_error)?
                 }
                 None => None,
             };
             work.push((p, existing));
         }
         let new_count = work.iter().filter(|(_, e)| e.is_none()).count() as u64;
-        let mut new_ids = self.reserve_ids(&mut batch, "lesson", new_count)?;
+        let mut new_ids = self
+            .reserve_ids(&mut batch, "lesson", new_count)
+            .map_err(Failure::into_error)?;
         let mut changed = false;
         for (p, existing) in work {
             let now = self.now();
@@ -393,14 +395,16 @@ impl Engine {
                 search::library_key(&p.key),
                 lesson.id.key().to_vec(),
             );
-            batch.put(Tree::Lessons, lesson.id.key().to_vec(), encode(&lesson)?);
+            batch.put(
+                Tree::Lessons,
+                lesson.id.key().to_vec(),
+                encode(&lesson).map_err(Failure::into_error)?,
+            );
             changed = true;
         }
         if changed {
-            index
-                .write(self.store.as_ref(), &mut batch)
-                .map_err(Failure::from)?;
-            self.commit(batch)?;
+            index.write(self.store.as_ref(), &mut batch)?;
+            self.commit(batch).map_err(Failure::into_error)?;
         }
         Ok(())
     }
@@ -408,12 +412,7 @@ impl Engine {
     /// Imports the embedded starter library when the database holds no lessons yet.
     pub fn seed_library_if_empty(&self) -> Result<Option<ImportReport>> {
         // One entry is enough to know; a scan would read every lesson at each start.
-        if self
-            .store
-            .last_with_prefix(Tree::Lessons, &[])
-            .map_err(Failure::from)?
-            .is_some()
-        {
+        if self.store.last_with_prefix(Tree::Lessons, &[])?.is_some() {
             return Ok(None);
         }
         self.import_library(&embedded_files()).map(Some)
