@@ -2,7 +2,7 @@
 //! and word wrap, so a cell grows with its text without a renderer.
 
 use super::canvas::xml_char;
-use super::metrics;
+use super::fonts;
 
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Font {
@@ -43,45 +43,20 @@ impl Font {
     }
 }
 
-/// A character's advance in em; unknown characters count as a full em so we wrap too early
-/// rather than overflow.
 /// How wide `text` is drawn at `size` with the embedded font, as the layout estimates it (the
 /// rasterizer's tests compare it with what it really draws).
 pub fn text_width(text: &str, size: f32, bold: bool) -> f32 {
     Font { size, bold }.width(text)
 }
 
+/// A character's advance in em. Combining marks, zero-width characters and variation selectors
+/// take no room once shaped onto their base; characters the font lacks count as a full em, so
+/// we wrap too early rather than overflow.
 fn advance(c: char, bold: bool) -> f32 {
-    let units = match c as u32 {
-        0x20..=0x7e => {
-            let i = c as usize - 0x20;
-            if bold {
-                metrics::ASCII_BOLD[i]
-            } else {
-                metrics::ASCII_REGULAR[i]
-            }
-        }
-        0xa0..=0x17f => {
-            let i = c as usize - 0xa0;
-            if bold {
-                metrics::LATIN_BOLD[i]
-            } else {
-                metrics::LATIN_REGULAR[i]
-            }
-        }
-        0x300..=0x36f | 0x200b..=0x200d | 0xfe00..=0xfe0f => 0,
-        _ => match metrics::EXTRA.iter().find(|e| e.0 == c) {
-            Some(&(_, regular, bold_w)) => {
-                if bold {
-                    bold_w
-                } else {
-                    regular
-                }
-            }
-            None => return 1.0,
-        },
-    };
-    f32::from(units) / metrics::UNITS_PER_EM
+    if matches!(c as u32, 0x300..=0x36f | 0x200b..=0x200d | 0xfe00..=0xfe0f) {
+        return 0.0;
+    }
+    fonts::advance(c, bold).unwrap_or(1.0)
 }
 
 /// A wrapped piece of text in one font and colour.

@@ -10,20 +10,22 @@
 //!
 //! One layer per file, each using only the ones below it: here the figures as data and what
 //! they say in words (alt text); `quadrant` and `doing_learning` draw them; `layout` measures
-//! and wraps text; `canvas` writes SVG; `raster` is the port to PNG.
+//! and wraps text with the advances of `fonts`, the embedded font; `canvas` writes SVG;
+//! `raster` is the port to PNG.
 
 mod canvas;
 mod doing_learning;
 #[doc(hidden)]
 pub mod examples;
+mod fonts;
 mod layout;
-mod metrics;
 mod quadrant;
 mod raster;
 #[cfg(test)]
 mod tests;
 
 pub use doing_learning::doing_learning_svg;
+pub use fonts::{BOLD_TTF, REGULAR_TTF};
 pub use layout::text_width;
 pub use quadrant::quadrant_svg;
 pub use raster::Raster;
