@@ -1,16 +1,13 @@
 //! Figures as PNG: the engine's figures are SVG, and chat clients show PNG attachments inline.
-//! Drawn with resvg and the DejaVu Sans shipped in `assets/fonts/`, built in, because a fresh
+//! Drawn with resvg and the DejaVu Sans the core builds in (`assets/fonts/`), because a fresh
 //! server has no fonts at all; injected into the engine as its [`Raster`].
 
-use crate::figures::Raster;
+use crate::figures::{Raster, BOLD_TTF, REGULAR_TTF};
 
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use resvg::{tiny_skia, usvg};
-
-const REGULAR_TTF: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-const BOLD_TTF: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
 
 /// Beyond this a PNG is a mistake (or an attack), not a figure.
 const MAX_PNG_SIDE: u32 = 8192;

@@ -1,13 +1,12 @@
 //! A learning meeting's page in the site: its time, place and the agenda the academy proposed,
 //! as HTML and Markdown, for those who read the academy outside Discord.
 
-use super::view::labels;
+use super::view::Frame;
 use super::{SiteFiles, Templates};
 use crate::domain::Lang;
 use crate::text::{keys as k, Catalog};
 use anyhow::Result;
 use serde::Serialize;
-use serde_json::json;
 
 /// A meeting as its page shows it. The engine fills it from the records at the moment the site
 /// is built, so a lesson made anonymous or deleted since the meeting was planned is shown as it
@@ -42,6 +41,33 @@ pub struct AgendaReveal {
     pub apart: Vec<String>,
 }
 
+/// What the meeting templates see.
+#[derive(Clone, Debug, Serialize)]
+struct MeetingData<'a> {
+    #[serde(flatten)]
+    frame: Frame<'a>,
+    meeting: MeetingHead<'a>,
+    lessons: &'a [AgendaItem],
+    questions: Vec<QuestionView<'a>>,
+    reveal: &'a Option<AgendaReveal>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct MeetingHead<'a> {
+    id: &'a str,
+    title: &'a str,
+    task: &'a Option<String>,
+    when: &'a str,
+    place: &'a str,
+}
+
+/// A question on the agenda, under the name the templates give its words.
+#[derive(Clone, Debug, Serialize)]
+struct QuestionView<'a> {
+    id: &'a str,
+    text: &'a str,
+}
+
 /// Every meeting's page: `meetings/B1.html` and `meetings/B1.md`.
 pub fn meeting_pages(
     catalog: &Catalog,
@@ -50,7 +76,7 @@ pub fn meeting_pages(
 ) -> Result<SiteFiles> {
     let mut files = SiteFiles::new();
     for m in meetings {
-        let mut labels = labels(catalog, m.lang);
+        let mut frame = Frame::new(catalog, m.lang, "../");
         for (name, key) in [
             ("meeting_when", k::MEETING_SITE_WHEN),
             ("meeting_where", k::MEETING_SITE_WHERE),
@@ -60,23 +86,28 @@ pub fn meeting_pages(
             ("meeting_apart", k::MEETING_SITE_APART),
             ("meeting_none", k::MEETING_SITE_NONE),
         ] {
-            labels.insert(name.to_owned(), catalog.plain(m.lang, key).into());
+            frame.label(name, catalog.plain(m.lang, key));
         }
-        let questions: Vec<serde_json::Value> = m
-            .questions
-            .iter()
-            .map(|q| json!({"id": q.id, "text": q.title}))
-            .collect();
-        let data = json!({
-            "lang": m.lang.key(),
-            "academy": catalog.academy(m.lang).academy.name,
-            "labels": labels,
-            "root": "../",
-            "meeting": {"id": m.id, "title": m.title, "task": m.task, "when": m.when, "place": m.place},
-            "lessons": m.lessons,
-            "questions": questions,
-            "reveal": m.reveal,
-        });
+        let data = MeetingData {
+            frame,
+            meeting: MeetingHead {
+                id: &m.id,
+                title: &m.title,
+                task: &m.task,
+                when: &m.when,
+                place: &m.place,
+            },
+            lessons: &m.lessons,
+            questions: m
+                .questions
+                .iter()
+                .map(|q| QuestionView {
+                    id: &q.id,
+                    text: &q.title,
+                })
+                .collect(),
+            reveal: &m.reveal,
+        };
         files.insert(
             format!("meetings/{}.html", m.id),
             templates.render("meeting.html", &data)?.into_bytes(),

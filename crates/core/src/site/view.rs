@@ -95,8 +95,96 @@ struct OrderGroup {
     steps: Vec<StepGroup>,
 }
 
+/// What every page's template sees besides its own content: the language, the academy's name,
+/// the `site.*` texts and the way back to the site's root.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct Frame<'a> {
+    lang: &'static str,
+    academy: &'a str,
+    labels: Map<String, Value>,
+    root: &'a str,
+}
+
+impl<'a> Frame<'a> {
+    pub(super) fn new(catalog: &'a Catalog, lang: Lang, root: &'a str) -> Frame<'a> {
+        Frame {
+            lang: lang.key(),
+            academy: &catalog.academy(lang).academy.name,
+            labels: labels(catalog, lang),
+            root,
+        }
+    }
+
+    /// A `site.*`-like text only some pages have, under its own name.
+    pub(super) fn label(&mut self, name: &str, text: String) {
+        self.labels.insert(name.to_owned(), Value::String(text));
+    }
+}
+
+/// A digest's page, Markdown and chat text.
+#[derive(Clone, Debug, Serialize)]
+struct DigestData<'a> {
+    #[serde(flatten)]
+    frame: Frame<'a>,
+    digest: DigestHead,
+    orders: Vec<OrderGroup>,
+    figures: Figures,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct DigestHead {
+    id: String,
+    title: String,
+    date: String,
+    /// RFC 3339, for the feed.
+    updated: String,
+    count: usize,
+    period: Option<String>,
+    html: String,
+    md: String,
+}
+
+/// A lesson's page.
+#[derive(Clone, Debug, Serialize)]
+struct LessonData<'a> {
+    #[serde(flatten)]
+    frame: Frame<'a>,
+    lesson: LessonView,
+    digests: Vec<AppearanceView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct AppearanceView {
+    id: String,
+    title: String,
+    href: String,
+}
+
+/// The index and the feed.
+#[derive(Clone, Debug, Serialize)]
+struct IndexData<'a> {
+    #[serde(flatten)]
+    frame: Frame<'a>,
+    digests: Vec<IndexLine>,
+    /// The newest digest's `updated`, for the feed.
+    updated: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct IndexLine {
+    id: String,
+    title: String,
+    lang: &'static str,
+    date: String,
+    updated: String,
+    count: usize,
+    html: String,
+    md: String,
+    summary: String,
+}
+
 /// The `site.*` texts of one language, by their name after `site.`.
-pub(super) fn labels(catalog: &Catalog, lang: Lang) -> Map<String, Value> {
+fn labels(catalog: &Catalog, lang: Lang) -> Map<String, Value> {
     keys::ALL
         .iter()
         .filter_map(|k| k.strip_prefix("site.").map(|name| (name, *k)))
@@ -255,7 +343,7 @@ pub fn figures_for(catalog: &Catalog, d: &PublishedDigest) -> Figures {
     }
 }
 
-fn digest_data(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Value {
+fn digest_data<'a>(catalog: &'a Catalog, d: &PublishedDigest, root: &'a str) -> DigestData<'a> {
     let lang = d.digest.lang;
     let published = d.digest.published_at.unwrap_or(d.digest.composed_at);
     let day = |x: chrono::NaiveDate| crate::time::day(lang, x);
@@ -267,24 +355,21 @@ fn digest_data(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Value {
             to.map(day).unwrap_or_default()
         )),
     };
-    json!({
-        "lang": lang.key(),
-        "academy": catalog.academy(lang).academy.name,
-        "labels": labels(catalog, lang),
-        "root": root,
-        "digest": {
-            "id": d.digest.id.to_string(),
-            "title": d.digest.title,
-            "date": crate::time::date(lang, d.zone, published),
-            "updated": published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            "count": d.lessons.len(),
-            "period": period,
-            "html": format!("{}.html", d.digest.id),
-            "md": format!("{}.md", d.digest.id),
+    DigestData {
+        frame: Frame::new(catalog, lang, root),
+        digest: DigestHead {
+            id: d.digest.id.to_string(),
+            title: d.digest.title.clone(),
+            date: crate::time::date(lang, d.zone, published),
+            updated: published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            count: d.lessons.len(),
+            period,
+            html: format!("{}.html", d.digest.id),
+            md: format!("{}.md", d.digest.id),
         },
-        "orders": groups(catalog, d, root),
-        "figures": figures_for(catalog, d),
-    })
+        orders: groups(catalog, d, root),
+        figures: figures_for(catalog, d),
+    }
 }
 
 /// A digest's own page in the site, as [`build`] writes it: HTML and Markdown, from the
@@ -383,24 +468,18 @@ pub fn lesson_page(
     shown: &PublishedLesson,
     appeared: &[Appearance],
 ) -> Result<Vec<u8>> {
-    let appeared: Vec<Value> = appeared
-        .iter()
-        .map(|a| {
-            json!({
-                "id": a.digest.to_string(),
-                "title": a.title,
-                "href": format!("../digests/{}.html", a.digest),
+    let data = LessonData {
+        frame: Frame::new(catalog, lang, "../"),
+        lesson: lesson_view(catalog, lang, shown, "../"),
+        digests: appeared
+            .iter()
+            .map(|a| AppearanceView {
+                id: a.digest.to_string(),
+                title: a.title.clone(),
+                href: format!("../digests/{}.html", a.digest),
             })
-        })
-        .collect();
-    let data = json!({
-        "lang": lang.key(),
-        "academy": catalog.academy(lang).academy.name,
-        "labels": labels(catalog, lang),
-        "root": "../",
-        "lesson": lesson_view(catalog, lang, shown, "../"),
-        "digests": appeared,
-    });
+            .collect(),
+    };
     Ok(templates.render("lesson.html", &data)?.into_bytes())
 }
 
@@ -413,34 +492,28 @@ pub fn index_files(
 ) -> Result<SiteFiles> {
     let mut newest_first: Vec<&IndexEntry> = entries.to_vec();
     newest_first.sort_by_key(|e| e.newest_first());
-    let list: Vec<Value> = newest_first
+    let list: Vec<IndexLine> = newest_first
         .iter()
-        .map(|e| {
-            json!({
-                "id": e.id.to_string(),
-                "title": e.title,
-                "lang": e.lang.key(),
-                "date": crate::time::date(lang, e.zone, e.published),
-                "updated": e.published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                "count": e.count,
-                "html": format!("digests/{}.html", e.id),
-                "md": format!("digests/{}.md", e.id),
-                "summary": e.summary,
-            })
+        .map(|e| IndexLine {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            lang: e.lang.key(),
+            date: crate::time::date(lang, e.zone, e.published),
+            updated: e.published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            count: e.count,
+            html: format!("digests/{}.html", e.id),
+            md: format!("digests/{}.md", e.id),
+            summary: e.summary.clone(),
         })
         .collect();
     let updated = list
         .first()
-        .and_then(|d| d["updated"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
-    let data = json!({
-        "lang": lang.key(),
-        "academy": catalog.academy(lang).academy.name,
-        "labels": labels(catalog, lang),
-        "root": "",
-        "digests": list,
-        "updated": updated,
-    });
+        .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), |d| d.updated.clone());
+    let data = IndexData {
+        frame: Frame::new(catalog, lang, ""),
+        digests: list,
+        updated,
+    };
     Ok(SiteFiles::from([
         (
             "index.html".to_owned(),

@@ -19,13 +19,13 @@ pub mod keys;
 const EMBEDDED: [(Lang, &str, &str); 2] = [
     (
         Lang::Nl,
-        include_str!("../../../prompts/nl/academy.toml"),
-        include_str!("../../../prompts/nl/messages.toml"),
+        include_str!("../../../../prompts/nl/academy.toml"),
+        include_str!("../../../../prompts/nl/messages.toml"),
     ),
     (
         Lang::En,
-        include_str!("../../../prompts/en/academy.toml"),
-        include_str!("../../../prompts/en/messages.toml"),
+        include_str!("../../../../prompts/en/academy.toml"),
+        include_str!("../../../../prompts/en/messages.toml"),
     ),
 ];
 
