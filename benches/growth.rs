@@ -33,7 +33,7 @@ use academie::domain::*;
 use academie::engine::{AuditEntry, Engine, Request, Settings};
 use academie::reply::Reply;
 use academie::search;
-use academie::store::{Batch, SledStore, Store, Tree};
+use academie::store::{Batch, Entry, SledStore, Store, StoreError, Tree};
 use academie::text::keys as k;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -51,6 +51,9 @@ const FLAT: f64 = 3.0;
 /// Publishing a digest of five lessons writes its own pages, the index and the feed, whatever
 /// the site holds besides: at most this many times slower at the largest size.
 const PUBLISH_FLAT: f64 = 2.0;
+/// Deleting one member's data, all but the rewrite of the whole store: flat, at most this many
+/// times slower at the largest size than at the smallest.
+const DELETE_FLAT: f64 = 1.5;
 /// Linear: time per lesson at the largest size at most this many times that at the smallest.
 const LINEAR: f64 = 2.0;
 /// Peak memory of an everyday command (and of export and backup) at the largest size.
@@ -84,11 +87,72 @@ fn subject_ctx(i: usize) -> academie::engine::Ctx {
     person(id, &name, Role::Member, HOME)
 }
 
+/// The sled store of an academy, with the time its whole-store rewrites took: a deletion's
+/// cost is reported as the part that should follow the member and the rewrite, which follows
+/// the database.
+struct Timed {
+    inner: Arc<SledStore>,
+    rewrites: std::sync::Mutex<Duration>,
+}
+
+impl Timed {
+    /// The time spent rewriting since the last call.
+    fn take_rewrites(&self) -> Duration {
+        std::mem::take(&mut *self.rewrites.lock().expect("lock"))
+    }
+}
+
+impl Store for Timed {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(tree, key)
+    }
+    fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        self.inner.scan_prefix(tree, prefix)
+    }
+    fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        self.inner.scan_range(tree, start, end)
+    }
+    fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError> {
+        self.inner.last_with_prefix(tree, prefix)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        self.inner.apply(batch)
+    }
+    fn sync(&self) -> Result<(), StoreError> {
+        self.inner.sync()
+    }
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        self.inner.commit(batch)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+    fn snapshot(&self) -> Result<Vec<(Tree, Vec<Entry>)>, StoreError> {
+        self.inner.snapshot()
+    }
+    fn compact(&self) -> Result<(), StoreError> {
+        let (took, done) = support::time(|| self.inner.compact());
+        *self.rewrites.lock().expect("lock") += took;
+        done
+    }
+    fn set_aside(&self) -> Vec<PathBuf> {
+        self.inner.set_aside()
+    }
+    fn open_set_aside(&self, path: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
+        self.inner.open_set_aside(path)
+    }
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        self.inner.is_empty()
+    }
+}
+
 /// One academy of `n` corpus lessons on disk.
 struct World {
     n: usize,
     dir: tempfile::TempDir,
     store: Arc<SledStore>,
+    /// The same store as the engines see it, timing its rewrites.
+    timed: Arc<Timed>,
     /// The engine as `academie console` runs it: no site configured.
     plain: Engine,
     /// The same database with a site kept up to date, for publishing and deleting.
@@ -119,9 +183,13 @@ impl World {
             }
             corpus::load_lessons(store.as_ref(), &lessons).expect("load the corpus");
         });
-        let plain = academy::engine(store.clone(), Settings::default());
+        let timed = Arc::new(Timed {
+            inner: store.clone(),
+            rewrites: std::sync::Mutex::new(Duration::ZERO),
+        });
+        let plain = academy::engine(timed.clone(), Settings::default());
         let site = academy::engine(
-            store.clone(),
+            timed.clone(),
             Settings {
                 site_dir: Some(dir.path().join("site")),
                 ..Settings::default()
@@ -136,6 +204,7 @@ impl World {
             n,
             dir,
             store,
+            timed,
             plain,
             site,
             approved,
@@ -366,6 +435,14 @@ const OPERATIONS: &[(&str, Shape)] = &[
     ),
     ("delete my data, confirmed, no site", Shape::Flat(FLAT)),
     (
+        "delete my data, no site: all but the whole-store rewrite",
+        Shape::Flat(DELETE_FLAT),
+    ),
+    (
+        "delete my data, no site: the whole-store rewrite",
+        Shape::Linear,
+    ),
+    (
         "delete my data, confirmed, N lesson pages on the site",
         Shape::Flat(FLAT),
     ),
@@ -486,11 +563,17 @@ fn measure(n: usize, import_max: usize) -> Point {
     });
     point.times.insert("compose a digest of all N", s.p50());
 
-    // Delete my data, no site.
+    // Delete my data, no site: the whole, and apart the rewrite and all but it.
+    let mut rewrites = Samples::new();
+    let mut rest = Samples::new();
+    world.timed.take_rewrites();
     let s = repeat(reps, |rep| {
         let i = 1 + rep;
         let who = subject_ctx(i);
         let (t, _) = timed(|| ok(&world.plain, &who, Request::MyDataDelete { confirm: true }));
+        let rewrite = world.timed.take_rewrites();
+        rewrites.push(rewrite);
+        rest.push(t.saturating_sub(rewrite));
         assert!(
             world
                 .store
@@ -504,6 +587,14 @@ fn measure(n: usize, import_max: usize) -> Point {
     point
         .times
         .insert("delete my data, confirmed, no site", s.p50());
+    point.times.insert(
+        "delete my data, no site: all but the whole-store rewrite",
+        rest.p50(),
+    );
+    point.times.insert(
+        "delete my data, no site: the whole-store rewrite",
+        rewrites.p50(),
+    );
 
     // Publish the digest of everything: the site now has a page per lesson.
     let id = draft_id.expect("a draft");
@@ -593,10 +684,14 @@ fn measure(n: usize, import_max: usize) -> Point {
         .map(|l| l.id);
     let db = world.db();
     let World {
-        plain, site, store, ..
+        plain,
+        site,
+        store,
+        timed,
+        ..
     } = world;
     drop((plain, site));
-    drop(store);
+    drop((timed, store));
 
     let export_dir = tempfile::tempdir_in(db.parent().expect("parent")).expect("dir");
     let run = academy::run({

@@ -4173,3 +4173,82 @@ fn no_answer_waits_for_a_data_deletion_rewriting_the_backups_or_writing_the_site
     });
     assert!(!names_anna(&backup), "the backup was rewritten without her");
 }
+
+#[test]
+fn a_schema_4_database_lists_what_names_each_member_when_opened() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup();
+    let gone = person(
+        987_654_321_988,
+        "Willemijn Verwijderbaar",
+        Role::Moderator,
+        Lang::Nl,
+    );
+    a.ok(
+        &gone,
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    a.ok(
+        &gone,
+        Request::AnswerSubmit {
+            round: None,
+            text: "Mijn antwoord van Willemijn".into(),
+        },
+    );
+    let mine = a.share(&gone, "Les van Willemijn", Attribution::Named);
+    a.ok(&gone, Request::ReviewApprove { id: mine });
+    a.ok(
+        &gone,
+        Request::DigestCompose {
+            title: None,
+            filter: DigestFilter::default(),
+        },
+    );
+    let export = |a: &Academy| {
+        let reply = a.ok(&gone, Request::MyDataExport);
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&reply.attachments[0].bytes).unwrap();
+        json["exported_at"] = serde_json::Value::Null;
+        json
+    };
+    let before = export(&a);
+    assert_eq!(before["rounds_started"].as_array().unwrap().len(), 1);
+    assert_eq!(before["digests_composed"].as_array().unwrap().len(), 1);
+    assert_eq!(before["participation"].as_array().unwrap().len(), 1);
+    assert!(!before["moderator_actions"].as_array().unwrap().is_empty());
+    // As schema 4 left it: nothing listed by member.
+    let mut batch = academie::store::Batch::new();
+    for (key, _) in a.store.scan_prefix(Tree::Mentions, &[]).unwrap() {
+        batch.remove(Tree::Mentions, key);
+    }
+    batch.put(
+        Tree::Meta,
+        academie::store::SCHEMA_KEY,
+        4u32.to_be_bytes().to_vec(),
+    );
+    a.store.commit(batch).unwrap();
+    assert_eq!(a.engine.upgrade().unwrap(), 4);
+    assert_eq!(
+        academie::store::schema_version(a.store.as_ref()).unwrap(),
+        academie::store::SCHEMA_VERSION
+    );
+    assert_eq!(
+        export(&a),
+        before,
+        "the same export from the listed records"
+    );
+    a.ok(&gone, Request::MyDataDelete { confirm: true });
+    let id_bytes = gone.actor.id.key();
+    for (tree, key, value) in a.snapshot() {
+        let v = String::from_utf8_lossy(&value);
+        assert!(!v.contains("Willemijn"), "{tree:?} still names them: {v}");
+        assert!(
+            !key.windows(8).any(|w| w == id_bytes),
+            "{tree:?} key still holds their id"
+        );
+    }
+}

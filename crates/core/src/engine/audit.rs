@@ -234,27 +234,14 @@ impl Engine {
     }
 
     /// The audit entries of one person, for their data export.
-    /// Only who acted is read of each entry; their own entries are read whole.
     pub(super) fn audit_of(&self, user: UserId) -> Result<Vec<AuditEntry>, Failure> {
-        /// The part of an entry that says who acted.
-        #[derive(Deserialize)]
-        struct Who {
-            actor: Option<UserId>,
-        }
-        // An entry that names them holds their id as the actor's; the others are passed over
-        // without being decoded.
-        let id = serde_json::to_vec(&user).map_err(|e| Failure::Internal(e.into()))?;
-        let mut out = Vec::new();
-        for (key, value) in self.store.scan_prefix(Tree::Audit, &[])? {
-            if !value.windows(id.len()).any(|w| w == id.as_slice()) {
-                continue;
-            }
-            let who: Who = decode(Tree::Audit, &key, &value)?;
-            if who.actor == Some(user) {
-                out.push(decode(Tree::Audit, &key, &value)?);
-            }
-        }
-        Ok(out)
+        // The entries that name them are listed under their id.
+        Ok(self
+            .mentioned_records::<AuditEntry>(user, super::mentions::Kind::Audit, Tree::Audit)?
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.actor == Some(user))
+            .collect())
     }
 
     /// Removes a person from the audit log: the action stays, unnamed.
@@ -264,8 +251,9 @@ impl Engine {
         user: UserId,
         anonymous: &str,
     ) -> Result<(), Failure> {
-        for (key, value) in self.store.scan_prefix(Tree::Audit, &[])? {
-            let mut e: AuditEntry = decode(Tree::Audit, &key, &value)?;
+        for (key, mut e) in
+            self.mentioned_records::<AuditEntry>(user, super::mentions::Kind::Audit, Tree::Audit)?
+        {
             if e.actor == Some(user) {
                 e.actor = None;
                 e.name = anonymous.to_owned();

@@ -532,6 +532,7 @@ fn check_records(
             Tree::Taken => reads::<TakenLesson>(value),
             // Checked as a whole below.
             Tree::RoundsByChannel | Tree::LessonIndex => true,
+            Tree::Mentions => value.is_empty(),
         };
         if !ok {
             return Err(BackupError::BadRecord {

@@ -111,6 +111,11 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                 Tree::SignUps => valid::<SignUp>(value, &mut problem),
                 Tree::Taken => valid::<TakenLesson>(value, &mut problem),
                 Tree::RoundsByChannel | Tree::LessonIndex => {}
+                Tree::Mentions => {
+                    if !value.is_empty() {
+                        problem("a mention holds a value".into());
+                    }
+                }
             }
         }
     }

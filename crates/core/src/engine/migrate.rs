@@ -32,6 +32,7 @@ impl Engine {
                 1 => self.participants_from_answers()?,
                 2 => self.index_as_posting_lists()?,
                 3 => self.index_with_reviews()?,
+                4 => self.list_mentions()?,
                 other => {
                     return Err(Failure::Internal(anyhow::anyhow!(
                         "no migration from schema {other}"

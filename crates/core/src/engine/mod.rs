@@ -19,6 +19,7 @@ mod health;
 mod lessons;
 mod library;
 mod meetings;
+mod mentions;
 mod migrate;
 mod mydata;
 mod questions;
@@ -932,7 +933,8 @@ impl Engine {
         Ok(current + 1..current + n + 1)
     }
 
-    fn commit(&self, batch: Batch) -> Result<(), Failure> {
+    fn commit(&self, mut batch: Batch) -> Result<(), Failure> {
+        Self::note_mentions(&mut batch)?;
         self.store.commit(batch).map_err(Failure::from)
     }
 
@@ -940,7 +942,8 @@ impl Engine {
     /// durable. Members answering at once thus share flushes (group commit) while each is
     /// still confirmed only once their own write is on disk. For use cases that do nothing
     /// after their write that needs the lock.
-    fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, batch: Batch) -> Result<(), Failure> {
+    fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, mut batch: Batch) -> Result<(), Failure> {
+        Self::note_mentions(&mut batch)?;
         self.store.apply(batch)?;
         drop(guard);
         self.store.sync()?;

@@ -3,6 +3,7 @@
 //! rewritten so that no file of the database holds the removed bytes either.
 
 use super::backup::{self, BackupError};
+use super::mentions::Kind;
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Attachment, Reply};
@@ -84,30 +85,59 @@ pub struct MyData {
 
 impl Engine {
     /// Gathers every record that names `user`. Their lessons and the lessons they reviewed come
-    /// from the index, their answers and votes from one look per round: the work follows what
-    /// the member did, not the size of the library.
+    /// from the lesson index, the other records from the entries listed under their id
+    /// (`mentions`), their answers and votes from one look per round of the collaborations they
+    /// take part in: the work follows what the member did, not the size of the academy.
     pub fn collect_my_data(&self, user: UserId) -> Result<MyData, Failure> {
-        let rounds: Vec<Round> = self.load_all(Tree::Rounds, &[])?;
+        use std::collections::BTreeSet;
+        let participation: Vec<Participant> = self
+            .mentioned_records::<Participant>(user, Kind::Participant, Tree::Participants)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .filter(|p| p.user == user)
+            .collect();
+        // Every answer and vote notes its author as a participant of the round's collaboration.
         let mut answers = Vec::new();
         let mut votes = Vec::new();
-        for r in &rounds {
-            let key = [r.id.key(), user.key()].concat();
-            answers.extend(self.load::<Answer>(Tree::Answers, &key)?);
-            votes.extend(self.load::<Vote>(Tree::Votes, &key)?);
-        }
-        let collabs: Vec<Collaboration> = self.load_all(Tree::Collaborations, &[])?;
-        // Only who composed each digest and the lesson versions it keeps are read, not its
-        // list of lessons.
-        let digests: Vec<Composed> = self.load_all(Tree::Digests, &[])?;
-        let lessons = self.lessons_by(user)?;
-        let theirs: std::collections::BTreeSet<LessonId> = lessons.iter().map(|l| l.id).collect();
-        let lessons_as_published = digests
+        for channel in participation
             .iter()
-            .flat_map(|d| d.as_published.iter())
-            .filter(|l| theirs.contains(&l.id))
-            .cloned()
+            .map(|p| p.channel)
+            .collect::<BTreeSet<_>>()
+        {
+            for (key, _) in self
+                .store
+                .scan_prefix(Tree::RoundsByChannel, &channel.key())?
+            {
+                let key = [&key[8..], user.key().as_slice()].concat();
+                answers.extend(self.load::<Answer>(Tree::Answers, &key)?);
+                votes.extend(self.load::<Vote>(Tree::Votes, &key)?);
+            }
+        }
+        answers.sort_by_key(|a| a.round);
+        votes.sort_by_key(|v| v.round);
+        let lessons = self.lessons_by(user)?;
+        let theirs: BTreeSet<LessonId> = lessons.iter().map(|l| l.id).collect();
+        // Only who composed a digest and the lesson versions it keeps are read, not its list
+        // of lessons: the digests that published their lessons, and those they composed.
+        let published_in: BTreeSet<DigestId> = lessons
+            .iter()
+            .flat_map(|l| l.published_in.iter().copied())
             .collect();
-        let all_questions: Vec<Question> = self.load_all(Tree::Questions, &[])?;
+        let mut lessons_as_published = Vec::new();
+        for id in &published_in {
+            if let Some(d) = self.load::<Composed>(Tree::Digests, &id.key())? {
+                lessons_as_published.extend(
+                    d.as_published
+                        .into_iter()
+                        .filter(|l| theirs.contains(&l.id)),
+                );
+            }
+        }
+        let questions: Vec<Question> = self
+            .mentioned_records::<Question>(user, Kind::Question, Tree::Questions)?
+            .into_iter()
+            .map(|(_, q)| q)
+            .collect();
         let lessons_reviewed = self
             .store
             .scan_prefix(Tree::LessonIndex, &search::reviewer_prefix(user))?
@@ -120,41 +150,46 @@ impl Engine {
             profile: self.member(user)?,
             answers,
             lessons,
-            rounds_started: rounds
-                .iter()
-                .filter(|r| r.started_by == Some(user))
-                .map(|r| r.id)
+            rounds_started: self
+                .mentioned_records::<Round>(user, Kind::Round, Tree::Rounds)?
+                .into_iter()
+                .filter(|(_, r)| r.started_by == Some(user))
+                .map(|(_, r)| r.id)
                 .collect(),
-            collaborations_configured: collabs
-                .iter()
-                .filter(|c| c.configured_by == Some(user))
-                .map(|c| c.channel)
+            collaborations_configured: self
+                .mentioned_records::<Collaboration>(
+                    user,
+                    Kind::Collaboration,
+                    Tree::Collaborations,
+                )?
+                .into_iter()
+                .filter(|(_, c)| c.configured_by == Some(user))
+                .map(|(_, c)| c.channel)
                 .collect(),
-            digests_composed: digests
-                .iter()
-                .filter(|d| d.composed_by == Some(user))
-                .map(|d| d.id)
+            digests_composed: self
+                .mentioned_records::<Composed>(user, Kind::Digest, Tree::Digests)?
+                .into_iter()
+                .filter(|(_, d)| d.composed_by == Some(user))
+                .map(|(_, d)| d.id)
                 .collect(),
             lessons_reviewed,
-            participation: self
-                .load_all::<Participant>(Tree::Participants, &[])?
-                .into_iter()
-                .filter(|p| p.user == user)
-                .collect(),
+            participation,
             applications: self
-                .load_all::<Application>(Tree::Applications, &[])?
+                .mentioned_records::<Application>(user, Kind::Application, Tree::Applications)?
                 .into_iter()
+                .map(|(_, a)| a)
                 .filter(|a| a.user == user)
                 .collect(),
             votes,
             placements: self
-                .load_all::<Placement>(Tree::Placements, &[])?
+                .mentioned_records::<Placement>(user, Kind::Placement, Tree::Placements)?
                 .into_iter()
+                .map(|(_, p)| p)
                 .filter(|p| p.user == user)
                 .collect(),
             moderator_actions: self.audit_of(user)?,
             lessons_as_published,
-            questions: all_questions
+            questions: questions
                 .iter()
                 .filter(|q| q.asker == Some(user))
                 .cloned()
@@ -164,7 +199,7 @@ impl Engine {
                     q
                 })
                 .collect(),
-            consents: all_questions
+            consents: questions
                 .iter()
                 .flat_map(|q| {
                     q.harvest
@@ -174,7 +209,7 @@ impl Engine {
                         .map(|p| (q.id, p.consent))
                 })
                 .collect(),
-            lessons_from_answers: all_questions
+            lessons_from_answers: questions
                 .iter()
                 .filter_map(|q| q.harvest.as_ref())
                 .filter(|h| {
@@ -185,20 +220,26 @@ impl Engine {
                 .filter_map(|h| h.lesson)
                 .collect(),
             question_answers: self
-                .load_all::<QuestionAnswer>(Tree::QuestionAnswers, &[])?
+                .mentioned_records::<QuestionAnswer>(
+                    user,
+                    Kind::QuestionAnswer,
+                    Tree::QuestionAnswers,
+                )?
                 .into_iter()
+                .map(|(_, a)| a)
                 .filter(|a| a.user == user)
                 .collect(),
             sign_ups: self
-                .load_all::<SignUp>(Tree::SignUps, &[])?
+                .mentioned_records::<SignUp>(user, Kind::SignUp, Tree::SignUps)?
                 .into_iter()
+                .map(|(_, s)| s)
                 .filter(|s| s.user == user)
                 .collect(),
             meetings_planned: self
-                .load_all::<Meeting>(Tree::Meetings, &[])?
+                .mentioned_records::<Meeting>(user, Kind::Meeting, Tree::Meetings)?
                 .into_iter()
-                .filter(|m| m.planned_by == Some(user))
-                .map(|m| m.id)
+                .filter(|(_, m)| m.planned_by == Some(user))
+                .map(|(_, m)| m.id)
                 .collect(),
         })
     }
@@ -397,19 +438,37 @@ impl Engine {
             self.remove_lesson(&mut batch, l)?;
         }
         // Records that merely mention the person as the one who acted keep existing, unnamed.
-        for mut r in self.load_all::<Round>(Tree::Rounds, &[])? {
+        for (key, mut r) in self.mentioned_records::<Round>(user, Kind::Round, Tree::Rounds)? {
             if r.started_by == Some(user) {
                 r.started_by = None;
-                batch.put(Tree::Rounds, r.id.key().to_vec(), encode(&r)?);
+                batch.put(Tree::Rounds, key, encode(&r)?);
             }
         }
-        for mut c in self.load_all::<Collaboration>(Tree::Collaborations, &[])? {
+        for (key, mut c) in self.mentioned_records::<Collaboration>(
+            user,
+            Kind::Collaboration,
+            Tree::Collaborations,
+        )? {
             if c.configured_by == Some(user) {
                 c.configured_by = None;
-                batch.put(Tree::Collaborations, c.channel.key().to_vec(), encode(&c)?);
+                batch.put(Tree::Collaborations, key, encode(&c)?);
             }
         }
-        for mut d in self.load_all::<Digest>(Tree::Digests, &[])? {
+        // The digests they composed, those that published their lessons, and drafts, which
+        // may hold their lessons without having published them.
+        let mut digests: std::collections::BTreeSet<DigestId> = data
+            .lessons
+            .iter()
+            .flat_map(|l| l.published_in.iter().copied())
+            .chain(data.digests_composed.iter().copied())
+            .collect();
+        if !deleted.is_empty() {
+            digests.extend(self.drafts()?);
+        }
+        for id in digests {
+            let Some(mut d) = self.load::<Digest>(Tree::Digests, &id.key())? else {
+                continue;
+            };
             let before = d.clone();
             if d.composed_by == Some(user) {
                 d.composed_by = None;
@@ -420,13 +479,17 @@ impl Engine {
                 batch.put(Tree::Digests, d.id.key().to_vec(), encode(&d)?);
             }
         }
-        for old in self.load_all::<Lesson>(Tree::Lessons, &[])? {
+        for id in &data.lessons_reviewed {
+            let Some(old) = self.load::<Lesson>(Tree::Lessons, &id.key())? else {
+                continue;
+            };
             if old.reviewed_by == Some(user) && old.author != Some(user) {
                 let mut l = old.clone();
                 l.reviewed_by = None;
                 self.put_lesson(&mut batch, Some(&old), &l)?;
             }
         }
+        self.forget_mentions(&mut batch, user)?;
         Ok(batch)
     }
 

@@ -393,20 +393,21 @@ impl Engine {
                 [a.question.key(), a.user.key()].concat(),
             );
         }
-        for mut m in self.load_all::<Meeting>(Tree::Meetings, &[])? {
-            if m.planned_by == Some(user) {
-                m.planned_by = None;
-                batch.put(Tree::Meetings, m.id.key().to_vec(), encode(&m)?);
-            }
+        use super::mentions::Kind;
+        for id in &data.meetings_planned {
+            let Some(mut m) = self.load::<Meeting>(Tree::Meetings, &id.key())? else {
+                continue;
+            };
+            m.planned_by = None;
+            batch.put(Tree::Meetings, m.id.key().to_vec(), encode(&m)?);
         }
-        for (key, bytes) in self.store.scan_prefix(Tree::Taken, &[])? {
-            let mut t: TakenLesson = super::decode(Tree::Taken, &key, &bytes)?;
+        for (key, mut t) in self.mentioned_records::<TakenLesson>(user, Kind::Taken, Tree::Taken)? {
             if t.by == Some(user) {
                 t.by = None;
                 batch.put(Tree::Taken, key, encode(&t)?);
             }
         }
-        for old in self.load_all::<Question>(Tree::Questions, &[])? {
+        for (_, old) in self.mentioned_records::<Question>(user, Kind::Question, Tree::Questions)? {
             let mut q = old.clone();
             if q.asker == Some(user) {
                 q.asker = None;

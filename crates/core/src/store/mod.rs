@@ -14,8 +14,9 @@ use std::path::PathBuf;
 /// The schema version this build writes. Raise it with a migration step in `engine::migrate`.
 /// 1: the first layout; 2: participants kept as records of their own; 3: the lesson index as
 /// posting lists; 4: the lesson index also knows who reviewed a lesson and when it was last
-/// approved or confirmed.
-pub const SCHEMA_VERSION: u32 = 4;
+/// approved or confirmed; 5: the records that name a member are listed by member
+/// ([`Tree::Mentions`]).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// How the folder of a database moved aside by a restore is named: the database's name, a dot,
 /// this, and the time of the restore.
@@ -84,10 +85,13 @@ pub enum Tree {
     SignUps,
     /// channel id ++ lesson id → a lesson from elsewhere taken into the channel's next digest.
     Taken,
+    /// user id ++ kind ++ record key → (): the records that name a member, so their export
+    /// and deletion read what they have, not every record of the academy.
+    Mentions,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 22] = [
+    pub const ALL: [Tree; 23] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -110,6 +114,7 @@ impl Tree {
         Tree::Meetings,
         Tree::SignUps,
         Tree::Taken,
+        Tree::Mentions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -136,6 +141,7 @@ impl Tree {
             Tree::Meetings => "meetings",
             Tree::SignUps => "sign_ups",
             Tree::Taken => "taken",
+            Tree::Mentions => "mentions",
         }
     }
 
