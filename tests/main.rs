@@ -23,6 +23,7 @@ mod fake_discord;
 mod faults;
 mod full_disk;
 mod hostile;
+mod outbox;
 mod privacy;
 mod properties;
 mod site;

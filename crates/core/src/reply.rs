@@ -5,10 +5,9 @@
 
 use crate::domain::{DigestId, LessonId, MeetingId, QuestionId, RoundId, UserId};
 use crate::search::SearchQuery;
-use serde::{Deserialize, Serialize};
 
 /// Who gets to see a reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Visibility {
     /// Only the person who acted (Discord: ephemeral).
     Private,
@@ -17,21 +16,21 @@ pub enum Visibility {
 }
 
 /// A titled block, such as one member's answer in a reveal or one lesson in a list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Section {
     pub heading: String,
     pub body: String,
 }
 
 /// Something the user can do next, offered as a button in Discord and a command in the console.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Choice {
     pub label: String,
     pub action: Action,
 }
 
 /// The follow-up actions a reply can offer. Each carries what it needs after a restart.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Open the answer form for this round (pre-filled when the member already answered).
     Answer(RoundId),
@@ -78,21 +77,22 @@ pub enum Action {
 }
 
 /// A message for someone other than the actor, such as a rejected lesson's author.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
     pub to: UserId,
     pub text: String,
 }
 
 /// A file to hand over, such as a data export.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
     pub filename: String,
     pub bytes: Vec<u8>,
 }
 
-/// A reply can wait in the outbox, so it is stored as data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What the engine answers. Not stored: a message waiting in the outbox is kept as its own
+/// stored type (`engine::outbox`), so this can change with the adapters.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Reply {
     pub visibility: Visibility,
     pub title: Option<String>,
@@ -105,7 +105,6 @@ pub struct Reply {
     /// The body is chat Markdown (a digest, a reminder): `**`, `__` and backslash escapes are
     /// formatting, `<#id>` names a channel, and user text within it is escaped. Discord shows
     /// it as such; an adapter without Markdown renders it as plain text.
-    #[serde(default)]
     pub chat_markdown: bool,
 }
 

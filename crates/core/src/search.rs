@@ -36,7 +36,8 @@ const REVIEWER: u8 = b'v';
 const REVIEWED: u8 = b'r';
 
 /// What a member asks for; every filter is optional and they combine with "and".
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Not stored as such: a button carries it in its custom_id, the outbox as its own stored type.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchQuery {
     pub text: Option<String>,
     pub order: Option<Order>,

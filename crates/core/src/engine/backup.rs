@@ -494,7 +494,8 @@ fn check_records(
     schema: u32,
     entries: &[(Tree, Vec<u8>, Vec<u8>)],
 ) -> Result<(), BackupError> {
-    use super::{AuditEntry, Job, Outgoing};
+    use super::outbox::OutboxRecord;
+    use super::{AuditEntry, Job};
     use crate::domain::*;
     fn reads<T: serde::de::DeserializeOwned>(value: &[u8]) -> bool {
         serde_json::from_slice::<T>(value).is_ok()
@@ -518,7 +519,7 @@ fn check_records(
             },
             Tree::Digests => reads::<Digest>(value),
             Tree::Schedules => reads::<Job>(value),
-            Tree::Outbox => reads::<Outgoing>(value),
+            Tree::Outbox => reads::<OutboxRecord>(value),
             Tree::Participants => reads::<Participant>(value),
             Tree::Applications => reads::<Application>(value),
             Tree::Votes => reads::<Vote>(value),

@@ -3,7 +3,8 @@
 //! index must be exactly the one built anew from the lessons, and no id counter may be behind
 //! an id in use (the next record would overwrite one). It only reads.
 
-use super::{AuditEntry, Job, Outgoing};
+use super::outbox::OutboxRecord;
+use super::{AuditEntry, Job};
 use crate::domain::*;
 use crate::store::{MemoryStore, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY};
 use serde::de::DeserializeOwned;
@@ -76,7 +77,7 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                     }
                 }
                 Tree::Outbox => {
-                    if let Some(o) = decode::<Outgoing>(value, &mut problem) {
+                    if let Some(o) = decode::<OutboxRecord>(value, &mut problem) {
                         note(&mut highest, "outgoing", o.id);
                     }
                 }

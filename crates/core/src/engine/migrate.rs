@@ -3,7 +3,7 @@
 //! step is one batch that also records the new version, so a crash leaves the old version
 //! or the new one, never a half-migrated database.
 
-use super::{decode, encode, schedule::participant_key, Engine, Failure};
+use super::{decode, encode, outbox, schedule::participant_key, Engine, Failure};
 use crate::domain::{Answer, Lesson, Participant, Reminders, Round};
 use crate::search::IndexBuilder;
 use crate::store::{schema_version, Batch, Tree, SCHEMA_KEY, SCHEMA_VERSION};
@@ -33,6 +33,7 @@ impl Engine {
                 2 => self.index_as_posting_lists()?,
                 3 => self.index_with_reviews()?,
                 4 => self.list_mentions()?,
+                5 => self.outbox_as_stored_messages()?,
                 other => {
                     return Err(Failure::Internal(anyhow::anyhow!(
                         "no migration from schema {other}"
@@ -75,6 +76,22 @@ impl Engine {
                 reminders: Reminders::Channel,
             };
             batch.put(Tree::Participants, pkey, encode(&participant)?);
+        }
+        Ok(batch)
+    }
+
+    /// Schema 5 → 6: the outbox kept the engine's reply, attachments as arrays of numbers; it
+    /// keeps a stored message of its own, attachments as base64. Every waiting message is read
+    /// (the stored form reads schema 5's too) and written in the new form, so a build of schema
+    /// 5 refuses the database rather than skipping messages it could no longer read.
+    fn outbox_as_stored_messages(&self) -> Result<Batch, Failure> {
+        let mut batch = Batch::new();
+        for (key, bytes) in self.store.scan_prefix(Tree::Outbox, &[])? {
+            // One no build could read stays as it is: the outbox skips it, as before.
+            match outbox::decode(&key, &bytes) {
+                Ok(message) => batch.put(Tree::Outbox, key, outbox::encode(&message)?),
+                Err(e) => tracing::error!("left an unreadable outgoing message as it was: {e}"),
+            }
         }
         Ok(batch)
     }

@@ -22,6 +22,7 @@ mod meetings;
 mod mentions;
 mod migrate;
 mod mydata;
+mod outbox;
 mod questions;
 mod review;
 mod rounds;

@@ -426,7 +426,7 @@ impl Engine {
                 }
             }
             if out.reply != before {
-                batch.put(Tree::Outbox, key, encode(&out)?);
+                batch.put(Tree::Outbox, key, super::outbox::encode(&out)?);
             }
         }
         for a in &data.answers {

@@ -6,7 +6,7 @@
 //! while the bot was down runs once at the next start. Messages wait in the outbox until an
 //! adapter reports them delivered: nothing the academy decided to say is lost.
 
-use super::{decode, encode, Ctx, Engine, Failure, Outcome};
+use super::{decode, encode, outbox, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
 use crate::search::time_key;
@@ -54,17 +54,16 @@ pub enum Recipient {
     Event(MeetingId),
 }
 
-/// A message the academy sends on its own, kept until delivered.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A message the academy sends on its own, kept until delivered. Stored as an
+/// [`OutboxRecord`](super::outbox::OutboxRecord), not as the reply itself.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Outgoing {
     pub id: u64,
     pub to: Recipient,
     pub reply: Reply,
     /// Permanent delivery failures so far (Discord refused the message itself).
-    #[serde(default)]
     pub failures: u32,
     /// Messages of a long reply already delivered, so a retry does not send them twice.
-    #[serde(default)]
     pub parts_sent: usize,
 }
 
@@ -114,7 +113,11 @@ impl Engine {
             failures: 0,
             parts_sent: 0,
         };
-        batch.put(Tree::Outbox, id.to_be_bytes().to_vec(), encode(&out)?);
+        batch.put(
+            Tree::Outbox,
+            id.to_be_bytes().to_vec(),
+            outbox::encode(&out)?,
+        );
         Ok(())
     }
 
@@ -256,7 +259,7 @@ impl Engine {
     pub fn outbox(&self) -> Result<Vec<Outgoing>, Failure> {
         let mut out = Vec::new();
         for (key, value) in self.store.scan_prefix(Tree::Outbox, &[])? {
-            match decode::<Outgoing>(Tree::Outbox, &key, &value) {
+            match outbox::decode(&key, &value) {
                 Ok(m) => out.push(m),
                 Err(e) => tracing::error!("skipped an unreadable outgoing message: {e}"),
             }
@@ -264,16 +267,24 @@ impl Engine {
         Ok(out)
     }
 
+    fn outgoing(&self, id: u64) -> Result<Option<Outgoing>, Failure> {
+        let key = id.to_be_bytes();
+        match self.store.get(Tree::Outbox, &key)? {
+            None => Ok(None),
+            Some(bytes) => outbox::decode(&key, &bytes).map(Some),
+        }
+    }
+
     /// Records that the first `parts` messages of a long reply were delivered.
     pub fn parts_delivered(&self, id: u64, parts: usize) -> Result<(), Failure> {
         let _guard = self.lock();
         let key = id.to_be_bytes();
-        let Some(mut out) = self.load::<Outgoing>(Tree::Outbox, &key)? else {
+        let Some(mut out) = self.outgoing(id)? else {
             return Ok(());
         };
         out.parts_sent = out.parts_sent.max(parts);
         let mut batch = Batch::new();
-        batch.put(Tree::Outbox, key.to_vec(), encode(&out)?);
+        batch.put(Tree::Outbox, key.to_vec(), outbox::encode(&out)?);
         self.commit(batch)
     }
 
@@ -289,7 +300,7 @@ impl Engine {
     pub fn delivery_failed(&self, id: u64) -> Result<(), Failure> {
         let _guard = self.lock();
         let key = id.to_be_bytes();
-        let Some(mut out) = self.load::<Outgoing>(Tree::Outbox, &key)? else {
+        let Some(mut out) = self.outgoing(id)? else {
             return Ok(());
         };
         out.failures += 1;
@@ -301,7 +312,7 @@ impl Engine {
             );
             batch.remove(Tree::Outbox, key.to_vec());
         } else {
-            batch.put(Tree::Outbox, key.to_vec(), encode(&out)?);
+            batch.put(Tree::Outbox, key.to_vec(), outbox::encode(&out)?);
         }
         self.commit(batch)
     }

@@ -15,8 +15,9 @@ use std::path::PathBuf;
 /// 1: the first layout; 2: participants kept as records of their own; 3: the lesson index as
 /// posting lists; 4: the lesson index also knows who reviewed a lesson and when it was last
 /// approved or confirmed; 5: the records that name a member are listed by member
-/// ([`Tree::Mentions`]).
-pub const SCHEMA_VERSION: u32 = 5;
+/// ([`Tree::Mentions`]); 6: the outbox keeps a stored message of its own, attachments as
+/// base64, instead of the reply.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// How the folder of a database moved aside by a restore is named: the database's name, a dot,
 /// this, and the time of the restore.
