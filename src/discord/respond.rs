@@ -50,8 +50,8 @@ impl<'a> Origin<'a> {
 type Rendered = (Vec<Message>, Vec<Notice>);
 
 impl Handler {
-    /// Runs a request on the engine and answers with its reply. The engine and the rendering
-    /// (which may store a long search) run off the async threads; if they have not finished in
+    /// Runs a request on the engine and answers with its reply. The engine, the rendering and
+    /// keeping a long search run off the async threads; if they have not finished in
     /// time, the interaction is deferred first so Discord's three seconds are never missed.
     /// `echo` is what the user typed in a form: a refusal repeats it so nothing typed is lost.
     pub(super) async fn run_and_reply(
@@ -67,7 +67,8 @@ impl Handler {
         let engine = self.engine.clone();
         let work = tokio::task::spawn_blocking(move || -> Result<Rendered, Failure> {
             let reply = engine.handle(&ctx, request)?;
-            let messages = render::render(&reply, &mut |a| custom_id_for(&engine, a));
+            let (messages, long) = render_with_ids(&reply);
+            keep_searches(&engine, &long);
             Ok((messages, reply.notices))
         });
         tokio::pin!(work);
@@ -277,8 +278,22 @@ impl Handler {
     }
 }
 
-/// The custom_id of an action; a search too long for one is kept in the store under its hash.
-pub(super) fn custom_id_for(engine: &Engine, action: &Action) -> String {
+/// A search too long for a custom_id: its hash (what the button carries) and its text.
+pub(super) struct LongSearch {
+    hash: String,
+    encoded: String,
+}
+
+/// Renders a reply with the custom_ids of its buttons. A search too long for one is named by
+/// its hash and returned, to be kept in the store before the message is sent: rendering itself
+/// stores nothing, so it may run anywhere.
+pub(super) fn render_with_ids(reply: &Reply) -> (Vec<Message>, Vec<LongSearch>) {
+    let mut long = Vec::new();
+    let messages = render::render(reply, &mut |a| custom_id_for(a, &mut long));
+    (messages, long)
+}
+
+fn custom_id_for(action: &Action, long: &mut Vec<LongSearch>) -> String {
     let id = custom_id::encode_action(action);
     if id.chars().count() <= custom_id::MAX_LEN {
         return id;
@@ -286,12 +301,22 @@ pub(super) fn custom_id_for(engine: &Engine, action: &Action) -> String {
     if let Action::SearchPage(q) = action {
         let encoded = custom_id::encode_query(q);
         let hash = custom_id::search_hash(&encoded);
-        if let Err(e) = engine.keep_search(&hash, &encoded) {
-            tracing::error!("could not keep a long search: {e}");
-        }
-        return custom_id::stored_search(&hash);
+        let id = custom_id::stored_search(&hash);
+        long.push(LongSearch { hash, encoded });
+        return id;
     }
     id
+}
+
+/// Keeps the long searches of a rendered reply, so its buttons find them; this writes to the
+/// store, so it runs where blocking is allowed. A search that cannot be kept is logged and the
+/// message still goes out, as its other buttons work.
+pub(super) fn keep_searches(engine: &Engine, long: &[LongSearch]) {
+    for s in long {
+        if let Err(e) = engine.keep_search(&s.hash, &s.encoded) {
+            tracing::error!("could not keep a long search: {e}");
+        }
+    }
 }
 
 fn flatten<T>(done: Result<Result<T, Failure>, tokio::task::JoinError>) -> Result<T, Failure> {

@@ -5,7 +5,7 @@
 //! it rather than losing it; the price is that a message may, rarely, arrive twice.
 
 use super::render;
-use super::respond::{custom_id_for, embed, rows};
+use super::respond::{embed, keep_searches, render_with_ids, rows};
 use super::retry::retry;
 use crate::domain::MeetingPlace;
 use crate::engine::{Engine, Outgoing, Recipient};
@@ -94,7 +94,7 @@ fn permanent(err: &serenity::Error) -> bool {
 
 /// Sends the parts not yet sent; on failure, says how many parts are now delivered.
 async fn deliver(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     http: &Http,
     message: &Outgoing,
 ) -> Result<(), (usize, serenity::Error)> {
@@ -113,7 +113,7 @@ async fn deliver(
             .id
         }
     };
-    let rendered = render::render(&message.reply, &mut |a| custom_id_for(engine, a));
+    let rendered = rendered(engine, message).await;
     for (part, m) in rendered.into_iter().enumerate().skip(message.parts_sent) {
         // The same part of the same outbox message always has the same nonce, and Discord
         // returns the existing message for it instead of posting again: a retry after a
@@ -188,11 +188,11 @@ async fn schedule_event(
 /// Posts a question in the academy's forum channel: a post of its own, titled by the question,
 /// with the rest of a long message following in that post.
 async fn forum_post(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     http: &Http,
     message: &Outgoing,
 ) -> Result<(), (usize, serenity::Error)> {
-    let rendered = render::render(&message.reply, &mut |a| custom_id_for(engine, a));
+    let rendered = rendered(engine, message).await;
     let Some((first, rest)) = rendered.split_first() else {
         return Ok(());
     };
@@ -220,6 +220,19 @@ async fn forum_post(
         .map_err(|e| (1, e))?;
     }
     Ok(())
+}
+
+/// The message rendered, its long searches kept first (off the async threads, as that writes
+/// to the store) so its buttons find them once it is out.
+async fn rendered(engine: &Arc<Engine>, message: &Outgoing) -> Vec<render::Message> {
+    let (messages, long) = render_with_ids(&message.reply);
+    if !long.is_empty() {
+        let e = engine.clone();
+        if let Err(err) = tokio::task::spawn_blocking(move || keep_searches(&e, &long)).await {
+            tracing::error!("could not keep a long search: {err}");
+        }
+    }
+    messages
 }
 
 fn message_channel(message: &Outgoing) -> u64 {
