@@ -393,3 +393,61 @@ fn what_a_member_does_after_the_reply_is_not_removed_by_the_rewrite() {
     assert!(text.contains("Opnieuw meedoen"), "{text}");
     assert!(!text.contains(ANNA_ANSWER), "{text}");
 }
+
+/// Whether a record of the backup at `path` holds `needle`, in a key or a value.
+fn backup_holds(path: &Path, needle: &[u8]) -> bool {
+    academie::engine::backup::read_backup(&academie::files::LocalDisk, path)
+        .unwrap()
+        .entries
+        .iter()
+        .any(|(_, key, value)| {
+            [key, value]
+                .iter()
+                .any(|b| b.windows(needle.len()).any(|w| w == needle))
+        })
+}
+
+#[test]
+fn a_backup_taken_while_the_message_waits_is_rewritten_after_it_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("db.backups");
+    let mut a = open_in(dir);
+    a.engine = academie::local(Engine::new(
+        a.store.clone(),
+        Arc::new(Catalog::embedded().unwrap()),
+        a.clock.clone(),
+        Settings {
+            backups: Some(academie::engine::backup::Policy {
+                dir: backups.clone(),
+                keep: 5,
+                every: Duration::minutes(1),
+            }),
+            ..settings(a.dir.path())
+        },
+    ));
+    a.populate();
+    let before = a.engine.backup_if_due().unwrap().expect("a first backup");
+    assert!(backup_holds(&before, ANNA_ANSWER.as_bytes()));
+    a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    a.engine.run_due().unwrap();
+    assert!(!backup_holds(&before, ANNA_ANSWER.as_bytes()));
+    let id = anna().actor.id.0.to_string();
+    assert!(!backup_holds(&before, id.as_bytes()));
+    // A backup is taken while the message to her waits: it holds its address.
+    *a.clock.0.lock().unwrap() += Duration::minutes(2);
+    a.engine.run_due().unwrap();
+    let during =
+        academie::engine::backup::automatic(&academie::files::LocalDisk, &backups)[0].clone();
+    assert_ne!(during, before);
+    assert!(backup_holds(&during, id.as_bytes()), "the check can fail");
+    a.deliver_all();
+    a.engine.run_due().unwrap();
+    assert_eq!(a.records(), 0);
+    assert!(!backup_holds(&during, id.as_bytes()));
+    assert!(!backup_holds(&during, &anna().actor.id.key()));
+    assert!(
+        backup_holds(&during, BRAM_ANSWER.as_bytes()),
+        "the rest is kept"
+    );
+    assert!(!a.holds(&anna(), ANNA_ANSWER));
+}

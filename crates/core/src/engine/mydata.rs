@@ -22,11 +22,12 @@ struct Erasure {
     user: UserId,
     /// The language the unnamed author is called in, as in the request.
     lang: Lang,
-    /// The files were rewritten without them and they were sent word of it. That message names
-    /// them (its address), so once it has left the outbox the store is rewritten once more and
-    /// only then is the record forgotten. Absent in records of earlier versions: not yet.
+    /// The files were rewritten without them and they were sent word of it; from when a copy
+    /// may hold that message. It names them (its address), so once it has left the outbox the
+    /// store, and the automatic backups taken since, are rewritten once more and only then is
+    /// the record forgotten. Absent in records of earlier versions: not yet.
     #[serde(default)]
-    told: bool,
+    told: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How far a deletion got.
@@ -271,10 +272,12 @@ impl Engine {
         if confirm && self.settings.erasures_dir.is_some() {
             return self.my_data_delete_now(lang, user);
         }
-        let _one_deletion = self
-            .erasing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Only a deletion rewritten before its reply waits for another's rewrite.
+        let _one_deletion = confirm.then(|| {
+            self.erasing
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        });
         let guard = self.lock();
         let data = self.collect_my_data(user)?;
         let mut counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
@@ -317,7 +320,7 @@ impl Engine {
         let erasure = Erasure {
             user,
             lang,
-            told: false,
+            told: None,
         };
         if let Err(e) = self.record_erasure(&erasure) {
             tracing::error!("cannot record a deletion: {e}");
@@ -378,7 +381,7 @@ impl Engine {
                 erased.retry = true;
             }
         }
-        self.erase_in_copies(user, lang, &mut erased);
+        self.erase_in_copies(user, lang, None, &mut erased);
         self.remove_export(user, &mut erased);
         Ok(erased)
     }
@@ -531,9 +534,23 @@ impl Engine {
     /// Rewrites the automatic backups and the databases set aside by restores without `user`.
     /// A backup that cannot be read cannot be restored either, so it is removed; what cannot be
     /// rewritten or removed is named in `erased.kept`.
-    fn erase_in_copies(&self, user: UserId, lang: Lang, erased: &mut Erased) {
+    fn erase_in_copies(
+        &self,
+        user: UserId,
+        lang: Lang,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        erased: &mut Erased,
+    ) {
         if let Some(policy) = &self.settings.backups {
             for path in backup::automatic(self.disk.as_ref(), &policy.dir) {
+                // After the message: only a backup taken since may hold it; the others were
+                // rewritten without the member before it was queued.
+                let older = since
+                    .zip(backup::taken_at(&path))
+                    .is_some_and(|(s, t)| t < s);
+                if older {
+                    continue;
+                }
                 let Err(e) = self.erase_in_backup(&path, user, lang) else {
                     continue;
                 };
@@ -631,12 +648,15 @@ impl Engine {
                 Err(e) => tracing::error!("cannot read the outbox: {e}"),
             }
         }
+        // A copy that may hold the message of this call is one taken from here on; an hour
+        // earlier, so a clock set back a little does not hide one.
+        let since = self.now() - chrono::Duration::hours(1);
         let mut removed = Vec::new();
         for erasure in ready {
             // What this process's request removed is not removed again: whatever the member
             // did since (they may take part again) is theirs. A request interrupted before its
             // batch was saved, or refused, is carried out here.
-            if erasure.told || self.removed_here(erasure.user) {
+            if erasure.told.is_some() || self.removed_here(erasure.user) {
                 removed.push(erasure);
                 continue;
             }
@@ -659,7 +679,7 @@ impl Engine {
             self.erasures_due(waiting);
             return 0;
         }
-        if removed.iter().any(|e| !e.told) {
+        if removed.iter().any(|e| e.told.is_none()) {
             self.refresh_site();
         }
         // One rewrite for every deletion that waits: the removed bytes leave the files.
@@ -674,7 +694,7 @@ impl Engine {
                 rewritten: true,
                 ..Erased::default()
             };
-            self.erase_in_copies(erasure.user, erasure.lang, &mut erased);
+            self.erase_in_copies(erasure.user, erasure.lang, erasure.told, &mut erased);
             self.remove_export(erasure.user, &mut erased);
             for path in &erased.kept {
                 tracing::error!(
@@ -689,12 +709,12 @@ impl Engine {
             if !self.removed_here(erasure.user) {
                 tracing::warn!("finished a deletion of someone's data that was interrupted");
             }
-            if erasure.told {
+            if erasure.told.is_some() {
                 self.settle_erasure(&erasure, None);
                 continue;
             }
             done += 1;
-            match self.tell_erased(&erasure, &erased) {
+            match self.tell_erased(&erasure, &erased, since) {
                 Ok(()) => waiting = true,
                 Err(e) => tracing::error!("cannot tell someone their data is erased: {e}"),
             }
@@ -730,7 +750,12 @@ impl Engine {
     }
 
     /// Sends the member word that their data left the files, and notes it in the record.
-    fn tell_erased(&self, erasure: &Erasure, erased: &Erased) -> Result<(), Failure> {
+    fn tell_erased(
+        &self,
+        erasure: &Erasure,
+        erased: &Erased,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Failure> {
         let lang = erasure.lang;
         let text = if erased.kept.is_empty() {
             self.t(lang, k::MYDATA_ERASED, json!({}))
@@ -752,7 +777,7 @@ impl Engine {
             self.commit(batch)?;
         }
         let told = Erasure {
-            told: true,
+            told: Some(since),
             ..erasure.clone()
         };
         self.settle_erasure(erasure, Some(&told));
