@@ -648,9 +648,10 @@ impl Engine {
                 Err(e) => tracing::error!("cannot read the outbox: {e}"),
             }
         }
-        // A copy that may hold the message of this call is one taken from here on; an hour
-        // earlier, so a clock set back a little does not hide one.
-        let since = self.now() - chrono::Duration::hours(1);
+        // A copy that may hold the message of this call is one taken from here on; a minute
+        // earlier, for a backup that read the clock before and took its snapshot after, or a
+        // clock set back a little.
+        let since = self.now() - chrono::Duration::minutes(1);
         let mut removed = Vec::new();
         for erasure in ready {
             // What this process's request removed is not removed again: whatever the member
