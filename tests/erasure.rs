@@ -451,3 +451,77 @@ fn a_backup_taken_while_the_message_waits_is_rewritten_after_it_left() {
     );
     assert!(!a.holds(&anna(), ANNA_ANSWER));
 }
+
+/// Whether any file under `dir` (the export folder left out: the member's own download) holds
+/// `needle`'s bytes.
+fn folder_holds(dir: &Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        let path = e.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "export") {
+            false
+        } else if path.is_dir() {
+            folder_holds(&path, needle)
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        }
+    })
+}
+
+#[test]
+fn the_console_killed_right_after_the_reply_finishes_and_tells_at_the_next_start() {
+    use std::io::{BufRead, Write};
+    const NAME: &str = "Wilhelmina Wisbaar";
+    const TEXT: &str = "Wisbaar-antwoord-5e0c over de uiterwaarden";
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err, ok) = crate::binary::console(
+        dir.path(),
+        &[],
+        &format!(
+            "/instellen opgave: Uiterwaarden regio: Gelderland lagen: rijk, gemeente\n\
+             /moderator ronde start stap:1\n/als {NAME}\n/antwoord {TEXT}\n/stop\n"
+        ),
+    );
+    assert!(ok && !out.contains('⚠'), "{err}\n{out}");
+    let id = academie::console::user_id_for(NAME).0.to_string();
+    assert!(folder_holds(dir.path(), TEXT.as_bytes()));
+
+    let mut child = crate::binary::academie(dir.path())
+        .arg("console")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("/als {NAME}\n/mijngegevens verwijderen bevestig:ja\n").as_bytes())
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let replied = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("je krijgt een bericht zodra dat gebeurd is"));
+    assert!(replied, "the deletion replied");
+    // Killed as soon as the reply is read: the rewrite may have begun, but the message that
+    // ends it needs the next tick at the earliest.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    let record = dir.path().join("db.erasing").join(format!("{id}.json"));
+    assert!(record.exists(), "the promise outlives the process");
+
+    let (out, err, ok) = crate::binary::console(dir.path(), &[], "/stop\n");
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.contains("Je gegevens zijn nu ook gewist uit de bestanden van de academie"),
+        "the member is told after the restart:\n{out}"
+    );
+    assert!(!record.exists(), "the record is gone once it is done");
+    for needle in [TEXT, NAME, id.as_str()] {
+        assert!(
+            !folder_holds(dir.path(), needle.as_bytes()),
+            "{needle} is left in the files"
+        );
+    }
+}
