@@ -653,6 +653,7 @@ impl Engine {
         // clock set back a little.
         let since = self.now() - chrono::Duration::minutes(1);
         let mut removed = Vec::new();
+        let mut committed = false;
         for erasure in ready {
             // What this process's request removed is not removed again: whatever the member
             // did since (they may take part again) is theirs. A request interrupted before its
@@ -672,7 +673,10 @@ impl Engine {
                     }
                 });
             match done {
-                Ok(()) => removed.push(erasure),
+                Ok(()) => {
+                    committed = true;
+                    removed.push(erasure);
+                }
                 Err(e) => tracing::error!("a deletion of someone's data failed again: {e}"),
             }
         }
@@ -680,7 +684,8 @@ impl Engine {
             self.erasures_due(waiting);
             return 0;
         }
-        if removed.iter().any(|e| e.told.is_none()) {
+        // The site follows what was removed here; a request that removed it wrote it already.
+        if committed {
             self.refresh_site();
         }
         // One rewrite for every deletion that waits: the removed bytes leave the files.
