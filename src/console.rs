@@ -264,6 +264,7 @@ impl<'a> Console<'a> {
                 }
             }
         });
+        let mut stopped = false;
         loop {
             match incoming.recv_timeout(TICK) {
                 Ok(read) => {
@@ -290,7 +291,8 @@ impl<'a> Console<'a> {
                     // after a deadline already sees the round revealed.
                     self.run_scheduled(out)?;
                     if !self.handle_input(&line, out)? {
-                        return Ok(());
+                        stopped = true;
+                        break;
                     }
                     self.run_scheduled(out)?;
                     if interactive {
@@ -315,8 +317,19 @@ impl<'a> Console<'a> {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        if !matches!(self.pending, Pending::None) {
+        if !stopped && !matches!(self.pending, Pending::None) {
             writeln!(out, "⚠ {}\n", self.say(k::CONSOLE_UNFINISHED, json!({})))?;
+        }
+        self.finish_erasures(out)
+    }
+
+    /// A deletion confirmed just before the end is erased from the files before the console
+    /// exits, as its reply promised: the rewrite, the message saying so (printed, so
+    /// delivered), then the rewrite that takes that message off the disk too.
+    fn finish_erasures(&mut self, out: &mut dyn Write) -> Result<()> {
+        for _ in 0..2 {
+            self.engine.finish_erasures();
+            self.run_scheduled(out)?;
         }
         Ok(())
     }

@@ -18,6 +18,7 @@ mod crash;
 mod damage;
 mod discord;
 mod engine;
+mod erasure;
 mod exchange;
 mod fake_discord;
 mod faults;

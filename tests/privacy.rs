@@ -207,7 +207,16 @@ fn deleting_my_data_leaves_none_of_it_in_the_database_files() {
         "{out}"
     );
     assert!(
-        out.contains("ook niet in de reservekopieën die ze zelf maakt"),
+        out.contains("je krijgt een bericht zodra dat gebeurd is"),
+        "{out}"
+    );
+    // The point the reply names: the message that the files no longer hold them came.
+    let told = out
+        .find("Je gegevens zijn nu ook gewist uit de bestanden van de academie op schijf en uit de reservekopieën")
+        .expect("the member was told their data left the files");
+    assert!(
+        out.find("Verwijderd: je profiel")
+            .is_some_and(|reply| reply < told),
         "{out}"
     );
 

@@ -153,6 +153,12 @@ pub async fn serve(
         tracing::warn!("some interactions were still running at shutdown");
     }
     ticker.abort();
+    // A deletion confirmed just before is erased from the files before the process ends, as
+    // its reply promised; the message saying so is delivered after the next start.
+    let e = engine.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || e.finish_erasures()).await {
+        tracing::error!("the pending deletions could not be finished: {e}");
+    }
     engine.flush().map_err(|f| match f {
         // Kept whole, so the caller can tell a full disk from other failures.
         crate::engine::Failure::Internal(e) => e,

@@ -67,6 +67,11 @@ pub fn automatic(disk: &dyn Disk, dir: &Path) -> Vec<PathBuf> {
     found.into_iter().rev().map(|(_, p)| p).collect()
 }
 
+/// When the automatic backup at `path` was taken, from its name.
+pub(super) fn taken_at(path: &Path) -> Option<DateTime<Utc>> {
+    automatic_time(&path.file_name()?.to_string_lossy())
+}
+
 /// When an automatic backup named `name` was taken.
 fn automatic_time(name: &str) -> Option<DateTime<Utc>> {
     let stamp = name

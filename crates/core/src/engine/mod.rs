@@ -531,8 +531,8 @@ pub struct Engine {
     settings: Settings,
     templates: Arc<Templates>,
     write: Mutex<()>,
-    /// One deletion at a time, taken before `write`: its heavy part runs after the write lock
-    /// is released, and an interrupted one retried from `run_due` must not run beside it.
+    /// One deletion's rewrite at a time, taken before `write`: the rewrite runs after the write
+    /// lock is released, and two must not run side by side.
     erasing: Mutex<()>,
     /// When the next automatic backup is due, once known; and when pending erasures were last
     /// tried. Kept in memory so `run_due` does not list folders at every call.
@@ -549,6 +549,11 @@ pub struct Engine {
 struct Upkeep {
     next_backup: Option<DateTime<Utc>>,
     erasures_tried: Option<DateTime<Utc>>,
+    /// A deletion was confirmed, or its message waits to leave the outbox: the next `run_due`
+    /// finishes the deletions without waiting for the ten minutes.
+    erasures_due: bool,
+    /// Whose removal a request of this process committed (their record still waits).
+    removed_here: std::collections::BTreeSet<crate::domain::UserId>,
 }
 
 impl std::fmt::Debug for Engine {

@@ -1,6 +1,6 @@
 //! A member's own data (AVG/GDPR): export everything the academy holds about them as JSON, and
-//! delete it all. After a delete no record carries their id or their name, and the store is
-//! rewritten so that no file of the database holds the removed bytes either.
+//! delete it all. After a delete no record carries their id or their name; after the reply the
+//! upkeep rewrites the store and the copies, so that no file holds the removed bytes either.
 
 use super::backup::{self, BackupError};
 use super::mentions::Kind;
@@ -17,11 +17,17 @@ use std::sync::{Arc, MutexGuard};
 
 /// A confirmed deletion, recorded until it is complete. It names the person only by id, and
 /// exists only until their data is gone.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Erasure {
     user: UserId,
     /// The language the unnamed author is called in, as in the request.
     lang: Lang,
+    /// The files were rewritten without them and they were sent word of it; from when a copy
+    /// may hold that message. It names them (its address), so once it has left the outbox the
+    /// store, and the automatic backups taken since, are rewritten once more and only then is
+    /// the record forgotten. Absent in records of earlier versions: not yet.
+    #[serde(default)]
+    told: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How far a deletion got.
@@ -263,10 +269,15 @@ impl Engine {
     pub(super) fn my_data_delete(&self, ctx: &Ctx, confirm: bool) -> Outcome {
         let lang = ctx.actor.lang;
         let user = ctx.actor.id;
-        let _one_deletion = self
-            .erasing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if confirm && self.settings.erasures_dir.is_some() {
+            return self.my_data_delete_now(lang, user);
+        }
+        // Only a deletion rewritten before its reply waits for another's rewrite.
+        let _one_deletion = confirm.then(|| {
+            self.erasing
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        });
         let guard = self.lock();
         let data = self.collect_my_data(user)?;
         let mut counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
@@ -278,37 +289,15 @@ impl Engine {
                 ),
             );
         }
-        // Recorded before anything is removed: from here the deletion is finished even if the
-        // academy stops half-way, or cannot write just now.
-        if let Err(e) = self.record_erasure(&Erasure { user, lang }) {
-            tracing::error!("cannot record a deletion: {e}");
-            return Err(self.storage_refusal(lang, &e));
-        }
-        let erased = match self.erase(user, lang, guard) {
-            Ok(erased) => erased,
-            Err(failure) if self.settings.erasures_dir.is_none() => return Err(failure),
-            Err(failure) => {
-                // Nothing was removed (a refused write is undone); the record stays.
-                tracing::error!("a deletion could not be carried out yet: {failure}");
-                return Ok(Reply::private(self.t(
-                    lang,
-                    k::MYDATA_DELETE_PENDING,
-                    counts,
-                )));
-            }
-        };
+        // Without a place for the record nothing would finish the rewrite after a stop, so it
+        // is done before the reply.
+        let erased = self.erase(user, lang, guard)?;
         // Their lessons leave the published site too.
         self.refresh_site();
         let key = if !erased.rewritten {
             k::MYDATA_DELETE_UNFINISHED
         } else if !erased.kept.is_empty() {
-            counts["copies"] = erased
-                .kept
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-                .into();
+            counts["copies"] = copies(&erased.kept).into();
             k::MYDATA_DELETED_COPIES_KEPT
         } else {
             k::MYDATA_DELETED
@@ -316,9 +305,61 @@ impl Engine {
         Ok(Reply::private(self.t(lang, key, counts)))
     }
 
+    /// A confirmed deletion with a place for its record: recorded, removed in one batch under
+    /// the write lock, and replied to. Rewriting the files (the store, the copies), whose cost
+    /// follows the whole database, is left to [`Engine::finish_erasures`], which the adapters'
+    /// tick runs at once and which tells the member when it is done.
+    fn my_data_delete_now(&self, lang: Lang, user: UserId) -> Outcome {
+        let guard = self.lock();
+        let data = self.collect_my_data(user)?;
+        let counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
+        drop(data);
+        // Recorded before anything is removed, and under the write lock, so the background
+        // step never forgets a record made after it looked: from here the deletion is
+        // finished even if the academy stops half-way, or cannot write just now.
+        let erasure = Erasure {
+            user,
+            lang,
+            told: None,
+        };
+        if let Err(e) = self.record_erasure(&erasure) {
+            tracing::error!("cannot record a deletion: {e}");
+            return Err(self.storage_refusal(lang, &e));
+        }
+        let removed = self
+            .erasure_batch(user, lang)
+            .and_then(|batch| self.commit(batch));
+        drop(guard);
+        {
+            let mut upkeep = self.upkeep.lock().unwrap_or_else(|p| p.into_inner());
+            upkeep.erasures_due = true;
+            if removed.is_ok() {
+                upkeep.removed_here.insert(user);
+            } else {
+                upkeep.removed_here.remove(&user);
+            }
+        }
+        if let Err(failure) = removed {
+            // Nothing was removed (a refused write is undone); the record stays.
+            tracing::error!("a deletion could not be carried out yet: {failure}");
+            return Ok(Reply::private(self.t(
+                lang,
+                k::MYDATA_DELETE_PENDING,
+                counts,
+            )));
+        }
+        // Their lessons leave the published site too.
+        self.refresh_site();
+        Ok(Reply::private(self.t(
+            lang,
+            k::MYDATA_DELETED_ERASING,
+            counts,
+        )))
+    }
+
     /// Removes everything about `user` and rewrites the store, then the copies the academy made
-    /// of it, and removes their export; the record of the request goes once all is done. The
-    /// removal is decided and committed under the write lock (`guard`); the rewrite of the
+    /// of it, and removes their export, all before the reply: for an engine without a place
+    /// for a deletion's record. The removal is decided and committed under the write lock (`guard`); the rewrite of the
     /// store and the copies, whose cost grows with the whole database, run after it is
     /// released. An error means the removal itself was not saved.
     fn erase(
@@ -340,11 +381,8 @@ impl Engine {
                 erased.retry = true;
             }
         }
-        self.erase_in_copies(user, lang, &mut erased);
+        self.erase_in_copies(user, lang, None, &mut erased);
         self.remove_export(user, &mut erased);
-        if !erased.retry {
-            self.forget_erasure(user);
-        }
         Ok(erased)
     }
 
@@ -496,9 +534,23 @@ impl Engine {
     /// Rewrites the automatic backups and the databases set aside by restores without `user`.
     /// A backup that cannot be read cannot be restored either, so it is removed; what cannot be
     /// rewritten or removed is named in `erased.kept`.
-    fn erase_in_copies(&self, user: UserId, lang: Lang, erased: &mut Erased) {
+    fn erase_in_copies(
+        &self,
+        user: UserId,
+        lang: Lang,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        erased: &mut Erased,
+    ) {
         if let Some(policy) = &self.settings.backups {
             for path in backup::automatic(self.disk.as_ref(), &policy.dir) {
+                // After the message: only a backup taken since may hold it; the others were
+                // rewritten without the member before it was queued.
+                let older = since
+                    .zip(backup::taken_at(&path))
+                    .is_some_and(|(s, t)| t < s);
+                if older {
+                    continue;
+                }
                 let Err(e) = self.erase_in_backup(&path, user, lang) else {
                     continue;
                 };
@@ -573,34 +625,191 @@ impl Engine {
         }
     }
 
-    /// Finishes every deletion that was confirmed but not completed (the academy stopped, or
-    /// could not write); run at start and now and then. Returns how many were completed.
+    /// Finishes the deletions whose records wait: removes what is left of each person (a
+    /// request interrupted before its batch was saved), rewrites the store once for all of
+    /// them, then the copies the academy made, removes their exports, and sends each word
+    /// that it is done; a record whose message has left the outbox is forgotten after that
+    /// rewrite, which takes the message's address off the disk too. Run at start, by `run_due`
+    /// (at once after a request, else every ten minutes) and before a clean exit; one at a
+    /// time. What fails keeps its record and is tried again. Returns how many deletions
+    /// reached the disk in this call.
     pub fn finish_erasures(&self) -> usize {
-        let mut done = 0;
         let _one_deletion = self
             .erasing
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for pending in self.pending_erasures() {
-            match self.erase(pending.user, pending.lang, self.lock()) {
-                Ok(erased) if !erased.retry => {
-                    done += 1;
-                    tracing::warn!("finished a deletion of someone's data that was interrupted");
-                    for path in &erased.kept {
-                        tracing::error!(
-                            "{} may still hold the deleted data; remove it",
-                            path.display()
-                        );
+        let pending = self.pending_erasures();
+        let mut waiting = false;
+        let mut ready = Vec::new();
+        for erasure in pending {
+            match self.message_waits_for(erasure.user) {
+                Ok(false) => ready.push(erasure),
+                Ok(true) => waiting = true,
+                Err(e) => tracing::error!("cannot read the outbox: {e}"),
+            }
+        }
+        // A copy that may hold the message of this call is one taken from here on; a minute
+        // earlier, for a backup that read the clock before and took its snapshot after, or a
+        // clock set back a little.
+        let since = self.now() - chrono::Duration::minutes(1);
+        let mut removed = Vec::new();
+        let mut committed = false;
+        for erasure in ready {
+            // What this process's request removed is not removed again: whatever the member
+            // did since (they may take part again) is theirs. A request interrupted before its
+            // batch was saved, or refused, is carried out here.
+            if erasure.told.is_some() || self.removed_here(erasure.user) {
+                removed.push(erasure);
+                continue;
+            }
+            let _guard = self.lock();
+            let done = self
+                .erasure_batch(erasure.user, erasure.lang)
+                .and_then(|batch| {
+                    if batch.is_empty() {
+                        Ok(())
+                    } else {
+                        self.commit(batch)
                     }
+                });
+            match done {
+                Ok(()) => {
+                    committed = true;
+                    removed.push(erasure);
                 }
-                Ok(_) => tracing::warn!("a deletion of someone's data is not finished yet"),
                 Err(e) => tracing::error!("a deletion of someone's data failed again: {e}"),
             }
         }
-        if done > 0 {
+        if removed.is_empty() {
+            self.erasures_due(waiting);
+            return 0;
+        }
+        // The site follows what was removed here; a request that removed it wrote it already.
+        if committed {
             self.refresh_site();
         }
+        // One rewrite for every deletion that waits: the removed bytes leave the files.
+        if let Err(e) = self.store.compact() {
+            tracing::error!("the database could not be rewritten after a deletion: {e}");
+            self.erasures_due(false);
+            return 0;
+        }
+        let mut done = 0;
+        for erasure in removed {
+            let mut erased = Erased {
+                rewritten: true,
+                ..Erased::default()
+            };
+            self.erase_in_copies(erasure.user, erasure.lang, erasure.told, &mut erased);
+            self.remove_export(erasure.user, &mut erased);
+            for path in &erased.kept {
+                tracing::error!(
+                    "{} may still hold the deleted data; remove it",
+                    path.display()
+                );
+            }
+            if erased.retry {
+                tracing::warn!("a deletion of someone's data is not finished yet");
+                continue;
+            }
+            if !self.removed_here(erasure.user) {
+                tracing::warn!("finished a deletion of someone's data that was interrupted");
+            }
+            if erasure.told.is_some() {
+                self.settle_erasure(&erasure, None);
+                continue;
+            }
+            done += 1;
+            match self.tell_erased(&erasure, &erased, since) {
+                Ok(()) => waiting = true,
+                Err(e) => tracing::error!("cannot tell someone their data is erased: {e}"),
+            }
+        }
+        self.erasures_due(waiting);
         done
+    }
+
+    /// Whether the next `run_due` looks at the deletions again without waiting ten minutes: a
+    /// message saying one is done waits to leave the outbox.
+    fn erasures_due(&self, due: bool) {
+        self.upkeep
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .erasures_due = due;
+    }
+
+    /// Whether a request of this process committed the removal of `user`'s records.
+    fn removed_here(&self, user: UserId) -> bool {
+        self.upkeep
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .removed_here
+            .contains(&user)
+    }
+
+    /// Whether a message to `user` waits in the outbox.
+    fn message_waits_for(&self, user: UserId) -> Result<bool, Failure> {
+        Ok(self
+            .outbox()?
+            .iter()
+            .any(|out| out.to == super::Recipient::User(user)))
+    }
+
+    /// Sends the member word that their data left the files, and notes it in the record.
+    fn tell_erased(
+        &self,
+        erasure: &Erasure,
+        erased: &Erased,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Failure> {
+        let lang = erasure.lang;
+        let text = if erased.kept.is_empty() {
+            self.t(lang, k::MYDATA_ERASED, json!({}))
+        } else {
+            self.t(
+                lang,
+                k::MYDATA_ERASED_COPIES_KEPT,
+                json!({"copies": copies(&erased.kept)}),
+            )
+        };
+        {
+            let _guard = self.lock();
+            let mut batch = Batch::new();
+            self.send_later(
+                &mut batch,
+                super::Recipient::User(erasure.user),
+                Reply::private(text),
+            )?;
+            self.commit(batch)?;
+        }
+        let told = Erasure {
+            told: Some(since),
+            ..erasure.clone()
+        };
+        self.settle_erasure(erasure, Some(&told));
+        Ok(())
+    }
+
+    /// Replaces the record `was` by `next` (none: forgets it), unless a new request for the
+    /// same person replaced it meanwhile: that one still has its own work to do. Under the
+    /// write lock, as a request records.
+    fn settle_erasure(&self, was: &Erasure, next: Option<&Erasure>) {
+        let _guard = self.lock();
+        let current = self
+            .pending_erasures()
+            .into_iter()
+            .find(|e| e.user == was.user);
+        if current.as_ref() != Some(was) {
+            return;
+        }
+        match next {
+            Some(next) => {
+                if let Err(e) = self.record_erasure(next) {
+                    tracing::error!("cannot note that a deletion was told: {e}");
+                }
+            }
+            None => self.forget_erasure(was.user),
+        }
     }
 
     /// Records a confirmed deletion durably, in a file of its own.
@@ -667,6 +876,14 @@ impl Engine {
             .and_then(|dir| self.disk.list(dir).ok())
             .is_some_and(|entries| !entries.is_empty())
     }
+}
+
+/// The copies that may still hold deleted data, named for whoever must remove them.
+fn copies(kept: &[PathBuf]) -> String {
+    kept.iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The name of a member's export file.

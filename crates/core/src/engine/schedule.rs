@@ -187,7 +187,8 @@ impl Engine {
     }
 
     /// The academy's own upkeep, after the scheduled work: an automatic backup when one is
-    /// due, and deletions that could not be finished tried again every ten minutes. Neither
+    /// due, and the deletions that wait for their files to be rewritten — at once after a
+    /// request, or while a message saying one is done waits, else every ten minutes. Neither
     /// stops the scheduled work: a failure is logged.
     fn upkeep(&self) {
         if let Err(e) = self.backup_if_due() {
@@ -196,11 +197,13 @@ impl Engine {
         let now = self.now();
         let due = {
             let mut upkeep = self.upkeep.lock().unwrap_or_else(|p| p.into_inner());
-            let due = upkeep
-                .erasures_tried
-                .is_none_or(|t| now - t >= chrono::Duration::minutes(10));
+            let due = upkeep.erasures_due
+                || upkeep
+                    .erasures_tried
+                    .is_none_or(|t| now - t >= chrono::Duration::minutes(10));
             if due {
                 upkeep.erasures_tried = Some(now);
+                upkeep.erasures_due = false;
             }
             due
         };

@@ -141,6 +141,9 @@ keys! {
     MYDATA_CONFIRM_BUTTON = "mydata.confirm_button";
     MYDATA_DELETED = "mydata.deleted";
     MYDATA_DELETED_COPIES_KEPT = "mydata.deleted_copies_kept";
+    MYDATA_DELETED_ERASING = "mydata.deleted_erasing";
+    MYDATA_ERASED = "mydata.erased";
+    MYDATA_ERASED_COPIES_KEPT = "mydata.erased_copies_kept";
     MYDATA_DELETE_PENDING = "mydata.delete_pending";
     MYDATA_DELETE_UNFINISHED = "mydata.delete_unfinished";
     MYDATA_EXPORTED = "mydata.exported";
