@@ -138,6 +138,28 @@ impl Academy {
         );
     }
 
+    /// The moderator opens a round of `step` without a deadline.
+    fn start_round(&self, step: Step) -> Reply {
+        self.ok(
+            &moderator(),
+            Request::RoundStart {
+                step,
+                deadline: None,
+            },
+        )
+    }
+
+    /// `ctx` answers the open round.
+    fn answer(&self, ctx: &Ctx, text: impl Into<String>) -> Reply {
+        self.ok(
+            ctx,
+            Request::AnswerSubmit {
+                round: None,
+                text: text.into(),
+            },
+        )
+    }
+
     fn share(&self, ctx: &Ctx, title: &str, attribution: Attribution) -> LessonId {
         let reply = self.ok(ctx, Request::LessonShare(draft(title, attribution)));
         match reply.choices.first().map(|c| &c.action) {
@@ -179,18 +201,19 @@ fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-#[test]
-fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
+/// An academy in a fresh folder, its collaboration set up; the folder lives as long as the
+/// returned guard.
+fn set_up() -> (tempfile::TempDir, Academy) {
     let dir = tmp();
     let a = open(&dir.path().join("db"));
     a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    (dir, a)
+}
+
+#[test]
+fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
+    let (_dir, a) = set_up();
+    a.start_round(Step::Issue);
     let lesson = a.share(&anna(), "Mandaat vooraf", Attribution::Named);
     let member_actions = vec![
         Request::Setup {
@@ -236,16 +259,8 @@ fn a_member_is_refused_every_moderator_action_and_nothing_changes() {
 
 #[test]
 fn answers_stay_hidden_from_everyone_until_the_reveal() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
-    let start = a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    let (_dir, a) = set_up();
+    let start = a.start_round(Step::Issue);
     assert_eq!(start.visibility, Visibility::Channel);
     assert!(
         start.body.contains("Wat is volgens ons het vraagstuk?"),
@@ -256,25 +271,13 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
 
     let anna_text = "Het vraagstuk is betaalbaarheid voor starters";
     let bram_text = "The issue is trust between municipality and residents";
-    let saved = a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: anna_text.into(),
-        },
-    );
+    let saved = a.answer(&anna(), anna_text);
     assert_eq!(saved.visibility, Visibility::Private);
     assert!(
         saved.body.contains(anna_text),
         "the author sees their own answer"
     );
-    a.ok(
-        &bram(),
-        Request::AnswerSubmit {
-            round: None,
-            text: bram_text.into(),
-        },
-    );
+    a.answer(&bram(), bram_text);
 
     // Everything anyone can ask before the reveal.
     let mut seen = Vec::new();
@@ -350,9 +353,7 @@ fn answers_stay_hidden_from_everyone_until_the_reveal() {
 
 #[test]
 fn answers_can_be_edited_withdrawn_and_read_back() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let (key, _) = a.refused(
         &anna(),
         Request::AnswerSubmit {
@@ -361,13 +362,7 @@ fn answers_can_be_edited_withdrawn_and_read_back() {
         },
     );
     assert_eq!(key, k::ROUND_NONE);
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Kind,
-            deadline: None,
-        },
-    );
+    a.start_round(Step::Kind);
     let (key, _) = a.refused(
         &moderator(),
         Request::RoundStart {
@@ -384,13 +379,7 @@ fn answers_can_be_edited_withdrawn_and_read_back() {
         },
     );
     assert_eq!(key, k::ANSWER_NONE);
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Netwerkend".into(),
-        },
-    );
+    a.answer(&anna(), "Netwerkend");
     let edited = a.ok(
         &anna(),
         Request::AnswerEdit {
@@ -414,9 +403,7 @@ fn answers_can_be_edited_withdrawn_and_read_back() {
 
 #[test]
 fn a_deadline_closes_answering_when_it_passes() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let now = a.clock.now();
     let (key, _) = a.refused(
         &moderator(),
@@ -438,13 +425,7 @@ fn a_deadline_closes_answering_when_it_passes() {
         "{}",
         start.body
     );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "op tijd".into(),
-        },
-    );
+    a.answer(&anna(), "op tijd");
     *a.clock.0.lock().unwrap() = now + Duration::days(3);
     let (key, _) = a.refused(
         &bram(),
@@ -458,33 +439,13 @@ fn a_deadline_closes_answering_when_it_passes() {
 
 #[test]
 fn closing_an_open_round_shows_its_answers() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Relate,
-            deadline: None,
-        },
-    );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Samenwerken met de Regio Deal".into(),
-        },
-    );
+    let (_dir, a) = set_up();
+    a.start_round(Step::Relate);
+    a.answer(&anna(), "Samenwerken met de Regio Deal");
     let closed = a.ok(&moderator(), Request::RoundClose { round: None });
     assert!(closed.all_text().contains("Samenwerken met de Regio Deal"));
     // A new round can start once the old one is closed.
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    a.start_round(Step::Issue);
 }
 
 #[test]
@@ -541,9 +502,7 @@ fn rounds_and_setup_need_a_configured_channel() {
 
 #[test]
 fn an_anonymous_lesson_never_names_its_author() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let secret = person(77, "Zwaantje Geheim", Role::Member, Lang::Nl);
     a.ok(
         &secret,
@@ -609,9 +568,7 @@ fn an_anonymous_lesson_never_names_its_author() {
 
 #[test]
 fn lessons_are_shared_reviewed_edited_and_found() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let (key, _) = a.refused(
         &anna(),
         Request::LessonShare(draft("Laag", Attribution::Layer)),
@@ -819,9 +776,7 @@ fn lessons_are_shared_reviewed_edited_and_found() {
 
 #[test]
 fn search_pages_through_results_featured_first() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let mut ids = Vec::new();
     for i in 0..7 {
         let id = a.share(&anna(), &format!("Les nummer {i}"), Attribution::Named);
@@ -861,9 +816,7 @@ fn search_pages_through_results_featured_first() {
 
 #[test]
 fn digests_publish_once_unless_asked() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let (key, _) = a.refused(
         &moderator(),
         Request::DigestCompose {
@@ -999,20 +952,8 @@ fn data_survives_closing_and_reopening_the_database() {
     {
         let a = open(&path);
         a.setup();
-        a.ok(
-            &moderator(),
-            Request::RoundStart {
-                step: Step::Issue,
-                deadline: None,
-            },
-        );
-        a.ok(
-            &anna(),
-            Request::AnswerSubmit {
-                round: None,
-                text: "Blijft bewaard".into(),
-            },
-        );
+        a.start_round(Step::Issue);
+        a.answer(&anna(), "Blijft bewaard");
         let id = a.share(&anna(), "Duurzaam", Attribution::Named);
         a.ok(&moderator(), Request::ReviewApprove { id });
     }
@@ -1063,9 +1004,7 @@ fn importing_the_library_twice_gives_the_same_count() {
 
 #[test]
 fn delete_my_data_leaves_no_record_naming_the_user() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let gone = person(
         987_654_321_987,
         "Wilhelmina Verwijderbaar",
@@ -1085,20 +1024,8 @@ fn delete_my_data_leaves_no_record_naming_the_user() {
             deadline: None,
         },
     );
-    a.ok(
-        &gone,
-        Request::AnswerSubmit {
-            round: None,
-            text: "Mijn antwoord van Wilhelmina".into(),
-        },
-    );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Anna blijft".into(),
-        },
-    );
+    a.answer(&gone, "Mijn antwoord van Wilhelmina");
+    a.answer(&anna(), "Anna blijft");
     let mine = a.share(&gone, "Les van Wilhelmina", Attribution::Named);
     let annas = a.share(&anna(), "Les van Anna", Attribution::Named);
     a.ok(&gone, Request::ReviewApprove { id: mine });
@@ -1158,16 +1085,8 @@ fn delete_my_data_leaves_no_record_naming_the_user() {
 
 #[test]
 fn bad_text_gets_a_clear_answer_and_changes_nothing() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    let (_dir, a) = set_up();
+    a.start_round(Step::Issue);
     for bad in [
         "",
         "   ",
@@ -1198,21 +1117,9 @@ fn bad_text_gets_a_clear_answer_and_changes_nothing() {
         "English, with the numbers: {text}"
     );
     // Exactly at the limit is fine; user text with template syntax and pings is kept as written.
-    a.ok(
-        &bram(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "z".repeat(2000),
-        },
-    );
+    a.answer(&bram(), "z".repeat(2000));
     let hostile = "{{academy.name}} @everyone <@&123> **vet** </b>";
-    let saved = a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: hostile.into(),
-        },
-    );
+    let saved = a.answer(&anna(), hostile);
     assert!(saved.body.contains(hostile), "{}", saved.body);
     let mut long = draft("t", Attribution::Named);
     long.title = "T".repeat(121);
@@ -1280,26 +1187,12 @@ impl Academy {
 
 #[test]
 fn a_deadline_reminds_those_who_have_not_answered_then_reveals() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let start = a.clock.now();
     // Everyone takes part once, in a first round; Bram wants reminders by direct message.
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    a.start_round(Step::Issue);
     for who in [anna(), bram(), carla()] {
-        a.ok(
-            &who,
-            Request::AnswerSubmit {
-                round: None,
-                text: "Eerste ronde".into(),
-            },
-        );
+        a.answer(&who, "Eerste ronde");
     }
     a.ok(&moderator(), Request::RoundClose { round: None });
     a.ok(
@@ -1317,13 +1210,7 @@ fn a_deadline_reminds_those_who_have_not_answered_then_reveals() {
             deadline: Some(When::At(start + Duration::days(3))),
         },
     );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Netcongestie, samen met de netbeheerder".into(),
-        },
-    );
+    a.answer(&anna(), "Netcongestie, samen met de netbeheerder");
     assert_eq!(a.engine.run_due().unwrap(), 0, "nothing is due yet");
     assert!(a.outbox_texts().is_empty());
 
@@ -1378,13 +1265,7 @@ fn work_missed_while_the_bot_was_down_runs_once_at_the_next_start() {
                 deadline: Some(When::At(start + Duration::days(3))),
             },
         );
-        a.ok(
-            &anna(),
-            Request::AnswerSubmit {
-                round: None,
-                text: "Voor de storing".into(),
-            },
-        );
+        a.answer(&anna(), "Voor de storing");
         assert!(a.engine.next_due().unwrap().is_some());
     }
     // The bot comes back a week later: the reveal runs, the stale reminder does not.
@@ -1410,9 +1291,7 @@ fn work_missed_while_the_bot_was_down_runs_once_at_the_next_start() {
 
 #[test]
 fn a_round_revealed_by_hand_is_not_revealed_again_at_its_deadline() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let start = a.clock.now();
     a.ok(
         &moderator(),
@@ -1443,25 +1322,11 @@ fn agreement_percent(text: &str) -> i64 {
 
 #[test]
 fn the_idling_meter_and_the_change_report_follow_a_step_one_round() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let round = |answers: [&str; 3]| {
-        a.ok(
-            &moderator(),
-            Request::RoundStart {
-                step: Step::Issue,
-                deadline: None,
-            },
-        );
+        a.start_round(Step::Issue);
         for (who, text) in [anna(), bram(), carla()].iter().zip(answers) {
-            a.ok(
-                who,
-                Request::AnswerSubmit {
-                    round: None,
-                    text: text.into(),
-                },
-            );
+            a.answer(who, text);
         }
         let reveal = a.ok(&moderator(), Request::RoundReveal { round: None });
         a.ok(&moderator(), Request::RoundClose { round: None });
@@ -1540,21 +1405,9 @@ impl Academy {
     /// A step-1 round: each `(who, answer)` answers, a moderator reveals and closes; the
     /// reveal's text.
     fn step_one_round(&self, answers: &[(Ctx, &str)]) -> String {
-        self.ok(
-            &moderator(),
-            Request::RoundStart {
-                step: Step::Issue,
-                deadline: None,
-            },
-        );
+        self.start_round(Step::Issue);
         for (who, text) in answers {
-            self.ok(
-                who,
-                Request::AnswerSubmit {
-                    round: None,
-                    text: text.to_string(),
-                },
-            );
+            self.answer(who, text.to_string());
         }
         let reveal = self.ok(&moderator(), Request::RoundReveal { round: None });
         self.ok(&moderator(), Request::RoundClose { round: None });
@@ -1564,9 +1417,7 @@ impl Academy {
 
 #[test]
 fn a_round_with_too_little_to_judge_says_so_and_never_shows_a_blank_figure() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     // Two answers, one of which only agrees: nothing to compare.
     let first = a.step_one_round(&[
         (anna(), "Netcongestie remt de woningbouw."),
@@ -1612,9 +1463,7 @@ fn the_change_report_repeats_the_figure_the_earlier_reveal_showed() {
     // Reported: a change report said "0% then" for a round whose own reveal said 20%. The
     // earlier round was measured again at the later reveal, in the channel's language of that
     // moment, from the answers left at that moment.
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let first = a.step_one_round(&[
         (anna(), "Netcongestie remt de woningbouw in de regio."),
         (bram(), "Eenzaamheid onder ouderen in de dorpen."),
@@ -1653,9 +1502,7 @@ fn the_change_report_repeats_the_figure_the_earlier_reveal_showed() {
 fn english_answers_in_a_dutch_channel_do_not_agree_on_the() {
     // Reported: in a Dutch channel, English answers shared `the`, and one shared `the` made
     // the round converge.
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let reveal = a.step_one_round(&[
         (
             anna(),
@@ -1674,9 +1521,7 @@ fn english_answers_in_a_dutch_channel_do_not_agree_on_the() {
 
 #[test]
 fn cut_lists_say_how_much_they_leave_out() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     // Fifteen terms both use, and six of each member's own.
     let common = "netcongestie netbeheerder woningbouw wachtrij aansluiting stroomnet \
                   transportcapaciteit bedrijventerrein warmtepompen laadpalen zonnepanelen \
@@ -1697,9 +1542,7 @@ fn cut_lists_say_how_much_they_leave_out() {
 
 #[test]
 fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let used = a.share(&anna(), "Vraag naar het mandaat", Attribution::Named);
     let unused = a.share(&anna(), "Een les die niemand gebruikt", Attribution::Named);
     a.ok(&moderator(), Request::ReviewApprove { id: used });
@@ -1810,16 +1653,8 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
 
 #[test]
 fn a_step_three_round_shows_where_the_group_places_the_collaboration() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    let (_dir, a) = set_up();
+    a.start_round(Step::Issue);
     let (key, _) = a.refused(
         &anna(),
         Request::Vote {
@@ -1829,13 +1664,7 @@ fn a_step_three_round_shows_where_the_group_places_the_collaboration() {
     );
     assert_eq!(key, k::VOTE_NOT_STEP3);
     a.ok(&moderator(), Request::RoundClose { round: None });
-    let start = a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Kind,
-            deadline: None,
-        },
-    );
+    let start = a.start_round(Step::Kind);
     let votes: Vec<&Action> = start
         .choices
         .iter()
@@ -2001,9 +1830,7 @@ fn the_cadence_returns_to_step_one_on_work_days_and_can_pause() {
 
 #[test]
 fn the_group_places_the_collaboration_on_doing_and_learning_over_time() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let (key, _) = a.refused(&anna(), Request::AskDoingLearning);
     assert_eq!(key, k::ERROR_NOT_MODERATOR);
     let ask = a.ok(&moderator(), Request::AskDoingLearning);
@@ -2069,9 +1896,7 @@ fn the_group_places_the_collaboration_on_doing_and_learning_over_time() {
 
 #[test]
 fn a_failing_job_does_not_hold_up_the_others() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let elsewhere = |ctx: Ctx| Ctx {
         channel: Some(ChannelId(43)),
         ..ctx
@@ -2127,9 +1952,7 @@ fn a_failing_job_does_not_hold_up_the_others() {
 
 #[test]
 fn deleting_my_data_scrubs_messages_still_waiting_to_be_sent() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let start = a.clock.now();
     a.ok(
         &moderator(),
@@ -2138,20 +1961,8 @@ fn deleting_my_data_scrubs_messages_still_waiting_to_be_sent() {
             deadline: Some(When::At(start + Duration::days(1))),
         },
     );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Anna's geheime antwoord".into(),
-        },
-    );
-    a.ok(
-        &bram(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Bram blijft staan".into(),
-        },
-    );
+    a.answer(&anna(), "Anna's geheime antwoord");
+    a.answer(&bram(), "Bram blijft staan");
     *a.clock.0.lock().unwrap() = start + Duration::days(2);
     a.engine.run_due().unwrap();
     let queued = a.outbox_texts();
@@ -2175,16 +1986,8 @@ fn deleting_my_data_scrubs_messages_still_waiting_to_be_sent() {
 
 #[test]
 fn moderator_actions_are_logged_for_moderators_and_forgotten_on_request() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    let (_dir, a) = set_up();
+    a.start_round(Step::Issue);
     let id = a.share(&anna(), "Een les", Attribution::Named);
     a.ok(&moderator(), Request::ReviewApprove { id });
     // A refused action is not an action.
@@ -2225,36 +2028,12 @@ fn answers_of_closed_rounds_are_deleted_after_the_retention_period() {
     );
     a.setup();
     let start = a.clock.now();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Oud antwoord".into(),
-        },
-    );
+    a.start_round(Step::Issue);
+    a.answer(&anna(), "Oud antwoord");
     a.ok(&moderator(), Request::RoundClose { round: None });
     *a.clock.0.lock().unwrap() = start + Duration::days(25);
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Nieuw antwoord".into(),
-        },
-    );
+    a.start_round(Step::Issue);
+    a.answer(&anna(), "Nieuw antwoord");
     a.ok(&moderator(), Request::RoundClose { round: None });
     *a.clock.0.lock().unwrap() = start + Duration::days(31);
     a.engine.run_due().unwrap();
@@ -2284,20 +2063,8 @@ fn a_retention_period_longer_than_the_calendar_keeps_everything_instead_of_panic
         },
     );
     a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Blijft bewaard".into(),
-        },
-    );
+    a.start_round(Step::Issue);
+    a.answer(&anna(), "Blijft bewaard");
     a.ok(&moderator(), Request::RoundClose { round: None });
     assert_eq!(a.engine.apply_retention().unwrap(), 0);
     assert_eq!(a.store.scan_prefix(Tree::Answers, &[]).unwrap().len(), 1);
@@ -2518,16 +2285,8 @@ fn the_help_explains_task_oriented_and_remit_based_once() {
 
 #[test]
 fn a_carriage_return_ends_a_line_in_answers_as_in_names() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    let (_dir, a) = set_up();
+    a.start_round(Step::Issue);
     let mut carriage = anna();
     carriage.actor.name = "Anna\rAalbers".into();
     a.ok(
@@ -2549,9 +2308,7 @@ fn a_carriage_return_ends_a_line_in_answers_as_in_names() {
 
 #[test]
 fn a_tag_of_one_letter_is_a_tag_as_the_message_says() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let mut d = draft("Eén letter", Attribution::Named);
     d.tags = vec!["x".into(), "e-mail".into()];
     let id = match a
@@ -2575,9 +2332,7 @@ fn a_tag_of_one_letter_is_a_tag_as_the_message_says() {
 
 #[test]
 fn a_search_with_nothing_searchable_finds_nothing_instead_of_everything() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let id = a.share(&anna(), "Een goedgekeurde les", Attribution::Named);
     a.ok(&moderator(), Request::ReviewApprove { id });
     for (text, tag) in [
@@ -2608,9 +2363,7 @@ fn a_search_with_nothing_searchable_finds_nothing_instead_of_everything() {
 #[test]
 fn search_snippets_never_cut_inside_a_grapheme() {
     use unicode_segmentation::UnicodeSegmentation;
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     // Each cluster straddles the 280th character: a family (ZWJ sequence), a flag, and an e
     // with a combining accent.
     let clusters = ["👨\u{200d}👩\u{200d}👧\u{200d}👦", "🇳🇱", "e\u{301}"];
@@ -2664,21 +2417,9 @@ fn dirk() -> Ctx {
 impl Academy {
     /// A round of `step` in which each of `who` answers `text`, revealed and closed.
     fn answered_round(&self, step: Step, who: &[Ctx], text: &str) -> Reply {
-        self.ok(
-            &moderator(),
-            Request::RoundStart {
-                step,
-                deadline: None,
-            },
-        );
+        self.start_round(step);
         for w in who {
-            self.ok(
-                w,
-                Request::AnswerSubmit {
-                    round: None,
-                    text: text.into(),
-                },
-            );
+            self.answer(w, text);
         }
         let reveal = self.ok(&moderator(), Request::RoundReveal { round: None });
         self.ok(&moderator(), Request::RoundClose { round: None });
@@ -2688,9 +2429,7 @@ impl Academy {
 
 #[test]
 fn health_counts_everyone_who_answered_and_writes_percentages_the_dutch_way() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let text = "Netcongestie: bedrijven en woningen wachten op het stroomnet.";
     a.answered_round(Step::Issue, &[anna(), bram(), carla(), dirk()], text);
     a.answered_round(Step::Others, &[anna(), bram()], text);
@@ -2734,9 +2473,7 @@ fn named_answers(a: &Academy, round: RoundId) -> Vec<(String, String)> {
 
 #[test]
 fn the_agreement_kept_at_a_reveal_is_the_agreement_of_its_answers() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     a.answered_round(
         Step::Issue,
         &[anna(), bram(), carla()],
@@ -2758,9 +2495,7 @@ fn the_agreement_kept_at_a_reveal_is_the_agreement_of_its_answers() {
 
 #[test]
 fn an_older_database_without_kept_figures_shows_the_same_health_and_keeps_them_once() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     a.answered_round(
         Step::Issue,
         &[anna(), bram(), carla()],
@@ -2795,17 +2530,9 @@ fn an_older_database_without_kept_figures_shows_the_same_health_and_keeps_them_o
 
 #[test]
 fn the_audit_log_counts_an_older_log_once_and_keeps_counting() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     for _ in 0..14 {
-        a.ok(
-            &moderator(),
-            Request::RoundStart {
-                step: Step::Issue,
-                deadline: None,
-            },
-        );
+        a.start_round(Step::Issue);
         a.ok(&moderator(), Request::RoundClose { round: None });
     }
     let entries = a.store.scan_prefix(Tree::Audit, &[]).unwrap().len();
@@ -2823,13 +2550,7 @@ fn the_audit_log_counts_an_older_log_once_and_keeps_counting() {
     batch.remove(Tree::Meta, b"audit_count".to_vec());
     a.store.commit(batch).unwrap();
     assert_eq!(page(&a), log);
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    a.start_round(Step::Issue);
     let log = page(&a);
     assert!(log.contains("Pagina 2 van 2 (30 acties"), "{log}");
     assert_eq!(
@@ -2841,9 +2562,7 @@ fn the_audit_log_counts_an_older_log_once_and_keeps_counting() {
 
 #[test]
 fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let text = "Netcongestie: bedrijven en woningen wachten op het stroomnet.";
     a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
     a.answered_round(Step::Issue, &[anna(), bram(), carla()], text);
@@ -2884,9 +2603,7 @@ fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
 
 #[test]
 fn the_doing_and_learning_view_says_where_the_group_placed_itself() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     for who in [anna(), bram()] {
         a.ok(
             &who,
@@ -3013,9 +2730,7 @@ fn third_order_starter_lessons_are_about_the_normal_state() {
 
 #[test]
 fn a_published_digest_keeps_a_lesson_as_it_published_it_until_its_author_deletes_it() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let kept = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
     let withdrawn = a.share(&bram(), "Een les die terug moet", Attribution::Named);
     let rejected_edit = a.share(&carla(), "Oorspronkelijke titel", Attribution::Named);
@@ -3137,9 +2852,7 @@ fn at(rfc3339: &str) -> DateTime<Utc> {
 
 #[test]
 fn a_deadline_typed_the_dutch_way_is_dutch_time() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let started = a
         .typed(
             &moderator(),
@@ -3190,9 +2903,7 @@ fn a_deadline_typed_the_dutch_way_is_dutch_time() {
 
 #[test]
 fn tomorrow_is_tomorrow_in_amsterdam_against_the_engines_clock() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     // Tuesday 31 March 2026, 23:30 UTC: already Wednesday 1 April, 01:30, in Amsterdam.
     a.set_clock("2026-03-31T23:30:00Z");
     a.typed(
@@ -3227,9 +2938,7 @@ fn tomorrow_is_tomorrow_in_amsterdam_against_the_engines_clock() {
 
 #[test]
 fn a_deadline_in_the_past_is_refused_in_local_time() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     // Monday 2 March 2026, 09:00 UTC is 10:00 in Amsterdam: 09:30 today has passed.
     let (key, text) = a
         .typed(
@@ -3333,9 +3042,7 @@ fn the_cadence_keeps_nine_oclock_across_summer_time() {
 #[test]
 fn commands_offered_in_a_direct_message_work_there() {
     use academie::commands::{Audience, Kind, Place, SPECS};
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     a.engine.seed_library_if_empty().unwrap();
     let catalog = Catalog::embedded().unwrap();
     for spec in SPECS {
@@ -3434,9 +3141,7 @@ fn the_audit_log_and_dates_are_in_local_time() {
 
 #[test]
 fn a_collaboration_can_keep_its_own_time_zone() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     // Monday 2 March 2026: the cadence's first round is Monday 13 April, 09:00 summer time.
     assert_eq!(
         a.engine.next_due().unwrap(),
@@ -3499,9 +3204,7 @@ impl Academy {
 
 #[test]
 fn the_health_view_counts_this_collaborations_lessons_of_the_last_year_to_the_hour() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let now = a.clock.now();
     let year = Duration::days(365);
     a.approved_at(&anna(), "Te oud", now - year - Duration::days(3));
@@ -3527,9 +3230,7 @@ fn the_health_view_counts_this_collaborations_lessons_of_the_last_year_to_the_ho
 
 #[test]
 fn a_lesson_approved_on_the_re_review_cutoffs_own_day_is_due_only_from_that_hour() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let now = a.clock.now();
     let cutoff = now.checked_sub_months(chrono::Months::new(12)).unwrap();
     a.approved_at(
@@ -3574,9 +3275,7 @@ fn a_lesson_approved_on_the_re_review_cutoffs_own_day_is_due_only_from_that_hour
 
 #[test]
 fn a_digest_period_ends_at_approval_not_at_sharing() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let shared = a.clock.now() - Duration::days(30);
     a.set_clock_at(shared);
     let id = a.share(&anna(), "Later goedgekeurd", Attribution::Named);
@@ -3610,9 +3309,7 @@ fn a_digest_period_ends_at_approval_not_at_sharing() {
 
 #[test]
 fn a_schema_3_database_gets_its_review_index_when_opened() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let old = a.approved_at(
         &anna(),
         "Twee jaar oud",
@@ -3660,9 +3357,7 @@ fn seen(a: &Academy, who: &Ctx, id: LessonId, review: bool) -> Option<u64> {
 
 #[test]
 fn an_edit_on_a_version_someone_changed_since_is_refused_and_changes_nothing() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
     // The author and a moderator both open the lesson to edit it.
     let authors = seen(&a, &anna(), id, false);
@@ -3736,9 +3431,7 @@ fn an_edit_on_a_version_someone_changed_since_is_refused_and_changes_nothing() {
 
 #[test]
 fn publishing_approving_or_applying_a_lesson_is_not_an_edit_in_between() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
     let before = seen(&a, &anna(), id, false);
     a.ok(&moderator(), Request::ReviewApprove { id });
@@ -3772,9 +3465,7 @@ fn publishing_approving_or_applying_a_lesson_is_not_an_edit_in_between() {
 
 #[test]
 fn a_form_sent_back_unchanged_is_no_change() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
     a.ok(&moderator(), Request::ReviewApprove { id });
     let form = a.engine.lesson_form(&anna(), id, false).unwrap();
@@ -3937,13 +3628,7 @@ fn regated(mut a: Academy, settings: Settings, change: impl FnOnce(Engine) -> En
 
 fn open_round(a: &Academy) {
     a.setup();
-    a.ok(
-        &moderator(),
-        Request::RoundStart {
-            step: Step::Issue,
-            deadline: None,
-        },
-    );
+    a.start_round(Step::Issue);
 }
 
 /// Carla answers the open round on a thread of her own, while another request is held at a
@@ -3966,6 +3651,62 @@ fn answered_meanwhile<'s>(
     rx.recv_timeout(WAIT)
         .expect("the answer waited for the other request's heavy work")
         .expect("the answer is saved")
+}
+
+/// `ctx` sends `req` on a thread of its own while `holds` keep its heavy work in turn; at each,
+/// Carla's answer (then her edit of it) is confirmed while `req` has not replied yet. Returns
+/// `req`'s reply once every gate is open.
+fn held_while_answering(
+    a: &Academy,
+    ctx: Ctx,
+    req: Request,
+    what: &str,
+    holds: [(&GateKey, &str); 2],
+) -> Result<Reply, Failure> {
+    std::thread::scope(|s| {
+        let (tx, pending) = std::sync::mpsc::channel();
+        let engine = &a.engine;
+        s.spawn(move || {
+            let _ = tx.send(engine.handle(&ctx, req));
+        });
+        let not_yet = |while_: &str| {
+            assert!(
+                matches!(
+                    pending.try_recv(),
+                    Err(std::sync::mpsc::TryRecvError::Empty)
+                ),
+                "the {what} replied while {while_} was held"
+            );
+        };
+        let [(first, first_what), (second, second_what)] = holds;
+
+        first.wait_entered(first_what);
+        let answer = answered_meanwhile(s, a, "Het vraagstuk is vertrouwen");
+        assert!(
+            answer
+                .body
+                .starts_with("Je antwoord in R1 is opgeslagen. Niemand ziet het"),
+            "{}",
+            answer.body
+        );
+        not_yet(first_what);
+        first.open();
+
+        second.wait_entered(second_what);
+        let edit = answered_meanwhile(s, a, "Het vraagstuk is wantrouwen");
+        assert!(
+            edit.body
+                .starts_with("Je antwoord in R1 is bijgewerkt en opgeslagen."),
+            "{}",
+            edit.body
+        );
+        not_yet(second_what);
+        second.open();
+
+        pending
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("the {what} replies once let go"))
+    })
 }
 
 #[test]
@@ -3993,68 +3734,28 @@ fn no_answer_waits_for_a_digest_publication_writing_its_site_or_drawing_its_figu
     };
     site.arm();
     figure.arm();
-    std::thread::scope(|s| {
-        let (tx, published) = std::sync::mpsc::channel();
-        let academy = &a;
-        s.spawn(move || {
-            let _ = tx.send(
-                academy
-                    .engine
-                    .handle(&moderator(), Request::DigestPublish { id: d }),
-            );
-        });
-        let not_yet = |published: &std::sync::mpsc::Receiver<_>, while_: &str| {
-            assert!(
-                matches!(
-                    published.try_recv(),
-                    Err(std::sync::mpsc::TryRecvError::Empty)
-                ),
-                "the publication replied while {while_} was held"
-            );
-        };
-
-        site.wait_entered("writing the site");
-        let answer = answered_meanwhile(s, &a, "Het vraagstuk is vertrouwen");
-        assert!(
-            answer
-                .body
-                .starts_with("Je antwoord in R1 is opgeslagen. Niemand ziet het"),
-            "{}",
-            answer.body
-        );
-        not_yet(&published, "writing the site");
-        site.open();
-
-        figure.wait_entered("drawing the figure");
-        let edit = answered_meanwhile(s, &a, "Het vraagstuk is wantrouwen");
-        assert!(
-            edit.body
-                .starts_with("Je antwoord in R1 is bijgewerkt en opgeslagen."),
-            "{}",
-            edit.body
-        );
-        not_yet(&published, "drawing the figure");
-        figure.open();
-
-        let reply = published
-            .recv_timeout(WAIT)
-            .expect("the publication replies once let go")
-            .expect("the digest is published");
-        assert_eq!(reply.visibility, Visibility::Channel);
-        assert_eq!(reply.title.as_deref(), Some("Maart"));
-        assert!(
-            reply.body.starts_with("Deze digest bevat") && reply.body.contains("Vraag om mandaat"),
-            "{}",
-            reply.body
-        );
-        assert!(
-            reply
-                .attachments
-                .iter()
-                .any(|f| f.bytes.starts_with(b"\x89PNG")),
-            "the figure travels with it"
-        );
-    });
+    let reply = held_while_answering(
+        &a,
+        moderator(),
+        Request::DigestPublish { id: d },
+        "publication",
+        [(&site, "writing the site"), (&figure, "drawing the figure")],
+    )
+    .expect("the digest is published");
+    assert_eq!(reply.visibility, Visibility::Channel);
+    assert_eq!(reply.title.as_deref(), Some("Maart"));
+    assert!(
+        reply.body.starts_with("Deze digest bevat") && reply.body.contains("Vraag om mandaat"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply
+            .attachments
+            .iter()
+            .any(|f| f.bytes.starts_with(b"\x89PNG")),
+        "the figure travels with it"
+    );
     assert_eq!(
         a.engine
             .handle(&moderator(), Request::DigestPublish { id: d })
@@ -4101,13 +3802,7 @@ fn no_answer_waits_for_a_data_deletion_rewriting_the_backups_or_writing_the_site
         .with_file_sink(Arc::new(GatedSite(site_gate)))
     });
     open_round(&a);
-    a.ok(
-        &anna(),
-        Request::AnswerSubmit {
-            round: None,
-            text: "Niemand voelt zich eigenaar".into(),
-        },
-    );
+    a.answer(&anna(), "Niemand voelt zich eigenaar");
     let id = a.share(&anna(), "Vraag om mandaat", Attribution::Named);
     a.ok(&moderator(), Request::ReviewApprove { id });
     let backup = a
@@ -4118,67 +3813,28 @@ fn no_answer_waits_for_a_data_deletion_rewriting_the_backups_or_writing_the_site
     assert!(names_anna(&backup));
     copies.arm();
     site.arm();
-    std::thread::scope(|s| {
-        let (tx, deleted) = std::sync::mpsc::channel();
-        let academy = &a;
-        s.spawn(move || {
-            let _ = tx.send(
-                academy
-                    .engine
-                    .handle(&anna(), Request::MyDataDelete { confirm: true }),
-            );
-        });
-        let not_yet = |deleted: &std::sync::mpsc::Receiver<_>, while_: &str| {
-            assert!(
-                matches!(
-                    deleted.try_recv(),
-                    Err(std::sync::mpsc::TryRecvError::Empty)
-                ),
-                "the deletion replied while {while_} was held"
-            );
-        };
-
-        copies.wait_entered("rewriting the automatic backup");
-        let answer = answered_meanwhile(s, &a, "Het vraagstuk is vertrouwen");
-        assert!(
-            answer
-                .body
-                .starts_with("Je antwoord in R1 is opgeslagen. Niemand ziet het"),
-            "{}",
-            answer.body
-        );
-        not_yet(&deleted, "rewriting the backup");
-        copies.open();
-
-        site.wait_entered("writing the site");
-        let edit = answered_meanwhile(s, &a, "Het vraagstuk is wantrouwen");
-        assert!(
-            edit.body
-                .starts_with("Je antwoord in R1 is bijgewerkt en opgeslagen."),
-            "{}",
-            edit.body
-        );
-        not_yet(&deleted, "writing the site");
-        site.open();
-
-        let reply = deleted
-            .recv_timeout(WAIT)
-            .expect("the deletion replies once let go")
-            .expect("the data is deleted");
-        assert_eq!(
-            reply.body,
-            "Verwijderd: je profiel, 1 antwoord en 1 les. De Academie bewaart niets meer over \
-             jou, ook niet in de reservekopieën die ze zelf maakt."
-        );
-    });
+    let reply = held_while_answering(
+        &a,
+        anna(),
+        Request::MyDataDelete { confirm: true },
+        "deletion",
+        [
+            (&copies, "rewriting the automatic backup"),
+            (&site, "writing the site"),
+        ],
+    )
+    .expect("the data is deleted");
+    assert_eq!(
+        reply.body,
+        "Verwijderd: je profiel, 1 antwoord en 1 les. De Academie bewaart niets meer over \
+         jou, ook niet in de reservekopieën die ze zelf maakt."
+    );
     assert!(!names_anna(&backup), "the backup was rewritten without her");
 }
 
 #[test]
 fn a_schema_4_database_lists_what_names_each_member_when_opened() {
-    let dir = tmp();
-    let a = open(&dir.path().join("db"));
-    a.setup();
+    let (_dir, a) = set_up();
     let gone = person(
         987_654_321_988,
         "Willemijn Verwijderbaar",
@@ -4192,13 +3848,7 @@ fn a_schema_4_database_lists_what_names_each_member_when_opened() {
             deadline: None,
         },
     );
-    a.ok(
-        &gone,
-        Request::AnswerSubmit {
-            round: None,
-            text: "Mijn antwoord van Willemijn".into(),
-        },
-    );
+    a.answer(&gone, "Mijn antwoord van Willemijn");
     let mine = a.share(&gone, "Les van Willemijn", Attribution::Named);
     a.ok(&gone, Request::ReviewApprove { id: mine });
     a.ok(
