@@ -4,28 +4,19 @@
 
 use crate::support;
 
-use academie::config::Secret;
 use academie::discord::{serve, ServeOptions, DEFER_AFTER};
 use academie::domain::Lang;
-use academie::engine::{Clock, Engine, Settings};
+use academie::engine::Settings;
 use academie::store::{SledStore, Store, Tree};
 use academie::text::Catalog;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
+use support::academy::{self, TestClock};
 use support::fake_discord::*;
 
 const WAIT: Duration = Duration::from_secs(10);
 const MOD_ROLE: u64 = 700_000_000_000_000_001;
-
-/// The bot's clock, moved by the test; it starts at the real time.
-struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 struct Bot {
     fake: FakeDiscord,
@@ -49,23 +40,16 @@ async fn start_full(
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
-    let clock = Arc::new(TestClock(std::sync::Mutex::new(chrono::Utc::now())));
-    let engine = Arc::new(academie::local(Engine::new(
-        store.clone(),
-        Arc::new(Catalog::embedded().expect("catalog")),
-        clock.clone(),
-        settings,
-    )));
+    // The bot's clock, moved by the test; it starts at the real time.
+    let clock = TestClock::at(chrono::Utc::now());
+    let engine = Arc::new(academy::engine(store.clone(), clock.clone(), settings));
     engine.seed_library_if_empty().expect("library");
     let options = ServeOptions {
-        token: Secret::new("fake-token"),
-        proxy_url: Some(fake.base_url()),
         guilds,
         moderator_role: Some(MOD_ROLE),
-        default_lang: Lang::Nl,
         defer_after,
-        tick: Duration::from_millis(100),
         questions_forum,
+        ..academy::serve_options(fake.base_url())
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(engine, options, async move {
@@ -1475,22 +1459,12 @@ async fn a_gateway_address_that_fails_at_first_is_asked_again_of_the_configured_
     fake.fail_next("GET", "/api/v10/gateway", 2, Fault::ServerError);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
-    let engine = Arc::new(academie::local(Engine::new(
+    let engine = Arc::new(academy::engine(
         store,
-        Arc::new(Catalog::embedded().expect("catalog")),
         Arc::new(academie::engine::SystemClock),
         Settings::default(),
-    )));
-    let options = ServeOptions {
-        token: Secret::new("fake-token"),
-        proxy_url: Some(fake.base_url()),
-        guilds: Vec::new(),
-        moderator_role: None,
-        default_lang: Lang::Nl,
-        defer_after: DEFER_AFTER,
-        tick: Duration::from_millis(100),
-        questions_forum: None,
-    };
+    ));
+    let options = academy::serve_options(fake.base_url());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(engine, options, async move {
         let _ = rx.await;

@@ -1,6 +1,7 @@
 //! Every use case through the engine API, as a collaboration would live it: no Discord, no
 //! console, a real sled database in a temporary folder.
 
+use crate::support::academy::{self as support, monday, TestClock};
 use academie::commands;
 use academie::domain::*;
 use academie::engine::{
@@ -17,15 +18,6 @@ use std::sync::{Arc, Mutex};
 
 const CHANNEL: ChannelId = ChannelId(42);
 
-/// A clock the test moves by hand.
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
 struct Academy {
     engine: Engine,
     store: Arc<SledStore>,
@@ -38,17 +30,8 @@ fn open(path: &Path) -> Academy {
 
 fn open_with(path: &Path, settings: Settings) -> Academy {
     let store = Arc::new(SledStore::open(path, None).unwrap());
-    let clock = Arc::new(TestClock(Mutex::new(
-        DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
-            .unwrap()
-            .into(),
-    )));
-    let engine = academie::local(Engine::new(
-        store.clone(),
-        Arc::new(Catalog::embedded().unwrap()),
-        clock.clone(),
-        settings,
-    ));
+    let clock = TestClock::at(monday());
+    let engine = support::engine(store.clone(), clock.clone(), settings);
     Academy {
         engine,
         store,
@@ -57,16 +40,7 @@ fn open_with(path: &Path, settings: Settings) -> Academy {
 }
 
 fn person(id: u64, name: &str, role: Role, lang: Lang) -> Ctx {
-    Ctx {
-        actor: Actor {
-            id: UserId(id),
-            name: name.into(),
-            lang,
-            role,
-        },
-        channel: Some(CHANNEL),
-        server: None,
-    }
+    support::acting(id, name, role, lang, Some(CHANNEL))
 }
 
 fn moderator() -> Ctx {
@@ -113,16 +87,7 @@ impl Academy {
 
     /// Every entry of every tree: what "nothing changed" is checked against.
     fn snapshot(&self) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
-        Tree::ALL
-            .iter()
-            .flat_map(|t| {
-                self.store
-                    .scan_prefix(*t, &[])
-                    .unwrap()
-                    .into_iter()
-                    .map(move |(k, v)| (*t, k, v))
-            })
-            .collect()
+        support::snapshot(self.store.as_ref())
     }
 
     fn setup(&self) {
@@ -2132,12 +2097,11 @@ fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
         inner: SledStore::open(&dir.path().join("db"), None).unwrap(),
         full: false.into(),
     });
-    let engine = academie::local(Engine::new(
+    let engine = support::engine(
         disk.clone(),
-        Arc::new(Catalog::embedded().unwrap()),
         Arc::new(academie::engine::SystemClock),
         Settings::default(),
-    ));
+    );
     let ok = |ctx: &Ctx, req: Request| engine.handle(ctx, req).expect("accepted");
     ok(
         &moderator(),
@@ -3617,12 +3581,7 @@ impl academie::disk::Disk for GatedDisk {
 
 /// An academy whose engine is the one `a` has, changed by `change` (its sink, raster or disk).
 fn regated(mut a: Academy, settings: Settings, change: impl FnOnce(Engine) -> Engine) -> Academy {
-    a.engine = change(academie::local(Engine::new(
-        a.store.clone(),
-        Arc::new(Catalog::embedded().unwrap()),
-        a.clock.clone(),
-        settings,
-    )));
+    a.engine = change(support::engine(a.store.clone(), a.clock.clone(), settings));
     a
 }
 

@@ -3,6 +3,7 @@
 //! suggests, questions to the academy from asking to a lesson draft with consent, step 5 of
 //! others, learning meetings, and what a member's export and delete cover of all this.
 
+use crate::support::academy::{self as support, monday, TestClock};
 use academie::domain::*;
 use academie::engine::{
     Clock, Ctx, Engine, ExchangeChange, Failure, LessonDraft, Outgoing, Recipient, Request,
@@ -11,20 +12,12 @@ use academie::engine::{
 use academie::reply::{Action, Reply, Visibility};
 use academie::search::SearchQuery;
 use academie::store::{SledStore, Store, Tree};
-use academie::text::{keys as k, Catalog};
-use chrono::{DateTime, Duration, Utc};
-use std::sync::{Arc, Mutex};
+use academie::text::keys as k;
+use chrono::Duration;
+use std::sync::Arc;
 
 const NORTH: ChannelId = ChannelId(42);
 const SOUTH: ChannelId = ChannelId(43);
-
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
 
 struct Academy {
     engine: Engine,
@@ -36,20 +29,15 @@ struct Academy {
 fn academy_with(settings: Settings) -> Academy {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).unwrap());
-    let clock = Arc::new(TestClock(Mutex::new(
-        DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
-            .unwrap()
-            .into(),
-    )));
-    let engine = academie::local(Engine::new(
+    let clock = TestClock::at(monday());
+    let engine = support::engine(
         store.clone(),
-        Arc::new(Catalog::embedded().unwrap()),
         clock.clone(),
         Settings {
             site_dir: Some(dir.path().join("site")),
             ..settings
         },
-    ));
+    );
     Academy {
         engine,
         store,
@@ -137,16 +125,7 @@ impl Academy {
     }
 
     fn snapshot(&self) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
-        Tree::ALL
-            .iter()
-            .flat_map(|t| {
-                self.store
-                    .scan_prefix(*t, &[])
-                    .unwrap()
-                    .into_iter()
-                    .map(move |(k, v)| (*t, k, v))
-            })
-            .collect()
+        support::snapshot(self.store.as_ref())
     }
 
     /// Every stored byte, as text: what "no longer anywhere" is checked against.

@@ -3,6 +3,7 @@
 // Each test binary compiles this module but uses only part of it.
 #![allow(dead_code)]
 
+pub mod academy;
 pub mod fake_discord;
 pub mod spec;
 
