@@ -955,12 +955,7 @@ impl Engine {
     }
 
     fn step_label(&self, lang: Lang, step: Step) -> String {
-        let s = self.text.academy(lang).step(step);
-        self.t(
-            lang,
-            k::STEP_LABEL,
-            json!({"number": step.number(), "short": s.short}),
-        )
+        self.text.step_label(lang, step)
     }
 }
 
