@@ -6,6 +6,7 @@
 pub mod academy;
 pub mod fake_discord;
 pub mod spec;
+pub mod text;
 
 // Not every test binary goes through the re-export.
 #[allow(unused_imports)]
