@@ -71,6 +71,13 @@ async fn start() -> Bot {
     start_with(DEFER_AFTER, Vec::new()).await
 }
 
+/// A bot whose channel is set up as a collaboration.
+async fn set_up() -> Bot {
+    let bot = start().await;
+    bot.setup().await;
+    bot
+}
+
 impl Bot {
     async fn reply(&self, sent: &Sent) -> Response {
         self.fake
@@ -235,8 +242,7 @@ async fn commands_are_registered_with_dutch_localizations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blind_round_through_buttons_and_forms() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     // A moderator by role only: the server's administrator let that role use /moderator
     // (Server Settings → Integrations), as the README asks.
     let moderator = FakeUser::member(2, "Mira").with_role(MOD_ROLE);
@@ -337,8 +343,7 @@ async fn a_blind_round_through_buttons_and_forms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_anonymous_lesson_is_reviewed_and_found_without_its_author() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let author = FakeUser::member(31, "Geheime Gerda");
     let moderator = FakeUser::moderator(2, "Mira");
     let reader = FakeUser::member(5, "Lezer");
@@ -394,8 +399,7 @@ async fn an_anonymous_lesson_is_reviewed_and_found_without_its_author() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_digest_is_published_in_several_valid_messages() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let moderator = FakeUser::moderator(2, "Mira");
     let preview = bot
         .cmd(
@@ -447,8 +451,7 @@ async fn a_long_digest_is_published_in_several_valid_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn my_data_is_exported_as_json_and_deleted_after_confirmation() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let member = FakeUser::member(41, "Femke");
     share(
         &bot,
@@ -486,8 +489,7 @@ async fn my_data_is_exported_as_json_and_deleted_after_confirmation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_interaction_saves_one_answer() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let moderator = FakeUser::moderator(2, "Mira");
     let member = FakeUser::member(3, "Anouk");
     let started = bot
@@ -516,8 +518,7 @@ async fn a_replayed_interaction_saves_one_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_text_with_mentions_never_pings() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let author = FakeUser::member(51, "Pieter");
     let moderator = FakeUser::moderator(2, "Mira");
     let pings = "@everyone @here <@&123> <@456>";
@@ -712,8 +713,7 @@ async fn commands_can_be_registered_per_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_buttons_reject_with_a_reason_and_edit_in_a_prefilled_form() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let author = FakeUser::member(61, "Auteur");
     let moderator = FakeUser::moderator(2, "Mira");
     let shared = share(
@@ -794,8 +794,7 @@ async fn search_results_page_with_buttons_even_for_long_searches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_old_close_button_never_closes_a_newer_round() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let moderator = FakeUser::moderator(2, "Mira");
     let member = FakeUser::member(3, "Anouk");
     bot.cmd(&moderator, "moderator round start", &[("step", json!("1"))])
@@ -876,8 +875,7 @@ async fn a_refusal_after_a_public_deferral_stays_private() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_steps_and_a_conflicting_edit_lose_nothing() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let author = FakeUser::member(71, "Auteur");
     let moderator = FakeUser::moderator(2, "Mira");
     let open = bot
@@ -1000,8 +998,7 @@ impl Bot {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminders_and_the_deadline_reveal_arrive_on_their_own() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let moderator = FakeUser::moderator(2, "Mira");
     let anna = FakeUser::member(3, "Anouk");
     let bram = FakeUser::member(4, "Bram");
@@ -1098,8 +1095,7 @@ struct HostileCase {
 async fn the_hostile_corpus_goes_through_discord_forms_without_a_ping_or_a_rejected_request() {
     let corpus: HostileCorpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
     let catalog = Catalog::embedded().expect("catalog");
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let moderator = FakeUser::moderator(2, "Mira");
     let member = FakeUser::member(3, "Anouk");
     let started = bot
@@ -1239,8 +1235,7 @@ async fn the_hostile_corpus_goes_through_slash_commands_by_anyone_anywhere_witho
     const ELSEWHERE: u64 = CHANNEL_ID + 7;
     let corpus: HostileCorpus = toml::from_str(include_str!("hostile/cases.toml")).expect("corpus");
     let catalog = Catalog::embedded().expect("catalog");
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let moderator = FakeUser::moderator(2, "Mira");
     bot.cmd(&moderator, "moderator round start", &[("step", json!("1"))])
         .await;
@@ -1737,8 +1732,7 @@ fn message_text(m: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lesson_of_one_server_is_found_from_the_other_only_when_both_allow_it() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     bot.setup_b().await;
     let id = bot
         .approved_lesson(
@@ -1800,8 +1794,7 @@ async fn a_lesson_of_one_server_is_found_from_the_other_only_when_both_allow_it(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_start_shows_the_most_applied_lesson_of_another_server() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     bot.setup_b().await;
     bot.open_both().await;
     let applied = bot
@@ -1861,8 +1854,7 @@ async fn a_round_start_shows_the_most_applied_lesson_of_another_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_asked_in_one_server_is_answered_in_the_other() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     bot.setup_b().await;
     bot.open_both().await;
     let asker = FakeUser::member(51, "Vera Vragensteller");
@@ -1974,8 +1966,7 @@ fn collect_ids(v: &Value, out: &mut Vec<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meeting_becomes_a_scheduled_event_the_spec_accepts() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let moderator = FakeUser::moderator(2, "Mira");
     let when = (chrono::Utc::now() + chrono::Duration::days(2))
         .format("%Y-%m-%d %H:%M")
@@ -2189,8 +2180,7 @@ async fn questions_go_to_the_academy_forum_when_the_configuration_names_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_digest_published_while_the_edit_form_is_open_is_not_an_edit() {
-    let bot = start().await;
-    bot.setup().await;
+    let bot = set_up().await;
     let author = FakeUser::member(81, "Auteur");
     let moderator = FakeUser::moderator(2, "Mira");
     let shared = share(

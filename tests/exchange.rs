@@ -51,6 +51,14 @@ fn academy() -> Academy {
     academy_with(Settings::default())
 }
 
+/// Two collaborations on no server: Noord in `NORTH`, Zuid in `SOUTH`.
+fn north_and_south() -> Academy {
+    let a = academy();
+    a.setup(NORTH, None, "Energietransitie Noord");
+    a.setup(SOUTH, None, "Woningbouw Zuid");
+    a
+}
+
 /// Someone acting in a channel on a server.
 fn person(id: u64, name: &str, role: Role, channel: ChannelId, server: Option<u64>) -> Ctx {
     Ctx {
@@ -229,9 +237,7 @@ fn ask(a: &Academy, ctx: &Ctx, text: &str, attribution: Attribution) -> Question
 
 #[test]
 fn lessons_travel_between_collaborations_only_as_their_moderators_allow() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let anna = member(2, "Anna Aalbers", NORTH);
     let bram = member(3, "Bram Bakker", SOUTH);
     let named = a.lesson(
@@ -424,9 +430,7 @@ fn servers_open_by_configuration_and_a_moderator_can_close_their_own() {
 
 #[test]
 fn a_round_start_suggests_the_most_applied_lessons_of_others_and_names_no_anonymous_author() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let anna = member(2, "Anna Aalbers", NORTH);
     let once = a.lesson(
         &anna,
@@ -541,9 +545,7 @@ fn a_round_start_suggests_the_most_applied_lessons_of_others_and_names_no_anonym
 
 #[test]
 fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consent() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let asker = member(2, "Anna Aalbers", NORTH);
     let question = ask(
         &a,
@@ -750,9 +752,7 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
 
 #[test]
 fn a_private_collaboration_gets_no_questions_and_an_open_question_is_listed_once_in_a_digest() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     a.exchange(
         &moderator(5, SOUTH),
         ExchangeChange {
@@ -825,9 +825,7 @@ fn a_private_collaboration_gets_no_questions_and_an_open_question_is_listed_once
 
 #[test]
 fn step_five_answers_of_others_are_read_side_by_side_without_names_when_they_allow_it() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let m = moderator(5, SOUTH);
     a.ok(
         &m,
@@ -878,9 +876,7 @@ fn step_five_answers_of_others_are_read_side_by_side_without_names_when_they_all
 
 #[test]
 fn a_lesson_from_elsewhere_is_taken_into_a_digest_of_ones_own() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let theirs = a.lesson(
         &member(2, "Anna Aalbers", NORTH),
         "Hun les",
@@ -1123,9 +1119,7 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
 
 #[test]
 fn export_and_delete_cover_questions_answers_and_sign_ups() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let fenna = member(21, "Fenna Friesland", NORTH);
     let other = member(22, "Otto Overijssel", SOUTH);
     let mine = ask(
