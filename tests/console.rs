@@ -3,7 +3,7 @@
 use crate::binary;
 use crate::support::text::{contains, lacks};
 
-use binary::{academie, console, copy_dir};
+use binary::{academie, console, console_ok, copy_dir};
 use std::path::Path;
 use std::process::Stdio;
 
@@ -145,10 +145,8 @@ fn english_by_flag_and_clear_errors_for_typos() {
 
 #[test]
 fn my_data_is_exported_to_a_file_and_deleted() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/moderator ronde start stap:1\n/als Joost\n/antwoord Betaalbaar wonen\n/mijngegevens exporteren\n";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (dir, out) = console_ok(script);
     let (path, json) = exported(&out);
     assert_eq!(json["answers"][0]["text"], "Betaalbaar wonen");
     assert_eq!(json["answers"][0]["name"], "Joost");
@@ -742,7 +740,6 @@ fn english_by_flag_gives_an_english_channel_with_english_buttons() {
 
 #[test]
 fn a_label_and_its_command_are_always_in_one_language() {
-    let dir = tempfile::tempdir().unwrap();
     // A Dutch channel, used by an English-speaking moderator.
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
@@ -751,8 +748,7 @@ fn a_label_and_its_command_are_always_in_one_language() {
 /answer The issue is housing.
 /moderator round reveal
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(script);
     let round = after(&out, "── R1 · Stap 1 — Het vraagstuk  [in het kanaal]");
     contains(round, "[Beantwoorden]  /antwoord geven tekst:…");
     assert!(
@@ -774,7 +770,6 @@ fn a_label_and_its_command_are_always_in_one_language() {
 
 #[test]
 fn the_console_shows_digests_and_lessons_as_plain_text_without_markup() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /les delen titel: MARK_h001 gebeurd: Het ging *mis*. les: Vraag `eerst` om __ruimte__. orde: eerste stappen: 1 als: naam
@@ -782,8 +777,7 @@ fn the_console_shows_digests_and_lessons_as_plain_text_without_markup() {
 /moderator digest samenstellen titel: Digest __december__
 /moderator digest publiceren id:D1
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(script);
     let published = after(&out, "── Digest __december__  [in het kanaal]");
     contains(published, "MARK_h001 (L19) — Ik");
     // What the user typed is shown as typed; the academy's own markup is gone.
@@ -818,13 +812,11 @@ fn published_member_lesson() -> String {
 
 #[test]
 fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{}/als Anna\n/les bewerken id:L19 titel: Vraag altijd om mandaat\n/digest tonen id:D1\n",
         published_member_lesson()
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (dir, out) = console_ok(&script);
     let shown = &out[out.rfind("── Digest december").expect("the digest shown")..];
     contains(shown, "Vraag om mandaat");
     // The site rebuilt from the database, as any later publication does.
@@ -845,7 +837,6 @@ fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
 
 #[test]
 fn answers_and_lessons_of_several_lines_are_typed_with_a_backslash_or_a_block() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /moderator ronde start stap:1
@@ -861,8 +852,7 @@ Alinea twee, met orde: tweede erin.
 /antwoord geven tekst: \"\"\"
 nooit afgesloten
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(script);
     let mine = after(&out, "── Jouw antwoord in R1");
     contains(mine, "Eerste regel\ntweede regel");
     let shown = after(&out, "── L19 · Blok");
@@ -880,7 +870,6 @@ nooit afgesloten
 
 #[test]
 fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /als \u{1b}[31mEvil\u{7}\u{1b}[0m
@@ -889,8 +878,7 @@ fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
 /les zoeken tekst: !!
 /les delen titel: T gebeurd: x les: y orde: eerste tags: x als: anoniem
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(script);
     contains(&out, "Je bent nu Evil (deelnemer).");
     assert!(
         !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains("[31m"),
@@ -1295,9 +1283,7 @@ fn a_whole_dutch_session_holds_no_english_interface_word() {
 
 #[test]
 fn a_lesson_page_shows_its_learning_order_and_one_step_as_stap() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_, err, ok) = console(dir.path(), &[], &published_member_lesson());
-    assert!(ok, "{err}");
+    let (dir, _) = console_ok(&published_member_lesson());
     let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
     assert!(page.contains("Eerste orde"), "the learning order: {page}");
     contains(&page, "stap 2");
@@ -1308,7 +1294,6 @@ fn a_lesson_page_shows_its_learning_order_and_one_step_as_stap() {
 
 #[test]
 fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
@@ -1322,8 +1307,7 @@ fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
 /moderator digest publiceren id:D1
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (dir, out) = console_ok(&script);
     let shown = after(&out, "── L19 · Vraag om mandaat");
     contains(shown, "Gebruikt aan de regiotafel in Delfzijl.");
     let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
@@ -1332,7 +1316,6 @@ fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
 
 #[test]
 fn a_digest_without_a_period_leaves_the_starter_library_out() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
@@ -1341,8 +1324,7 @@ fn a_digest_without_a_period_leaves_the_starter_library_out() {
 /moderator digest samenstellen titel: Digest december
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let preview = after(&out, "Concept D1");
     contains(preview, "Vraag om mandaat");
     assert!(
@@ -1353,9 +1335,7 @@ fn a_digest_without_a_period_leaves_the_starter_library_out() {
 
 #[test]
 fn a_persons_role_survives_a_console_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err, ok) = console(dir.path(), &[], "/als Mira rol:moderator\n/stop\n");
-    assert!(ok, "{err}");
+    let (dir, out) = console_ok("/als Mira rol:moderator\n/stop\n");
     contains(&out, "Je bent nu Mira (moderator).");
     let (out, err, ok) = console(dir.path(), &[], "/als Mira\n/stop\n");
     assert!(ok, "{err}");
@@ -1364,7 +1344,6 @@ fn a_persons_role_survives_a_console_restart() {
 
 #[test]
 fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
-    let dir = tempfile::tempdir().unwrap();
     let mut script = format!("{SETUP}/als Anna\n");
     for n in 1..=7 {
         script.push_str(&format!(
@@ -1374,8 +1353,7 @@ fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
     script.push_str(
         "/als Ik\n/moderator beoordeling wachtrij\n/moderator beoordeling wachtrij pagina:2\n",
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let first = after(&out, "── Beoordeling");
     let first = &first[..first[3..].find("── ").map_or(first.len(), |i| i + 3)];
     contains(first, "L19 · Les nummer 1");
@@ -1398,7 +1376,6 @@ fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
 
 #[test]
 fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/moderator ronde start stap:1
 /als Anna
@@ -1419,8 +1396,7 @@ fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
 /ronde status
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let status = after(
         &out,
         "── R2 · Stap 3 — Soort samenwerking  [alleen voor jou]",
@@ -1443,7 +1419,6 @@ fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
 
 #[test]
 fn a_round_closed_without_answers_says_so_instead_of_counting_zero() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/moderator ronde start stap:3
 /als Anna
@@ -1452,8 +1427,7 @@ fn a_round_closed_without_answers_says_so_instead_of_counting_zero() {
 /moderator ronde sluiten
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let closed = after(&out, "── R1 gesloten · Stap 3 — Soort samenwerking");
     contains(closed, "Wat voor soort samenwerking?\nGeen antwoorden.");
     lacks(closed, "0 antwoorden");
@@ -1595,12 +1569,10 @@ fn a_live_console_prints_a_reminder_and_the_deadline_reveal_while_nobody_types()
 
 #[test]
 fn closing_a_round_never_revealed_shows_the_answers_before_the_closing_text() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/moderator ronde start stap:2\n/als Anna\n/antwoord De netbeheerder en de bewoners.\n/als Ik\n/moderator ronde sluiten\n"
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let closed = after(&out, "── R1 gesloten");
     let answer = closed
         .find("De netbeheerder en de bewoners.")
@@ -1616,7 +1588,6 @@ fn closing_a_round_never_revealed_shows_the_answers_before_the_closing_text() {
 
 #[test]
 fn the_audit_log_names_the_round_and_the_feature_and_pages() {
-    let dir = tempfile::tempdir().unwrap();
     let mut script = format!(
         "{SETUP}/moderator ronde start stap:1\n/moderator ronde onthullen\n/moderator ronde sluiten\n/moderator beoordeling uitlichten id:L1\n/moderator beoordeling uitlichten id:L1\n"
     );
@@ -1624,8 +1595,7 @@ fn the_audit_log_names_the_round_and_the_feature_and_pages() {
         script.push_str("/moderator ritme weken:6\n");
     }
     script.push_str("/moderator logboek\n/moderator logboek pagina:2\n");
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     assert!(!out.contains('⚠'), "nothing refused: {out}");
     let last = &out[out.rfind("── Logboek").expect("two pages")..];
     assert!(
