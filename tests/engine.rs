@@ -66,24 +66,8 @@ impl Academy {
     }
 
     fn refused(&self, ctx: &Ctx, req: Request) -> (&'static str, String) {
-        let before = self.snapshot();
-        match self.engine.handle(ctx, req.clone()) {
-            Err(Failure::Refused(r)) => {
-                assert_eq!(
-                    before,
-                    self.snapshot(),
-                    "a refused {req:?} changed the store"
-                );
-                assert!(!r.text.is_empty());
-                assert!(
-                    !r.text.starts_with('['),
-                    "the refusal failed to render: {}",
-                    r.text
-                );
-                (r.key, r.text)
-            }
-            other => panic!("{req:?} should be refused, got {other:?}"),
-        }
+        let r = support::refused(&self.engine, self.store.as_ref(), ctx, req);
+        (r.key, r.text)
     }
 
     /// Every entry of every tree: what "nothing changed" is checked against.

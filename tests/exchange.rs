@@ -7,8 +7,7 @@ use crate::support::academy::{self as support, monday, TestClock};
 use crate::support::text::{contains, lacks};
 use academie::domain::*;
 use academie::engine::{
-    Clock, Ctx, Engine, ExchangeChange, Failure, LessonDraft, Outgoing, Recipient, Request,
-    Settings,
+    Clock, Ctx, Engine, ExchangeChange, LessonDraft, Outgoing, Recipient, Request, Settings,
 };
 use academie::reply::{Action, Reply, Visibility};
 use academie::search::SearchQuery;
@@ -119,18 +118,7 @@ impl Academy {
 
     /// A refusal, with its key; nothing may have changed.
     fn refused(&self, ctx: &Ctx, req: Request) -> &'static str {
-        let before = self.snapshot();
-        match self.engine.handle(ctx, req.clone()) {
-            Err(Failure::Refused(r)) => {
-                assert_eq!(
-                    before,
-                    self.snapshot(),
-                    "a refused {req:?} changed the store"
-                );
-                r.key
-            }
-            other => panic!("{req:?} should be refused, got {other:?}"),
-        }
+        support::refused(&self.engine, self.store.as_ref(), ctx, req).key
     }
 
     fn snapshot(&self) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {

@@ -31,7 +31,6 @@ struct Case {
 
 const CHANNEL: ChannelId = ChannelId(42);
 
-
 /// A collaboration with an open step-1 round, an approved lesson L1 and a pending lesson L2 by
 /// others, and a draft digest D1.
 fn academy(catalog: Arc<Catalog>) -> (Engine, Arc<MemoryStore>) {

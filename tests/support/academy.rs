@@ -87,3 +87,31 @@ pub fn serve_options(base_url: String) -> academie::discord::ServeOptions {
         questions_forum: None,
     }
 }
+
+/// Sends `req`, which `engine` must refuse in words that rendered, with nothing in `store`
+/// changed; returns the refusal.
+pub fn refused(
+    engine: &Engine,
+    store: &dyn Store,
+    ctx: &Ctx,
+    req: academie::engine::Request,
+) -> academie::engine::Refusal {
+    let before = snapshot(store);
+    match engine.handle(ctx, req.clone()) {
+        Err(academie::engine::Failure::Refused(r)) => {
+            assert_eq!(
+                before,
+                snapshot(store),
+                "a refused {req:?} changed the store"
+            );
+            assert!(!r.text.is_empty());
+            assert!(
+                !r.text.starts_with('['),
+                "the refusal failed to render: {}",
+                r.text
+            );
+            r
+        }
+        other => panic!("{req:?} should be refused, got {other:?}"),
+    }
+}
