@@ -156,6 +156,17 @@ impl Bot {
     }
 }
 
+/// Shares a lesson as `share` does; returns its id.
+async fn shared_id(
+    bot: &Bot,
+    user: &FakeUser,
+    title: &str,
+    lesson: &str,
+    attribution: &str,
+) -> String {
+    lesson_id(&share(bot, user, title, lesson, attribution).await.text())
+}
+
 /// A share → form → submit, returning the bot's confirmation.
 async fn share(
     bot: &Bot,
@@ -349,7 +360,7 @@ async fn an_anonymous_lesson_is_reviewed_and_found_without_its_author() {
     let reader = FakeUser::member(5, "Lezer");
     let before = bot.fake.requests().len();
 
-    let shared = share(
+    let id = shared_id(
         &bot,
         &author,
         "Eerst de vraag, dan de tafel",
@@ -357,7 +368,6 @@ async fn an_anonymous_lesson_is_reviewed_and_found_without_its_author() {
         "anonymous",
     )
     .await;
-    let id = lesson_id(&shared.text());
 
     let queue = bot.cmd(&moderator, "moderator review queue", &[]).await;
     assert!(queue.text().contains("Eerst de vraag"));
@@ -522,8 +532,7 @@ async fn user_text_with_mentions_never_pings() {
     let author = FakeUser::member(51, "Pieter");
     let moderator = FakeUser::moderator(2, "Mira");
     let pings = "@everyone @here <@&123> <@456>";
-    let shared = share(&bot, &author, pings, &format!("Let op: {pings}"), "named").await;
-    let id = lesson_id(&shared.text());
+    let id = shared_id(&bot, &author, pings, &format!("Let op: {pings}"), "named").await;
     bot.cmd(&moderator, "moderator review approve", &[("id", json!(id))])
         .await;
     let shown = bot
@@ -716,7 +725,7 @@ async fn review_buttons_reject_with_a_reason_and_edit_in_a_prefilled_form() {
     let bot = set_up().await;
     let author = FakeUser::member(61, "Auteur");
     let moderator = FakeUser::moderator(2, "Mira");
-    let shared = share(
+    let id = shared_id(
         &bot,
         &author,
         "Een vage les",
@@ -724,7 +733,6 @@ async fn review_buttons_reject_with_a_reason_and_edit_in_a_prefilled_form() {
         "named",
     )
     .await;
-    let id = lesson_id(&shared.text());
     let queue = bot.cmd(&moderator, "moderator review queue", &[]).await;
 
     // A member who gets hold of the approve button is refused, and nothing changes.
@@ -1695,7 +1703,7 @@ impl Bot {
 
     /// A shared lesson in the first server, approved by its moderator; returns its id.
     async fn approved_lesson(&self, title: &str, lesson: &str) -> String {
-        let shared = share(
+        let id = shared_id(
             self,
             &FakeUser::member(31, "Anouk Aarts"),
             title,
@@ -1703,7 +1711,6 @@ impl Bot {
             "named",
         )
         .await;
-        let id = lesson_id(&shared.text());
         let moderator = FakeUser::moderator(2, "Mira");
         let approved = self
             .cmd(&moderator, "moderator review approve", &[("id", json!(id))])
@@ -2183,7 +2190,7 @@ async fn a_digest_published_while_the_edit_form_is_open_is_not_an_edit() {
     let bot = set_up().await;
     let author = FakeUser::member(81, "Auteur");
     let moderator = FakeUser::moderator(2, "Mira");
-    let shared = share(
+    let id = shared_id(
         &bot,
         &author,
         "Vraag om mandaat",
@@ -2191,7 +2198,6 @@ async fn a_digest_published_while_the_edit_form_is_open_is_not_an_edit() {
         "named",
     )
     .await;
-    let id = lesson_id(&shared.text());
     bot.cmd(&moderator, "moderator review approve", &[("id", json!(id))])
         .await;
     let own = bot.cmd(&author, "lesson edit", &[("id", json!(id))]).await;
