@@ -111,17 +111,7 @@ impl Bot {
     /// Sets up the collaboration in the test channel, as an administrator.
     async fn setup(&self) {
         let admin = FakeUser::admin(1, "Beheerder");
-        let r = self
-            .cmd(
-                &admin,
-                "setup",
-                &[
-                    ("task", json!("Klimaatadaptatie in de Delta")),
-                    ("region", json!("Zuidwest-Delta")),
-                    ("layers", json!("gemeente, provincie, waterschap")),
-                ],
-            )
-            .await;
+        let r = self.cmd(&admin, "setup", &academy::delta_setup()).await;
         contains(&r.text(), "Klimaatadaptatie");
     }
 

@@ -311,17 +311,7 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
     let members: Vec<FakeUser> = (0..MEMBERS)
         .map(|i| FakeUser::member(FIRST_MEMBER + i, &format!("Lid {i}")))
         .collect();
-    let setup = run
-        .cmd(
-            &admin,
-            "setup",
-            &[
-                ("task", json!("Klimaatadaptatie in de Delta")),
-                ("region", json!("Zuidwest-Delta")),
-                ("layers", json!("gemeente, provincie, waterschap")),
-            ],
-        )
-        .await;
+    let setup = run.cmd(&admin, "setup", &academy::delta_setup()).await;
     contains(&setup.text(), "Klimaatadaptatie");
 
     for round in 1..=ROUNDS {

@@ -115,3 +115,16 @@ pub fn refused(
         other => panic!("{req:?} should be refused, got {other:?}"),
     }
 }
+
+/// The `/setup` options of the collaboration the Discord tests and the end-to-end bench play:
+/// climate adaptation in the Delta, on three layers.
+pub fn delta_setup() -> [(&'static str, serde_json::Value); 3] {
+    [
+        ("task", serde_json::json!("Klimaatadaptatie in de Delta")),
+        ("region", serde_json::json!("Zuidwest-Delta")),
+        (
+            "layers",
+            serde_json::json!("gemeente, provincie, waterschap"),
+        ),
+    ]
+}
