@@ -609,84 +609,67 @@ fn lessons_are_shared_reviewed_edited_and_found() {
             .collect()
     };
     let hit = |q: SearchQuery| find(q).iter().any(|h| h.contains("Mandaat vooraf"));
-    assert!(
-        hit(SearchQuery {
-            text: Some("mandaa".into()),
-            ..Default::default()
-        }),
-        "prefix search"
-    );
-    assert!(
-        hit(SearchQuery {
-            text: Some("REGIONALE tafel".into()),
-            ..Default::default()
-        }),
-        "folded words, all must match"
-    );
-    assert!(!hit(SearchQuery {
-        text: Some("mandaat woningbouw".into()),
-        ..Default::default()
-    }));
-    assert!(hit(SearchQuery {
-        order: Some(Order::First),
-        ..Default::default()
-    }));
-    assert!(!hit(SearchQuery {
-        order: Some(Order::Third),
-        ..Default::default()
-    }));
-    assert!(hit(SearchQuery {
-        step: Some(Step::Organise),
-        ..Default::default()
-    }));
-    assert!(!hit(SearchQuery {
-        step: Some(Step::Issue),
-        ..Default::default()
-    }));
-    assert!(hit(SearchQuery {
-        perspective: Some(Perspective::Networking),
-        ..Default::default()
-    }));
-    assert!(!hit(SearchQuery {
-        perspective: Some(Perspective::Lawful),
-        ..Default::default()
-    }));
-    assert!(hit(SearchQuery {
-        tag: Some("Rol".into()),
-        ..Default::default()
-    }));
-    assert!(
-        !hit(SearchQuery {
-            tag: Some("mandaat".into()),
-            ..Default::default()
-        }),
-        "the moderator replaced the tags"
-    );
-    assert!(hit(SearchQuery {
-        channel: Some(CHANNEL),
-        ..Default::default()
-    }));
-    assert!(!hit(SearchQuery {
-        channel: Some(ChannelId(7)),
-        ..Default::default()
-    }));
+    let with = |set: &dyn Fn(&mut SearchQuery)| {
+        let mut q = SearchQuery::default();
+        set(&mut q);
+        q
+    };
+    let text = |t: &str| with(&|q| q.text = Some(t.into()));
     let today = a.clock.now().date_naive();
-    assert!(hit(SearchQuery {
-        from: Some(today),
-        to: Some(today),
-        ..Default::default()
-    }));
-    assert!(!hit(SearchQuery {
-        from: today.succ_opt(),
-        ..Default::default()
-    }));
-    assert!(
-        !hit(SearchQuery {
-            text: Some("onaf".into()),
-            ..Default::default()
-        }),
-        "rejected lessons are not found"
-    );
+    // Each query, whether it finds the lesson, and why.
+    let cases = [
+        (text("mandaa"), true, "prefix search"),
+        (
+            text("REGIONALE tafel"),
+            true,
+            "folded words, all must match",
+        ),
+        (text("mandaat woningbouw"), false, "all words must match"),
+        (with(&|q| q.order = Some(Order::First)), true, "its order"),
+        (
+            with(&|q| q.order = Some(Order::Third)),
+            false,
+            "another order",
+        ),
+        (with(&|q| q.step = Some(Step::Organise)), true, "its step"),
+        (with(&|q| q.step = Some(Step::Issue)), false, "another step"),
+        (
+            with(&|q| q.perspective = Some(Perspective::Networking)),
+            true,
+            "its perspective",
+        ),
+        (
+            with(&|q| q.perspective = Some(Perspective::Lawful)),
+            false,
+            "another perspective",
+        ),
+        (with(&|q| q.tag = Some("Rol".into())), true, "its tag"),
+        (
+            with(&|q| q.tag = Some("mandaat".into())),
+            false,
+            "the moderator replaced the tags",
+        ),
+        (with(&|q| q.channel = Some(CHANNEL)), true, "its channel"),
+        (
+            with(&|q| q.channel = Some(ChannelId(7))),
+            false,
+            "another channel",
+        ),
+        (
+            with(&|q| (q.from, q.to) = (Some(today), Some(today))),
+            true,
+            "shared today",
+        ),
+        (
+            with(&|q| q.from = today.succ_opt()),
+            false,
+            "not shared from tomorrow",
+        ),
+        (text("onaf"), false, "rejected lessons are not found"),
+    ];
+    for (query, found, why) in cases {
+        assert_eq!(hit(query.clone()), found, "{why}: {query:?}");
+    }
 
     // The author edits: back to review, and out of search until approved again.
     let (key, _) = a.refused(
@@ -713,10 +696,7 @@ fn lessons_are_shared_reviewed_edited_and_found() {
         },
     );
     assert!(edited.body.contains("opnieuw"), "{}", edited.body);
-    assert!(!hit(SearchQuery {
-        text: Some("mandaat".into()),
-        ..Default::default()
-    }));
+    assert!(!hit(text("mandaat")));
     let mine = a.ok(&anna(), Request::LessonMine);
     assert_eq!(mine.sections.len(), 2);
     assert!(
