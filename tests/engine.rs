@@ -2780,31 +2780,22 @@ fn a_deadline_typed_the_dutch_way_is_dutch_time() {
     contains(&english, "Deadline: Thu 31 Dec 2026 17:00");
     a.ok(&moderator(), Request::RoundClose { round: None });
 
-    // Summer time: 17:00 is 15:00 UTC. A date alone means 17:00.
-    a.typed(
-        &moderator(),
-        "/moderator ronde start stap:1 deadline:15-07-2026",
-    )
-    .unwrap();
-    assert_eq!(a.round(2).deadline, Some(at("2026-07-15T15:00:00Z")));
-    a.ok(&moderator(), Request::RoundClose { round: None });
-
-    // The example the refusal used to give is accepted as typed.
-    a.typed(
-        &moderator(),
-        "/moderator ronde start stap:1 deadline:2026-12-31 (17:00)",
-    )
-    .unwrap();
-    assert_eq!(a.round(3).deadline, Some(at("2026-12-31T16:00:00Z")));
-    a.ok(&moderator(), Request::RoundClose { round: None });
-
-    // What the academy showed can be typed back, weekday and all.
-    a.typed(
-        &moderator(),
-        "/moderator ronde start stap:1 deadline:do 31-12-2026 17:00",
-    )
-    .unwrap();
-    assert_eq!(a.round(4).deadline, Some(at("2026-12-31T16:00:00Z")));
+    for (round, typed, utc) in [
+        // Summer time: 17:00 is 15:00 UTC. A date alone means 17:00.
+        (2, "15-07-2026", "2026-07-15T15:00:00Z"),
+        // The example the refusal used to give is accepted as typed.
+        (3, "2026-12-31 (17:00)", "2026-12-31T16:00:00Z"),
+        // What the academy showed can be typed back, weekday and all.
+        (4, "do 31-12-2026 17:00", "2026-12-31T16:00:00Z"),
+    ] {
+        a.typed(
+            &moderator(),
+            &format!("/moderator ronde start stap:1 deadline:{typed}"),
+        )
+        .unwrap();
+        assert_eq!(a.round(round).deadline, Some(at(utc)), "{typed}");
+        a.ok(&moderator(), Request::RoundClose { round: None });
+    }
 }
 
 #[test]
