@@ -110,6 +110,17 @@ impl Academy {
         )
     }
 
+    /// `ctx` places the collaboration on doing (`much_yield`) and learning (`many_lessons`).
+    fn place(&self, ctx: &Ctx, much_yield: bool, many_lessons: bool) -> Reply {
+        self.ok(
+            ctx,
+            Request::Place {
+                much_yield,
+                many_lessons,
+            },
+        )
+    }
+
     fn share(&self, ctx: &Ctx, title: &str, attribution: Attribution) -> LessonId {
         let reply = self.ok(ctx, Request::LessonShare(draft(title, attribution)));
         match reply.choices.first().map(|c| &c.action) {
@@ -1747,27 +1758,9 @@ fn the_group_places_the_collaboration_on_doing_and_learning_over_time() {
     assert_eq!(ask.visibility, Visibility::Channel);
     let cells: Vec<&Action> = ask.choices.iter().map(|c| &c.action).collect();
     assert_eq!(cells.len(), 4, "one button per cell of figure 2");
-    a.ok(
-        &anna(),
-        Request::Place {
-            much_yield: false,
-            many_lessons: true,
-        },
-    );
-    a.ok(
-        &bram(),
-        Request::Place {
-            much_yield: false,
-            many_lessons: true,
-        },
-    );
-    a.ok(
-        &carla(),
-        Request::Place {
-            much_yield: true,
-            many_lessons: true,
-        },
-    );
+    a.place(&anna(), false, true);
+    a.place(&bram(), false, true);
+    a.place(&carla(), true, true);
     let shown = a.ok(&anna(), Request::DoingLearning);
     assert!(
         shown.body.contains("3 deelnemers plaatsten")
@@ -1784,13 +1777,7 @@ fn the_group_places_the_collaboration_on_doing_and_learning_over_time() {
     );
     // A quarter later the group has moved; the history keeps both.
     *a.clock.0.lock().unwrap() = a.clock.now() + Duration::days(120);
-    a.ok(
-        &anna(),
-        Request::Place {
-            much_yield: true,
-            many_lessons: true,
-        },
-    );
+    a.place(&anna(), true, true);
     let later = a.ok(&anna(), Request::DoingLearning);
     assert!(
         later.body.contains("1 deelnemer plaatste"),
@@ -2514,21 +2501,9 @@ fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
 fn the_doing_and_learning_view_says_where_the_group_placed_itself() {
     let (_dir, a) = set_up();
     for who in [anna(), bram()] {
-        a.ok(
-            &who,
-            Request::Place {
-                much_yield: false,
-                many_lessons: true,
-            },
-        );
+        a.place(&who, false, true);
     }
-    a.ok(
-        &carla(),
-        Request::Place {
-            much_yield: true,
-            many_lessons: true,
-        },
-    );
+    a.place(&carla(), true, true);
     let shown = a.ok(&anna(), Request::DoingLearning);
     assert!(
         shown.body.contains("vooral") && shown.body.contains("Weinig opbrengst maar veel lessen"),
