@@ -187,11 +187,7 @@ async fn start_academy() -> Running {
             &admin,
             Some(CHANNEL_ID),
             "setup",
-            &[
-                ("task", json!("Klimaatadaptatie in de Delta")),
-                ("region", json!("Zuidwest-Delta")),
-                ("layers", json!("gemeente, provincie, waterschap")),
-            ],
+            &fake::academy::delta_setup(),
         )
         .await;
     fake.response(&setup, WAIT).await.expect("setup answered");

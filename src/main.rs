@@ -307,10 +307,29 @@ fn running_site(
     target: &Path,
     shown: &str,
 ) -> Result<academie::site::WriteReport> {
-    use academie::control::{request_site, socket_path, ControlError};
     let db = &settings.database;
     let say = |key: &str, data: serde_json::Value| catalog.render(lang, key, &data);
-    request_site(db, target).map_err(|e| match e {
+    academie::control::request_site(db, target).map_err(|e| {
+        control_failure(&say, db, e, |detail| {
+            say(
+                keys::CLI_SITE_FAILED,
+                serde_json::json!({"dir": shown, "detail": detail}),
+            )
+        })
+    })
+}
+
+/// What the command line says when the running academy did not do what it was asked: nobody
+/// answers at its socket, or `failed` says why it could not.
+#[cfg(unix)]
+fn control_failure(
+    say: &dyn Fn(&str, serde_json::Value) -> String,
+    db: &Path,
+    error: academie::control::ControlError,
+    failed: impl FnOnce(String) -> String,
+) -> anyhow::Error {
+    use academie::control::{socket_path, ControlError};
+    match error {
         ControlError::Unreachable { .. } => anyhow::anyhow!(say(
             keys::CLI_BACKUP_UNREACHABLE,
             serde_json::json!({
@@ -318,11 +337,8 @@ fn running_site(
                 "socket": socket_path(db).display().to_string(),
             })
         )),
-        ControlError::Failed(detail) => anyhow::anyhow!(say(
-            keys::CLI_SITE_FAILED,
-            serde_json::json!({"dir": shown, "detail": detail})
-        )),
-    })
+        ControlError::Failed(detail) => anyhow::anyhow!(failed(detail)),
+    }
 }
 
 #[cfg(not(unix))]
@@ -421,20 +437,14 @@ fn running_backup(
     target: &Path,
     shown: &str,
 ) -> Result<academie::engine::backup::BackupSummary> {
-    use academie::control::{request_backup, socket_path, ControlError};
     let db = &settings.database;
-    request_backup(db, target).map_err(|e| match e {
-        ControlError::Unreachable { .. } => anyhow::anyhow!(say(
-            keys::CLI_BACKUP_UNREACHABLE,
-            serde_json::json!({
-                "database": db.display().to_string(),
-                "socket": socket_path(db).display().to_string(),
-            })
-        )),
-        ControlError::Failed(detail) => anyhow::anyhow!(say(
-            keys::CLI_BACKUP_FAILED,
-            serde_json::json!({"path": shown, "detail": detail})
-        )),
+    academie::control::request_backup(db, target).map_err(|e| {
+        control_failure(say, db, e, |detail| {
+            say(
+                keys::CLI_BACKUP_FAILED,
+                serde_json::json!({"path": shown, "detail": detail}),
+            )
+        })
     })
 }
 

@@ -87,19 +87,6 @@ mod tests {
         FONT_FAMILY,
     };
 
-    /// (width, height) of an SVG's viewBox.
-    fn view_box(svg: &str) -> (f32, f32) {
-        let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
-        let vb: Vec<f32> = doc
-            .root_element()
-            .attribute("viewBox")
-            .expect("viewBox")
-            .split_whitespace()
-            .map(|v| v.parse().unwrap())
-            .collect();
-        (vb[2], vb[3])
-    }
-
     struct Picture {
         width: u32,
         height: u32,
@@ -150,13 +137,13 @@ mod tests {
         picture
     }
 
-    #[test]
-    fn quadrant_png_has_the_requested_size_and_visible_text() {
-        let labelled = check_picture(&quadrant_svg(&dutch_quadrant([1, 3, 2, 1])), 800);
-        // Same figure without any label: only grid, marks and numbers remain. If the embedded
-        // font did not load, both would lack text and the difference would vanish.
-        let bare =
-            Picture::decode(&png(&quadrant_svg(&blank_quadrant([1, 3, 2, 1])), 800).unwrap());
+    /// `labelled` drawn `width` wide has its size and shows its text: far more dark pixels
+    /// than `bare`, the same figure without any label, where only grid, marks and numbers
+    /// remain. If the embedded font did not load, both would lack text and the difference
+    /// would vanish.
+    fn check_text_drawn(labelled: &str, bare: &str, width: u32) {
+        let labelled = check_picture(labelled, width);
+        let bare = Picture::decode(&png(bare, width).unwrap());
         assert!(
             labelled.dark() > bare.dark() * 2 + 2000,
             "labelled {} vs bare {} dark pixels",
@@ -166,15 +153,20 @@ mod tests {
     }
 
     #[test]
+    fn quadrant_png_has_the_requested_size_and_visible_text() {
+        check_text_drawn(
+            &quadrant_svg(&dutch_quadrant([1, 3, 2, 1])),
+            &quadrant_svg(&blank_quadrant([1, 3, 2, 1])),
+            800,
+        );
+    }
+
+    #[test]
     fn doing_learning_png_has_the_requested_size_and_visible_text() {
-        let labelled = check_picture(&doing_learning_svg(&dutch_doing_learning()), 1000);
-        let bare =
-            Picture::decode(&png(&doing_learning_svg(&blank_doing_learning()), 1000).unwrap());
-        assert!(
-            labelled.dark() > bare.dark() * 2 + 2000,
-            "labelled {} vs bare {} dark pixels",
-            labelled.dark(),
-            bare.dark()
+        check_text_drawn(
+            &doing_learning_svg(&dutch_doing_learning()),
+            &doing_learning_svg(&blank_doing_learning()),
+            1000,
         );
     }
 

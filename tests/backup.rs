@@ -16,6 +16,14 @@ fn run(dir: &Path, args: &[&str]) -> (String, String, bool) {
     binary::console(dir, args, "")
 }
 
+/// An academy set up in `data` (see `SETUP`) and backed up, by the binary, to `b.jsonl`.
+fn set_up_and_back_up(data: &Path) {
+    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
+    assert!(ok, "{err}");
+    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
+    assert!(ok, "{err}");
+}
+
 /// Runs the console with `script` on stdin to its end; returns (stdout, stderr, success).
 fn console(dir: &Path, script: &str) -> (String, String, bool) {
     binary::console(dir, &[], script)
@@ -417,10 +425,7 @@ fn a_record_that_does_not_read_is_refused_although_its_checksum_was_recomputed()
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
-    assert!(ok, "{err}");
-    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
-    assert!(ok, "{err}");
+    set_up_and_back_up(data);
     let snapshot = || {
         SledStore::open(&data.join("db"), None)
             .unwrap()
@@ -477,10 +482,7 @@ fn a_record_that_does_not_read_is_refused_although_its_checksum_was_recomputed()
 fn restores_in_the_same_second_each_keep_the_database_they_replace_and_leave_no_copy() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
-    assert!(ok, "{err}");
-    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
-    assert!(ok, "{err}");
+    set_up_and_back_up(data);
     // What a restore in this second (or the next few) already moved aside.
     let now = chrono::Utc::now();
     let mut earlier = Vec::new();
@@ -531,10 +533,7 @@ fn a_restore_that_could_not_open_its_result_changes_nothing_beforehand() {
     use academie::store::{SledStore, Store};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let (_, err, ok) = console(data, &format!("{SETUP}/stop\n"));
-    assert!(ok, "{err}");
-    let (_, err, ok) = run(data, &["backup", "b.jsonl"]);
-    assert!(ok, "{err}");
+    set_up_and_back_up(data);
     let snapshot = || {
         SledStore::open(&data.join("db"), None)
             .unwrap()

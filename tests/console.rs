@@ -1,8 +1,9 @@
 //! Drives the built `academie` binary as a newcomer would: typed commands in, printed text out.
 
 use crate::binary;
+use crate::support::text::{contains, lacks};
 
-use binary::{academie, console, copy_dir};
+use binary::{academie, console, console_ok, copy_dir};
 use std::path::Path;
 use std::process::Stdio;
 
@@ -54,17 +55,14 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "the console failed: {err}\n{out}");
 
-    assert!(
-        out.contains("Welkom bij de Academie voor Opgavegericht Samenwerken"),
-        "{out}"
+    contains(
+        &out,
+        "Welkom bij de Academie voor Opgavegericht Samenwerken",
     );
-    assert!(
-        out.contains("De startbibliotheek met 18 lessen is geladen"),
-        "{out}"
-    );
-    assert!(
-        out.contains("samenwerking rond \"Klimaatadaptatie Rivierenland\" in Gelderland"),
-        "{out}"
+    contains(&out, "De startbibliotheek met 18 lessen is geladen");
+    contains(
+        &out,
+        "samenwerking rond \"Klimaatadaptatie Rivierenland\" in Gelderland",
     );
     let started = after(&out, "── R1 · Stap 1 — Het vraagstuk  [in het kanaal]");
     assert!(started.contains("Wat is volgens ons het vraagstuk?"));
@@ -72,9 +70,9 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     // Bram sees who answered, not what; a member cannot reveal.
     let status = after(&out, "1 antwoord, van: Anna.");
     assert!(!status[..200.min(status.len())].contains("wateroverlast"));
-    assert!(
-        out.contains("⚠ Dit mag alleen een moderator. Er is niets gewijzigd."),
-        "{out}"
+    contains(
+        &out,
+        "⚠ Dit mag alleen een moderator. Er is niets gewijzigd.",
     );
     let before_reveal = &out[..out.find("R1 onthuld").expect("revealed")];
     assert_eq!(
@@ -93,27 +91,21 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
         "── R1 onthuld · Stap 1 — Het vraagstuk  [in het kanaal]",
     );
     assert!(reveal.contains("2 antwoorden, naast elkaar:"));
-    assert!(
-        reveal.contains("▸ Anna (Waterschap)\n    Het vraagstuk is wateroverlast in de dorpen."),
-        "{reveal}"
+    contains(
+        reveal,
+        "▸ Anna (Waterschap)\n    Het vraagstuk is wateroverlast in de dorpen.",
     );
-    assert!(
-        reveal.contains("▸ Bram\n    Voor ons is het vraagstuk de ruimte voor de rivier."),
-        "{reveal}"
+    contains(
+        reveal,
+        "▸ Bram\n    Voor ons is het vraagstuk de ruimte voor de rivier.",
     );
 
     let shared = after(&out, "Je les L19 \"Vraag om mandaat\" is opgeslagen");
     assert!(shared.contains("anoniem"));
     let queue = after(&out, "── Beoordeling");
-    assert!(queue.contains("L19 · Vraag om mandaat"), "{queue}");
-    assert!(
-        queue.contains("/moderator beoordeling goedkeuren id:L19"),
-        "{queue}"
-    );
-    assert!(
-        out.contains("Les L19 \"Vraag om mandaat\" is goedgekeurd."),
-        "{out}"
-    );
+    contains(queue, "L19 · Vraag om mandaat");
+    contains(queue, "/moderator beoordeling goedkeuren id:L19");
+    contains(&out, "Les L19 \"Vraag om mandaat\" is goedgekeurd.");
     assert!(
         out.contains("✉ Bericht voor Anna: Je les L19"),
         "the author is told: {out}"
@@ -121,11 +113,8 @@ fn a_whole_round_and_a_lesson_from_sharing_to_a_published_digest() {
     let preview = after(&out, "Concept D1");
     assert!(preview.contains("/moderator digest publiceren id:D1"));
     let published = after(&out, "── Digest december  [in het kanaal]");
-    assert!(published.contains("Eerste orde"), "{published}");
-    assert!(
-        published.contains("Vraag om mandaat (L19)\n"),
-        "{published}"
-    );
+    contains(published, "Eerste orde");
+    contains(published, "Vraag om mandaat (L19)\n");
     assert!(
         !published.contains("Anna"),
         "an anonymous lesson is never attributed: {published}"
@@ -141,31 +130,23 @@ fn english_by_flag_and_clear_errors_for_typos() {
         "/questions step:2\n/moderator round start step:9\n/frobnicate\n/answer\n/quit\n",
     );
     assert!(ok);
-    assert!(
-        out.contains("Welcome to the Academy for Task-Oriented Collaboration"),
-        "{out}"
+    contains(
+        &out,
+        "Welcome to the Academy for Task-Oriented Collaboration",
     );
-    assert!(out.contains("Who are the others?"), "{out}");
-    assert!(
-        out.contains("⚠ The value \"9\" does not fit step: expected a step from 1 to 5."),
-        "{out}"
+    contains(&out, "Who are the others?");
+    contains(
+        &out,
+        "⚠ The value \"9\" does not fit step: expected a step from 1 to 5.",
     );
-    assert!(
-        out.contains("⚠ I don't know the command \"frobnicate\""),
-        "{out}"
-    );
-    assert!(
-        out.contains("⚠ text is missing. Usage: /answer submit text:…"),
-        "{out}"
-    );
+    contains(&out, "⚠ I don't know the command \"frobnicate\"");
+    contains(&out, "⚠ text is missing. Usage: /answer submit text:…");
 }
 
 #[test]
 fn my_data_is_exported_to_a_file_and_deleted() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/moderator ronde start stap:1\n/als Joost\n/antwoord Betaalbaar wonen\n/mijngegevens exporteren\n";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (dir, out) = console_ok(script);
     let (path, json) = exported(&out);
     assert_eq!(json["answers"][0]["text"], "Betaalbaar wonen");
     assert_eq!(json["answers"][0]["name"], "Joost");
@@ -174,11 +155,8 @@ fn my_data_is_exported_to_a_file_and_deleted() {
     let script = "/als Joost\n/mijngegevens verwijderen\n/mijngegevens verwijderen bevestig:ja\n/mijngegevens exporteren\n";
     let (out, err, ok) = console(dir.path(), &[], script);
     assert!(ok, "{err}");
-    assert!(out.contains("Weet je het zeker?"), "{out}");
-    assert!(
-        out.contains("Verwijderd: je profiel, 1 antwoord en 0 lessen."),
-        "{out}"
-    );
+    contains(&out, "Weet je het zeker?");
+    contains(&out, "Verwijderd: je profiel, 1 antwoord en 0 lessen.");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(
@@ -225,9 +203,9 @@ fn a_database_in_use_is_refused_with_one_sentence() {
     drop(first.stdin.take());
     first.wait().unwrap();
     assert!(!ok);
-    assert!(
-        err.contains("is in gebruik door een ander proces (draait de academie al?)"),
-        "{err}"
+    contains(
+        &err,
+        "is in gebruik door een ander proces (draait de academie al?)",
     );
     assert_eq!(err.trim().lines().count(), 1, "one clear sentence: {err}");
 }
@@ -256,7 +234,7 @@ fn a_database_that_cannot_be_opened_is_said_in_the_users_language_with_the_reaso
             .unwrap();
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(says), "{err}");
+        contains(&err, says);
         assert!(
             !err.contains("os error"),
             "the system's wording is not repeated: {err}"
@@ -297,11 +275,9 @@ fn one_byte_that_is_not_text_is_skipped_with_a_sentence_and_the_console_goes_on(
         b"/hulp\n\xff\xfe\n/les zoeken tekst:mandaat\n",
     );
     assert!(ok, "{err}\n{out}");
-    assert!(
-        out.contains(
-            "⚠ Deze regel is geen geldige tekst (UTF-8) en is overgeslagen; er is niets gewijzigd."
-        ),
-        "{out}"
+    contains(
+        &out,
+        "⚠ Deze regel is geen geldige tekst (UTF-8) en is overgeslagen; er is niets gewijzigd.",
     );
     assert!(
         after(&out, "overgeslagen").contains("Lessen zoeken"),
@@ -309,7 +285,7 @@ fn one_byte_that_is_not_text_is_skipped_with_a_sentence_and_the_console_goes_on(
     );
     let (out, _, ok) = console_with(dir.path(), &[], b"/taal en\n\xc3\n");
     assert!(ok);
-    assert!(out.contains("Deze regel is geen geldige tekst"), "{out}");
+    contains(&out, "Deze regel is geen geldige tekst");
 }
 
 #[cfg(target_os = "linux")]
@@ -352,9 +328,9 @@ fn a_line_of_a_hundred_megabytes_is_skipped_without_being_held_in_memory() {
         peak_kb < 80 * 1024,
         "the console peaked at {peak_kb} kB for a line of 120 MB"
     );
-    assert!(
-        out.contains("⚠ Deze regel is langer dan 64 kB en is overgeslagen; er is niets gewijzigd."),
-        "{out}"
+    contains(
+        &out,
+        "⚠ Deze regel is langer dan 64 kB en is overgeslagen; er is niets gewijzigd.",
     );
 }
 
@@ -372,7 +348,7 @@ fn a_console_user_too_long_or_with_an_escape_sequence_is_refused_and_never_print
         let (out, err, ok) =
             console_with(dir.path(), &[("ACADEMIE_CONSOLE_USER", name)], b"/stop\n");
         assert!(!ok);
-        assert!(err.contains(says), "{err}");
+        contains(&err, says);
         assert!(
             err.contains("console.user (or ACADEMIE_CONSOLE_USER)"),
             "and in English: {err}"
@@ -391,7 +367,7 @@ fn a_console_user_too_long_or_with_an_escape_sequence_is_refused_and_never_print
     // The escape sequence is removed whole and the name that is left is used.
     let (out, err, ok) = console_with(dir.path(), &[], "/als \u{1b}[31mRood\n/stop\n".as_bytes());
     assert!(ok, "{err}");
-    assert!(out.contains("Je bent nu Rood (deelnemer)"), "{out}");
+    contains(&out, "Je bent nu Rood (deelnemer)");
     assert!(!out.contains('\u{1b}') && !out.contains("[31m"), "{out:?}");
 }
 
@@ -418,8 +394,8 @@ fn retention_beyond_a_century_and_empty_paths_are_refused_in_both_languages_with
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(err.contains(says), "{err}");
-        assert!(!err.contains("panicked"), "{err}");
+        contains(&err, says);
+        lacks(&err, "panicked");
         assert_eq!(err.trim().lines().count(), 2, "Dutch, then English: {err}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "nothing but the file: {left:?}");
@@ -633,7 +609,7 @@ fn a_token_in_a_file_others_can_read_is_warned_about_and_never_printed() {
     // `console` explicitly: with a token configured, serve would be the default.
     let (out, err, ok) = console(dir.path(), &["console"], "/stop\n");
     assert!(ok, "{err}");
-    assert!(err.contains("chmod 600"), "{err}");
+    contains(&err, "chmod 600");
     assert!(
         !err.contains(token) && !out.contains(token),
         "the token leaked"
@@ -664,7 +640,7 @@ fn a_truncated_database_is_refused_with_one_clear_sentence_instead_of_starting_e
     std::fs::write(&file, &full[..100]).unwrap();
     let (out, err, ok) = console(dir.path(), &[], "/samenwerking\n/stop\n");
     assert!(!ok, "a damaged database must not start: {out}");
-    assert!(err.contains("is beschadigd en is niet geopend"), "{err}");
+    contains(&err, "is beschadigd en is niet geopend");
     assert!(err.contains("academie restore"), "says what to do: {err}");
     assert!(
         err.contains(&dir.path().join("db").display().to_string()),
@@ -674,7 +650,7 @@ fn a_truncated_database_is_refused_with_one_clear_sentence_instead_of_starting_e
         !out.contains("startbibliotheek"),
         "nothing was re-created over the lost data"
     );
-    assert!(!err.contains("panicked"), "{err}");
+    lacks(&err, "panicked");
 
     // Flipped bytes: whatever sled makes of them, never a panic.
     let mut flipped = full.clone();
@@ -683,7 +659,7 @@ fn a_truncated_database_is_refused_with_one_clear_sentence_instead_of_starting_e
     }
     std::fs::write(&file, &flipped).unwrap();
     let (_, err, _) = console(dir.path(), &[], "/samenwerking\n/stop\n");
-    assert!(!err.contains("panicked"), "{err}");
+    lacks(&err, "panicked");
 }
 
 #[test]
@@ -745,15 +721,15 @@ fn english_by_flag_gives_an_english_channel_with_english_buttons() {
 ";
     let (out, err, ok) = console(dir.path(), &["--lang", "en"], script);
     assert!(ok, "{err}");
-    assert!(out.contains("You are Me (administrator)"), "{out}");
-    assert!(out.contains("Channel language: English."), "{out}");
+    contains(&out, "You are Me (administrator)");
+    contains(&out, "Channel language: English.");
     let round = after(&out, "── R1 · Step 1 — The issue  [in the channel]");
-    assert!(round.contains("[Answer]  /answer submit text:…"), "{round}");
-    assert!(
-        out.contains("── R1 revealed · Step 1 — The issue  [in the channel]"),
-        "{out}"
+    contains(round, "[Answer]  /answer submit text:…");
+    contains(
+        &out,
+        "── R1 revealed · Step 1 — The issue  [in the channel]",
     );
-    assert!(out.contains("Channel language: English\n"), "{out}");
+    contains(&out, "Channel language: English\n");
     for dutch in ["Beantwoorden", "onthuld", "Stap 1", "kanaal", "Ik"] {
         assert!(
             !out.contains(dutch),
@@ -764,7 +740,6 @@ fn english_by_flag_gives_an_english_channel_with_english_buttons() {
 
 #[test]
 fn a_label_and_its_command_are_always_in_one_language() {
-    let dir = tempfile::tempdir().unwrap();
     // A Dutch channel, used by an English-speaking moderator.
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
@@ -773,22 +748,15 @@ fn a_label_and_its_command_are_always_in_one_language() {
 /answer The issue is housing.
 /moderator round reveal
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(script);
     let round = after(&out, "── R1 · Stap 1 — Het vraagstuk  [in het kanaal]");
-    assert!(
-        round.contains("[Beantwoorden]  /antwoord geven tekst:…"),
-        "{round}"
-    );
+    contains(round, "[Beantwoorden]  /antwoord geven tekst:…");
     assert!(
         out.contains("[Ronde sluiten]  /moderator ronde sluiten"),
         "the reveal's button: {out}"
     );
     // Erin's own replies are in English, with English commands.
-    assert!(
-        out.contains("[Edit answer]  /answer submit text:…"),
-        "{out}"
-    );
+    contains(&out, "[Edit answer]  /answer submit text:…");
     for line in out.lines().filter(|l| l.trim_start().starts_with('[')) {
         let dutch_label = ["[Beantwoorden]", "[Ronde sluiten]", "[Antwoord bewerken]"]
             .iter()
@@ -802,7 +770,6 @@ fn a_label_and_its_command_are_always_in_one_language() {
 
 #[test]
 fn the_console_shows_digests_and_lessons_as_plain_text_without_markup() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /les delen titel: MARK_h001 gebeurd: Het ging *mis*. les: Vraag `eerst` om __ruimte__. orde: eerste stappen: 1 als: naam
@@ -810,18 +777,14 @@ fn the_console_shows_digests_and_lessons_as_plain_text_without_markup() {
 /moderator digest samenstellen titel: Digest __december__
 /moderator digest publiceren id:D1
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(script);
     let published = after(&out, "── Digest __december__  [in het kanaal]");
-    assert!(published.contains("MARK_h001 (L19) — Ik"), "{published}");
+    contains(published, "MARK_h001 (L19) — Ik");
     // What the user typed is shown as typed; the academy's own markup is gone.
-    assert!(
-        published.contains("Vraag `eerst` om __ruimte__."),
-        "{published}"
-    );
-    assert!(published.contains("Eerste orde"), "{published}");
-    assert!(!published.contains("MARK\\_h001"), "{published}");
-    assert!(!published.contains("**"), "{published}");
+    contains(published, "Vraag `eerst` om __ruimte__.");
+    contains(published, "Eerste orde");
+    lacks(published, "MARK\\_h001");
+    lacks(published, "**");
     assert!(
         !published.contains("\n__Stap"),
         "no underline markers: {published}"
@@ -849,15 +812,13 @@ fn published_member_lesson() -> String {
 
 #[test]
 fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{}/als Anna\n/les bewerken id:L19 titel: Vraag altijd om mandaat\n/digest tonen id:D1\n",
         published_member_lesson()
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (dir, out) = console_ok(&script);
     let shown = &out[out.rfind("── Digest december").expect("the digest shown")..];
-    assert!(shown.contains("Vraag om mandaat"), "{shown}");
+    contains(shown, "Vraag om mandaat");
     // The site rebuilt from the database, as any later publication does.
     let (_, err, ok) = console(dir.path(), &["export", "site"], "");
     assert!(ok, "{err}");
@@ -866,7 +827,7 @@ fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
         .expect("the permalink of a published lesson stays");
     assert!(page.contains("Vraag om mandaat"), "as published: {page}");
     let digest = std::fs::read_to_string(site.join("digests/D1.html")).unwrap();
-    assert!(digest.contains("Vraag om mandaat"), "{digest}");
+    contains(&digest, "Vraag om mandaat");
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     assert!(
         !index.contains("0 lessen"),
@@ -876,7 +837,6 @@ fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
 
 #[test]
 fn answers_and_lessons_of_several_lines_are_typed_with_a_backslash_or_a_block() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /moderator ronde start stap:1
@@ -892,26 +852,24 @@ Alinea twee, met orde: tweede erin.
 /antwoord geven tekst: \"\"\"
 nooit afgesloten
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(script);
     let mine = after(&out, "── Jouw antwoord in R1");
-    assert!(mine.contains("Eerste regel\ntweede regel"), "{mine}");
+    contains(mine, "Eerste regel\ntweede regel");
     let shown = after(&out, "── L19 · Blok");
-    assert!(
-        shown.contains("    Alinea een.\n\n    Alinea twee, met orde: tweede erin."),
-        "{shown}"
+    contains(
+        shown,
+        "    Alinea een.\n\n    Alinea twee, met orde: tweede erin.",
     );
-    assert!(shown.contains("Eerste orde"), "{shown}");
+    contains(shown, "Eerste orde");
     assert!(
         out.contains("⚠ De invoer hield op midden in een opdracht"),
         "an unclosed block is not sent: {out}"
     );
-    assert!(!out.contains("nooit afgesloten"), "{out}");
+    lacks(&out, "nooit afgesloten");
 }
 
 #[test]
 fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente
 /als \u{1b}[31mEvil\u{7}\u{1b}[0m
@@ -920,24 +878,20 @@ fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
 /les zoeken tekst: !!
 /les delen titel: T gebeurd: x les: y orde: eerste tags: x als: anoniem
 ";
-    let (out, err, ok) = console(dir.path(), &[], script);
-    assert!(ok, "{err}");
-    assert!(out.contains("Je bent nu Evil (deelnemer)."), "{out}");
+    let (_dir, out) = console_ok(script);
+    contains(&out, "Je bent nu Evil (deelnemer).");
     assert!(
         !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains("[31m"),
         "{out:?}"
     );
-    assert!(
-        out.contains("⚠ Die naam houdt niets zichtbaars over"),
-        "{out}"
-    );
+    contains(&out, "⚠ Die naam houdt niets zichtbaars over");
     assert!(
         out.contains("⚠ De opdracht \"frobnicate\" ken ik niet."),
         "a refusal repeats the typed word without its control characters: {out:?}"
     );
-    assert!(out.contains("Geen lessen gevonden"), "{out}");
-    assert!(!out.contains("18 lessen gevonden"), "{out}");
-    assert!(out.contains("Je les L19 \"T\" is opgeslagen"), "{out}");
+    contains(&out, "Geen lessen gevonden");
+    lacks(&out, "18 lessen gevonden");
+    contains(&out, "Je les L19 \"T\" is opgeslagen");
 }
 
 /// The words of every interface text in `prompts/<lang>/<file>`, handlebars left out.
@@ -1329,20 +1283,17 @@ fn a_whole_dutch_session_holds_no_english_interface_word() {
 
 #[test]
 fn a_lesson_page_shows_its_learning_order_and_one_step_as_stap() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_, err, ok) = console(dir.path(), &[], &published_member_lesson());
-    assert!(ok, "{err}");
+    let (dir, _) = console_ok(&published_member_lesson());
     let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
     assert!(page.contains("Eerste orde"), "the learning order: {page}");
-    assert!(page.contains("stap 2"), "{page}");
+    contains(&page, "stap 2");
     assert!(!page.contains("stappen 2"), "one step is singular: {page}");
     let digest = std::fs::read_to_string(dir.path().join("export/site/digests/D1.html")).unwrap();
-    assert!(!digest.contains("stappen 2"), "{digest}");
+    lacks(&digest, "stappen 2");
 }
 
 #[test]
 fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
@@ -1356,23 +1307,15 @@ fn applied_notes_are_shown_with_the_lesson_and_on_its_page() {
 /moderator digest publiceren id:D1
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (dir, out) = console_ok(&script);
     let shown = after(&out, "── L19 · Vraag om mandaat");
-    assert!(
-        shown.contains("Gebruikt aan de regiotafel in Delfzijl."),
-        "{shown}"
-    );
+    contains(shown, "Gebruikt aan de regiotafel in Delfzijl.");
     let page = std::fs::read_to_string(dir.path().join("export/site/lessons/L19.html")).unwrap();
-    assert!(
-        page.contains("Gebruikt aan de regiotafel in Delfzijl."),
-        "{page}"
-    );
+    contains(&page, "Gebruikt aan de regiotafel in Delfzijl.");
 }
 
 #[test]
 fn a_digest_without_a_period_leaves_the_starter_library_out() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/als Anna
 /les delen titel: Vraag om mandaat gebeurd: Ik zat aan tafel zonder mandaat. les: Vraag vooraf wat je mag toezeggen. orde: eerste
@@ -1381,10 +1324,9 @@ fn a_digest_without_a_period_leaves_the_starter_library_out() {
 /moderator digest samenstellen titel: Digest december
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let preview = after(&out, "Concept D1");
-    assert!(preview.contains("Vraag om mandaat"), "{preview}");
+    contains(preview, "Vraag om mandaat");
     assert!(
         preview.contains("Deze digest bevat 1 les"),
         "only the member's lesson, not the 18 of the library: {preview}"
@@ -1393,18 +1335,15 @@ fn a_digest_without_a_period_leaves_the_starter_library_out() {
 
 #[test]
 fn a_persons_role_survives_a_console_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err, ok) = console(dir.path(), &[], "/als Mira rol:moderator\n/stop\n");
-    assert!(ok, "{err}");
-    assert!(out.contains("Je bent nu Mira (moderator)."), "{out}");
+    let (dir, out) = console_ok("/als Mira rol:moderator\n/stop\n");
+    contains(&out, "Je bent nu Mira (moderator).");
     let (out, err, ok) = console(dir.path(), &[], "/als Mira\n/stop\n");
     assert!(ok, "{err}");
-    assert!(out.contains("Je bent nu Mira (moderator)."), "{out}");
+    contains(&out, "Je bent nu Mira (moderator).");
 }
 
 #[test]
 fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
-    let dir = tempfile::tempdir().unwrap();
     let mut script = format!("{SETUP}/als Anna\n");
     for n in 1..=7 {
         script.push_str(&format!(
@@ -1414,11 +1353,10 @@ fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
     script.push_str(
         "/als Ik\n/moderator beoordeling wachtrij\n/moderator beoordeling wachtrij pagina:2\n",
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let first = after(&out, "── Beoordeling");
     let first = &first[..first[3..].find("── ").map_or(first.len(), |i| i + 3)];
-    assert!(first.contains("L19 · Les nummer 1"), "{first}");
+    contains(first, "L19 · Les nummer 1");
     assert!(
         !first.contains("L24 · Les nummer 6"),
         "five a page: {first}"
@@ -1432,13 +1370,12 @@ fn the_review_queue_pages_and_its_edit_hint_is_a_command_a_moderator_may_use() {
         second.contains("L24 · Les nummer 6") && second.contains("L25 · Les nummer 7"),
         "page 2 shows the rest: {second}"
     );
-    assert!(!second.contains("L19 · Les nummer 1"), "{second}");
+    lacks(second, "L19 · Les nummer 1");
     assert!(!out.contains('⚠'), "nothing was refused: {out}");
 }
 
 #[test]
 fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/moderator ronde start stap:1
 /als Anna
@@ -1459,14 +1396,13 @@ fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
 /ronde status
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let status = after(
         &out,
         "── R2 · Stap 3 — Soort samenwerking  [alleen voor jou]",
     );
     let status = &status[..status.find("\n\n").unwrap_or(status.len())];
-    assert!(status.contains("1 antwoord, van: Carla"), "{status}");
+    contains(status, "1 antwoord, van: Carla");
     assert!(
         status.contains("Nog geen antwoord van: Anna, Bram, Dirk."),
         "who took part before and has not answered yet, alphabetically: {status}"
@@ -1483,7 +1419,6 @@ fn round_status_names_who_has_not_answered_yet_and_counts_the_votes() {
 
 #[test]
 fn a_round_closed_without_answers_says_so_instead_of_counting_zero() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/moderator ronde start stap:3
 /als Anna
@@ -1492,18 +1427,11 @@ fn a_round_closed_without_answers_says_so_instead_of_counting_zero() {
 /moderator ronde sluiten
 "
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let closed = after(&out, "── R1 gesloten · Stap 3 — Soort samenwerking");
-    assert!(
-        closed.contains("Wat voor soort samenwerking?\nGeen antwoorden."),
-        "{closed}"
-    );
-    assert!(!closed.contains("0 antwoorden"), "{closed}");
-    assert!(
-        closed.contains("1 stem: Netwerkende overheid 1."),
-        "{closed}"
-    );
+    contains(closed, "Wat voor soort samenwerking?\nGeen antwoorden.");
+    lacks(closed, "0 antwoorden");
+    contains(closed, "1 stem: Netwerkende overheid 1.");
 }
 
 #[test]
@@ -1624,20 +1552,14 @@ fn a_live_console_prints_a_reminder_and_the_deadline_reveal_while_nobody_types()
     terminal.type_line("/as Bram");
     terminal.type_line("/answer submit text: Grid congestion, not the heat plan.");
     let typed = terminal.wait_for("Your answer in R1 is saved", 30);
-    assert!(!typed.contains("R1 revealed"), "{typed}");
+    lacks(&typed, "R1 revealed");
     // From here on nothing is typed.
     let reminded = terminal.wait_for("✉ Message for Anna: Reminder: round R1", 30);
-    assert!(
-        reminded.contains("in the console channel closes"),
-        "{reminded}"
-    );
+    contains(&reminded, "in the console channel closes");
     assert!(!reminded.contains("<#"), "no Discord markup: {reminded}");
     let screen = terminal.wait_for("R1 revealed · Step 1 — The issue", 30);
     let reveal = after(&screen, "R1 revealed");
-    assert!(
-        reveal.contains("Grid congestion, not the heat plan."),
-        "{reveal}"
-    );
+    contains(reveal, "Grid congestion, not the heat plan.");
     assert!(
         reveal.trim_end().ends_with("Bram>"),
         "the prompt is offered again below it: {reveal}"
@@ -1647,12 +1569,10 @@ fn a_live_console_prints_a_reminder_and_the_deadline_reveal_while_nobody_types()
 
 #[test]
 fn closing_a_round_never_revealed_shows_the_answers_before_the_closing_text() {
-    let dir = tempfile::tempdir().unwrap();
     let script = format!(
         "{SETUP}/moderator ronde start stap:2\n/als Anna\n/antwoord De netbeheerder en de bewoners.\n/als Ik\n/moderator ronde sluiten\n"
     );
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     let closed = after(&out, "── R1 gesloten");
     let answer = closed
         .find("De netbeheerder en de bewoners.")
@@ -1668,7 +1588,6 @@ fn closing_a_round_never_revealed_shows_the_answers_before_the_closing_text() {
 
 #[test]
 fn the_audit_log_names_the_round_and_the_feature_and_pages() {
-    let dir = tempfile::tempdir().unwrap();
     let mut script = format!(
         "{SETUP}/moderator ronde start stap:1\n/moderator ronde onthullen\n/moderator ronde sluiten\n/moderator beoordeling uitlichten id:L1\n/moderator beoordeling uitlichten id:L1\n"
     );
@@ -1676,8 +1595,7 @@ fn the_audit_log_names_the_round_and_the_feature_and_pages() {
         script.push_str("/moderator ritme weken:6\n");
     }
     script.push_str("/moderator logboek\n/moderator logboek pagina:2\n");
-    let (out, err, ok) = console(dir.path(), &[], &script);
-    assert!(ok, "{err}");
+    let (_dir, out) = console_ok(&script);
     assert!(!out.contains('⚠'), "nothing refused: {out}");
     let last = &out[out.rfind("── Logboek").expect("two pages")..];
     assert!(
@@ -1790,22 +1708,19 @@ fn the_academy_across_collaborations_in_the_console() {
     // Search from the other collaboration names where a lesson comes from, not its
     // anonymous author.
     let found = reply_at(&out, "── Lessen zoeken");
-    assert!(found.contains("Netcongestie samen aanpakken"), "{found}");
-    assert!(found.contains("Uit: Energietransitie Noord"), "{found}");
-    assert!(!found.contains("Anna"), "{found}");
+    contains(found, "Netcongestie samen aanpakken");
+    contains(found, "Uit: Energietransitie Noord");
+    lacks(found, "Anna");
 
     // The round start suggests the lesson of the other collaboration, applied once.
     let round = reply_at(&out, "Wat anderen leerden bij Stap 1");
-    assert!(
-        round.contains("L19 · Netcongestie samen aanpakken"),
-        "{round}"
-    );
-    assert!(!round.contains("Anna"), "{round}");
+    contains(round, "L19 · Netcongestie samen aanpakken");
+    lacks(round, "Anna");
     assert!(
         round.contains("1× toegepast") && round.contains("anoniem"),
         "{round}"
     );
-    assert!(out.contains("[L19 lezen]  /les tonen id:L19"), "{out}");
+    contains(&out, "[L19 lezen]  /les tonen id:L19");
 
     // Step 5 of others, side by side, without names.
     let step5 = reply_at(&out, "── Leren bij anderen");
@@ -1813,18 +1728,16 @@ fn the_academy_across_collaborations_in_the_console() {
         step5.contains("vast leerteam") && step5.contains("Woningbouw Zuid"),
         "{step5}"
     );
-    assert!(!step5.contains("Carla"), "{step5}");
-    assert!(
-        out.contains(
-            "Les L20 \"Woningen en wijken\" (Uit: Woningbouw Zuid) komt in de volgende digest"
-        ),
-        "{out}"
+    lacks(step5, "Carla");
+    contains(
+        &out,
+        "Les L20 \"Woningen en wijken\" (Uit: Woningbouw Zuid) komt in de volgende digest",
     );
 
     // The question goes to the other collaboration, is answered there, and becomes a draft.
-    assert!(out.contains("→ in kanaal Zuid"), "{out}");
+    contains(&out, "→ in kanaal Zuid");
     let shown = reply_at(&out, "── Vraag aan de academie V1: Hoe koppel je terug");
-    assert!(shown.contains("Hoe koppel je terug"), "{shown}");
+    contains(shown, "Hoe koppel je terug");
     let answered = after(
         &out,
         "Je antwoord op V1 is opgeslagen. Het staat erbij als: anoniem.",
@@ -1834,18 +1747,15 @@ fn the_academy_across_collaborations_in_the_console() {
         shown.contains("Antwoord 1 · anoniem") && !shown.contains("Carla"),
         "{shown}"
     );
-    assert!(out.contains("Genoteerd: antwoord 1 op V1 hielp."), "{out}");
-    assert!(out.contains("Aan 1 beantwoorder is gevraagd"), "{out}");
+    contains(&out, "Genoteerd: antwoord 1 op V1 hielp.");
+    contains(&out, "Aan 1 beantwoorder is gevraagd");
     assert!(
         out.contains("Bericht voor Carla"),
         "Carla is asked for consent: {out}"
     );
-    assert!(
-        out.contains("Van vraag V1 is les L21 gemaakt met 1 antwoord"),
-        "{out}"
-    );
+    contains(&out, "Van vraag V1 is les L21 gemaakt met 1 antwoord");
     let queue = reply_at(&out, "── Beoordeling");
-    assert!(queue.contains("Terugkoppelen zonder mandaat"), "{queue}");
+    contains(queue, "Terugkoppelen zonder mandaat");
     let digest = reply_at(&out, "Concept D1");
     assert!(
         digest.contains("Woningen en wijken"),
@@ -1854,30 +1764,24 @@ fn the_academy_across_collaborations_in_the_console() {
 
     // The meeting: its agenda, a sign-up, and no lessons before it took place.
     let meeting = reply_at(&out, "── Bijeenkomst B1: Leren van de winter");
-    assert!(meeting.contains("Voorstel voor de agenda"), "{meeting}");
-    assert!(
-        meeting.contains("Netcongestie samen aanpakken"),
-        "{meeting}"
-    );
-    assert!(meeting.contains("Wie kent een goed convenant"), "{meeting}");
-    assert!(meeting.contains("Martinikerkhof"), "{meeting}");
-    assert!(out.contains("Genoteerd: je komt naar B1"), "{out}");
-    assert!(out.contains("1 deelnemer komt"), "{out}");
-    assert!(
-        out.contains("Bijeenkomst B1 begint pas op di 01-12-2099 14:00"),
-        "{out}"
-    );
+    contains(meeting, "Voorstel voor de agenda");
+    contains(meeting, "Netcongestie samen aanpakken");
+    contains(meeting, "Wie kent een goed convenant");
+    contains(meeting, "Martinikerkhof");
+    contains(&out, "Genoteerd: je komt naar B1");
+    contains(&out, "1 deelnemer komt");
+    contains(&out, "Bijeenkomst B1 begint pas op di 01-12-2099 14:00");
 
     // Private: the other collaboration no longer finds it.
     let after_private = reply_at(&out, "Je bent nu in kanaal Zuid.\n\n── Lessen zoeken");
-    assert!(!after_private.contains("Netcongestie"), "{after_private}");
+    lacks(after_private, "Netcongestie");
 
     // Another server: nothing travels until both servers allow it.
     let closed = reply_at(
         &out,
         "── Lessen zoeken  [alleen voor jou]\nGeen lessen gevonden",
     );
-    assert!(!closed.contains("Dijken"), "{closed}");
+    lacks(closed, "Dijken");
     let one_side = after(&out, "Uitwisseling met andere servers: toegestaan");
     let one_side = reply_at(one_side, "── Lessen zoeken");
     assert!(
@@ -1918,7 +1822,7 @@ fn a_cadence_of_weeks_that_are_no_number_is_refused_about_weeks_in_both_language
             "{out}"
         );
     }
-    assert!(!out.contains("paginanummer"), "{out}");
+    lacks(&out, "paginanummer");
     assert_eq!(out.matches('⚠').count(), 3, "six weeks is accepted: {out}");
     let (out, err, ok) = console(
         dir.path(),
@@ -1926,11 +1830,9 @@ fn a_cadence_of_weeks_that_are_no_number_is_refused_about_weeks_in_both_language
         "/moderator cadence weeks:x\n/quit\n",
     );
     assert!(ok, "{err}");
-    assert!(
-        out.contains(
-            "⚠ The value \"x\" does not fit weeks: expected a number of weeks, from 1 to 52."
-        ),
-        "{out}"
+    contains(
+        &out,
+        "⚠ The value \"x\" does not fit weeks: expected a number of weeks, from 1 to 52.",
     );
-    assert!(!out.contains("page number"), "{out}");
+    lacks(&out, "page number");
 }

@@ -3,28 +3,21 @@
 //! suggests, questions to the academy from asking to a lesson draft with consent, step 5 of
 //! others, learning meetings, and what a member's export and delete cover of all this.
 
+use crate::support::academy::{self as support, monday, TestClock};
+use crate::support::text::{contains, lacks};
 use academie::domain::*;
 use academie::engine::{
-    Clock, Ctx, Engine, ExchangeChange, Failure, LessonDraft, Outgoing, Recipient, Request,
-    Settings,
+    Clock, Ctx, Engine, ExchangeChange, LessonDraft, Outgoing, Recipient, Request, Settings,
 };
 use academie::reply::{Action, Reply, Visibility};
 use academie::search::SearchQuery;
 use academie::store::{SledStore, Store, Tree};
-use academie::text::{keys as k, Catalog};
-use chrono::{DateTime, Duration, Utc};
-use std::sync::{Arc, Mutex};
+use academie::text::keys as k;
+use chrono::Duration;
+use std::sync::Arc;
 
 const NORTH: ChannelId = ChannelId(42);
 const SOUTH: ChannelId = ChannelId(43);
-
-struct TestClock(Mutex<DateTime<Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
 
 struct Academy {
     engine: Engine,
@@ -36,20 +29,15 @@ struct Academy {
 fn academy_with(settings: Settings) -> Academy {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).unwrap());
-    let clock = Arc::new(TestClock(Mutex::new(
-        DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
-            .unwrap()
-            .into(),
-    )));
-    let engine = academie::local(Engine::new(
+    let clock = TestClock::at(monday());
+    let engine = support::engine(
         store.clone(),
-        Arc::new(Catalog::embedded().unwrap()),
         clock.clone(),
         Settings {
             site_dir: Some(dir.path().join("site")),
             ..settings
         },
-    ));
+    );
     Academy {
         engine,
         store,
@@ -60,6 +48,14 @@ fn academy_with(settings: Settings) -> Academy {
 
 fn academy() -> Academy {
     academy_with(Settings::default())
+}
+
+/// Two collaborations on no server: Noord in `NORTH`, Zuid in `SOUTH`.
+fn north_and_south() -> Academy {
+    let a = academy();
+    a.setup(NORTH, None, "Energietransitie Noord");
+    a.setup(SOUTH, None, "Woningbouw Zuid");
+    a
 }
 
 /// Someone acting in a channel on a server.
@@ -122,31 +118,11 @@ impl Academy {
 
     /// A refusal, with its key; nothing may have changed.
     fn refused(&self, ctx: &Ctx, req: Request) -> &'static str {
-        let before = self.snapshot();
-        match self.engine.handle(ctx, req.clone()) {
-            Err(Failure::Refused(r)) => {
-                assert_eq!(
-                    before,
-                    self.snapshot(),
-                    "a refused {req:?} changed the store"
-                );
-                r.key
-            }
-            other => panic!("{req:?} should be refused, got {other:?}"),
-        }
+        support::refused(&self.engine, self.store.as_ref(), ctx, req).key
     }
 
     fn snapshot(&self) -> Vec<(Tree, Vec<u8>, Vec<u8>)> {
-        Tree::ALL
-            .iter()
-            .flat_map(|t| {
-                self.store
-                    .scan_prefix(*t, &[])
-                    .unwrap()
-                    .into_iter()
-                    .map(move |(k, v)| (*t, k, v))
-            })
-            .collect()
+        support::snapshot(self.store.as_ref())
     }
 
     /// Every stored byte, as text: what "no longer anywhere" is checked against.
@@ -249,9 +225,7 @@ fn ask(a: &Academy, ctx: &Ctx, text: &str, attribution: Attribution) -> Question
 
 #[test]
 fn lessons_travel_between_collaborations_only_as_their_moderators_allow() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let anna = member(2, "Anna Aalbers", NORTH);
     let bram = member(3, "Bram Bakker", SOUTH);
     let named = a.lesson(
@@ -269,19 +243,19 @@ fn lessons_travel_between_collaborations_only_as_their_moderators_allow() {
 
     // Visible by default, named by its collaboration and its author's choice.
     let found = a.search(&bram, "netcongestie");
-    assert!(found.contains("Netcongestie samen aanpakken"), "{found}");
-    assert!(found.contains("Uit: Energietransitie Noord"), "{found}");
+    contains(&found, "Netcongestie samen aanpakken");
+    contains(&found, "Uit: Energietransitie Noord");
     assert!(
         found.contains("Anna Aalbers"),
         "the named lesson names its author: {found}"
     );
-    assert!(found.contains("Netcongestie zonder naam"), "{found}");
+    contains(&found, "Netcongestie zonder naam");
     let shown = a.ok(&bram, Request::LessonShow { id: secret }).all_text();
-    assert!(shown.contains("Uit: Energietransitie Noord"), "{shown}");
+    contains(&shown, "Uit: Energietransitie Noord");
     // The anonymous lesson's author is named nowhere: one search hit names Anna, for the
     // named lesson only.
     assert_eq!(found.matches("Anna Aalbers").count(), 1, "{found}");
-    assert!(!shown.contains("Anna"), "{shown}");
+    lacks(&shown, "Anna");
 
     // The name of the task can stay private.
     let north_mod = moderator(5, NORTH);
@@ -293,8 +267,8 @@ fn lessons_travel_between_collaborations_only_as_their_moderators_allow() {
         },
     );
     let found = a.search(&bram, "netcongestie");
-    assert!(found.contains("Uit: een andere samenwerking"), "{found}");
-    assert!(!found.contains("Energietransitie Noord"), "{found}");
+    contains(&found, "Uit: een andere samenwerking");
+    lacks(&found, "Energietransitie Noord");
 
     // Private: nothing of it elsewhere, not even by id; still everything at home.
     a.exchange(
@@ -305,7 +279,7 @@ fn lessons_travel_between_collaborations_only_as_their_moderators_allow() {
         },
     );
     let found = a.search(&bram, "netcongestie");
-    assert!(!found.contains("Netcongestie"), "{found}");
+    lacks(&found, "Netcongestie");
     assert_eq!(
         a.refused(&bram, Request::LessonShow { id: named }),
         k::LESSON_NOT_FOUND
@@ -325,7 +299,7 @@ fn lessons_travel_between_collaborations_only_as_their_moderators_allow() {
         k::LESSON_NOT_FOUND
     );
     let home = a.search(&anna, "netcongestie");
-    assert!(home.contains("Netcongestie samen aanpakken"), "{home}");
+    contains(&home, "Netcongestie samen aanpakken");
     assert!(
         !home.contains("Uit:"),
         "at home a lesson names no origin: {home}"
@@ -370,8 +344,8 @@ fn between_servers_lessons_travel_only_when_both_servers_allow_it() {
     assert!(!a.search(&bram, "netcongestie").contains("Netcongestie"));
     a.exchange(&south_mod, open);
     let found = a.search(&bram, "netcongestie");
-    assert!(found.contains("Netcongestie samen aanpakken"), "{found}");
-    assert!(found.contains("Uit: Energietransitie Noord"), "{found}");
+    contains(&found, "Netcongestie samen aanpakken");
+    contains(&found, "Uit: Energietransitie Noord");
 
     // Moderators act only on their own server: another server's pending lesson is not
     // there for them.
@@ -390,7 +364,7 @@ fn between_servers_lessons_travel_only_when_both_servers_allow_it() {
     let queue = a
         .ok(&south_mod, Request::ReviewQueue { page: 0 })
         .all_text();
-    assert!(!queue.contains("Nog te beoordelen"), "{queue}");
+    lacks(&queue, "Nog te beoordelen");
     assert_eq!(
         a.refused(&south_mod, Request::ReviewApprove { id: pending }),
         k::LESSON_NOT_FOUND
@@ -444,9 +418,7 @@ fn servers_open_by_configuration_and_a_moderator_can_close_their_own() {
 
 #[test]
 fn a_round_start_suggests_the_most_applied_lessons_of_others_and_names_no_anonymous_author() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let anna = member(2, "Anna Aalbers", NORTH);
     let once = a.lesson(
         &anna,
@@ -526,7 +498,7 @@ fn a_round_start_suggests_the_most_applied_lessons_of_others_and_names_no_anonym
     // The anonymous lesson is suggested, its author named nowhere in the announcement.
     let all = started.all_text();
     assert!(all.contains("Driemaal toegepast"));
-    assert!(all.contains("anoniem"), "{all}");
+    contains(&all, "anoniem");
     assert_eq!(
         all.matches("Anna Aalbers").count(),
         2,
@@ -561,9 +533,7 @@ fn a_round_start_suggests_the_most_applied_lessons_of_others_and_names_no_anonym
 
 #[test]
 fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consent() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let asker = member(2, "Anna Aalbers", NORTH);
     let question = ask(
         &a,
@@ -663,8 +633,8 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
     let shown = a
         .ok(&bram, Request::QuestionShow { id: question })
         .all_text();
-    assert!(shown.contains("Maak een vast terugkoppelmoment"), "{shown}");
-    assert!(shown.contains("✓ hielp"), "{shown}");
+    contains(&shown, "Maak een vast terugkoppelmoment");
+    contains(&shown, "✓ hielp");
     assert!(
         !shown.contains("Carla"),
         "an anonymous answer names nobody: {shown}"
@@ -739,8 +709,8 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
     let lesson = a
         .ok(&moderator(9, NORTH), Request::LessonShow { id: pending[0] })
         .all_text();
-    assert!(lesson.contains("Terugkoppelen zonder mandaat"), "{lesson}");
-    assert!(lesson.contains("Schrijf elke week drie zinnen"), "{lesson}");
+    contains(&lesson, "Terugkoppelen zonder mandaat");
+    contains(&lesson, "Schrijf elke week drie zinnen");
     assert!(
         !lesson.contains("vast terugkoppelmoment"),
         "Bram said no: {lesson}"
@@ -761,7 +731,7 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
     let queue = a
         .ok(&moderator(9, NORTH), Request::ReviewQueue { page: 0 })
         .all_text();
-    assert!(queue.contains("Terugkoppelen zonder mandaat"), "{queue}");
+    contains(&queue, "Terugkoppelen zonder mandaat");
     assert_eq!(
         a.refused(&moderator(9, NORTH), request),
         k::QUESTION_ALREADY_LESSON
@@ -770,9 +740,7 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
 
 #[test]
 fn a_private_collaboration_gets_no_questions_and_an_open_question_is_listed_once_in_a_digest() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     a.exchange(
         &moderator(5, SOUTH),
         ExchangeChange {
@@ -816,18 +784,12 @@ fn a_private_collaboration_gets_no_questions_and_an_open_question_is_listed_once
             },
         )
         .all_text();
-    assert!(preview.contains("Vragen zonder antwoord"), "{preview}");
-    assert!(
-        preview.contains("Wie kent een goed convenant?"),
-        "{preview}"
-    );
+    contains(&preview, "Vragen zonder antwoord");
+    contains(&preview, "Wie kent een goed convenant?");
     let published = a
         .ok(&m, Request::DigestPublish { id: DigestId(1) })
         .all_text();
-    assert!(
-        published.contains("Wie kent een goed convenant?"),
-        "{published}"
-    );
+    contains(&published, "Wie kent een goed convenant?");
     a.lesson(
         &member(2, "Anna", NORTH),
         "Nog een les",
@@ -851,9 +813,7 @@ fn a_private_collaboration_gets_no_questions_and_an_open_question_is_listed_once
 
 #[test]
 fn step_five_answers_of_others_are_read_side_by_side_without_names_when_they_allow_it() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let m = moderator(5, SOUTH);
     a.ok(
         &m,
@@ -885,9 +845,9 @@ fn step_five_answers_of_others_are_read_side_by_side_without_names_when_they_all
     );
     a.ok(&m, Request::RoundReveal { round: None });
     let read = a.ok(&reader, Request::Step5Elsewhere).all_text();
-    assert!(read.contains("gedeeld leerteam"), "{read}");
-    assert!(read.contains("Woningbouw Zuid"), "{read}");
-    assert!(!read.contains("Bram"), "{read}");
+    contains(&read, "gedeeld leerteam");
+    contains(&read, "Woningbouw Zuid");
+    lacks(&read, "Bram");
     // Taken back: gone.
     a.exchange(
         &m,
@@ -904,9 +864,7 @@ fn step_five_answers_of_others_are_read_side_by_side_without_names_when_they_all
 
 #[test]
 fn a_lesson_from_elsewhere_is_taken_into_a_digest_of_ones_own() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let theirs = a.lesson(
         &member(2, "Anna Aalbers", NORTH),
         "Hun les",
@@ -965,7 +923,7 @@ fn a_lesson_from_elsewhere_is_taken_into_a_digest_of_ones_own() {
     );
     assert!(!a.ok(&m, compose.clone()).all_text().contains("Hun les"));
     let home = a.ok(&moderator(6, NORTH), compose).all_text();
-    assert!(home.contains("Hun les"), "{home}");
+    contains(&home, "Hun les");
 }
 
 #[test]
@@ -1058,14 +1016,14 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
         text.contains("Een les met naam") && text.contains("Anna Aalbers"),
         "{text}"
     );
-    assert!(text.contains("Een anonieme les"), "{text}");
+    contains(&text, "Een anonieme les");
     assert_eq!(text.matches("Anna Aalbers").count(), 1, "{text}");
-    assert!(text.contains("Wie helpt met de warmtevisie?"), "{text}");
+    contains(&text, "Wie helpt met de warmtevisie?");
     assert!(
         text.contains("netcongestie") || text.contains("betaalbaarheid"),
         "{text}"
     );
-    assert!(text.contains("Martinikerkhof"), "{text}");
+    contains(&text, "Martinikerkhof");
     let meeting = MeetingId(1);
     // The server's calendar gets it as an event.
     let plan = a
@@ -1149,9 +1107,7 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
 
 #[test]
 fn export_and_delete_cover_questions_answers_and_sign_ups() {
-    let a = academy();
-    a.setup(NORTH, None, "Energietransitie Noord");
-    a.setup(SOUTH, None, "Woningbouw Zuid");
+    let a = north_and_south();
     let fenna = member(21, "Fenna Friesland", NORTH);
     let other = member(22, "Otto Overijssel", SOUTH);
     let mine = ask(
@@ -1277,7 +1233,7 @@ fn export_and_delete_cover_questions_answers_and_sign_ups() {
         text.contains("Otto vraagt naar convenanten") && !text.contains("zq42"),
         "{text}"
     );
-    assert!(text.contains("Gijs antwoordt"), "{text}");
+    contains(&text, "Gijs antwoordt");
 }
 
 #[test]

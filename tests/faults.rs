@@ -20,17 +20,16 @@
 
 use crate::support;
 
-use academie::config::Secret;
-use academie::discord::{serve, ServeOptions, DEFER_AFTER};
-use academie::domain::Lang;
-use academie::engine::{Clock, Engine, Settings};
+use crate::support::text::contains;
+use academie::discord::serve;
+use academie::engine::Settings;
 use academie::store::{SledStore, Store, Tree};
-use academie::text::Catalog;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::academy::{self, TestClock};
 use support::fake_discord::*;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -41,14 +40,6 @@ const CALLBACK: &str = "/api/v10/interactions/*/*/callback";
 const FOLLOWUP: &str = "/api/v10/webhooks/*/*";
 const CHANNEL_POST: &str = "/api/v10/channels/*/messages";
 const LIMITED: Fault = Fault::RateLimited { retry_after: 0.2 };
-
-struct TestClock(Mutex<chrono::DateTime<chrono::Utc>>);
-
-impl Clock for TestClock {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// What the script did and therefore expects.
 #[derive(Default)]
@@ -295,26 +286,16 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("db");
-    let clock = Arc::new(TestClock(Mutex::new(chrono::Utc::now())));
+    let clock = TestClock::at(chrono::Utc::now());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let store = Arc::new(SledStore::open(&db, None).expect("store"));
     let task = {
-        let engine = Arc::new(academie::local(Engine::new(
+        let engine = Arc::new(academy::engine(
             store.clone(),
-            Arc::new(Catalog::embedded().expect("catalog")),
             clock.clone(),
             Settings::default(),
-        )));
-        let options = ServeOptions {
-            token: Secret::new("fake-token"),
-            proxy_url: Some(fake.base_url()),
-            guilds: Vec::new(),
-            moderator_role: None,
-            default_lang: Lang::Nl,
-            defer_after: DEFER_AFTER,
-            tick: Duration::from_millis(100),
-            questions_forum: None,
-        };
+        ));
+        let options = academy::serve_options(fake.base_url());
         tokio::spawn(serve(engine, options, async move {
             let _ = rx.await;
         }))
@@ -330,22 +311,8 @@ async fn a_thousand_interactions_through_faults_lose_and_double_nothing() {
     let members: Vec<FakeUser> = (0..MEMBERS)
         .map(|i| FakeUser::member(FIRST_MEMBER + i, &format!("Lid {i}")))
         .collect();
-    let setup = run
-        .cmd(
-            &admin,
-            "setup",
-            &[
-                ("task", json!("Klimaatadaptatie in de Delta")),
-                ("region", json!("Zuidwest-Delta")),
-                ("layers", json!("gemeente, provincie, waterschap")),
-            ],
-        )
-        .await;
-    assert!(
-        setup.text().contains("Klimaatadaptatie"),
-        "{}",
-        setup.text()
-    );
+    let setup = run.cmd(&admin, "setup", &academy::delta_setup()).await;
+    contains(&setup.text(), "Klimaatadaptatie");
 
     for round in 1..=ROUNDS {
         let deadline_round = round % 4 == 0;

@@ -5,6 +5,7 @@
 //! parser and the engine in Dutch and in English: a clear localized answer, the expected outcome,
 //! no internal error, no control characters echoed, and nothing changed when refused.
 
+use crate::support::academy::acting as ctx;
 use academie::commands;
 use academie::domain::*;
 use academie::engine::{Ctx, Engine, Failure, LessonDraft, Request, Settings, SystemClock};
@@ -29,19 +30,6 @@ struct Case {
 }
 
 const CHANNEL: ChannelId = ChannelId(42);
-
-fn ctx(id: u64, name: &str, role: Role, lang: Lang, channel: Option<ChannelId>) -> Ctx {
-    Ctx {
-        actor: Actor {
-            id: UserId(id),
-            name: name.into(),
-            lang,
-            role,
-        },
-        channel,
-        server: None,
-    }
-}
 
 /// A collaboration with an open step-1 round, an approved lesson L1 and a pending lesson L2 by
 /// others, and a draft digest D1.

@@ -3,24 +3,17 @@
 //! the same bytes; a deleted lesson gone from the site; the site kept page by page as changes
 //! come, byte for byte the site written whole.
 
+use crate::support::academy::{self as support, monday, TestClock};
+use crate::support::text::contains;
 use academie::domain::*;
 use academie::engine::{Clock, Ctx, Engine, LessonDraft, Request, Settings};
 use academie::store::SledStore;
-use academie::text::Catalog;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
 const CHANNEL: ChannelId = ChannelId(42);
-
-struct FixedClock(DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
-}
 
 fn person(id: u64, name: &str, role: Role) -> Ctx {
     Ctx {
@@ -44,18 +37,14 @@ const RTL: &str = "מה הבעיה לדעתנו? النص العربي هنا.";
 /// An academy with four approved lessons of every kind and one published digest.
 fn academy(dir: &Path, site: Option<&Path>) -> Engine {
     let store = Arc::new(SledStore::open(&dir.join("db"), None).expect("store"));
-    let when: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
-        .expect("date")
-        .into();
-    let engine = academie::local(Engine::new(
+    let engine = support::engine(
         store,
-        Arc::new(Catalog::embedded().expect("catalog")),
-        Arc::new(FixedClock(when)),
+        TestClock::at(monday()),
         Settings {
             site_dir: site.map(Path::to_owned),
             ..Settings::default()
         },
-    ));
+    );
     let admin = person(1, "Mira Moderator", Role::Admin);
     let ok = |ctx: &Ctx, req: Request| {
         engine
@@ -205,7 +194,7 @@ fn every_template_renders_hostile_lessons_safely() {
     );
     assert!(html.contains(RTL), "right-to-left text kept");
     let md = &files["digests/D1.md"];
-    assert!(md.contains("\\<script\\>"), "{md}");
+    contains(md, "\\<script\\>");
     assert!(md.contains("\n\\# Kop\n\\* lijst\n\\| a \\| b \\|\n\\> citaat\n1\\. een\n\\---"));
     assert!(!md.contains("\n# Kop"));
     for (name, text) in &files {
@@ -501,22 +490,6 @@ fn the_site_reads_well_in_a_real_browser() {
     eprintln!("screenshot: {}", shot.display());
 }
 
-/// A clock a test moves on, so each digest has its own moment.
-struct StepClock(std::sync::Mutex<DateTime<Utc>>);
-
-impl StepClock {
-    fn next_day(&self) {
-        let mut now = self.0.lock().expect("clock");
-        *now += chrono::Duration::days(1);
-    }
-}
-
-impl Clock for StepClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
-
 /// Every file under `dir`, by its name relative to it, as bytes.
 fn every_file(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -562,20 +535,16 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
     let dir = tempfile::tempdir().expect("dir");
     let site = dir.path().join("site");
     let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
-    let clock = Arc::new(StepClock(std::sync::Mutex::new(
-        DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
-            .expect("date")
-            .into(),
-    )));
-    let engine = academie::local(Engine::new(
+    // Moved on a day before each digest, so each has its own moment.
+    let clock = TestClock::at(monday());
+    let engine = support::engine(
         store,
-        Arc::new(Catalog::embedded().expect("catalog")),
         clock.clone(),
         Settings {
             site_dir: Some(site.clone()),
             ..Settings::default()
         },
-    ));
+    );
     let mut step = 0;
     let mut same = |when: &str| {
         step += 1;
@@ -587,7 +556,7 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
         );
     };
     let ok = |ctx: &Ctx, req: Request| {
-        clock.next_day();
+        clock.set(clock.now() + chrono::Duration::days(1));
         engine
             .handle(ctx, req.clone())
             .unwrap_or_else(|f| panic!("{req:?}: {f}"))

@@ -50,6 +50,15 @@ pub fn console(dir: &Path, args: &[&str], script: &str) -> (String, String, bool
     )
 }
 
+/// Runs `script` through the console in a fresh data folder, and fails the test unless the
+/// binary succeeds; returns the folder (removed when dropped) and what it printed.
+pub fn console_ok(script: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (out, err, ok) = console(dir.path(), &[], script);
+    assert!(ok, "the console failed: {err}\n{out}");
+    (dir, out)
+}
+
 /// Copies a directory tree (the fixtures are a few files).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

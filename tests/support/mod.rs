@@ -3,8 +3,10 @@
 // Each test binary compiles this module but uses only part of it.
 #![allow(dead_code)]
 
+pub mod academy;
 pub mod fake_discord;
 pub mod spec;
+pub mod text;
 
 // Not every test binary goes through the re-export.
 #[allow(unused_imports)]

@@ -162,20 +162,8 @@ impl Engine {
             }
             lines.join("\n")
         };
-        let mut reply = Reply::private(body).titled(self.text.plain(lang, k::AUDIT_TITLE));
-        if page > 0 {
-            reply = reply.choice(
-                self.text.plain(lang, k::SEARCH_PREVIOUS),
-                Action::AuditPage(page - 1),
-            );
-        }
-        if page + 1 < pages {
-            reply = reply.choice(
-                self.text.plain(lang, k::SEARCH_NEXT),
-                Action::AuditPage(page + 1),
-            );
-        }
-        Ok(reply)
+        let reply = Reply::private(body).titled(self.text.plain(lang, k::AUDIT_TITLE));
+        Ok(self.page_choices(lang, reply, (page, pages), Action::AuditPage))
     }
 
     /// The number of entries kept with the log, if it is.

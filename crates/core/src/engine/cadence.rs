@@ -138,17 +138,12 @@ impl Engine {
                 };
                 self.schedule(batch, next, JobKind::Cadence(channel))?;
             }
-            Some(_) => {
-                self.plan_cadence(
-                    batch,
-                    &mut collab,
-                    cadence.step,
-                    cadence.every_weeks,
-                    next_base,
-                )?;
-            }
-            None => {
-                self.start_cadence_round(batch, &collab, &cadence)?;
+            // No round open, or this very question still is: it is asked unless it already is,
+            // and the rhythm goes on.
+            running => {
+                if running.is_none() {
+                    self.start_cadence_round(batch, &collab, &cadence)?;
+                }
                 self.plan_cadence(
                     batch,
                     &mut collab,
@@ -173,26 +168,7 @@ impl Engine {
         collab: &Collaboration,
         cadence: &Cadence,
     ) -> Result<(), Failure> {
-        let channel = collab.channel;
-        let id = RoundId(self.next_id(batch, "round")?);
-        let round = Round {
-            id,
-            channel,
-            step: cadence.step,
-            status: RoundStatus::Open,
-            started_by: None,
-            started_at: self.now(),
-            deadline: None,
-            revealed_at: None,
-            closed_at: None,
-            meter: None,
-        };
-        batch.put(Tree::Rounds, id.key().to_vec(), encode(&round)?);
-        batch.put(
-            Tree::RoundsByChannel,
-            [channel.key(), id.key()].concat(),
-            Vec::new(),
-        );
+        let round = self.open_round(batch, collab.channel, cadence.step, None, None)?;
         let lang = collab.lang;
         let mut reply = self.round_announcement(lang, &round);
         reply.body = format!(
@@ -204,7 +180,7 @@ impl Engine {
             ),
             reply.body
         );
-        self.send_later(batch, Recipient::Channel(channel), reply)
+        self.send_later(batch, Recipient::Channel(collab.channel), reply)
     }
 
     /// `/moderator ritme`: with a step, that step's rhythm is set (added if it is new); without one, the

@@ -600,16 +600,13 @@ impl Engine {
         let size = self.settings.page_size.max(1);
         let pages = ids.len().div_ceil(size).max(1);
         let page = query.page.min(pages - 1);
-        let mut reply = Reply::private(if ids.is_empty() {
-            self.text.plain(lang, k::SEARCH_NONE)
-        } else {
-            self.t(
-                lang,
-                k::SEARCH_FOUND,
-                json!({"count": ids.len(), "page": page + 1, "pages": pages}),
-            )
-        })
-        .titled(self.text.plain(lang, k::SEARCH_TITLE));
+        let mut reply = self.page_header(
+            lang,
+            (ids.len(), page, pages),
+            k::SEARCH_NONE,
+            k::SEARCH_FOUND,
+            k::SEARCH_TITLE,
+        );
         for id in ids.iter().skip(page * size).take(size) {
             // A search reads without the write lock: a lesson deleted or taken back between
             // the index and this read is left out rather than failing the whole search.
@@ -625,27 +622,12 @@ impl Engine {
             }
             reply = reply.section(heading, body);
         }
-        if page > 0 {
-            let q = SearchQuery {
-                page: page - 1,
+        Ok(self.page_choices(lang, reply, (page, pages), |page| {
+            Action::SearchPage(Box::new(SearchQuery {
+                page,
                 ..query.clone()
-            };
-            reply = reply.choice(
-                self.text.plain(lang, k::SEARCH_PREVIOUS),
-                Action::SearchPage(Box::new(q)),
-            );
-        }
-        if page + 1 < pages {
-            let q = SearchQuery {
-                page: page + 1,
-                ..query
-            };
-            reply = reply.choice(
-                self.text.plain(lang, k::SEARCH_NEXT),
-                Action::SearchPage(Box::new(q)),
-            );
-        }
-        Ok(reply)
+            }))
+        }))
     }
 
     pub(super) fn lesson_mine(&self, ctx: &Ctx) -> Outcome {

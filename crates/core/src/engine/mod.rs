@@ -961,16 +961,51 @@ impl Engine {
     }
 
     fn step_label(&self, lang: Lang, step: Step) -> String {
-        let s = self.text.academy(lang).step(step);
-        self.t(
-            lang,
-            k::STEP_LABEL,
-            json!({"number": step.number(), "short": s.short}),
-        )
+        self.text.step_label(lang, step)
     }
 }
 
 impl Engine {
+    /// The private reply that opens page `page` (of `pages`) of a list of `count`: `none` when
+    /// the list is empty, else `found` with the count and where this page is.
+    fn page_header(
+        &self,
+        lang: Lang,
+        (count, page, pages): (usize, usize, usize),
+        none: &str,
+        found: &str,
+        title: &str,
+    ) -> Reply {
+        Reply::private(if count == 0 {
+            self.text.plain(lang, none)
+        } else {
+            self.t(
+                lang,
+                found,
+                json!({"count": count, "page": page + 1, "pages": pages}),
+            )
+        })
+        .titled(self.text.plain(lang, title))
+    }
+
+    /// Buttons to the page before and after `page` (of `pages`) where there is one; `to` is
+    /// the action that shows a page.
+    fn page_choices(
+        &self,
+        lang: Lang,
+        mut reply: Reply,
+        (page, pages): (usize, usize),
+        to: impl Fn(usize) -> crate::reply::Action,
+    ) -> Reply {
+        if page > 0 {
+            reply = reply.choice(self.text.plain(lang, k::SEARCH_PREVIOUS), to(page - 1));
+        }
+        if page + 1 < pages {
+            reply = reply.choice(self.text.plain(lang, k::SEARCH_NEXT), to(page + 1));
+        }
+        reply
+    }
+
     /// Attaches a figure as a PNG. One that cannot be drawn is logged and left out: the reply
     /// still says everything in words.
     fn attach_figure(&self, reply: &mut Reply, svg: &str, filename: String) {

@@ -1,7 +1,7 @@
 //! Moderation: the queue of lessons waiting for review, and approving, editing, rejecting with a
 //! reason (which the author is told) and featuring.
 
-use super::{clean_text, limits, Ctx, Engine, LessonChanges, Outcome};
+use super::{clean_text, limits, Ctx, Engine, Failure, LessonChanges, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Notice, Reply};
 use crate::search;
@@ -20,16 +20,13 @@ impl Engine {
         let keys = self.reviewable_ids(ctx, keys)?;
         let pages = keys.len().div_ceil(QUEUE_PAGE).max(1);
         let page = page.min(pages - 1);
-        let mut reply = Reply::private(if keys.is_empty() {
-            self.text.plain(lang, k::REVIEW_EMPTY)
-        } else {
-            self.t(
-                lang,
-                k::REVIEW_WAITING,
-                json!({"count": keys.len(), "page": page + 1, "pages": pages}),
-            )
-        })
-        .titled(self.text.plain(lang, k::REVIEW_TITLE));
+        let mut reply = self.page_header(
+            lang,
+            (keys.len(), page, pages),
+            k::REVIEW_EMPTY,
+            k::REVIEW_WAITING,
+            k::REVIEW_TITLE,
+        );
         // Lessons due for re-review are shown once, with the first page.
         let stale = if page == 0 {
             self.reviewable_ids(ctx, self.stale_lessons()?)?
@@ -67,18 +64,7 @@ impl Engine {
                     Action::ReviewEdit(id),
                 );
         }
-        if page > 0 {
-            reply = reply.choice(
-                self.text.plain(lang, k::SEARCH_PREVIOUS),
-                Action::ReviewPage(page - 1),
-            );
-        }
-        if page + 1 < pages {
-            reply = reply.choice(
-                self.text.plain(lang, k::SEARCH_NEXT),
-                Action::ReviewPage(page + 1),
-            );
-        }
+        reply = self.page_choices(lang, reply, (page, pages), Action::ReviewPage);
         if !stale.is_empty() {
             let mut lines = vec![self.t(
                 lang,
@@ -135,6 +121,39 @@ impl Engine {
         }]
     }
 
+    /// Stores `lesson` over `old` as the moderator's decision, with who made it and when, and
+    /// says `key` about it to them.
+    fn record_decision(
+        &self,
+        ctx: &Ctx,
+        old: &Lesson,
+        mut lesson: Lesson,
+        key: &str,
+    ) -> Result<(Lesson, Reply), Failure> {
+        lesson.reviewed_at = Some(self.now());
+        lesson.reviewed_by = Some(ctx.actor.id);
+        let reply = self.save_reviewed(ctx.actor.lang, old, &lesson, key)?;
+        Ok((lesson, reply))
+    }
+
+    /// Stores `lesson` over `old`; the moderator's reply is `key`, naming the lesson.
+    fn save_reviewed(
+        &self,
+        lang: Lang,
+        old: &Lesson,
+        lesson: &Lesson,
+        key: &str,
+    ) -> Result<Reply, Failure> {
+        let mut batch = Batch::new();
+        self.put_lesson(&mut batch, Some(old), lesson)?;
+        self.commit(batch)?;
+        Ok(Reply::private(self.t(
+            lang,
+            key,
+            json!({"id": lesson.id.to_string(), "title": lesson.text_for(lang).title}),
+        )))
+    }
+
     pub(super) fn review_approve(&self, ctx: &Ctx, id: LessonId) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
@@ -142,17 +161,8 @@ impl Engine {
         let old = self.reviewable(ctx, id)?;
         if old.status == LessonStatus::Approved && self.is_stale(&old)? {
             // Due for re-review: confirming it starts its clock again.
-            let mut lesson = old.clone();
-            lesson.reviewed_at = Some(self.now());
-            lesson.reviewed_by = Some(ctx.actor.id);
-            let mut batch = Batch::new();
-            self.put_lesson(&mut batch, Some(&old), &lesson)?;
-            self.commit(batch)?;
-            return Ok(Reply::private(self.t(
-                lang,
-                k::REVIEW_RECONFIRMED,
-                json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
-            )));
+            let (_, reply) = self.record_decision(ctx, &old, old.clone(), k::REVIEW_RECONFIRMED)?;
+            return Ok(reply);
         }
         if old.status == LessonStatus::Approved {
             return Err(self.refuse(
@@ -164,17 +174,8 @@ impl Engine {
         let mut lesson = old.clone();
         lesson.status = LessonStatus::Approved;
         lesson.rejection_reason = None;
-        lesson.reviewed_at = Some(self.now());
-        lesson.reviewed_by = Some(ctx.actor.id);
-        let mut batch = Batch::new();
-        self.put_lesson(&mut batch, Some(&old), &lesson)?;
-        self.commit(batch)?;
-        let mut reply = Reply::private(self.t(
-            lang,
-            k::REVIEW_APPROVED,
-            json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
-        ))
-        .choice(
+        let (lesson, reply) = self.record_decision(ctx, &old, lesson, k::REVIEW_APPROVED)?;
+        let mut reply = reply.choice(
             self.t(
                 lang,
                 k::REVIEW_FEATURE_BUTTON,
@@ -203,14 +204,7 @@ impl Engine {
         let changes = self.what_changes(lang, &old, changes, version)?;
         let mut lesson = old.clone();
         self.apply_changes(ctx, &mut lesson, changes)?;
-        let mut batch = Batch::new();
-        self.put_lesson(&mut batch, Some(&old), &lesson)?;
-        self.commit(batch)?;
-        let mut reply = Reply::private(self.t(
-            lang,
-            k::REVIEW_EDITED,
-            json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
-        ));
+        let mut reply = self.save_reviewed(lang, &old, &lesson, k::REVIEW_EDITED)?;
         if lesson.author != Some(ctx.actor.id) {
             reply.notices = self.notify_author(&lesson, k::NOTICE_EDITED, json!({}));
         }
@@ -235,16 +229,7 @@ impl Engine {
         lesson.status = LessonStatus::Rejected;
         lesson.featured = false;
         lesson.rejection_reason = Some(reason.clone());
-        lesson.reviewed_at = Some(self.now());
-        lesson.reviewed_by = Some(ctx.actor.id);
-        let mut batch = Batch::new();
-        self.put_lesson(&mut batch, Some(&old), &lesson)?;
-        self.commit(batch)?;
-        let mut reply = Reply::private(self.t(
-            lang,
-            k::REVIEW_REJECTED,
-            json!({"id": id.to_string(), "title": lesson.text_for(lang).title}),
-        ));
+        let (lesson, mut reply) = self.record_decision(ctx, &old, lesson, k::REVIEW_REJECTED)?;
         reply.notices = self.notify_author(&lesson, k::NOTICE_REJECTED, json!({"reason": reason}));
         Ok(reply)
     }

@@ -93,6 +93,38 @@ impl Engine {
         })
     }
 
+    /// Writes a new open round of `step` in `channel`, with its place in the channel's list:
+    /// started by a moderator, or by a rhythm (`started_by` none).
+    pub(super) fn open_round(
+        &self,
+        batch: &mut Batch,
+        channel: ChannelId,
+        step: Step,
+        started_by: Option<UserId>,
+        deadline: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Round, Failure> {
+        let id = RoundId(self.next_id(batch, "round")?);
+        let round = Round {
+            id,
+            channel,
+            step,
+            status: RoundStatus::Open,
+            started_by,
+            started_at: self.now(),
+            deadline,
+            revealed_at: None,
+            closed_at: None,
+            meter: None,
+        };
+        batch.put(Tree::Rounds, id.key().to_vec(), encode(&round)?);
+        batch.put(
+            Tree::RoundsByChannel,
+            [channel.key(), id.key()].concat(),
+            Vec::new(),
+        );
+        Ok(round)
+    }
+
     pub(super) fn round_start(&self, ctx: &Ctx, step: Step, deadline: Option<When>) -> Outcome {
         let ui = ctx.actor.lang;
         self.require_moderator(ctx)?;
@@ -121,25 +153,13 @@ impl Engine {
             ));
         }
         let mut batch = Batch::new();
-        let id = RoundId(self.next_id(&mut batch, "round")?);
-        let round = Round {
-            id,
-            channel: collab.channel,
+        let round = self.open_round(
+            &mut batch,
+            collab.channel,
             step,
-            status: RoundStatus::Open,
-            started_by: Some(ctx.actor.id),
-            started_at: self.now(),
+            Some(ctx.actor.id),
             deadline,
-            revealed_at: None,
-            closed_at: None,
-            meter: None,
-        };
-        batch.put(Tree::Rounds, id.key().to_vec(), encode(&round)?);
-        batch.put(
-            Tree::RoundsByChannel,
-            [collab.channel.key(), id.key()].concat(),
-            Vec::new(),
-        );
+        )?;
         self.schedule_round(&mut batch, &round)?;
         self.commit(batch)?;
 

@@ -179,7 +179,7 @@ pub fn doing_learning_svg(f: &DoingLearningFigure) -> String {
 mod tests {
     use super::*;
     use crate::figures::examples::*;
-    use crate::figures::tests::{find, texts, view_box};
+    use crate::figures::tests::{find, texts};
 
     #[test]
     fn doing_learning_places_the_sweet_spot_bottom_right() {

@@ -90,3 +90,20 @@ pub fn hostile_doing_learning() -> DoingLearningFigure {
         placed: HOSTILE.to_owned(),
     }
 }
+
+/// (width, height) of a figure's viewBox, read from its `<svg>` tag; the core has no XML
+/// parser outside its tests, and the rasterizer's tests read the same sizes.
+pub fn view_box(svg: &str) -> (f32, f32) {
+    let tag = &svg[svg.find("<svg").expect("an <svg> tag")..];
+    let tag = &tag[..tag.find('>').expect("the <svg> tag ends")];
+    let value = tag
+        .split("viewBox=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("viewBox");
+    let vb: Vec<f32> = value
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    (vb[2], vb[3])
+}

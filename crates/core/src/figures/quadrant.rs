@@ -134,7 +134,7 @@ mod tests {
     use crate::domain::fnv1a;
     use crate::figures::examples::*;
     use crate::figures::layout::Font;
-    use crate::figures::tests::{find, view_box};
+    use crate::figures::tests::find;
 
     #[test]
     fn zero_counts_draw_the_conceptual_figure() {

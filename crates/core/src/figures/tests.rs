@@ -4,19 +4,6 @@ use super::examples::*;
 use super::*;
 use crate::domain::Perspective;
 
-/// (width, height) of an SVG's viewBox.
-pub(super) fn view_box(svg: &str) -> (f32, f32) {
-    let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
-    let vb: Vec<f32> = doc
-        .root_element()
-        .attribute("viewBox")
-        .expect("viewBox")
-        .split_whitespace()
-        .map(|v| v.parse().unwrap())
-        .collect();
-    (vb[2], vb[3])
-}
-
 /// Texts of the SVG's visible `<text>` lines (not halos, not rotated) with their (x, y).
 pub(super) fn texts(svg: &str) -> Vec<(String, f32, f32)> {
     let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");

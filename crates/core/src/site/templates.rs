@@ -219,10 +219,11 @@ mod tests {
     #[test]
     fn user_text_is_never_compiled() {
         let t = Templates::embedded().expect("templates");
+        let catalog = crate::text::Catalog::embedded().expect("catalog");
         let out = t
             .render(
                 "digest.md",
-                &crate::site::view::tests::sample_view("{{digest.title}}"),
+                &crate::site::view::tests::sample_view(&catalog, "{{digest.title}}"),
             )
             .expect("render");
         // The title is shown as typed, not evaluated.

@@ -14,7 +14,7 @@ use crate::text::{keys, Catalog};
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The site as file names (relative, with `/`) and their bytes.
@@ -192,13 +192,9 @@ fn labels(catalog: &Catalog, lang: Lang) -> Map<String, Value> {
         .collect()
 }
 
-fn step_label(catalog: &Catalog, lang: Lang, step: Step) -> String {
-    let short = &catalog.academy(lang).step(step).short;
-    catalog.render(
-        lang,
-        keys::STEP_LABEL,
-        &json!({"number": step.number(), "short": short}),
-    )
+/// A moment as the feed writes it (RFC 3339, in UTC, to the second).
+fn feed_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn lesson_view(catalog: &Catalog, lang: Lang, p: &PublishedLesson, root: &str) -> LessonView {
@@ -259,7 +255,7 @@ fn groups(catalog: &Catalog, d: &PublishedDigest, root: &str) -> Vec<OrderGroup>
                 continue;
             }
             let label = match step {
-                Some(s) => step_label(catalog, lang, *s),
+                Some(s) => catalog.step_label(lang, *s),
                 None => catalog.plain(lang, keys::SITE_NO_STEP),
             };
             steps.push(StepGroup {
@@ -361,7 +357,7 @@ fn digest_data<'a>(catalog: &'a Catalog, d: &PublishedDigest, root: &'a str) -> 
             id: d.digest.id.to_string(),
             title: d.digest.title.clone(),
             date: crate::time::date(lang, d.zone, published),
-            updated: published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            updated: feed_time(published),
             count: d.lessons.len(),
             period,
             html: format!("{}.html", d.digest.id),
@@ -499,7 +495,7 @@ pub fn index_files(
             title: e.title.clone(),
             lang: e.lang.key(),
             date: crate::time::date(lang, e.zone, e.published),
-            updated: e.published.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            updated: feed_time(e.published),
             count: e.count,
             html: format!("digests/{}.html", e.id),
             md: format!("digests/{}.md", e.id),
@@ -584,19 +580,27 @@ pub fn build(
 pub(crate) mod tests {
     use super::*;
 
-    /// A digest view for template tests, with `title` as the digest's title.
-    pub(crate) fn sample_view(title: &str) -> Value {
-        let catalog = Catalog::embedded().expect("catalog");
-        let mut v = json!({
-            "lang": "nl",
-            "academy": "Academie",
-            "labels": labels(&catalog, Lang::Nl),
-            "root": "",
-            "digest": {"id": "D1", "title": title, "date": "2026-01-01", "updated": "2026-01-01T00:00:00Z",
-                       "count": 0, "period": null, "html": "D1.html", "md": "D1.md"},
-            "orders": [],
-        });
-        v["figures"] = json!({"quadrant_svg": "", "quadrant_alt": "", "doing_learning_svg": "", "doing_learning_alt": ""});
-        v
+    /// An empty Dutch digest view for template tests, with `title` as the digest's title.
+    pub(crate) fn sample_view<'a>(catalog: &'a Catalog, title: &str) -> impl Serialize + 'a {
+        DigestData {
+            frame: Frame::new(catalog, Lang::Nl, ""),
+            digest: DigestHead {
+                id: "D1".to_owned(),
+                title: title.to_owned(),
+                date: "2026-01-01".to_owned(),
+                updated: "2026-01-01T00:00:00Z".to_owned(),
+                count: 0,
+                period: None,
+                html: "D1.html".to_owned(),
+                md: "D1.md".to_owned(),
+            },
+            orders: Vec::new(),
+            figures: Figures {
+                quadrant_svg: String::new(),
+                quadrant_alt: String::new(),
+                doing_learning_svg: String::new(),
+                doing_learning_alt: String::new(),
+            },
+        }
     }
 }

@@ -226,6 +226,15 @@ impl Catalog {
         }
     }
 
+    /// A design step as chat replies and the site name it: its number and short name.
+    pub fn step_label(&self, lang: Lang, step: Step) -> String {
+        self.render(
+            lang,
+            keys::STEP_LABEL,
+            &serde_json::json!({"number": step.number(), "short": self.academy(lang).step(step).short}),
+        )
+    }
+
     /// A message without arguments.
     pub fn plain(&self, lang: Lang, key: &str) -> String {
         self.render(lang, key, &serde_json::json!({}))
