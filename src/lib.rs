@@ -190,7 +190,8 @@ pub fn restore(
     settings: &config::Settings,
     from: &std::path::Path,
 ) -> Result<Restored, engine::backup::BackupError> {
-    let backup = engine::backup::read_backup(&files::LocalDisk, from)?;
+    // Checked whole before anything else happens, so a damaged file changes nothing.
+    engine::backup::check_backup(&files::LocalDisk, from)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     // A second restore within the same second gets a name of its own, not a refusal after the
     // restored copy was built.
@@ -202,14 +203,34 @@ pub fn restore(
         .map(|suffix| store::sibling(&settings.database, &suffix))
         .find(|p| std::fs::symlink_metadata(p).is_err())
         .unwrap_or_default();
-    let had_one = store::SledStore::replace(
+    // Read again entry by entry into the copy being built, which a failure throws away.
+    let mut restored = None;
+    let replaced = store::SledStore::replace(
         &settings.database,
         Some(settings.cache_bytes),
         &aside,
-        |fresh| engine::backup::load_backup(fresh, &backup),
-    )?;
+        |fresh| match engine::backup::restore_backup(&files::LocalDisk, from, fresh) {
+            Ok(summary) => {
+                restored = Some(Ok(summary));
+                Ok(())
+            }
+            Err(e) => {
+                let told = store::StoreError::Io(e.to_string());
+                restored = Some(Err(e));
+                Err(told)
+            }
+        },
+    );
+    let summary = match (replaced, restored) {
+        (Err(_), Some(Err(e))) => return Err(e),
+        (Err(e), _) => return Err(e.into()),
+        (Ok(_), Some(Err(e))) => return Err(e),
+        (Ok(had_one), Some(Ok(summary))) => (had_one, summary),
+        (Ok(_), None) => unreachable!("the copy is filled before it replaces the database"),
+    };
+    let (had_one, summary) = summary;
     Ok(Restored {
-        summary: backup.summary,
+        summary,
         previous: had_one.then_some(aside),
     })
 }

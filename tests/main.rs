@@ -26,3 +26,4 @@ mod hostile;
 mod privacy;
 mod properties;
 mod site;
+mod streaming;
