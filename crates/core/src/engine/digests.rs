@@ -368,26 +368,62 @@ impl Engine {
         Ok(self.whole_site(dir)?.0)
     }
 
-    /// The whole site written to `dir`, with what its index lists.
+    /// The whole site written to `dir`, with what its index lists. Written a page at a time:
+    /// a digest's pages from its lessons, then each lesson's page from the lesson and the
+    /// digests it was published in, so memory holds the digests' records and one digest's
+    /// lessons, never every page or every lesson. The bytes are those of [`site::build`].
     fn whole_site(
         &self,
         dir: &std::path::Path,
     ) -> anyhow::Result<(site::WriteReport, BTreeMap<DigestId, IndexEntry>)> {
-        let digests = self.published_digests().map_err(Failure::into_error)?;
-        let mut files = site::build(
+        let all: Vec<Digest> = self
+            .load_all(Tree::Digests, &[])
+            .map_err(Failure::into_error)?;
+        let mut pages = site::Pages::start(self.disk.as_ref(), dir)?;
+        let mut entries = BTreeMap::new();
+        let mut shown_lessons = BTreeSet::new();
+        let mut digests: BTreeMap<DigestId, Option<Digest>> = BTreeMap::new();
+        for digest in all
+            .into_iter()
+            .filter(|d| d.status == DigestStatus::Published)
+        {
+            let lessons = self.digest_lessons(&digest).map_err(Failure::into_error)?;
+            let published = self.published(&digest, &lessons);
+            drop(lessons);
+            pages.put_all(&site::digest_files(
+                &self.text,
+                &self.templates,
+                &published,
+            )?)?;
+            entries.insert(digest.id, IndexEntry::of(&published));
+            shown_lessons.extend(published.lessons.iter().map(|p| p.lesson.id));
+            digests.insert(digest.id, Some(digest));
+        }
+        for id in shown_lessons {
+            let Some(lesson) = self
+                .load::<Lesson>(Tree::Lessons, &id.key())
+                .map_err(Failure::into_error)?
+            else {
+                continue;
+            };
+            if let Some(page) = self.lesson_page(&lesson, &mut digests)? {
+                pages.put(&site::lesson_file_name(id), &page)?;
+            }
+        }
+        let listed: Vec<&IndexEntry> = entries.values().collect();
+        pages.put_all(&site::index_files(
             &self.text,
             &self.templates,
             self.settings.default_lang,
-            &digests,
-        )?;
+            &listed,
+        )?)?;
         let meetings = self.meeting_pages().map_err(Failure::into_error)?;
-        files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
-        let report = site::write(self.disk.as_ref(), dir, &files)?;
-        let entries = digests
-            .iter()
-            .map(|d| (d.digest.id, IndexEntry::of(d)))
-            .collect();
-        Ok((report, entries))
+        pages.put_all(&site::meeting_pages(
+            &self.text,
+            &self.templates,
+            &meetings,
+        )?)?;
+        Ok((pages.finish_whole()?, entries))
     }
 
     /// Hands the changed site to the file sink. Called after the write lock is released.
