@@ -370,25 +370,28 @@ impl Engine {
 
     /// The whole site written to `dir`, with what its index lists. Written a page at a time:
     /// a digest's pages from its lessons, then each lesson's page from the lesson and the
-    /// digests it was published in, so memory holds the digests' records and one digest's
-    /// lessons, never every page or every lesson. The bytes are those of [`site::build`].
+    /// digests that show it, so memory holds the digests' records, one digest's lessons and,
+    /// per lesson, where it appeared, never every page or every lesson. The bytes are those
+    /// of [`site::build`].
     fn whole_site(
         &self,
         dir: &std::path::Path,
     ) -> anyhow::Result<(site::WriteReport, BTreeMap<DigestId, IndexEntry>)> {
-        let all: Vec<Digest> = self
-            .load_all(Tree::Digests, &[])
-            .map_err(Failure::into_error)?;
-        let mut pages = site::Pages::start(self.disk.as_ref(), dir)?;
-        let mut entries = BTreeMap::new();
-        let mut shown_lessons = BTreeSet::new();
-        let mut digests: BTreeMap<DigestId, Option<Digest>> = BTreeMap::new();
-        for digest in all
+        let mut oldest_first: Vec<Digest> = self
+            .load_all::<Digest>(Tree::Digests, &[])
+            .map_err(Failure::into_error)?
             .into_iter()
             .filter(|d| d.status == DigestStatus::Published)
-        {
-            let lessons = self.digest_lessons(&digest).map_err(Failure::into_error)?;
-            let published = self.published(&digest, &lessons);
+            .collect();
+        oldest_first.sort_by_key(|d| (d.published_at.unwrap_or(d.composed_at), d.id));
+        let mut pages = site::Pages::start(self.disk.as_ref(), dir)?;
+        let mut entries = BTreeMap::new();
+        // Per lesson: the language of the first digest that shows it, the newest one (whose
+        // version its page shows) and every one, oldest first.
+        let mut appeared: BTreeMap<LessonId, (Lang, usize, Vec<usize>)> = BTreeMap::new();
+        for (at, digest) in oldest_first.iter().enumerate() {
+            let lessons = self.digest_lessons(digest).map_err(Failure::into_error)?;
+            let published = self.published(digest, &lessons);
             drop(lessons);
             pages.put_all(&site::digest_files(
                 &self.text,
@@ -396,19 +399,36 @@ impl Engine {
                 &published,
             )?)?;
             entries.insert(digest.id, IndexEntry::of(&published));
-            shown_lessons.extend(published.lessons.iter().map(|p| p.lesson.id));
-            digests.insert(digest.id, Some(digest));
+            for p in &published.lessons {
+                let entry = appeared
+                    .entry(p.lesson.id)
+                    .or_insert_with(|| (digest.lang, at, Vec::new()));
+                entry.1 = at;
+                entry.2.push(at);
+            }
         }
-        for id in shown_lessons {
-            let Some(lesson) = self
+        for (id, (lang, newest, shown_in)) in appeared {
+            let newest = &oldest_first[newest];
+            let shown = self
                 .load::<Lesson>(Tree::Lessons, &id.key())
                 .map_err(Failure::into_error)?
-            else {
+                .and_then(|current| shown_as(newest, current));
+            // Read again since its digest was written; gone or rejected meanwhile.
+            let Some((lesson, edited_since)) = shown else {
                 continue;
             };
-            if let Some(page) = self.lesson_page(&lesson, &mut digests)? {
-                pages.put(&site::lesson_file_name(id), &page)?;
-            }
+            let p = self.published_lesson(newest.lang, &lesson, edited_since);
+            let appearances: Vec<Appearance> = shown_in
+                .iter()
+                .map(|at| Appearance {
+                    digest: oldest_first[*at].id,
+                    title: oldest_first[*at].title.clone(),
+                })
+                .collect();
+            pages.put(
+                &site::lesson_file_name(id),
+                &site::lesson_page(&self.text, &self.templates, lang, &p, &appearances)?,
+            )?;
         }
         let listed: Vec<&IndexEntry> = entries.values().collect();
         pages.put_all(&site::index_files(
