@@ -221,14 +221,16 @@ pub fn restore(
             }
         },
     );
-    let summary = match (replaced, restored) {
-        (Err(_), Some(Err(e))) => return Err(e),
-        (Err(e), _) => return Err(e.into()),
-        (Ok(_), Some(Err(e))) => return Err(e),
-        (Ok(had_one), Some(Ok(summary))) => (had_one, summary),
-        (Ok(_), None) => unreachable!("the copy is filled before it replaces the database"),
+    // The backup's own refusal says more than the store's wrapping of it.
+    let summary = match restored {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(summary)) => summary,
+        None => {
+            replaced?;
+            return Err(store::StoreError::Io("the restored copy was not filled".into()).into());
+        }
     };
-    let (had_one, summary) = summary;
+    let had_one = replaced?;
     Ok(Restored {
         summary,
         previous: had_one.then_some(aside),
