@@ -301,15 +301,20 @@ impl Engine {
 
     /// One lesson as a digest in `lang` shows it.
     fn published_lesson(&self, lang: Lang, l: &Lesson, edited_since: bool) -> PublishedLesson {
+        self.published_owned(lang, l.clone(), edited_since)
+    }
+
+    /// [`Engine::published_lesson`] taking the lesson, so it is not held twice.
+    fn published_owned(&self, lang: Lang, l: Lesson, edited_since: bool) -> PublishedLesson {
         PublishedLesson {
-            lesson: l.clone(),
             // The library is credited as such; an anonymous member is not credited at all.
             by: (l.attribution != Attribution::Anonymous
                 || (l.author.is_none() && l.key.is_some()))
-            .then(|| self.attribution(lang, l)),
+            .then(|| self.attribution(lang, &l)),
             applied: self.applications(l.id).map(|a| a.len()).unwrap_or(0),
             notes: self.applied_notes(l.id).unwrap_or_default(),
             edited_since,
+            lesson: l,
         }
     }
 
@@ -390,9 +395,17 @@ impl Engine {
         // version its page shows) and every one, oldest first.
         let mut appeared: BTreeMap<LessonId, (Lang, usize, Vec<usize>)> = BTreeMap::new();
         for (at, digest) in oldest_first.iter().enumerate() {
+            // As `published` makes it (the lessons come in the digest's order), without a
+            // second copy of a digest's lessons: one digest may hold the whole library.
             let lessons = self.digest_lessons(digest).map_err(Failure::into_error)?;
-            let published = self.published(digest, &lessons);
-            drop(lessons);
+            let published = PublishedDigest {
+                digest: digest.clone(),
+                lessons: lessons
+                    .into_iter()
+                    .map(|(l, edited_since)| self.published_owned(digest.lang, l, edited_since))
+                    .collect(),
+                zone: self.zone_in(digest.channel),
+            };
             pages.put_all(&site::digest_files(
                 &self.text,
                 &self.templates,
@@ -417,7 +430,7 @@ impl Engine {
             let Some((lesson, edited_since)) = shown else {
                 continue;
             };
-            let p = self.published_lesson(newest.lang, &lesson, edited_since);
+            let p = self.published_owned(newest.lang, lesson, edited_since);
             let appearances: Vec<Appearance> = shown_in
                 .iter()
                 .map(|at| Appearance {
