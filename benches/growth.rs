@@ -33,7 +33,7 @@ use academie::domain::*;
 use academie::engine::{AuditEntry, Engine, Request, Settings};
 use academie::reply::Reply;
 use academie::search;
-use academie::store::{Batch, Entry, SledStore, Store, StoreError, Tree};
+use academie::store::{Batch, EachEntry, Entry, SledStore, Store, StoreError, Tree};
 use academie::text::keys as k;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -110,6 +110,14 @@ impl Store for Timed {
     }
     fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError> {
         self.inner.scan_range(tree, start, end)
+    }
+    fn scan_each(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        each: &mut EachEntry<'_>,
+    ) -> Result<(), StoreError> {
+        self.inner.scan_each(tree, prefix, each)
     }
     fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError> {
         self.inner.last_with_prefix(tree, prefix)

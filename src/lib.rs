@@ -190,7 +190,8 @@ pub fn restore(
     settings: &config::Settings,
     from: &std::path::Path,
 ) -> Result<Restored, engine::backup::BackupError> {
-    let backup = engine::backup::read_backup(&files::LocalDisk, from)?;
+    // Checked whole before anything else happens, so a damaged file changes nothing.
+    engine::backup::check_backup(&files::LocalDisk, from)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     // A second restore within the same second gets a name of its own, not a refusal after the
     // restored copy was built.
@@ -202,14 +203,36 @@ pub fn restore(
         .map(|suffix| store::sibling(&settings.database, &suffix))
         .find(|p| std::fs::symlink_metadata(p).is_err())
         .unwrap_or_default();
-    let had_one = store::SledStore::replace(
+    // Read again entry by entry into the copy being built, which a failure throws away.
+    let mut restored = None;
+    let replaced = store::SledStore::replace(
         &settings.database,
         Some(settings.cache_bytes),
         &aside,
-        |fresh| engine::backup::load_backup(fresh, &backup),
-    )?;
+        |fresh| match engine::backup::restore_backup(&files::LocalDisk, from, fresh) {
+            Ok(summary) => {
+                restored = Some(Ok(summary));
+                Ok(())
+            }
+            Err(e) => {
+                let told = store::StoreError::Io(e.to_string());
+                restored = Some(Err(e));
+                Err(told)
+            }
+        },
+    );
+    // The backup's own refusal says more than the store's wrapping of it.
+    let summary = match restored {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(summary)) => summary,
+        None => {
+            replaced?;
+            return Err(store::StoreError::Io("the restored copy was not filled".into()).into());
+        }
+    };
+    let had_one = replaced?;
     Ok(Restored {
-        summary: backup.summary,
+        summary,
         previous: had_one.then_some(aside),
     })
 }

@@ -28,3 +28,4 @@ mod outbox;
 mod privacy;
 mod properties;
 mod site;
+mod streaming;

@@ -8,6 +8,7 @@ use crate::support::text::contains;
 use academie::domain::*;
 use academie::engine::{Clock, Ctx, Engine, LessonDraft, Request, Settings};
 use academie::store::SledStore;
+use academie::text::Catalog;
 use chrono::DateTime;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -526,6 +527,26 @@ fn assert_same_as_whole(engine: &Engine, site: &Path, whole: &Path, when: &str) 
             "{when}: {name} differs from the whole site:\n{}\n---\n{}",
             String::from_utf8_lossy(&kept[name]),
             String::from_utf8_lossy(bytes)
+        );
+    }
+    // The whole site is written a page at a time; every page built at once in memory from
+    // all digests is the same (meetings' pages are not part of that build).
+    let at_once = academie::site::build(
+        &Catalog::embedded().expect("catalog"),
+        &academie::site::Templates::embedded().expect("templates"),
+        Settings::default().default_lang,
+        &engine.published_digests().expect("digests"),
+    )
+    .expect("built at once");
+    let pages: BTreeSet<String> = names(&built)
+        .into_iter()
+        .filter(|n| !n.starts_with("meetings/"))
+        .collect();
+    assert_eq!(pages, names(&at_once), "{when}: the pages built at once");
+    for (name, bytes) in &at_once {
+        assert!(
+            &built[name] == bytes,
+            "{when}: {name} differs built at once"
         );
     }
 }

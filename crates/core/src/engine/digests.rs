@@ -301,15 +301,20 @@ impl Engine {
 
     /// One lesson as a digest in `lang` shows it.
     fn published_lesson(&self, lang: Lang, l: &Lesson, edited_since: bool) -> PublishedLesson {
+        self.published_owned(lang, l.clone(), edited_since)
+    }
+
+    /// [`Engine::published_lesson`] taking the lesson, so it is not held twice.
+    fn published_owned(&self, lang: Lang, l: Lesson, edited_since: bool) -> PublishedLesson {
         PublishedLesson {
-            lesson: l.clone(),
             // The library is credited as such; an anonymous member is not credited at all.
             by: (l.attribution != Attribution::Anonymous
                 || (l.author.is_none() && l.key.is_some()))
-            .then(|| self.attribution(lang, l)),
+            .then(|| self.attribution(lang, &l)),
             applied: self.applications(l.id).map(|a| a.len()).unwrap_or(0),
             notes: self.applied_notes(l.id).unwrap_or_default(),
             edited_since,
+            lesson: l,
         }
     }
 
@@ -368,26 +373,90 @@ impl Engine {
         Ok(self.whole_site(dir)?.0)
     }
 
-    /// The whole site written to `dir`, with what its index lists.
+    /// The whole site written to `dir`, with what its index lists. Written a page at a time:
+    /// a digest's pages from its lessons, then each lesson's page from the lesson and the
+    /// digests that show it, so memory holds the digests' records, one digest's lessons and,
+    /// per lesson, where it appeared, never every page or every lesson. The bytes are those
+    /// of [`site::build`].
     fn whole_site(
         &self,
         dir: &std::path::Path,
     ) -> anyhow::Result<(site::WriteReport, BTreeMap<DigestId, IndexEntry>)> {
-        let digests = self.published_digests().map_err(Failure::into_error)?;
-        let mut files = site::build(
+        let mut oldest_first: Vec<Digest> = self
+            .load_all::<Digest>(Tree::Digests, &[])
+            .map_err(Failure::into_error)?
+            .into_iter()
+            .filter(|d| d.status == DigestStatus::Published)
+            .collect();
+        oldest_first.sort_by_key(|d| (d.published_at.unwrap_or(d.composed_at), d.id));
+        let mut pages = site::Pages::start(self.disk.as_ref(), dir)?;
+        let mut entries = BTreeMap::new();
+        // Per lesson: the language of the first digest that shows it, the newest one (whose
+        // version its page shows) and every one, oldest first.
+        let mut appeared: BTreeMap<LessonId, (Lang, usize, Vec<usize>)> = BTreeMap::new();
+        for (at, digest) in oldest_first.iter().enumerate() {
+            // As `published` makes it (the lessons come in the digest's order), without a
+            // second copy of a digest's lessons: one digest may hold the whole library.
+            let lessons = self.digest_lessons(digest).map_err(Failure::into_error)?;
+            let published = PublishedDigest {
+                digest: digest.clone(),
+                lessons: lessons
+                    .into_iter()
+                    .map(|(l, edited_since)| self.published_owned(digest.lang, l, edited_since))
+                    .collect(),
+                zone: self.zone_in(digest.channel),
+            };
+            pages.put_all(&site::digest_files(
+                &self.text,
+                &self.templates,
+                &published,
+            )?)?;
+            entries.insert(digest.id, IndexEntry::of(&published));
+            for p in &published.lessons {
+                let entry = appeared
+                    .entry(p.lesson.id)
+                    .or_insert_with(|| (digest.lang, at, Vec::new()));
+                entry.1 = at;
+                entry.2.push(at);
+            }
+        }
+        for (id, (lang, newest, shown_in)) in appeared {
+            let newest = &oldest_first[newest];
+            let shown = self
+                .load::<Lesson>(Tree::Lessons, &id.key())
+                .map_err(Failure::into_error)?
+                .and_then(|current| shown_as(newest, current));
+            // Read again since its digest was written; gone or rejected meanwhile.
+            let Some((lesson, edited_since)) = shown else {
+                continue;
+            };
+            let p = self.published_owned(newest.lang, lesson, edited_since);
+            let appearances: Vec<Appearance> = shown_in
+                .iter()
+                .map(|at| Appearance {
+                    digest: oldest_first[*at].id,
+                    title: oldest_first[*at].title.clone(),
+                })
+                .collect();
+            pages.put(
+                &site::lesson_file_name(id),
+                &site::lesson_page(&self.text, &self.templates, lang, &p, &appearances)?,
+            )?;
+        }
+        let listed: Vec<&IndexEntry> = entries.values().collect();
+        pages.put_all(&site::index_files(
             &self.text,
             &self.templates,
             self.settings.default_lang,
-            &digests,
-        )?;
+            &listed,
+        )?)?;
         let meetings = self.meeting_pages().map_err(Failure::into_error)?;
-        files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
-        let report = site::write(self.disk.as_ref(), dir, &files)?;
-        let entries = digests
-            .iter()
-            .map(|d| (d.digest.id, IndexEntry::of(d)))
-            .collect();
-        Ok((report, entries))
+        pages.put_all(&site::meeting_pages(
+            &self.text,
+            &self.templates,
+            &meetings,
+        )?)?;
+        Ok((pages.finish_whole()?, entries))
     }
 
     /// Hands the changed site to the file sink. Called after the write lock is released.

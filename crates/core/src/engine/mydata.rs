@@ -578,19 +578,14 @@ impl Engine {
 
     /// Removes `user` from the backup at `path`, replacing it only if it held anything of theirs.
     fn erase_in_backup(&self, path: &Path, user: UserId, lang: Lang) -> Result<(), BackupError> {
-        let backup = backup::read_backup(self.disk.as_ref(), path)?;
         let copy = Arc::new(MemoryStore::default());
-        backup::load_backup(copy.as_ref(), &backup)?;
+        let summary = backup::restore_backup(self.disk.as_ref(), path, copy.as_ref())?;
         let changed = self
             .erase_in(copy.clone(), user, lang)
             .map_err(|f| BackupError::Store(StoreError::Io(f.to_string())))?;
         if changed {
-            backup::write_snapshot(
-                self.disk.as_ref(),
-                &copy.snapshot()?,
-                path,
-                backup.summary.created,
-            )?;
+            // Written from the copy entry by entry, not from a second copy of it.
+            backup::write_store(self.disk.as_ref(), copy.as_ref(), path, summary.created)?;
         }
         Ok(())
     }

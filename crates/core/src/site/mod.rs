@@ -50,55 +50,111 @@ pub fn update(
     remove: &BTreeSet<String>,
     complete: &[&str],
 ) -> Result<WriteReport> {
-    let mut report = WriteReport::default();
-    // The site is meant to be published (on an intranet, by a web server running as another
-    // user): its folders and pages are readable by everyone, unlike everything else the
-    // academy writes. It holds only published digests and lessons.
-    // The folders above it are not part of the site (the export folder, which also holds
-    // members' data exports): those that are missing are made for the owner only.
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        disk.private_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    disk.public_dir_all(dir)
-        .with_context(|| format!("cannot create the site folder {}", dir.display()))?;
+    let mut pages = Pages::start(disk, dir)?;
     for (name, bytes) in files {
-        let path = dir.join(name);
-        if disk.read(&path).is_ok_and(|old| &old == bytes) {
-            report.unchanged += 1;
-            continue;
+        pages.put(name, bytes)?;
+    }
+    for name in remove.iter().filter(|n| !files.contains_key(*n)) {
+        pages.remove(name)?;
+    }
+    pages.finish(complete)
+}
+
+/// The site written a page at a time as each is made, so a site of any size never has all
+/// its pages in memory at once: only their names, for removing those no longer in it.
+pub struct Pages<'a> {
+    disk: &'a dyn Disk,
+    dir: PathBuf,
+    report: WriteReport,
+    wanted: BTreeSet<PathBuf>,
+}
+
+impl<'a> Pages<'a> {
+    /// Makes the site's folder.
+    pub fn start(disk: &'a dyn Disk, dir: &Path) -> Result<Pages<'a>> {
+        // The site is meant to be published (on an intranet, by a web server running as
+        // another user): its folders and pages are readable by everyone, unlike everything
+        // else the academy writes. It holds only published digests and lessons.
+        // The folders above it are not part of the site (the export folder, which also holds
+        // members' data exports): those that are missing are made for the owner only.
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            disk.private_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        disk.public_dir_all(dir)
+            .with_context(|| format!("cannot create the site folder {}", dir.display()))?;
+        Ok(Pages {
+            disk,
+            dir: dir.to_owned(),
+            report: WriteReport::default(),
+            wanted: BTreeSet::new(),
+        })
+    }
+
+    /// Writes the page `name` (a path under the site's folder), unless it is already there
+    /// with these bytes.
+    pub fn put(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(name);
+        let same = self.disk.read(&path).is_ok_and(|old| old == bytes);
+        self.wanted.insert(path.clone());
+        if same {
+            self.report.unchanged += 1;
+            return Ok(());
         }
         if let Some(parent) = path.parent() {
-            disk.public_dir_all(parent)
+            self.disk
+                .public_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         // Written beside under a fresh name and renamed, so a reader never sees half a page.
-        disk.write_public(&path, bytes)
+        self.disk
+            .write_public(&path, bytes)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        report.written += 1;
+        self.report.written += 1;
+        Ok(())
     }
-    for name in remove.iter().filter(|n| !files.contains_key(*n)) {
-        let path = dir.join(name);
-        match disk.remove_file(&path) {
-            Ok(()) => report.removed += 1,
+
+    /// Every page of `files`.
+    pub fn put_all(&mut self, files: &SiteFiles) -> Result<()> {
+        files
+            .iter()
+            .try_for_each(|(name, bytes)| self.put(name, bytes))
+    }
+
+    /// Removes the page `name`, if it is there.
+    pub fn remove(&mut self, name: &str) -> Result<()> {
+        let path = self.dir.join(name);
+        match self.disk.remove_file(&path) {
+            Ok(()) => self.report.removed += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Err(e).with_context(|| format!("cannot remove {}", path.display()));
             }
         }
+        Ok(())
     }
-    let wanted: BTreeSet<PathBuf> = files.keys().map(|n| dir.join(n)).collect();
-    for sub in complete {
-        let Ok(entries) = disk.list(&dir.join(sub)) else {
-            continue;
-        };
-        for path in entries {
-            if disk.is_file(&path) && !wanted.contains(&path) {
-                disk.remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
-                report.removed += 1;
+
+    /// Removes, in each folder of `complete` (whose pages were all put), every page not put;
+    /// what was written, left and removed.
+    pub fn finish(mut self, complete: &[&str]) -> Result<WriteReport> {
+        for sub in complete {
+            let Ok(entries) = self.disk.list(&self.dir.join(sub)) else {
+                continue;
+            };
+            for path in entries {
+                if self.disk.is_file(&path) && !self.wanted.contains(&path) {
+                    self.disk
+                        .remove_file(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                    self.report.removed += 1;
+                }
             }
         }
+        Ok(self.report)
     }
-    Ok(report)
+
+    /// Finishes the whole site: every page folder is complete.
+    pub fn finish_whole(self) -> Result<WriteReport> {
+        self.finish(&PAGE_FOLDERS)
+    }
 }

@@ -1,7 +1,7 @@
 //! An in-memory backend with the same contract as sled, for the store's contract tests and for
 //! engine tests that need no disk.
 
-use super::{Batch, Entry, Store, StoreError, Tree};
+use super::{Batch, EachEntry, Entry, Store, StoreError, Tree};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -56,6 +56,36 @@ impl Store for MemoryStore {
                 })
                 .unwrap_or_default()
         })
+    }
+
+    fn scan_each(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        each: &mut EachEntry<'_>,
+    ) -> Result<(), StoreError> {
+        // A chunk at a time, the lock released before `each` runs (which may read the store).
+        let mut from = prefix.to_vec();
+        loop {
+            let chunk: Vec<Entry> = self.with(|t| {
+                t.get(&tree)
+                    .map(|m| {
+                        m.range(from.clone()..)
+                            .take_while(|(k, _)| k.starts_with(prefix))
+                            .take(super::SCAN_CHUNK)
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })?;
+            let Some((last, _)) = chunk.last() else {
+                return Ok(());
+            };
+            from = super::key_after(last);
+            for (key, value) in &chunk {
+                each(key, value)?;
+            }
+        }
     }
 
     fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError> {

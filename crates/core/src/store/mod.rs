@@ -155,6 +155,20 @@ impl Tree {
 /// A key-value pair as stored.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// What a streaming scan ([`Store::scan_each`]) hands each entry to; an error ends the scan.
+pub type EachEntry<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
+
+/// Entries a streaming scan ([`Store::scan_each`]) reads at a time.
+pub const SCAN_CHUNK: usize = 256;
+
+/// The smallest key after `key` in key order, where a streaming scan goes on.
+pub fn key_after(key: &[u8]) -> Vec<u8> {
+    let mut next = Vec::with_capacity(key.len() + 1);
+    next.extend_from_slice(key);
+    next.push(0);
+    next
+}
+
 /// Writes that land together or not at all.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
@@ -247,6 +261,22 @@ pub trait Store: Send + Sync {
 
     /// All entries with `start <= key < end`, in key order.
     fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError>;
+
+    /// Every entry whose key starts with `prefix`, in key order, handed to `each` a few at a
+    /// time instead of collected, so a whole tree (a backup) is read in bounded memory. No lock
+    /// of the store is held while `each` runs, so a batch applied meanwhile may be seen in
+    /// part: a caller that needs one moment keeps writers out. The default collects first.
+    fn scan_each(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        each: &mut EachEntry<'_>,
+    ) -> Result<(), StoreError> {
+        for (key, value) in self.scan_prefix(tree, prefix)? {
+            each(&key, &value)?;
+        }
+        Ok(())
+    }
 
     /// The entry with the greatest key starting with `prefix`.
     fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError>;
@@ -364,6 +394,54 @@ pub mod contract {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(range, vec![b"tabd".to_vec(), b"tb".to_vec()]);
+
+        let mut seen = Vec::new();
+        store
+            .scan_each(Tree::LessonIndex, b"ta", &mut |k, _| {
+                seen.push(k.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, vec![b"tabc".to_vec(), b"tabd".to_vec()]);
+        // More entries than one chunk, with keys that are prefixes of each other, each once.
+        let mut b = Batch::new();
+        let many: Vec<Vec<u8>> = (0..SCAN_CHUNK * 2 + 3)
+            .map(|i| format!("m{}", "x".repeat(i % 7 + 1) + &i.to_string()).into_bytes())
+            .collect();
+        for k in &many {
+            b.put(Tree::Answers, k.clone(), k.clone());
+        }
+        b.put(Tree::Answers, b"m".to_vec(), b"m".to_vec());
+        b.put(Tree::Answers, b"n".to_vec(), b"n".to_vec());
+        store.commit(b).unwrap();
+        let mut seen = Vec::new();
+        store
+            .scan_each(Tree::Answers, b"m", &mut |k, v| {
+                assert_eq!(k, v);
+                seen.push(k.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        let want: Vec<Vec<u8>> = store
+            .scan_prefix(Tree::Answers, b"m")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(want.len(), many.len() + 1);
+        assert_eq!(seen, want);
+        // A failure in `each` ends the scan with it.
+        let mut calls = 0;
+        let stopped = store.scan_each(Tree::Answers, b"", &mut |_, _| {
+            calls += 1;
+            Err(StoreError::Io("stop".into()))
+        });
+        assert!(matches!(stopped, Err(StoreError::Io(_))) && calls == 1);
+        let mut b = Batch::new();
+        for k in many.iter().chain([&b"m".to_vec(), &b"n".to_vec()]) {
+            b.remove(Tree::Answers, k.clone());
+        }
+        store.commit(b).unwrap();
 
         let mut b = Batch::new();
         b.remove(Tree::LessonIndex, b"tabc".to_vec());

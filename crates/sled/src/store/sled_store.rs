@@ -20,7 +20,9 @@
 use super::ledger::{self, Acknowledged, Ledger};
 use super::opening::{self, Scratch};
 use super::overlay::Mask;
-use super::{Batch, Entry, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY, SCHEMA_VERSION};
+use super::{
+    Batch, EachEntry, Entry, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY, SCHEMA_VERSION,
+};
 use fs2::FileExt;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use std::cell::RefCell;
@@ -1374,6 +1376,46 @@ impl Store for SledStore {
             |t| collect(t.scan_prefix(prefix)),
             |mask, entries| mask.merge_prefix(tree, prefix, entries),
         )
+    }
+
+    fn scan_each(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        each: &mut EachEntry<'_>,
+    ) -> Result<(), StoreError> {
+        // A chunk at a time, the store's lock released before `each` runs (which may read the
+        // store, and a writer waiting for the lock would otherwise wait on `each`).
+        let mut from = prefix.to_vec();
+        loop {
+            let chunk = {
+                let guard = self.read()?;
+                if guard.failure.as_ref().is_some_and(|f| f.mask.touches(tree)) {
+                    // Rare, and only until writing works again: through the undo, whole.
+                    drop(guard);
+                    return self
+                        .scan_prefix(tree, prefix)?
+                        .into_iter()
+                        .filter(|(k, _)| k.as_slice() >= from.as_slice())
+                        .try_for_each(|(k, v)| each(&k, &v));
+                }
+                let inner = guard.inner.as_ref().expect("checked by read");
+                collect(
+                    inner.trees[tree.index()]
+                        .range(from.as_slice()..)
+                        .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+                        .take(academie_core::store::SCAN_CHUNK),
+                )
+                .map_err(|e| self.io(e))?
+            };
+            let Some((last, _)) = chunk.last() else {
+                return Ok(());
+            };
+            from = academie_core::store::key_after(last);
+            for (key, value) in &chunk {
+                each(key, value)?;
+            }
+        }
     }
 
     fn scan_range(&self, tree: Tree, start: &[u8], end: &[u8]) -> Result<Vec<Entry>, StoreError> {
