@@ -3435,8 +3435,8 @@ impl academie::figures::Raster for GatedRaster {
     }
 }
 
-/// The machine's disk, where opening a file of `dir` (an automatic backup being read to be
-/// rewritten) first passes the gate.
+/// The machine's disk, where opening or creating a file of `dir` (an automatic backup being
+/// read to be rewritten, or being written) first passes the gate.
 struct GatedDisk {
     gate: Arc<Gate>,
     dir: std::path::PathBuf,
@@ -3477,11 +3477,126 @@ impl academie::disk::Disk for GatedDisk {
         academie::files::LocalDisk.write_public(path, bytes)
     }
     fn create_private(&self, target: &Path) -> std::io::Result<Box<dyn academie::disk::NewFile>> {
+        if target.starts_with(&self.dir) {
+            self.gate.pass();
+        }
         academie::files::LocalDisk.create_private(target)
     }
     fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
         academie::files::LocalDisk.sync_dir(dir)
     }
+}
+
+/// A backup holds the academy as it was when it began, while members go on answering: an
+/// answer added, one changed and one withdrawn while it is written are each confirmed before
+/// the backup is done, and none of them is in it.
+#[test]
+fn answers_are_confirmed_while_a_backup_is_written_and_the_backup_is_the_moment_it_began() {
+    let dir = tmp();
+    let backups = dir.path().join("backups");
+    let file = gate();
+    let file_gate = file.gate.clone();
+    let a = regated(open(&dir.path().join("db")), Settings::default(), |e| {
+        e.with_disk(Arc::new(GatedDisk {
+            gate: file_gate,
+            dir: backups.clone(),
+        }))
+    });
+    open_round(&a);
+    a.answer(&anna(), "Niemand voelt zich eigenaar");
+    a.answer(&bram(), "Het water komt toch");
+    let entries = |store: &SledStore| {
+        let mut all: Vec<(Tree, Vec<u8>, Vec<u8>)> = store
+            .snapshot()
+            .unwrap()
+            .into_iter()
+            .flat_map(|(tree, entries)| entries.into_iter().map(move |(k, v)| (tree, k, v)))
+            .collect();
+        all.sort();
+        all
+    };
+    std::fs::create_dir(&backups).unwrap();
+    let path = backups.join("now.backup");
+    file.arm();
+    let moment = std::thread::scope(|s| {
+        let (tx, written) = std::sync::mpsc::channel();
+        let (engine, path) = (&a.engine, &path);
+        s.spawn(move || {
+            let _ = tx.send(engine.backup(path));
+        });
+        file.wait_entered("writing the backup");
+        let moment = entries(&a.store);
+        let added = answered_meanwhile(s, &a, "Het vraagstuk is vertrouwen");
+        assert!(
+            added
+                .body
+                .starts_with("Je antwoord in R1 is opgeslagen. Niemand ziet het"),
+            "{}",
+            added.body
+        );
+        let changed = a.ok(
+            &anna(),
+            Request::AnswerSubmit {
+                round: None,
+                text: "Niemand is eigenaar van het water".into(),
+            },
+        );
+        assert!(changed.body.contains("R1"), "{}", changed.body);
+        let withdrawn = a.ok(&bram(), Request::AnswerWithdraw);
+        assert!(
+            !withdrawn.body.is_empty(),
+            "Bram is told his answer is withdrawn"
+        );
+        assert!(
+            matches!(
+                written.try_recv(),
+                Err(std::sync::mpsc::TryRecvError::Empty)
+            ),
+            "the backup was done while its file was held"
+        );
+        file.open();
+        let summary = written
+            .recv_timeout(WAIT)
+            .expect("the backup is written once let go")
+            .expect("the backup is written");
+        assert_eq!(summary.entries as usize, moment.len());
+        moment
+    });
+    let backup = academie::engine::backup::read_backup(&academie::files::LocalDisk, &path)
+        .expect("the backup reads back whole");
+    let mut held = backup.entries.clone();
+    held.sort();
+    assert!(
+        held == moment,
+        "the backup is the academy as it was when it began"
+    );
+    let decoded: String = held
+        .iter()
+        .map(|(_, _, v)| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert!(decoded.contains("Niemand voelt zich eigenaar"));
+    assert!(
+        decoded.contains("Het water komt toch"),
+        "the withdrawn answer as it was"
+    );
+    for later in [
+        "Het vraagstuk is vertrouwen",
+        "Niemand is eigenaar van het water",
+    ] {
+        assert!(
+            !decoded.contains(later),
+            "{later} came after the backup began"
+        );
+    }
+    // The live academy has every change.
+    let now = entries(&a.store);
+    let live: String = now
+        .iter()
+        .map(|(_, _, v)| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert!(live.contains("Het vraagstuk is vertrouwen"));
+    assert!(live.contains("Niemand is eigenaar van het water"));
+    assert!(!live.contains("Het water komt toch"));
 }
 
 /// An academy whose engine is the one `a` has, changed by `change` (its sink, raster or disk).

@@ -12,6 +12,7 @@
 //! database, every so often, keeping the newest few. A database found damaged at start is
 //! refused with the name of the newest of these that reads back whole, for `academie restore`.
 
+use super::as_of::AsOf;
 use super::Engine;
 use crate::disk::Disk;
 use crate::store::{Batch, Store, StoreError, Tree, SCHEMA_KEY, SCHEMA_VERSION};
@@ -189,15 +190,33 @@ pub enum BackupError {
 }
 
 impl Engine {
-    /// Writes a backup of everything to `path` while the academy keeps running. Written under
-    /// the write lock, entry by entry straight from the store into the file, so it holds no
-    /// half of any change and never the whole store in memory; writes wait meanwhile, reads
-    /// go on.
+    /// Writes a backup of everything to `path` while the academy keeps running. It holds the
+    /// store as it was at one moment (no half of any change), read entry by entry straight
+    /// into the file, never the whole store in memory. The write lock is held only to fix that
+    /// moment: members' writes go on meanwhile, each keeping what it changes as it was then.
+    /// A deletion's rewrite of the backups waits until this one is in place, so a backup read
+    /// before a deletion is among those it rewrites.
     pub fn backup(&self, path: &Path) -> Result<BackupSummary, BackupError> {
-        let _guard = self.lock();
-        // A batch applied but not yet flushed would be in the backup before it is durable.
-        self.store.sync()?;
-        write_store(self.disk.as_ref(), self.store.as_ref(), path, self.now())
+        let _rewrites_wait = self
+            .erasing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = {
+            let _guard = self.lock();
+            // A batch applied but not yet flushed would be in the backup before it is durable.
+            self.store.sync()?;
+            self.as_of.begin();
+            self.now()
+        };
+        let written = write_store(
+            self.disk.as_ref(),
+            self.store.as_ref(),
+            Some(&self.as_of),
+            path,
+            now,
+        );
+        self.as_of.end();
+        written
     }
 }
 
@@ -207,7 +226,7 @@ pub fn write_backup(
     store: &dyn Store,
     path: &Path,
 ) -> Result<BackupSummary, BackupError> {
-    write_store(disk, store, path, Utc::now())
+    write_store(disk, store, None, path, Utc::now())
 }
 
 impl Engine {
@@ -272,10 +291,12 @@ impl Engine {
 }
 
 /// Writes every entry of `store` as a backup dated `now` to `path`, replacing it only once
-/// complete. The store is read a chunk at a time, so nothing keeps writers out but the caller.
+/// complete. The store is read a chunk at a time, so nothing keeps writers out; with `as_of`,
+/// what it held at that moment is written, not what writes since have made of it.
 pub(super) fn write_store(
     disk: &dyn Disk,
     store: &dyn Store,
+    as_of: Option<&AsOf>,
     path: &Path,
     now: DateTime<Utc>,
 ) -> Result<BackupSummary, BackupError> {
@@ -313,24 +334,48 @@ pub(super) fn write_store(
     // A failure to write is kept here, so it is told as one, not as the store's.
     let mut failed: Option<std::io::Error> = None;
     for tree in Tree::ALL {
+        let mut entry = |out: &mut dyn Write, k: &[u8], v: &[u8]| {
+            entries += 1;
+            line(
+                out,
+                json_line(&Line {
+                    tree: tree.name().into(),
+                    key: B64.encode(k),
+                    value: B64.encode(v),
+                }),
+            )
+        };
+        let mut last: Option<Vec<u8>> = None;
         let scanned = store.scan_each(tree, &[], &mut |k, v| {
-            let text = json_line(&Line {
-                tree: tree.name().into(),
-                key: B64.encode(k),
-                value: B64.encode(v),
-            });
-            line(&mut file, text).map_err(|e| {
+            let mut write = || -> std::io::Result<()> {
+                let Some(as_of) = as_of else {
+                    return entry(&mut file, k, v);
+                };
+                for (gone, held) in as_of.held_between(tree, last.as_deref(), Some(k)) {
+                    entry(&mut file, &gone, &held)?;
+                }
+                last = Some(k.to_vec());
+                match as_of.value(tree, k) {
+                    Some(Some(held)) => entry(&mut file, k, &held),
+                    Some(None) => Ok(()),
+                    None => entry(&mut file, k, v),
+                }
+            };
+            write().map_err(|e| {
                 let told = StoreError::Io(e.to_string());
                 failed = Some(e);
                 told
-            })?;
-            entries += 1;
-            Ok(())
+            })
         });
         if let Some(e) = failed.take() {
             return Err(write_err(e));
         }
         scanned?;
+        if let Some(as_of) = as_of {
+            for (gone, held) in as_of.held_between(tree, last.as_deref(), None) {
+                entry(&mut file, &gone, &held).map_err(write_err)?;
+            }
+        }
     }
     let footer = Footer {
         entries,

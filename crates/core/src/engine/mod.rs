@@ -8,6 +8,7 @@
 //! at once shares flushes instead of queueing for one each.
 
 mod applied;
+mod as_of;
 mod audit;
 pub mod backup;
 mod cadence;
@@ -543,6 +544,8 @@ pub struct Engine {
     /// The configured site as this process last wrote it; held while it is written, so two
     /// changes write one after the other.
     site_writer: Mutex<digests::SiteWriter>,
+    /// The moment a backup is being read at: what keys held then, kept as batches change them.
+    as_of: as_of::AsOf,
 }
 
 #[derive(Debug, Default)]
@@ -585,6 +588,7 @@ impl Engine {
             upkeep: Mutex::new(Upkeep::default()),
             site_changes: Mutex::new(Default::default()),
             site_writer: Mutex::new(Default::default()),
+            as_of: Default::default(),
         }
     }
 
@@ -941,7 +945,15 @@ impl Engine {
 
     fn commit(&self, mut batch: Batch) -> Result<(), Failure> {
         Self::note_mentions(&mut batch)?;
+        self.keep_moment(&batch)?;
         self.store.commit(batch).map_err(Failure::from)
+    }
+
+    /// Before a batch is applied (under the write lock): what it changes, as it was at the
+    /// moment a backup is being read at, if one is.
+    fn keep_moment(&self, batch: &Batch) -> Result<(), Failure> {
+        let keys = batch.ops().iter().map(|(t, k, _)| (*t, k.as_slice()));
+        Ok(self.as_of.before_write(self.store.as_ref(), keys)?)
     }
 
     /// Applies the batch under the write lock, releases the lock, then waits until the batch is
@@ -950,6 +962,7 @@ impl Engine {
     /// after their write that needs the lock.
     fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, mut batch: Batch) -> Result<(), Failure> {
         Self::note_mentions(&mut batch)?;
+        self.keep_moment(&batch)?;
         self.store.apply(batch)?;
         drop(guard);
         self.store.sync()?;

@@ -585,7 +585,13 @@ impl Engine {
             .map_err(|f| BackupError::Store(StoreError::Io(f.to_string())))?;
         if changed {
             // Written from the copy entry by entry, not from a second copy of it.
-            backup::write_store(self.disk.as_ref(), copy.as_ref(), path, summary.created)?;
+            backup::write_store(
+                self.disk.as_ref(),
+                copy.as_ref(),
+                None,
+                path,
+                summary.created,
+            )?;
         }
         Ok(())
     }

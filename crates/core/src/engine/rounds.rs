@@ -388,7 +388,7 @@ impl Engine {
     }
 
     /// The text of an actor's own answer in a round, for pre-filling an edit form.
-    pub fn own_answer(&self, round: RoundId, user: UserId) -> Result<Option<String>, Failure> {
+    fn own_answer(&self, round: RoundId, user: UserId) -> Result<Option<String>, Failure> {
         Ok(self
             .load::<Answer>(Tree::Answers, &answer_key(round, user))?
             .map(|a| a.text))
