@@ -1968,9 +1968,26 @@ fn a_retention_period_longer_than_the_calendar_keeps_everything_instead_of_panic
 }
 
 /// A disk that fills up on demand: every write fails as a full disk does, reads still work.
+/// It notes which trees each batch it applies writes.
 struct FillingDisk {
     inner: SledStore,
     full: std::sync::atomic::AtomicBool,
+    applied: Mutex<Vec<std::collections::BTreeSet<Tree>>>,
+}
+
+impl FillingDisk {
+    fn new(path: &Path) -> Arc<FillingDisk> {
+        Arc::new(FillingDisk {
+            inner: SledStore::open(path, None).unwrap(),
+            full: false.into(),
+            applied: Default::default(),
+        })
+    }
+
+    /// The trees of each batch applied since the last call.
+    fn batches(&self) -> Vec<std::collections::BTreeSet<Tree>> {
+        std::mem::take(&mut self.applied.lock().unwrap())
+    }
 }
 
 impl FillingDisk {
@@ -2014,7 +2031,10 @@ impl Store for FillingDisk {
     }
     fn apply(&self, batch: academie::store::Batch) -> Result<(), academie::store::StoreError> {
         self.check()?;
-        self.inner.apply(batch)
+        let trees = batch.ops().iter().map(|(tree, _, _)| *tree).collect();
+        self.inner.apply(batch)?;
+        self.applied.lock().unwrap().push(trees);
+        Ok(())
     }
     fn sync(&self) -> Result<(), academie::store::StoreError> {
         self.check()?;
@@ -2022,13 +2042,93 @@ impl Store for FillingDisk {
     }
 }
 
+/// A moderator's action and its line in the audit log are saved in one batch, so neither is
+/// ever on disk without the other, and the action costs one flush.
+#[test]
+fn a_moderator_action_and_its_audit_entry_are_saved_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = FillingDisk::new(&dir.path().join("db"));
+    let engine = support::engine(
+        disk.clone(),
+        Arc::new(academie::engine::SystemClock),
+        Settings::default(),
+    );
+    let ok = |ctx: &Ctx, req: Request| engine.handle(ctx, req).expect("accepted");
+    let audited_with = |what: &str, tree: Tree| {
+        let batches = disk.batches();
+        let with_entry: Vec<_> = batches
+            .iter()
+            .filter(|b| b.contains(&Tree::Audit))
+            .collect();
+        assert_eq!(with_entry.len(), 1, "{what}: one entry, in {batches:?}");
+        assert!(
+            with_entry[0].contains(&tree),
+            "{what}: the entry is saved with the action's own change: {batches:?}"
+        );
+    };
+    disk.batches();
+    ok(
+        &moderator(),
+        Request::Setup {
+            task: "Woningbouw".into(),
+            region: "Zuid".into(),
+            layers: vec![Layer::Municipality],
+            lang: None,
+            zone: None,
+        },
+    );
+    audited_with("setup", Tree::Collaborations);
+    ok(
+        &moderator(),
+        Request::RoundStart {
+            step: Step::Issue,
+            deadline: None,
+        },
+    );
+    audited_with("a round started", Tree::Rounds);
+    let shared = ok(
+        &anna(),
+        Request::LessonShare(draft("Vraag om mandaat", Attribution::Named)),
+    );
+    let Some(Action::ShowLesson(id)) = shared.choices.first().map(|c| c.action.clone()) else {
+        panic!("share offers no lesson: {shared:?}");
+    };
+    assert!(
+        disk.batches().iter().all(|b| !b.contains(&Tree::Audit)),
+        "a member's action is not audited"
+    );
+    ok(&moderator(), Request::ReviewApprove { id });
+    audited_with("approved", Tree::Lessons);
+    ok(&moderator(), Request::ReviewFeature { id });
+    audited_with("featured", Tree::Lessons);
+    let log = ok(&moderator(), Request::AuditLog { page: 0 });
+    assert!(
+        log.body.contains("Mira Moderator"),
+        "the log names who acted: {}",
+        log.body
+    );
+    let entries = disk.inner.scan_prefix(Tree::Audit, &[]).unwrap();
+    assert_eq!(entries.len(), 4, "setup, round, approval, feature");
+    let last: academie::engine::AuditEntry = serde_json::from_slice(&entries[3].1).unwrap();
+    assert_eq!(
+        last.action,
+        k::AUDIT_FEATURED,
+        "which way the feature went, as the batch left the lesson"
+    );
+    assert_eq!(last.target, id.to_string());
+
+    // Refused: neither the action nor an entry.
+    assert!(engine
+        .handle(&moderator(), Request::ReviewApprove { id: LessonId(999) })
+        .is_err());
+    assert!(disk.batches().iter().all(|b| !b.contains(&Tree::Audit)));
+    assert_eq!(disk.inner.scan_prefix(Tree::Audit, &[]).unwrap().len(), 4);
+}
+
 #[test]
 fn a_full_disk_gets_a_clear_answer_never_saved_and_the_academy_carries_on() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = Arc::new(FillingDisk {
-        inner: SledStore::open(&dir.path().join("db"), None).unwrap(),
-        full: false.into(),
-    });
+    let disk = FillingDisk::new(&dir.path().join("db"));
     let engine = support::engine(
         disk.clone(),
         Arc::new(academie::engine::SystemClock),

@@ -1,6 +1,7 @@
 //! The audit log: every moderator action, who took it and when, readable by moderators, so a
-//! community can see how its space is governed. Recorded by `Engine::handle` after the action
-//! succeeded; a member who deletes their data is removed from it by name and id.
+//! community can see how its space is governed. Saved in the first batch the action commits
+//! (or on its own, for an action that changed nothing); a member who deletes their data is
+//! removed from it by name and id.
 
 use super::{decode, encode, Ctx, Engine, Failure, Outcome, Request};
 use crate::domain::*;
@@ -58,72 +59,146 @@ fn described(request: &Request) -> Option<(&'static str, String)> {
     })
 }
 
+/// The entry of the moderator request this thread is handling, until a batch of that request
+/// takes it: the action and its record are then saved together or not at all, in one flush.
+struct Pending {
+    /// The engine handling the request (another engine on this thread, one rewriting a copy
+    /// of the data, is not it).
+    engine: usize,
+    actor: Actor,
+    channel: Option<ChannelId>,
+    action: &'static str,
+    target: String,
+    /// A feature request: which way it went is read from the lesson as the batch leaves it.
+    feature: Option<LessonId>,
+}
+
+thread_local! {
+    static PENDING: std::cell::RefCell<Option<Pending>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends the request's entry when the request ends, also by a panic, so it never reaches a
+/// batch of later work on the same thread.
+pub(super) struct AuditScope<'e> {
+    engine: &'e Engine,
+}
+
+impl AuditScope<'_> {
+    /// The request succeeded: an entry no batch took (a request that had nothing to change)
+    /// is saved on its own.
+    pub(super) fn succeeded(self) {
+        if let Some(pending) = PENDING.with(|p| p.borrow_mut().take()) {
+            let result = (|| {
+                let _guard = self.engine.lock();
+                let mut batch = Batch::new();
+                self.engine.put_audit(&mut batch, pending)?;
+                self.engine.commit(batch)
+            })();
+            if let Err(e) = result {
+                tracing::error!("could not record a moderator action: {e}");
+            }
+        }
+    }
+}
+
+impl Drop for AuditScope<'_> {
+    fn drop(&mut self) {
+        // Refused or failed (or already recorded): what is pending is not an action taken.
+        PENDING.with(|p| p.borrow_mut().take());
+    }
+}
+
 impl Engine {
-    /// Records a moderator action that succeeded. A failure to record is logged, not shown:
-    /// the action itself is already saved.
-    pub(super) fn audit(&self, ctx: &Ctx, request: &Request) {
-        let Some((mut action, mut target)) = described(request) else {
-            return;
-        };
-        if !ctx.actor.role.can_moderate() {
-            return;
-        }
-        // What the request alone does not say: which round, and which way a feature went.
-        match request {
-            Request::RoundReveal { round } | Request::RoundClose { round } => {
-                let acted_on = match (round, ctx.channel) {
-                    (Some(r), _) => Some(*r),
-                    (None, Some(channel)) => {
-                        self.latest_round(channel).ok().flatten().map(|r| r.id)
-                    }
-                    (None, None) => None,
-                };
-                if let Some(r) = acted_on {
-                    target = r.to_string();
-                }
-            }
-            Request::ReviewFeature { id } => {
-                if let Ok(Some(lesson)) = self.load::<Lesson>(Tree::Lessons, &id.key()) {
-                    action = if lesson.featured {
-                        k::AUDIT_FEATURED
-                    } else {
-                        k::AUDIT_UNFEATURED
+    /// Before a request runs: notes the entry it will make if it is a moderator's action, to
+    /// be saved with the first batch it commits.
+    pub(super) fn audit_scope(&self, ctx: &Ctx, request: &Request) -> AuditScope<'_> {
+        let pending = described(request)
+            .filter(|_| ctx.actor.role.can_moderate())
+            .map(|(action, mut target)| {
+                // What the request alone does not say: which round.
+                if let Request::RoundReveal { round } | Request::RoundClose { round } = request {
+                    let acted_on = match (round, ctx.channel) {
+                        (Some(r), _) => Some(*r),
+                        (None, Some(channel)) => {
+                            self.latest_round(channel).ok().flatten().map(|r| r.id)
+                        }
+                        (None, None) => None,
                     };
+                    if let Some(r) = acted_on {
+                        target = r.to_string();
+                    }
                 }
+                Pending {
+                    engine: self as *const Engine as usize,
+                    actor: ctx.actor.clone(),
+                    channel: ctx.channel,
+                    action,
+                    target,
+                    feature: match request {
+                        Request::ReviewFeature { id } => Some(*id),
+                        _ => None,
+                    },
+                }
+            });
+        PENDING.with(|p| *p.borrow_mut() = pending);
+        AuditScope { engine: self }
+    }
+
+    /// Under the write lock, as a batch is committed: the entry of the moderator request this
+    /// thread handles, the first time one of its batches is.
+    pub(super) fn audit_into(&self, batch: &mut Batch) -> Result<(), Failure> {
+        let me = self as *const Engine as usize;
+        let Some(pending) = PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            p.as_ref()
+                .is_some_and(|x| x.engine == me)
+                .then(|| p.take())?
+        }) else {
+            return Ok(());
+        };
+        self.put_audit(batch, pending)
+    }
+
+    /// Adds the entry to `batch` with its id and the log's new count (under the write lock).
+    fn put_audit(&self, batch: &mut Batch, pending: Pending) -> Result<(), Failure> {
+        let mut action = pending.action;
+        if let Some(id) = pending.feature {
+            let lesson = match batch.pending(Tree::Lessons, &id.key()) {
+                Some(value) => value.and_then(|v| serde_json::from_slice::<Lesson>(v).ok()),
+                None => self.load::<Lesson>(Tree::Lessons, &id.key())?,
+            };
+            if let Some(lesson) = lesson {
+                action = if lesson.featured {
+                    k::AUDIT_FEATURED
+                } else {
+                    k::AUDIT_UNFEATURED
+                };
             }
-            _ => {}
         }
-        let result = (|| {
-            let _guard = self.lock();
-            let mut batch = Batch::new();
-            let id = self.next_id(&mut batch, "audit")?;
-            let count = match self.kept_count()? {
-                Some(n) => n,
-                None => self.counted()?,
-            };
-            batch.put(
-                Tree::Meta,
-                COUNT_KEY.to_vec(),
-                (count + 1).to_be_bytes().to_vec(),
-            );
-            let entry = AuditEntry {
-                at: self.now(),
-                actor: Some(ctx.actor.id),
-                name: super::clean_line(&ctx.actor.name),
-                channel: ctx.channel,
-                action: action.to_owned(),
-                target,
-            };
-            batch.put(
-                Tree::Audit,
-                [time_key(entry.at).as_slice(), &id.to_be_bytes()].concat(),
-                encode(&entry)?,
-            );
-            self.commit(batch)
-        })();
-        if let Err(e) = result {
-            tracing::error!("could not record a moderator action: {e}");
-        }
+        let id = self.next_id(batch, "audit")?;
+        let count = match self.kept_count()? {
+            Some(n) => n,
+            None => self.counted()?,
+        };
+        batch.put(
+            Tree::Meta,
+            COUNT_KEY.to_vec(),
+            (count as u64 + 1).to_be_bytes().to_vec(),
+        );
+        let entry = AuditEntry {
+            at: self.now(),
+            actor: Some(pending.actor.id),
+            name: super::clean_line(&pending.actor.name),
+            channel: pending.channel,
+            action: action.to_owned(),
+            target: pending.target,
+        };
+        batch.put(
+            Tree::Audit,
+            [time_key(entry.at).as_slice(), &id.to_be_bytes()].concat(),
+            encode(&entry)?,
+        );
+        Ok(())
     }
 
     /// The moderator actions, newest first, a page at a time (moderators only).

@@ -647,12 +647,12 @@ impl Engine {
 
     /// Runs one request. The single entry point both adapters use.
     pub fn handle(&self, ctx: &Ctx, request: Request) -> Outcome {
-        let audited = request.clone();
+        let audit = self.audit_scope(ctx, &request);
         let outcome = self
             .dispatch(ctx, request)
             .map_err(|f| self.unwritable_refusal(ctx.actor.lang, f));
         if outcome.is_ok() {
-            self.audit(ctx, &audited);
+            audit.succeeded();
             // After, so a refusal still changes nothing.
             self.note_server(ctx);
         }
@@ -944,6 +944,7 @@ impl Engine {
     }
 
     fn commit(&self, mut batch: Batch) -> Result<(), Failure> {
+        self.audit_into(&mut batch)?;
         Self::note_mentions(&mut batch)?;
         self.keep_moment(&batch)?;
         self.store.commit(batch).map_err(Failure::from)
@@ -961,6 +962,7 @@ impl Engine {
     /// still confirmed only once their own write is on disk. For use cases that do nothing
     /// after their write that needs the lock.
     fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, mut batch: Batch) -> Result<(), Failure> {
+        self.audit_into(&mut batch)?;
         Self::note_mentions(&mut batch)?;
         self.keep_moment(&batch)?;
         self.store.apply(batch)?;
