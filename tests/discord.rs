@@ -487,6 +487,76 @@ async fn my_data_is_exported_as_json_and_deleted_after_confirmation() {
     bot.stop().await;
 }
 
+/// As `academie serve` runs it: a deletion is confirmed at once, and the member is told by
+/// direct message once the files on disk are rewritten; after that message has left, nothing of
+/// the member is left in the data folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_is_confirmed_at_once_and_a_direct_message_says_when_the_files_are_clean() {
+    let erasing = tempfile::tempdir().expect("tempdir");
+    let settings = Settings {
+        erasures_dir: Some(erasing.path().join("db.erasing")),
+        ..Settings::default()
+    };
+    let bot = start_full(DEFER_AFTER, Vec::new(), settings, None).await;
+    bot.setup().await;
+    let member = FakeUser::member(41, "Femke Vrolijk");
+    share(
+        &bot,
+        &member,
+        "Mijn les over rollen",
+        "Spreek rollen vroeg af.",
+        "named",
+    )
+    .await;
+
+    let ask = bot.cmd(&member, "mydata delete", &[]).await;
+    let confirm = ask.button("erwijder").expect("a confirmation button");
+    let done = bot.click(&member, &confirm).await;
+    assert!(done.is_ephemeral());
+    contains(&done.text(), "binnen tien minuten");
+    contains(&done.text(), "je krijgt een bericht zodra dat gebeurd is");
+
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bot.fake.direct_messages(member.id).is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let dms = bot.fake.direct_messages(member.id);
+    assert_eq!(dms.len(), 1, "one direct message to the member");
+    let dm = dms[0].body.as_ref().expect("body").to_string();
+    contains(
+        &dm,
+        "Je gegevens zijn nu ook gewist uit de bestanden van de academie",
+    );
+
+    // Once the message has left, the store is rewritten again and the request forgotten.
+    let db = bot._dir.path().join("db");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let forgotten = || {
+        std::fs::read_dir(erasing.path().join("db.erasing"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    };
+    while !forgotten() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        forgotten(),
+        "the request is forgotten once all is rewritten"
+    );
+    assert!(bot
+        .store
+        .scan_prefix(Tree::Outbox, &[])
+        .expect("scan")
+        .is_empty());
+    for her in ["Femke Vrolijk", "Mijn les over rollen"] {
+        assert!(
+            !support::disk::folder_holds(&db, her.as_bytes(), &[]),
+            "{her} is still in the database's files"
+        );
+    }
+    bot.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_interaction_saves_one_answer() {
     let bot = set_up().await;

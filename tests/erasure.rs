@@ -4,6 +4,7 @@
 //! the files no longer hold them, that message's address goes too, and a stop or a failed
 //! rewrite in between loses nothing.
 
+use crate::support::disk::folder_holds;
 use academie::domain::*;
 use academie::engine::{Clock, Ctx, Engine, Recipient, Request, Settings};
 use academie::store::{Batch, Entry, SledStore, Store, StoreError, Tree};
@@ -209,18 +210,7 @@ impl Academy {
 
     /// Whether any file of the database folder holds `needle`'s bytes.
     fn on_disk(&self, needle: &[u8]) -> bool {
-        fn walk(dir: &Path, needle: &[u8]) -> bool {
-            std::fs::read_dir(dir).unwrap().any(|e| {
-                let path = e.unwrap().path();
-                if path.is_dir() {
-                    walk(&path, needle)
-                } else {
-                    let bytes = std::fs::read(&path).unwrap();
-                    bytes.windows(needle.len()).any(|w| w == needle)
-                }
-            })
-        }
-        walk(&self.dir.path().join("db"), needle)
+        folder_holds(&self.dir.path().join("db"), needle, &[])
     }
 
     /// Whether the database files hold anything of `who`: their answer, name or id.
@@ -452,22 +442,6 @@ fn a_backup_taken_while_the_message_waits_is_rewritten_after_it_left() {
     assert!(!a.holds(&anna(), ANNA_ANSWER));
 }
 
-/// Whether any file under `dir` (the export folder left out: the member's own download) holds
-/// `needle`'s bytes.
-fn folder_holds(dir: &Path, needle: &[u8]) -> bool {
-    std::fs::read_dir(dir).unwrap().any(|e| {
-        let path = e.unwrap().path();
-        if path.file_name().is_some_and(|n| n == "export") {
-            false
-        } else if path.is_dir() {
-            folder_holds(&path, needle)
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            bytes.windows(needle.len()).any(|w| w == needle)
-        }
-    })
-}
-
 #[test]
 fn the_console_killed_right_after_the_reply_finishes_and_tells_at_the_next_start() {
     use std::io::{BufRead, Write};
@@ -484,7 +458,7 @@ fn the_console_killed_right_after_the_reply_finishes_and_tells_at_the_next_start
     );
     assert!(ok && !out.contains('⚠'), "{err}\n{out}");
     let id = academie::console::user_id_for(NAME).0.to_string();
-    assert!(folder_holds(dir.path(), TEXT.as_bytes()));
+    assert!(folder_holds(dir.path(), TEXT.as_bytes(), &["export"]));
 
     let mut child = crate::binary::academie(dir.path())
         .arg("console")
@@ -520,7 +494,7 @@ fn the_console_killed_right_after_the_reply_finishes_and_tells_at_the_next_start
     assert!(!record.exists(), "the record is gone once it is done");
     for needle in [TEXT, NAME, id.as_str()] {
         assert!(
-            !folder_holds(dir.path(), needle.as_bytes()),
+            !folder_holds(dir.path(), needle.as_bytes(), &["export"]),
             "{needle} is left in the files"
         );
     }

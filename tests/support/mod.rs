@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod academy;
+pub mod disk;
 pub mod fake_discord;
 pub mod spec;
 pub mod text;
