@@ -516,11 +516,7 @@ async fn a_deletion_is_confirmed_at_once_and_a_direct_message_says_when_the_file
     contains(&done.text(), "binnen tien minuten");
     contains(&done.text(), "je krijgt een bericht zodra dat gebeurd is");
 
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bot.fake.direct_messages(member.id).is_empty() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let dms = bot.fake.direct_messages(member.id);
+    let dms = bot.direct_messages(&member).await;
     assert_eq!(dms.len(), 1, "one direct message to the member");
     let dm = dms[0].body.as_ref().expect("body").to_string();
     contains(
@@ -1062,6 +1058,17 @@ impl Bot {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Waits until a direct message was sent to `user` (or the wait is over), then all sent.
+    async fn direct_messages(&self, user: &FakeUser) -> Vec<Recorded> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.fake.direct_messages(user.id).is_empty()
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.fake.direct_messages(user.id)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1102,11 +1109,7 @@ async fn reminders_and_the_deadline_reveal_arrive_on_their_own() {
         posts[0]
     );
     assert!(!posts[0].contains("Anouk"), "who answered is not reminded");
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bot.fake.direct_messages(bram.id).is_empty() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let dms = bot.fake.direct_messages(bram.id);
+    let dms = bot.direct_messages(&bram).await;
     assert_eq!(dms.len(), 1, "Bram is reminded by direct message");
     assert!(bot.fake.direct_messages(anna.id).is_empty());
 
