@@ -14,6 +14,8 @@ mod e2e;
 mod growth;
 #[path = "../benches/reveal.rs"]
 mod reveal;
+#[path = "../benches/rewrite.rs"]
+mod rewrite;
 #[path = "../benches/search.rs"]
 mod search;
 #[path = "../benches/startup.rs"]
@@ -47,6 +49,11 @@ fn growth_bench_smoke_pass() {
 #[test]
 fn reveal_bench_smoke_pass() {
     reveal::main();
+}
+
+#[test]
+fn rewrite_bench_smoke_pass() {
+    rewrite::main();
 }
 
 #[test]

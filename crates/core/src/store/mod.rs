@@ -310,8 +310,10 @@ pub trait Store: Send + Sync {
     }
 
     /// Rewrites the store so that removed and overwritten values no longer exist anywhere in
-    /// its files, only what is live; called after deleting someone's data. Writes wait while
-    /// it runs. A backend that keeps nothing on disk has nothing to do.
+    /// its files, only what is live; called after deleting someone's data. What was removed
+    /// before it began is gone from the files when it returns; writes made while it runs are
+    /// kept (what they remove may stay in the files until the next rewrite). A backend that
+    /// keeps nothing on disk has nothing to do.
     fn compact(&self) -> Result<(), StoreError> {
         Ok(())
     }

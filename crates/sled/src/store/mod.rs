@@ -168,6 +168,72 @@ mod tests {
         );
     }
 
+    /// A rewrite copies while writers go on: what they add, change and remove while it copies
+    /// is in the result as they left it, and what was removed before it began leaves the files.
+    /// (What writers remove while it copies may stay in the new files until the next rewrite,
+    /// as what they remove after it does.)
+    #[test]
+    fn writes_made_while_a_rewrite_copies_are_kept_and_what_was_removed_before_leaves_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = SledStore::open(&path, None).unwrap();
+        let mut b = Batch::new();
+        // More than one chunk of the copy.
+        for i in 0..3000u32 {
+            b.put(Tree::Answers, format!("a{i:05}"), format!("value-{i}"));
+        }
+        b.put(
+            Tree::Answers,
+            b"gone".to_vec(),
+            b"removed-while-copying".to_vec(),
+        );
+        b.put(
+            Tree::Answers,
+            b"erased".to_vec(),
+            b"canary-4b1d-secret".to_vec(),
+        );
+        b.put(Tree::Lessons, b"changed".to_vec(), b"old-text".to_vec());
+        store.commit(b).unwrap();
+        let mut b = Batch::new();
+        b.remove(Tree::Answers, b"erased".to_vec());
+        store.commit(b).unwrap();
+        assert!(
+            contains(&raw_bytes(&path), b"canary-4b1d-secret"),
+            "sled keeps a removed value in its files, so the check below can fail"
+        );
+        *store.during_rewrite.lock().unwrap() = Some(Box::new(|s: &SledStore| {
+            let mut b = Batch::new();
+            b.put(Tree::Members, b"added".to_vec(), b"new-member".to_vec());
+            b.put(Tree::Lessons, b"changed".to_vec(), b"new-text".to_vec());
+            b.remove(Tree::Answers, b"gone".to_vec());
+            b.remove(Tree::Answers, b"a01500".to_vec());
+            s.commit(b).unwrap();
+        }));
+
+        store.compact().unwrap();
+        assert!(
+            store.during_rewrite.lock().unwrap().is_none(),
+            "the writes ran while the rewrite copied"
+        );
+        let check = |store: &SledStore| {
+            let get = |t, k: &[u8]| store.get(t, k).unwrap();
+            assert_eq!(get(Tree::Members, b"added"), Some(b"new-member".to_vec()));
+            assert_eq!(get(Tree::Lessons, b"changed"), Some(b"new-text".to_vec()));
+            assert_eq!(get(Tree::Answers, b"gone"), None);
+            assert_eq!(get(Tree::Answers, b"erased"), None);
+            assert_eq!(get(Tree::Answers, b"a01500"), None);
+            assert_eq!(get(Tree::Answers, b"a02999"), Some(b"value-2999".to_vec()));
+            assert_eq!(store.scan_prefix(Tree::Answers, b"a").unwrap().len(), 2999);
+        };
+        check(&store);
+        assert!(
+            !contains(&raw_bytes(&path), b"canary-4b1d-secret"),
+            "removed before the rewrite began"
+        );
+        drop(store);
+        check(&SledStore::open(&path, None).unwrap());
+    }
+
     #[test]
     fn a_rewrite_interrupted_between_its_renames_is_finished_at_open() {
         let dir = tempfile::tempdir().unwrap();

@@ -85,6 +85,15 @@ pub struct SledStore {
     /// A database opened only to be rewritten (one set aside by a restore): its lock file goes
     /// with it.
     transient: bool,
+    /// While a rewrite copies the store without keeping writers out: every key written (or
+    /// undone) since it began, copied again once writers are kept out.
+    rewriting: Mutex<Option<Touched>>,
+    /// One rewrite at a time.
+    rewrite: Mutex<()>,
+    /// Called between a rewrite's copy and its catch-up, to write while it runs.
+    #[cfg(test)]
+    #[allow(clippy::type_complexity)]
+    pub(super) during_rewrite: Mutex<Option<Box<dyn FnOnce(&SledStore) + Send>>>,
     /// Flushes to fail on purpose, so the undo can be tested without filling a disk.
     #[cfg(test)]
     fail_flushes: std::sync::atomic::AtomicU32,
@@ -132,6 +141,13 @@ enum Refused {
 
 /// Per write of a batch: where, and the value it replaced.
 type Writes = Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>;
+
+/// The keys written since a rewrite began copying.
+type Touched = std::collections::BTreeSet<(Tree, Vec<u8>)>;
+
+/// Entries a rewrite copies per turn of the read lock, so a reopen or an undo waits at most
+/// that long for it.
+const COPY_CHUNK: usize = 1024;
 
 /// One applied batch: its number, what it replaced, and the counters it set (kept even if
 /// it is undone, so an id it reserved is never handed out again).
@@ -330,6 +346,10 @@ impl SledStore {
             }),
             ledger: Mutex::new(None),
             transient: false,
+            rewriting: Mutex::new(None),
+            rewrite: Mutex::new(()),
+            #[cfg(test)]
+            during_rewrite: Mutex::new(None),
             #[cfg(test)]
             fail_flushes: Default::default(),
         }
@@ -550,23 +570,68 @@ impl SledStore {
 
     /// Copies every live entry into a fresh database at `fresh`, durably, with its marker and
     /// a ledger that says what it holds, and closes it.
-    fn build_copy(&self, inner: &Inner, fresh: &Path) -> Result<(), StoreError> {
+    /// Copies every tree into a fresh database at `fresh` while writers go on: the read lock is
+    /// taken a chunk at a time, and what is written meanwhile is noted (see `rewriting`) for
+    /// [`SledStore::catch_up`].
+    fn copy_live(&self, fresh: &Path) -> Result<sled::Db, StoreError> {
         if fresh.exists() {
             std::fs::remove_dir_all(fresh).map_err(|e| io_at(fresh, e))?;
         }
         let db = sled_config(fresh, self.cache_bytes)
             .open()
             .map_err(|e| open_error(fresh, e))?;
-        let trees = Tree::ALL
-            .iter()
-            .map(|t| (t.name(), &inner.trees[t.index()]))
-            .chain([(FLUSHES, &inner.flushes)]);
-        for (name, from) in trees {
-            let to = db.open_tree(name).map_err(|e| self.io(e))?;
-            for entry in from.iter() {
-                let (k, v) = entry.map_err(|e| self.io(e))?;
-                to.insert(k, v).map_err(|e| self.io(e))?;
+        for tree in Tree::ALL {
+            let to = db.open_tree(tree.name()).map_err(|e| self.io(e))?;
+            let mut from: Option<Vec<u8>> = None;
+            loop {
+                let guard = self.read()?;
+                let inner = guard.inner.as_ref().expect("checked by read");
+                let source = &inner.trees[tree.index()];
+                let range = match &from {
+                    Some(after) => source.range::<&[u8], _>((
+                        std::ops::Bound::Excluded(after.as_slice()),
+                        std::ops::Bound::Unbounded,
+                    )),
+                    None => source.iter(),
+                };
+                let mut copied = 0;
+                for entry in range.take(COPY_CHUNK) {
+                    let (k, v) = entry.map_err(|e| self.io(e))?;
+                    to.insert(&k, v).map_err(|e| self.io(e))?;
+                    from = Some(k.to_vec());
+                    copied += 1;
+                }
+                if copied < COPY_CHUNK {
+                    break;
+                }
             }
+        }
+        Ok(db)
+    }
+
+    /// With writers kept out: copies again every key written since the copy began (as the store
+    /// holds it now, or its removal) and the flush record, makes the copy durable and gives it
+    /// its ledger and marker.
+    fn catch_up(
+        &self,
+        inner: &Inner,
+        db: sled::Db,
+        touched: &Touched,
+        fresh: &Path,
+    ) -> Result<(), StoreError> {
+        for (tree, key) in touched {
+            let to = db.open_tree(tree.name()).map_err(|e| self.io(e))?;
+            match inner.trees[tree.index()].get(key).map_err(|e| self.io(e))? {
+                Some(v) => to.insert(key.as_slice(), v),
+                None => to.remove(key.as_slice()),
+            }
+            .map_err(|e| self.io(e))?;
+        }
+        let flushes = db.open_tree(FLUSHES).map_err(|e| self.io(e))?;
+        flushes.clear().map_err(|e| self.io(e))?;
+        for entry in inner.flushes.iter() {
+            let (k, v) = entry.map_err(|e| self.io(e))?;
+            flushes.insert(k, v).map_err(|e| self.io(e))?;
         }
         db.flush().map_err(|e| self.io(e))?;
         drop(db);
@@ -854,6 +919,9 @@ impl SledStore {
 
     /// Applies one batch under the journal lock, keeping what it replaced.
     fn apply_journaled(&self, journal: &mut Journal, batch: &Batch) -> Result<(), Refused> {
+        if let Some(touched) = lock(&self.rewriting).as_mut() {
+            touched.extend(batch.ops().iter().map(|(t, k, _)| (*t, k.clone())));
+        }
         let guard = self.read().map_err(Refused::Untouched)?;
         if let Some(why) = guard
             .failure
@@ -1581,17 +1649,36 @@ impl Store for SledStore {
     fn compact(&self) -> Result<(), StoreError> {
         // sled keeps removed and overwritten values in its files until it reuses the space,
         // which may be never. A fresh database holds only what is live; swapping it in is the
-        // one way to make removed bytes leave the files.
-        let _token = lock(&self.flushing);
-        let mut journal = lock(&self.journal);
-        self.heal(true)?;
-        let mut guard = self.state.write().unwrap_or_else(|p| p.into_inner());
+        // one way to make removed bytes leave the files. It is copied while writers go on, and
+        // only what they wrote meanwhile is copied again with them kept out.
+        let _one_rewrite = lock(&self.rewrite);
         let fresh = sibling(&self.path, REWRITE_NEW);
         let old = sibling(&self.path, REWRITE_OLD);
-        let built = match guard.inner.as_ref() {
-            Some(inner) => self.build_copy(inner, &fresh),
+        {
+            // Under the journal's lock, so no batch falls between those not yet durable (which
+            // an undo may still take back) and those noted from here on.
+            let journal = lock(&self.journal);
+            let touched: Touched = journal
+                .batches
+                .iter()
+                .flat_map(|(_, writes, _)| writes.iter().map(|(t, k, _)| (*t, k.clone())))
+                .collect();
+            *lock(&self.rewriting) = Some(touched);
+        }
+        let copied = self.copy_live(&fresh);
+        #[cfg(test)]
+        if let Some(write) = lock(&self.during_rewrite).take() {
+            write(self);
+        }
+        let _token = lock(&self.flushing);
+        let mut journal = lock(&self.journal);
+        let touched = lock(&self.rewriting).take().unwrap_or_default();
+        let healed = copied.and_then(|db| self.heal(true).map(|()| db));
+        let mut guard = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let built = healed.and_then(|db| match guard.inner.as_ref() {
+            Some(inner) => self.catch_up(inner, db, &touched, &fresh),
             None => Err(StoreError::Io("the database is not open".into())),
-        };
+        });
         if let Err(e) = built {
             let _ = std::fs::remove_dir_all(&fresh);
             return Err(e);
