@@ -238,6 +238,37 @@ async fn commands_are_registered_with_dutch_localizations() {
     let step = &start_sub["options"][0];
     assert_eq!(step["name_localizations"]["nl"], "stap");
     assert_eq!(step["choices"].as_array().map(Vec::len), Some(5));
+    // Every fixed choice is named in both languages, the governance layers and the learning
+    // orders as the academy names them.
+    fn choices(v: &Value, out: &mut Vec<Value>) {
+        if let Some(c) = v["choices"].as_array() {
+            out.extend(c.iter().cloned());
+        }
+        for o in v["options"].as_array().into_iter().flatten() {
+            choices(o, out);
+        }
+    }
+    let mut all = Vec::new();
+    for c in list {
+        choices(c, &mut all);
+    }
+    for c in &all {
+        let (en, nl) = (c["name"].as_str(), c["name_localizations"]["nl"].as_str());
+        assert!(
+            en.is_some_and(|s| !s.is_empty()) && nl.is_some_and(|s| !s.is_empty()),
+            "{c}"
+        );
+    }
+    let named = |nl: &str| all.iter().any(|c| c["name_localizations"]["nl"] == nl);
+    for nl in [
+        "Gemeente",
+        "Waterschap",
+        "Eerste orde",
+        "Anoniem",
+        "Nederlands",
+    ] {
+        assert!(named(nl), "a choice named {nl}: {all:?}");
+    }
     bot.stop().await;
 }
 

@@ -7,7 +7,7 @@
 use super::limits::{DESCRIPTION, OPTION_LENGTH};
 use crate::commands::{self, Audience, Kind, Limit, Opt, Place, Spec, SPECS};
 use crate::domain::{Attribution, Lang, Layer, Order, Perspective, Reminders, Step};
-use crate::text::{keys as k, Catalog};
+use crate::text::{keys as k, AcademyText, Catalog};
 use serenity::all::{
     ChannelType, CommandOptionType, CreateCommand, CreateCommandOption, InstallationContext,
     InteractionContext, Permissions,
@@ -24,6 +24,31 @@ fn both(text: &Catalog, key: &str) -> (String, String) {
 
 type Choices = Vec<(String, String, String)>;
 
+/// Values of the domain by their stored key, named as the academy's texts in English and Dutch
+/// name them.
+fn named<T: Copy>(
+    (en, nl): (&AcademyText, &AcademyText),
+    all: &[T],
+    key: fn(T) -> &'static str,
+    name: fn(&AcademyText, T) -> &String,
+) -> Choices {
+    let clip = |s: &String| super::render::clip(s, DESCRIPTION);
+    all.iter()
+        .map(|v| (key(*v).to_owned(), clip(name(en, *v)), clip(name(nl, *v))))
+        .collect()
+}
+
+/// Values by their stored key, named by a text of the catalog.
+fn keyed<'k>(text: &Catalog, values: impl IntoIterator<Item = (&'static str, &'k str)>) -> Choices {
+    values
+        .into_iter()
+        .map(|(value, key)| {
+            let (e, n) = both(text, key);
+            (value.to_owned(), e, n)
+        })
+        .collect()
+}
+
 /// `(value, English name, Dutch name)` for options with a fixed set of values.
 fn choices(text: &Catalog, kind: Kind) -> Option<Choices> {
     let (en, nl) = (text.academy(Lang::En), text.academy(Lang::Nl));
@@ -38,73 +63,41 @@ fn choices(text: &Catalog, kind: Kind) -> Option<Choices> {
                 (s.key().to_owned(), name(en), name(nl))
             })
             .collect(),
-        Kind::Order => Order::ALL
-            .iter()
-            .map(|o| {
-                (
-                    o.key().to_owned(),
-                    clip(en.order(*o).name.clone()),
-                    clip(nl.order(*o).name.clone()),
-                )
-            })
-            .collect(),
-        Kind::Perspective => Perspective::ALL
-            .iter()
-            .map(|p| {
-                (
-                    p.key().to_owned(),
-                    clip(en.perspective(*p).name.clone()),
-                    clip(nl.perspective(*p).name.clone()),
-                )
-            })
-            .collect(),
-        Kind::Layer => Layer::ALL
-            .iter()
-            .map(|l| {
-                (
-                    l.key().to_owned(),
-                    clip(en.layer(*l).name.clone()),
-                    clip(nl.layer(*l).name.clone()),
-                )
-            })
-            .collect(),
-        Kind::Attribution => Attribution::ALL
-            .iter()
-            .map(|a| {
+        Kind::Order => named((en, nl), Order::ALL, Order::key, |t, o| &t.order(o).name),
+        Kind::Perspective => named((en, nl), Perspective::ALL, Perspective::key, |t, p| {
+            &t.perspective(p).name
+        }),
+        Kind::Layer => named((en, nl), Layer::ALL, Layer::key, |t, l| &t.layer(l).name),
+        Kind::Attribution => keyed(
+            text,
+            Attribution::ALL.iter().map(|a| {
                 let key = match a {
                     Attribution::Named => k::CHOICE_NAMED,
                     Attribution::Layer => k::CHOICE_LAYER,
                     Attribution::Anonymous => k::CHOICE_ANONYMOUS,
                 };
-                let (e, n) = both(text, key);
-                (a.key().to_owned(), e, n)
-            })
-            .collect(),
-        Kind::Reminders => [
-            (Reminders::Channel, k::CHOICE_REMINDERS_CHANNEL),
-            (Reminders::Direct, k::CHOICE_REMINDERS_DM),
-            (Reminders::Off, k::CHOICE_REMINDERS_OFF),
-        ]
-        .iter()
-        .map(|(r, key)| {
-            let (e, n) = both(text, key);
-            (r.key().to_owned(), e, n)
-        })
-        .collect(),
-        Kind::Amount => [("much", k::CHOICE_MUCH), ("little", k::CHOICE_LITTLE)]
-            .iter()
-            .map(|(value, key)| {
-                let (e, n) = both(text, key);
-                ((*value).to_owned(), e, n)
-            })
-            .collect(),
-        Kind::Lang => [(Lang::Nl, k::CHOICE_NL), (Lang::En, k::CHOICE_EN)]
-            .iter()
-            .map(|(l, key)| {
-                let (e, n) = both(text, key);
-                (l.key().to_owned(), e, n)
-            })
-            .collect(),
+                (a.key(), key)
+            }),
+        ),
+        Kind::Reminders => keyed(
+            text,
+            [
+                (Reminders::Channel.key(), k::CHOICE_REMINDERS_CHANNEL),
+                (Reminders::Direct.key(), k::CHOICE_REMINDERS_DM),
+                (Reminders::Off.key(), k::CHOICE_REMINDERS_OFF),
+            ],
+        ),
+        Kind::Amount => keyed(
+            text,
+            [("much", k::CHOICE_MUCH), ("little", k::CHOICE_LITTLE)],
+        ),
+        Kind::Lang => keyed(
+            text,
+            [
+                (Lang::Nl.key(), k::CHOICE_NL),
+                (Lang::En.key(), k::CHOICE_EN),
+            ],
+        ),
         _ => return None,
     })
 }
