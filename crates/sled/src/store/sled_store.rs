@@ -606,6 +606,8 @@ impl SledStore {
                 }
             }
         }
+        // Most of the copy reaches the disk now, before writers are kept out for the rest.
+        db.flush().map_err(|e| self.io(e))?;
         Ok(db)
     }
 
@@ -1670,7 +1672,7 @@ impl Store for SledStore {
         if let Some(write) = lock(&self.during_rewrite).take() {
             write(self);
         }
-        let _token = lock(&self.flushing);
+        let token = lock(&self.flushing);
         let mut journal = lock(&self.journal);
         let touched = lock(&self.rewriting).take().unwrap_or_default();
         let healed = copied.and_then(|db| self.heal(true).map(|()| db));
@@ -1697,16 +1699,20 @@ impl Store for SledStore {
         guard.inner = Some(reopen(&self.path, self.cache_bytes)?);
         *lock(&self.ledger) = Ledger::open(&self.path).ok();
         swapped?;
-        std::fs::remove_dir_all(&old).map_err(|e| io_at(&old, e))?;
-        sync_dir(parent)?;
         // Everything applied is in the fresh copy, which was flushed.
         journal.batches.clear();
         drop(guard);
         drop(journal);
-        let mut state = lock(&self.group.state);
-        state.durable = state.durable.max(self.applied.load(Ordering::SeqCst));
-        state.wake(Wake::Covered);
-        Ok(())
+        drop(token);
+        {
+            let mut state = lock(&self.group.state);
+            state.durable = state.durable.max(self.applied.load(Ordering::SeqCst));
+            state.wake(Wake::Covered);
+        }
+        // The old files (which still hold what was removed) go once writers are let in again;
+        // an error here is the rewrite's, so a deletion waiting on it is tried again.
+        std::fs::remove_dir_all(&old).map_err(|e| io_at(&old, e))?;
+        sync_dir(parent)
     }
 }
 
