@@ -24,7 +24,10 @@
 //! `ACADEMIE_BENCH_SIZES=1000,10000` chooses the sizes; `ACADEMIE_BENCH_IMPORT_MAX=10000`
 //! skips importing more files than that (an import that does not scale can take more memory
 //! than a machine has); `ACADEMIE_BENCH_ONLY=reads` measures only the four reads (health,
-//! review queue, export, audit log), which take a minute instead of several.
+//! review queue, export, audit log), which take a minute instead of several;
+//! `ACADEMIE_BENCH_ONLY=files` publishes the digest of all N and measures only `export site`
+//! and `backup`, and with `ACADEMIE_BENCH_KEEP=1` keeps that database and prints where, so
+//! those two commands can be run on it again by hand.
 
 mod support;
 
@@ -69,6 +72,11 @@ const LEGACY_ROUNDS: usize = 2;
 /// Whether only the reads are measured (`ACADEMIE_BENCH_ONLY=reads`).
 fn reads_only() -> bool {
     std::env::var("ACADEMIE_BENCH_ONLY").is_ok_and(|v| v == "reads")
+}
+
+/// Whether only `export site` and `backup` are measured (`ACADEMIE_BENCH_ONLY=files`).
+fn files_only() -> bool {
+    std::env::var("ACADEMIE_BENCH_ONLY").is_ok_and(|v| v == "files")
 }
 
 fn moderator() -> academie::engine::Ctx {
@@ -493,6 +501,10 @@ fn measure(n: usize, import_max: usize) -> Point {
     let subjects = 2 + 2 * reps;
     let world = World::build(n, subjects);
     let mut point = Point::default();
+    if files_only() {
+        files(world, &mut point);
+        return point;
+    }
     let m = moderator();
     let lessons = world.all_lessons();
     let internal = world.plain.internal_error_text(Lang::Nl);
@@ -746,25 +758,7 @@ fn measure(n: usize, import_max: usize) -> Point {
     drop((plain, site));
     drop((timed, store));
 
-    let export_dir = tempfile::tempdir_in(db.parent().expect("parent")).expect("dir");
-    let run = academy::run({
-        let mut c = academy::academie(&db);
-        c.args(["export", "site"]).arg(export_dir.path());
-        c
-    });
-    assert!(run.stdout.contains("geschreven"), "{}", run.stdout);
-    point.runs.insert("export site".into(), run);
-    drop(export_dir);
-
-    let backup = db.with_extension("backup");
-    let run = academy::run({
-        let mut c = academy::academie(&db);
-        c.arg("backup").arg(&backup);
-        c
-    });
-    assert!(backup.exists(), "the backup was written");
-    point.runs.insert("backup".into(), run);
-    let _ = std::fs::remove_file(&backup);
+    export_and_backup(&db, &mut point);
 
     // Every everyday command, each in a fresh console: its time and the process's peak.
     let member = console_subject.as_str();
@@ -869,6 +863,60 @@ fn measure(n: usize, import_max: usize) -> Point {
         let _ = std::fs::remove_dir_all(&fresh);
     }
     point
+}
+
+/// `export site` and `backup`, each as its own process, on the database at `db`.
+fn export_and_backup(db: &std::path::Path, point: &mut Point) {
+    let export_dir = tempfile::tempdir_in(db.parent().expect("parent")).expect("dir");
+    let run = academy::run({
+        let mut c = academy::academie(db);
+        c.args(["export", "site"]).arg(export_dir.path());
+        c
+    });
+    assert!(run.stdout.contains("geschreven"), "{}", run.stdout);
+    point.runs.insert("export site".into(), run);
+    drop(export_dir);
+
+    let backup = db.with_extension("backup");
+    let run = academy::run({
+        let mut c = academy::academie(db);
+        c.arg("backup").arg(&backup);
+        c
+    });
+    assert!(backup.exists(), "the backup was written");
+    point.runs.insert("backup".into(), run);
+    let _ = std::fs::remove_file(&backup);
+}
+
+/// `ACADEMIE_BENCH_ONLY=files`: the digest of all N published (without writing the site, which
+/// `export site` then writes whole), then `export site` and `backup`.
+fn files(world: World, point: &mut Point) {
+    let m = moderator();
+    let reply = ok(
+        &world.plain,
+        &m,
+        Request::DigestCompose {
+            title: Some("Alles".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let id = publish_button(&reply);
+    ok(&world.plain, &m, Request::DigestPublish { id });
+    let db = world.db();
+    let World {
+        dir,
+        plain,
+        site,
+        store,
+        timed,
+        ..
+    } = world;
+    drop((plain, site));
+    drop((timed, store));
+    export_and_backup(&db, point);
+    if std::env::var_os("ACADEMIE_BENCH_KEEP").is_some() {
+        println!("kept: {}", dir.keep().display());
+    }
 }
 
 /// The sizes to measure: `ACADEMIE_BENCH_SIZES`, or 1,000, 10,000 and 100,000 (smoke: two
@@ -1036,6 +1084,9 @@ pub fn main() {
             cells.join(" | "),
             verdict(met)
         );
+    }
+    if files_only() {
+        return;
     }
     println!();
     support::table();

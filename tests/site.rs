@@ -744,3 +744,104 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
     engine.run_due().expect("run due");
     same("repaired after a failed write");
 }
+
+/// A digest of more lessons than are rendered at a time, spread over every learning order
+/// and several steps: its pages, written a step's lessons at a time as `export site` and a
+/// publication write them, are byte for byte the pages rendered whole from all its lessons at
+/// once. A difference in how the template's parts join (a lost or doubled line between a
+/// step's heading, its lessons or the pieces of them) fails here.
+#[test]
+fn a_digest_written_in_parts_is_the_digest_rendered_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    let site = dir.path().join("site");
+    let store = Arc::new(SledStore::open(&dir.path().join("db"), None).expect("store"));
+    let engine = support::engine(
+        store,
+        TestClock::at(monday()),
+        Settings {
+            site_dir: Some(site.clone()),
+            ..Settings::default()
+        },
+    );
+    let admin = person(1, "Mira Moderator", Role::Admin);
+    engine
+        .handle(
+            &admin,
+            Request::Setup {
+                task: "Klimaatadaptatie".into(),
+                region: "Delta".into(),
+                layers: vec![Layer::Municipality],
+                lang: None,
+                zone: None,
+            },
+        )
+        .expect("setup");
+    let n = 2 * academie::site::LESSONS_AT_A_TIME + 37;
+    let orders = ["first", "second", "third"];
+    let steps = ["[]", "[1]", "[2, 5]", "[4]"];
+    let perspectives = ["lawful", "performing", "networking", "participating"];
+    let files: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let key = format!("les-{i:04}");
+            let text = format!(
+                "+++\nkey = \"{key}\"\norder = \"{}\"\nsteps = {}\nperspective = \"{}\"\ntags = [\"deel{}\"]\n+++\n\n# Les {i} <b>&</b> *{i}*\n\n## Wat er gebeurde\n\nRegel een.\nRegel twee van {i}.\n\n## De les\n\nWat we leerden, {i}.\n",
+                orders[i % 3],
+                steps[(i / 3) % 4],
+                perspectives[i % 4],
+                i % 5
+            );
+            (format!("{key}.md"), text)
+        })
+        .collect();
+    engine.import_library(&files).expect("import");
+    let draft = engine
+        .handle(
+            &admin,
+            Request::DigestCompose {
+                title: Some("Alles".into()),
+                filter: DigestFilter {
+                    library: true,
+                    ..DigestFilter::default()
+                },
+            },
+        )
+        .expect("compose");
+    let id = draft
+        .choices
+        .iter()
+        .find_map(|c| match c.action {
+            academie::reply::Action::PublishDigest(id) => Some(id),
+            _ => None,
+        })
+        .expect("a publish button");
+    engine
+        .handle(&admin, Request::DigestPublish { id })
+        .expect("publish");
+    let digests = engine.published_digests().expect("digests");
+    assert_eq!(digests.len(), 1);
+    assert_eq!(digests[0].lessons.len(), n, "every lesson in the digest");
+    // The page as a publication wrote it, and as `export site` writes it anew, against the
+    // page rendered whole.
+    let whole = dir.path().join("whole");
+    engine.export_site(&whole).expect("export");
+    let catalog = Catalog::embedded().expect("catalog");
+    let templates = academie::site::Templates::embedded().expect("templates");
+    let (html, markdown) =
+        academie::site::digest_page(&catalog, &templates, &digests[0]).expect("whole page");
+    for folder in [&site, &whole] {
+        for (name, expected) in [("html", &html), ("md", &markdown)] {
+            let written = std::fs::read_to_string(folder.join(format!("digests/{id}.{name}")))
+                .expect("the page");
+            assert!(
+                &written == expected,
+                "digests/{id}.{name} in {} differs from the page rendered whole",
+                folder.display()
+            );
+        }
+    }
+    assert!(
+        markdown.matches("\n#### Les ").count() == n,
+        "every lesson on the page"
+    );
+    assert_same_as_whole(&engine, &site, &dir.path().join("again"), "a large digest");
+}

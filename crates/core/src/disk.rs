@@ -36,6 +36,17 @@ pub trait Disk: Send + Sync {
     fn create_private(&self, target: &Path) -> io::Result<Box<dyn NewFile>>;
     /// Makes the entries of `dir` (a rename, a removal) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// A new file readable by everyone that replaces `target` whole once persisted, and is gone
+    /// if dropped before: a page of the site written a piece at a time. By default its bytes
+    /// are gathered and handed to [`Disk::write_public`]; a disk that can should write them as
+    /// they come, so a page of any size is never held whole.
+    fn create_public<'a>(&'a self, target: &Path) -> io::Result<Box<dyn NewFile + 'a>> {
+        let target = target.to_owned();
+        Ok(Box::new(Gathered {
+            bytes: Vec::new(),
+            write: Box::new(move |bytes: &[u8]| self.write_public(&target, bytes)),
+        }))
+    }
 
     /// The whole file as text.
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
@@ -48,6 +59,32 @@ pub trait Disk: Send + Sync {
 pub trait NewFile: Write + Send {
     /// Puts it on disk and in place of its target.
     fn persist(self: Box<Self>) -> io::Result<()>;
+}
+
+/// How a [`Gathered`] file is written when persisted.
+type WriteWhole<'a> = Box<dyn FnOnce(&[u8]) -> io::Result<()> + Send + 'a>;
+
+/// A file of [`Disk::create_public`]'s default: its bytes, written whole when persisted.
+struct Gathered<'a> {
+    bytes: Vec<u8>,
+    write: WriteWhole<'a>,
+}
+
+impl Write for Gathered<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl NewFile for Gathered<'_> {
+    fn persist(self: Box<Self>) -> io::Result<()> {
+        (self.write)(&self.bytes)
+    }
 }
 
 /// A disk in memory: files and folders as a map. For tests, and for an engine that should

@@ -234,6 +234,49 @@ impl academie_core::disk::Disk for LocalDisk {
     fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
         File::open(dir)?.sync_all()
     }
+
+    fn create_public<'a>(
+        &'a self,
+        target: &Path,
+    ) -> std::io::Result<Box<dyn academie_core::disk::NewFile + 'a>> {
+        // As `write_public`, but a piece at a time: a digest's page may be larger than what
+        // the academy should hold in memory.
+        Ok(Box::new(PublicFile {
+            file: std::io::BufWriter::new(temp_beside(target)?),
+            target: target.to_owned(),
+        }))
+    }
+}
+
+/// A page of the site being written beside its target (see [`write_public`]).
+struct PublicFile {
+    file: std::io::BufWriter<tempfile::NamedTempFile>,
+    target: std::path::PathBuf,
+}
+
+impl Write for PublicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl academie_core::disk::NewFile for PublicFile {
+    fn persist(self: Box<Self>) -> std::io::Result<()> {
+        let tmp = self.file.into_inner().map_err(|e| e.into_error())?;
+        tmp.as_file().sync_all()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(PUBLIC_FILE))?;
+        }
+        tmp.persist(&self.target).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 struct LocalFile {

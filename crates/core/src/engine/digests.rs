@@ -395,26 +395,11 @@ impl Engine {
         // version its page shows) and every one, oldest first.
         let mut appeared: BTreeMap<LessonId, (Lang, usize, Vec<usize>)> = BTreeMap::new();
         for (at, digest) in oldest_first.iter().enumerate() {
-            // As `published` makes it (the lessons come in the digest's order), without a
-            // second copy of a digest's lessons: one digest may hold the whole library.
-            let lessons = self.digest_lessons(digest).map_err(Failure::into_error)?;
-            let published = PublishedDigest {
-                digest: digest.clone(),
-                lessons: lessons
-                    .into_iter()
-                    .map(|(l, edited_since)| self.published_owned(digest.lang, l, edited_since))
-                    .collect(),
-                zone: self.zone_in(digest.channel),
-            };
-            pages.put_all(&site::digest_files(
-                &self.text,
-                &self.templates,
-                &published,
-            )?)?;
-            entries.insert(digest.id, IndexEntry::of(&published));
-            for p in &published.lessons {
+            let outline = self.put_digest_pages(&mut pages, digest)?;
+            entries.insert(digest.id, outline.index_entry());
+            for id in outline.lessons() {
                 let entry = appeared
-                    .entry(p.lesson.id)
+                    .entry(id)
                     .or_insert_with(|| (digest.lang, at, Vec::new()));
                 entry.1 = at;
                 entry.2.push(at);
@@ -457,6 +442,65 @@ impl Engine {
             &meetings,
         )?)?;
         Ok((pages.finish_whole()?, entries))
+    }
+
+    /// A published digest's two pages (HTML and Markdown) put into `pages`, the bytes of
+    /// [`site::digest_files`], written a step's lessons at a time: its lessons are read once to
+    /// outline it (ids and counts), then again a few at a time as each page is written, so a
+    /// digest of the whole library is never in memory, nor is its page. A lesson removed
+    /// between the readings is left out; the change that removed it writes the pages again.
+    fn put_digest_pages(
+        &self,
+        pages: &mut site::Pages<'_>,
+        digest: &Digest,
+    ) -> anyhow::Result<site::DigestOutline> {
+        let mut outline = site::DigestOutline::new(digest.clone(), self.zone_in(digest.channel));
+        for id in &digest.lessons {
+            if let Some((lesson, _)) = self.shown_in(digest, *id)? {
+                outline.add(&lesson);
+            }
+        }
+        let mut read = |ids: &[LessonId]| -> anyhow::Result<Vec<PublishedLesson>> {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some((lesson, edited_since)) = self.shown_in(digest, *id)? {
+                    out.push(self.published_owned(digest.lang, lesson, edited_since));
+                }
+            }
+            Ok(out)
+        };
+        for markdown in [false, true] {
+            let name = format!(
+                "digests/{}.{}",
+                digest.id,
+                if markdown { "md" } else { "html" }
+            );
+            pages.put_with(&name, |out| {
+                site::write_digest_page(
+                    &self.text,
+                    &self.templates,
+                    &outline,
+                    markdown,
+                    out,
+                    &mut read,
+                )
+            })?;
+        }
+        Ok(outline)
+    }
+
+    /// One lesson of a digest as [`Engine::digest_lessons`] shows it, read alone.
+    fn shown_in(&self, digest: &Digest, id: LessonId) -> anyhow::Result<Option<(Lesson, bool)>> {
+        let Some(current) = self
+            .load::<Lesson>(Tree::Lessons, &id.key())
+            .map_err(Failure::into_error)?
+        else {
+            return Ok(None);
+        };
+        if digest.status == DigestStatus::Draft {
+            return Ok(current.is_public().then_some((current, false)));
+        }
+        Ok(shown_as(digest, current))
     }
 
     /// Hands the changed site to the file sink. Called after the write lock is released.
@@ -584,6 +628,7 @@ impl Engine {
                 return Ok(self.whole_site(dir)?.1);
             }
         }
+        let mut pages = site::Pages::start(self.disk.as_ref(), dir)?;
         let mut files = site::SiteFiles::new();
         let mut remove = BTreeSet::new();
         let mut lessons = BTreeMap::new();
@@ -605,10 +650,8 @@ impl Engine {
                 .filter(|d| d.status == DigestStatus::Published);
             match &digest {
                 Some(d) => {
-                    let shown = self.digest_lessons(d).map_err(Failure::into_error)?;
-                    let published = self.published(d, &shown);
-                    files.extend(site::digest_files(&self.text, &self.templates, &published)?);
-                    entries.insert(*id, IndexEntry::of(&published));
+                    let outline = self.put_digest_pages(&mut pages, d)?;
+                    entries.insert(*id, outline.index_entry());
                 }
                 None => {
                     remove.insert(format!("digests/{id}.html"));
@@ -643,7 +686,11 @@ impl Engine {
         )?);
         let meetings = self.meeting_pages().map_err(Failure::into_error)?;
         files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
-        site::update(self.disk.as_ref(), dir, &files, &remove, &["meetings"])?;
+        pages.put_all(&files)?;
+        for name in remove.iter().filter(|n| !files.contains_key(*n)) {
+            pages.remove(name)?;
+        }
+        pages.finish(&["meetings"])?;
         Ok(entries)
     }
 

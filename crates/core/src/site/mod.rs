@@ -14,8 +14,8 @@ pub use meeting::{meeting_pages, AgendaItem, AgendaReveal, MeetingPage};
 pub use templates::{escape_markdown, Templates};
 pub use view::{
     build, chat, digest_files, digest_page, figures_for, index_files, lesson_file_name,
-    lesson_page, quadrant, Appearance, Figures, IndexEntry, PublishedDigest, PublishedLesson,
-    SiteFiles,
+    lesson_page, quadrant, write_digest_page, Appearance, DigestOutline, Figures, IndexEntry,
+    PublishedDigest, PublishedLesson, SiteFiles, LESSONS_AT_A_TIME,
 };
 
 use crate::disk::Disk;
@@ -114,6 +114,48 @@ impl<'a> Pages<'a> {
         Ok(())
     }
 
+    /// Writes the page `name` as `write` makes it, a piece at a time, straight into a new
+    /// file that replaces the old page only once whole; the pieces are compared with the old
+    /// page as they come, so an unchanged page is left as it is without either being held
+    /// whole.
+    pub fn put_with(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<()> {
+        let path = self.dir.join(name);
+        self.wanted.insert(path.clone());
+        if let Some(parent) = path.parent() {
+            self.disk
+                .public_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let old = self
+            .disk
+            .is_file(&path)
+            .then(|| self.disk.open(&path).ok())
+            .flatten();
+        let file = self
+            .disk
+            .create_public(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let mut page = Compared {
+            file,
+            old: old.map(std::io::BufReader::new),
+            scratch: Vec::new(),
+        };
+        write(&mut page).with_context(|| format!("cannot write {}", path.display()))?;
+        if page.same()? {
+            self.report.unchanged += 1;
+            return Ok(());
+        }
+        page.file
+            .persist()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        self.report.written += 1;
+        Ok(())
+    }
+
     /// Every page of `files`.
     pub fn put_all(&mut self, files: &SiteFiles) -> Result<()> {
         files
@@ -156,5 +198,43 @@ impl<'a> Pages<'a> {
     /// Finishes the whole site: every page folder is complete.
     pub fn finish_whole(self) -> Result<WriteReport> {
         self.finish(&PAGE_FOLDERS)
+    }
+}
+
+/// A new page being written, compared with the old one as it comes.
+struct Compared<'a> {
+    file: Box<dyn crate::disk::NewFile + 'a>,
+    /// The old page, while it is the same so far.
+    old: Option<std::io::BufReader<Box<dyn std::io::Read + Send>>>,
+    scratch: Vec<u8>,
+}
+
+impl Compared<'_> {
+    /// Whether the new page is the old one: the same so far, and the old one ends here too.
+    fn same(&mut self) -> Result<bool> {
+        let Some(old) = &mut self.old else {
+            return Ok(false);
+        };
+        let mut byte = [0u8; 1];
+        Ok(std::io::Read::read(old, &mut byte)? == 0)
+    }
+}
+
+impl std::io::Write for Compared<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        if let Some(old) = &mut self.old {
+            self.scratch.resize(n, 0);
+            let same = std::io::Read::read_exact(old, &mut self.scratch).is_ok()
+                && self.scratch[..] == buf[..n];
+            if !same {
+                self.old = None;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }

@@ -66,11 +66,36 @@ const TEMPLATES: &[(&str, &str, Escape)] = &[
 /// The style sheet of the site, replaceable like the templates.
 const STYLE: &str = include_str!("../../../../prompts/templates/style.css");
 
+/// The digest templates that are also kept cut around their lesson loop (see [`split`]).
+const SPLIT: [&str; 2] = ["digest.html", "digest.md"];
+
+/// Where a digest template cut by [`split`] had a step's lessons. No template text or escaped
+/// value holds it; a page whose outline holds it anyway is rendered whole. It ends its line,
+/// so a tag alone on the next line stays alone, as it was after the loop's last line.
+pub(super) const LESSONS_MARK: &str = "\u{1}academie:lessons\u{1}\n";
+
 /// The compiled templates.
 pub struct Templates {
     html: Handlebars<'static>,
     markdown: Handlebars<'static>,
     style: String,
+    /// Per template of [`SPLIT`] that could be cut: whether its parts render the same bytes
+    /// as the whole template, found at its first use (it needs the texts, which loading has
+    /// not).
+    agrees: [std::sync::OnceLock<bool>; 2],
+    cut: [bool; 2],
+    /// How many bytes to leave out at the start of what the lesson loop alone renders.
+    skips: [usize; 2],
+}
+
+/// The two parts of a digest template cut by [`split`].
+pub(super) struct Parts {
+    /// The page with [`LESSONS_MARK`] where each step's lessons go.
+    pub outline: String,
+    /// The lesson loop alone: renders the `lessons` it is given.
+    pub lessons: String,
+    /// How many bytes of what `lessons` renders come before the lessons.
+    pub skip: usize,
 }
 
 impl std::fmt::Debug for Templates {
@@ -103,6 +128,8 @@ impl Templates {
         html.set_strict_mode(true);
         html.set_prevent_indent(true);
         html.register_escape_fn(handlebars::html_escape);
+        let mut cut = [false; 2];
+        let mut skips = [0; 2];
         let mut markdown = Handlebars::new();
         markdown.set_strict_mode(true);
         markdown.set_prevent_indent(true);
@@ -118,6 +145,18 @@ impl Templates {
                 Escape::Html => &mut html,
                 Escape::Markdown => &mut markdown,
             };
+            if let (Some(at), Some((outline, lessons, skip))) =
+                (SPLIT.iter().position(|n| n == name), split(&source))
+            {
+                // A cut that does not compile is not used: the whole template still is.
+                cut[at] = registry
+                    .register_template_string(&format!("{name}#outline"), outline)
+                    .and_then(|()| {
+                        registry.register_template_string(&format!("{name}#lessons"), lessons)
+                    })
+                    .is_ok();
+                skips[at] = skip;
+            }
             registry
                 .register_template_string(name, source)
                 .map_err(|e| anyhow!("the template {name}.hbs does not compile: {e}"))?;
@@ -132,6 +171,28 @@ impl Templates {
             html,
             markdown,
             style,
+            agrees: Default::default(),
+            cut,
+            skips,
+        })
+    }
+
+    /// The two parts of `name` (a template of [`SPLIT`]). `None` when the template
+    /// could not be cut, or its parts were found to render other bytes than the whole
+    /// (`agrees` finds that once, from a sample digest).
+    pub(super) fn parts(&self, name: &str, agrees: impl FnOnce() -> bool) -> Option<Parts> {
+        let at = SPLIT.iter().position(|n| *n == name)?;
+        let cut = self.cut(name)?;
+        self.agrees[at].get_or_init(agrees).then_some(cut)
+    }
+
+    /// The two parts of `name`, if it could be cut, whether or not they agree with it.
+    pub(super) fn cut(&self, name: &str) -> Option<Parts> {
+        let at = SPLIT.iter().position(|n| *n == name)?;
+        self.cut[at].then(|| Parts {
+            outline: format!("{name}#outline"),
+            lessons: format!("{name}#lessons"),
+            skip: self.skips[at],
         })
     }
 
@@ -150,6 +211,119 @@ impl Templates {
     pub fn style(&self) -> &str {
         &self.style
     }
+}
+
+/// A digest template cut around its one lesson loop, so a digest of any size can be rendered
+/// a step's lessons at a time: the template with the loop replaced by [`LESSONS_MARK`], and
+/// the loop alone (`{{#each lessons}}…{{/each}}`), which renders the lessons given to it as
+/// the whole template renders them in their step. A tag alone on its line takes that line
+/// with it, as handlebars does, so the two parts add up to the same bytes.
+///
+/// Cut only when nothing can tell the parts from the whole: the loop is the only place that
+/// names `lessons`, it sits directly in `{{#each steps}}` in `{{#each orders}}`, and its body
+/// reads no enclosing context (`../`, `@root.orders`) or position (`@index`, `@first`,
+/// `@last`, `@key`), uses no partial, no `else` of the loop and no whitespace control. Any
+/// other template is rendered whole, as before. What the parts render is also compared with
+/// the whole template once before they are used ([`Templates::parts`]).
+fn split(source: &str) -> Option<(String, String, usize)> {
+    const OPEN: &str = "{{#each lessons}}";
+    const CLOSE: &str = "{{/each}}";
+    if source.matches("lessons").count() != 1
+        || ["{{~", "~}}", "{{!", "{{{{", "{{>", "{{#>", "{{*"]
+            .iter()
+            .any(|x| source.contains(x))
+    {
+        return None;
+    }
+    let a = source.find(OPEN)?;
+    let b = a + OPEN.len();
+    // The blocks open where the loop starts.
+    let mut open: Vec<&str> = Vec::new();
+    let mut at = 0;
+    while let Some(i) = source[at..a].find("{{") {
+        let start = at + i;
+        let end = start + source[start..].find("}}")? + 2;
+        let tag = &source[start + 2..end - 2];
+        if let Some(name) = tag.strip_prefix('#').or_else(|| tag.strip_prefix('^')) {
+            open.push(name.trim());
+        } else if tag.starts_with('/') {
+            open.pop()?;
+        }
+        at = end;
+    }
+    if open != ["each orders", "each steps"] {
+        return None;
+    }
+    // The end of the loop: the `{{/each}}` at its own depth.
+    let mut depth = 0usize;
+    let mut at = b;
+    let c = loop {
+        let start = at + source[at..].find("{{")?;
+        let end = start + source[start..].find("}}")? + 2;
+        let tag = &source[start + 2..end - 2];
+        if tag.starts_with('#') || tag.starts_with('^') {
+            depth += 1;
+        } else if tag.starts_with('/') {
+            if depth == 0 {
+                break start;
+            }
+            depth -= 1;
+        } else if depth == 0 && tag.trim_start().starts_with("else") {
+            return None;
+        }
+        at = end;
+    };
+    if !source[c..].starts_with(CLOSE) {
+        return None;
+    }
+    let d = c + CLOSE.len();
+    let body = &source[b..c];
+    // The body outside the loops nested in it, where `@index` and the like are the lesson's.
+    let mut own = String::new();
+    let mut loops: Vec<bool> = Vec::new();
+    let mut at = 0;
+    while let Some(i) = body[at..].find("{{") {
+        let start = at + i;
+        let end = start + body[start..].find("}}")? + 2;
+        if !loops.contains(&true) {
+            own.push_str(&body[at..end]);
+        }
+        let tag = &body[start + 2..end - 2];
+        if let Some(name) = tag.strip_prefix('#').or_else(|| tag.strip_prefix('^')) {
+            loops.push(name.trim_start().starts_with("each"));
+        } else if tag.starts_with('/') {
+            loops.pop();
+        }
+        at = end;
+    }
+    own.push_str(&body[at..]);
+    if ["../", "@root.orders"].iter().any(|x| body.contains(x))
+        || ["@index", "@first", "@last", "@key"]
+            .iter()
+            .any(|x| own.contains(x))
+    {
+        return None;
+    }
+    // A tag alone on its line: the blanks before it on the line and the line's end after it go.
+    let blank = |s: &str| s.chars().all(|c| c == ' ' || c == '\t');
+    let alone = |start: usize, end: usize| -> Option<(usize, usize)> {
+        let line = source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let rest = &source[end..];
+        let eol = rest.find('\n')?;
+        (blank(&source[line..start]) && blank(rest[..eol].trim_end_matches('\r')))
+            .then_some((line, end + eol + 1))
+    };
+    let open_alone = alone(a, b);
+    let before = open_alone.map_or(a, |(line, _)| line);
+    let after = alone(c, d).map_or(d, |(_, next)| next);
+    let outline = format!("{}{LESSONS_MARK}{}", &source[..before], &source[after..]);
+    // The loop alone, with its tags on lines of their own as they stand in the template, so
+    // handlebars treats the lines around them as it does there; a tag alone on the first line
+    // of a template is not seen as alone, so a line is put before it, and skipped in what the
+    // loop renders.
+    let skip = usize::from(open_alone.is_some());
+    let lessons = format!("{}{}", &"\n"[..skip], &source[before..after]);
+    Some((outline, lessons, skip))
 }
 
 /// Backslash-escapes what Markdown (CommonMark, and Discord's dialect) would read as markup, so

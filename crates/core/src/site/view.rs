@@ -297,14 +297,18 @@ pub fn quadrant(
 /// The digest's figures: where its lessons sit among the four perspectives, and doing and
 /// learning.
 pub fn figures_for(catalog: &Catalog, d: &PublishedDigest) -> Figures {
-    let lang = d.digest.lang;
-    let a = catalog.academy(lang);
     let mut counts = [0u32; 4];
     for p in &d.lessons {
         if let Some(x) = p.lesson.perspective {
             counts[usize::from(x.byte())] += 1;
         }
     }
+    figures_of(catalog, d.digest.lang, counts)
+}
+
+/// The digest's figures from how many of its lessons take each perspective.
+fn figures_of(catalog: &Catalog, lang: Lang, counts: [u32; 4]) -> Figures {
+    let a = catalog.academy(lang);
     let quadrant = quadrant(
         catalog,
         lang,
@@ -340,10 +344,30 @@ pub fn figures_for(catalog: &Catalog, d: &PublishedDigest) -> Figures {
 }
 
 fn digest_data<'a>(catalog: &'a Catalog, d: &PublishedDigest, root: &'a str) -> DigestData<'a> {
-    let lang = d.digest.lang;
-    let published = d.digest.published_at.unwrap_or(d.digest.composed_at);
+    page_data(
+        catalog,
+        &d.digest,
+        d.zone,
+        d.lessons.len(),
+        groups(catalog, d, root),
+        figures_for(catalog, d),
+        root,
+    )
+}
+
+fn page_data<'a>(
+    catalog: &'a Catalog,
+    digest: &Digest,
+    zone: chrono_tz::Tz,
+    count: usize,
+    orders: Vec<OrderGroup>,
+    figures: Figures,
+    root: &'a str,
+) -> DigestData<'a> {
+    let lang = digest.lang;
+    let published = digest.published_at.unwrap_or(digest.composed_at);
     let day = |x: chrono::NaiveDate| crate::time::day(lang, x);
-    let period = match (d.digest.filter.from, d.digest.filter.to) {
+    let period = match (digest.filter.from, digest.filter.to) {
         (None, None) => None,
         (from, to) => Some(format!(
             "{} – {}",
@@ -354,17 +378,17 @@ fn digest_data<'a>(catalog: &'a Catalog, d: &PublishedDigest, root: &'a str) -> 
     DigestData {
         frame: Frame::new(catalog, lang, root),
         digest: DigestHead {
-            id: d.digest.id.to_string(),
-            title: d.digest.title.clone(),
-            date: crate::time::date(lang, d.zone, published),
+            id: digest.id.to_string(),
+            title: digest.title.clone(),
+            date: crate::time::date(lang, zone, published),
             updated: feed_time(published),
-            count: d.lessons.len(),
+            count,
             period,
-            html: format!("{}.html", d.digest.id),
-            md: format!("{}.md", d.digest.id),
+            html: format!("{}.html", digest.id),
+            md: format!("{}.md", digest.id),
         },
-        orders: groups(catalog, d, root),
-        figures: figures_for(catalog, d),
+        orders,
+        figures,
     }
 }
 
@@ -576,9 +600,334 @@ pub fn build(
     Ok(files)
 }
 
+/// How many lessons of a digest are read and rendered at a time when its page is written in
+/// parts.
+pub const LESSONS_AT_A_TIME: usize = 256;
+
+/// A published digest as its pages are written in parts ([`write_digest_page`]): its record
+/// and, per learning order and first step, the ids of the lessons it shows, in its order.
+/// What the page's head, the figures and the index need of the lessons is counted as they are
+/// added, so none is kept: one digest may list the whole library.
+#[derive(Clone, Debug)]
+pub struct DigestOutline {
+    pub digest: Digest,
+    /// The time zone of its collaboration.
+    pub zone: chrono_tz::Tz,
+    /// By (position in [`Order::ALL`], position in [`Step::ALL`] or after it for none).
+    groups: BTreeMap<(usize, usize), Vec<LessonId>>,
+    perspectives: [u32; 4],
+    titles: BTreeSet<String>,
+    count: usize,
+}
+
+impl DigestOutline {
+    pub fn new(digest: Digest, zone: chrono_tz::Tz) -> DigestOutline {
+        DigestOutline {
+            digest,
+            zone,
+            groups: BTreeMap::new(),
+            perspectives: [0; 4],
+            titles: BTreeSet::new(),
+            count: 0,
+        }
+    }
+
+    /// A lesson the digest shows, as it shows it, in the digest's order.
+    pub fn add(&mut self, lesson: &Lesson) {
+        let order = Order::ALL
+            .iter()
+            .position(|o| *o == lesson.order)
+            .unwrap_or(Order::ALL.len());
+        // Listed under its first step, as [`groups`] does.
+        let step = lesson
+            .steps
+            .iter()
+            .min()
+            .and_then(|s| Step::ALL.iter().position(|x| x == s))
+            .unwrap_or(Step::ALL.len());
+        self.groups
+            .entry((order, step))
+            .or_default()
+            .push(lesson.id);
+        if let Some(x) = lesson.perspective {
+            self.perspectives[usize::from(x.byte())] += 1;
+        }
+        self.titles
+            .insert(lesson.text_for(self.digest.lang).title.clone());
+        self.count += 1;
+    }
+
+    /// Every lesson it shows, by order and step.
+    pub fn lessons(&self) -> impl Iterator<Item = LessonId> + '_ {
+        self.groups.values().flatten().copied()
+    }
+
+    /// What the index and the feed show of it, as [`IndexEntry::of`] gives it.
+    pub fn index_entry(&self) -> IndexEntry {
+        let d = &self.digest;
+        IndexEntry {
+            id: d.id,
+            title: d.title.clone(),
+            lang: d.lang,
+            channel: d.channel,
+            published: d.published_at.unwrap_or(d.composed_at),
+            zone: self.zone,
+            count: self.count,
+            summary: self
+                .titles
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" · "),
+        }
+    }
+
+    /// The groups as the templates see them, without their lessons.
+    fn orders(&self, catalog: &Catalog) -> Vec<OrderGroup> {
+        let lang = self.digest.lang;
+        let a = catalog.academy(lang);
+        let mut out = Vec::new();
+        for (o, order) in Order::ALL.iter().enumerate() {
+            let steps: Vec<StepGroup> = self
+                .groups
+                .range((o, 0)..=(o, usize::MAX))
+                .map(|(&(_, s), ids)| StepGroup {
+                    label: match Step::ALL.get(s) {
+                        Some(step) => catalog.step_label(lang, *step),
+                        None => catalog.plain(lang, keys::SITE_NO_STEP),
+                    },
+                    count: ids.len(),
+                    lessons: Vec::new(),
+                })
+                .collect();
+            if steps.is_empty() {
+                continue;
+            }
+            let o = a.order(*order);
+            out.push(OrderGroup {
+                name: o.name.clone(),
+                short: o.short.clone(),
+                count: steps.iter().map(|s| s.count).sum(),
+                steps,
+            });
+        }
+        out
+    }
+}
+
+/// The data of a digest template's lesson loop alone: the page's data (for `@root`) and the
+/// lessons of one piece of one step.
+#[derive(Serialize)]
+struct LessonsData<'a, 'b> {
+    #[serde(flatten)]
+    page: &'b DigestData<'a>,
+    lessons: Vec<LessonView>,
+}
+
+/// Writes a digest's own page (`digest.html`, or `digest.md` when `markdown`) to `out`, the
+/// same bytes as [`digest_page`], in parts: the page without its lessons, then per step its
+/// lessons [`LESSONS_AT_A_TIME`] at a time, read through `read` (which leaves out a lesson no
+/// longer shown) as they are written. So neither the digest's lessons nor its page are held
+/// whole, whatever its size. A template that cannot be cut ([`Templates::parts`]) is rendered
+/// whole, from every lesson read at once.
+pub fn write_digest_page(
+    catalog: &Catalog,
+    templates: &Templates,
+    outline: &DigestOutline,
+    markdown: bool,
+    out: &mut dyn std::io::Write,
+    read: &mut dyn FnMut(&[LessonId]) -> Result<Vec<PublishedLesson>>,
+) -> Result<()> {
+    let name = if markdown { "digest.md" } else { "digest.html" };
+    let (lang, root) = (outline.digest.lang, "../");
+    if let Some(parts) = templates.parts(name, || parts_agree(catalog, templates, name)) {
+        let page = page_data(
+            catalog,
+            &outline.digest,
+            outline.zone,
+            outline.count,
+            outline.orders(catalog),
+            figures_of(catalog, lang, outline.perspectives),
+            root,
+        );
+        let text = templates.render(&parts.outline, &page)?;
+        let pieces: Vec<&str> = text.split(super::templates::LESSONS_MARK).collect();
+        // One place per step, else something in the head held the mark: rendered whole below.
+        if pieces.len() == outline.groups.len() + 1 {
+            out.write_all(pieces[0].as_bytes())?;
+            for (ids, piece) in outline.groups.values().zip(&pieces[1..]) {
+                for chunk in ids.chunks(LESSONS_AT_A_TIME) {
+                    let lessons = read(chunk)?
+                        .iter()
+                        .map(|p| lesson_view(catalog, lang, p, root))
+                        .collect();
+                    let data = LessonsData {
+                        page: &page,
+                        lessons,
+                    };
+                    let lessons = templates.render(&parts.lessons, &data)?;
+                    out.write_all(&lessons.as_bytes()[parts.skip..])?;
+                }
+                out.write_all(piece.as_bytes())?;
+            }
+            return Ok(());
+        }
+    }
+    let mut lessons = Vec::with_capacity(outline.count);
+    for ids in outline.groups.values() {
+        lessons.extend(read(ids)?);
+    }
+    let d = PublishedDigest {
+        digest: outline.digest.clone(),
+        lessons,
+        zone: outline.zone,
+    };
+    out.write_all(
+        templates
+            .render(name, &digest_data(catalog, &d, root))?
+            .as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// Whether the two parts of the digest template `name` render a sample digest (two orders,
+/// several steps, lessons with and without each optional part, rendered one and two at a
+/// time) as the whole template does. Checked once per template before its parts are used,
+/// so a template given in the configured folder that the cut would change is rendered whole.
+fn parts_agree(catalog: &Catalog, templates: &Templates, name: &str) -> bool {
+    let Some(cut) = templates.cut(name) else {
+        return false;
+    };
+    let lesson = |n: usize| LessonView {
+        id: format!("L{n}"),
+        href: format!("../lessons/L{n}.html"),
+        title: format!("Les {n} <&> *"),
+        happened: format!("Gebeurd {n}\nregel"),
+        lesson: format!("Les {n}"),
+        by: n.is_multiple_of(2).then(|| format!("Lid {n}")),
+        order: "Orde".to_owned(),
+        steps: (!n.is_multiple_of(3)).then(|| "1, 3".to_owned()),
+        steps_many: n % 3 == 1,
+        perspective: (n % 2 == 1).then(|| "Perspectief".to_owned()),
+        tags: (0..n % 3).map(|t| format!("tag{t}")).collect(),
+        featured: n.is_multiple_of(4),
+        source: n.is_multiple_of(2).then(|| "bron".to_owned()),
+        applied: n % 3,
+        notes: (0..n % 2)
+            .map(|_| NoteView {
+                date: "1 januari".to_owned(),
+                note: "Toegepast".to_owned(),
+            })
+            .collect(),
+        edited_since: n.is_multiple_of(5),
+    };
+    let step = |label: &str, from: usize, count: usize| StepGroup {
+        label: label.to_owned(),
+        count,
+        lessons: (from..from + count).map(lesson).collect(),
+    };
+    let orders = vec![
+        OrderGroup {
+            name: "Eerste".to_owned(),
+            short: "een".to_owned(),
+            count: 4,
+            steps: vec![step("Stap 1", 1, 3), step("Stap 2", 4, 1)],
+        },
+        OrderGroup {
+            name: "Derde".to_owned(),
+            short: "drie".to_owned(),
+            count: 2,
+            steps: vec![step("Geen stap", 5, 2)],
+        },
+    ];
+    let at = DateTime::<Utc>::UNIX_EPOCH;
+    let digest = Digest {
+        id: DigestId(1),
+        title: "Proef".to_owned(),
+        lang: Lang::Nl,
+        channel: None,
+        filter: crate::domain::DigestFilter::default(),
+        lessons: Vec::new(),
+        status: crate::domain::DigestStatus::Published,
+        composed_by: None,
+        composed_at: at,
+        published_at: Some(at),
+        as_published: Vec::new(),
+    };
+    let whole = page_data(
+        catalog,
+        &digest,
+        chrono_tz::UTC,
+        6,
+        orders,
+        figures_of(catalog, digest.lang, [1, 0, 2, 0]),
+        "../",
+    );
+    let mut page = whole.clone();
+    let mut shown = Vec::new();
+    for o in &mut page.orders {
+        for s in &mut o.steps {
+            shown.push(std::mem::take(&mut s.lessons));
+        }
+    }
+    let parts = || -> Result<String> {
+        let text = templates.render(&cut.outline, &page)?;
+        let mut pieces = text.split(super::templates::LESSONS_MARK);
+        let mut out = pieces.next().unwrap_or_default().to_owned();
+        for (lessons, piece) in shown.iter().zip(pieces) {
+            for chunk in lessons.chunks(2) {
+                let data = LessonsData {
+                    page: &page,
+                    lessons: chunk.to_vec(),
+                };
+                let lessons = templates.render(&cut.lessons, &data)?;
+                out.push_str(lessons.get(cut.skip..).unwrap_or_default());
+            }
+            out.push_str(piece);
+        }
+        Ok(out)
+    };
+    match (templates.render(name, &whole), parts()) {
+        // Every sample step has lessons: a head that lost a step's place renders fewer.
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn the_built_in_digest_pages_are_written_in_parts() {
+        let catalog = Catalog::embedded().expect("catalog");
+        let templates = Templates::embedded().expect("templates");
+        for name in ["digest.html", "digest.md"] {
+            // As a page asks for them: the check runs inside the first request.
+            assert!(
+                templates
+                    .parts(name, || parts_agree(&catalog, &templates, name))
+                    .is_some(),
+                "{name} is cut, and its parts render what it renders"
+            );
+        }
+    }
+
+    #[test]
+    fn a_digest_template_its_parts_would_change_is_rendered_whole() {
+        use crate::disk::Disk;
+        let catalog = Catalog::embedded().expect("catalog");
+        let disk = crate::disk::MemoryDisk::default();
+        let dir = std::path::Path::new("/templates");
+        let built_in = include_str!("../../../../prompts/templates/digest.md.hbs");
+        // The lesson's place in its step: only the whole loop knows it.
+        let counted = built_in.replace("#### {{title}}", "#### {{@index}}. {{title}}");
+        disk.write_private(&dir.join("digest.md.hbs"), counted.as_bytes())
+            .expect("write");
+        let templates = Templates::load(Some(dir), &disk).expect("templates");
+        assert!(templates.cut("digest.md").is_none());
+        assert!(!parts_agree(&catalog, &templates, "digest.md"));
+    }
 
     /// An empty Dutch digest view for template tests, with `title` as the digest's title.
     pub(crate) fn sample_view<'a>(catalog: &'a Catalog, title: &str) -> impl Serialize + 'a {
