@@ -10,8 +10,8 @@
 //! a member's export). Facet, word and review-day entries exist only for approved lessons, so
 //! a search never even sees a pending or rejected one; the review day (when an approved lesson
 //! was last approved or confirmed) finds the lessons due for re-review without reading them. A
-//! list per collaboration, learning order and month counts a collaboration's lessons of a
-//! period from a year's lists rather than from the whole library. Words are folded (lowercase, accents
+//! list per collaboration, learning order and month, and one per month of review, count a
+//! period's lessons from that period's lists rather than from the whole library. Words are folded (lowercase, accents
 //! removed) and matched by prefix, so `samenwerk` finds `samenwerking` and `cooperatief` finds
 //! `coöperatief`.
 
@@ -37,6 +37,7 @@ const FEATURED: u8 = b'f';
 const REVIEWER: u8 = b'v';
 const REVIEWED: u8 = b'r';
 const CHANNEL_MONTH: u8 = b'm';
+const REVIEWED_MONTH: u8 = b'R';
 
 /// What a member asks for; every filter is optional and they combine with "and".
 /// Not stored as such: a button carries it in its custom_id, the outbox as its own stored type.
@@ -164,8 +165,13 @@ pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     if !lesson.is_public() {
         return out;
     }
-    let reviewed = lesson.reviewed_at.unwrap_or(lesson.created_at);
-    out.insert(key(&[&[REVIEWED], &day_key(reviewed.date_naive()), &id]));
+    let reviewed = lesson.reviewed_at.unwrap_or(lesson.created_at).date_naive();
+    out.insert(key(&[&[REVIEWED], &day_key(reviewed), &id]));
+    out.insert(key(&[
+        &[REVIEWED_MONTH],
+        &month_key(month_number(reviewed)),
+        &id,
+    ]));
     out.insert(key(&[&[ORDER, lesson.order.byte()], &id]));
     for s in &lesson.steps {
         out.insert(key(&[&[STEP, s.byte()], &id]));
@@ -493,13 +499,17 @@ pub fn per_order_from(
     Ok(out)
 }
 
+/// The last day of `day`'s month.
+fn last_of_month(day: NaiveDate) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|d| d.pred_opt())
+}
+
 /// The approved lessons created on `day`, and those created later in its month.
 fn month_days_of(store: &dyn Store, day: NaiveDate) -> Result<(Ids, Ids), StoreError> {
     let on = days(store, DATE, Some(day), Some(day))?;
-    let last = NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
-        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
-        .and_then(|d| d.pred_opt());
-    let rest = match (day.succ_opt(), last) {
+    let rest = match (day.succ_opt(), last_of_month(day)) {
         (Some(next), Some(last)) if next <= last => days(store, DATE, Some(next), Some(last))?,
         _ => Ids::new(),
     };
@@ -511,9 +521,19 @@ pub fn status_set(store: &dyn Store, status: LessonStatus) -> Result<Ids, StoreE
     postings::get(store, &status_list(status))
 }
 
-/// The approved lessons last approved or confirmed on `day` or later.
+/// The approved lessons last approved or confirmed on `day` or later: the month lists after
+/// `day`'s month, and the day lists of the rest of it, so a period of months reads a few
+/// dozen lists however many years the library holds.
 pub fn reviewed_from(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreError> {
-    days(store, REVIEWED, Some(day), None)
+    let later = key(&[&[REVIEWED_MONTH], &month_key(month_number(day) + 1)]);
+    let mut all = Ids::new();
+    for (_, bytes) in store.scan_range(Tree::LessonIndex, &later, &[REVIEWED_MONTH + 1])? {
+        all |= postings::decode(&bytes)?;
+    }
+    if let Some(last) = last_of_month(day) {
+        all |= days(store, REVIEWED, Some(day), Some(last))?;
+    }
+    Ok(all)
 }
 
 /// The approved lessons last approved or confirmed on `day` or before (`None`: on any day),

@@ -164,7 +164,7 @@ impl Engine {
         {
             let mut count = after;
             for id in on_first_day {
-                if let Some(l) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? {
+                if let Some(l) = self.lesson_times(LessonId(id))? {
                     if l.created_at >= since {
                         count += 1;
                     }

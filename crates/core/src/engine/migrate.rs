@@ -98,7 +98,8 @@ impl Engine {
     }
 
     /// Schema 6 → 7: the lesson index also keeps a list per collaboration, learning order and
-    /// month, so `/gezondheid` counts a year's lessons from a year's lists. Built again from
+    /// month, and one per month of review, so `/gezondheid` and the review queue count a
+    /// period's lessons from that period's lists. Built again from
     /// the lessons, as for schema 3.
     fn index_with_collaboration_months(&self) -> Result<Batch, Failure> {
         self.rebuild_index()
