@@ -536,12 +536,6 @@ pub fn reviewed_from(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreErro
     Ok(all)
 }
 
-/// The approved lessons last approved or confirmed on `day` or before (`None`: on any day),
-/// from the review-day lists: candidates for re-review, found without reading a lesson.
-pub fn reviewed_until(store: &dyn Store, day: Option<NaiveDate>) -> Result<Ids, StoreError> {
-    days(store, REVIEWED, None, day)
-}
-
 /// The approved lessons last approved or confirmed on `day` itself.
 pub fn reviewed_on(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreError> {
     days(store, REVIEWED, Some(day), Some(day))
