@@ -537,12 +537,26 @@ fn measure(n: usize, import_max: usize) -> Point {
         .iter()
         .filter(|l| l.status == LessonStatus::Pending)
         .count();
+    // Due again: approved, last reviewed more than the default twelve months ago, and not
+    // among the lessons the subjects applied just now.
+    let cutoff = academy::now() - chrono::Months::new(12);
+    let applied: Vec<LessonId> = world.approved.iter().take(2).copied().collect();
+    let due = lessons
+        .iter()
+        .filter(|l| l.is_public() && l.reviewed_at.unwrap_or(l.created_at) < cutoff)
+        .filter(|l| !applied.contains(&l.id))
+        .count();
     let s = repeat(reps, |_| {
         let (t, reply) = timed(|| ok(&world.plain, &m, Request::ReviewQueue { page: 0 }));
         let text = academy::text(&reply);
         assert!(
             text.contains(&pending.to_string()),
             "the queue counts {pending} waiting:\n{}",
+            &text[..text.len().min(500)]
+        );
+        assert!(
+            text.contains(&format!("{due} goedgekeurde")),
+            "the queue counts {due} due again:\n{}",
             &text[..text.len().min(500)]
         );
         t

@@ -2556,6 +2556,240 @@ fn the_audit_log_counts_an_older_log_once_and_keeps_counting() {
     );
 }
 
+/// What `/gezondheid` and the review queue say they count: the collaboration's lessons of the
+/// last year per learning order, and the approved lessons due for re-review.
+fn counts_shown(a: &Academy) -> ([u64; 3], u64) {
+    let health = a.ok(&anna(), Request::Health);
+    let lessons = &health
+        .sections
+        .iter()
+        .find(|s| s.heading.starts_with("Lessen uit dit kanaal"))
+        .expect("a lessons section")
+        .body;
+    let number_after = |text: &str, from: usize| -> u64 {
+        text[from..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or_else(|_| panic!("a number at {from} in {text}"))
+    };
+    let mut per_order = [0; 3];
+    for o in Order::ALL {
+        let name = format!("{} ", a.engine.catalog().academy(Lang::Nl).order(*o).name);
+        let at = lessons.find(&name).expect("every order") + name.len();
+        per_order[usize::from(o.byte())] = number_after(lessons, at);
+    }
+    let queue = a.ok(&moderator(), Request::ReviewQueue { page: 0 });
+    let due = queue
+        .sections
+        .iter()
+        .find(|s| s.heading == "Ter herbeoordeling")
+        .map_or(0, |s| number_after(&s.body, 0));
+    (per_order, due)
+}
+
+/// The same two figures counted from scratch, from every lesson and application stored.
+fn counts_from_scratch(a: &Academy) -> ([u64; 3], u64) {
+    let now = a.clock.now();
+    let since = now - Duration::days(365);
+    let cutoff = now.checked_sub_months(chrono::Months::new(12)).unwrap();
+    let lessons: Vec<Lesson> = a
+        .store
+        .scan_prefix(Tree::Lessons, &[])
+        .unwrap()
+        .iter()
+        .map(|(_, v)| serde_json::from_slice(v).unwrap())
+        .collect();
+    let applications: Vec<Application> = a
+        .store
+        .scan_prefix(Tree::Applications, &[])
+        .unwrap()
+        .iter()
+        .map(|(_, v)| serde_json::from_slice(v).unwrap())
+        .collect();
+    let mut per_order = [0; 3];
+    let mut due = 0;
+    for l in lessons
+        .iter()
+        .filter(|l| l.status == LessonStatus::Approved)
+    {
+        if l.channel == Some(CHANNEL) && l.created_at >= since {
+            per_order[usize::from(l.order.byte())] += 1;
+        }
+        let applied = applications
+            .iter()
+            .filter(|x| x.lesson == l.id)
+            .map(|x| x.at)
+            .max();
+        let alive = applied.map_or(l.reviewed_at.unwrap_or(l.created_at), |x| {
+            x.max(l.reviewed_at.unwrap_or(l.created_at))
+        });
+        if alive < cutoff {
+            due += 1;
+        }
+    }
+    (per_order, due)
+}
+
+/// The figures shown equal those counted from scratch, and the stored index is the one the
+/// lessons give (month lists included).
+fn assert_counts_hold(a: &Academy, when: &str) -> ([u64; 3], u64) {
+    let shown = counts_shown(a);
+    assert_eq!(shown, counts_from_scratch(a), "{when}");
+    let report = academie::engine::check::check_store(a.store.as_ref()).unwrap();
+    assert!(report.is_sound(), "{when}: {:?}", report.problems);
+    shown
+}
+
+/// A history of every path that adds, changes or removes lessons, over more than a year.
+fn mixed_lesson_history(a: &Academy) {
+    let share_as = |who: &Ctx, title: &str, order: Order| -> LessonId {
+        let reply = a.ok(
+            who,
+            Request::LessonShare(LessonDraft {
+                order,
+                ..draft(title, Attribution::Named)
+            }),
+        );
+        match reply.choices.first().map(|c| &c.action) {
+            Some(Action::ShowLesson(id)) => *id,
+            other => panic!("share offers no lesson: {other:?}"),
+        }
+    };
+    let approve = |id| a.ok(&moderator(), Request::ReviewApprove { id });
+    let at = |t: DateTime<Utc>| a.clock.set(t);
+    let now = monday();
+    let since = now - Duration::days(365);
+
+    // Well over a year ago: approved, rejected and waiting lessons of every order.
+    at(now - Duration::days(500));
+    for (i, o) in Order::ALL.iter().enumerate() {
+        let id = share_as(&anna(), &format!("Oude les {i}"), *o);
+        approve(id);
+    }
+    let rejected = share_as(&carla(), "Afgewezen les", Order::Second);
+    a.ok(
+        &moderator(),
+        Request::ReviewReject {
+            id: rejected,
+            reason: "Te algemeen.".into(),
+        },
+    );
+    share_as(&bram(), "Wacht nog", Order::Third);
+    let by_carla = share_as(&carla(), "Les van Carla", Order::Third);
+    approve(by_carla);
+    assert_counts_hold(a, "after the oldest lessons");
+
+    // Around the first moment of the year `/gezondheid` counts, and the re-review cutoff: on
+    // the same day, a minute before and a minute after.
+    at(since - Duration::minutes(1));
+    let before = share_as(&anna(), "Net te vroeg", Order::First);
+    approve(before);
+    at(since + Duration::minutes(1));
+    let after = share_as(&anna(), "Net op tijd", Order::First);
+    approve(after);
+    // Later that month and in the months after.
+    at(since + Duration::days(10));
+    let edited = share_as(&bram(), "Wordt derde orde", Order::Second);
+    approve(edited);
+    at(since + Duration::days(40));
+    let carla_recent = share_as(&carla(), "Recent van Carla", Order::Second);
+    approve(carla_recent);
+    at(now - Duration::days(100));
+    a.ok(
+        &moderator(),
+        Request::ReviewEdit {
+            id: edited,
+            changes: LessonChanges {
+                order: Some(Order::Third),
+                ..LessonChanges::default()
+            },
+            version: None,
+        },
+    );
+    let later_rejected = share_as(&anna(), "Later afgewezen", Order::First);
+    approve(later_rejected);
+    a.ok(
+        &moderator(),
+        Request::ReviewReject {
+            id: later_rejected,
+            reason: "Toch niet.".into(),
+        },
+    );
+    // An old lesson applied recently is alive; one confirmed again is too.
+    at(now - Duration::days(10));
+    a.ok(
+        &bram(),
+        Request::LessonApplied {
+            id: LessonId(1),
+            note: String::new(),
+        },
+    );
+    approve(LessonId(2));
+    // The starter library, and a member whose data goes (their lessons with it).
+    let files = academie::engine::library_files(
+        &academie::files::LocalDisk,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons"),
+    )
+    .unwrap();
+    a.engine.import_library(&files).unwrap();
+    at(now);
+    a.ok(&carla(), Request::MyDataDelete { confirm: true });
+    let fresh = share_as(&anna(), "Vandaag", Order::Second);
+    approve(fresh);
+}
+
+#[test]
+fn health_and_the_review_queue_count_what_a_count_from_scratch_finds() {
+    let (_dir, a) = set_up();
+    assert_counts_hold(&a, "before any lesson");
+    mixed_lesson_history(&a);
+    let (per_order, due) = assert_counts_hold(&a, "after every kind of change");
+    // The history reaches every part of the count: each order within the year (the lesson a
+    // minute too early left out, Carla's gone, the edited one under its new order), and as
+    // due the one old lesson neither applied nor confirmed and the one reviewed a minute
+    // before the cutoff.
+    assert_eq!(per_order, [1, 1, 1], "this year: per order");
+    assert_eq!(due, 2, "due for re-review");
+    // Months later, some lessons fall out of the year and more are due.
+    a.clock.set(monday() + Duration::days(200));
+    assert_counts_hold(&a, "later");
+}
+
+#[test]
+fn an_older_database_gets_its_month_lists_once_and_shows_the_same_counts() {
+    let (_dir, a) = set_up();
+    mixed_lesson_history(&a);
+    let shown = assert_counts_hold(&a, "as written");
+    // As a database of schema 6 has it: no month lists in the index (per collaboration and
+    // order, and of review).
+    let mut batch = academie::store::Batch::new();
+    for prefix in [b"m", b"R"] {
+        for (key, _) in a.store.scan_prefix(Tree::LessonIndex, prefix).unwrap() {
+            batch.remove(Tree::LessonIndex, key);
+        }
+    }
+    assert!(!batch.is_empty(), "the lessons have month lists");
+    batch.put(
+        Tree::Meta,
+        academie::store::SCHEMA_KEY.to_vec(),
+        6u32.to_be_bytes().to_vec(),
+    );
+    a.store.commit(batch).unwrap();
+    assert_eq!(a.engine.upgrade().unwrap(), 6);
+    assert_eq!(
+        academie::store::schema_version(a.store.as_ref()).unwrap(),
+        academie::store::SCHEMA_VERSION
+    );
+    assert_eq!(assert_counts_hold(&a, "upgraded"), shown);
+    // Kept from then on.
+    let id = a.share(&anna(), "Na de upgrade", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let (per_order, _) = assert_counts_hold(&a, "after a new lesson");
+    assert_eq!(per_order[0], shown.0[0] + 1);
+}
+
 #[test]
 fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
     let (_dir, a) = set_up();

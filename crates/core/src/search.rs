@@ -9,7 +9,9 @@
 //! entries stay one key per lesson, as do the reviewer entries (who last reviewed a lesson, for
 //! a member's export). Facet, word and review-day entries exist only for approved lessons, so
 //! a search never even sees a pending or rejected one; the review day (when an approved lesson
-//! was last approved or confirmed) finds the lessons due for re-review without reading them. Words are folded (lowercase, accents
+//! was last approved or confirmed) finds the lessons due for re-review without reading them. A
+//! list per collaboration, learning order and month, and one per month of review, count a
+//! period's lessons from that period's lists rather than from the whole library. Words are folded (lowercase, accents
 //! removed) and matched by prefix, so `samenwerk` finds `samenwerking` and `cooperatief` finds
 //! `coöperatief`.
 
@@ -17,7 +19,7 @@ use crate::domain::{ChannelId, Lesson, LessonId, LessonStatus, Order, Perspectiv
 use crate::postings;
 pub use crate::postings::Ids;
 use crate::store::{Batch, Store, StoreError, Tree};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use unicode_normalization::UnicodeNormalization;
 
@@ -34,6 +36,8 @@ const WORD: u8 = b'w';
 const FEATURED: u8 = b'f';
 const REVIEWER: u8 = b'v';
 const REVIEWED: u8 = b'r';
+const CHANNEL_MONTH: u8 = b'm';
+const REVIEWED_MONTH: u8 = b'R';
 
 /// What a member asks for; every filter is optional and they combine with "and".
 /// Not stored as such: a button carries it in its custom_id, the outbox as its own stored type.
@@ -109,6 +113,21 @@ fn day_key(date: NaiveDate) -> [u8; 4] {
     ((days as u32) ^ (1 << 31)).to_be_bytes()
 }
 
+/// A month as a number that counts on across years: year × 12 + month, from zero.
+fn month_number(date: NaiveDate) -> i32 {
+    date.year() * 12 + date.month0() as i32
+}
+
+/// A month's number as key bytes that sort in time order.
+fn month_key(month: i32) -> [u8; 4] {
+    ((month as u32) ^ (1 << 31)).to_be_bytes()
+}
+
+/// The start of the month lists of a collaboration's lessons of one learning order.
+fn channel_month_prefix(channel: ChannelId, order: Order) -> Vec<u8> {
+    key(&[&[CHANNEL_MONTH], &channel.key(), &[order.byte()]])
+}
+
 /// Whether entries of this kind are kept as posting lists rather than one key per lesson.
 fn is_posting(entry: &[u8]) -> bool {
     !matches!(entry.first(), Some(&AUTHOR | &LIBRARY_KEY | &REVIEWER))
@@ -146,8 +165,13 @@ pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     if !lesson.is_public() {
         return out;
     }
-    let reviewed = lesson.reviewed_at.unwrap_or(lesson.created_at);
-    out.insert(key(&[&[REVIEWED], &day_key(reviewed.date_naive()), &id]));
+    let reviewed = lesson.reviewed_at.unwrap_or(lesson.created_at).date_naive();
+    out.insert(key(&[&[REVIEWED], &day_key(reviewed), &id]));
+    out.insert(key(&[
+        &[REVIEWED_MONTH],
+        &month_key(month_number(reviewed)),
+        &id,
+    ]));
     out.insert(key(&[&[ORDER, lesson.order.byte()], &id]));
     for s in &lesson.steps {
         out.insert(key(&[&[STEP, s.byte()], &id]));
@@ -163,6 +187,11 @@ pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     }
     if let Some(c) = lesson.channel {
         out.insert(key(&[&[CHANNEL], &c.key(), &id]));
+        out.insert(key(&[
+            &channel_month_prefix(c, lesson.order),
+            &month_key(month_number(lesson.created_at.date_naive())),
+            &id,
+        ]));
     }
     out.insert(key(&[
         &[DATE],
@@ -432,10 +461,79 @@ fn days(
     Ok(all)
 }
 
-/// The approved lessons last approved or confirmed on `day` or before (`None`: on any day),
-/// from the review-day lists: candidates for re-review, found without reading a lesson.
-pub fn reviewed_until(store: &dyn Store, day: Option<NaiveDate>) -> Result<Ids, StoreError> {
-    days(store, REVIEWED, None, day)
+/// A collaboration's approved lessons of each learning order created on `day` or later: per
+/// order, how many were created after `day`, and which were created on `day` itself (UTC),
+/// which only their time can place. Whole months after `day`'s are counted from the lengths
+/// of their month lists, the rest of `day`'s month from its list and the day lists, so the
+/// work follows the months and days asked for, not the history of the library.
+pub fn per_order_from(
+    store: &dyn Store,
+    channel: ChannelId,
+    day: NaiveDate,
+) -> Result<Vec<(Order, u64, Ids)>, StoreError> {
+    let month = month_number(day);
+    let mut out = Vec::with_capacity(Order::ALL.len());
+    // The day lists of `day`'s month, read once for every order, and only when needed.
+    let mut month_days: Option<(Ids, Ids)> = None;
+    for &order in Order::ALL {
+        let prefix = channel_month_prefix(channel, order);
+        let mut after = 0;
+        let later = key(&[&prefix, &month_key(month + 1)]);
+        let end = key(&[&prefix, &[0xff; 5]]);
+        for (_, bytes) in store.scan_range(Tree::LessonIndex, &later, &end)? {
+            after += postings::decode(&bytes)?.len();
+        }
+        let first = postings::get(store, &key(&[&prefix, &month_key(month)]))?;
+        let mut on_day = Ids::new();
+        if !first.is_empty() {
+            let (on, rest) = match month_days.take() {
+                Some(known) => known,
+                None => month_days_of(store, day)?,
+            };
+            after += first.intersection_len(&rest);
+            on_day = first & &on;
+            month_days = Some((on, rest));
+        }
+        out.push((order, after, on_day));
+    }
+    Ok(out)
+}
+
+/// The last day of `day`'s month.
+fn last_of_month(day: NaiveDate) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|d| d.pred_opt())
+}
+
+/// The approved lessons created on `day`, and those created later in its month.
+fn month_days_of(store: &dyn Store, day: NaiveDate) -> Result<(Ids, Ids), StoreError> {
+    let on = days(store, DATE, Some(day), Some(day))?;
+    let rest = match (day.succ_opt(), last_of_month(day)) {
+        (Some(next), Some(last)) if next <= last => days(store, DATE, Some(next), Some(last))?,
+        _ => Ids::new(),
+    };
+    Ok((on, rest))
+}
+
+/// The ids of the lessons with a given status, as a set.
+pub fn status_set(store: &dyn Store, status: LessonStatus) -> Result<Ids, StoreError> {
+    postings::get(store, &status_list(status))
+}
+
+/// The approved lessons last approved or confirmed on `day` or later: the month lists after
+/// `day`'s month, and the day lists of the rest of it, so a period of months reads a few
+/// dozen lists however many years the library holds.
+pub fn reviewed_from(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreError> {
+    let later = key(&[&[REVIEWED_MONTH], &month_key(month_number(day) + 1)]);
+    let mut all = Ids::new();
+    for (_, bytes) in store.scan_range(Tree::LessonIndex, &later, &[REVIEWED_MONTH + 1])? {
+        all |= postings::decode(&bytes)?;
+    }
+    if let Some(last) = last_of_month(day) {
+        all |= days(store, REVIEWED, Some(day), Some(last))?;
+    }
+    Ok(all)
 }
 
 /// The approved lessons last approved or confirmed on `day` itself.

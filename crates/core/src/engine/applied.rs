@@ -11,6 +11,13 @@ use crate::text::keys as k;
 use chrono::{DateTime, Months, Utc};
 use serde_json::json;
 
+/// The times of a lesson's record.
+#[derive(serde::Deserialize)]
+pub(super) struct LessonTimes {
+    pub created_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+}
+
 impl Engine {
     /// Everyone's applications of a lesson, oldest first.
     pub(super) fn applications(&self, id: LessonId) -> Result<Vec<Application>, Failure> {
@@ -98,23 +105,25 @@ impl Engine {
             .checked_sub_months(Months::new(self.settings.re_review_months))
     }
 
-    /// Approved lessons nobody applied or re-confirmed in the configured number of months,
-    /// oldest first. Found from the index's review days and the applications: of the lessons
-    /// not due, only those reviewed on the cutoff's own day are read (to compare the time).
-    pub(super) fn stale_lessons(&self) -> Result<Vec<LessonId>, Failure> {
+    /// Approved lessons nobody applied or re-confirmed in the configured number of months.
+    /// Every approved lesson is on one review-day list, so those due are the approved ones
+    /// less the lessons alive: reviewed after the cutoff's day, on that day after the cutoff
+    /// (only these are read, to compare the time), or applied since. The work follows the
+    /// months a lesson stays fresh, not the years of the library.
+    pub(super) fn stale_lessons(&self) -> Result<search::Ids, Failure> {
         let Some(cutoff) = self.re_review_cutoff() else {
-            return Ok(Vec::new());
+            return Ok(search::Ids::new());
         };
         let store = self.store.as_ref();
         let day = cutoff.date_naive();
-        let mut due = match day.pred_opt() {
-            Some(before) => search::reviewed_until(store, Some(before))?,
-            None => Default::default(),
+        let mut alive = match day.succ_opt() {
+            Some(after) => search::reviewed_from(store, after)?,
+            None => search::Ids::new(),
         };
-        for id in search::reviewed_on(store, day)? - &due {
-            if let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? {
-                if lesson.reviewed_at.unwrap_or(lesson.created_at) < cutoff {
-                    due.insert(id);
+        for id in search::reviewed_on(store, day)? {
+            if let Some(lesson) = self.lesson_times(LessonId(id))? {
+                if lesson.reviewed_at.unwrap_or(lesson.created_at) >= cutoff {
+                    alive.insert(id);
                 }
             }
         }
@@ -122,10 +131,19 @@ impl Engine {
         for (key, bytes) in store.scan_prefix(Tree::Applications, &[])? {
             let a: Application = decode(Tree::Applications, &key, &bytes)?;
             if a.at >= cutoff {
-                due.remove(a.lesson.0);
+                alive.insert(a.lesson.0);
             }
         }
-        Ok(due.iter().map(LessonId).collect())
+        Ok(search::status_set(store, LessonStatus::Approved)? - &alive)
+    }
+
+    /// When a lesson was created and last reviewed, decoded without the rest of its record:
+    /// the views that count lessons read only those on the edge of their period, for these.
+    pub(super) fn lesson_times(&self, id: LessonId) -> Result<Option<LessonTimes>, Failure> {
+        match self.store.get(Tree::Lessons, &id.key())? {
+            Some(bytes) => Ok(Some(decode(Tree::Lessons, &id.key(), &bytes)?)),
+            None => Ok(None),
+        }
     }
 
     /// Whether an approved lesson is due for re-review.

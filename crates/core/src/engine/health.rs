@@ -14,7 +14,7 @@ use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::meter;
 use crate::reply::Reply;
-use crate::search::{self, SearchQuery};
+use crate::search;
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::Duration;
@@ -154,41 +154,23 @@ impl Engine {
             .map(|(s, n)| format!("{} {n}", a.step(*s).short))
             .collect::<Vec<_>>()
             .join(", ");
-        // Lessons of this collaboration from the last year, counted in the index: only those
-        // created on the first day of the year are read, to compare the time.
+        // Lessons of this collaboration from the last year, counted in the index from its
+        // month lists: only those created on the first day of the year are read, to compare
+        // the time.
         let since = self.now() - Duration::days(365);
-        let store = self.store.as_ref();
-        let first_day = since.date_naive();
-        let in_year = |order: Option<Order>, to: Option<chrono::NaiveDate>| {
-            let query = SearchQuery {
-                channel: Some(channel),
-                order,
-                from: Some(first_day),
-                to,
-                ..SearchQuery::default()
-            };
-            search::matching(store, &query)
-        };
-        let mut too_early = search::Ids::new();
-        for id in in_year(None, Some(first_day))? {
-            if let Some(l) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? {
-                if l.created_at < since {
-                    too_early.insert(id);
+        let mut per_order = [0u64; 3];
+        for (order, after, on_first_day) in
+            search::per_order_from(self.store.as_ref(), channel, since.date_naive())?
+        {
+            let mut count = after;
+            for id in on_first_day {
+                if let Some(l) = self.lesson_times(LessonId(id))? {
+                    if l.created_at >= since {
+                        count += 1;
+                    }
                 }
             }
-        }
-        // The year's lessons once, then per order the intersection with the order's list.
-        let year = in_year(None, None)? - &too_early;
-        let mut per_order = [0u64; 3];
-        for o in Order::ALL {
-            let order = search::matching(
-                store,
-                &SearchQuery {
-                    order: Some(*o),
-                    ..SearchQuery::default()
-                },
-            )?;
-            per_order[usize::from(o.byte())] = (order & &year).len();
+            per_order[usize::from(order.byte())] = count;
         }
         // Traces of embedding in the last year: rounds about organising (step 4) and relating
         // to others (step 5), and second- and third-order lessons.

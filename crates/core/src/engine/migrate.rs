@@ -34,6 +34,7 @@ impl Engine {
                 3 => self.index_with_reviews()?,
                 4 => self.list_mentions()?,
                 5 => self.outbox_as_stored_messages()?,
+                6 => self.index_with_collaboration_months()?,
                 other => {
                     return Err(Failure::Internal(anyhow::anyhow!(
                         "no migration from schema {other}"
@@ -94,6 +95,14 @@ impl Engine {
             }
         }
         Ok(batch)
+    }
+
+    /// Schema 6 → 7: the lesson index also keeps a list per collaboration, learning order and
+    /// month, and one per month of review, so `/gezondheid` and the review queue count a
+    /// period's lessons from that period's lists. Built again from
+    /// the lessons, as for schema 3.
+    fn index_with_collaboration_months(&self) -> Result<Batch, Failure> {
+        self.rebuild_index()
     }
 
     /// Schema 3 → 4: the lesson index also keeps who reviewed each lesson and the day an

@@ -16,24 +16,27 @@ impl Engine {
     pub(super) fn review_queue(&self, ctx: &Ctx, page: usize) -> Outcome {
         let lang = ctx.actor.lang;
         self.require_moderator(ctx)?;
-        let keys = search::with_status(self.store.as_ref(), LessonStatus::Pending)?;
-        let keys = self.reviewable_ids(ctx, keys)?;
-        let pages = keys.len().div_ceil(QUEUE_PAGE).max(1);
+        let pending = search::status_set(self.store.as_ref(), LessonStatus::Pending)?;
+        let keys = self.reviewable_ids(ctx, pending)?;
+        let count = usize::try_from(keys.len()).unwrap_or(usize::MAX);
+        let pages = count.div_ceil(QUEUE_PAGE).max(1);
         let page = page.min(pages - 1);
         let mut reply = self.page_header(
             lang,
-            (keys.len(), page, pages),
+            (count, page, pages),
             k::REVIEW_EMPTY,
             k::REVIEW_WAITING,
             k::REVIEW_TITLE,
         );
-        // Lessons due for re-review are shown once, with the first page.
+        // Lessons due for re-review are shown once, with the first page: how many, and the
+        // oldest few.
         let stale = if page == 0 {
             self.reviewable_ids(ctx, self.stale_lessons()?)?
         } else {
-            Vec::new()
+            search::Ids::new()
         };
-        for &id in keys.iter().skip(page * QUEUE_PAGE).take(QUEUE_PAGE) {
+        let shown = keys.iter().skip(page * QUEUE_PAGE).take(QUEUE_PAGE);
+        for id in shown.map(LessonId) {
             let lesson = self.lesson(lang, id)?;
             let text = lesson.text_for(lang);
             let (heading, _) = self.lesson_summary(lang, &lesson, false);
@@ -71,7 +74,7 @@ impl Engine {
                 k::REVIEW_STALE_BODY,
                 json!({"count": stale.len(), "months": self.settings.re_review_months}),
             )];
-            for &id in stale.iter().take(QUEUE_PAGE) {
+            for id in stale.iter().take(QUEUE_PAGE).map(LessonId) {
                 let lesson = self.lesson(lang, id)?;
                 let (heading, _) = self.lesson_summary(lang, &lesson, false);
                 lines.push(format!("• {heading}"));

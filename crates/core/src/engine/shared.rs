@@ -194,12 +194,13 @@ impl Engine {
 
     /// The lessons among `ids` this moderator may review. Only a lesson of a collaboration in
     /// another server is left out, so when there is none (one server, or the console), no
-    /// lesson is read: the queue's work follows the page it shows.
+    /// lesson is read and the set is handed back as it is: the queue counts it and reads only
+    /// the page it shows.
     pub(super) fn reviewable_ids(
         &self,
         ctx: &Ctx,
-        ids: Vec<LessonId>,
-    ) -> Result<Vec<LessonId>, Failure> {
+        ids: search::Ids,
+    ) -> Result<search::Ids, Failure> {
         let academy = self.academy()?;
         if !academy
             .all()
@@ -207,11 +208,11 @@ impl Engine {
         {
             return Ok(ids);
         }
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &id.key())? {
+        let mut out = search::Ids::new();
+        for id in ids.iter() {
+            if let Some(lesson) = self.load::<Lesson>(Tree::Lessons, &LessonId(id).key())? {
                 if self.reviews(&academy, ctx, &lesson) {
-                    out.push(id);
+                    out.insert(id);
                 }
             }
         }

@@ -16,8 +16,9 @@ use std::path::PathBuf;
 /// posting lists; 4: the lesson index also knows who reviewed a lesson and when it was last
 /// approved or confirmed; 5: the records that name a member are listed by member
 /// ([`Tree::Mentions`]); 6: the outbox keeps a stored message of its own, attachments as
-/// base64, instead of the reply.
-pub const SCHEMA_VERSION: u32 = 6;
+/// base64, instead of the reply; 7: the lesson index also lists a collaboration's lessons per
+/// learning order and month, and per month of review.
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// How the folder of a database moved aside by a restore is named: the database's name, a dot,
 /// this, and the time of the restore.
