@@ -3877,17 +3877,8 @@ fn answers_are_confirmed_while_a_backup_is_written_and_the_backup_is_the_moment_
         );
         assert!(changed.body.contains("R1"), "{}", changed.body);
         let withdrawn = a.ok(&bram(), Request::AnswerWithdraw);
-        assert!(
-            !withdrawn.body.is_empty(),
-            "Bram is told his answer is withdrawn"
-        );
-        assert!(
-            matches!(
-                written.try_recv(),
-                Err(std::sync::mpsc::TryRecvError::Empty)
-            ),
-            "the backup was done while its file was held"
-        );
+        contains(&withdrawn.body, "Your answer in R1 is withdrawn.");
+        still_waiting(&written, "the backup was done while its file was held");
         file.open();
         let summary = written
             .recv_timeout(WAIT)
@@ -3944,6 +3935,15 @@ fn open_round(a: &Academy) {
     a.start_round(Step::Issue);
 }
 
+/// Fails the test if the request answering on `rx` has already replied: it must still be held.
+#[track_caller]
+fn still_waiting<T>(rx: &std::sync::mpsc::Receiver<T>, what: &str) {
+    assert!(
+        matches!(rx.try_recv(), Err(std::sync::mpsc::TryRecvError::Empty)),
+        "{what}"
+    );
+}
+
 /// Carla answers the open round on a thread of her own, while another request is held at a
 /// gate; her confirmation must come without that request going on.
 fn answered_meanwhile<'s>(
@@ -3983,12 +3983,9 @@ fn held_while_answering(
             let _ = tx.send(engine.handle(&ctx, req));
         });
         let not_yet = |while_: &str| {
-            assert!(
-                matches!(
-                    pending.try_recv(),
-                    Err(std::sync::mpsc::TryRecvError::Empty)
-                ),
-                "the {what} replied while {while_} was held"
+            still_waiting(
+                &pending,
+                &format!("the {what} replied while {while_} was held"),
             );
         };
         let [(first, first_what), (second, second_what)] = holds;
@@ -4144,12 +4141,9 @@ fn no_answer_waits_for_a_data_deletion_rewriting_the_backups_or_writing_the_site
             "{}",
             edit.body
         );
-        assert!(
-            matches!(
-                deleted.try_recv(),
-                Err(std::sync::mpsc::TryRecvError::Empty)
-            ),
-            "the deletion replied while writing the site was held"
+        still_waiting(
+            &deleted,
+            "the deletion replied while writing the site was held",
         );
         site.open();
 
@@ -4180,12 +4174,9 @@ fn no_answer_waits_for_a_data_deletion_rewriting_the_backups_or_writing_the_site
             "{}",
             answer.body
         );
-        assert!(
-            matches!(
-                finished.try_recv(),
-                Err(std::sync::mpsc::TryRecvError::Empty)
-            ),
-            "the upkeep went on while rewriting the backup was held"
+        still_waiting(
+            &finished,
+            "the upkeep went on while rewriting the backup was held",
         );
         copies.open();
         finished
