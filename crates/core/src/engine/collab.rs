@@ -149,7 +149,7 @@ impl Engine {
     }
 
     /// A language's name in `lang` ("Dutch", "Nederlands").
-    pub(super) fn lang_name(&self, lang: Lang, of: Lang) -> String {
+    fn lang_name(&self, lang: Lang, of: Lang) -> String {
         let key = match of {
             Lang::Nl => k::CHOICE_NL,
             Lang::En => k::CHOICE_EN,
@@ -157,7 +157,7 @@ impl Engine {
         self.text.plain(lang, key)
     }
 
-    pub(super) fn layer_names(&self, lang: Lang, layers: &[Layer]) -> String {
+    fn layer_names(&self, lang: Lang, layers: &[Layer]) -> String {
         let a = self.text.academy(lang);
         layers
             .iter()

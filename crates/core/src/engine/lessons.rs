@@ -437,7 +437,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn status_name(&self, lang: Lang, status: LessonStatus) -> String {
+    fn status_name(&self, lang: Lang, status: LessonStatus) -> String {
         self.text.plain(
             lang,
             match status {
@@ -469,7 +469,7 @@ impl Engine {
     }
 
     /// A whole lesson, as shown to a reader.
-    pub(super) fn lesson_full(&self, lang: Lang, lesson: &Lesson, with_status: bool) -> Reply {
+    fn lesson_full(&self, lang: Lang, lesson: &Lesson, with_status: bool) -> Reply {
         let text = lesson.text_for(lang);
         let mut reply = Reply::private(self.meta_line(lang, lesson))
             .titled(format!("{} · {}", lesson.id, text.title))

@@ -80,7 +80,7 @@ impl Engine {
         Ok(m)
     }
 
-    pub(super) fn sign_ups(&self, id: MeetingId) -> Result<Vec<SignUp>, Failure> {
+    fn sign_ups(&self, id: MeetingId) -> Result<Vec<SignUp>, Failure> {
         let mut list: Vec<SignUp> = self.load_all(Tree::SignUps, &id.key())?;
         list.sort_by_key(|s| s.at);
         Ok(list)

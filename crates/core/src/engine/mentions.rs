@@ -209,7 +209,7 @@ impl Engine {
     }
 
     /// The keys of the records of `kind` listed for `user`, in key order.
-    pub(super) fn mentioned(&self, user: UserId, kind: Kind) -> Result<Vec<Vec<u8>>, Failure> {
+    fn mentioned(&self, user: UserId, kind: Kind) -> Result<Vec<Vec<u8>>, Failure> {
         let prefix = [user.key().as_slice(), &[kind as u8]].concat();
         Ok(self
             .store

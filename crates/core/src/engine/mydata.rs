@@ -888,6 +888,6 @@ fn copies(kept: &[PathBuf]) -> String {
 }
 
 /// The name of a member's export file.
-pub(super) fn export_name(user: UserId) -> String {
+fn export_name(user: UserId) -> String {
     format!("academie-{}.json", user.0)
 }

@@ -35,7 +35,7 @@ pub(super) fn headline(text: &str) -> String {
 
 impl Engine {
     /// A question that is still there; one whose asker deleted their data is gone.
-    pub(super) fn question(&self, lang: Lang, id: QuestionId) -> Result<Question, Failure> {
+    fn question(&self, lang: Lang, id: QuestionId) -> Result<Question, Failure> {
         self.load::<Question>(Tree::Questions, &id.key())?
             .filter(|q| q.asker.is_some())
             .ok_or_else(|| self.refuse(lang, k::QUESTION_NOT_FOUND, json!({"id": id.to_string()})))
@@ -653,7 +653,7 @@ impl Engine {
     /// The lesson a question and the consented answers make: the question as what happened,
     /// each answer with its author as they chose to be shown. Rebuilt the same way when an
     /// answerer or the asker deletes their data.
-    pub(super) fn question_lesson(&self, q: &Question, id: LessonId) -> Result<Lesson, Failure> {
+    fn question_lesson(&self, q: &Question, id: LessonId) -> Result<Lesson, Failure> {
         let answers = self.question_answers(q.id)?;
         self.question_lesson_from(q, id, &answers)
     }

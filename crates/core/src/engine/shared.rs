@@ -71,7 +71,7 @@ impl Academy {
     }
 
     /// Whether the viewer may see the approved lessons of collaboration `c`.
-    pub(super) fn lessons_reach(&self, c: &Collaboration, viewer: &Viewer) -> bool {
+    fn lessons_reach(&self, c: &Collaboration, viewer: &Viewer) -> bool {
         viewer.channel == Some(c.channel)
             || (c.sharing.lessons && self.servers_meet(c.server, viewer.server))
     }

@@ -16,7 +16,7 @@ const SHOWN: usize = 10;
 
 impl Engine {
     /// The most recent revealed round of `step` in a channel.
-    pub(super) fn last_revealed(
+    fn last_revealed(
         &self,
         channel: ChannelId,
         step: Step,

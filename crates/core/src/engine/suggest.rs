@@ -37,11 +37,7 @@ pub fn suggestion_score(
 
 impl Engine {
     /// The lessons of other collaborations to suggest to `collab` for `step`, best first.
-    pub(super) fn suggestions(
-        &self,
-        collab: &Collaboration,
-        step: Step,
-    ) -> Result<Vec<Lesson>, Failure> {
+    fn suggestions(&self, collab: &Collaboration, step: Step) -> Result<Vec<Lesson>, Failure> {
         let academy = self.academy()?;
         let viewer = Viewer::collaboration(collab);
         let mut hidden = academy.hidden(&viewer);
