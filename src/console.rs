@@ -341,7 +341,7 @@ impl<'a> Console<'a> {
         if let Err(e) = self.engine.run_due() {
             tracing::error!("scheduled work failed: {e}");
         }
-        let waiting = match self.engine.outbox() {
+        let waiting = match self.engine.outbox().waiting() {
             Ok(w) => w,
             Err(e) => {
                 tracing::error!("cannot read the outbox: {e}");
@@ -387,7 +387,7 @@ impl<'a> Console<'a> {
                     )?;
                 }
             }
-            if let Err(e) = self.engine.delivered(message.id) {
+            if let Err(e) = self.engine.outbox().delivered(message.id) {
                 tracing::error!("cannot clear a delivered message: {e}");
             }
         }

@@ -1109,6 +1109,7 @@ impl Academy {
     fn outbox_texts(&self) -> Vec<(Recipient, String)> {
         self.engine
             .outbox()
+            .waiting()
             .unwrap()
             .into_iter()
             .map(|m| (m.to, m.reply.all_text()))
@@ -1116,8 +1117,8 @@ impl Academy {
     }
 
     fn clear_outbox(&self) {
-        for m in self.engine.outbox().unwrap() {
-            self.engine.delivered(m.id).unwrap();
+        for m in self.engine.outbox().waiting().unwrap() {
+            self.engine.outbox().delivered(m.id).unwrap();
         }
     }
 }

@@ -195,6 +195,7 @@ impl Academy {
     fn messages_to(&self, user: &Ctx) -> Vec<String> {
         self.engine
             .outbox()
+            .waiting()
             .unwrap()
             .into_iter()
             .filter(|m| m.to == Recipient::User(user.actor.id))
@@ -203,8 +204,8 @@ impl Academy {
     }
 
     fn deliver_all(&self) {
-        for m in self.engine.outbox().unwrap() {
-            self.engine.delivered(m.id).unwrap();
+        for m in self.engine.outbox().waiting().unwrap() {
+            self.engine.outbox().delivered(m.id).unwrap();
         }
     }
 

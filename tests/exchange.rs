@@ -186,14 +186,14 @@ impl Academy {
     }
 
     fn outbox(&self) -> Vec<Outgoing> {
-        self.engine.outbox().unwrap()
+        self.engine.outbox().waiting().unwrap()
     }
 
     /// Delivers (clears) the outbox, returning what was in it.
     fn deliver(&self) -> Vec<Outgoing> {
         let out = self.outbox();
         for m in &out {
-            self.engine.delivered(m.id).unwrap();
+            self.engine.outbox().delivered(m.id).unwrap();
         }
         out
     }

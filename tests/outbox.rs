@@ -122,14 +122,14 @@ fn a_message_queued_by_schema_5_is_rewritten_by_the_upgrade_and_reads_the_same()
         text.contains(r#""bytes":"iVBORw0KGgo=""#) && text.contains(r#""message":"#),
         "stored in the new form: {text}"
     );
-    assert_eq!(engine.outbox().unwrap(), vec![expected(42)]);
+    assert_eq!(engine.outbox().waiting().unwrap(), vec![expected(42)]);
     // The counters still count: a third refusal gives the message up.
-    engine.delivery_failed(1).unwrap();
-    assert_eq!(engine.outbox().unwrap()[0].failures, 2);
-    engine.parts_delivered(1, 1).unwrap();
-    assert_eq!(engine.outbox().unwrap()[0].parts_sent, 1);
-    engine.delivery_failed(1).unwrap();
-    assert!(engine.outbox().unwrap().is_empty());
+    engine.outbox().failed(1).unwrap();
+    assert_eq!(engine.outbox().waiting().unwrap()[0].failures, 2);
+    engine.outbox().parts_delivered(1, 1).unwrap();
+    assert_eq!(engine.outbox().waiting().unwrap()[0].parts_sent, 1);
+    engine.outbox().failed(1).unwrap();
+    assert!(engine.outbox().waiting().unwrap().is_empty());
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn a_backup_of_schema_5_with_a_waiting_message_restores_and_delivers_it() {
     load_backup(fresh.as_ref(), &backup).unwrap();
     let engine = engine(fresh.clone());
     assert_eq!(engine.upgrade().unwrap(), 5);
-    assert_eq!(engine.outbox().unwrap(), vec![expected(42)]);
+    assert_eq!(engine.outbox().waiting().unwrap(), vec![expected(42)]);
     // And a backup of the upgraded database checks as well.
     let again = Path::new("/b/new.jsonl");
     write_backup(&disk, fresh.as_ref(), again).unwrap();
@@ -178,7 +178,10 @@ fn the_console_prints_a_message_queued_by_schema_5() {
     ] {
         assert!(out.contains(shown), "{shown} in {out}");
     }
-    assert!(engine.outbox().unwrap().is_empty(), "delivered once");
+    assert!(
+        engine.outbox().waiting().unwrap().is_empty(),
+        "delivered once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,10 +208,13 @@ async fn discord_delivers_a_message_queued_by_schema_5_and_keeps_its_long_search
     }));
     fake.wait_ready(WAIT).await.expect("the bot connected");
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !engine.outbox().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+    while !engine.outbox().waiting().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(engine.outbox().unwrap().is_empty(), "delivered and cleared");
+    assert!(
+        engine.outbox().waiting().unwrap().is_empty(),
+        "delivered and cleared"
+    );
     let posts = fake.channel_messages(CHANNEL_ID);
     assert_eq!(posts.len(), 1, "posted once");
     let post = &posts[0];

@@ -35,7 +35,7 @@ pub(super) async fn run(
             Err(e) => tracing::error!("scheduled work stopped: {e}"),
         }
         let e = engine.clone();
-        let waiting = match tokio::task::spawn_blocking(move || e.outbox()).await {
+        let waiting = match tokio::task::spawn_blocking(move || e.outbox().waiting()).await {
             Ok(Ok(w)) => w,
             Ok(Err(e)) => {
                 tracing::error!("cannot read the outbox: {e}");
@@ -57,16 +57,16 @@ pub(super) async fn run(
             };
             let e = engine.clone();
             let done = tokio::task::spawn_blocking(move || match result {
-                Ok(()) => e.delivered(id),
+                Ok(()) => e.outbox().delivered(id),
                 Err((sent, err)) => {
                     tracing::warn!(
                         id,
                         "could not deliver a message: {}",
                         super::redact(&err.to_string())
                     );
-                    e.parts_delivered(id, sent)?;
+                    e.outbox().parts_delivered(id, sent)?;
                     if permanent(&err) {
-                        e.delivery_failed(id)
+                        e.outbox().failed(id)
                     } else {
                         Ok(())
                     }

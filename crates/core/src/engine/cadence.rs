@@ -3,7 +3,8 @@
 //! collaboration's time zone, skipping weekends, the Dutch national holidays and configured
 //! holidays. Each step can have its own rhythm; moderators add, change, pause and resume them.
 
-use super::schedule::{JobKind, Recipient};
+use super::outbox::Recipient;
+use super::schedule::JobKind;
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::Reply;

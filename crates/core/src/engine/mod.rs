@@ -40,7 +40,8 @@ pub use library::{
     ImportReport, LibraryLesson,
 };
 pub use meetings::{meeting_tag, EventPlan};
-pub use schedule::{Job, JobKind, Outgoing, Recipient};
+pub use outbox::{Outbox, Outgoing, Recipient};
+pub use schedule::{Job, JobKind};
 pub use shared::ExchangeChange;
 
 use crate::disk::{Disk, MemoryDisk};

@@ -438,7 +438,7 @@ impl Engine {
             .chain(data.question_answers.iter().map(|a| a.text.as_str()))
             .filter(|t| !t.trim().is_empty())
             .collect();
-        for mut out in self.outbox()? {
+        for mut out in self.outbox().waiting()? {
             let key = out.id.to_be_bytes().to_vec();
             if out.to == super::Recipient::User(user) {
                 batch.remove(Tree::Outbox, key);
@@ -751,7 +751,8 @@ impl Engine {
     /// Whether a message to `user` waits in the outbox.
     fn message_waits_for(&self, user: UserId) -> Result<bool, Failure> {
         Ok(self
-            .outbox()?
+            .outbox()
+            .waiting()?
             .iter()
             .any(|out| out.to == super::Recipient::User(user)))
     }

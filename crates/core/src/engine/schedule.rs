@@ -1,12 +1,12 @@
-//! Work the academy does on its own at a set time (revealing a round at its deadline, reminding
-//! those who have not answered), and the outbox through which it speaks when nobody asked.
+//! Work the academy does on its own at a set time: revealing a round at its deadline, reminding
+//! those who have not answered, keeping answers no longer than configured.
 //!
 //! Jobs are stored in time order. Running one removes it in the same batch as its effect and
-//! the messages it sends, so a job runs exactly once even across a crash, and one that fell due
-//! while the bot was down runs once at the next start. Messages wait in the outbox until an
-//! adapter reports them delivered: nothing the academy decided to say is lost.
+//! the messages it sends (to the outbox), so a job runs exactly once even across a crash, and
+//! one that fell due while the bot was down runs once at the next start.
 
-use super::{decode, encode, outbox, Ctx, Engine, Failure, Outcome};
+use super::outbox::Recipient;
+use super::{decode, encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Reply};
 use crate::search::time_key;
@@ -43,34 +43,6 @@ pub struct Job {
 /// A job that keeps failing is retried this many times, ten minutes apart, then dropped.
 const MAX_JOB_ATTEMPTS: u32 = 12;
 
-/// Where an outgoing message goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Recipient {
-    Channel(ChannelId),
-    User(UserId),
-    /// The meeting's server, as a scheduled event made from [`Engine::event_plan`]; the reply
-    /// holds the meeting's announcement for an adapter without events.
-    Event(MeetingId),
-}
-
-/// A message the academy sends on its own, kept until delivered. Stored as an
-/// [`OutboxRecord`](super::outbox::OutboxRecord), not as the reply itself.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Outgoing {
-    pub id: u64,
-    pub to: Recipient,
-    pub reply: Reply,
-    /// Permanent delivery failures so far (Discord refused the message itself).
-    pub failures: u32,
-    /// Messages of a long reply already delivered, so a retry does not send them twice.
-    pub parts_sent: usize,
-}
-
-/// A message Discord refuses outright this many times is given up (and logged); temporary
-/// failures (an outage, a rate limit) are retried for as long as they last.
-const MAX_FAILURES: u32 = 3;
-
 fn job_key(due: DateTime<Utc>, id: u64) -> Vec<u8> {
     [time_key(due).as_slice(), &id.to_be_bytes()].concat()
 }
@@ -95,29 +67,6 @@ impl Engine {
             attempts: 0,
         };
         batch.put(Tree::Schedules, job_key(due, id), encode(&job)?);
-        Ok(())
-    }
-
-    /// Adds a message to the outbox in `batch`.
-    pub(super) fn send_later(
-        &self,
-        batch: &mut Batch,
-        to: Recipient,
-        reply: Reply,
-    ) -> Result<(), Failure> {
-        let id = self.next_id(batch, "outgoing")?;
-        let out = Outgoing {
-            id,
-            to,
-            reply,
-            failures: 0,
-            parts_sent: 0,
-        };
-        batch.put(
-            Tree::Outbox,
-            id.to_be_bytes().to_vec(),
-            outbox::encode(&out)?,
-        );
         Ok(())
     }
 
@@ -255,69 +204,6 @@ impl Engine {
         batch.put(Tree::Meta, marker, today.into_bytes());
         self.commit(batch)?;
         Ok(cleared)
-    }
-
-    /// Messages waiting to be delivered, oldest first. An unreadable entry is logged and
-    /// skipped, so it never holds up the others.
-    pub fn outbox(&self) -> Result<Vec<Outgoing>, Failure> {
-        let mut out = Vec::new();
-        for (key, value) in self.store.scan_prefix(Tree::Outbox, &[])? {
-            match outbox::decode(&key, &value) {
-                Ok(m) => out.push(m),
-                Err(e) => tracing::error!("skipped an unreadable outgoing message: {e}"),
-            }
-        }
-        Ok(out)
-    }
-
-    fn outgoing(&self, id: u64) -> Result<Option<Outgoing>, Failure> {
-        let key = id.to_be_bytes();
-        match self.store.get(Tree::Outbox, &key)? {
-            None => Ok(None),
-            Some(bytes) => outbox::decode(&key, &bytes).map(Some),
-        }
-    }
-
-    /// Records that the first `parts` messages of a long reply were delivered.
-    pub fn parts_delivered(&self, id: u64, parts: usize) -> Result<(), Failure> {
-        let _guard = self.lock();
-        let key = id.to_be_bytes();
-        let Some(mut out) = self.outgoing(id)? else {
-            return Ok(());
-        };
-        out.parts_sent = out.parts_sent.max(parts);
-        let mut batch = Batch::new();
-        batch.put(Tree::Outbox, key.to_vec(), outbox::encode(&out)?);
-        self.commit(batch)
-    }
-
-    /// Removes a delivered message from the outbox.
-    pub fn delivered(&self, id: u64) -> Result<(), Failure> {
-        let mut batch = Batch::new();
-        batch.remove(Tree::Outbox, id.to_be_bytes().to_vec());
-        self.commit(batch)
-    }
-
-    /// Counts a delivery Discord refused outright; after a few, the message is given up.
-    /// Temporary failures are not counted: the message simply waits for the next try.
-    pub fn delivery_failed(&self, id: u64) -> Result<(), Failure> {
-        let _guard = self.lock();
-        let key = id.to_be_bytes();
-        let Some(mut out) = self.outgoing(id)? else {
-            return Ok(());
-        };
-        out.failures += 1;
-        let mut batch = Batch::new();
-        if out.failures >= MAX_FAILURES {
-            tracing::error!(
-                id,
-                "gave up delivering a message after {MAX_FAILURES} attempts"
-            );
-            batch.remove(Tree::Outbox, key.to_vec());
-        } else {
-            batch.put(Tree::Outbox, key.to_vec(), outbox::encode(&out)?);
-        }
-        self.commit(batch)
     }
 
     /// The deadline passed: the round reveals itself, as a moderator's reveal would.

@@ -9,8 +9,7 @@
 //! form still reads, because the 5 → 6 step rewrites it and a backup of schema 5 restores
 //! through it.
 
-use super::schedule::{Outgoing, Recipient};
-use super::Failure;
+use super::{Failure, Outgoing, Recipient};
 use crate::domain::{
     ChannelId, DigestId, LessonId, MeetingId, Order, Perspective, QuestionId, RoundId, Step, UserId,
 };
@@ -22,23 +21,23 @@ use serde::{Deserialize, Serialize};
 
 /// One message in the outbox, as stored under its id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(super) struct OutboxRecord {
-    pub(super) id: u64,
-    pub(super) to: Recipient,
+pub(in crate::engine) struct OutboxRecord {
+    pub(in crate::engine) id: u64,
+    to: Recipient,
     /// Schema 5 named it `reply`.
     #[serde(alias = "reply")]
-    pub(super) message: StoredMessage,
+    message: StoredMessage,
     /// Permanent delivery failures so far.
     #[serde(default)]
-    pub(super) failures: u32,
+    failures: u32,
     /// Parts of a long message already delivered.
     #[serde(default)]
-    pub(super) parts_sent: usize,
+    parts_sent: usize,
 }
 
 /// What a message says: the reply's content, without how an adapter shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(super) struct StoredMessage {
+struct StoredMessage {
     visibility: StoredVisibility,
     #[serde(default)]
     title: Option<String>,
@@ -358,13 +357,13 @@ impl From<OutboxRecord> for Outgoing {
 }
 
 /// A message as the outbox stores it.
-pub(super) fn encode(out: &Outgoing) -> Result<Vec<u8>, Failure> {
-    super::encode(&OutboxRecord::from(out))
+pub(in crate::engine) fn encode(out: &Outgoing) -> Result<Vec<u8>, Failure> {
+    crate::engine::encode(&OutboxRecord::from(out))
 }
 
 /// A stored message, in either schema's form.
-pub(super) fn decode(key: &[u8], bytes: &[u8]) -> Result<Outgoing, Failure> {
-    super::decode::<OutboxRecord>(Tree::Outbox, key, bytes).map(Outgoing::from)
+pub(in crate::engine) fn decode(key: &[u8], bytes: &[u8]) -> Result<Outgoing, Failure> {
+    crate::engine::decode::<OutboxRecord>(Tree::Outbox, key, bytes).map(Outgoing::from)
 }
 
 /// Bytes as base64 text, a third of the size of JSON's array of numbers; the array, which
