@@ -13,9 +13,11 @@ mod audit;
 pub mod backup;
 mod cadence;
 pub mod check;
+mod clock;
 mod collab;
 mod digests;
 mod doing;
+mod failure;
 mod health;
 mod lessons;
 mod library;
@@ -25,15 +27,20 @@ mod migrate;
 mod mydata;
 mod outbox;
 mod questions;
+mod request;
 mod review;
 mod rounds;
 mod schedule;
+mod settings;
 mod shared;
 mod step5;
 mod suggest;
+mod user_text;
 
 pub use audit::AuditEntry;
+pub use clock::{Clock, FastClock, SystemClock};
 pub use doing::cell as doing_cell;
+pub use failure::{Failure, Outcome, Refusal};
 pub use lessons::LessonForm;
 pub use library::{
     embedded_files as embedded_library, folder_files as library_files, parse_library_file,
@@ -41,14 +48,17 @@ pub use library::{
 };
 pub use meetings::{meeting_tag, EventPlan};
 pub use outbox::{Outbox, Outgoing, Recipient};
+pub use request::{Ctx, HelpLine, LessonChanges, LessonDraft, Request};
 pub use schedule::{Job, JobKind};
+pub use settings::Settings;
 pub use shared::ExchangeChange;
+use user_text::is_invisible;
+pub use user_text::{clean_line, clean_text, is_blank, shorten};
 
 use crate::disk::{Disk, MemoryDisk};
 use crate::domain::*;
 use crate::figures::Raster;
 use crate::reply::Reply;
-use crate::search::SearchQuery;
 use crate::site::Templates;
 use crate::store::{Batch, Store, StoreError, Tree};
 use crate::text::{keys as k, Catalog};
@@ -77,430 +87,6 @@ pub mod limits {
     pub const ADDRESS: usize = 100;
     /// How many weeks a cadence may wait between its rounds.
     pub const WEEKS: std::ops::RangeInclusive<u32> = 1..=52;
-}
-
-/// The source of "now", so tests can control time.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The real clock.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock for tests of the whole binary: it starts at the real time and runs `speed` times as
-/// fast, so a deadline an hour ahead falls due after a second while every scheduled job still
-/// takes the path it takes in production.
-#[derive(Debug)]
-pub struct FastClock {
-    start: DateTime<Utc>,
-    started: std::time::Instant,
-    speed: u32,
-}
-
-impl FastClock {
-    pub fn starting_now(speed: u32) -> FastClock {
-        FastClock {
-            start: Utc::now(),
-            started: std::time::Instant::now(),
-            speed: speed.max(1),
-        }
-    }
-}
-
-impl Clock for FastClock {
-    fn now(&self) -> DateTime<Utc> {
-        let passed = self.started.elapsed() * self.speed;
-        chrono::Duration::from_std(passed)
-            .ok()
-            .and_then(|d| self.start.checked_add_signed(d))
-            .unwrap_or(self.start)
-    }
-}
-
-/// Who acts, and where.
-#[derive(Clone, Debug)]
-pub struct Ctx {
-    pub actor: Actor,
-    /// The channel acted in; `None` in a direct message.
-    pub channel: Option<ChannelId>,
-    /// The server the channel is on, where the actor's rights hold; `None` in the console and
-    /// in a direct message.
-    pub server: Option<ServerId>,
-}
-
-/// A lesson as its author writes it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LessonDraft {
-    pub title: String,
-    pub happened: String,
-    pub lesson: String,
-    pub order: Order,
-    pub steps: Vec<Step>,
-    pub perspective: Option<Perspective>,
-    pub tags: Vec<String>,
-    pub attribution: Attribution,
-}
-
-/// Changes to a lesson; `None` leaves a field as it is.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LessonChanges {
-    pub title: Option<String>,
-    pub happened: Option<String>,
-    pub lesson: Option<String>,
-    pub order: Option<Order>,
-    pub steps: Option<Vec<Step>>,
-    pub perspective: Option<Perspective>,
-    pub tags: Option<Vec<String>>,
-    pub attribution: Option<Attribution>,
-}
-
-impl LessonChanges {
-    pub fn is_empty(&self) -> bool {
-        *self == LessonChanges::default()
-    }
-}
-
-/// One command as help lists it: how it is typed and the message key of what it does. The
-/// command table writes these, so the engine need not know the table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HelpLine {
-    pub usage: String,
-    pub help: &'static str,
-    /// Listed for moderators only.
-    pub moderators: bool,
-}
-
-/// Everything a user can ask of the academy. Both adapters produce these.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Request {
-    /// Help, with the commands to list.
-    Help(Vec<HelpLine>),
-    Setup {
-        task: String,
-        region: String,
-        layers: Vec<Layer>,
-        lang: Option<Lang>,
-        /// The collaboration's own time zone; none: unchanged (the academy's for a new one).
-        zone: Option<chrono_tz::Tz>,
-    },
-    ShowCollaboration,
-    Questions {
-        step: Step,
-    },
-    Perspectives,
-    Orders,
-    RoundStart {
-        step: Step,
-        /// As typed; placed in the collaboration's time zone and checked against the clock by
-        /// the engine.
-        deadline: Option<When>,
-    },
-    RoundStatus,
-    /// Reveals the current round; with `round`, only if that is still the current one (a
-    /// button from an older round must not act on a newer one).
-    RoundReveal {
-        round: Option<RoundId>,
-    },
-    RoundClose {
-        round: Option<RoundId>,
-    },
-    AnswerSubmit {
-        text: String,
-        round: Option<RoundId>,
-    },
-    AnswerEdit {
-        text: String,
-        round: Option<RoundId>,
-    },
-    AnswerWithdraw,
-    AnswerMine,
-    SetLayer {
-        layer: Layer,
-    },
-    LessonShare(LessonDraft),
-    /// `version` is the lesson's `LessonForm::version` the editor saw (a form); with it, an
-    /// edit made by someone else since is refused instead of overwritten. Without it (a typed
-    /// command, which shows nothing first) there is nothing to compare.
-    LessonEdit {
-        id: LessonId,
-        changes: LessonChanges,
-        version: Option<u64>,
-    },
-    LessonShow {
-        id: LessonId,
-    },
-    LessonSearch(SearchQuery),
-    LessonMine,
-    /// The lessons waiting for review, five a page; `page` counts from 0.
-    ReviewQueue {
-        page: usize,
-    },
-    ReviewApprove {
-        id: LessonId,
-    },
-    /// `version` as for `LessonEdit`.
-    ReviewEdit {
-        id: LessonId,
-        changes: LessonChanges,
-        version: Option<u64>,
-    },
-    ReviewReject {
-        id: LessonId,
-        reason: String,
-    },
-    ReviewFeature {
-        id: LessonId,
-    },
-    DigestCompose {
-        title: Option<String>,
-        filter: DigestFilter,
-    },
-    DigestPublish {
-        id: DigestId,
-    },
-    DigestList,
-    DigestShow {
-        id: DigestId,
-    },
-    MyDataExport,
-    MyDataDelete {
-        confirm: bool,
-    },
-    /// The collaboration's health over time: idling, accelerating or cruising, with numbers.
-    Health,
-    /// The moderator actions, newest first, a page at a time; `page` counts from 0.
-    AuditLog {
-        page: usize,
-    },
-    /// Places the collaboration on figure 2: little or much yield, few or many lessons.
-    Place {
-        much_yield: bool,
-        many_lessons: bool,
-    },
-    /// Asks the group to place the collaboration on figure 2 (moderators).
-    AskDoingLearning,
-    /// Where the group placed the collaboration, and how that moved.
-    DoingLearning,
-    /// Sets, pauses or resumes how often the collaboration revisits a step (moderators).
-    Cadence {
-        step: Option<Step>,
-        every_weeks: Option<u32>,
-        paused: Option<bool>,
-    },
-    /// The actor places the collaboration on a governance perspective (step-3 rounds).
-    Vote {
-        perspective: Perspective,
-        round: Option<RoundId>,
-    },
-    /// The actor applied a lesson in their work.
-    LessonApplied {
-        id: LessonId,
-        note: String,
-    },
-    /// How the actor is reminded of rounds they have not answered.
-    Reminders {
-        how: Reminders,
-    },
-    /// What the collaboration shares with the academy (moderators); nothing given: show it.
-    Exchange(ExchangeChange),
-    /// A moderator takes a lesson of another collaboration into their own next digest.
-    DigestTake {
-        id: LessonId,
-    },
-    /// The revealed step-5 answers of other collaborations that allow it, side by side.
-    Step5Elsewhere,
-    /// A member asks the whole academy a question.
-    QuestionAsk {
-        text: String,
-        attribution: Attribution,
-    },
-    /// Anyone answers a question to the academy.
-    QuestionAnswer {
-        id: QuestionId,
-        text: String,
-        attribution: Attribution,
-    },
-    QuestionShow {
-        id: QuestionId,
-    },
-    /// The questions to the academy the actor can see that are still open.
-    QuestionList,
-    /// The asker marks an answer (by its number) as one that helped; again: unmarks it.
-    QuestionHelpful {
-        id: QuestionId,
-        answer: u32,
-    },
-    /// A moderator turns a question and its answers into a lesson draft, asking consent.
-    QuestionToLesson {
-        id: QuestionId,
-        title: String,
-        order: Order,
-        steps: Vec<Step>,
-    },
-    /// An answerer says yes or no to their answer becoming part of a lesson.
-    QuestionConsent {
-        id: QuestionId,
-        consent: bool,
-    },
-    /// A moderator plans a learning meeting: at a time, in a voice channel or at an address.
-    MeetingPlan {
-        /// As typed; placed in the collaboration's zone against the engine's clock.
-        starts: When,
-        minutes: Option<u32>,
-        title: Option<String>,
-        address: Option<String>,
-        voice: Option<ChannelId>,
-    },
-    /// A meeting's agenda; without an id, the next meeting of this collaboration.
-    MeetingAgenda {
-        id: Option<MeetingId>,
-    },
-    /// The actor says they will come to a meeting; again: they no longer will.
-    MeetingJoin {
-        id: MeetingId,
-    },
-    /// A moderator asks the group for the lessons of a meeting that took place.
-    MeetingLessons {
-        id: MeetingId,
-    },
-}
-
-impl Request {
-    /// Whether the reply to this request is normally posted for the whole channel, so an
-    /// adapter that must decide before the reply exists (Discord's deferral) can guess right.
-    pub fn announces(&self) -> bool {
-        matches!(
-            self,
-            Request::Setup { .. }
-                | Request::RoundStart { .. }
-                | Request::RoundReveal { .. }
-                | Request::RoundClose { .. }
-                | Request::DigestPublish { .. }
-                | Request::AskDoingLearning
-                | Request::QuestionAsk { .. }
-                | Request::MeetingPlan { .. }
-                | Request::MeetingLessons { .. }
-        )
-    }
-}
-
-/// A refusal whose text is exactly what the user is shown, in their language.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    /// The message key, so tests and adapters can tell refusals apart without parsing text.
-    pub key: &'static str,
-    pub text: String,
-}
-
-/// Why a use case did not produce a reply.
-#[derive(Debug)]
-pub enum Failure {
-    /// The user asked for something not allowed or not possible; nothing changed.
-    Refused(Refusal),
-    /// Something broke; log it and show the user a generic message, never this error.
-    Internal(anyhow::Error),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::Internal(e.into())
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Failure::Internal(e)
-    }
-}
-
-impl Failure {
-    /// As an error for a caller outside the engine that reports it as it is (the command
-    /// line): a refusal says only its text, as the user would read it; a fault keeps its chain.
-    pub fn into_error(self) -> anyhow::Error {
-        match self {
-            Failure::Internal(e) => e,
-            Failure::Refused(r) => anyhow::anyhow!("{}", r.text),
-        }
-    }
-}
-
-impl std::error::Error for Failure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Failure::Refused(_) => None,
-            Failure::Internal(e) => e.source(),
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Refused(r) => write!(f, "refused ({}): {}", r.key, r.text),
-            Failure::Internal(e) => write!(f, "internal error: {e:#}"),
-        }
-    }
-}
-
-pub type Outcome = Result<Reply, Failure>;
-
-/// Engine-wide settings from the configuration.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// The language for channels and people whose language is unknown.
-    pub default_lang: Lang,
-    /// Lessons per search page.
-    pub page_size: usize,
-    /// Months after which an approved lesson nobody applied returns to the review queue.
-    pub re_review_months: u32,
-    /// Days on which no round starts by itself, besides Saturdays, Sundays and the Dutch
-    /// national holidays.
-    pub holidays: Vec<chrono::NaiveDate>,
-    /// The time zone of collaborations that did not choose their own.
-    pub time_zone: Tz,
-    /// Days after which the answers and votes of a closed round are deleted; none: kept.
-    pub answer_retention_days: Option<u32>,
-    /// Where the static site of published digests is kept up to date; none: not written.
-    pub site_dir: Option<std::path::PathBuf>,
-    /// Servers whose moderators allow exchange with other servers in the configuration (a
-    /// moderator's `/moderator uitwisseling servers:` overrides it for their server).
-    pub open_servers: Vec<ServerId>,
-    /// One academy-wide channel (or forum) for questions to the academy, instead of every
-    /// collaboration's own channel.
-    pub questions_channel: Option<ChannelId>,
-    /// Where files for people are written (a member's export among them); none: nowhere.
-    pub export_dir: Option<std::path::PathBuf>,
-    /// Where a confirmed "delete my data" is recorded until it is complete, so one that was
-    /// interrupted is finished at the next start; none: not recorded.
-    pub erasures_dir: Option<std::path::PathBuf>,
-    /// Automatic backups: where, how many and how often; none: not taken.
-    pub backups: Option<backup::Policy>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            default_lang: Lang::Nl,
-            page_size: 5,
-            re_review_months: 12,
-            holidays: Vec::new(),
-            time_zone: crate::time::DEFAULT_ZONE,
-            answer_retention_days: None,
-            site_dir: None,
-            open_servers: Vec::new(),
-            questions_channel: None,
-            export_dir: None,
-            erasures_dir: None,
-            backups: None,
-        }
-    }
 }
 
 /// Produces the files that follow a committed change (the pages of the static site) once the
@@ -1055,74 +641,6 @@ fn decode<T: DeserializeOwned>(tree: Tree, key: &[u8], bytes: &[u8]) -> Result<T
     })
 }
 
-/// Cleans user text: line endings unified, control characters removed (tabs and newlines stay),
-/// surrounding whitespace trimmed. What remains is stored as written.
-pub fn clean_text(raw: &str) -> String {
-    // A carriage return ends a line whether or not a line feed follows (old Mac text, a
-    // terminal in raw mode), in answers as in names.
-    raw.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .chars()
-        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
-/// Cleans a one-line value: as [`clean_text`], with newlines and tabs turned into spaces.
-pub fn clean_line(raw: &str) -> String {
-    clean_text(raw).replace(['\n', '\t'], " ")
-}
-
-/// At most `max` characters of `text`, cut between grapheme clusters (never inside an emoji
-/// sequence, a flag or a letter with its accents), with `…` when something was left out.
-pub fn shorten(text: &str, max: usize) -> String {
-    use unicode_segmentation::UnicodeSegmentation;
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    let mut count = 0;
-    for g in text.graphemes(true) {
-        let n = g.chars().count();
-        if count + n > max {
-            break;
-        }
-        out.push_str(g);
-        count += n;
-    }
-    out.push('…');
-    out
-}
-
-/// Whether text shows nothing: empty, or only spaces and invisible characters.
-pub fn is_blank(text: &str) -> bool {
-    text.chars().all(is_invisible)
-}
-
-/// Characters that render as nothing; text made only of these (and spaces) counts as empty.
-fn is_invisible(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{034f}'
-                | '\u{061c}'
-                | '\u{115f}'
-                | '\u{1160}'
-                | '\u{17b4}'
-                | '\u{17b5}'
-                | '\u{180e}'
-                | '\u{3164}'
-                | '\u{feff}'
-                | '\u{ffa0}'
-        )
-        || ('\u{200b}'..='\u{200f}').contains(&c)
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2060}'..='\u{206f}').contains(&c)
-        || ('\u{fe00}'..='\u{fe0f}').contains(&c)
-}
-
 impl Engine {
     /// Checks a piece of user text against its limit, naming the field in the refusal.
     fn check_text(
@@ -1146,56 +664,5 @@ impl Engine {
             ));
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failure_is_an_error_whose_source_is_the_cause_of_the_fault() {
-        let fault = Failure::Internal(
-            anyhow::Error::new(std::io::Error::other("disk full")).context("saving an answer"),
-        );
-        let as_error: &dyn std::error::Error = &fault;
-        assert_eq!(
-            as_error.source().map(|s| s.to_string()).as_deref(),
-            Some("disk full")
-        );
-        assert_eq!(
-            fault.to_string(),
-            "internal error: saving an answer: disk full"
-        );
-        let kept = anyhow::Error::new(fault).context("opening the database");
-        assert_eq!(kept.chain().count(), 3, "{kept:#}");
-
-        let refused = Failure::Refused(Refusal {
-            key: "answer.none",
-            text: "Er loopt nu geen ronde.".into(),
-        });
-        assert!(std::error::Error::source(&refused).is_none());
-        assert_eq!(
-            format!("{:#}", refused.into_error().context("importing")),
-            "importing: Er loopt nu geen ronde."
-        );
-        let fault = Failure::Internal(anyhow::anyhow!("cause").context("step"));
-        assert_eq!(format!("{:#}", fault.into_error()), "step: cause");
-    }
-
-    #[test]
-    fn clean_text_removes_controls_and_trims() {
-        assert_eq!(clean_text("  a\u{0}b\r\nc\u{7f}  "), "ab\nc");
-        assert_eq!(clean_text("\u{200b}"), "\u{200b}");
-        assert_eq!(clean_line("a\nb\tc"), "a b c");
-        assert_eq!(clean_text(" \n\t "), "");
-        assert_eq!(clean_text("a\rb"), "a\nb");
-        assert_eq!(shorten("abc", 3), "abc");
-        assert_eq!(shorten("abcd", 3), "abc…");
-        // A family emoji (7 chars), a flag (2), an e with a combining accent (2).
-        assert_eq!(shorten("ab👨\u{200d}👩\u{200d}👧\u{200d}👦", 5), "ab…");
-        assert_eq!(shorten("a🇳🇱", 2), "a…");
-        assert_eq!(shorten("cafe\u{301}s", 4), "caf…");
-        assert_eq!(clean_line("Anna\rBram"), "Anna Bram");
     }
 }
