@@ -108,8 +108,9 @@ impl Engine {
     /// Approved lessons nobody applied or re-confirmed in the configured number of months.
     /// Every approved lesson is on one review-day list, so those due are the approved ones
     /// less the lessons alive: reviewed after the cutoff's day, on that day after the cutoff
-    /// (only these are read, to compare the time), or applied since. The work follows the
-    /// months a lesson stays fresh, not the years of the library.
+    /// (only these are read, to compare the time), or applied since (from the applications in
+    /// time order, from the cutoff on). The work follows the months a lesson stays fresh, not
+    /// the years of the library or of its applications.
     pub(super) fn stale_lessons(&self) -> Result<search::Ids, Failure> {
         let Some(cutoff) = self.re_review_cutoff() else {
             return Ok(search::Ids::new());
@@ -127,12 +128,9 @@ impl Engine {
                 }
             }
         }
-        // Applied since the cutoff: alive.
-        for (key, bytes) in store.scan_prefix(Tree::Applications, &[])? {
-            let a: Application = decode(Tree::Applications, &key, &bytes)?;
-            if a.at >= cutoff {
-                alive.insert(a.lesson.0);
-            }
+        // Applied since the cutoff: alive, read from the applications of the period alone.
+        for id in self.applied_since(cutoff)? {
+            alive.insert(id.0);
         }
         Ok(search::status_set(store, LessonStatus::Approved)? - &alive)
     }

@@ -1,6 +1,7 @@
 //! `academie check`: reads a whole database as the academy will, so damage is found by an
 //! administrator before a member meets it. Every record must decode as its kind, the lesson
-//! index must be exactly the one built anew from the lessons, and no id counter may be behind
+//! index must be exactly the one built anew from the lessons (and the applications in time
+//! order the one the applications give), and no id counter may be behind
 //! an id in use (the next record would overwrite one). It only reads.
 
 use super::outbox::OutboxRecord;
@@ -8,7 +9,7 @@ use super::{AuditEntry, Job};
 use crate::domain::*;
 use crate::store::{MemoryStore, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY};
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a check found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -32,6 +33,9 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
     // The highest id in use per counter.
     let mut highest: BTreeMap<&str, u64> = BTreeMap::new();
     let mut lessons = Vec::new();
+    // The applications' entries they give, and those stored.
+    let mut applied = BTreeSet::new();
+    let mut listed = BTreeSet::new();
     for tree in Tree::ALL {
         if tree == Tree::LessonIndex {
             continue;
@@ -82,7 +86,11 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                     }
                 }
                 Tree::Participants => valid::<Participant>(value, &mut problem),
-                Tree::Applications => valid::<Application>(value, &mut problem),
+                Tree::Applications => {
+                    if let Some(a) = decode::<Application>(value, &mut problem) {
+                        applied.insert(super::applied_at::entry_key(a.at, key));
+                    }
+                }
                 Tree::Votes => valid::<Vote>(value, &mut problem),
                 Tree::Placements => valid::<Placement>(value, &mut problem),
                 Tree::Audit => {
@@ -112,6 +120,12 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                 Tree::SignUps => valid::<SignUp>(value, &mut problem),
                 Tree::Taken => valid::<TakenLesson>(value, &mut problem),
                 Tree::RoundsByChannel | Tree::LessonIndex => {}
+                Tree::AppliedAt => {
+                    if !value.is_empty() {
+                        problem("an application's entry holds a value".into());
+                    }
+                    listed.insert(key.clone());
+                }
                 Tree::Mentions => {
                     if !value.is_empty() {
                         problem("a mention holds a value".into());
@@ -123,7 +137,27 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
     report.lessons = lessons.len();
     check_counters(store, &highest, &mut report.problems)?;
     check_index(store, &lessons, &mut report)?;
+    check_applied(&applied, &listed, &mut report.problems);
     Ok(report)
+}
+
+/// The applications in time order must be exactly the entries the applications give.
+fn check_applied(
+    applied: &BTreeSet<Vec<u8>>,
+    listed: &BTreeSet<Vec<u8>>,
+    problems: &mut Vec<String>,
+) {
+    let name = Tree::AppliedAt.name();
+    for key in listed.difference(applied) {
+        problems.push(format!(
+            "{name} holds {key:02x?}, which no application gives"
+        ));
+    }
+    for key in applied.difference(listed) {
+        problems.push(format!(
+            "{name} lacks {key:02x?}, which an application gives"
+        ));
+    }
 }
 
 fn note(highest: &mut BTreeMap<&'static str, u64>, kind: &'static str, id: u64) {

@@ -35,6 +35,7 @@ impl Engine {
                 4 => self.list_mentions()?,
                 5 => self.outbox_as_stored_messages()?,
                 6 => self.index_with_collaboration_months()?,
+                7 => self.list_applications()?,
                 other => {
                     return Err(Failure::Internal(anyhow::anyhow!(
                         "no migration from schema {other}"
