@@ -2793,7 +2793,8 @@ fn an_older_database_gets_its_month_lists_once_and_shows_the_same_counts() {
 /// Applications before and after the re-review cutoff, made again, and gone with a member's
 /// data: the queue's lessons due again are those a count from every application finds, and
 /// the applications in time order are exactly the ones the applications give (the check), on
-/// the database as written, later, and upgraded from before they were listed.
+/// the database as written, later, and upgraded from before they were listed (and before the
+/// index kept the instant of each review).
 #[test]
 fn the_review_queue_finds_applications_since_its_cutoff_as_a_count_from_scratch_does() {
     let (_dir, a) = set_up();
@@ -2834,7 +2835,8 @@ fn the_review_queue_finds_applications_since_its_cutoff_as_a_count_from_scratch_
     let later = assert_counts_hold(&a, "later");
     assert!(later.1 > after_deletion.1, "more are due later: {later:?}");
 
-    // As a database of schema 7 has it: no applications in time order.
+    // As a database of schema 7 has it: no applications in time order, and no instant of
+    // review in the lesson index.
     let mut batch = academie::store::Batch::new();
     for (key, _) in a.store.scan_prefix(Tree::AppliedAt, &[]).unwrap() {
         batch.remove(Tree::AppliedAt, key);
@@ -2842,6 +2844,14 @@ fn the_review_queue_finds_applications_since_its_cutoff_as_a_count_from_scratch_
     assert!(
         !batch.is_empty(),
         "the applications are listed in time order"
+    );
+    let listed = batch.len();
+    for (key, _) in a.store.scan_prefix(Tree::LessonIndex, b"W").unwrap() {
+        batch.remove(Tree::LessonIndex, key);
+    }
+    assert!(
+        batch.len() > listed,
+        "the index keeps the instants of review"
     );
     batch.put(
         Tree::Meta,

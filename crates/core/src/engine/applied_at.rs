@@ -10,6 +10,7 @@
 
 use super::{decode, Engine, Failure};
 use crate::domain::LessonId;
+use crate::search::instant_key;
 use crate::store::{Batch, Store, StoreError, Tree};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
@@ -18,16 +19,6 @@ use std::collections::BTreeSet;
 #[derive(serde::Deserialize)]
 struct When {
     at: DateTime<Utc>,
-}
-
-/// An instant as key bytes that sort in time order, to the nanosecond as stored, so a period
-/// that starts at an instant takes exactly the applications made at or after it.
-fn instant_key(t: DateTime<Utc>) -> [u8; 12] {
-    let mut out = [0; 12];
-    // Flip the sign bit so instants before 1970 still sort first.
-    out[..8].copy_from_slice(&((t.timestamp() as u64) ^ (1 << 63)).to_be_bytes());
-    out[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_be_bytes());
-    out
 }
 
 /// The entry of the application stored at `key` (lesson id ++ user id) and made at `at`.
@@ -121,26 +112,5 @@ impl Engine {
             }
         }
         Ok(batch)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::instant_key;
-    use chrono::DateTime;
-
-    #[test]
-    fn instant_keys_sort_in_time_order_to_the_nanosecond() {
-        let at = |s: i64, n: u32| DateTime::from_timestamp(s, n).unwrap();
-        let times = [
-            at(-1_000, 5),
-            at(-1, 999_999_999),
-            at(0, 0),
-            at(0, 1),
-            at(1_000, 0),
-        ];
-        for pair in times.windows(2) {
-            assert!(instant_key(pair[0]) < instant_key(pair[1]), "{pair:?}");
-        }
     }
 }

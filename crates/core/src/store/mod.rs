@@ -17,8 +17,9 @@ use std::path::PathBuf;
 /// approved or confirmed; 5: the records that name a member are listed by member
 /// ([`Tree::Mentions`]); 6: the outbox keeps a stored message of its own, attachments as
 /// base64, instead of the reply; 7: the lesson index also lists a collaboration's lessons per
-/// learning order and month, and per month of review; 8: the applications are also listed in
-/// the order they were made ([`Tree::AppliedAt`]).
+/// learning order and month, and per month of review; 8: the lesson index also keeps the
+/// instant an approved lesson was last approved or confirmed, and the applications are listed
+/// in the order they were made ([`Tree::AppliedAt`]).
 pub const SCHEMA_VERSION: u32 = 8;
 
 /// How the folder of a database moved aside by a restore is named: the database's name, a dot,
