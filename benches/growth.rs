@@ -34,7 +34,7 @@ mod support;
 
 use academie::console::{user_id_for, CONSOLE_CHANNEL};
 use academie::domain::*;
-use academie::engine::{AuditEntry, Engine, Request, Settings};
+use academie::engine::{AppliedEntries, AuditEntry, Engine, Request, Settings};
 use academie::reply::Reply;
 use academie::search;
 use academie::store::{Batch, EachEntry, Entry, SledStore, Store, StoreError, Tree};
@@ -434,11 +434,6 @@ impl World {
             };
             let key = [application.lesson.key(), application.user.key()].concat();
             batch.put(
-                Tree::AppliedAt,
-                [search::instant_key(application.at).as_slice(), &key].concat(),
-                Vec::new(),
-            );
-            batch.put(
                 Tree::Mentions,
                 [application.user.key().as_slice(), &[2], &key].concat(),
                 Vec::new(),
@@ -453,6 +448,22 @@ impl World {
                     .commit(std::mem::take(&mut batch))
                     .expect("commit");
             }
+        }
+        self.store.commit(batch).expect("commit");
+        // The entries in time order of every application, the subjects' too, as the engine
+        // keeps them.
+        let mut entries = AppliedEntries::default();
+        for (key, value) in self
+            .store
+            .scan_prefix(Tree::Applications, &[])
+            .expect("scan")
+        {
+            let a: Application = serde_json::from_slice(&value).expect("decode");
+            entries.add(&key, a.at, 0);
+        }
+        let mut batch = Batch::new();
+        for (key, value) in entries.entries() {
+            batch.put(Tree::AppliedAt, key, value);
         }
         self.store.commit(batch).expect("commit");
     }

@@ -2823,6 +2823,10 @@ fn the_review_queue_finds_applications_since_its_cutoff_as_a_count_from_scratch_
     // week: both alive.
     apply(&anna(), 7, cutoff + Duration::minutes(1));
     apply(&bram(), 3, now - Duration::days(7));
+    // L2, alive anyway, applied by both in the same hour: it stays on that month's list of
+    // applied lessons when one of the two applications goes.
+    apply(&anna(), 2, now - Duration::days(7) + Duration::minutes(10));
+    apply(&bram(), 2, now - Duration::days(7) + Duration::minutes(20));
     a.clock.set(now);
     assert_eq!(assert_counts_hold(&a, "applied after the cutoff").1, 0);
     // Bram's data goes, and his applications with it: L3 is due again, and so is L1, which

@@ -126,12 +126,12 @@ fn day_key(date: NaiveDate) -> [u8; 4] {
 }
 
 /// A month as a number that counts on across years: year × 12 + month, from zero.
-fn month_number(date: NaiveDate) -> i32 {
+pub(crate) fn month_number(date: NaiveDate) -> i32 {
     date.year() * 12 + date.month0() as i32
 }
 
 /// A month's number as key bytes that sort in time order.
-fn month_key(month: i32) -> [u8; 4] {
+pub(crate) fn month_key(month: i32) -> [u8; 4] {
     ((month as u32) ^ (1 << 31)).to_be_bytes()
 }
 

@@ -107,9 +107,10 @@ impl Engine {
     /// Approved lessons nobody applied or re-confirmed in the configured number of months.
     /// Every approved lesson is on one review-day list, so those due are the approved ones
     /// less the lessons alive: reviewed after the cutoff's day, on that day after the cutoff
-    /// (from the keys of the instants reviewed, no lesson read), or applied since (from the
-    /// applications in time order, from the cutoff on). The work follows the months a lesson
-    /// stays fresh, not the years of the library or of its applications.
+    /// (from the keys of the instants reviewed, no lesson read), or applied since (the lists
+    /// of the months after the cutoff's, and that month's applications from the cutoff on).
+    /// The work follows the months a lesson stays fresh, not the years of the library or of
+    /// its applications.
     pub(super) fn stale_lessons(&self) -> Result<search::Ids, Failure> {
         let Some(cutoff) = self.re_review_cutoff() else {
             return Ok(search::Ids::new());
@@ -122,9 +123,7 @@ impl Engine {
         };
         alive |= search::reviewed_on_from(store, cutoff)?;
         // Applied since the cutoff: alive, read from the applications of the period alone.
-        for id in self.applied_since(cutoff)? {
-            alive.insert(id.0);
-        }
+        alive |= self.applied_since(cutoff)?;
         Ok(search::status_set(store, LessonStatus::Approved)? - &alive)
     }
 

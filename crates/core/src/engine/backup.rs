@@ -644,25 +644,19 @@ struct Records {
     index: crate::search::IndexBuilder,
     /// The entries of the applications in time order that the applications give, and those
     /// the file holds, each with its line.
-    applied: BTreeMap<Vec<u8>, usize>,
-    listed: BTreeMap<Vec<u8>, usize>,
+    applied: super::AppliedEntries,
+    listed: BTreeMap<Vec<u8>, (Vec<u8>, usize)>,
 }
 
 impl Records {
     /// The first line where the applications in time order differ from what the applications
     /// give: an entry no application gives, or an application without its entry.
     fn applied_mismatch(&self, path: &Path) -> Option<BackupError> {
-        let stray = self
-            .listed
-            .iter()
-            .filter(|(key, _)| !self.applied.contains_key(*key))
-            .map(|(_, line)| (*line, Tree::AppliedAt));
-        let missing = self
+        let (line, tree, _) = self
             .applied
-            .iter()
-            .filter(|(key, _)| !self.listed.contains_key(*key))
-            .map(|(_, line)| (*line, Tree::Applications));
-        let (line, tree) = stray.chain(missing).min_by_key(|(line, _)| *line)?;
+            .differences(&self.listed)
+            .into_iter()
+            .min_by_key(|(line, _, _)| *line)?;
         Some(BackupError::BadRecord {
             path: path.to_owned(),
             line,
@@ -703,8 +697,7 @@ impl Records {
             Tree::Participants => reads::<Participant>(&value),
             Tree::Applications => match serde_json::from_slice::<Application>(&value) {
                 Ok(a) => {
-                    let entry = super::applied_at::entry_key(a.at, key);
-                    self.applied.insert(entry, line);
+                    self.applied.add(key, a.at, line);
                     true
                 }
                 Err(_) => false,
@@ -722,8 +715,8 @@ impl Records {
             Tree::RoundsByChannel | Tree::LessonIndex => true,
             Tree::Mentions => value.is_empty(),
             Tree::AppliedAt => {
-                self.listed.insert(key.to_vec(), line);
-                value.is_empty()
+                self.listed.insert(key.to_vec(), (value, line));
+                true
             }
         };
         if !ok {

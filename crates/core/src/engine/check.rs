@@ -9,7 +9,7 @@ use super::{AuditEntry, Job};
 use crate::domain::*;
 use crate::store::{MemoryStore, Store, StoreError, Tree, COUNTER_PREFIX, SCHEMA_KEY};
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// What a check found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -34,8 +34,8 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
     let mut highest: BTreeMap<&str, u64> = BTreeMap::new();
     let mut lessons = Vec::new();
     // The applications' entries they give, and those stored.
-    let mut applied = BTreeSet::new();
-    let mut listed = BTreeSet::new();
+    let mut applied = super::AppliedEntries::default();
+    let mut listed = BTreeMap::new();
     for tree in Tree::ALL {
         if tree == Tree::LessonIndex {
             continue;
@@ -88,7 +88,7 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                 Tree::Participants => valid::<Participant>(value, &mut problem),
                 Tree::Applications => {
                     if let Some(a) = decode::<Application>(value, &mut problem) {
-                        applied.insert(super::applied_at::entry_key(a.at, key));
+                        applied.add(key, a.at, 0);
                     }
                 }
                 Tree::Votes => valid::<Vote>(value, &mut problem),
@@ -121,10 +121,7 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                 Tree::Taken => valid::<TakenLesson>(value, &mut problem),
                 Tree::RoundsByChannel | Tree::LessonIndex => {}
                 Tree::AppliedAt => {
-                    if !value.is_empty() {
-                        problem("an application's entry holds a value".into());
-                    }
-                    listed.insert(key.clone());
+                    listed.insert(key.clone(), (value.clone(), 0));
                 }
                 Tree::Mentions => {
                     if !value.is_empty() {
@@ -137,27 +134,10 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
     report.lessons = lessons.len();
     check_counters(store, &highest, &mut report.problems)?;
     check_index(store, &lessons, &mut report)?;
-    check_applied(&applied, &listed, &mut report.problems);
+    for (_, tree, what) in applied.differences(&listed) {
+        report.problems.push(format!("{}: {what}", tree.name()));
+    }
     Ok(report)
-}
-
-/// The applications in time order must be exactly the entries the applications give.
-fn check_applied(
-    applied: &BTreeSet<Vec<u8>>,
-    listed: &BTreeSet<Vec<u8>>,
-    problems: &mut Vec<String>,
-) {
-    let name = Tree::AppliedAt.name();
-    for key in listed.difference(applied) {
-        problems.push(format!(
-            "{name} holds {key:02x?}, which no application gives"
-        ));
-    }
-    for key in applied.difference(listed) {
-        problems.push(format!(
-            "{name} lacks {key:02x?}, which an application gives"
-        ));
-    }
 }
 
 fn note(highest: &mut BTreeMap<&'static str, u64>, kind: &'static str, id: u64) {

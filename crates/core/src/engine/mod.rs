@@ -33,6 +33,7 @@ mod shared;
 mod step5;
 mod suggest;
 
+pub use applied_at::Expected as AppliedEntries;
 pub use audit::AuditEntry;
 pub use doing::cell as doing_cell;
 pub use lessons::LessonForm;

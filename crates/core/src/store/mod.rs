@@ -92,8 +92,9 @@ pub enum Tree {
     /// user id ++ kind ++ record key → (): the records that name a member, so their export
     /// and deletion read what they have, not every record of the academy.
     Mentions,
-    /// time ++ lesson id ++ user id → (): the applications in the order they were made, so the
-    /// lessons applied since a moment are read from that period alone.
+    /// `T` ++ time ++ lesson id ++ user id → (): the applications in the order they were made,
+    /// and `M` ++ month → the lessons applied in it, so the lessons applied since a moment are
+    /// read from that period's lists alone.
     AppliedAt,
 }
 
