@@ -5,8 +5,9 @@
 //! smallest to the largest.
 //!
 //! Every academy holds, beside the corpus, the same collaboration: six revealed step-1 rounds
-//! and an open one, members with answers, lessons and applications of their own, and an audit
-//! log of one entry per ten lessons (a moderator's history grows with the library). What
+//! and an open one, members with answers, lessons and applications of their own, an audit
+//! log of one entry per ten lessons (a moderator's history grows with the library) and as
+//! many applications of corpus lessons, spread over the years (so do its applications). What
 //! "bounded" means for each operation:
 //!
 //! - `/gezondheid`, the review queue, a member's export, the audit log, publishing a digest of
@@ -33,7 +34,7 @@ mod support;
 
 use academie::console::{user_id_for, CONSOLE_CHANNEL};
 use academie::domain::*;
-use academie::engine::{AuditEntry, Engine, Request, Settings};
+use academie::engine::{AppliedEntries, AuditEntry, Engine, Request, Settings};
 use academie::reply::Reply;
 use academie::search;
 use academie::store::{Batch, EachEntry, Entry, SledStore, Store, StoreError, Tree};
@@ -315,6 +316,7 @@ impl World {
             }
         }
         self.audit_history(self.n / 10);
+        self.application_history(self.n / 10);
         self.forget_figures(LEGACY_ROUNDS);
     }
 
@@ -413,6 +415,72 @@ impl World {
             (kept + count as u64).to_be_bytes().to_vec(),
         );
         self.store.commit(batch).expect("commit");
+    }
+
+    /// `count` past applications of corpus lessons by as many members, spread over the corpus
+    /// period and the months after it, written as the engine writes them (the record, its
+    /// entry in time order and the member's mention): a library's applications grow with it.
+    fn application_history(&self, count: usize) {
+        let (start, _) = corpus::period();
+        let step = (academy::now() - start).num_seconds() / count.max(1) as i64;
+        let mut batch = Batch::new();
+        for i in 0..count {
+            let application = Application {
+                lesson: LessonId(1 + (i as u64 * 7_919) % self.n as u64),
+                user: UserId(200_000 + i as u64),
+                name: format!("Toepasser {i}"),
+                note: "In ons eigen werk.".into(),
+                at: start + chrono::Duration::seconds(i as i64 * step),
+            };
+            let key = [application.lesson.key(), application.user.key()].concat();
+            batch.put(
+                Tree::Mentions,
+                [application.user.key().as_slice(), &[2], &key].concat(),
+                Vec::new(),
+            );
+            batch.put(
+                Tree::Applications,
+                key,
+                serde_json::to_vec(&application).expect("encode"),
+            );
+            if batch.len() >= 5_000 {
+                self.store
+                    .commit(std::mem::take(&mut batch))
+                    .expect("commit");
+            }
+        }
+        self.store.commit(batch).expect("commit");
+        // The entries in time order of every application, the subjects' too, as the engine
+        // keeps them.
+        let mut entries = AppliedEntries::default();
+        for (key, value) in self
+            .store
+            .scan_prefix(Tree::Applications, &[])
+            .expect("scan")
+        {
+            let a: Application = serde_json::from_slice(&value).expect("decode");
+            entries.add(&key, a.at, 0);
+        }
+        let mut batch = Batch::new();
+        for (key, value) in entries.entries() {
+            batch.put(Tree::AppliedAt, key, value);
+        }
+        self.store.commit(batch).expect("commit");
+    }
+
+    /// When each lesson was last applied, from every application stored.
+    fn last_applied(&self) -> BTreeMap<LessonId, chrono::DateTime<chrono::Utc>> {
+        let mut last = BTreeMap::new();
+        for (_, v) in self
+            .store
+            .scan_prefix(Tree::Applications, &[])
+            .expect("scan")
+        {
+            let a: Application = serde_json::from_slice(&v).expect("decode");
+            let at = last.entry(a.lesson).or_insert(a.at);
+            *at = (*at).max(a.at);
+        }
+        last
     }
 
     /// Every lesson in the store, read the slow way: what the checks compare replies with.
@@ -537,14 +605,14 @@ fn measure(n: usize, import_max: usize) -> Point {
         .iter()
         .filter(|l| l.status == LessonStatus::Pending)
         .count();
-    // Due again: approved, last reviewed more than the default twelve months ago, and not
-    // among the lessons the subjects applied just now.
+    // Due again: approved, and neither last reviewed nor applied (by the subjects just now,
+    // or in the history) in the default twelve months.
     let cutoff = academy::now() - chrono::Months::new(12);
-    let applied: Vec<LessonId> = world.approved.iter().take(2).copied().collect();
+    let applied = world.last_applied();
     let due = lessons
         .iter()
         .filter(|l| l.is_public() && l.reviewed_at.unwrap_or(l.created_at) < cutoff)
-        .filter(|l| !applied.contains(&l.id))
+        .filter(|l| applied.get(&l.id).is_none_or(|at| *at < cutoff))
         .count();
     let s = repeat(reps, |_| {
         let (t, reply) = timed(|| ok(&world.plain, &m, Request::ReviewQueue { page: 0 }));

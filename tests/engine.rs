@@ -2791,6 +2791,93 @@ fn an_older_database_gets_its_month_lists_once_and_shows_the_same_counts() {
     assert_eq!(per_order[0], shown.0[0] + 1);
 }
 
+/// Applications before and after the re-review cutoff, made again, and gone with a member's
+/// data: the queue's lessons due again are those a count from every application finds, and
+/// the applications in time order are exactly the ones the applications give (the check), on
+/// the database as written, later, and upgraded from before they were listed (and before the
+/// index kept the instant of each review).
+#[test]
+fn the_review_queue_finds_applications_since_its_cutoff_as_a_count_from_scratch_does() {
+    let (_dir, a) = set_up();
+    mixed_lesson_history(&a);
+    let now = a.clock.now();
+    let cutoff = now.checked_sub_months(chrono::Months::new(12)).unwrap();
+    let apply = |who: &Ctx, id: u64, at: DateTime<Utc>| {
+        a.clock.set(at);
+        a.ok(
+            who,
+            Request::LessonApplied {
+                id: LessonId(id),
+                note: String::new(),
+            },
+        );
+    };
+    let (_, due) = assert_counts_hold(&a, "before these applications");
+    assert_eq!(due, 2, "L3 and L7 are due");
+    // L3, old: applied long ago, and again by the same member a minute before the cutoff
+    // (the application moves to its new time): still due.
+    apply(&anna(), 3, now - Duration::days(400));
+    apply(&anna(), 3, cutoff - Duration::minutes(1));
+    a.clock.set(now);
+    assert_eq!(assert_counts_hold(&a, "applied before the cutoff").1, 2);
+    // L7, reviewed a minute before the cutoff, applied a minute after it; L3 by Bram last
+    // week: both alive.
+    apply(&anna(), 7, cutoff + Duration::minutes(1));
+    apply(&bram(), 3, now - Duration::days(7));
+    // L2, alive anyway, applied by both in the same hour: it stays on that month's list of
+    // applied lessons when one of the two applications goes.
+    apply(&anna(), 2, now - Duration::days(7) + Duration::minutes(10));
+    apply(&bram(), 2, now - Duration::days(7) + Duration::minutes(20));
+    a.clock.set(now);
+    assert_eq!(assert_counts_hold(&a, "applied after the cutoff").1, 0);
+    // Bram's data goes, and his applications with it: L3 is due again, and so is L1, which
+    // only his application of ten days ago kept alive.
+    a.ok(&bram(), Request::MyDataDelete { confirm: true });
+    let after_deletion = assert_counts_hold(&a, "after Bram's data went");
+    assert_eq!(after_deletion.1, 2);
+    // Months later, the application a minute after the old cutoff is before the new one.
+    a.clock.set(now + Duration::days(200));
+    let later = assert_counts_hold(&a, "later");
+    assert!(later.1 > after_deletion.1, "more are due later: {later:?}");
+
+    // As a database of schema 7 has it: no applications in time order, and no instant of
+    // review in the lesson index.
+    let mut batch = academie::store::Batch::new();
+    for (key, _) in a.store.scan_prefix(Tree::AppliedAt, &[]).unwrap() {
+        batch.remove(Tree::AppliedAt, key);
+    }
+    assert!(
+        !batch.is_empty(),
+        "the applications are listed in time order"
+    );
+    let listed = batch.len();
+    for (key, _) in a.store.scan_prefix(Tree::LessonIndex, b"W").unwrap() {
+        batch.remove(Tree::LessonIndex, key);
+    }
+    assert!(
+        batch.len() > listed,
+        "the index keeps the instants of review"
+    );
+    batch.put(
+        Tree::Meta,
+        academie::store::SCHEMA_KEY.to_vec(),
+        7u32.to_be_bytes().to_vec(),
+    );
+    a.store.commit(batch).unwrap();
+    assert_eq!(a.engine.upgrade().unwrap(), 7);
+    assert_eq!(
+        academie::store::schema_version(a.store.as_ref()).unwrap(),
+        academie::store::SCHEMA_VERSION
+    );
+    assert_eq!(assert_counts_hold(&a, "upgraded"), later);
+    // Kept from then on: applied again today, L3 is alive.
+    apply(&anna(), 3, now + Duration::days(200));
+    assert_eq!(
+        assert_counts_hold(&a, "applied after the upgrade").1,
+        later.1 - 1
+    );
+}
+
 #[test]
 fn cruising_asks_for_embedding_not_only_for_agreement_that_holds() {
     let (_dir, a) = set_up();

@@ -7,7 +7,8 @@
 //! posting lists — one compressed set of lesson ids per value (see [`crate::postings`]) — so a
 //! library of years stays small and a query reads a few values; the author and library-key
 //! entries stay one key per lesson, as do the reviewer entries (who last reviewed a lesson, for
-//! a member's export). Facet, word and review-day entries exist only for approved lessons, so
+//! a member's export) and the instant an approved lesson was last approved or confirmed (so
+//! the day a re-review period starts on is split without reading a lesson). Facet, word and review-day entries exist only for approved lessons, so
 //! a search never even sees a pending or rejected one; the review day (when an approved lesson
 //! was last approved or confirmed) finds the lessons due for re-review without reading them. A
 //! list per collaboration, learning order and month, and one per month of review, count a
@@ -38,6 +39,7 @@ const REVIEWER: u8 = b'v';
 const REVIEWED: u8 = b'r';
 const CHANNEL_MONTH: u8 = b'm';
 const REVIEWED_MONTH: u8 = b'R';
+const REVIEWED_AT: u8 = b'W';
 
 /// What a member asks for; every filter is optional and they combine with "and".
 /// Not stored as such: a button carries it in its custom_id, the outbox as its own stored type.
@@ -92,6 +94,16 @@ fn status_byte(s: LessonStatus) -> u8 {
     }
 }
 
+/// An instant as key bytes that sort in time order, to the nanosecond as stored, so a period
+/// that starts at an instant takes exactly what happened at or after it.
+pub fn instant_key(t: DateTime<Utc>) -> [u8; 12] {
+    let mut out = [0; 12];
+    // Flip the sign bit so instants before 1970 still sort first.
+    out[..8].copy_from_slice(&((t.timestamp() as u64) ^ (1 << 63)).to_be_bytes());
+    out[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_be_bytes());
+    out
+}
+
 /// A timestamp as key bytes that sort in time order.
 pub fn time_key(t: DateTime<Utc>) -> [u8; 8] {
     // Flip the sign bit so negative timestamps still sort before positive ones.
@@ -114,12 +126,12 @@ fn day_key(date: NaiveDate) -> [u8; 4] {
 }
 
 /// A month as a number that counts on across years: year × 12 + month, from zero.
-fn month_number(date: NaiveDate) -> i32 {
+pub(crate) fn month_number(date: NaiveDate) -> i32 {
     date.year() * 12 + date.month0() as i32
 }
 
 /// A month's number as key bytes that sort in time order.
-fn month_key(month: i32) -> [u8; 4] {
+pub(crate) fn month_key(month: i32) -> [u8; 4] {
     ((month as u32) ^ (1 << 31)).to_be_bytes()
 }
 
@@ -130,7 +142,10 @@ fn channel_month_prefix(channel: ChannelId, order: Order) -> Vec<u8> {
 
 /// Whether entries of this kind are kept as posting lists rather than one key per lesson.
 fn is_posting(entry: &[u8]) -> bool {
-    !matches!(entry.first(), Some(&AUTHOR | &LIBRARY_KEY | &REVIEWER))
+    !matches!(
+        entry.first(),
+        Some(&AUTHOR | &LIBRARY_KEY | &REVIEWER | &REVIEWED_AT)
+    )
 }
 
 pub fn author_prefix(user: UserId) -> Vec<u8> {
@@ -165,8 +180,10 @@ pub fn index_entries(lesson: &Lesson) -> BTreeSet<Vec<u8>> {
     if !lesson.is_public() {
         return out;
     }
-    let reviewed = lesson.reviewed_at.unwrap_or(lesson.created_at).date_naive();
+    let reviewed_at = lesson.reviewed_at.unwrap_or(lesson.created_at);
+    let reviewed = reviewed_at.date_naive();
     out.insert(key(&[&[REVIEWED], &day_key(reviewed), &id]));
+    out.insert(key(&[&[REVIEWED_AT], &instant_key(reviewed_at), &id]));
     out.insert(key(&[
         &[REVIEWED_MONTH],
         &month_key(month_number(reviewed)),
@@ -464,8 +481,9 @@ fn days(
 /// A collaboration's approved lessons of each learning order created on `day` or later: per
 /// order, how many were created after `day`, and which were created on `day` itself (UTC),
 /// which only their time can place. Whole months after `day`'s are counted from the lengths
-/// of their month lists, the rest of `day`'s month from its list and the day lists, so the
-/// work follows the months and days asked for, not the history of the library.
+/// of their month lists, the rest of `day`'s month from its list and the day lists on the
+/// shorter side of `day`, so the work follows the months and days asked for (at most half a
+/// month of day lists), not the history of the library.
 pub fn per_order_from(
     store: &dyn Store,
     channel: ChannelId,
@@ -474,7 +492,7 @@ pub fn per_order_from(
     let month = month_number(day);
     let mut out = Vec::with_capacity(Order::ALL.len());
     // The day lists of `day`'s month, read once for every order, and only when needed.
-    let mut month_days: Option<(Ids, Ids)> = None;
+    let mut month_days: Option<(Ids, AfterDay)> = None;
     for &order in Order::ALL {
         let prefix = channel_month_prefix(channel, order);
         let mut after = 0;
@@ -490,7 +508,7 @@ pub fn per_order_from(
                 Some(known) => known,
                 None => month_days_of(store, day)?,
             };
-            after += first.intersection_len(&rest);
+            after += rest.count(&first, &on);
             on_day = first & &on;
             month_days = Some((on, rest));
         }
@@ -506,14 +524,71 @@ fn last_of_month(day: NaiveDate) -> Option<NaiveDate> {
         .and_then(|d| d.pred_opt())
 }
 
-/// The approved lessons created on `day`, and those created later in its month.
-fn month_days_of(store: &dyn Store, day: NaiveDate) -> Result<(Ids, Ids), StoreError> {
+/// How the part of a month from a day on is read with the fewest day lists.
+enum MonthSplit {
+    /// The day is the month's first: the whole month.
+    Whole,
+    /// Its days from the day to this last one.
+    Later(NaiveDate),
+    /// The whole month less its days from the first to this one, the day before.
+    Earlier(NaiveDate, NaiveDate),
+}
+
+/// Whether `day`'s month from `day` on takes fewer day lists read forward, or from the
+/// month's whole list less the days before. `None` only at the ends of the calendar.
+fn month_split(day: NaiveDate) -> Option<MonthSplit> {
+    let last = last_of_month(day)?;
+    let first = NaiveDate::from_ymd_opt(day.year(), day.month(), 1)?;
+    if day == first {
+        return Some(MonthSplit::Whole);
+    }
+    let before = day.pred_opt()?;
+    Some(if day.day0() < last.day() - day.day0() {
+        MonthSplit::Earlier(first, before)
+    } else {
+        MonthSplit::Later(last)
+    })
+}
+
+/// Which of a month's approved lessons were created after a day, told from its day lists.
+enum AfterDay {
+    /// Those created later in the month.
+    Later(Ids),
+    /// Those created earlier in the month: the rest of a month list less these and the day's.
+    Earlier(Ids),
+}
+
+impl AfterDay {
+    /// How many of `month` (lessons created in that month) were created after the day on
+    /// which `on` were created.
+    fn count(&self, month: &Ids, on: &Ids) -> u64 {
+        match self {
+            AfterDay::Later(later) => month.intersection_len(later),
+            AfterDay::Earlier(earlier) => {
+                month.len() - month.intersection_len(earlier) - month.intersection_len(on)
+            }
+        }
+    }
+}
+
+/// The approved lessons created on `day`, and those that tell which were created later in its
+/// month, from whichever side of `day` has fewer day lists.
+fn month_days_of(store: &dyn Store, day: NaiveDate) -> Result<(Ids, AfterDay), StoreError> {
     let on = days(store, DATE, Some(day), Some(day))?;
-    let rest = match (day.succ_opt(), last_of_month(day)) {
-        (Some(next), Some(last)) if next <= last => days(store, DATE, Some(next), Some(last))?,
-        _ => Ids::new(),
+    let after = match month_split(day) {
+        Some(MonthSplit::Whole) => AfterDay::Earlier(Ids::new()),
+        Some(MonthSplit::Earlier(first, before)) => {
+            AfterDay::Earlier(days(store, DATE, Some(first), Some(before))?)
+        }
+        Some(MonthSplit::Later(last)) => match day.succ_opt() {
+            Some(next) if next <= last => {
+                AfterDay::Later(days(store, DATE, Some(next), Some(last))?)
+            }
+            _ => AfterDay::Later(Ids::new()),
+        },
+        None => AfterDay::Later(Ids::new()),
     };
-    Ok((on, rest))
+    Ok((on, after))
 }
 
 /// The ids of the lessons with a given status, as a set.
@@ -525,20 +600,48 @@ pub fn status_set(store: &dyn Store, status: LessonStatus) -> Result<Ids, StoreE
 /// `day`'s month, and the day lists of the rest of it, so a period of months reads a few
 /// dozen lists however many years the library holds.
 pub fn reviewed_from(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreError> {
-    let later = key(&[&[REVIEWED_MONTH], &month_key(month_number(day) + 1)]);
+    let month = month_number(day);
+    let later = key(&[&[REVIEWED_MONTH], &month_key(month + 1)]);
     let mut all = Ids::new();
     for (_, bytes) in store.scan_range(Tree::LessonIndex, &later, &[REVIEWED_MONTH + 1])? {
         all |= postings::decode(&bytes)?;
     }
-    if let Some(last) = last_of_month(day) {
-        all |= days(store, REVIEWED, Some(day), Some(last))?;
+    // The rest of `day`'s month: its days from `day` on, or its month list less the days
+    // before `day`, whichever reads fewer day lists.
+    match month_split(day) {
+        Some(MonthSplit::Later(last)) => all |= days(store, REVIEWED, Some(day), Some(last))?,
+        Some(MonthSplit::Earlier(first, before)) => {
+            let whole = postings::get(store, &key(&[&[REVIEWED_MONTH], &month_key(month)]))?;
+            all |= whole - days(store, REVIEWED, Some(first), Some(before))?;
+        }
+        Some(MonthSplit::Whole) => {
+            all |= postings::get(store, &key(&[&[REVIEWED_MONTH], &month_key(month)]))?
+        }
+        None => {}
     }
     Ok(all)
 }
 
-/// The approved lessons last approved or confirmed on `day` itself.
-pub fn reviewed_on(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreError> {
-    days(store, REVIEWED, Some(day), Some(day))
+/// The approved lessons last approved or confirmed at `from` or later on `from`'s own day
+/// (UTC): the part of the day a period starts on that the day's list cannot tell, read from
+/// the keys of that part of the day alone.
+pub fn reviewed_on_from(store: &dyn Store, from: DateTime<Utc>) -> Result<Ids, StoreError> {
+    let start = key(&[&[REVIEWED_AT], &instant_key(from)]);
+    let next_day = from
+        .date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0));
+    let end = match next_day {
+        Some(next) => key(&[&[REVIEWED_AT], &instant_key(next.and_utc())]),
+        None => vec![REVIEWED_AT + 1],
+    };
+    let mut ids = Ids::new();
+    for (k, _) in store.scan_range(Tree::LessonIndex, &start, &end)? {
+        if let Some(id) = id_of(&k) {
+            ids.insert(id.0);
+        }
+    }
+    Ok(ids)
 }
 
 #[cfg(test)]
@@ -564,6 +667,113 @@ mod tests {
         assert_eq!(normalize_tag("!!"), None);
         assert_eq!(normalize_tag("x"), Some("x".into()));
         assert_eq!(normalize_tag("E-mail"), Some("e-mail".into()));
+    }
+
+    /// Lessons created every 13 hours over two and a half months, some reviewed later, some
+    /// waiting, in two channels and every order: what the period's lists give, whichever side
+    /// of a day they read, is what every lesson gives.
+    #[test]
+    fn a_period_counted_from_its_lists_is_what_every_lesson_gives() {
+        use crate::domain::*;
+        use crate::store::MemoryStore;
+        use chrono::Duration;
+        let channel = ChannelId(5);
+        let start = NaiveDate::from_ymd_opt(2025, 1, 20)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
+        let lessons: Vec<Lesson> = (0..150u64)
+            .map(|i| {
+                let created_at = start + Duration::hours(13 * i as i64);
+                Lesson {
+                    id: LessonId(i + 1),
+                    key: None,
+                    channel: Some(if i % 4 == 0 { ChannelId(6) } else { channel }),
+                    author: None,
+                    author_name: None,
+                    author_layer: None,
+                    attribution: Attribution::Anonymous,
+                    lang: Lang::Nl,
+                    text: LessonText {
+                        title: format!("Les {i}"),
+                        happened: "Iets".into(),
+                        lesson: "Iets anders".into(),
+                    },
+                    translation: None,
+                    order: Order::ALL[i as usize % 3],
+                    steps: Vec::new(),
+                    perspective: None,
+                    tags: Vec::new(),
+                    source: None,
+                    status: if i % 7 == 0 {
+                        LessonStatus::Pending
+                    } else {
+                        LessonStatus::Approved
+                    },
+                    rejection_reason: None,
+                    featured: false,
+                    created_at,
+                    updated_at: created_at,
+                    reviewed_at: (i % 3 == 0)
+                        .then(|| created_at + Duration::days(3) + Duration::minutes(i as i64)),
+                    reviewed_by: None,
+                    published_in: Vec::new(),
+                }
+            })
+            .collect();
+        let store = MemoryStore::default();
+        let mut builder = IndexBuilder::default();
+        for l in &lessons {
+            builder.add(l);
+        }
+        builder.write(&store, 1_000).unwrap();
+        let reviewed = |l: &Lesson| l.reviewed_at.unwrap_or(l.created_at);
+        let public = || lessons.iter().filter(|l| l.is_public());
+        for d in 0..80 {
+            let day = start.date_naive() + Duration::days(d);
+            let want: Ids = public()
+                .filter(|l| reviewed(l).date_naive() >= day)
+                .map(|l| l.id.0)
+                .collect();
+            assert_eq!(
+                reviewed_from(&store, day).unwrap(),
+                want,
+                "reviewed from {day}"
+            );
+            for (order, after, on) in per_order_from(&store, channel, day).unwrap() {
+                let mine = || public().filter(|l| l.channel == Some(channel) && l.order == order);
+                let want_after = mine().filter(|l| l.created_at.date_naive() > day).count();
+                let want_on: Ids = mine()
+                    .filter(|l| l.created_at.date_naive() == day)
+                    .map(|l| l.id.0)
+                    .collect();
+                assert_eq!((after, on), (want_after as u64, want_on), "{day} {order:?}");
+            }
+            for hour in [0, 7, 13, 23] {
+                let from = day.and_hms_opt(hour, 30, 0).unwrap().and_utc();
+                let want: Ids = public()
+                    .filter(|l| reviewed(l) >= from && reviewed(l).date_naive() == day)
+                    .map(|l| l.id.0)
+                    .collect();
+                assert_eq!(reviewed_on_from(&store, from).unwrap(), want, "{from}");
+            }
+        }
+    }
+
+    #[test]
+    fn instant_keys_sort_in_time_order_to_the_nanosecond() {
+        let at = |s: i64, n: u32| DateTime::from_timestamp(s, n).unwrap();
+        let times = [
+            at(-1_000, 5),
+            at(-1, 999_999_999),
+            at(0, 0),
+            at(0, 1),
+            at(1_000, 0),
+        ];
+        for pair in times.windows(2) {
+            assert!(instant_key(pair[0]) < instant_key(pair[1]), "{pair:?}");
+        }
     }
 
     #[test]

@@ -11,11 +11,10 @@ use crate::text::keys as k;
 use chrono::{DateTime, Months, Utc};
 use serde_json::json;
 
-/// The times of a lesson's record.
+/// When a lesson's record was created.
 #[derive(serde::Deserialize)]
 pub(super) struct LessonTimes {
     pub created_at: DateTime<Utc>,
-    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 impl Engine {
@@ -108,8 +107,10 @@ impl Engine {
     /// Approved lessons nobody applied or re-confirmed in the configured number of months.
     /// Every approved lesson is on one review-day list, so those due are the approved ones
     /// less the lessons alive: reviewed after the cutoff's day, on that day after the cutoff
-    /// (only these are read, to compare the time), or applied since. The work follows the
-    /// months a lesson stays fresh, not the years of the library.
+    /// (from the keys of the instants reviewed, no lesson read), or applied since (the lists
+    /// of the months after the cutoff's, and that month's applications from the cutoff on).
+    /// The work follows the months a lesson stays fresh, not the years of the library or of
+    /// its applications.
     pub(super) fn stale_lessons(&self) -> Result<search::Ids, Failure> {
         let Some(cutoff) = self.re_review_cutoff() else {
             return Ok(search::Ids::new());
@@ -120,25 +121,14 @@ impl Engine {
             Some(after) => search::reviewed_from(store, after)?,
             None => search::Ids::new(),
         };
-        for id in search::reviewed_on(store, day)? {
-            if let Some(lesson) = self.lesson_times(LessonId(id))? {
-                if lesson.reviewed_at.unwrap_or(lesson.created_at) >= cutoff {
-                    alive.insert(id);
-                }
-            }
-        }
-        // Applied since the cutoff: alive.
-        for (key, bytes) in store.scan_prefix(Tree::Applications, &[])? {
-            let a: Application = decode(Tree::Applications, &key, &bytes)?;
-            if a.at >= cutoff {
-                alive.insert(a.lesson.0);
-            }
-        }
+        alive |= search::reviewed_on_from(store, cutoff)?;
+        // Applied since the cutoff: alive, read from the applications of the period alone.
+        alive |= self.applied_since(cutoff)?;
         Ok(search::status_set(store, LessonStatus::Approved)? - &alive)
     }
 
-    /// When a lesson was created and last reviewed, decoded without the rest of its record:
-    /// the views that count lessons read only those on the edge of their period, for these.
+    /// When a lesson was created, decoded without the rest of its record: `/gezondheid`
+    /// reads only the lessons on the edge of its period, for this.
     pub(super) fn lesson_times(&self, id: LessonId) -> Result<Option<LessonTimes>, Failure> {
         match self.store.get(Tree::Lessons, &id.key())? {
             Some(bytes) => Ok(Some(decode(Tree::Lessons, &id.key(), &bytes)?)),

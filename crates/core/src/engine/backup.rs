@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -432,6 +433,9 @@ pub fn check_backup(disk: &dyn Disk, path: &Path) -> Result<BackupSummary, Backu
     if summary.schema_version < SCHEMA_VERSION {
         return Ok(summary);
     }
+    if let Some(e) = records.applied_mismatch(path) {
+        return Err(e);
+    }
     // A second pass compares the index in the file, entry by entry, with the one rebuilt.
     let expected = crate::store::MemoryStore::default();
     records.index.write(&expected, usize::MAX)?;
@@ -628,15 +632,37 @@ fn stream(
     })
 }
 
-/// Whether every entry of a backup reads as what its tree holds, one entry at a time, and the
-/// lesson index its lessons give. The checksum only proves the file is what was written; a
-/// file edited with its checksum recomputed, or written by a build with a bug, could still
-/// hold a record that breaks every search once restored.
+/// Whether every entry of a backup reads as what its tree holds, one entry at a time, the
+/// lesson index its lessons give, and the applications in time order its applications give.
+/// The checksum only proves the file is what was written; a file edited with its checksum
+/// recomputed, or written by a build with a bug, could still hold a record that breaks every
+/// search once restored.
 #[derive(Default)]
 struct Records {
     /// The first entry that does not read, told once the file is known whole and readable.
     first_bad: Option<BackupError>,
     index: crate::search::IndexBuilder,
+    /// The entries of the applications in time order that the applications give, and those
+    /// the file holds, each with its line.
+    applied: super::AppliedEntries,
+    listed: BTreeMap<Vec<u8>, (Vec<u8>, usize)>,
+}
+
+impl Records {
+    /// The first line where the applications in time order differ from what the applications
+    /// give: an entry no application gives, or an application without its entry.
+    fn applied_mismatch(&self, path: &Path) -> Option<BackupError> {
+        let (line, tree, _) = self
+            .applied
+            .differences(&self.listed)
+            .into_iter()
+            .min_by_key(|(line, _, _)| *line)?;
+        Some(BackupError::BadRecord {
+            path: path.to_owned(),
+            line,
+            tree: tree.name(),
+        })
+    }
 }
 
 impl Records {
@@ -669,7 +695,13 @@ impl Records {
             Tree::Schedules => reads::<Job>(&value),
             Tree::Outbox => reads::<OutboxRecord>(&value),
             Tree::Participants => reads::<Participant>(&value),
-            Tree::Applications => reads::<Application>(&value),
+            Tree::Applications => match serde_json::from_slice::<Application>(&value) {
+                Ok(a) => {
+                    self.applied.add(key, a.at, line);
+                    true
+                }
+                Err(_) => false,
+            },
             Tree::Votes => reads::<Vote>(&value),
             Tree::Placements => reads::<Placement>(&value),
             Tree::Audit => reads::<AuditEntry>(&value),
@@ -682,6 +714,10 @@ impl Records {
             // Checked as a whole, in a second reading.
             Tree::RoundsByChannel | Tree::LessonIndex => true,
             Tree::Mentions => value.is_empty(),
+            Tree::AppliedAt => {
+                self.listed.insert(key.to_vec(), (value, line));
+                true
+            }
         };
         if !ok {
             self.first_bad = Some(BackupError::BadRecord {

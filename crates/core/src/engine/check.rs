@@ -1,6 +1,7 @@
 //! `academie check`: reads a whole database as the academy will, so damage is found by an
 //! administrator before a member meets it. Every record must decode as its kind, the lesson
-//! index must be exactly the one built anew from the lessons, and no id counter may be behind
+//! index must be exactly the one built anew from the lessons (and the applications in time
+//! order the one the applications give), and no id counter may be behind
 //! an id in use (the next record would overwrite one). It only reads.
 
 use super::outbox::OutboxRecord;
@@ -32,6 +33,9 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
     // The highest id in use per counter.
     let mut highest: BTreeMap<&str, u64> = BTreeMap::new();
     let mut lessons = Vec::new();
+    // The applications' entries they give, and those stored.
+    let mut applied = super::AppliedEntries::default();
+    let mut listed = BTreeMap::new();
     for tree in Tree::ALL {
         if tree == Tree::LessonIndex {
             continue;
@@ -82,7 +86,11 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                     }
                 }
                 Tree::Participants => valid::<Participant>(value, &mut problem),
-                Tree::Applications => valid::<Application>(value, &mut problem),
+                Tree::Applications => {
+                    if let Some(a) = decode::<Application>(value, &mut problem) {
+                        applied.add(key, a.at, 0);
+                    }
+                }
                 Tree::Votes => valid::<Vote>(value, &mut problem),
                 Tree::Placements => valid::<Placement>(value, &mut problem),
                 Tree::Audit => {
@@ -112,6 +120,9 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
                 Tree::SignUps => valid::<SignUp>(value, &mut problem),
                 Tree::Taken => valid::<TakenLesson>(value, &mut problem),
                 Tree::RoundsByChannel | Tree::LessonIndex => {}
+                Tree::AppliedAt => {
+                    listed.insert(key.clone(), (value.clone(), 0));
+                }
                 Tree::Mentions => {
                     if !value.is_empty() {
                         problem("a mention holds a value".into());
@@ -123,6 +134,9 @@ pub fn check_store(store: &dyn Store) -> Result<CheckReport, StoreError> {
     report.lessons = lessons.len();
     check_counters(store, &highest, &mut report.problems)?;
     check_index(store, &lessons, &mut report)?;
+    for (_, tree, what) in applied.differences(&listed) {
+        report.problems.push(format!("{}: {what}", tree.name()));
+    }
     Ok(report)
 }
 

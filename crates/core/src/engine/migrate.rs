@@ -35,6 +35,7 @@ impl Engine {
                 4 => self.list_mentions()?,
                 5 => self.outbox_as_stored_messages()?,
                 6 => self.index_with_collaboration_months()?,
+                7 => self.index_with_review_instants()?,
                 other => {
                     return Err(Failure::Internal(anyhow::anyhow!(
                         "no migration from schema {other}"
@@ -103,6 +104,15 @@ impl Engine {
     /// the lessons, as for schema 3.
     fn index_with_collaboration_months(&self) -> Result<Batch, Failure> {
         self.rebuild_index()
+    }
+
+    /// Schema 7 → 8: the lesson index also keeps the instant each approved lesson was last
+    /// approved or confirmed, built again from the lessons, and the applications already
+    /// stored are listed in time order (`applied_at.rs`), so the review queue reads neither a
+    /// lesson nor an application from before its period.
+    fn index_with_review_instants(&self) -> Result<Batch, Failure> {
+        self.rebuild_index()?;
+        self.list_applications()
     }
 
     /// Schema 3 → 4: the lesson index also keeps who reviewed each lesson and the day an

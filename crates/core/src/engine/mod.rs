@@ -8,6 +8,7 @@
 //! at once shares flushes instead of queueing for one each.
 
 mod applied;
+mod applied_at;
 mod as_of;
 mod audit;
 pub mod backup;
@@ -37,6 +38,7 @@ mod step5;
 mod suggest;
 mod user_text;
 
+pub use applied_at::Expected as AppliedEntries;
 pub use audit::AuditEntry;
 pub use clock::{Clock, FastClock, SystemClock};
 pub use doing::cell as doing_cell;
@@ -533,6 +535,7 @@ impl Engine {
     fn commit(&self, mut batch: Batch) -> Result<(), Failure> {
         self.audit_into(&mut batch)?;
         Self::note_mentions(&mut batch)?;
+        self.note_applications(&mut batch)?;
         self.keep_moment(&batch)?;
         self.store.commit(batch).map_err(Failure::from)
     }
@@ -551,6 +554,7 @@ impl Engine {
     fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, mut batch: Batch) -> Result<(), Failure> {
         self.audit_into(&mut batch)?;
         Self::note_mentions(&mut batch)?;
+        self.note_applications(&mut batch)?;
         self.keep_moment(&batch)?;
         self.store.apply(batch)?;
         drop(guard);

@@ -39,10 +39,11 @@ impl Engine {
         for id in shown.map(LessonId) {
             let lesson = self.lesson(lang, id)?;
             let text = lesson.text_for(lang);
-            let (heading, _) = self.lesson_summary(lang, &lesson, false);
+            // One summary gives the heading and, as its first line, the meta line.
+            let (heading, summary) = self.lesson_summary(lang, &lesson, false);
             let body = format!(
                 "{}\n{}: {}\n{}: {}",
-                self.meta_line_public(lang, &lesson),
+                summary.lines().next().unwrap_or_default(),
                 self.text.plain(lang, k::LESSON_HAPPENED),
                 text.happened,
                 self.text.plain(lang, k::LESSON_LESSON),
@@ -98,15 +99,6 @@ impl Engine {
             );
         }
         Ok(reply)
-    }
-
-    fn meta_line_public(&self, lang: Lang, lesson: &Lesson) -> String {
-        self.lesson_summary(lang, lesson, false)
-            .1
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_owned()
     }
 
     fn notify_author(&self, lesson: &Lesson, key: &str, extra: serde_json::Value) -> Vec<Notice> {

@@ -17,8 +17,10 @@ use std::path::PathBuf;
 /// approved or confirmed; 5: the records that name a member are listed by member
 /// ([`Tree::Mentions`]); 6: the outbox keeps a stored message of its own, attachments as
 /// base64, instead of the reply; 7: the lesson index also lists a collaboration's lessons per
-/// learning order and month, and per month of review.
-pub const SCHEMA_VERSION: u32 = 7;
+/// learning order and month, and per month of review; 8: the lesson index also keeps the
+/// instant an approved lesson was last approved or confirmed, and the applications are listed
+/// in the order they were made ([`Tree::AppliedAt`]).
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// How the folder of a database moved aside by a restore is named: the database's name, a dot,
 /// this, and the time of the restore.
@@ -90,10 +92,14 @@ pub enum Tree {
     /// user id ++ kind ++ record key → (): the records that name a member, so their export
     /// and deletion read what they have, not every record of the academy.
     Mentions,
+    /// `T` ++ time ++ lesson id ++ user id → (): the applications in the order they were made,
+    /// and `M` ++ month → the lessons applied in it, so the lessons applied since a moment are
+    /// read from that period's lists alone.
+    AppliedAt,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 23] = [
+    pub const ALL: [Tree; 24] = [
         Tree::Meta,
         Tree::Collaborations,
         Tree::Members,
@@ -117,6 +123,7 @@ impl Tree {
         Tree::SignUps,
         Tree::Taken,
         Tree::Mentions,
+        Tree::AppliedAt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -144,6 +151,7 @@ impl Tree {
             Tree::SignUps => "sign_ups",
             Tree::Taken => "taken",
             Tree::Mentions => "mentions",
+            Tree::AppliedAt => "applications_by_time",
         }
     }
 
