@@ -1435,6 +1435,12 @@ fn collect(
         .collect()
 }
 
+/// How often [`Store::get_in_pass`] reads its key: a read out of key order reads one leaf
+/// once, so each is read this often to count in sled's cache (see [`count_in_cache`]). 100,000
+/// lessons read once each, in no order, with a 1 MB cache: 49 MB above what was held before
+/// read once, 27 MB read twice, 2 MB read eight times.
+const PASS_READS: usize = 8;
+
 /// Reads each of `keys`, just read from `tree` in a pass, once more, so that sled's cache
 /// counts the pages that pass read. sled 0.34 puts a page read into its cache's reckoning (and
 /// may then evict others) only once 64 reads have queued in the same one of its 256 shards of
@@ -1461,6 +1467,18 @@ impl Store for SledStore {
             .get(key)
             .map(|v| v.map(|v| v.to_vec()))
             .map_err(|e| self.io(e))
+    }
+
+    fn get_in_pass(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let value = self.get(tree, key)?;
+        let guard = self.read()?;
+        let inner = guard.inner.as_ref().expect("checked by read");
+        count_in_cache(
+            &inner.trees[tree.index()],
+            std::iter::repeat_n(key, PASS_READS - 1),
+        )
+        .map_err(|e| self.io(e))?;
+        Ok(value)
     }
 
     fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
