@@ -491,8 +491,14 @@ impl Engine {
 
     /// One lesson of a digest as [`Engine::digest_lessons`] shows it, read alone.
     fn shown_in(&self, digest: &Digest, id: LessonId) -> anyhow::Result<Option<(Lesson, bool)>> {
+        // Read in the digest's order, not the store's: in a pass (see `Store::get_in_pass`).
+        let key = id.key();
         let Some(current) = self
-            .load::<Lesson>(Tree::Lessons, &id.key())
+            .store
+            .get_in_pass(Tree::Lessons, &key)
+            .map_err(|e| Failure::from(e).into_error())?
+            .map(|bytes| super::decode::<Lesson>(Tree::Lessons, &key, &bytes))
+            .transpose()
             .map_err(Failure::into_error)?
         else {
             return Ok(None);

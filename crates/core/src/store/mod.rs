@@ -265,6 +265,14 @@ pub trait Store: Send + Sync {
     /// The value at `key`, if any.
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// The value at `key`, as [`Store::get`] gives it, for a reader that goes once through
+    /// more records than the store's cache holds, in no key order (every lesson of the site):
+    /// the store sees to it that what such a reader read does not stay in memory beyond its
+    /// cache. The default is `get`.
+    fn get_in_pass(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(tree, key)
+    }
+
     /// All entries whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Entry>, StoreError>;
 
@@ -374,6 +382,19 @@ pub mod contract {
             Some(b"two".to_vec())
         );
         assert_eq!(store.get(Tree::Rounds, &2u64.to_be_bytes()).unwrap(), None);
+        // A read in a pass reads what `get` does.
+        assert_eq!(
+            store
+                .get_in_pass(Tree::Lessons, &10u64.to_be_bytes())
+                .unwrap(),
+            Some(b"ten".to_vec())
+        );
+        assert_eq!(
+            store
+                .get_in_pass(Tree::Lessons, &3u64.to_be_bytes())
+                .unwrap(),
+            None
+        );
 
         let all = store.scan_prefix(Tree::Lessons, &[]).unwrap();
         assert_eq!(all.len(), 2);
