@@ -183,6 +183,22 @@ impl World {
         self.dir.path().join("db")
     }
 
+    /// Closes the engines and the store, so the binary can open the database as its own
+    /// process; the folder that holds it is handed back, to keep it as long as it is needed.
+    fn close(self) -> tempfile::TempDir {
+        let World {
+            dir,
+            plain,
+            site,
+            store,
+            timed,
+            ..
+        } = self;
+        drop((plain, site));
+        drop((timed, store));
+        dir
+    }
+
     fn site_dir(&self) -> PathBuf {
         self.dir.path().join("site")
     }
@@ -830,15 +846,7 @@ fn measure(n: usize, import_max: usize) -> Point {
         .find(|l| l.status == LessonStatus::Pending)
         .map(|l| l.id);
     let db = world.db();
-    let World {
-        plain,
-        site,
-        store,
-        timed,
-        ..
-    } = world;
-    drop((plain, site));
-    drop((timed, store));
+    let _dir = world.close();
 
     export_and_backup(&db, &mut point);
 
@@ -985,16 +993,7 @@ fn files(world: World, point: &mut Point) {
     let id = publish_button(&reply);
     ok(&world.plain, &m, Request::DigestPublish { id });
     let db = world.db();
-    let World {
-        dir,
-        plain,
-        site,
-        store,
-        timed,
-        ..
-    } = world;
-    drop((plain, site));
-    drop((timed, store));
+    let dir = world.close();
     export_and_backup(&db, point);
     if std::env::var_os("ACADEMIE_BENCH_KEEP").is_some() {
         println!("kept: {}", dir.keep().display());

@@ -5,7 +5,7 @@
 //! parser and the engine in Dutch and in English: a clear localized answer, the expected outcome,
 //! no internal error, no control characters echoed, and nothing changed when refused.
 
-use crate::support::academy::acting as ctx;
+use crate::support::academy::{acting as ctx, delta_request};
 use academie::commands;
 use academie::domain::*;
 use academie::engine::{Ctx, Engine, Failure, LessonDraft, Request, Settings, SystemClock};
@@ -48,16 +48,7 @@ fn academy(catalog: Arc<Catalog>) -> (Engine, Arc<MemoryStore>) {
             .handle(c, r)
             .unwrap_or_else(|f| panic!("fixture: {f}"))
     };
-    ok(
-        &admin,
-        Request::Setup {
-            task: "Klimaatadaptatie".into(),
-            region: "Delta".into(),
-            layers: vec![Layer::Municipality],
-            lang: None,
-            zone: None,
-        },
-    );
+    ok(&admin, delta_request());
     for title in ["Goedgekeurd", "Wacht op beoordeling"] {
         ok(
             &other,

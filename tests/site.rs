@@ -591,16 +591,7 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
         ctx.channel = Some(ChannelId(43));
         ctx
     };
-    ok(
-        &admin,
-        Request::Setup {
-            task: "Klimaatadaptatie".into(),
-            region: "Delta".into(),
-            layers: vec![Layer::Municipality],
-            lang: None,
-            zone: None,
-        },
-    );
+    ok(&admin, support::delta_request());
     ok(
         &elsewhere(admin.clone()),
         Request::Setup {
@@ -765,16 +756,7 @@ fn a_digest_written_in_parts_is_the_digest_rendered_whole() {
     );
     let admin = person(1, "Mira Moderator", Role::Admin);
     engine
-        .handle(
-            &admin,
-            Request::Setup {
-                task: "Klimaatadaptatie".into(),
-                region: "Delta".into(),
-                layers: vec![Layer::Municipality],
-                lang: None,
-                zone: None,
-            },
-        )
+        .handle(&admin, support::delta_request())
         .expect("setup");
     let n = 2 * academie::site::LESSONS_AT_A_TIME + 37;
     let orders = ["first", "second", "third"];

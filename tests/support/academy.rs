@@ -2,8 +2,8 @@
 //! hand, an engine wired as the binary wires it, someone acting in a channel, and every stored
 //! entry to compare "nothing changed" against. Written once so every test starts the same way.
 
-use academie::domain::{Actor, ChannelId, Lang, Role, UserId};
-use academie::engine::{Clock, Ctx, Engine, Settings};
+use academie::domain::{Actor, ChannelId, Lang, Layer, Role, UserId};
+use academie::engine::{Clock, Ctx, Engine, Request, Settings};
 use academie::store::{Store, Tree};
 use academie::text::Catalog;
 use chrono::{DateTime, Utc};
@@ -43,6 +43,18 @@ pub fn engine(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) 
         clock,
         settings,
     ))
+}
+
+/// The setup of the collaboration the engine's site and hostile-input tests play: climate
+/// adaptation in the Delta, for municipalities, in the academy's language and time zone.
+pub fn delta_request() -> Request {
+    Request::Setup {
+        task: "Klimaatadaptatie".into(),
+        region: "Delta".into(),
+        layers: vec![Layer::Municipality],
+        lang: None,
+        zone: None,
+    }
 }
 
 /// Someone acting in `channel` (outside any server).
