@@ -16,8 +16,8 @@ use academie::engine::{Clock, Ctx, Engine, Request, Settings};
 use academie::store::{Batch, Entry, SledStore, Store, StoreError, Tree};
 use academie::text::Catalog;
 use chrono::{DateTime, Utc};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{header, interleave, ratio, report, show, size, Samples};
 
@@ -283,41 +283,43 @@ pub fn main() {
         Samples::new(),
         Samples::new(),
     );
-    for round in 0..rounds {
-        for turn in 0..4 {
-            match (round + turn) % 4 {
-                0 => {
-                    group.given.store(MEMBERS as u64, Ordering::SeqCst);
-                    group.next_round_if_done();
-                    let start = Instant::now();
-                    for _ in 0..members {
-                        group.save();
+    Room::with(&group, members, |room| {
+        for round in 0..rounds {
+            for turn in 0..4 {
+                match (round + turn) % 4 {
+                    0 => {
+                        group.given.store(MEMBERS as u64, Ordering::SeqCst);
+                        group.next_round_if_done();
+                        let start = Instant::now();
+                        for _ in 0..members {
+                            group.save();
+                        }
+                        sequential.push(start.elapsed());
                     }
-                    sequential.push(start.elapsed());
-                }
-                1 => {
-                    group.given.store(MEMBERS as u64, Ordering::SeqCst);
-                    group.next_round_if_done();
-                    concurrent.push(concurrently(&group, members));
-                }
-                2 => {
-                    ideal_group.given.store(MEMBERS as u64, Ordering::SeqCst);
-                    ideal_group.next_round_if_done();
-                    ideal_sled.sync().expect("flush");
-                    let start = Instant::now();
-                    for _ in 0..members {
-                        ideal_group.save();
+                    1 => {
+                        group.given.store(MEMBERS as u64, Ordering::SeqCst);
+                        group.next_round_if_done();
+                        concurrent.push(room.answer());
                     }
-                    ideal_sled.sync().expect("flush");
-                    ideal.push(start.elapsed());
-                }
-                _ => {
-                    let first = raw_next.fetch_add(members as u64, Ordering::Relaxed);
-                    pure.push(support::time(|| raw.save_room(first, members)).0);
+                    2 => {
+                        ideal_group.given.store(MEMBERS as u64, Ordering::SeqCst);
+                        ideal_group.next_round_if_done();
+                        ideal_sled.sync().expect("flush");
+                        let start = Instant::now();
+                        for _ in 0..members {
+                            ideal_group.save();
+                        }
+                        ideal_sled.sync().expect("flush");
+                        ideal.push(start.elapsed());
+                    }
+                    _ => {
+                        let first = raw_next.fetch_add(members as u64, Ordering::Relaxed);
+                        pure.push(support::time(|| raw.save_room(first, members)).0);
+                    }
                 }
             }
         }
-    }
+    });
     let rate = |s: &Samples| members as f64 * s.len() as f64 / s.total().as_secs_f64();
     let share = rate(&concurrent) / rate(&ideal);
     report(
@@ -367,24 +369,77 @@ pub fn main() {
     );
 }
 
-/// `members` threads released together, each saving one answer; the time until all are
-/// confirmed.
-fn concurrently(group: &Group, members: usize) -> Duration {
-    let barrier = Barrier::new(members + 1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..members)
-            .map(|_| {
-                s.spawn(|| {
-                    barrier.wait();
-                    group.save();
-                })
-            })
-            .collect();
-        barrier.wait();
+/// The members' threads, kept between rounds as a pool keeps its threads (the Discord adapter
+/// runs each request on tokio's blocking pool), so a round measures the answers and not
+/// starting and ending threads.
+struct Room {
+    /// Bumped to start a round.
+    round: AtomicU64,
+    /// Members of the round not confirmed yet; the last one wakes the bench.
+    left: AtomicU64,
+    stop: AtomicBool,
+    bench: std::thread::Thread,
+    threads: std::sync::Mutex<Vec<std::thread::Thread>>,
+}
+
+impl Room {
+    /// Runs `f` with a room of `members` threads that save into `group` when a round starts.
+    fn with<R>(group: &Group, members: usize, f: impl FnOnce(&Room) -> R) -> R {
+        let room = Room {
+            round: AtomicU64::new(0),
+            left: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            bench: std::thread::current(),
+            threads: std::sync::Mutex::new(Vec::new()),
+        };
+        std::thread::scope(|s| {
+            for _ in 0..members {
+                let handle = s.spawn(|| {
+                    let mut seen = 0;
+                    loop {
+                        // Unparked to start a round or to stop; a wake-up may be spurious.
+                        while room.round.load(Ordering::SeqCst) == seen
+                            && !room.stop.load(Ordering::SeqCst)
+                        {
+                            std::thread::park();
+                        }
+                        if room.stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        seen = room.round.load(Ordering::SeqCst);
+                        group.save();
+                        if room.left.fetch_sub(1, Ordering::SeqCst) == 1 {
+                            room.bench.unpark();
+                        }
+                    }
+                });
+                room.threads
+                    .lock()
+                    .expect("threads")
+                    .push(handle.thread().clone());
+            }
+            let result = f(&room);
+            room.stop.store(true, Ordering::SeqCst);
+            for t in room.threads.lock().expect("threads").iter() {
+                t.unpark();
+            }
+            result
+        })
+    }
+
+    /// Every member saves one answer at once, each thread handed its request on its own; the
+    /// time until all are confirmed.
+    fn answer(&self) -> Duration {
+        let threads = self.threads.lock().expect("threads").clone();
+        self.left.store(threads.len() as u64, Ordering::SeqCst);
         let start = Instant::now();
-        for h in handles {
-            h.join().expect("a member's thread panicked");
+        self.round.fetch_add(1, Ordering::SeqCst);
+        for t in &threads {
+            t.unpark();
+        }
+        while self.left.load(Ordering::SeqCst) > 0 {
+            std::thread::park();
         }
         start.elapsed()
-    })
+    }
 }

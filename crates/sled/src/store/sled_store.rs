@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
 /// Suffixes of the folders a rewrite ([`Store::compact`]) uses beside the database: the copy
@@ -158,6 +158,10 @@ struct Journal {
     batches: VecDeque<Undo>,
 }
 
+/// The longest a flush waits for writers still applying: about what one flush costs here, so
+/// a lone answer loses nothing and a room's answers share a flush.
+const GATHER: std::time::Duration = std::time::Duration::from_micros(300);
+
 /// One flush at a time; whoever waits while it runs either is covered by it or leads the next.
 /// Waiters are woken one by one when their batch is durable, not all at each flush: with a
 /// room answering at once, waking everyone after every flush costs more than the flushes.
@@ -177,8 +181,18 @@ struct Flushes {
     why: Option<Why>,
     /// A flush is under way.
     running: bool,
-    /// Who waits for which count.
-    waiters: Vec<(u64, std::thread::Thread)>,
+    /// Who waits for which count, and where they learn that it is durable.
+    waiters: Vec<Waiter>,
+}
+
+/// One caller parked until a count is durable.
+struct Waiter {
+    wanted: u64,
+    thread: std::thread::Thread,
+    /// Set before the unpark when `wanted` is durable and not refused, so the woken thread
+    /// returns without taking the state's lock again: sixty threads woken by one flush would
+    /// otherwise queue on that lock one by one.
+    durable: Arc<AtomicBool>,
 }
 
 /// Whom to wake once `durable` has moved (or a flush failed).
@@ -198,13 +212,21 @@ impl Flushes {
         let durable = self.durable;
         let (mut wake, mut wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiters)
             .into_iter()
-            .partition(|(n, _)| *n <= durable || matches!(which, Wake::All));
+            .partition(|w| w.wanted <= durable || matches!(which, Wake::All));
         if matches!(which, Wake::CoveredAndNextLeader) && !wait.is_empty() {
             wake.push(wait.remove(0));
         }
         self.waiters = wait;
-        for (_, thread) in wake {
-            thread.unpark();
+        for waiter in wake {
+            // Only the plain case is answered here; a refused batch is told under the lock.
+            let refused = self
+                .refused
+                .iter()
+                .any(|(from, to)| *from < waiter.wanted && waiter.wanted <= *to);
+            if waiter.wanted <= durable && !refused {
+                waiter.durable.store(true, Ordering::Release);
+            }
+            waiter.thread.unpark();
         }
     }
 }
@@ -888,6 +910,22 @@ impl SledStore {
         let _token = lock(&self.flushing);
         let _journal = lock(&self.journal);
         self.heal(room)
+    }
+
+    /// Before a flush: lets the writers that are running apply too, so one flush covers a room
+    /// answering at once rather than the first of them. Waits only while batches keep being
+    /// applied, and at most [`GATHER`].
+    fn gather(&self) {
+        let start = std::time::Instant::now();
+        let mut seen = self.applied.load(Ordering::SeqCst);
+        while start.elapsed() < GATHER {
+            std::thread::yield_now();
+            let now = self.applied.load(Ordering::SeqCst);
+            if now == seen {
+                return;
+            }
+            seen = now;
+        }
     }
 
     /// Flushes what is applied for everyone waiting (the caller has set `running`), notes
@@ -1591,7 +1629,7 @@ impl Store for SledStore {
         let mut state = lock(&self.group.state);
         loop {
             // A wake-up may be spurious: never wait twice in the list.
-            state.waiters.retain(|(_, t)| t.id() != me.id());
+            state.waiters.retain(|w| w.thread.id() != me.id());
             let mut target = wanted;
             while let Some((from, _)) = state
                 .refused
@@ -1609,15 +1647,24 @@ impl Store for SledStore {
                 return Ok(());
             }
             if state.running {
-                state.waiters.push((wanted, me.clone()));
+                let durable = Arc::new(AtomicBool::new(false));
+                state.waiters.push(Waiter {
+                    wanted,
+                    thread: me.clone(),
+                    durable: durable.clone(),
+                });
                 drop(state);
                 std::thread::park();
+                if durable.load(Ordering::Acquire) {
+                    return Ok(());
+                }
                 state = lock(&self.group.state);
                 continue;
             }
             // This caller leads the next flush; it covers every batch applied before it starts.
             state.running = true;
             drop(state);
+            self.gather();
             self.lead_flush()?;
             state = lock(&self.group.state);
             // Round again rather than answer at once: a write refused before this flush began
