@@ -4345,3 +4345,156 @@ fn a_schema_4_database_lists_what_names_each_member_when_opened() {
         );
     }
 }
+
+/// A store that can be made unreachable: once `gone`, every read and write fails, and is
+/// counted.
+#[derive(Default)]
+struct Unreachable {
+    inner: academie::store::MemoryStore,
+    gone: std::sync::atomic::AtomicBool,
+    tried: std::sync::atomic::AtomicUsize,
+}
+
+impl Unreachable {
+    fn check(&self) -> Result<(), academie::store::StoreError> {
+        if self.gone.load(std::sync::atomic::Ordering::SeqCst) {
+            self.tried.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Err(academie::store::StoreError::Io(
+                "the store is gone (test)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Store for Unreachable {
+    fn get(&self, t: Tree, k: &[u8]) -> Result<Option<Vec<u8>>, academie::store::StoreError> {
+        self.check()?;
+        self.inner.get(t, k)
+    }
+    fn scan_prefix(
+        &self,
+        t: Tree,
+        p: &[u8],
+    ) -> Result<Vec<academie::store::Entry>, academie::store::StoreError> {
+        self.check()?;
+        self.inner.scan_prefix(t, p)
+    }
+    fn scan_range(
+        &self,
+        t: Tree,
+        a: &[u8],
+        b: &[u8],
+    ) -> Result<Vec<academie::store::Entry>, academie::store::StoreError> {
+        self.check()?;
+        self.inner.scan_range(t, a, b)
+    }
+    fn last_with_prefix(
+        &self,
+        t: Tree,
+        p: &[u8],
+    ) -> Result<Option<academie::store::Entry>, academie::store::StoreError> {
+        self.check()?;
+        self.inner.last_with_prefix(t, p)
+    }
+    fn apply(&self, batch: academie::store::Batch) -> Result<(), academie::store::StoreError> {
+        self.check()?;
+        self.inner.apply(batch)
+    }
+    fn sync(&self) -> Result<(), academie::store::StoreError> {
+        self.check()?;
+        self.inner.sync()
+    }
+}
+
+/// Help and the reference texts come from the catalog alone, so the Discord adapter answers
+/// them without a blocking thread: with the store unreachable they are still answered in
+/// full, in a collaboration's channel on a server, without one try of the store, while a
+/// request that reads is refused.
+#[test]
+fn the_reference_texts_are_answered_without_the_store() {
+    let store = Arc::new(Unreachable::default());
+    let engine = support::engine(
+        store.clone(),
+        Arc::new(academie::engine::SystemClock),
+        Settings::default(),
+    );
+    let on_server = |ctx: Ctx| Ctx {
+        server: Some(ServerId(7)),
+        ..ctx
+    };
+    engine
+        .handle(&moderator(), support::delta_request())
+        .expect("set up");
+    store.gone.store(true, std::sync::atomic::Ordering::SeqCst);
+    let catalog = Catalog::embedded().unwrap();
+    for ctx in [on_server(moderator()), on_server(bram())] {
+        let lang = ctx.actor.lang;
+        let a = catalog.academy(lang);
+        let cases = [
+            (
+                Request::Help(commands::help(lang)),
+                a.step(Step::Issue).question.clone(),
+            ),
+            (
+                Request::Questions { step: Step::Issue },
+                a.step(Step::Issue).question.clone(),
+            ),
+            (
+                Request::Perspectives,
+                a.perspective(Perspective::ALL[0]).name.clone(),
+            ),
+            (Request::Orders, a.order(Order::ALL[2]).name.clone()),
+        ];
+        for (request, expected) in cases {
+            assert!(request.reads_nothing(), "{request:?}");
+            let reply = engine
+                .handle(&ctx, request.clone())
+                .unwrap_or_else(|f| panic!("{request:?} answered without the store: {f:?}"));
+            let text = format!("{} {:?}", reply.body, reply.sections);
+            assert!(
+                text.contains(&expected),
+                "{request:?} names {expected:?}: {text}"
+            );
+        }
+    }
+    assert_eq!(
+        store.tried.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no reference text tries the store"
+    );
+    assert!(!Request::RoundStatus.reads_nothing());
+    assert!(
+        engine
+            .handle(&on_server(moderator()), Request::RoundStatus)
+            .is_err(),
+        "a request that reads meets the unreachable store"
+    );
+}
+
+/// Help is written once per language and audience and then kept: asked again, each person
+/// gets the help of their own language and role, whoever asked before them.
+#[test]
+fn help_is_kept_per_language_and_audience() {
+    let (_dir, a) = set_up();
+    let catalog = Catalog::embedded().unwrap();
+    let help = |ctx: &Ctx| a.ok(ctx, Request::Help(commands::help(ctx.actor.lang)));
+    let headings = |reply: &Reply| -> Vec<String> {
+        reply.sections.iter().map(|s| s.heading.clone()).collect()
+    };
+    let for_moderators = |lang| catalog.plain(lang, k::HELP_MODERATORS);
+    let moderator_nl = help(&moderator());
+    let member_nl = help(&anna());
+    let member_en = help(&bram());
+    assert!(headings(&moderator_nl).contains(&for_moderators(Lang::Nl)));
+    assert!(!headings(&member_nl).contains(&for_moderators(Lang::Nl)));
+    assert!(headings(&member_en).contains(&catalog.plain(Lang::En, k::HELP_MEMBERS)));
+    assert!(!headings(&member_en).contains(&for_moderators(Lang::En)));
+    // Each asked again, in an order that would show a help handed to the wrong person.
+    assert_eq!(help(&anna()), member_nl);
+    assert_eq!(help(&moderator()), moderator_nl);
+    assert_eq!(help(&bram()), member_en);
+    let moderator_en = help(&person(9, "Eve Editor", Role::Moderator, Lang::En));
+    assert!(headings(&moderator_en).contains(&for_moderators(Lang::En)));
+    assert_ne!(moderator_en, moderator_nl);
+}

@@ -64,6 +64,18 @@ impl Handler {
     ) -> anyhow::Result<()> {
         let lang = ctx.actor.lang;
         let public = request.announces();
+        if request.reads_nothing() && !self.options.defer_after.is_zero() {
+            // A reference text: rendered from the catalog, with no store to wait for, so it is
+            // answered here rather than after two hops to a blocking thread and back (unless
+            // every reply is to be deferred first).
+            let rendered = self.engine.handle(&ctx, request).map(|reply| {
+                let (messages, _) = render_with_ids(&reply);
+                (messages, reply.notices)
+            });
+            return self
+                .reply_with(http, origin, lang, rendered, None, echo)
+                .await;
+        }
         let engine = self.engine.clone();
         let work = tokio::task::spawn_blocking(move || -> Result<Rendered, Failure> {
             let reply = engine.handle(&ctx, request)?;
@@ -90,6 +102,21 @@ impl Handler {
                 (flatten(work.await), Some(public))
             }
         };
+        self.reply_with(http, origin, lang, outcome, deferred, echo)
+            .await
+    }
+
+    /// Answers with what the engine's work gave: its messages, or the failure in words (with
+    /// what the user typed); then tells the people its notices concern.
+    async fn reply_with(
+        &self,
+        http: &Http,
+        origin: &Origin<'_>,
+        lang: Lang,
+        outcome: Result<Rendered, Failure>,
+        deferred: Option<bool>,
+        echo: Option<String>,
+    ) -> anyhow::Result<()> {
         let (messages, notices) = match outcome {
             Ok(rendered) => rendered,
             Err(failure) => {

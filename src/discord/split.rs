@@ -4,7 +4,7 @@
 //! falls inside a grapheme cluster, so an accent, a zero-width joiner or a flag is never torn
 //! from the character it belongs to.
 
-use unicode_segmentation::UnicodeSegmentation;
+use unicode_segmentation::GraphemeCursor;
 
 /// The length of `text` as Discord counts it.
 pub fn units(text: &str) -> usize {
@@ -35,30 +35,32 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
 
 /// The byte index to cut `text` at, so that `text[..cut]` fits in `max` units.
 fn best_cut(text: &str, max: usize) -> usize {
-    // The longest prefix of whole graphemes that fits.
-    let mut fit = 0;
+    // The longest prefix of whole characters that fits, then back to the grapheme boundary at
+    // or before its end: the longest prefix of whole graphemes that fits. Only the end is
+    // segmented, so cutting a long text takes time in proportion to its length.
+    let mut end = 0;
     let mut used = 0;
-    for (i, g) in text.grapheme_indices(true) {
-        let u = units(g);
-        if used + u > max {
+    for (i, c) in text.char_indices() {
+        used += c.len_utf16();
+        if used > max {
             break;
         }
-        used += u;
-        fit = i + g.len();
+        end = i + c.len_utf8();
     }
+    let mut cursor = GraphemeCursor::new(end, text.len(), true);
+    let fit = match cursor.is_boundary(text, 0) {
+        Ok(true) => end,
+        // The whole text is the chunk, so the cursor never asks for more context.
+        _ => cursor.prev_boundary(text, 0).ok().flatten().unwrap_or(0),
+    };
     if fit == 0 {
         // A single grapheme longer than the limit (pathological combining runs): cut it at a
         // character boundary rather than loop forever.
-        return text
-            .char_indices()
-            .scan(0, |acc, (i, c)| {
-                *acc += c.len_utf16();
-                Some((i + c.len_utf8(), *acc))
-            })
-            .take_while(|(_, acc)| *acc <= max)
-            .last()
-            .map(|(end, _)| end)
-            .unwrap_or_else(|| text.chars().next().map(char::len_utf8).unwrap_or(0));
+        return if end > 0 {
+            end
+        } else {
+            text.chars().next().map(char::len_utf8).unwrap_or(0)
+        };
     }
     let window = &text[..fit];
     let at_least = |share: usize| units(window) * share / 4;

@@ -79,6 +79,11 @@ impl UserId {
     pub fn key(self) -> [u8; 8] {
         self.0.to_be_bytes()
     }
+
+    /// Reads a person back from the first eight bytes of a key part.
+    pub fn from_key(bytes: &[u8]) -> Option<Self> {
+        Some(Self(u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?)))
+    }
 }
 
 /// A channel: one channel is one collaboration.

@@ -16,9 +16,43 @@ fn bullets(items: &[String]) -> String {
         .join("\n")
 }
 
+/// The help of one language and audience, for one list of commands.
+pub(super) struct WrittenHelp {
+    lang: Lang,
+    moderators: bool,
+    commands: Vec<super::HelpLine>,
+    reply: Reply,
+}
+
+/// How many written helps are kept: two audiences in each language, and room for an adapter
+/// that lists other commands.
+const HELP_KEPT: usize = 8;
+
 impl Engine {
     pub(super) fn help(&self, ctx: &Ctx, commands: &[super::HelpLine]) -> Reply {
         let lang = ctx.actor.lang;
+        let moderators = ctx.actor.role.can_moderate();
+        let mut written = self.help_written.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = written
+            .iter()
+            .find(|w| w.lang == lang && w.moderators == moderators && w.commands == commands)
+        {
+            return w.reply.clone();
+        }
+        let reply = self.write_help(lang, moderators, commands);
+        if written.len() == HELP_KEPT {
+            written.remove(0);
+        }
+        written.push(WrittenHelp {
+            lang,
+            moderators,
+            commands: commands.to_vec(),
+            reply: reply.clone(),
+        });
+        reply
+    }
+
+    fn write_help(&self, lang: Lang, moderators: bool, commands: &[super::HelpLine]) -> Reply {
         let a = self.text.academy(lang);
         let steps: Vec<String> = Step::ALL
             .iter()
@@ -41,7 +75,7 @@ impl Engine {
                 )
                 .section(self.text.plain(lang, k::HELP_STEPS), bullets(&steps))
                 .section(self.text.plain(lang, k::HELP_MEMBERS), lines(false));
-        if ctx.actor.role.can_moderate() {
+        if moderators {
             reply = reply.section(self.text.plain(lang, k::HELP_MODERATORS), lines(true));
         }
         reply

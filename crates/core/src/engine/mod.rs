@@ -135,6 +135,9 @@ pub struct Engine {
     site_writer: Mutex<digests::SiteWriter>,
     /// The moment a backup is being read at: what keys held then, kept as batches change them.
     as_of: as_of::AsOf,
+    /// Help as written for each language, audience and list of commands asked so far: the
+    /// catalog does not change while the academy runs, so each is written once.
+    help_written: Mutex<Vec<collab::WrittenHelp>>,
 }
 
 #[derive(Debug, Default)]
@@ -178,6 +181,7 @@ impl Engine {
             site_changes: Mutex::new(Default::default()),
             site_writer: Mutex::new(Default::default()),
             as_of: Default::default(),
+            help_written: Mutex::default(),
         }
     }
 
@@ -237,13 +241,17 @@ impl Engine {
     /// Runs one request. The single entry point both adapters use.
     pub fn handle(&self, ctx: &Ctx, request: Request) -> Outcome {
         let audit = self.audit_scope(ctx, &request);
+        let reads_nothing = request.reads_nothing();
         let outcome = self
             .dispatch(ctx, request)
             .map_err(|f| self.unwritable_refusal(ctx.actor.lang, f));
         if outcome.is_ok() {
             audit.succeeded();
-            // After, so a refusal still changes nothing.
-            self.note_server(ctx);
+            // After, so a refusal still changes nothing. A reference text concerns no
+            // collaboration and touches no store; the channel's next request records it.
+            if !reads_nothing {
+                self.note_server(ctx);
+            }
         }
         outcome
     }
@@ -489,6 +497,41 @@ impl Engine {
             None => Ok(None),
             Some(bytes) => decode(tree, key, &bytes).map(Some),
         }
+    }
+
+    /// The records under `prefix` whose key `wanted` accepts, decoded straight from the store's
+    /// buffers (see [`Store::scan_prefix_in_place`]): for a read that keeps a little of many
+    /// records, and passes over some by their key alone.
+    fn load_where<T: DeserializeOwned>(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        wanted: impl Fn(&[u8]) -> bool,
+    ) -> Result<Vec<T>, Failure> {
+        let mut out = Vec::new();
+        let mut unreadable = None;
+        let scanned = self
+            .store
+            .scan_prefix_in_place(tree, prefix, &mut |key, bytes| {
+                if !wanted(key) {
+                    return Ok(());
+                }
+                match decode(tree, key, bytes) {
+                    Ok(record) => {
+                        out.push(record);
+                        Ok(())
+                    }
+                    Err(failure) => {
+                        unreadable = Some(failure);
+                        Err(StoreError::Io("a record cannot be read".into()))
+                    }
+                }
+            });
+        if let Some(failure) = unreadable {
+            return Err(failure);
+        }
+        scanned?;
+        Ok(out)
     }
 
     fn load_all<T: DeserializeOwned>(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<T>, Failure> {

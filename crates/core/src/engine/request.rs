@@ -270,4 +270,15 @@ impl Request {
                 | Request::MeetingLessons { .. }
         )
     }
+
+    /// Whether the reply comes from the text catalog and the actor alone: the reference texts
+    /// (help, the design questions, the perspectives, the learning orders). Such a request
+    /// reads and writes nothing in the store, so an adapter may answer it where blocking is
+    /// not allowed, without handing it to a thread that may block.
+    pub fn reads_nothing(&self) -> bool {
+        matches!(
+            self,
+            Request::Help(_) | Request::Questions { .. } | Request::Perspectives | Request::Orders
+        )
+    }
 }

@@ -12,6 +12,15 @@ use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use serde_json::json;
 
+/// Of a stored answer, what a round's status shows: who, under which name, and when (the order
+/// it lists them in). The answer's text is not decoded.
+#[derive(serde::Deserialize)]
+struct Answered {
+    user: UserId,
+    name: String,
+    submitted_at: chrono::DateTime<chrono::Utc>,
+}
+
 fn answer_key(round: RoundId, user: UserId) -> Vec<u8> {
     [round.key(), user.key()].concat()
 }
@@ -397,14 +406,23 @@ impl Engine {
     pub(super) fn round_status(&self, ctx: &Ctx) -> Outcome {
         let lang = ctx.actor.lang;
         let (collab, round) = self.active_round(ctx)?;
-        let answers = self.answers(round.id)?;
-        let names: Vec<String> = answers.iter().map(|a| a.name.clone()).collect();
+        // Who answered and when, without their texts: a status names people, and a round of
+        // long answers would otherwise be copied whole to list them.
+        let mut answers: Vec<Answered> =
+            self.load_where(Tree::Answers, &round.id.key(), |_| true)?;
+        answers.sort_by_key(|a| a.submitted_at);
         // Who took part in this collaboration before (or chose how to be reminded) and has
         // not answered this round: the same people a reminder would name. A set, so a round
         // of thousands is not compared member by member with every answer.
         let answered: std::collections::HashSet<UserId> = answers.iter().map(|a| a.user).collect();
+        let names: Vec<String> = answers.into_iter().map(|a| a.name).collect();
+        let prefix = collab.channel.key();
+        // The key names the member, so those who answered are passed over undecoded.
         let mut waiting: Vec<String> = self
-            .load_all::<Participant>(Tree::Participants, &collab.channel.key())?
+            .load_where::<Participant>(Tree::Participants, &prefix, |key| {
+                let user = key.get(prefix.len()..).and_then(UserId::from_key);
+                !user.is_some_and(|u| answered.contains(&u))
+            })?
             .into_iter()
             .filter(|p| !answered.contains(&p.user))
             .map(|p| p.name)

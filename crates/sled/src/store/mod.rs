@@ -368,6 +368,27 @@ mod tests {
             store.scan_range(Tree::Lessons, b"a", b"z").unwrap().len(),
             2
         );
+        let streamed = |in_place: bool| {
+            let mut seen = Vec::new();
+            let mut each = |k: &[u8], v: &[u8]| {
+                seen.push((k.to_vec(), v.to_vec()));
+                Ok(())
+            };
+            if in_place {
+                store.scan_prefix_in_place(Tree::Lessons, &[], &mut each)
+            } else {
+                store.scan_each(Tree::Lessons, &[], &mut each)
+            }
+            .unwrap();
+            seen
+        };
+        for in_place in [false, true] {
+            assert_eq!(
+                streamed(in_place),
+                store.scan_prefix(Tree::Lessons, &[]).unwrap(),
+                "streamed (in place: {in_place}) as scanned"
+            );
+        }
         assert_eq!(counter(&store), 2, "the refused id is not handed out again");
         let mut snap = store.snapshot().unwrap();
         let mut before = before;

@@ -1062,6 +1062,21 @@ impl SledStore {
     }
 
     /// What readers see of one tree in a range, through the undo while one is pending.
+    /// A streaming scan of a tree whose writes failed, from `from` on: rare, and only until
+    /// writing works again, so it goes whole through the undo, copied.
+    fn scan_masked(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        from: &[u8],
+        each: &mut EachEntry<'_>,
+    ) -> Result<(), StoreError> {
+        self.scan_prefix(tree, prefix)?
+            .into_iter()
+            .filter(|(k, _)| k.as_slice() >= from)
+            .try_for_each(|(k, v)| each(&k, &v))
+    }
+
     fn scan(
         &self,
         tree: Tree,
@@ -1527,6 +1542,25 @@ impl Store for SledStore {
         )
     }
 
+    fn scan_prefix_in_place(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        each: &mut EachEntry<'_>,
+    ) -> Result<(), StoreError> {
+        let guard = self.read()?;
+        if guard.failure.as_ref().is_some_and(|f| f.mask.touches(tree)) {
+            drop(guard);
+            return self.scan_masked(tree, prefix, prefix, each);
+        }
+        let inner = guard.inner.as_ref().expect("checked by read");
+        for entry in inner.trees[tree.index()].scan_prefix(prefix) {
+            let (k, v) = entry.map_err(|e| self.io(e))?;
+            each(&k, &v)?;
+        }
+        Ok(())
+    }
+
     fn scan_each(
         &self,
         tree: Tree,
@@ -1540,13 +1574,8 @@ impl Store for SledStore {
             let chunk = {
                 let guard = self.read()?;
                 if guard.failure.as_ref().is_some_and(|f| f.mask.touches(tree)) {
-                    // Rare, and only until writing works again: through the undo, whole.
                     drop(guard);
-                    return self
-                        .scan_prefix(tree, prefix)?
-                        .into_iter()
-                        .filter(|(k, _)| k.as_slice() >= from.as_slice())
-                        .try_for_each(|(k, v)| each(&k, &v));
+                    return self.scan_masked(tree, prefix, &from, each);
                 }
                 let inner = guard.inner.as_ref().expect("checked by read");
                 let sled = &inner.trees[tree.index()];
