@@ -152,6 +152,9 @@ pub struct Console<'a> {
     channels: HashMap<ChannelId, String>,
     /// Roles and languages chosen per name in this session.
     people: HashMap<UserId, Actor>,
+    /// The console's own language (`--lang`): the language of a person met for the first
+    /// time, whoever acted before them.
+    lang: Lang,
     export_dir: PathBuf,
     pending: Pending,
 }
@@ -192,6 +195,7 @@ impl<'a> Console<'a> {
             server: None,
             channels: HashMap::new(),
             people,
+            lang,
             export_dir,
             pending: Pending::None,
         }
@@ -607,7 +611,7 @@ impl<'a> Console<'a> {
             id,
             name,
             role: role.or(known_role).unwrap_or(Role::Member),
-            lang: lang.or(known_lang).unwrap_or(self.actor.lang),
+            lang: lang.or(known_lang).unwrap_or(self.lang),
         };
         self.people.insert(id, actor.clone());
         self.actor = actor;

@@ -1836,3 +1836,19 @@ fn a_cadence_of_weeks_that_are_no_number_is_refused_about_weeks_in_both_language
     );
     lacks(&out, "page number");
 }
+
+/// Someone met for the first time speaks the console's language, not the language of whoever
+/// acted before them; someone known keeps theirs.
+#[test]
+fn a_new_person_speaks_the_consoles_language() {
+    let script = "/instellen opgave: Wonen regio: Utrecht lagen: gemeente\n/moderator ronde start stap:1\n/als Bram taal:en\n/round status\n/als Carla\n/antwoord Betaalbaar wonen\n/als Bram\n/round status\n";
+    let (_dir, out) = console_ok(script);
+    contains(&out, "You are now Bram");
+    contains(&out, "Je bent nu Carla");
+    contains(
+        &out,
+        "Je antwoord in R1 is opgeslagen. Niemand ziet het tot een moderator de antwoorden onthult.",
+    );
+    lacks(&out, "Your answer in R1 is saved");
+    contains(&out, "1 answer, from: Carla.");
+}
