@@ -25,7 +25,8 @@
 //! `ACADEMIE_BENCH_SIZES=1000,10000` chooses the sizes; `ACADEMIE_BENCH_IMPORT_MAX=10000`
 //! skips importing more files than that (an import that does not scale can take more memory
 //! than a machine has); `ACADEMIE_BENCH_ONLY=reads` measures only the four reads (health,
-//! review queue, export, audit log), which take a minute instead of several;
+//! review queue, export, audit log), which take a minute instead of several, each timed 25
+//! times per size (`ACADEMIE_BENCH_READS=500` for a profile);
 //! `ACADEMIE_BENCH_ONLY=files` publishes the digest of all N and measures only `export site`
 //! and `backup`, and with `ACADEMIE_BENCH_KEEP=1` keeps that database and prints where, so
 //! those two commands can be run on it again by hand.
@@ -573,6 +574,9 @@ const OPERATIONS: &[(&str, Shape)] = &[
     ("publish the digest of all N (site written)", Shape::Linear),
 ];
 
+/// How often each read is timed at every size (`ACADEMIE_BENCH_READS` overrides).
+const READ_REPS: usize = 25;
+
 fn measure(n: usize, import_max: usize) -> Point {
     let reps = if !support::full() {
         1
@@ -593,6 +597,16 @@ fn measure(n: usize, import_max: usize) -> Point {
     let lessons = world.all_lessons();
     let internal = world.plain.internal_error_text(Lang::Nl);
 
+    // The reads change nothing and take well under a millisecond: timed more often than the
+    // writes, so their p50 is not one warm call among three.
+    let read_reps = if support::full() {
+        std::env::var("ACADEMIE_BENCH_READS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(READ_REPS)
+    } else {
+        1
+    };
     // /gezondheid: lessons of the last year in this collaboration, per learning order.
     let since = academy::now() - chrono::Duration::days(365);
     let mut per_order = [0usize; 3];
@@ -601,7 +615,7 @@ fn measure(n: usize, import_max: usize) -> Point {
             per_order[usize::from(l.order.byte())] += 1;
         }
     }
-    let s = repeat(reps, |_| {
+    let s = repeat(read_reps, |_| {
         let (t, reply) = timed(|| ok(&world.plain, &subject_ctx(0), Request::Health));
         let text = academy::text(&reply);
         for (o, count) in Order::ALL.iter().zip(per_order) {
@@ -630,7 +644,7 @@ fn measure(n: usize, import_max: usize) -> Point {
         .filter(|l| l.is_public() && l.reviewed_at.unwrap_or(l.created_at) < cutoff)
         .filter(|l| applied.get(&l.id).is_none_or(|at| *at < cutoff))
         .count();
-    let s = repeat(reps, |_| {
+    let s = repeat(read_reps, |_| {
         let (t, reply) = timed(|| ok(&world.plain, &m, Request::ReviewQueue { page: 0 }));
         let text = academy::text(&reply);
         assert!(
@@ -648,7 +662,7 @@ fn measure(n: usize, import_max: usize) -> Point {
     point.times.insert("review queue", s.p50());
 
     // A member's export: their answer, three lessons, two applications.
-    let s = repeat(reps, |_| {
+    let s = repeat(read_reps, |_| {
         let (t, reply) = timed(|| ok(&world.plain, &subject_ctx(0), Request::MyDataExport));
         let data: serde_json::Value =
             serde_json::from_slice(&reply.attachments[0].bytes).expect("export is JSON");
@@ -660,7 +674,7 @@ fn measure(n: usize, import_max: usize) -> Point {
     point.times.insert("a member's export", s.p50());
 
     // The audit log: the latest 25 of a history that grows with the library.
-    let s = repeat(reps, |_| {
+    let s = repeat(read_reps, |_| {
         let (t, reply) = timed(|| ok(&world.plain, &m, Request::AuditLog { page: 0 }));
         // One line per action (date · who · what), then the page line.
         let lines = reply.body.lines().filter(|l| l.contains(" · ")).count();
