@@ -446,7 +446,6 @@ impl Engine {
                 !user.is_some_and(|u| answered.contains(&u))
             })?
             .into_iter()
-            .filter(|p| !answered.contains(&p.user))
             .map(|p| p.name)
             .collect();
         // Stored by member id, which means nothing to the reader: alphabetical is findable.

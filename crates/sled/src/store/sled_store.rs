@@ -1061,7 +1061,6 @@ impl SledStore {
         self as *const SledStore as usize
     }
 
-    /// What readers see of one tree in a range, through the undo while one is pending.
     /// A streaming scan of a tree whose writes failed, from `from` on: rare, and only until
     /// writing works again, so it goes whole through the undo, copied.
     fn scan_masked(
@@ -1077,6 +1076,7 @@ impl SledStore {
             .try_for_each(|(k, v)| each(&k, &v))
     }
 
+    /// What readers see of one tree in a range, through the undo while one is pending.
     fn scan(
         &self,
         tree: Tree,
