@@ -19,6 +19,11 @@ pub use academie_sled::{files, store};
 
 use std::sync::Arc;
 
+/// Every program linking this library (the binary, its tests and benches) allocates with
+/// mimalloc: why, and what it changed, in `Cargo.toml` and `docs/PERFORMANCE.md`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `engine` on this machine: files on its disk, figures drawn as PNG.
 pub fn local(engine: engine::Engine) -> engine::Engine {
     engine
