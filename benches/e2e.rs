@@ -718,8 +718,12 @@ pub fn main() {
 
     // The highest rate each kind sustains, alone, for each bot.
     let seconds = if support::full() { 3.0 } else { 0.1 };
+    // Up to 3,200/s: at 6,400/s some of the floor bot's requests to the fake failed ("error
+    // while sending HTTP request") in two runs of four, the fake sharing the machine's cores
+    // with the bot, so a callback was lost and the run stopped: past 3,200/s the harness gives
+    // way before either bot.
     let rates: Vec<u32> = if support::full() {
-        vec![200, 400, 800, 1_600, 3_200, 6_400]
+        vec![200, 400, 800, 1_600, 3_200]
     } else {
         vec![200]
     };
