@@ -321,6 +321,22 @@ mod tests {
         }
     }
 
+    /// Every lesson entry as the two streaming scans hand them over.
+    fn streamed(store: &SledStore, in_place: bool) -> Vec<Entry> {
+        let mut seen = Vec::new();
+        let mut each = |k: &[u8], v: &[u8]| {
+            seen.push((k.to_vec(), v.to_vec()));
+            Ok(())
+        };
+        if in_place {
+            store.scan_prefix_in_place(Tree::Lessons, &[], &mut each)
+        } else {
+            store.scan_each(Tree::Lessons, &[], &mut each)
+        }
+        .unwrap();
+        seen
+    }
+
     fn counter(store: &dyn Store) -> u64 {
         let bytes = store.get(Tree::Meta, b"next_id:lesson").unwrap().unwrap();
         u64::from_be_bytes(bytes.try_into().unwrap())
@@ -368,23 +384,9 @@ mod tests {
             store.scan_range(Tree::Lessons, b"a", b"z").unwrap().len(),
             2
         );
-        let streamed = |in_place: bool| {
-            let mut seen = Vec::new();
-            let mut each = |k: &[u8], v: &[u8]| {
-                seen.push((k.to_vec(), v.to_vec()));
-                Ok(())
-            };
-            if in_place {
-                store.scan_prefix_in_place(Tree::Lessons, &[], &mut each)
-            } else {
-                store.scan_each(Tree::Lessons, &[], &mut each)
-            }
-            .unwrap();
-            seen
-        };
         for in_place in [false, true] {
             assert_eq!(
-                streamed(in_place),
+                streamed(&store, in_place),
                 store.scan_prefix(Tree::Lessons, &[]).unwrap(),
                 "streamed (in place: {in_place}) as scanned"
             );
@@ -421,6 +423,61 @@ mod tests {
             Some(b"saved".to_vec())
         );
         assert_eq!(counter(&store), 3);
+    }
+
+    #[test]
+    fn a_refused_write_with_no_room_to_undo_it_on_disk_is_hidden_from_every_way_of_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = SledStore::open(&path, None).unwrap();
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, b"a".to_vec(), b"old".to_vec());
+        b.put(Tree::Lessons, b"c".to_vec(), b"kept".to_vec());
+        store.commit(b).unwrap();
+        // Without the reserve there is no room to open sled again at once, so the refused
+        // batch stays in sled's memory and only the undo in front of it keeps it from readers.
+        std::fs::remove_file(sibling(&path, "reserve")).unwrap();
+        store.fail_next_flushes(1);
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, b"a".to_vec(), b"refused".to_vec());
+        b.put(Tree::Lessons, b"b".to_vec(), b"refused".to_vec());
+        b.remove(Tree::Lessons, b"c".to_vec());
+        store.commit(b).expect_err("the flush fails");
+        let durable = vec![
+            (b"a".to_vec(), b"old".to_vec()),
+            (b"c".to_vec(), b"kept".to_vec()),
+        ];
+        assert_eq!(
+            store.get(Tree::Lessons, b"a").unwrap(),
+            Some(b"old".to_vec())
+        );
+        assert_eq!(store.get(Tree::Lessons, b"b").unwrap(), None);
+        assert_eq!(store.scan_prefix(Tree::Lessons, &[]).unwrap(), durable);
+        assert_eq!(
+            store.scan_range(Tree::Lessons, b"a", b"z").unwrap(),
+            durable
+        );
+        for in_place in [false, true] {
+            assert_eq!(
+                streamed(&store, in_place),
+                durable,
+                "streamed (in place: {in_place})"
+            );
+        }
+        // The next write opens sled again, puts the undo on disk and lands.
+        let mut b = Batch::new();
+        b.put(Tree::Lessons, b"d".to_vec(), b"saved".to_vec());
+        store.commit(b).unwrap();
+        drop(store);
+        let store = SledStore::open(&path, None).unwrap();
+        assert_eq!(
+            store.scan_prefix(Tree::Lessons, &[]).unwrap(),
+            vec![
+                (b"a".to_vec(), b"old".to_vec()),
+                (b"c".to_vec(), b"kept".to_vec()),
+                (b"d".to_vec(), b"saved".to_vec()),
+            ]
+        );
     }
 
     #[test]
