@@ -362,6 +362,117 @@ fn answers_can_be_edited_withdrawn_and_read_back() {
         .starts_with("0 antwoorden"));
 }
 
+/// A room answering at the same moment, as a round's members do once the moderator asks: the
+/// answers are saved together, and each member is told about their own alone.
+#[test]
+fn a_room_answering_at_once_is_each_saved_and_told_alone() {
+    let (_dir, a) = set_up();
+    open_round(&a);
+    let members: Vec<Ctx> = (100..124)
+        .map(|id| person(id, &format!("Lid {id}"), Role::Member, Lang::Nl))
+        .collect();
+    let too_long = person(90, "Te Lang", Role::Member, Lang::Nl);
+    let empty = person(91, "Leeg", Role::Member, Lang::En);
+    let barrier = std::sync::Barrier::new(members.len() + 4);
+    let academy = &a;
+    let replies = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for m in &members {
+            let barrier = &barrier;
+            handles.push(s.spawn(move || {
+                barrier.wait();
+                academy.engine.handle(
+                    m,
+                    Request::AnswerSubmit {
+                        round: None,
+                        text: format!("Het vraagstuk volgens {}", m.actor.name),
+                    },
+                )
+            }));
+        }
+        // Anna twice at once: the second is saved on top of the first, never beside it.
+        for text in ["Eerste gedachte", "Tweede gedachte"] {
+            let barrier = &barrier;
+            handles.push(s.spawn(move || {
+                barrier.wait();
+                academy.engine.handle(
+                    &anna(),
+                    Request::AnswerSubmit {
+                        round: None,
+                        text: text.into(),
+                    },
+                )
+            }));
+        }
+        for (who, text) in [(&too_long, "x".repeat(2001)), (&empty, "   ".into())] {
+            let barrier = &barrier;
+            handles.push(s.spawn(move || {
+                barrier.wait();
+                academy
+                    .engine
+                    .handle(who, Request::AnswerSubmit { round: None, text })
+            }));
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no thread panicked"))
+            .collect::<Vec<_>>()
+    });
+    for (m, reply) in members.iter().zip(&replies) {
+        let body = &reply.as_ref().expect("saved").body;
+        assert!(
+            body.starts_with("Je antwoord in R1 is opgeslagen")
+                && body.contains(&format!("Het vraagstuk volgens {}", m.actor.name))
+                && !body.contains("bijgewerkt"),
+            "{}: {body}",
+            m.actor.name
+        );
+        // Each sees their own text, no one else's.
+        assert_eq!(body.matches("Het vraagstuk volgens").count(), 1, "{body}");
+        assert_eq!(
+            a.ok(m, Request::AnswerMine).body,
+            format!("Het vraagstuk volgens {}", m.actor.name)
+        );
+    }
+    let n = members.len();
+    let annas: Vec<&str> = replies[n..n + 2]
+        .iter()
+        .map(|r| r.as_ref().expect("Anna's answers are saved").body.as_str())
+        .collect();
+    assert_eq!(
+        annas.iter().filter(|b| b.contains("bijgewerkt")).count(),
+        1,
+        "one of Anna's two was saved first, the other over it: {annas:?}"
+    );
+    let last = if annas[0].contains("bijgewerkt") {
+        "Eerste gedachte"
+    } else {
+        "Tweede gedachte"
+    };
+    assert_eq!(a.ok(&anna(), Request::AnswerMine).body, last);
+    match &replies[n + 2] {
+        Err(Failure::Refused(r)) => assert_eq!(r.key, k::ERROR_TOO_LONG, "{}", r.text),
+        other => panic!("a text too long was not refused: {other:?}"),
+    }
+    match &replies[n + 3] {
+        Err(Failure::Refused(r)) => {
+            assert_eq!(r.key, k::ERROR_EMPTY);
+            assert!(r.text.contains("answer"), "in English: {}", r.text);
+        }
+        other => panic!("an empty answer was not refused: {other:?}"),
+    }
+    let saved = a.store.scan_prefix(Tree::Answers, &[]).unwrap();
+    assert_eq!(
+        saved.len(),
+        n + 1,
+        "the room and Anna, once; no refused one"
+    );
+    assert!(a
+        .ok(&moderator(), Request::RoundStatus)
+        .body
+        .starts_with(&format!("{} antwoorden", n + 1)));
+}
+
 #[test]
 fn a_deadline_closes_answering_when_it_passes() {
     let (_dir, a) = set_up();

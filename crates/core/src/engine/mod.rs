@@ -36,6 +36,7 @@ mod settings;
 mod shared;
 mod step5;
 mod suggest;
+mod together;
 mod user_text;
 
 pub use applied_at::Expected as AppliedEntries;
@@ -138,6 +139,8 @@ pub struct Engine {
     /// Help as written for each language, audience and list of commands asked so far: the
     /// catalog does not change while the academy runs, so each is written once.
     help_written: Mutex<Vec<collab::WrittenHelp>>,
+    /// Answers handed in at once, saved by one writer for all of them.
+    answers: together::Together<rounds::AnswerWork>,
 }
 
 #[derive(Debug, Default)]
@@ -182,6 +185,7 @@ impl Engine {
             site_writer: Mutex::new(Default::default()),
             as_of: Default::default(),
             help_written: Mutex::default(),
+            answers: Default::default(),
         }
     }
 
@@ -594,14 +598,22 @@ impl Engine {
     /// durable. Members answering at once thus share flushes (group commit) while each is
     /// still confirmed only once their own write is on disk. For use cases that do nothing
     /// after their write that needs the lock.
-    fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, mut batch: Batch) -> Result<(), Failure> {
+    fn commit_unlocking(&self, guard: MutexGuard<'_, ()>, batch: Batch) -> Result<(), Failure> {
+        self.apply_locked(batch)?;
+        drop(guard);
+        self.store.sync()?;
+        Ok(())
+    }
+
+    /// Applies the batch with what every change brings (its audit entry, mentions, the
+    /// applications' order, what a running backup must keep); the caller holds the write lock
+    /// and makes it durable after releasing it.
+    fn apply_locked(&self, mut batch: Batch) -> Result<(), Failure> {
         self.audit_into(&mut batch)?;
         Self::note_mentions(&mut batch)?;
         self.note_applications(&mut batch)?;
         self.keep_moment(&batch)?;
         self.store.apply(batch)?;
-        drop(guard);
-        self.store.sync()?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! The blind rule: until a round is revealed, no reply to anyone (moderators included) contains
 //! another member's answer. Only `answer_*` replies echo text, and only the actor's own.
 
+use super::together::Work;
 use super::{clean_text, encode, limits, Ctx, Engine, Failure, Outcome, When};
 use crate::domain::*;
 use crate::meter;
@@ -11,6 +12,68 @@ use crate::reply::{Action, Reply};
 use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use serde_json::json;
+
+/// A member's answer (or its edit) waiting to be saved with the others handed in at once.
+pub(super) struct AnswerWork {
+    ctx: Ctx,
+    text: String,
+    edit_only: bool,
+    expected: Option<RoundId>,
+}
+
+/// What an answer's confirmation shows.
+pub(super) struct AnswerSaved {
+    round: RoundId,
+    text: String,
+    edited: bool,
+}
+
+impl Work for AnswerWork {
+    type Done = AnswerSaved;
+
+    fn build(&self, engine: &Engine) -> Result<(AnswerSaved, Batch), Failure> {
+        let ctx = &self.ctx;
+        let lang = ctx.actor.lang;
+        let (_, round) = engine.active_round(ctx)?;
+        engine.check_expected(lang, self.expected, &round)?;
+        engine.check_round_open(lang, &round)?;
+        engine.check_text(lang, k::FIELD_ANSWER, &self.text, limits::ANSWER)?;
+        let key = answer_key(round.id, ctx.actor.id);
+        let existing = engine.load::<Answer>(Tree::Answers, &key)?;
+        if self.edit_only && existing.is_none() {
+            return Err(engine.refuse(
+                lang,
+                k::ANSWER_NONE,
+                json!({"round": round.id.to_string()}),
+            ));
+        }
+        let now = engine.now();
+        let answer = Answer {
+            round: round.id,
+            user: ctx.actor.id,
+            name: super::clean_line(&ctx.actor.name)
+                .chars()
+                .take(limits::NAME)
+                .collect(),
+            text: self.text.clone(),
+            submitted_at: existing.as_ref().map(|a| a.submitted_at).unwrap_or(now),
+            edited_at: existing.as_ref().map(|_| now),
+        };
+        let mut batch = Batch::new();
+        // The participant's record is keyed by member too: the batch writes only this
+        // member's keys, as saving together requires.
+        batch.put(Tree::Answers, key, encode(&answer)?);
+        engine.note_participant(&mut batch, round.channel, ctx.actor.id, &answer.name, None)?;
+        Ok((
+            AnswerSaved {
+                round: round.id,
+                text: answer.text,
+                edited: existing.is_some(),
+            },
+            batch,
+        ))
+    }
+}
 
 /// Of a stored answer, what a round's status shows: who, under which name, and when (the order
 /// it lists them in). The answer's text is not decoded.
@@ -291,40 +354,24 @@ impl Engine {
         expected: Option<RoundId>,
     ) -> Outcome {
         let lang = ctx.actor.lang;
-        let text = clean_text(&text);
-        // Under the lock, so no answer slips in after a reveal.
-        let guard = self.lock();
-        let (_, round) = self.active_round(ctx)?;
-        self.check_expected(lang, expected, &round)?;
-        self.check_round_open(lang, &round)?;
-        self.check_text(lang, k::FIELD_ANSWER, &text, limits::ANSWER)?;
-        let key = answer_key(round.id, ctx.actor.id);
-        let existing = self.load::<Answer>(Tree::Answers, &key)?;
-        if edit_only && existing.is_none() {
-            return Err(self.refuse(lang, k::ANSWER_NONE, json!({"round": round.id.to_string()})));
-        }
-        let now = self.now();
-        let answer = Answer {
-            round: round.id,
-            user: ctx.actor.id,
-            name: super::clean_line(&ctx.actor.name)
-                .chars()
-                .take(limits::NAME)
-                .collect(),
-            text,
-            submitted_at: existing.as_ref().map(|a| a.submitted_at).unwrap_or(now),
-            edited_at: existing.as_ref().map(|_| now),
+        let work = AnswerWork {
+            ctx: ctx.clone(),
+            text: clean_text(&text),
+            edit_only,
+            expected,
         };
-        let mut batch = Batch::new();
-        batch.put(Tree::Answers, key, encode(&answer)?);
-        self.note_participant(&mut batch, round.channel, ctx.actor.id, &answer.name, None)?;
-        self.commit_unlocking(guard, batch)?;
+        // Saved together with the answers handed in at the same moment, each checked under the
+        // write lock as it would be alone, so no answer slips in after a reveal.
+        let saved = self.answers.save(self, work)?;
         Ok(Reply::private(self.t(
             lang,
             k::ANSWER_SAVED,
-            json!({"round": round.id.to_string(), "text": answer.text, "edited": existing.is_some()}),
+            json!({"round": saved.round.to_string(), "text": saved.text, "edited": saved.edited}),
         ))
-        .choice(self.text.plain(lang, k::ANSWER_EDIT_BUTTON), Action::Answer(round.id)))
+        .choice(
+            self.text.plain(lang, k::ANSWER_EDIT_BUTTON),
+            Action::Answer(saved.round),
+        ))
     }
 
     /// Refuses when the request was meant for another round than the current one.

@@ -210,6 +210,11 @@ impl Batch {
             .map(|(_, _, v)| v.as_deref())
     }
 
+    /// Adds `other`'s writes after this batch's own.
+    pub fn append(&mut self, other: Batch) {
+        self.ops.extend(other.ops);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
@@ -258,6 +263,40 @@ pub enum StoreError {
     },
     #[error("storage failed: {0}")]
     Io(String),
+}
+
+/// The same error again, for each of several requests one failed write carried (an I/O error
+/// keeps its kind and message).
+impl Clone for StoreError {
+    fn clone(&self) -> Self {
+        use StoreError as E;
+        match self {
+            E::Locked { path } => E::Locked { path: path.clone() },
+            E::NewerSchema {
+                path,
+                found,
+                supported,
+            } => E::NewerSchema {
+                path: path.clone(),
+                found: *found,
+                supported: *supported,
+            },
+            E::Corrupt { path, detail } => E::Corrupt {
+                path: path.clone(),
+                detail: detail.clone(),
+            },
+            E::Open { path, source } => E::Open {
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            E::Unwritable { path, detail, full } => E::Unwritable {
+                path: path.clone(),
+                detail: detail.clone(),
+                full: *full,
+            },
+            E::Io(detail) => E::Io(detail.clone()),
+        }
+    }
 }
 
 /// The storage contract. Every method is synchronous and safe to call from many threads.
