@@ -335,6 +335,8 @@ impl<'a> Console<'a> {
             self.engine.finish_erasures();
             self.run_scheduled(out)?;
         }
+        // Last: the next start then writes only the pages its changes touch.
+        self.engine.leave_site();
         Ok(())
     }
 

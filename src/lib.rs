@@ -83,6 +83,8 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
                 settings.database.display()
             )
         })?;
+    // Before anything changes the database: the site as the last clean end left it.
+    engine.adopt_site();
     // A "delete my data" that was confirmed but not finished (the academy stopped half-way)
     // is finished before anyone is served.
     engine.finish_erasures();
@@ -236,6 +238,16 @@ pub fn restore(
         }
     };
     let had_one = replaced?;
+    // The site was written from the database that was replaced: the next start writes it whole.
+    let state = settings
+        .export_dir
+        .join("site")
+        .join(engine::SITE_STATE_FILE);
+    if let Err(e) = std::fs::remove_file(&state) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!("could not remove {}: {e}", state.display());
+        }
+    }
     Ok(Restored {
         summary,
         previous: had_one.then_some(aside),

@@ -835,6 +835,144 @@ fn an_authors_edit_keeps_the_published_lesson_its_page_and_its_digest() {
     );
 }
 
+/// Anna's lesson L19 published in D1, and a second digest D2 of Bram's lesson L20 only, which a
+/// change of Anna's does not touch; the console ended cleanly.
+fn two_digests() -> tempfile::TempDir {
+    let (dir, _) = console_ok(&format!(
+        "{}/als Bram
+/les delen titel: Samen beginnen gebeurd: We begonnen zonder beeld. les: Begin met het vraagstuk. orde: tweede
+/als Ik
+/moderator beoordeling goedkeuren id:L20
+/moderator digest samenstellen titel: Tweede van: 2000-01-01 orde: tweede
+/moderator digest publiceren id:D2
+/stop
+",
+        published_member_lesson()
+    ));
+    dir
+}
+
+/// Marks a page by hand: a whole write puts it back as the database says, a write of the
+/// touched pages leaves it.
+fn plant(path: &Path) {
+    let page = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, format!("{page}<!-- met de hand -->")).unwrap();
+}
+
+fn planted(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .contains("met de hand")
+}
+
+/// Each console is its own process: the next one takes the site as the last one left it and
+/// writes only the pages its change touches, unless the database changed in between without a
+/// clean end (here a console killed after saving a lesson), when it writes the site whole.
+#[test]
+fn a_later_console_writes_only_the_pages_it_changes_unless_one_was_killed_in_between() {
+    let dir = two_digests();
+    let site = dir.path().join("export/site");
+    assert!(
+        site.join(".academie-site.json").is_file(),
+        "the state is left"
+    );
+    // A page no later change touches.
+    let other = site.join("digests/D2.html");
+    lacks(
+        &std::fs::read_to_string(&other).unwrap(),
+        "Vraag om mandaat",
+    );
+    plant(&other);
+
+    let (out, err, ok) = console(
+        dir.path(),
+        &[],
+        "/als Anna\n/mijngegevens verwijderen bevestig:ja\n/stop\n",
+    );
+    assert!(ok, "{err}\n{out}");
+    contains(&out, "Verwijderd: je profiel");
+    assert!(
+        !site.join("lessons/L19.html").exists(),
+        "the change reached the site"
+    );
+    let digest = std::fs::read_to_string(site.join("digests/D1.html")).unwrap();
+    lacks(&digest, "Vraag om mandaat");
+    assert!(
+        planted(&other),
+        "only the pages the change touched were written"
+    );
+
+    // Killed after its change was saved: it leaves nothing, and the state left before no
+    // longer matches the database.
+    let mut killed = academie(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = killed.stdin.take().unwrap();
+    std::io::Write::write_all(
+        &mut stdin,
+        b"/als Bram\n/les delen titel: Kaders eerst gebeurd: We spraken eerst de kaders af. les: Maak de kaders samen. orde: eerste\n",
+    )
+    .unwrap();
+    let mut stdout = killed.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("/les tonen id:L") {
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        assert!(n > 0, "the console ended before saving the lesson:\n{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+
+    let (out, err, ok) = console(
+        dir.path(),
+        &[],
+        "/moderator beoordeling goedkeuren id:L21\n/moderator digest samenstellen titel: Derde van: 2000-01-01 orde: eerste\n/moderator digest publiceren id:D3\n/stop\n",
+    );
+    assert!(ok, "{err}\n{out}");
+    assert!(site.join("digests/D3.html").is_file(), "{out}");
+    // D3 shows Bram's new lesson alone: D2's page is not among the pages it touches.
+    let third = std::fs::read_to_string(site.join("digests/D3.html")).unwrap();
+    contains(&third, "Maak de kaders samen");
+    lacks(&third, "Begin met het vraagstuk");
+    assert!(
+        !planted(&other),
+        "after a console was killed, the site was written whole"
+    );
+}
+
+/// Pages written with other templates differ: a console with edited templates writes the whole
+/// site at its first change, not only the pages the change touches.
+#[test]
+fn edited_templates_make_the_next_console_write_the_site_whole() {
+    let dir = two_digests();
+    let site = dir.path().join("export/site");
+    let other = site.join("digests/D2.html");
+    plant(&other);
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("style.css"),
+        "/* eigen huisstijl */\nbody { margin: 2em; }\n",
+    )
+    .unwrap();
+    let (out, err, ok) = console_with(
+        dir.path(),
+        &[("ACADEMIE_TEMPLATES_DIR", templates.to_str().unwrap())],
+        b"/als Anna\n/mijngegevens verwijderen bevestig:ja\n/stop\n",
+    );
+    assert!(ok, "{err}\n{out}");
+    contains(&out, "Verwijderd: je profiel");
+    assert!(!planted(&other), "the whole site was written");
+    contains(
+        &std::fs::read_to_string(site.join("style.css")).unwrap(),
+        "eigen huisstijl",
+    );
+}
+
 #[test]
 fn answers_and_lessons_of_several_lines_are_typed_with_a_backslash_or_a_block() {
     let script = "\

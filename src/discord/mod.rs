@@ -159,6 +159,11 @@ pub async fn serve(
     if let Err(e) = tokio::task::spawn_blocking(move || e.finish_erasures()).await {
         tracing::error!("the pending deletions could not be finished: {e}");
     }
+    // Last: the next start then writes only the pages its changes touch.
+    let e = engine.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || e.leave_site()).await {
+        tracing::error!("the site's state could not be left for the next start: {e}");
+    }
     engine.flush().map_err(|f| match f {
         // Kept whole, so the caller can tell a full disk from other failures.
         crate::engine::Failure::Internal(e) => e,

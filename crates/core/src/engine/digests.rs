@@ -25,7 +25,7 @@ pub(super) struct SiteChanges {
 }
 
 impl SiteChanges {
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.digests.is_empty() && self.lessons.is_empty()
     }
 }
@@ -33,11 +33,12 @@ impl SiteChanges {
 /// The configured site as this process last wrote it.
 #[derive(Debug, Default)]
 pub(super) struct SiteWriter {
-    /// What the index lists, per digest; `None` until this process wrote the whole site, so
-    /// the first write is whole.
-    entries: Option<BTreeMap<DigestId, IndexEntry>>,
+    /// What the index lists, per digest; `None` until this process wrote the whole site (or
+    /// took the site as the last process left it, `site_state.rs`), so the first write is
+    /// whole.
+    pub(super) entries: Option<BTreeMap<DigestId, IndexEntry>>,
     /// A write failed: the next one writes the whole site.
-    repair: bool,
+    pub(super) repair: bool,
 }
 
 impl Engine {

@@ -34,6 +34,7 @@ mod rounds;
 mod schedule;
 mod settings;
 mod shared;
+mod site_state;
 mod step5;
 mod suggest;
 mod together;
@@ -55,6 +56,7 @@ pub use request::{Ctx, HelpLine, LessonChanges, LessonDraft, Request};
 pub use schedule::{Job, JobKind};
 pub use settings::Settings;
 pub use shared::ExchangeChange;
+pub use site_state::STATE_FILE as SITE_STATE_FILE;
 use user_text::is_invisible;
 pub use user_text::{clean_line, clean_text, is_blank, shorten};
 

@@ -86,6 +86,9 @@ pub struct Templates {
     cut: [bool; 2],
     /// How many bytes to leave out at the start of what the lesson loop alone renders.
     skips: [usize; 2],
+    /// A checksum of every template's source and the style sheet: pages written with other
+    /// templates differ.
+    fingerprint: u32,
 }
 
 /// The two parts of a digest template cut by [`split`].
@@ -108,6 +111,12 @@ impl Templates {
     /// The built-in templates.
     pub fn embedded() -> Result<Templates> {
         Templates::load(None, &crate::disk::MemoryDisk::default())
+    }
+
+    /// A checksum of the templates' sources and the style sheet, the same in every process
+    /// that loads the same files.
+    pub fn fingerprint(&self) -> u32 {
+        self.fingerprint
     }
 
     /// The built-in templates, compiled once per process and shared.
@@ -134,6 +143,7 @@ impl Templates {
         markdown.set_strict_mode(true);
         markdown.set_prevent_indent(true);
         markdown.register_escape_fn(escape_markdown);
+        let mut fingerprint = crc32fast::Hasher::new();
         for (name, default, escape) in TEMPLATES {
             let source = match dir.map(|d| d.join(format!("{name}.hbs"))) {
                 Some(path) if disk.exists(&path) => disk
@@ -141,6 +151,10 @@ impl Templates {
                     .with_context(|| format!("cannot read the template {}", path.display()))?,
                 _ => (*default).to_owned(),
             };
+            fingerprint.update(name.as_bytes());
+            fingerprint.update(&[0]);
+            fingerprint.update(source.as_bytes());
+            fingerprint.update(&[0]);
             let registry = match escape {
                 Escape::Html => &mut html,
                 Escape::Markdown => &mut markdown,
@@ -167,7 +181,9 @@ impl Templates {
                 .with_context(|| format!("cannot read {}", path.display()))?,
             _ => STYLE.to_owned(),
         };
+        fingerprint.update(style.as_bytes());
         Ok(Templates {
+            fingerprint: fingerprint.finalize(),
             html,
             markdown,
             style,

@@ -387,6 +387,14 @@ pub trait Store: Send + Sync {
         Ok(())
     }
 
+    /// A number that changes whenever a write becomes durable, the same when the store is
+    /// opened again: two moments with the same number saw the same data, also across
+    /// processes. `None` when the store cannot tell (one in memory, or one whose last writes
+    /// were refused).
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+
     /// Databases a restore moved aside from this store's place (never deleted by it), which
     /// still hold what was in them: "delete my data" rewrites them too.
     fn set_aside(&self) -> Vec<PathBuf> {

@@ -138,6 +138,8 @@ pub enum Source {
 pub struct Catalog {
     academy: BTreeMap<Lang, AcademyText>,
     templates: Handlebars<'static>,
+    /// A checksum of the texts it was loaded from: pages written with other texts differ.
+    fingerprint: u32,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -147,6 +149,12 @@ impl std::fmt::Debug for Catalog {
 }
 
 impl Catalog {
+    /// A checksum of the texts it was loaded from, the same in every process that loads the
+    /// same files.
+    pub fn fingerprint(&self) -> u32 {
+        self.fingerprint
+    }
+
     /// The catalog built into the binary.
     pub fn embedded() -> Result<Catalog> {
         Catalog::load(&Source::Embedded, &crate::disk::MemoryDisk::default())
@@ -159,6 +167,7 @@ impl Catalog {
         templates.set_strict_mode(true);
         templates.register_escape_fn(handlebars::no_escape);
         let mut key_sets: Vec<(String, BTreeSet<String>)> = Vec::new();
+        let mut fingerprint = crc32fast::Hasher::new();
 
         for (lang, embedded_academy, embedded_messages) in EMBEDDED {
             let (academy_name, academy_src, messages_name, messages_src) = match source {
@@ -179,6 +188,10 @@ impl Catalog {
                     )
                 }
             };
+            for src in [&academy_src, &messages_src] {
+                fingerprint.update(src.as_bytes());
+                fingerprint.update(&[0]);
+            }
             let text = parse_academy(&academy_name, &academy_src)?;
             let value: toml::Value = toml::from_str(&academy_src)
                 .with_context(|| format!("{academy_name}: not valid TOML"))?;
@@ -207,7 +220,11 @@ impl Catalog {
                 bail!("{lacks}: key `{k}` is missing (it is present in {has})");
             }
         }
-        Ok(Catalog { academy, templates })
+        Ok(Catalog {
+            academy,
+            templates,
+            fingerprint: fingerprint.finalize(),
+        })
     }
 
     pub fn academy(&self, lang: Lang) -> &AcademyText {

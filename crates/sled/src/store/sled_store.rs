@@ -1730,6 +1730,15 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn generation(&self) -> Option<u64> {
+        // Every flush that made a write durable stamps the next number into sled with it, and
+        // opening reads the last one back.
+        if self.failed.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(self.seq.load(Ordering::SeqCst))
+    }
+
     fn set_aside(&self) -> Vec<PathBuf> {
         let (Some(parent), Some(name)) = (self.path.parent(), self.path.file_name()) else {
             return Vec::new();
