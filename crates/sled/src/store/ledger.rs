@@ -25,6 +25,8 @@ use std::path::Path;
 
 /// The file's name inside the database folder.
 pub const FILE: &str = "academie-ledger";
+/// The ledger being made, until it is renamed to [`FILE`].
+pub const NEW_FILE: &str = "academie-ledger.new";
 /// Bytes per slot; the payload is a few hundred bytes of JSON.
 const SLOT: usize = 4096;
 const MAGIC: &[u8; 8] = b"ACADLDG1";
@@ -63,13 +65,16 @@ pub enum Unreadable {
 impl Ledger {
     /// Creates the ledger in `dir` (replacing any) holding `ack` in both slots, durably.
     pub fn create(dir: &Path, ack: &Acknowledged) -> std::io::Result<Ledger> {
+        // Written whole beside its place and renamed into it: a start killed half-way leaves
+        // no ledger (made again at the next start), never one of zeros that reads as damaged.
         let path = dir.join(FILE);
+        let new = dir.join(NEW_FILE);
         let mut options = std::fs::OpenOptions::new();
         options.read(true).write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut ledger = Ledger {
-            file: options.open(&path)?,
+            file: options.open(&new)?,
         };
         // Both slots, so a torn first write still leaves a valid one; and zeros to the full
         // length, so the undo region is room the file already has.
@@ -77,6 +82,8 @@ impl Ledger {
         ledger.write_slot(0, ack)?;
         ledger.write_slot(1, ack)?;
         ledger.file.sync_all()?;
+        std::fs::rename(&new, &path)?;
+        std::fs::File::open(dir)?.sync_all()?;
         Ok(ledger)
     }
 

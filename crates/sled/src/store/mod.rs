@@ -57,6 +57,26 @@ mod tests {
         );
     }
 
+    /// A first start killed while it made the ledger leaves at most the file being made (here
+    /// as the kill would: zeros, no slot written yet), never a ledger of zeros in its place:
+    /// the next start makes it again and opens.
+    #[test]
+    fn a_first_start_killed_while_making_the_ledger_opens_at_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join(ledger::NEW_FILE), vec![0u8; 4096]).unwrap();
+        let store = SledStore::open(&path, None).expect("opens");
+        let mut batch = Batch::new();
+        batch.put(Tree::Meta, b"k".to_vec(), b"v".to_vec());
+        store.commit(batch).unwrap();
+        drop(store);
+        assert!(!path.join(ledger::NEW_FILE).exists(), "renamed into place");
+        assert!(path.join(ledger::FILE).exists());
+        let store = SledStore::open(&path, None).expect("opens again");
+        assert_eq!(store.get(Tree::Meta, b"k").unwrap(), Some(b"v".to_vec()));
+    }
+
     #[test]
     fn sled_store_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();

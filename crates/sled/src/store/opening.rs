@@ -22,7 +22,14 @@ pub const PROBE: &str = "academie-probe";
 
 /// The files of the folder that are the store's, not sled's.
 fn is_own(name: &str) -> bool {
-    [MARKER, FINGERPRINT, PROBE, super::ledger::FILE].contains(&name)
+    [
+        MARKER,
+        FINGERPRINT,
+        PROBE,
+        super::ledger::FILE,
+        super::ledger::NEW_FILE,
+    ]
+    .contains(&name)
 }
 
 /// What the marker says about the database in `dir`.
