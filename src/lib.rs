@@ -210,6 +210,21 @@ pub fn restore(
         .map(|suffix| store::sibling(&settings.database, &suffix))
         .find(|p| std::fs::symlink_metadata(p).is_err())
         .unwrap_or_default();
+    // The site was written from the database being replaced: the next start writes it whole.
+    // Gone before the database is, or the restore does not happen.
+    let state = settings
+        .export_dir
+        .join("site")
+        .join(engine::SITE_STATE_FILE);
+    match std::fs::remove_file(&state) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(engine::backup::BackupError::Write {
+                path: state,
+                source: e,
+            })
+        }
+        _ => {}
+    }
     // Read again entry by entry into the copy being built, which a failure throws away.
     let mut restored = None;
     let replaced = store::SledStore::replace(
@@ -238,16 +253,6 @@ pub fn restore(
         }
     };
     let had_one = replaced?;
-    // The site was written from the database that was replaced: the next start writes it whole.
-    let state = settings
-        .export_dir
-        .join("site")
-        .join(engine::SITE_STATE_FILE);
-    if let Err(e) = std::fs::remove_file(&state) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            tracing::warn!("could not remove {}: {e}", state.display());
-        }
-    }
     Ok(Restored {
         summary,
         previous: had_one.then_some(aside),

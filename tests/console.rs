@@ -944,6 +944,41 @@ fn a_later_console_writes_only_the_pages_it_changes_unless_one_was_killed_in_bet
     );
 }
 
+/// A site folder emptied by hand keeps the dot file the last console left: the next console
+/// writes the whole site again, not only the pages its change touches.
+#[test]
+fn a_site_folder_emptied_by_hand_is_written_whole_again() {
+    let dir = two_digests();
+    let site = dir.path().join("export/site");
+    for entry in std::fs::read_dir(&site).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    assert!(site.join(".academie-site.json").is_file());
+    let (out, err, ok) = console(
+        dir.path(),
+        &[],
+        "/als Anna\n/mijngegevens verwijderen bevestig:ja\n/stop\n",
+    );
+    assert!(ok, "{err}\n{out}");
+    contains(&out, "Verwijderd: je profiel");
+    for page in [
+        "index.html",
+        "digests/D2.html",
+        "digests/D1.html",
+        "lessons/L20.html",
+    ] {
+        assert!(site.join(page).is_file(), "{page} is back");
+    }
+}
+
 /// Pages written with other templates differ: a console with edited templates writes the whole
 /// site at its first change, not only the pages the change touches.
 #[test]

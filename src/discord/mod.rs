@@ -146,10 +146,10 @@ pub async fn serve(
     }
     tracing::info!("shutting down: finishing the interactions in flight");
     handler.closing.store(true, Ordering::SeqCst);
-    if tokio::time::timeout(DRAIN_TIMEOUT, handler.in_flight.drained())
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, handler.in_flight.drained())
         .await
-        .is_err()
-    {
+        .is_ok();
+    if !drained {
         tracing::warn!("some interactions were still running at shutdown");
     }
     ticker.abort();
@@ -159,9 +159,17 @@ pub async fn serve(
     if let Err(e) = tokio::task::spawn_blocking(move || e.finish_erasures()).await {
         tracing::error!("the pending deletions could not be finished: {e}");
     }
-    // Last: the next start then writes only the pages its changes touch.
+    // Last: the next start then writes only the pages its changes touch; not while an
+    // interaction may still be changing them.
     let e = engine.clone();
-    if let Err(e) = tokio::task::spawn_blocking(move || e.leave_site()).await {
+    let left = tokio::task::spawn_blocking(move || {
+        if drained {
+            e.leave_site();
+        } else {
+            e.forget_site();
+        }
+    });
+    if let Err(e) = left.await {
         tracing::error!("the site's state could not be left for the next start: {e}");
     }
     engine.flush().map_err(|f| match f {

@@ -76,9 +76,11 @@ impl Engine {
             [id.key(), ctx.actor.id.key()].concat(),
             encode(&application)?,
         );
-        self.commit_unlocking(guard, batch)?;
-        // Its page and its digests show how often it was applied.
+        // Its page and its digests show how often it was applied. Noted while the write lock is
+        // held, so whoever takes the list under it finds every committed change (a change that
+        // fails to commit only has its pages written again as they are).
         self.site_touched([id], lesson.published_in.iter().copied());
+        self.commit_unlocking(guard, batch)?;
         let count = self.applications(id)?.len();
         Ok(Reply::private(self.t(
             lang,

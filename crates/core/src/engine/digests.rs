@@ -257,10 +257,12 @@ impl Engine {
             batch.put(Tree::Questions, q.id.key().to_vec(), encode(&q)?);
         }
         self.commit(batch)?;
+        // Noted while the write lock is held, so whoever takes the list under it finds this
+        // publication with it.
+        self.site_touched(digest.lessons.iter().copied(), [id]);
         // Decided and saved: the pages, the chat text and the figure are made from what was
         // just committed, without keeping every other member's answer waiting behind them.
         drop(guard);
-        self.site_touched(digest.lessons.iter().copied(), [id]);
         self.refresh_site();
         let fresh: Vec<(Lesson, bool)> = lessons.iter().map(|l| (l.clone(), false)).collect();
         let published = self.published(&digest, &fresh);

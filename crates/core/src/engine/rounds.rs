@@ -30,6 +30,12 @@ pub(super) struct AnswerSaved {
 
 impl Work for AnswerWork {
     type Done = AnswerSaved;
+    /// An answer writes the member's answer and participant records in the channel's round.
+    type Key = (Option<ChannelId>, UserId);
+
+    fn key(&self) -> Self::Key {
+        (self.ctx.channel, self.ctx.actor.id)
+    }
 
     fn build(&self, engine: &Engine) -> Result<(AnswerSaved, Batch), Failure> {
         let ctx = &self.ctx;

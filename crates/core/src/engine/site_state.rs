@@ -1,9 +1,11 @@
 //! The configured site across processes: a process that ends cleanly leaves, beside the
 //! site's pages, what its index lists, with the database's generation and checksums of the
 //! texts and templates the pages were written with. The next process takes that list, and so
-//! writes only the pages its changes touch, if the database, the texts and the templates are
-//! still the same. Otherwise (a crash after a change, a restored database, edited templates, a
-//! site folder emptied by hand) its first write is the whole site, as before.
+//! writes only the pages its changes touch, if the database, the program's version, the texts
+//! and the templates are still the same and the index's pages are there. Otherwise (a crash
+//! after a change, a restored database, an upgrade, edited templates, a site folder emptied by
+//! hand) its first write is the whole site, as before. The file is taken away at start and
+//! written again at a clean end only.
 
 use super::Engine;
 use crate::domain::{ChannelId, DigestId, Lang};
@@ -21,6 +23,8 @@ pub const STATE_FILE: &str = ".academie-site.json";
 struct SiteState {
     /// The database's generation when the site was last written ([`crate::store::Store::generation`]).
     generation: u64,
+    /// The version of the academy that wrote the pages: its own code renders them too.
+    version: String,
     /// Checksums of the texts and the templates the pages were written with.
     texts: u32,
     templates: u32,
@@ -84,26 +88,43 @@ impl Engine {
     }
 
     /// At start, before anything is changed: takes the site's index as the last process left
-    /// it, if the database, the texts and the templates are as they were then.
+    /// it, if the database, the program, the texts and the templates are as they were then and
+    /// its pages are still there. The file is removed either way (and written again at a clean
+    /// end), so a write that reaches the disk without moving the generation (sled flushes on
+    /// its own too) is never trusted over by a later start.
     pub fn adopt_site(&self) {
         let Some(dir) = &self.settings.site_dir else {
             return;
         };
+        let path = state_path(dir);
+        let Ok(bytes) = self.disk.read(&path) else {
+            return;
+        };
+        self.forget_site();
         let Some(generation) = self.store.generation() else {
             return;
         };
-        let left = self
-            .disk
-            .read(&state_path(dir))
+        let left = serde_json::from_slice::<SiteState>(&bytes)
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<SiteState>(&bytes).ok())
             .filter(|state| {
                 state.generation == generation
+                    && state.version == env!("CARGO_PKG_VERSION")
                     && (state.texts, state.templates, state.lang) == self.site_inputs()
             });
         let Some(state) = left else {
             return;
         };
+        // A folder emptied by hand keeps this dot file: the index and every digest's pages
+        // must still be there.
+        let whole = self.disk.is_file(&dir.join("index.html"))
+            && state.listed.iter().all(|l| {
+                self.disk
+                    .is_file(&dir.join(format!("digests/{}.html", l.id)))
+                    && self.disk.is_file(&dir.join(format!("digests/{}.md", l.id)))
+            });
+        if !whole {
+            return;
+        }
         let entries: Option<BTreeMap<DigestId, IndexEntry>> = state
             .listed
             .into_iter()
@@ -115,6 +136,26 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if writer.entries.is_none() && !writer.repair {
             writer.entries = entries;
+        }
+    }
+
+    /// Removes what a clean end left, for good: the next start writes the whole site.
+    pub fn forget_site(&self) {
+        let Some(dir) = &self.settings.site_dir else {
+            return;
+        };
+        let path = state_path(dir);
+        match self.disk.remove_file(&path) {
+            Ok(()) => {
+                if let Err(e) = self.disk.sync_dir(dir) {
+                    tracing::warn!(
+                        "could not make the removal of {} durable: {e}",
+                        path.display()
+                    );
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!("could not remove {}: {e}", path.display()),
         }
     }
 
@@ -151,16 +192,14 @@ impl Engine {
             .filter(|_| !writer.repair && !pending)
             .zip(generation);
         let Some((entries, generation)) = current else {
-            if let Err(e) = self.disk.remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!("could not remove {}: {e}", path.display());
-                }
-            }
+            drop(writer);
+            self.forget_site();
             return;
         };
         let (texts, templates, lang) = self.site_inputs();
         let state = SiteState {
             generation,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
             texts,
             templates,
             lang,

@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 pub(super) trait Work: Send + Sync {
     /// What the reply is made from once the request is saved.
     type Done: Send;
+    /// Requests with the same key (the same member's) are built one after the other, each
+    /// on what the one before saved, never in the same batch.
+    type Key: Eq + std::hash::Hash;
+
+    fn key(&self) -> Self::Key;
 
     /// Checks the request and builds its batch under the write lock, as it would alone. It may
     /// read only the keys it writes and state that no request of its kind changes, so requests
@@ -160,21 +165,22 @@ impl<W: Work> Together<W> {
 
     /// Takes every waiting request, and those that arrive while it builds them, and applies
     /// them as one batch under the write lock; passes the lead on, and tells each its outcome
-    /// once the batch is durable. A request that writes a key another one taken here writes
-    /// (the same member twice) waits for the next leader, so it is built on what the first one
-    /// saved.
+    /// once the batch is durable. A request with the key of another one taken here (the same
+    /// member twice), or that writes a key another one writes, waits for the next leader, so it
+    /// is built on what the first one saved.
     fn lead(&self, engine: &Engine) {
         let mut owed = Owed {
             together: self,
             slots: Vec::new(),
+            later: Vec::new(),
             handed_over: false,
         };
         let guard = engine.lock();
         let start = Instant::now();
         let mut batch = Batch::new();
         let mut written: HashSet<(Tree, Vec<u8>)> = HashSet::new();
+        let mut keys = HashSet::new();
         let mut carried = Vec::new();
-        let mut later = Vec::new();
         let mut yielded = false;
         loop {
             let taken: Vec<Arc<Slot<W>>> = lock(&self.queue).waiting.drain(..).collect();
@@ -191,6 +197,13 @@ impl<W: Work> Together<W> {
             yielded = false;
             owed.slots.extend(taken.iter().cloned());
             for slot in taken {
+                // Decided before it is built: built on a state that lacks the first, the
+                // second of the same member's requests could be refused (an edit of an answer
+                // not saved yet) or saved beside it.
+                if carried.len() >= MOST || !keys.insert(slot.work.key()) {
+                    owed.put_back(&slot);
+                    continue;
+                }
                 match slot.work.build(engine) {
                     Err(refused) => slot.finish(Err(refused)),
                     Ok((done, own)) => {
@@ -199,8 +212,7 @@ impl<W: Work> Together<W> {
                             .iter()
                             .any(|(tree, key, _)| written.contains(&(*tree, key.clone())));
                         if meets {
-                            owed.slots.retain(|s| !Arc::ptr_eq(s, &slot));
-                            later.push(slot);
+                            owed.put_back(&slot);
                             continue;
                         }
                         written.extend(own.ops().iter().map(|(t, k, _)| (*t, k.clone())));
@@ -220,7 +232,7 @@ impl<W: Work> Together<W> {
         };
         drop(guard);
         // Whoever arrived meanwhile builds the next batch while this one is flushed.
-        owed.hand_over(later);
+        owed.hand_over();
         let durable = applied.and_then(|()| {
             if carried.is_empty() {
                 Ok(())
@@ -263,16 +275,25 @@ const MOST: usize = 256;
 struct Owed<'a, W: Work> {
     together: &'a Together<W>,
     slots: Vec<Arc<Slot<W>>>,
+    /// Taken but left for the next leader; back at the front of the queue when the lead
+    /// passes, also if this leader stops.
+    later: Vec<Arc<Slot<W>>>,
     handed_over: bool,
 }
 
 impl<W: Work> Owed<'_, W> {
-    /// Puts `later` back at the front and wakes the first waiting request to lead, or leaves
-    /// the lead free.
-    fn hand_over(&mut self, later: Vec<Arc<Slot<W>>>) {
+    /// Leaves `slot` for the next leader.
+    fn put_back(&mut self, slot: &Arc<Slot<W>>) {
+        self.slots.retain(|s| !Arc::ptr_eq(s, slot));
+        self.later.push(slot.clone());
+    }
+
+    /// Puts what was left back at the front and wakes the first waiting request to lead, or
+    /// leaves the lead free.
+    fn hand_over(&mut self) {
         self.handed_over = true;
         let mut queue = lock(&self.together.queue);
-        for slot in later.into_iter().rev() {
+        for slot in std::mem::take(&mut self.later).into_iter().rev() {
             queue.waiting.push_front(slot);
         }
         match queue.waiting.front() {
@@ -288,7 +309,7 @@ impl<W: Work> Owed<'_, W> {
 impl<W: Work> Drop for Owed<'_, W> {
     fn drop(&mut self) {
         if !self.handed_over {
-            self.hand_over(Vec::new());
+            self.hand_over();
         }
         for slot in &self.slots {
             slot.finish(Err(Failure::Internal(anyhow::anyhow!(
@@ -317,18 +338,28 @@ mod tests {
     use crate::store::{Entry, MemoryStore, Store};
     use crate::text::Catalog;
 
-    /// Writes `value` at `key` in the meta tree, or panics when asked to.
+    /// Writes `value` at `key` in the meta tree; refused unless the key holds a value already
+    /// when it is an edit; panics when asked to.
     struct Put {
         key: &'static str,
         value: &'static str,
         panics: bool,
+        edit: bool,
     }
 
     impl Work for Put {
         type Done = &'static str;
+        type Key = &'static str;
 
-        fn build(&self, _: &Engine) -> Result<(&'static str, Batch), Failure> {
+        fn key(&self) -> &'static str {
+            self.key
+        }
+
+        fn build(&self, engine: &Engine) -> Result<(&'static str, Batch), Failure> {
             assert!(!self.panics, "a request's checks panicked");
+            if self.edit && engine.store.get(Tree::Meta, self.key.as_bytes())?.is_none() {
+                return Err(Failure::Internal(anyhow::anyhow!("nothing to edit")));
+            }
             let mut batch = Batch::new();
             batch.put(Tree::Meta, self.key, self.value);
             Ok((self.value, batch))
@@ -340,6 +371,7 @@ mod tests {
             key,
             value,
             panics: false,
+            edit: false,
         }
     }
 
@@ -407,6 +439,56 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_in_the_same_batch_as_the_first_save_of_its_key_is_built_after_it_is_saved() {
+        let store = Arc::new(MemoryStore::default());
+        let engine = engine(store.clone());
+        let together = Together::default();
+        let edit = Put {
+            edit: true,
+            ..put("a", "2")
+        };
+        let slots = waiting(&together, vec![put("a", "1"), edit]);
+        together.lead(&engine);
+        assert_eq!(outcome(&slots[0]), Some(Ok("1")));
+        assert_eq!(
+            outcome(&slots[1]),
+            None,
+            "not refused for want of the first"
+        );
+        assert!(leads(&slots[1]));
+        together.lead(&engine);
+        assert_eq!(outcome(&slots[1]), Some(Ok("2")));
+        assert_eq!(store.get(Tree::Meta, b"a").unwrap(), Some(b"2".to_vec()));
+    }
+
+    #[test]
+    fn a_panic_after_a_request_was_left_for_the_next_leader_hands_it_the_lead() {
+        let store = Arc::new(MemoryStore::default());
+        let engine = engine(store.clone());
+        let together = Together::default();
+        let slots = waiting(
+            &together,
+            vec![
+                put("a", "1"),
+                put("a", "2"),
+                Put {
+                    panics: true,
+                    ..put("b", "3")
+                },
+            ],
+        );
+        let panicked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| together.lead(&engine)));
+        assert!(panicked.is_err());
+        assert!(outcome(&slots[0]).expect("told").is_err());
+        assert!(outcome(&slots[2]).expect("told").is_err());
+        // Left for the next leader: not lost with the one that stopped.
+        assert!(leads(&slots[1]));
+        together.lead(&engine);
+        assert_eq!(outcome(&slots[1]), Some(Ok("2")));
+    }
+
+    #[test]
     fn requests_handed_in_from_many_threads_are_each_saved_and_told_their_own() {
         let store = Arc::new(MemoryStore::default());
         let engine = engine(store.clone());
@@ -444,9 +526,8 @@ mod tests {
             vec![
                 put("a", "1"),
                 Put {
-                    key: "b",
-                    value: "2",
                     panics: true,
+                    ..put("b", "2")
                 },
             ],
         );
