@@ -852,6 +852,17 @@ fn two_digests() -> tempfile::TempDir {
     dir
 }
 
+/// Anna deletes her data in a console of its own, which then ends cleanly.
+fn anna_deletes_her_data(dir: &Path, env: &[(&str, &str)]) {
+    let (out, err, ok) = console_with(
+        dir,
+        env,
+        b"/als Anna\n/mijngegevens verwijderen bevestig:ja\n/stop\n",
+    );
+    assert!(ok, "{err}\n{out}");
+    contains(&out, "Verwijderd: je profiel");
+}
+
 /// Marks a page by hand: a whole write puts it back as the database says, a write of the
 /// touched pages leaves it.
 fn plant(path: &Path) {
@@ -884,13 +895,7 @@ fn a_later_console_writes_only_the_pages_it_changes_unless_one_was_killed_in_bet
     );
     plant(&other);
 
-    let (out, err, ok) = console(
-        dir.path(),
-        &[],
-        "/als Anna\n/mijngegevens verwijderen bevestig:ja\n/stop\n",
-    );
-    assert!(ok, "{err}\n{out}");
-    contains(&out, "Verwijderd: je profiel");
+    anna_deletes_her_data(dir.path(), &[]);
     assert!(
         !site.join("lessons/L19.html").exists(),
         "the change reached the site"
@@ -962,13 +967,7 @@ fn a_site_folder_emptied_by_hand_is_written_whole_again() {
         }
     }
     assert!(site.join(".academie-site.json").is_file());
-    let (out, err, ok) = console(
-        dir.path(),
-        &[],
-        "/als Anna\n/mijngegevens verwijderen bevestig:ja\n/stop\n",
-    );
-    assert!(ok, "{err}\n{out}");
-    contains(&out, "Verwijderd: je profiel");
+    anna_deletes_her_data(dir.path(), &[]);
     for page in [
         "index.html",
         "digests/D2.html",
@@ -994,13 +993,10 @@ fn edited_templates_make_the_next_console_write_the_site_whole() {
         "/* eigen huisstijl */\nbody { margin: 2em; }\n",
     )
     .unwrap();
-    let (out, err, ok) = console_with(
+    anna_deletes_her_data(
         dir.path(),
         &[("ACADEMIE_TEMPLATES_DIR", templates.to_str().unwrap())],
-        b"/als Anna\n/mijngegevens verwijderen bevestig:ja\n/stop\n",
     );
-    assert!(ok, "{err}\n{out}");
-    contains(&out, "Verwijderd: je profiel");
     assert!(!planted(&other), "the whole site was written");
     contains(
         &std::fs::read_to_string(site.join("style.css")).unwrap(),
