@@ -54,7 +54,7 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
         },
         engine::Settings {
             default_lang: settings.language,
-            site_dir: settings.site.then(|| settings.export_dir.join("site")),
+            site_dir: settings.site.then(|| site_dir(settings)),
             holidays: settings.holidays.clone(),
             time_zone: settings.time_zone,
             re_review_months: settings.re_review_months,
@@ -89,6 +89,11 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
     // is finished before anyone is served.
     engine.finish_erasures();
     Ok(engine)
+}
+
+/// Where the published site is written: `site` in the export folder.
+pub fn site_dir(settings: &config::Settings) -> std::path::PathBuf {
+    settings.export_dir.join("site")
 }
 
 /// Where and how the configured database is backed up automatically; none when switched off.
@@ -212,10 +217,7 @@ pub fn restore(
         .unwrap_or_default();
     // The site was written from the database being replaced: the next start writes it whole.
     // Gone before the database is, or the restore does not happen.
-    let state = settings
-        .export_dir
-        .join("site")
-        .join(engine::SITE_STATE_FILE);
+    let state = site_dir(settings).join(engine::SITE_STATE_FILE);
     match std::fs::remove_file(&state) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(engine::backup::BackupError::Write {

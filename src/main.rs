@@ -260,7 +260,7 @@ fn export_site(settings: &Settings, lang: Lang, dir: Option<&Path>) -> Result<()
     use academie::store::StoreError;
     let dir = dir
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| settings.export_dir.join("site"));
+        .unwrap_or_else(|| academie::site_dir(settings));
     let shown = dir.display().to_string();
     let (report, key, catalog) = match academie::open_engine(&for_one_pass(settings)) {
         Ok(engine) => (

@@ -8,9 +8,8 @@
 //! written again at a clean end only.
 
 use super::Engine;
-use crate::domain::{ChannelId, DigestId, Lang};
+use crate::domain::{DigestId, Lang};
 use crate::site::IndexEntry;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,48 +28,7 @@ struct SiteState {
     texts: u32,
     templates: u32,
     lang: Lang,
-    listed: Vec<Listed>,
-}
-
-/// One digest as the index lists it ([`IndexEntry`], its zone by name).
-#[derive(Serialize, Deserialize)]
-struct Listed {
-    id: DigestId,
-    title: String,
-    lang: Lang,
-    channel: Option<ChannelId>,
-    published: DateTime<Utc>,
-    zone: String,
-    count: usize,
-    summary: String,
-}
-
-impl Listed {
-    fn of(e: &IndexEntry) -> Listed {
-        Listed {
-            id: e.id,
-            title: e.title.clone(),
-            lang: e.lang,
-            channel: e.channel,
-            published: e.published,
-            zone: e.zone.name().to_owned(),
-            count: e.count,
-            summary: e.summary.clone(),
-        }
-    }
-
-    fn entry(self) -> Option<IndexEntry> {
-        Some(IndexEntry {
-            id: self.id,
-            title: self.title,
-            lang: self.lang,
-            channel: self.channel,
-            published: self.published,
-            zone: self.zone.parse().ok()?,
-            count: self.count,
-            summary: self.summary,
-        })
-    }
+    listed: Vec<IndexEntry>,
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -125,17 +83,14 @@ impl Engine {
         if !whole {
             return;
         }
-        let entries: Option<BTreeMap<DigestId, IndexEntry>> = state
-            .listed
-            .into_iter()
-            .map(|l| l.entry().map(|e| (e.id, e)))
-            .collect();
+        let entries: BTreeMap<DigestId, IndexEntry> =
+            state.listed.into_iter().map(|e| (e.id, e)).collect();
         let mut writer = self
             .site_writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if writer.entries.is_none() && !writer.repair {
-            writer.entries = entries;
+            writer.entries = Some(entries);
         }
     }
 
@@ -203,7 +158,7 @@ impl Engine {
             texts,
             templates,
             lang,
-            listed: entries.values().map(Listed::of).collect(),
+            listed: entries.values().cloned().collect(),
         };
         let written = serde_json::to_vec(&state)
             .map_err(std::io::Error::from)

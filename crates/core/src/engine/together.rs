@@ -10,7 +10,7 @@
 //! durable, and one that is refused (a closed round, a text too long) is refused alone.
 
 use super::{Engine, Failure};
-use crate::store::{Batch, StoreError, Tree};
+use crate::store::{Batch, StoreError};
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::Thread;
@@ -24,11 +24,12 @@ pub(super) trait Work: Send + Sync {
     /// on what the one before saved, never in the same batch.
     type Key: Eq + std::hash::Hash;
 
+    /// Two requests with different keys write different store keys.
     fn key(&self) -> Self::Key;
 
     /// Checks the request and builds its batch under the write lock, as it would alone. It may
-    /// read only the keys it writes and state that no request of its kind changes, so requests
-    /// that write different keys can be built one after the other before any is applied.
+    /// read only the store keys it writes and state that no request of its kind changes, so
+    /// requests with different keys can be built one after the other before any is applied.
     fn build(&self, engine: &Engine) -> Result<(Self::Done, Batch), Failure>;
 }
 
@@ -166,8 +167,7 @@ impl<W: Work> Together<W> {
     /// Takes every waiting request, and those that arrive while it builds them, and applies
     /// them as one batch under the write lock; passes the lead on, and tells each its outcome
     /// once the batch is durable. A request with the key of another one taken here (the same
-    /// member twice), or that writes a key another one writes, waits for the next leader, so it
-    /// is built on what the first one saved.
+    /// member twice) waits for the next leader, so it is built on what the first one saved.
     fn lead(&self, engine: &Engine) {
         let mut owed = Owed {
             together: self,
@@ -178,7 +178,6 @@ impl<W: Work> Together<W> {
         let guard = engine.lock();
         let start = Instant::now();
         let mut batch = Batch::new();
-        let mut written: HashSet<(Tree, Vec<u8>)> = HashSet::new();
         let mut keys = HashSet::new();
         let mut carried = Vec::new();
         let mut yielded = false;
@@ -207,15 +206,6 @@ impl<W: Work> Together<W> {
                 match slot.work.build(engine) {
                     Err(refused) => slot.finish(Err(refused)),
                     Ok((done, own)) => {
-                        let meets = own
-                            .ops()
-                            .iter()
-                            .any(|(tree, key, _)| written.contains(&(*tree, key.clone())));
-                        if meets {
-                            owed.put_back(&slot);
-                            continue;
-                        }
-                        written.extend(own.ops().iter().map(|(t, k, _)| (*t, k.clone())));
                         batch.append(own);
                         carried.push((slot, done));
                     }
@@ -260,8 +250,6 @@ impl<W: Work> Together<W> {
         }
     }
 }
-
-impl<W: Work> Together<W> {}
 
 /// How long a leader goes on taking requests that arrive while it builds, before it applies
 /// them: about what a room's answers take to build, so a room shares one flush.
@@ -335,7 +323,7 @@ fn again(failure: &Failure) -> Failure {
 mod tests {
     use super::*;
     use crate::engine::{Settings, SystemClock};
-    use crate::store::{Entry, MemoryStore, Store};
+    use crate::store::{Entry, MemoryStore, Store, Tree};
     use crate::text::Catalog;
 
     /// Writes `value` at `key` in the meta tree; refused unless the key holds a value already
@@ -384,6 +372,13 @@ mod tests {
         )
     }
 
+    /// A store in memory, an engine over it, and no request waiting.
+    fn set_up() -> (Arc<MemoryStore>, Engine, Together<Put>) {
+        let store = Arc::new(MemoryStore::default());
+        let engine = engine(store.clone());
+        (store, engine, Together::default())
+    }
+
     /// Hands `works` in without anyone leading, as if they arrived while another leader built.
     fn waiting(together: &Together<Put>, works: Vec<Put>) -> Vec<Arc<Slot<Put>>> {
         let mut queue = lock(&together.queue);
@@ -416,9 +411,7 @@ mod tests {
 
     #[test]
     fn a_leader_saves_what_waits_as_one_batch_and_a_second_write_of_a_key_waits_for_the_next() {
-        let store = Arc::new(MemoryStore::default());
-        let engine = engine(store.clone());
-        let together = Together::default();
+        let (store, engine, together) = set_up();
         let slots = waiting(
             &together,
             vec![put("a", "1"), put("b", "2"), put("a", "3"), put("c", "4")],
@@ -440,9 +433,7 @@ mod tests {
 
     #[test]
     fn an_edit_in_the_same_batch_as_the_first_save_of_its_key_is_built_after_it_is_saved() {
-        let store = Arc::new(MemoryStore::default());
-        let engine = engine(store.clone());
-        let together = Together::default();
+        let (store, engine, together) = set_up();
         let edit = Put {
             edit: true,
             ..put("a", "2")
@@ -462,37 +453,8 @@ mod tests {
     }
 
     #[test]
-    fn a_panic_after_a_request_was_left_for_the_next_leader_hands_it_the_lead() {
-        let store = Arc::new(MemoryStore::default());
-        let engine = engine(store.clone());
-        let together = Together::default();
-        let slots = waiting(
-            &together,
-            vec![
-                put("a", "1"),
-                put("a", "2"),
-                Put {
-                    panics: true,
-                    ..put("b", "3")
-                },
-            ],
-        );
-        let panicked =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| together.lead(&engine)));
-        assert!(panicked.is_err());
-        assert!(outcome(&slots[0]).expect("told").is_err());
-        assert!(outcome(&slots[2]).expect("told").is_err());
-        // Left for the next leader: not lost with the one that stopped.
-        assert!(leads(&slots[1]));
-        together.lead(&engine);
-        assert_eq!(outcome(&slots[1]), Some(Ok("2")));
-    }
-
-    #[test]
     fn requests_handed_in_from_many_threads_are_each_saved_and_told_their_own() {
-        let store = Arc::new(MemoryStore::default());
-        let engine = engine(store.clone());
-        let together = Together::default();
+        let (store, engine, together) = set_up();
         const KEYS: [&str; 16] = [
             "k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07", "k08", "k09", "k10", "k11",
             "k12", "k13", "k14", "k15",
@@ -518,27 +480,26 @@ mod tests {
 
     #[test]
     fn a_panic_while_building_tells_the_others_and_passes_the_lead() {
-        let store = Arc::new(MemoryStore::default());
-        let engine = engine(store.clone());
-        let together = Together::default();
+        let (store, engine, together) = set_up();
         let slots = waiting(
             &together,
             vec![
                 put("a", "1"),
+                // Left for the next leader: not lost with the one that stops.
+                put("a", "2"),
                 Put {
                     panics: true,
-                    ..put("b", "2")
+                    ..put("b", "3")
                 },
+                // Behind the one that panics: never built, told all the same.
+                put("c", "4"),
             ],
         );
-        // Behind the one that panics: never built, told all the same.
-        let late = waiting(&together, vec![put("c", "3")]);
         let panicked =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| together.lead(&engine)));
         assert!(panicked.is_err());
-        assert!(!lock(&together.queue).leading, "the lead is free again");
-        for slot in slots.iter().chain(&late) {
-            let told = outcome(slot).expect("told");
+        for at in [0, 2, 3] {
+            let told = outcome(&slots[at]).expect("told");
             assert!(told.is_err(), "{told:?}");
         }
         assert_eq!(
@@ -546,8 +507,11 @@ mod tests {
             None,
             "nothing applied"
         );
-        // The next request leads at once.
-        assert_eq!(together.save(&engine, put("d", "4")).unwrap(), "4");
+        assert!(leads(&slots[1]));
+        together.lead(&engine);
+        assert_eq!(outcome(&slots[1]), Some(Ok("2")));
+        assert!(!lock(&together.queue).leading, "the lead is free again");
+        assert_eq!(together.save(&engine, put("d", "5")).unwrap(), "5");
     }
 
     /// A store whose writes are refused for a full disk.

@@ -412,8 +412,9 @@ pub fn chat(catalog: &Catalog, templates: &Templates, d: &PublishedDigest) -> Re
 }
 
 /// What the index and the feed show of one published digest: enough to list it without
-/// reading its lessons again, so a publication renders them from this list alone.
-#[derive(Clone, Debug, PartialEq)]
+/// reading its lessons again, so a publication renders them from this list alone. Kept beside
+/// the site between processes (`engine/site_state.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct IndexEntry {
     pub id: DigestId,
     pub title: String,
@@ -421,11 +422,24 @@ pub struct IndexEntry {
     pub channel: Option<ChannelId>,
     pub published: DateTime<Utc>,
     /// The zone its date is shown in: its collaboration's when it was listed.
+    #[serde(with = "zone_name")]
     pub zone: chrono_tz::Tz,
     /// How many lessons it shows.
     pub count: usize,
     /// Its lessons' titles, sorted and without repeats, in its language.
     pub summary: String,
+}
+
+/// A time zone by its name (`Europe/Amsterdam`).
+mod zone_name {
+    pub fn serialize<S: serde::Serializer>(zone: &chrono_tz::Tz, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(zone.name())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl IndexEntry {
