@@ -377,17 +377,11 @@ fn catalog(settings: &Settings) -> Result<academie::text::Catalog> {
         .context("the prompt files are not valid")
 }
 
-/// sled's cache for the commands that read the database once through (`backup`, `export
-/// site`), if the configured one is larger. A pass over more records than the cache holds finds
-/// nothing of it in the cache (the least recently read goes first, which is the next one read),
-/// so a larger cache only holds memory (measured in `docs/PERFORMANCE.md`).
-const PASS_CACHE_BYTES: u64 = 8 * 1024 * 1024;
-
 /// The settings for a command that reads the database once through: sled's cache no larger
-/// than [`PASS_CACHE_BYTES`].
+/// than [`academie::PASS_CACHE_BYTES`].
 fn for_one_pass(settings: &Settings) -> Settings {
     Settings {
-        cache_bytes: settings.cache_bytes.min(PASS_CACHE_BYTES),
+        cache_bytes: settings.cache_bytes.min(academie::PASS_CACHE_BYTES),
         ..settings.clone()
     }
 }
@@ -407,7 +401,10 @@ fn backup(settings: &Settings, lang: Lang, path: &Path) -> Result<()> {
             serde_json::json!({"database": db.display().to_string()})
         ));
     }
-    let (summary, key) = match SledStore::open(db, Some(for_one_pass(settings).cache_bytes)) {
+    let (summary, key) = match SledStore::open(
+        db,
+        Some(settings.cache_bytes.min(academie::SCAN_CACHE_BYTES)),
+    ) {
         Ok(store) => {
             let written = academie::engine::backup::write_backup(
                 &academie::files::LocalDisk,

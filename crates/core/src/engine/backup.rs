@@ -244,53 +244,88 @@ impl Engine {
         if upkeep.next_backup.is_some_and(|due| now < due) {
             return Ok(None);
         }
-        let newest = automatic(self.disk.as_ref(), &policy.dir)
-            .first()
-            .and_then(|p| automatic_time(&p.file_name()?.to_string_lossy()));
-        if let Some(due) = newest.map(|t| t + policy.every).filter(|due| now < *due) {
+        if let Some(due) = next_due(self.disk.as_ref(), policy).filter(|due| now < *due) {
             upkeep.next_backup = Some(due);
             return Ok(None);
         }
         // Until this one is written; a failure waits a while before the next try.
         upkeep.next_backup = Some(now + chrono::Duration::minutes(RETRY_MINUTES));
         drop(upkeep);
-        let write_err = |source| BackupError::Write {
-            path: policy.dir.clone(),
-            source,
-        };
-        if !self.disk.exists(&policy.dir) {
-            self.disk.private_dir_all(&policy.dir).map_err(write_err)?;
-        }
-        let name = format!(
-            "{AUTOMATIC_PREFIX}{}{AUTOMATIC_SUFFIX}",
-            now.format(AUTOMATIC_TIME)
-        );
-        let path = policy.dir.join(name);
-        self.backup(&path)?;
+        let path = take_automatic(self.disk.as_ref(), policy, now, |path| self.backup(path))?;
         self.upkeep
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .next_backup = Some(now + policy.every);
-        for old in automatic(self.disk.as_ref(), &policy.dir)
-            .into_iter()
-            .skip(policy.keep)
-        {
-            if let Err(e) = self.disk.remove_file(&old) {
-                tracing::warn!("could not remove the old backup {}: {e}", old.display());
-            }
-        }
-        // A backup cut off by a crash leaves its temporary file.
-        for entry in self.disk.list(&policy.dir).map_err(write_err)? {
-            let name = entry
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if name.starts_with(AUTOMATIC_PREFIX) && name.ends_with(".tmp") {
-                let _ = self.disk.remove_file(&entry);
-            }
-        }
         Ok(Some(path))
     }
+}
+
+/// When the next automatic backup is due: the newest's time plus the interval; none if there
+/// is none yet.
+fn next_due(disk: &dyn Disk, policy: &Policy) -> Option<DateTime<Utc>> {
+    automatic(disk, &policy.dir)
+        .first()
+        .and_then(|p| automatic_time(&p.file_name()?.to_string_lossy()))
+        .map(|t| t + policy.every)
+}
+
+/// Takes the automatic backup that is due at `now` from `store`, which nobody else has open:
+/// for a start, before the academy opens the store with the cache it runs with. A pass over
+/// every record gains nothing from a cache (see `docs/PERFORMANCE.md`), so the caller opens the
+/// store for it with a small one, and the academy's cache is not filled with what the backup
+/// read. Returns the new backup's path, or none if none was due (or none are kept).
+pub fn automatic_before_opening(
+    disk: &dyn Disk,
+    store: &dyn Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Option<PathBuf>, BackupError> {
+    if policy.keep == 0 || next_due(disk, policy).is_some_and(|due| now < due) {
+        return Ok(None);
+    }
+    take_automatic(disk, policy, now, |path| {
+        write_store(disk, store, None, path, now)
+    })
+    .map(Some)
+}
+
+/// Writes the automatic backup of `now` with `write`, then removes those beyond the number
+/// kept and the temporary files of backups a crash cut off.
+fn take_automatic(
+    disk: &dyn Disk,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    write: impl FnOnce(&Path) -> Result<BackupSummary, BackupError>,
+) -> Result<PathBuf, BackupError> {
+    let write_err = |source| BackupError::Write {
+        path: policy.dir.clone(),
+        source,
+    };
+    if !disk.exists(&policy.dir) {
+        disk.private_dir_all(&policy.dir).map_err(write_err)?;
+    }
+    let name = format!(
+        "{AUTOMATIC_PREFIX}{}{AUTOMATIC_SUFFIX}",
+        now.format(AUTOMATIC_TIME)
+    );
+    let path = policy.dir.join(name);
+    write(&path)?;
+    for old in automatic(disk, &policy.dir).into_iter().skip(policy.keep) {
+        if let Err(e) = disk.remove_file(&old) {
+            tracing::warn!("could not remove the old backup {}: {e}", old.display());
+        }
+    }
+    // A backup cut off by a crash leaves its temporary file.
+    for entry in disk.list(&policy.dir).map_err(write_err)? {
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with(AUTOMATIC_PREFIX) && name.ends_with(".tmp") {
+            let _ = disk.remove_file(&entry);
+        }
+    }
+    Ok(path)
 }
 
 /// Writes every entry of `store` as a backup dated `now` to `path`, replacing it only once

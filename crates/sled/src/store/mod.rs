@@ -91,6 +91,40 @@ mod tests {
         assert_eq!(store.get(Tree::Members, b"k").unwrap(), Some(b"v".to_vec()));
     }
 
+    /// A start that backs the database up through a small cache goes on with the academy's
+    /// cache: the same data, writes saved as before, and nobody else can open the database
+    /// in between or after.
+    #[test]
+    fn a_store_opened_again_with_another_cache_keeps_its_data_and_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let small = SledStore::open(&path, Some(1 << 20)).unwrap();
+        let mut b = Batch::new();
+        b.put(Tree::Members, b"before".to_vec(), b"1".to_vec());
+        small.commit(b).unwrap();
+        let store = small.with_cache(Some(64 << 20)).expect("opened again");
+        assert!(matches!(
+            SledStore::open(&path, None),
+            Err(StoreError::Locked { .. })
+        ));
+        assert_eq!(
+            store.get(Tree::Members, b"before").unwrap(),
+            Some(b"1".to_vec())
+        );
+        let mut b = Batch::new();
+        b.put(Tree::Members, b"after".to_vec(), b"2".to_vec());
+        store.commit(b).unwrap();
+        drop(store);
+        let store = SledStore::open(&path, None).unwrap();
+        let keys: Vec<Vec<u8>> = store
+            .scan_prefix(Tree::Members, b"")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, [b"after".to_vec(), b"before".to_vec()]);
+    }
+
     #[test]
     fn a_second_opener_is_refused_with_one_clear_sentence() {
         let dir = tempfile::tempdir().unwrap();

@@ -302,6 +302,20 @@ impl SledStore {
         Ok(store)
     }
 
+    /// Opens the same database again with another cache: a store opened for one pass over
+    /// every record (a backup at start) goes on with the cache the academy runs with, without
+    /// letting go of the lock in between. sled's pages read so far go with the old cache.
+    pub fn with_cache(mut self, cache_bytes: Option<u64>) -> Result<SledStore, StoreError> {
+        let path = self.path.clone();
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(inner) = state.inner.take() {
+            inner.db.flush().map_err(|e| io_at(&path, e.into()))?;
+        }
+        state.inner = Some(reopen(&path, cache_bytes)?);
+        self.cache_bytes = cache_bytes;
+        Ok(self)
+    }
+
     fn reserve_path(&self) -> PathBuf {
         sibling(&self.path, "reserve")
     }
