@@ -17,6 +17,15 @@ pub trait Disk: Send + Sync {
     fn open(&self, path: &Path) -> io::Result<Box<dyn Read + Send>>;
     /// The entries of the folder `dir` (files and folders), in no particular order.
     fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
+    /// Hands each entry of the folder `dir` to `each` as it is read, so a folder of any size
+    /// is never listed whole in memory; stops at the first error.
+    fn each_in(
+        &self,
+        dir: &Path,
+        each: &mut dyn FnMut(PathBuf) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.list(dir)?.into_iter().try_for_each(each)
+    }
     /// Whether anything is at `path`.
     fn exists(&self, path: &Path) -> bool;
     /// Whether a file (not a folder) is at `path`.

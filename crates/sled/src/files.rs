@@ -191,6 +191,17 @@ impl academie_core::disk::Disk for LocalDisk {
             .collect()
     }
 
+    fn each_in(
+        &self,
+        dir: &Path,
+        each: &mut dyn FnMut(std::path::PathBuf) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            each(entry?.path())?;
+        }
+        Ok(())
+    }
+
     fn exists(&self, path: &Path) -> bool {
         path.exists()
     }

@@ -432,12 +432,13 @@ impl Engine {
             )?;
         }
         let listed: Vec<&IndexEntry> = entries.values().collect();
-        pages.put_all(&site::index_files(
+        site::put_index_files(
+            &mut pages,
             &self.text,
             &self.templates,
             self.settings.default_lang,
             &listed,
-        )?)?;
+        )?;
         let meetings = self.meeting_pages().map_err(Failure::into_error)?;
         pages.put_all(&site::meeting_pages(
             &self.text,
@@ -686,16 +687,17 @@ impl Engine {
                 }
             }
         }
+        let meetings = self.meeting_pages().map_err(Failure::into_error)?;
+        files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
+        pages.put_all(&files)?;
         let listed: Vec<&IndexEntry> = entries.values().collect();
-        files.extend(site::index_files(
+        site::put_index_files(
+            &mut pages,
             &self.text,
             &self.templates,
             self.settings.default_lang,
             &listed,
-        )?);
-        let meetings = self.meeting_pages().map_err(Failure::into_error)?;
-        files.extend(site::meeting_pages(&self.text, &self.templates, &meetings)?);
-        pages.put_all(&files)?;
+        )?;
         for name in remove.iter().filter(|n| !files.contains_key(*n)) {
             pages.remove(name)?;
         }

@@ -14,8 +14,8 @@ pub use meeting::{meeting_pages, AgendaItem, AgendaReveal, MeetingPage};
 pub use templates::{escape_markdown, Templates};
 pub use view::{
     build, chat, digest_files, digest_page, figures_for, index_files, lesson_file_name,
-    lesson_page, quadrant, write_digest_page, Appearance, DigestOutline, Figures, IndexEntry,
-    PublishedDigest, PublishedLesson, SiteFiles, LESSONS_AT_A_TIME,
+    lesson_page, put_index_files, quadrant, write_digest_page, Appearance, DigestOutline, Figures,
+    IndexEntry, PublishedDigest, PublishedLesson, SiteFiles, LESSONS_AT_A_TIME,
 };
 
 use crate::disk::Disk;
@@ -66,7 +66,9 @@ pub struct Pages<'a> {
     disk: &'a dyn Disk,
     dir: PathBuf,
     report: WriteReport,
-    wanted: BTreeSet<PathBuf>,
+    /// The names of the pages put, relative to the site's folder: a path per page of a site
+    /// of 100,000 lessons would be twice the memory.
+    wanted: BTreeSet<Box<str>>,
 }
 
 impl<'a> Pages<'a> {
@@ -96,7 +98,7 @@ impl<'a> Pages<'a> {
     pub fn put(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.dir.join(name);
         let same = self.disk.read(&path).is_ok_and(|old| old == bytes);
-        self.wanted.insert(path.clone());
+        self.wanted.insert(name.into());
         if same {
             self.report.unchanged += 1;
             return Ok(());
@@ -124,7 +126,7 @@ impl<'a> Pages<'a> {
         write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
     ) -> Result<()> {
         let path = self.dir.join(name);
-        self.wanted.insert(path.clone());
+        self.wanted.insert(name.into());
         if let Some(parent) = path.parent() {
             self.disk
                 .public_dir_all(parent)
@@ -180,17 +182,28 @@ impl<'a> Pages<'a> {
     /// what was written, left and removed.
     pub fn finish(mut self, complete: &[&str]) -> Result<WriteReport> {
         for sub in complete {
-            let Ok(entries) = self.disk.list(&self.dir.join(sub)) else {
+            let folder = self.dir.join(sub);
+            if !self.disk.exists(&folder) {
                 continue;
-            };
-            for path in entries {
-                if self.disk.is_file(&path) && !self.wanted.contains(&path) {
-                    self.disk
-                        .remove_file(&path)
-                        .with_context(|| format!("cannot remove {}", path.display()))?;
-                    self.report.removed += 1;
-                }
             }
+            // Read a page at a time, so the folder's listing is never held beside `wanted`.
+            let (disk, dir, wanted) = (self.disk, &self.dir, &self.wanted);
+            let mut removed = 0;
+            disk.each_in(&folder, &mut |path| {
+                let name = path.strip_prefix(dir).ok().and_then(|p| p.to_str());
+                if disk.is_file(&path) && name.is_none_or(|n| !wanted.contains(n)) {
+                    disk.remove_file(&path).map_err(|e| {
+                        std::io::Error::new(
+                            e.kind(),
+                            format!("cannot remove {}: {e}", path.display()),
+                        )
+                    })?;
+                    removed += 1;
+                }
+                Ok(())
+            })
+            .with_context(|| format!("cannot list {}", folder.display()))?;
+            self.report.removed += removed;
         }
         Ok(self.report)
     }

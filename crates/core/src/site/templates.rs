@@ -224,6 +224,23 @@ impl Templates {
             .map_err(|e| anyhow!("the template {name}.hbs failed: {e}"))
     }
 
+    /// Renders as [`Templates::render`] does, straight into `out`.
+    pub fn render_to(
+        &self,
+        name: &str,
+        data: &impl Serialize,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        let registry = if self.html.has_template(name) {
+            &self.html
+        } else {
+            &self.markdown
+        };
+        registry
+            .render_to_write(name, data, out)
+            .map_err(|e| anyhow!("the template {name}.hbs failed: {e}"))
+    }
+
     pub fn style(&self) -> &str {
         &self.style
     }

@@ -524,6 +524,42 @@ pub fn index_files(
     lang: Lang,
     entries: &[&IndexEntry],
 ) -> Result<SiteFiles> {
+    let data = index_data(catalog, lang, entries);
+    Ok(SiteFiles::from([
+        (
+            "index.html".to_owned(),
+            templates.render("index.html", &data)?.into_bytes(),
+        ),
+        (
+            "feed.atom".to_owned(),
+            templates.render("feed.atom", &data)?.into_bytes(),
+        ),
+        (
+            "style.css".to_owned(),
+            templates.style().as_bytes().to_vec(),
+        ),
+    ]))
+}
+
+/// The files of [`index_files`] put into `pages` as they are rendered, with the same bytes:
+/// the index of a digest of the whole library lists every lesson's title, so neither page
+/// (nor the one it replaces) is held whole.
+pub fn put_index_files(
+    pages: &mut super::Pages<'_>,
+    catalog: &Catalog,
+    templates: &Templates,
+    lang: Lang,
+    entries: &[&IndexEntry],
+) -> Result<()> {
+    let data = index_data(catalog, lang, entries);
+    for name in ["index.html", "feed.atom"] {
+        pages.put_with(name, |out| templates.render_to(name, &data, out))?;
+    }
+    pages.put("style.css", templates.style().as_bytes())
+}
+
+/// What the index and the feed show of `entries`, newest first.
+fn index_data<'c>(catalog: &'c Catalog, lang: Lang, entries: &[&IndexEntry]) -> IndexData<'c> {
     let mut newest_first: Vec<&IndexEntry> = entries.to_vec();
     newest_first.sort_by_key(|e| e.newest_first());
     let list: Vec<IndexLine> = newest_first
@@ -543,25 +579,11 @@ pub fn index_files(
     let updated = list
         .first()
         .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), |d| d.updated.clone());
-    let data = IndexData {
+    IndexData {
         frame: Frame::new(catalog, lang, ""),
         digests: list,
         updated,
-    };
-    Ok(SiteFiles::from([
-        (
-            "index.html".to_owned(),
-            templates.render("index.html", &data)?.into_bytes(),
-        ),
-        (
-            "feed.atom".to_owned(),
-            templates.render("feed.atom", &data)?.into_bytes(),
-        ),
-        (
-            "style.css".to_owned(),
-            templates.style().as_bytes().to_vec(),
-        ),
-    ]))
+    }
 }
 
 /// Every file of the site: per digest an HTML page and Markdown, a page per lesson, the index
