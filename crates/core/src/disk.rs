@@ -15,6 +15,15 @@ pub trait Disk: Send + Sync {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// A file to read a piece at a time (a backup, whose lines are read with a bound).
     fn open(&self, path: &Path) -> io::Result<Box<dyn Read + Send>>;
+    /// `len` bytes of the file at `path` from byte `at` (a backup's line read again). The
+    /// default reads up to there through [`Disk::open`].
+    fn read_at(&self, path: &Path, at: u64, len: usize) -> io::Result<Vec<u8>> {
+        let mut file = self.open(path)?;
+        io::copy(&mut (&mut file).take(at), &mut io::sink())?;
+        let mut bytes = vec![0; len];
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
     /// The entries of the folder `dir` (files and folders), in no particular order.
     fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
     /// Hands each entry of the folder `dir` to `each` as it is read, so a folder of any size

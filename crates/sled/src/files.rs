@@ -191,6 +191,14 @@ impl academie_core::disk::Disk for LocalDisk {
             .collect()
     }
 
+    #[cfg(unix)]
+    fn read_at(&self, path: &Path, at: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = vec![0; len];
+        File::open(path)?.read_exact_at(&mut bytes, at)?;
+        Ok(bytes)
+    }
+
     fn each_in(
         &self,
         dir: &Path,

@@ -542,6 +542,32 @@ pub fn restore_backup(
     Ok(summary)
 }
 
+/// An entry of a backup: its tree, key and value.
+pub(super) type TreeEntry = (Tree, Vec<u8>, Vec<u8>);
+
+/// The entry on the line at `spot` of the backup at `path`, read again; `None` if that line is
+/// not an entry (the file changed since it was read).
+pub(super) fn entry_at(
+    disk: &dyn Disk,
+    path: &Path,
+    spot: Spot,
+) -> std::io::Result<Option<TreeEntry>> {
+    let raw = disk.read_at(path, spot.at, spot.len as usize)?;
+    let Some(text) = raw
+        .strip_suffix(b"\n")
+        .and_then(|t| std::str::from_utf8(t).ok())
+    else {
+        return Ok(None);
+    };
+    let Ok(line) = serde_json::from_str::<Line>(text) else {
+        return Ok(None);
+    };
+    let tree = Tree::ALL.into_iter().find(|t| t.name() == line.tree);
+    let key = B64.decode(&line.key).ok();
+    let value = B64.decode(&line.value).ok();
+    Ok(tree.zip(key).zip(value).map(|((t, k), v)| (t, k, v)))
+}
+
 fn open(disk: &dyn Disk, path: &Path) -> Result<Box<dyn Read + Send>, BackupError> {
     disk.open(path).map_err(|source| BackupError::Read {
         path: path.to_owned(),
@@ -557,6 +583,24 @@ fn stream(
     file: impl Read,
     path: &Path,
     mut each: impl FnMut(usize, Tree, Vec<u8>, Vec<u8>) -> Result<(), BackupError>,
+) -> Result<BackupSummary, BackupError> {
+    stream_at(file, path, |number, _, tree, key, value| {
+        each(number, tree, key, value)
+    })
+}
+
+/// Where an entry's line is in a backup file: its first byte and its length, line end included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Spot {
+    pub at: u64,
+    pub len: u32,
+}
+
+/// [`stream`], with where each entry's line is in the file.
+pub(super) fn stream_at(
+    file: impl Read,
+    path: &Path,
+    mut each: impl FnMut(usize, Spot, Tree, Vec<u8>, Vec<u8>) -> Result<(), BackupError>,
 ) -> Result<BackupSummary, BackupError> {
     let read_err = |source| BackupError::Read {
         path: path.to_owned(),
@@ -575,6 +619,7 @@ fn stream(
     let mut reader = std::io::BufReader::new(file);
     let mut raw = Vec::new();
     let mut number = 0;
+    let mut at = 0u64;
     loop {
         raw.clear();
         let max = if header.is_none() {
@@ -590,6 +635,12 @@ fn stream(
         if read == 0 {
             break;
         }
+        let spot = Spot {
+            at,
+            // At most MAX_LINE + 1 bytes were read.
+            len: read as u32,
+        };
+        at += read as u64;
         number += 1;
         if raw.len() > max && raw.last() != Some(&b'\n') {
             return Err(if header.is_none() {
@@ -650,7 +701,7 @@ fn stream(
         if recorded.is_none() && tree == Tree::Meta && key.as_slice() == SCHEMA_KEY {
             recorded = Some(value.as_slice().try_into().ok().map(u32::from_be_bytes));
         }
-        each(number, tree, key, value)?;
+        each(number, spot, tree, key, value)?;
     }
     let header = header.ok_or_else(|| BackupError::NotABackup {
         path: path.to_owned(),

@@ -12,6 +12,7 @@ mod applied_at;
 mod as_of;
 mod audit;
 pub mod backup;
+mod backup_in_place;
 mod cadence;
 pub mod check;
 mod clock;

@@ -3,12 +3,13 @@
 //! upkeep rewrites the store and the copies, so that no file holds the removed bytes either.
 
 use super::backup::{self, BackupError};
+use super::backup_in_place::BackupInPlace;
 use super::mentions::Kind;
 use super::{encode, Ctx, Engine, Failure, Outcome};
 use crate::domain::*;
 use crate::reply::{Action, Attachment, Reply};
 use crate::search;
-use crate::store::{Batch, MemoryStore, Store, StoreError, Tree};
+use crate::store::{Batch, Store, StoreError, Tree};
 use crate::text::keys as k;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -578,8 +579,9 @@ impl Engine {
 
     /// Removes `user` from the backup at `path`, replacing it only if it held anything of theirs.
     fn erase_in_backup(&self, path: &Path, user: UserId, lang: Lang) -> Result<(), BackupError> {
-        let copy = Arc::new(MemoryStore::default());
-        let summary = backup::restore_backup(self.disk.as_ref(), path, copy.as_ref())?;
+        // Read where it is, not into memory: a backup is the size of the whole academy.
+        let (copy, summary) = BackupInPlace::open(self.disk.clone(), path)?;
+        let copy = Arc::new(copy);
         let changed = self
             .erase_in(copy.clone(), user, lang)
             .map_err(|f| BackupError::Store(StoreError::Io(f.to_string())))?;

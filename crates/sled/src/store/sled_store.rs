@@ -148,6 +148,10 @@ type Touched = std::collections::BTreeSet<(Tree, Vec<u8>)>;
 /// Entries a rewrite copies per turn of the read lock, so a reopen or an undo waits at most
 /// that long for it.
 const COPY_CHUNK: usize = 1024;
+/// The cache of a rewrite's fresh copy, which is only written, then closed and opened again
+/// with the store's own: a larger one only held memory (at 100,000 lessons a console's
+/// deletion peaked 30 MB lower with this than with the configured 64 MB).
+const COPY_CACHE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// One applied batch: its number, what it replaced, and the counters it set (kept even if
 /// it is undone, so an id it reserved is never handed out again).
@@ -613,7 +617,7 @@ impl SledStore {
         if fresh.exists() {
             std::fs::remove_dir_all(fresh).map_err(|e| io_at(fresh, e))?;
         }
-        let db = sled_config(fresh, self.cache_bytes)
+        let db = sled_config(fresh, Some(COPY_CACHE_BYTES))
             .open()
             .map_err(|e| open_error(fresh, e))?;
         for tree in Tree::ALL {
