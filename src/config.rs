@@ -273,6 +273,12 @@ fn hide_values(message: &str) -> String {
 }
 
 /// The longest retention and re-review period accepted: a hundred years.
+/// sled's page cache when none is configured, in MiB. sled reckons a page by its size on disk
+/// and holds two to three times that in memory, so its cache fills to several times this; at
+/// 100,000 lessons a search answered as fast with a cache of 4 MB as with 64 MB, and a pass
+/// over the whole store (a deletion's rewrite) held 60 MB less with 16 than with 64
+/// (`docs/PERFORMANCE.md`).
+pub const DEFAULT_CACHE_MB: u64 = 16;
 pub const MAX_RETENTION_DAYS: u32 = 36_525;
 pub const MAX_RE_REVIEW_MONTHS: u32 = 1_200;
 
@@ -332,7 +338,7 @@ fn validate(
         Some(v) => v
             .parse::<u64>()
             .map_err(|_| anyhow!("ACADEMIE_CACHE_MB must be a whole number, found {v:?}"))?,
-        None => raw.storage.cache_mb.unwrap_or(64),
+        None => raw.storage.cache_mb.unwrap_or(DEFAULT_CACHE_MB),
     };
     if !(1..=65_536).contains(&cache_mb) {
         bail!("storage.cache_mb must be between 1 and 65536, found {cache_mb}");
@@ -575,6 +581,8 @@ mod tests {
         let text = include_str!("../config.example.toml");
         let s = load_str(text, &[]).unwrap();
         assert_eq!(s.language, Lang::Nl);
+        // The example shows the defaults.
+        assert_eq!(s.cache_bytes, load_str("", &[]).unwrap().cache_bytes);
     }
 
     #[test]
@@ -583,6 +591,7 @@ mod tests {
         assert_eq!(s.database, PathBuf::from("data/academie.db"));
         assert!(matches!(s.prompts, Source::Embedded));
         assert!(s.discord.token.is_none());
+        assert_eq!(s.cache_bytes, 16 * 1024 * 1024);
     }
 
     #[test]
