@@ -552,20 +552,21 @@ pub(super) fn entry_at(
     path: &Path,
     spot: Spot,
 ) -> std::io::Result<Option<TreeEntry>> {
-    let raw = disk.read_at(path, spot.at, spot.len as usize)?;
-    let Some(text) = raw
-        .strip_suffix(b"\n")
-        .and_then(|t| std::str::from_utf8(t).ok())
-    else {
-        return Ok(None);
-    };
-    let Ok(line) = serde_json::from_str::<Line>(text) else {
-        return Ok(None);
-    };
-    let tree = Tree::ALL.into_iter().find(|t| t.name() == line.tree);
-    let key = B64.decode(&line.key).ok();
-    let value = B64.decode(&line.value).ok();
-    Ok(tree.zip(key).zip(value).map(|((t, k), v)| (t, k, v)))
+    Ok(entry_of_line(&disk.read_at(
+        path,
+        spot.at,
+        spot.len as usize,
+    )?))
+}
+
+/// The entry on `raw`, one line of a backup with its line end; `None` if it is not an entry.
+pub(super) fn entry_of_line(raw: &[u8]) -> Option<TreeEntry> {
+    let text = std::str::from_utf8(raw.strip_suffix(b"\n")?).ok()?;
+    let line = serde_json::from_str::<Line>(text).ok()?;
+    let tree = Tree::ALL.into_iter().find(|t| t.name() == line.tree)?;
+    let key = B64.decode(&line.key).ok()?;
+    let value = B64.decode(&line.value).ok()?;
+    Some((tree, key, value))
 }
 
 fn open(disk: &dyn Disk, path: &Path) -> Result<Box<dyn Read + Send>, BackupError> {

@@ -16,6 +16,9 @@ type Lines = BTreeMap<Tree, BTreeMap<Box<[u8]>, Spot>>;
 /// Per tree: key → what was written over the file (`None`: removed).
 type Written = BTreeMap<Tree, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 
+/// The most read from the file at once, for lines that follow each other.
+const RUN_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Where a value is: in the file, or written over it.
 enum Source {
     Line(Spot),
@@ -66,17 +69,18 @@ impl BackupInPlace {
             .map_err(|_| StoreError::Io("the backup being rewritten was poisoned".into()))
     }
 
+    fn changed(&self) -> StoreError {
+        StoreError::Io(format!(
+            "{} changed while a member was erased from it",
+            self.path.display()
+        ))
+    }
+
     /// The value on the line at `spot`, which must be the entry `(tree, key)` it was.
     fn read(&self, tree: Tree, key: &[u8], spot: Spot) -> Result<Vec<u8>, StoreError> {
-        let changed = || {
-            StoreError::Io(format!(
-                "{} changed while a member was erased from it",
-                self.path.display()
-            ))
-        };
         match backup::entry_at(self.disk.as_ref(), &self.path, spot) {
             Ok(Some((t, k, v))) if t == tree && k == key => Ok(v),
-            Ok(_) => Err(changed()),
+            Ok(_) => Err(self.changed()),
             Err(e) => Err(StoreError::Io(format!("{}: {e}", self.path.display()))),
         }
     }
@@ -86,6 +90,59 @@ impl BackupInPlace {
             Source::Line(spot) => self.read(tree, key, spot),
             Source::Value(v) => Ok(v),
         }
+    }
+
+    /// The entries of `keys` in their order; lines that follow each other in the file (as a
+    /// tree's do, written in key order) are read together, a few MB at most at a time.
+    fn values(&self, tree: Tree, keys: Vec<(Vec<u8>, Source)>) -> Result<Vec<Entry>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        let mut run: Vec<(Vec<u8>, Spot)> = Vec::new();
+        for (key, source) in keys {
+            match source {
+                Source::Line(spot) => {
+                    let follows = run.last().is_some_and(|(_, last)| {
+                        last.at + u64::from(last.len) == spot.at
+                            && spot.at + u64::from(spot.len) - run[0].1.at <= RUN_BYTES
+                    });
+                    if !follows {
+                        self.read_run(tree, &mut run, &mut out)?;
+                    }
+                    run.push((key, spot));
+                }
+                Source::Value(v) => {
+                    self.read_run(tree, &mut run, &mut out)?;
+                    out.push((key, v));
+                }
+            }
+        }
+        self.read_run(tree, &mut run, &mut out)?;
+        Ok(out)
+    }
+
+    /// Reads the lines of `run`, which follow each other in the file, with one read.
+    fn read_run(
+        &self,
+        tree: Tree,
+        run: &mut Vec<(Vec<u8>, Spot)>,
+        out: &mut Vec<Entry>,
+    ) -> Result<(), StoreError> {
+        let (Some((_, first)), Some((_, last))) = (run.first(), run.last()) else {
+            return Ok(());
+        };
+        let start = first.at;
+        let len = (last.at + u64::from(last.len) - start) as usize;
+        let bytes = self
+            .disk
+            .read_at(&self.path, start, len)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", self.path.display())))?;
+        for (key, spot) in run.drain(..) {
+            let from = (spot.at - start) as usize;
+            match backup::entry_of_line(&bytes[from..from + spot.len as usize]) {
+                Some((t, k, v)) if t == tree && k == key => out.push((key, v)),
+                _ => return Err(self.changed()),
+            }
+        }
+        Ok(())
     }
 
     /// The keys in `range` of `tree` with where their values are, in key order, at most
@@ -140,10 +197,7 @@ impl BackupInPlace {
         tree: Tree,
         range: (Bound<&[u8]>, Bound<&[u8]>),
     ) -> Result<Vec<Entry>, StoreError> {
-        self.keys(tree, range, usize::MAX)?
-            .into_iter()
-            .map(|(k, source)| Ok((k.clone(), self.value(tree, &k, source)?)))
-            .collect()
+        self.values(tree, self.keys(tree, range, usize::MAX)?)
     }
 }
 
@@ -201,8 +255,7 @@ impl Store for BackupInPlace {
                 return Ok(());
             };
             from = Bound::Excluded(last.clone());
-            for (key, source) in chunk {
-                let value = self.value(tree, &key, source)?;
+            for (key, value) in self.values(tree, chunk)? {
                 each(&key, &value)?;
             }
         }
@@ -279,6 +332,9 @@ mod tests {
                 (Tree::Meta, b"t1", b"een"),
                 (Tree::Meta, b"t3", b"drie"),
                 (Tree::Meta, b"t5", b"vijf"),
+                (Tree::Meta, b"t6", b"zes"),
+                (Tree::Meta, b"t7", b"zeven"),
+                (Tree::Meta, b"t8", b"acht"),
                 (Tree::Meta, b"a", b"antwoord"),
             ],
         );
@@ -290,10 +346,18 @@ mod tests {
         b.remove(Tree::Meta, b"t9".to_vec());
         copy.commit(b).unwrap();
         let lessons = copy.scan_prefix(Tree::Meta, b"t").unwrap();
-        let want: Vec<Entry> = [("t1", "een"), ("t4", "vier"), ("t5", "VIJF")]
-            .iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
-            .collect();
+        // t6 to t8 follow each other in the file and are read together.
+        let want: Vec<Entry> = [
+            ("t1", "een"),
+            ("t4", "vier"),
+            ("t5", "VIJF"),
+            ("t6", "zes"),
+            ("t7", "zeven"),
+            ("t8", "acht"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect();
         assert_eq!(lessons, want);
         assert_eq!(copy.get(Tree::Meta, b"t3").unwrap(), None);
         assert_eq!(
@@ -302,7 +366,7 @@ mod tests {
         );
         assert_eq!(
             copy.last_with_prefix(Tree::Meta, b"t").unwrap(),
-            Some((b"t5".to_vec(), b"VIJF".to_vec()))
+            Some((b"t8".to_vec(), b"acht".to_vec()))
         );
         let mut each = Vec::new();
         copy.scan_each(Tree::Meta, b"t", &mut |k, v| {
