@@ -380,11 +380,7 @@ impl<'a> Console<'a> {
                     self.print_reply_in(lang, &message.reply, out)?
                 }
                 crate::engine::Recipient::User(user) => {
-                    let to = self
-                        .people
-                        .get(&user)
-                        .map(|a| a.name.clone())
-                        .unwrap_or_else(|| format!("#{}", user.0));
+                    let to = self.recipient(user, lang).0;
                     let text = self.body_text(lang, &message.reply);
                     writeln!(
                         out,
@@ -604,7 +600,10 @@ impl<'a> Console<'a> {
                 (None, None)
             }),
         };
-        if role.is_some() || lang.is_some() {
+        // Remembered by name too, so a later console tells who a message is for.
+        let named = self.people.contains_key(&id)
+            || matches!(self.engine.known_name(id), Ok(Some((n, _))) if n == name);
+        if role.is_some() || lang.is_some() || !named {
             if let Err(e) = self.engine.remember_console_person(id, &name, role, lang) {
                 tracing::error!("cannot remember {name}'s role: {e}");
             }
@@ -626,6 +625,23 @@ impl<'a> Console<'a> {
             )
         )?;
         Ok(())
+    }
+
+    /// Who a message is for, by name, and the language it is shown in: a person acted as in
+    /// this session, else as the academy knows them (a member from an earlier session), else
+    /// their number, in `lang`.
+    fn recipient(&self, user: UserId, lang: Lang) -> (String, Lang) {
+        if let Some(a) = self.people.get(&user) {
+            return (a.name.clone(), a.lang);
+        }
+        match self.engine.known_name(user) {
+            Ok(Some((name, known))) => (name, known.unwrap_or(lang)),
+            Ok(None) => (format!("#{}", user.0), lang),
+            Err(e) => {
+                tracing::error!("cannot read who {} is: {e}", user.0);
+                (format!("#{}", user.0), lang)
+            }
+        }
     }
 
     /// The language of what the academy posts in the console's channel: the collaboration's,
@@ -786,11 +802,7 @@ impl<'a> Console<'a> {
             }
         }
         for n in &reply.notices {
-            let (to, to_lang) = self
-                .people
-                .get(&n.to)
-                .map(|a| (a.name.clone(), a.lang))
-                .unwrap_or_else(|| (format!("#{}", n.to.0), lang));
+            let (to, to_lang) = self.recipient(n.to, lang);
             writeln!(
                 out,
                 "\n✉ {}",

@@ -2021,3 +2021,34 @@ fn a_new_person_speaks_the_consoles_language() {
     lacks(&out, "Your answer in R1 is saved");
     contains(&out, "1 answer, from: Carla.");
 }
+
+/// A member who shared a lesson in one console and is not acted as in the next is still told
+/// by name (and in the language a console gave them) when a moderator approves it there.
+#[test]
+fn a_message_for_someone_of_an_earlier_console_names_them() {
+    let (dir, out) = console_ok(
+        "/instellen opgave:Wonen regio:Utrecht lagen:gemeente\n\
+         /als Anna\n\
+         /les delen titel:Samen beginnen gebeurd:We begonnen los van elkaar. les:Begin samen. orde:1\n\
+         /als Bram taal:en\n\
+         /les delen titel:Start together gebeurd:We started apart. les:Start together. orde:1\n\
+         /stop\n",
+    );
+    assert!(out.contains("L19") && out.contains("L20"), "{out}");
+    let (out, err, ok) = console(
+        dir.path(),
+        &[],
+        "/moderator beoordeling goedkeuren id:L19\n\
+         /moderator beoordeling goedkeuren id:L20\n/stop\n",
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("✉ Bericht voor Anna: Je les L19"),
+        "Anna by name:\n{out}"
+    );
+    assert!(
+        out.contains("✉ Message for Bram: Your lesson L20"),
+        "Bram by name, in English:\n{out}"
+    );
+    assert!(!out.contains("voor #") && !out.contains("for #"), "{out}");
+}

@@ -361,6 +361,15 @@ impl Engine {
             .unwrap_or_default())
     }
 
+    /// The name the academy knows a member by, with the language a console gave them: for a
+    /// console telling who a message is for when that person was not acted as in it.
+    pub fn known_name(&self, id: UserId) -> Result<Option<(String, Option<Lang>)>, Failure> {
+        Ok(self
+            .member(id)?
+            .filter(|m| !m.name.trim().is_empty())
+            .map(|m| (m.name, m.console_lang)))
+    }
+
     /// Remembers the role and language given to a console name, so they outlive the session.
     pub fn remember_console_person(
         &self,

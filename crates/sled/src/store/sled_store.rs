@@ -291,7 +291,9 @@ impl SledStore {
         finish_interrupted_rewrite(path)?;
         check_before_opening(path, cache_bytes)?;
         opening::forget_fingerprint(path).map_err(|e| io_at(path, e))?;
-        let inner = open_inner(path, cache_bytes)?;
+        // With the lock file held, sled's own lock can only be held by this process's sled
+        // threads of a store just closed: waited for, as after a swap.
+        let inner = reopen(path, cache_bytes)?;
         // The folder and its files are the academy user's alone, also when an earlier version
         // created them readable by others.
         crate::files::restrict(path).map_err(|source| StoreError::Open {
