@@ -45,6 +45,17 @@ pub const SCAN_CACHE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Opens the store and builds the engine from validated settings: what every entry point needs.
 pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine> {
+    open_engine_with(settings, false)
+}
+
+/// [`open_engine`] for the academy that runs (the bot, the console), which backs itself up:
+/// when an automatic backup is due, it is taken first (see [`open_store_backed_up`]). A
+/// restore, an export or an import takes none.
+pub fn open_running(settings: &config::Settings) -> anyhow::Result<engine::Engine> {
+    open_engine_with(settings, true)
+}
+
+fn open_engine_with(settings: &config::Settings, running: bool) -> anyhow::Result<engine::Engine> {
     use anyhow::Context;
     let catalog = text::Catalog::load(&settings.prompts, &files::LocalDisk)
         .context("the prompt files are not valid")?;
@@ -60,7 +71,11 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
         Some(speed) => Arc::new(engine::FastClock::starting_now(speed)),
         None => Arc::new(engine::SystemClock),
     };
-    let store = open_store_backed_up(settings, clock.now())?;
+    let store = if running {
+        open_store_backed_up(settings, clock.now())?
+    } else {
+        store::SledStore::open(&settings.database, Some(settings.cache_bytes))?
+    };
     let engine = local(engine::Engine::new(
         Arc::new(store),
         Arc::new(catalog),
@@ -107,17 +122,21 @@ pub fn open_engine(settings: &config::Settings) -> anyhow::Result<engine::Engine
 /// Opens the configured database with its cache. When an automatic backup is due, it is taken
 /// first, through a cache no larger than a pass needs, so the academy's cache does not start
 /// full of what the backup read (at 100,000 lessons, 60 MB of the first console's memory of
-/// the day). A backup that fails here is logged, and taken by the running academy's upkeep.
+/// the day). It is taken before an older database is upgraded, so it holds the database as
+/// the previous version left it. A backup that fails here is logged, and taken by the running
+/// academy's upkeep.
 fn open_store_backed_up(
     settings: &config::Settings,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<store::SledStore> {
     let cache = Some(settings.cache_bytes);
-    let policy = backup_policy(settings);
     // A new database has nothing to back up yet; the running academy backs it up.
-    let existing = settings.database.exists();
-    let Some(policy) = policy.filter(|_| existing && settings.cache_bytes > SCAN_CACHE_BYTES)
-    else {
+    let due = backup_policy(settings).filter(|policy| {
+        settings.database.exists()
+            && settings.cache_bytes > SCAN_CACHE_BYTES
+            && engine::backup::due(&files::LocalDisk, policy, now)
+    });
+    let Some(policy) = due else {
         return Ok(store::SledStore::open(&settings.database, cache)?);
     };
     let store = store::SledStore::open(&settings.database, Some(SCAN_CACHE_BYTES))?;

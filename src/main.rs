@@ -121,7 +121,7 @@ fn run() -> Result<()> {
     if let Command::Serve = command {
         // Checked before opening the store, so a missing token is the only message.
         let options = academie::discord::ServeOptions::from_settings(&settings)?;
-        let engine = Arc::new(open_engine(&settings, lang)?);
+        let engine = Arc::new(open_engine(&settings, lang, true)?);
         if let Some(report) = engine.seed_library_if_empty()? {
             tracing::info!(added = report.added, "loaded the starter library");
         }
@@ -138,7 +138,8 @@ fn run() -> Result<()> {
             ))
             .map_err(|e| unsaved(&settings, lang, e));
     }
-    let engine = Arc::new(open_engine(&settings, lang)?);
+    let running = matches!(command, Command::Console);
+    let engine = Arc::new(open_engine(&settings, lang, running)?);
     match command {
         Command::Serve
         | Command::Backup { .. }
@@ -207,8 +208,13 @@ fn listen(_: &Arc<academie::engine::Engine>, _: &Settings) -> Option<()> {
 /// Opens the engine; a database in use, one that cannot be opened, one made by a newer version
 /// and a damaged one (with the backup to restore) are said in the user's language, with the
 /// system's reason once.
-fn open_engine(settings: &Settings, lang: Lang) -> Result<academie::engine::Engine> {
-    academie::open_engine(settings).map_err(|e| {
+fn open_engine(settings: &Settings, lang: Lang, running: bool) -> Result<academie::engine::Engine> {
+    let opened = if running {
+        academie::open_running(settings)
+    } else {
+        academie::open_engine(settings)
+    };
+    opened.map_err(|e| {
         let said = e
             .chain()
             .find_map(|c| c.downcast_ref::<academie::store::StoreError>())

@@ -661,6 +661,21 @@ fn automatic_backups_are_taken_by_the_running_academy_kept_private_and_rotated()
         out.contains(&format!("Hersteld uit {}", newest.display())),
         "{out}"
     );
+    // A restore (as an export or an import) takes no automatic backup, even when one is due:
+    // the backups are the running academy's, and the one restored from stays as it was named.
+    std::thread::sleep(Duration::from_millis(1100));
+    let again = academie(data)
+        .env("ACADEMIE_BACKUP_INTERVAL", "1s")
+        .env("ACADEMIE_BACKUPS", "2")
+        .arg("restore")
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(listed(), kept, "no backup taken or removed by a restore");
     let (out, _, ok) = console(data, "/als Anna\n/antwoord bekijken\n/stop\n");
     assert!(ok);
     assert!(out.contains("Antwoord 1"), "{out}");

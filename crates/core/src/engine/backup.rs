@@ -269,6 +269,12 @@ fn next_due(disk: &dyn Disk, policy: &Policy) -> Option<DateTime<Utc>> {
         .map(|t| t + policy.every)
 }
 
+/// Whether an automatic backup is due at `now`: none yet, or the newest older than the
+/// interval (and backups are kept at all).
+pub fn due(disk: &dyn Disk, policy: &Policy, now: DateTime<Utc>) -> bool {
+    policy.keep > 0 && next_due(disk, policy).is_none_or(|due| now >= due)
+}
+
 /// Takes the automatic backup that is due at `now` from `store`, which nobody else has open:
 /// for a start, before the academy opens the store with the cache it runs with. A pass over
 /// every record gains nothing from a cache (see `docs/PERFORMANCE.md`), so the caller opens the
@@ -280,7 +286,7 @@ pub fn automatic_before_opening(
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<Option<PathBuf>, BackupError> {
-    if policy.keep == 0 || next_due(disk, policy).is_some_and(|due| now < due) {
+    if !due(disk, policy, now) {
         return Ok(None);
     }
     take_automatic(disk, policy, now, |path| {

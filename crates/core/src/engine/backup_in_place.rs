@@ -11,17 +11,18 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Per tree: key → where its line is in the file.
-type Lines = BTreeMap<Tree, BTreeMap<Box<[u8]>, Spot>>;
+/// Per tree: key → where its line is in the file, and the CRC-32 of the value it held.
+type Lines = BTreeMap<Tree, BTreeMap<Box<[u8]>, (Spot, u32)>>;
 /// Per tree: key → what was written over the file (`None`: removed).
 type Written = BTreeMap<Tree, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 
 /// The most read from the file at once, for lines that follow each other.
 const RUN_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Where a value is: in the file, or written over it.
+/// Where a value is: in the file (with the CRC-32 it had when the file was listed), or
+/// written over it.
 enum Source {
-    Line(Spot),
+    Line(Spot, u32),
     Value(Vec<u8>),
 }
 
@@ -45,8 +46,12 @@ impl BackupInPlace {
             path: path.to_owned(),
             source,
         })?;
-        let listed = backup::stream_at(file, path, |_, spot, tree, key, _| {
-            lines.entry(tree).or_default().insert(key.into(), spot);
+        let listed = backup::stream_at(file, path, |_, spot, tree, key, value| {
+            let crc = crc32fast::hash(&value);
+            lines
+                .entry(tree)
+                .or_default()
+                .insert(key.into(), (spot, crc));
             Ok(())
         })?;
         if listed != summary {
@@ -76,10 +81,11 @@ impl BackupInPlace {
         ))
     }
 
-    /// The value on the line at `spot`, which must be the entry `(tree, key)` it was.
-    fn read(&self, tree: Tree, key: &[u8], spot: Spot) -> Result<Vec<u8>, StoreError> {
+    /// The value on the line at `spot`, which must be the entry `(tree, key)` it was, with the
+    /// value it had (`crc`) when the file was listed.
+    fn read(&self, tree: Tree, key: &[u8], spot: Spot, crc: u32) -> Result<Vec<u8>, StoreError> {
         match backup::entry_at(self.disk.as_ref(), &self.path, spot) {
-            Ok(Some((t, k, v))) if t == tree && k == key => Ok(v),
+            Ok(Some((t, k, v))) if t == tree && k == key && crc32fast::hash(&v) == crc => Ok(v),
             Ok(_) => Err(self.changed()),
             Err(e) => Err(StoreError::Io(format!("{}: {e}", self.path.display()))),
         }
@@ -87,7 +93,7 @@ impl BackupInPlace {
 
     fn value(&self, tree: Tree, key: &[u8], source: Source) -> Result<Vec<u8>, StoreError> {
         match source {
-            Source::Line(spot) => self.read(tree, key, spot),
+            Source::Line(spot, crc) => self.read(tree, key, spot, crc),
             Source::Value(v) => Ok(v),
         }
     }
@@ -96,18 +102,18 @@ impl BackupInPlace {
     /// tree's do, written in key order) are read together, a few MB at most at a time.
     fn values(&self, tree: Tree, keys: Vec<(Vec<u8>, Source)>) -> Result<Vec<Entry>, StoreError> {
         let mut out = Vec::with_capacity(keys.len());
-        let mut run: Vec<(Vec<u8>, Spot)> = Vec::new();
+        let mut run: Vec<(Vec<u8>, Spot, u32)> = Vec::new();
         for (key, source) in keys {
             match source {
-                Source::Line(spot) => {
-                    let follows = run.last().is_some_and(|(_, last)| {
+                Source::Line(spot, crc) => {
+                    let follows = run.last().is_some_and(|(_, last, _)| {
                         last.at + u64::from(last.len) == spot.at
                             && spot.at + u64::from(spot.len) - run[0].1.at <= RUN_BYTES
                     });
                     if !follows {
                         self.read_run(tree, &mut run, &mut out)?;
                     }
-                    run.push((key, spot));
+                    run.push((key, spot, crc));
                 }
                 Source::Value(v) => {
                     self.read_run(tree, &mut run, &mut out)?;
@@ -123,10 +129,10 @@ impl BackupInPlace {
     fn read_run(
         &self,
         tree: Tree,
-        run: &mut Vec<(Vec<u8>, Spot)>,
+        run: &mut Vec<(Vec<u8>, Spot, u32)>,
         out: &mut Vec<Entry>,
     ) -> Result<(), StoreError> {
-        let (Some((_, first)), Some((_, last))) = (run.first(), run.last()) else {
+        let (Some((_, first, _)), Some((_, last, _))) = (run.first(), run.last()) else {
             return Ok(());
         };
         let start = first.at;
@@ -135,10 +141,12 @@ impl BackupInPlace {
             .disk
             .read_at(&self.path, start, len)
             .map_err(|e| StoreError::Io(format!("{}: {e}", self.path.display())))?;
-        for (key, spot) in run.drain(..) {
+        for (key, spot, crc) in run.drain(..) {
             let from = (spot.at - start) as usize;
             match backup::entry_of_line(&bytes[from..from + spot.len as usize]) {
-                Some((t, k, v)) if t == tree && k == key => out.push((key, v)),
+                Some((t, k, v)) if t == tree && k == key && crc32fast::hash(&v) == crc => {
+                    out.push((key, v))
+                }
                 _ => return Err(self.changed()),
             }
         }
@@ -185,8 +193,8 @@ impl BackupInPlace {
                     out.push((k.clone(), Source::Value(v.clone())));
                 }
             } else {
-                let (k, spot) = file.next().expect("peeked");
-                out.push((k.to_vec(), Source::Line(*spot)));
+                let (k, (spot, crc)) = file.next().expect("peeked");
+                out.push((k.to_vec(), Source::Line(*spot, *crc)));
             }
         }
         Ok(out)
@@ -226,7 +234,7 @@ impl Store for BackupInPlace {
             return Ok(over.clone());
         }
         match self.lines.get(&tree).and_then(|m| m.get(key)) {
-            Some(spot) => self.read(tree, key, *spot).map(Some),
+            Some((spot, crc)) => self.read(tree, key, *spot, *crc).map(Some),
             None => Ok(None),
         }
     }
@@ -262,8 +270,32 @@ impl Store for BackupInPlace {
     }
 
     fn last_with_prefix(&self, tree: Tree, prefix: &[u8]) -> Result<Option<Entry>, StoreError> {
-        let keys = self.keys(tree, as_slices(&prefix_range(prefix)), usize::MAX)?;
-        match keys.into_iter().next_back() {
+        // From the end: the greatest key written over the file, and the greatest of the file's
+        // not removed over it; the first wins a tie.
+        let range = prefix_range(prefix);
+        let range = as_slices(&range);
+        let last = {
+            let written = self.written()?;
+            let over = written.get(&tree);
+            let written_last = over
+                .and_then(|m| m.range::<[u8], _>(range).rev().find(|(_, v)| v.is_some()))
+                .map(|(k, v)| (k.clone(), Source::Value(v.clone().unwrap_or_default())));
+            let file_last = self
+                .lines
+                .get(&tree)
+                .and_then(|m| {
+                    m.range::<[u8], _>(range)
+                        .rev()
+                        .find(|(k, _)| over.is_none_or(|o| !o.contains_key(&***k)))
+                })
+                .map(|(k, (spot, crc))| (k.to_vec(), Source::Line(*spot, *crc)));
+            match (written_last, file_last) {
+                (Some(w), Some(f)) if f.0 > w.0 => Some(f),
+                (Some(w), _) => Some(w),
+                (None, f) => f,
+            }
+        };
+        match last {
             Some((key, source)) => Ok(Some((key.clone(), self.value(tree, &key, source)?))),
             None => Ok(None),
         }
@@ -375,6 +407,17 @@ mod tests {
         })
         .unwrap();
         assert_eq!(each, want);
+        // The last one removed over the file: the one before it is the last.
+        let mut b = Batch::new();
+        b.remove(Tree::Meta, b"t8".to_vec());
+        copy.commit(b).unwrap();
+        assert_eq!(
+            copy.last_with_prefix(Tree::Meta, b"t").unwrap(),
+            Some((b"t7".to_vec(), b"zeven".to_vec()))
+        );
+        let mut b = Batch::new();
+        b.put(Tree::Meta, b"t8".to_vec(), b"acht".to_vec());
+        copy.commit(b).unwrap();
         // Written back over the file it reads from, as the erasure does.
         backup::write_store(disk.as_ref(), &copy, None, path, chrono::Utc::now()).unwrap();
         let again = backup::read_backup(disk.as_ref(), path).unwrap();
@@ -388,15 +431,21 @@ mod tests {
     }
 
     /// A file changed after it was opened is refused where it is read, never taken for the
-    /// entries it no longer holds.
+    /// entries it no longer holds: another key where the entry was, or the same key with
+    /// another value of the same length.
     #[test]
     fn a_backup_changed_under_it_is_refused_when_read() {
         let disk = Arc::new(MemoryDisk::default());
         let path = Path::new("/b/academie.backup");
-        backed_up(&disk, path, &[(Tree::Meta, b"t1", b"een")]);
-        let (copy, _) = BackupInPlace::open(disk.clone(), path).unwrap();
-        backed_up(&disk, path, &[(Tree::Meta, b"t2", b"twee")]);
-        let err = copy.get(Tree::Meta, b"t1").unwrap_err();
-        assert!(err.to_string().contains("changed"), "{err}");
+        for other in [(b"t2", b"een"), (b"t1", b"EEN")] {
+            backed_up(&disk, path, &[(Tree::Meta, b"t1", b"een")]);
+            let (copy, _) = BackupInPlace::open(disk.clone(), path).unwrap();
+            assert_eq!(copy.get(Tree::Meta, b"t1").unwrap(), Some(b"een".to_vec()));
+            backed_up(&disk, path, &[(Tree::Meta, other.0, other.1)]);
+            let err = copy.get(Tree::Meta, b"t1").unwrap_err();
+            assert!(err.to_string().contains("changed"), "{err}");
+            let err = copy.scan_prefix(Tree::Meta, b"t").unwrap_err();
+            assert!(err.to_string().contains("changed"), "{err}");
+        }
     }
 }

@@ -190,8 +190,9 @@ impl<'a> Pages<'a> {
             let (disk, dir, wanted) = (self.disk, &self.dir, &self.wanted);
             let mut removed = 0;
             disk.each_in(&folder, &mut |path| {
-                let name = path.strip_prefix(dir).ok().and_then(|p| p.to_str());
-                if disk.is_file(&path) && name.is_none_or(|n| !wanted.contains(n)) {
+                if disk.is_file(&path)
+                    && !page_name(dir, &path).is_some_and(|n| wanted.contains(n.as_str()))
+                {
                     disk.remove_file(&path).map_err(|e| {
                         std::io::Error::new(
                             e.kind(),
@@ -212,6 +213,18 @@ impl<'a> Pages<'a> {
     pub fn finish_whole(self) -> Result<WriteReport> {
         self.finish(&PAGE_FOLDERS)
     }
+}
+
+/// The name a page at `path` was put under: its path below `dir`, its parts joined by `/`
+/// whatever the system's separator is; `None` if it is not below `dir` or not text.
+fn page_name(dir: &Path, path: &Path) -> Option<String> {
+    let parts: Option<Vec<&str>> = path
+        .strip_prefix(dir)
+        .ok()?
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect();
+    Some(parts?.join("/"))
 }
 
 /// A new page being written, compared with the old one as it comes.

@@ -93,7 +93,7 @@ mod tests {
 
     /// A start that backs the database up through a small cache goes on with the academy's
     /// cache: the same data, writes saved as before, and nobody else can open the database
-    /// in between or after.
+    /// once it is opened again.
     #[test]
     fn a_store_opened_again_with_another_cache_keeps_its_data_and_its_lock() {
         let dir = tempfile::tempdir().unwrap();
