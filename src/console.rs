@@ -380,12 +380,13 @@ impl<'a> Console<'a> {
                     self.print_reply_in(lang, &message.reply, out)?
                 }
                 crate::engine::Recipient::User(user) => {
-                    let to = self.recipient(user, lang).0;
-                    let text = self.body_text(lang, &message.reply);
+                    // In the language the message was written in for them.
+                    let (to, to_lang) = self.recipient(user, lang);
+                    let text = self.body_text(to_lang, &message.reply);
                     writeln!(
                         out,
                         "✉ {}\n",
-                        self.say_in(lang, k::CONSOLE_NOTICE, json!({"to": to, "text": text}))
+                        self.say_in(to_lang, k::CONSOLE_NOTICE, json!({"to": to, "text": text}))
                     )?;
                 }
             }

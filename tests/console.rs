@@ -2052,3 +2052,19 @@ fn a_message_for_someone_of_an_earlier_console_names_them() {
     );
     assert!(!out.contains("voor #") && !out.contains("for #"), "{out}");
 }
+
+/// The word that a member's data is erased everywhere is addressed in their language, as its
+/// text is, not in the channel's.
+#[test]
+fn the_word_that_an_english_members_data_is_erased_is_all_in_english() {
+    let (_dir, out) = console_ok(
+        "/instellen opgave:Wonen regio:Utrecht lagen:gemeente\n\
+         /als Bram taal:en\n\
+         /mydata delete confirm:yes\n/stop\n",
+    );
+    assert!(
+        out.contains("✉ Message for Bram: Your data is now also erased"),
+        "{out}"
+    );
+    assert!(!out.contains("Bericht voor Bram"), "{out}");
+}
