@@ -275,24 +275,20 @@ pub fn due(disk: &dyn Disk, policy: &Policy, now: DateTime<Utc>) -> bool {
     policy.keep > 0 && next_due(disk, policy).is_none_or(|due| now >= due)
 }
 
-/// Takes the automatic backup that is due at `now` from `store`, which nobody else has open:
-/// for a start, before the academy opens the store with the cache it runs with. A pass over
-/// every record gains nothing from a cache (see `docs/PERFORMANCE.md`), so the caller opens the
-/// store for it with a small one, and the academy's cache is not filled with what the backup
-/// read. Returns the new backup's path, or none if none was due (or none are kept).
+/// Takes the automatic backup of `now` (one that is [`due`]) from `store`, which nobody else
+/// has open: for a start, before the academy opens the store with the cache it runs with. A
+/// pass over every record gains nothing from a cache (see `docs/PERFORMANCE.md`), so the caller
+/// opens the store for it with a small one, and the academy's cache is not filled with what the
+/// backup read. Returns the new backup's path.
 pub fn automatic_before_opening(
     disk: &dyn Disk,
     store: &dyn Store,
     policy: &Policy,
     now: DateTime<Utc>,
-) -> Result<Option<PathBuf>, BackupError> {
-    if !due(disk, policy, now) {
-        return Ok(None);
-    }
+) -> Result<PathBuf, BackupError> {
     take_automatic(disk, policy, now, |path| {
         write_store(disk, store, None, path, now)
     })
-    .map(Some)
 }
 
 /// Writes the automatic backup of `now` with `write`, then removes those beyond the number
@@ -550,20 +546,6 @@ pub fn restore_backup(
 
 /// An entry of a backup: its tree, key and value.
 pub(super) type TreeEntry = (Tree, Vec<u8>, Vec<u8>);
-
-/// The entry on the line at `spot` of the backup at `path`, read again; `None` if that line is
-/// not an entry (the file changed since it was read).
-pub(super) fn entry_at(
-    disk: &dyn Disk,
-    path: &Path,
-    spot: Spot,
-) -> std::io::Result<Option<TreeEntry>> {
-    Ok(entry_of_line(&disk.read_at(
-        path,
-        spot.at,
-        spot.len as usize,
-    )?))
-}
 
 /// The entry on `raw`, one line of a backup with its line end; `None` if it is not an entry.
 pub(super) fn entry_of_line(raw: &[u8]) -> Option<TreeEntry> {

@@ -81,25 +81,15 @@ impl BackupInPlace {
         ))
     }
 
-    /// The value on the line at `spot`, which must be the entry `(tree, key)` it was, with the
-    /// value it had (`crc`) when the file was listed.
-    fn read(&self, tree: Tree, key: &[u8], spot: Spot, crc: u32) -> Result<Vec<u8>, StoreError> {
-        match backup::entry_at(self.disk.as_ref(), &self.path, spot) {
-            Ok(Some((t, k, v))) if t == tree && k == key && crc32fast::hash(&v) == crc => Ok(v),
-            Ok(_) => Err(self.changed()),
-            Err(e) => Err(StoreError::Io(format!("{}: {e}", self.path.display()))),
-        }
-    }
-
-    fn value(&self, tree: Tree, key: &[u8], source: Source) -> Result<Vec<u8>, StoreError> {
-        match source {
-            Source::Line(spot, crc) => self.read(tree, key, spot, crc),
-            Source::Value(v) => Ok(v),
-        }
+    /// The entry at `key` as `source` has it.
+    fn entry(&self, tree: Tree, key: Vec<u8>, source: Source) -> Result<Entry, StoreError> {
+        let mut one = self.values(tree, vec![(key, source)])?;
+        one.pop().ok_or_else(|| self.changed())
     }
 
     /// The entries of `keys` in their order; lines that follow each other in the file (as a
-    /// tree's do, written in key order) are read together, a few MB at most at a time.
+    /// tree's do, written in key order) are read together, a few MB at most at a time. A line
+    /// must still be the entry it was when the file was listed: its key, and its value's CRC-32.
     fn values(&self, tree: Tree, keys: Vec<(Vec<u8>, Source)>) -> Result<Vec<Entry>, StoreError> {
         let mut out = Vec::with_capacity(keys.len());
         let mut run: Vec<(Vec<u8>, Spot, u32)> = Vec::new();
@@ -234,7 +224,9 @@ impl Store for BackupInPlace {
             return Ok(over.clone());
         }
         match self.lines.get(&tree).and_then(|m| m.get(key)) {
-            Some((spot, crc)) => self.read(tree, key, *spot, *crc).map(Some),
+            Some((spot, crc)) => Ok(Some(
+                self.entry(tree, key.to_vec(), Source::Line(*spot, *crc))?.1,
+            )),
             None => Ok(None),
         }
     }
@@ -296,7 +288,7 @@ impl Store for BackupInPlace {
             }
         };
         match last {
-            Some((key, source)) => Ok(Some((key.clone(), self.value(tree, &key, source)?))),
+            Some((key, source)) => self.entry(tree, key, source).map(Some),
             None => Ok(None),
         }
     }
