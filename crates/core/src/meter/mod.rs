@@ -178,7 +178,7 @@ pub struct Reasoning {
     pub english: usize,
     /// Pairs of compared answers in the same language.
     pub pairs: usize,
-    /// Different terms over all answers.
+    /// Different terms over the compared answers (over all when none could be compared).
     pub distinct_terms: usize,
     /// Terms used by at least two members.
     pub shared_terms: usize,
@@ -199,7 +199,8 @@ pub struct Reasoning {
 pub struct Agreement {
     /// Terms used by at least two members: most members first, then alphabetical.
     pub shared: Vec<SharedTerm>,
-    /// Per member who answered, in the order of the answers: the terms only they used.
+    /// Per member who answered, in the order of the answers: the terms only they used (none
+    /// for an answer that was not compared, the only one in its language).
     pub unique: Vec<MemberTerms>,
     /// Convergence in 0..=1; `None` exactly when `unscored` says why.
     pub score: Option<f64>,
@@ -397,11 +398,21 @@ fn positions(ids: impl Iterator<Item = u64>) -> BTreeMap<u64, usize> {
 /// The agreement of a round read with `lexicon`, with `blank` answers left out of it.
 fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
     let surfaces = round.surfaces();
-    let counts = round.member_counts(lexicon.len());
+    // Words are compared only within a language with two answers or more: an answer with no
+    // other in its language shares nothing and is not "alone" in anything, so its words count
+    // neither as shared, nor as used by one participant, nor among the key terms. When no
+    // language has two, nothing is compared and every answer's words are kept for the lists.
+    let mut per_lang: BTreeMap<Lang, usize> = BTreeMap::new();
+    for m in round.members.iter().filter(|m| !m.terms.is_empty()) {
+        *per_lang.entry(m.lang).or_default() += 1;
+    }
+    let nothing_compared = per_lang.values().all(|&n| n < 2);
+    let in_scope = |m: &Member| nothing_compared || per_lang.get(&m.lang).is_some_and(|&n| n >= 2);
+    let counts = round.member_counts(lexicon.len(), in_scope);
 
     // Who used each shared term, in one pass over the answers.
     let mut names: HashMap<Id, Vec<String>> = HashMap::new();
-    for m in &round.members {
+    for m in round.members.iter().filter(|m| in_scope(m)) {
         for &(t, _) in &m.terms {
             if counts[t as usize] >= 2 {
                 names.entry(t).or_default().push(m.name.clone());
@@ -431,6 +442,7 @@ fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
             let mut terms: Vec<Term> = m
                 .terms
                 .iter()
+                .filter(|_| in_scope(m))
                 .filter(|&&(t, _)| counts[t as usize] == 1)
                 .map(|&(t, uses)| Term {
                     stem: lexicon.str(t).to_string(),
@@ -614,8 +626,11 @@ fn compare(
     left.sort_by(|a, b| by_name(&a.name, a.id, &b.name, b.id));
 
     let n = lexicon.len();
-    let (counts_before, uses_before) = (round_before.member_counts(n), round_before.uses(n));
-    let (counts_after, uses_after) = (round_after.member_counts(n), round_after.uses(n));
+    let (counts_before, uses_before) = (
+        round_before.member_counts(n, |_| true),
+        round_before.uses(n),
+    );
+    let (counts_after, uses_after) = (round_after.member_counts(n, |_| true), round_after.uses(n));
     let theme = |t: usize| Theme {
         stem: lexicon.str(t as Id).to_string(),
         display: surfaces.display(lexicon, t as Id),
@@ -844,10 +859,10 @@ impl Round {
         surfaces
     }
 
-    /// How many members used each term, by term; `n` is the lexicon's size.
-    fn member_counts(&self, n: usize) -> Vec<usize> {
+    /// How many of the members `counted` used each term, by term; `n` is the lexicon's size.
+    fn member_counts(&self, n: usize, counted: impl Fn(&Member) -> bool) -> Vec<usize> {
         let mut counts = vec![0; n];
-        for m in &self.members {
+        for m in self.members.iter().filter(|m| counted(m)) {
             for &(t, _) in &m.terms {
                 counts[t as usize] += 1;
             }

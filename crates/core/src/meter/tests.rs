@@ -548,6 +548,21 @@ fn answers_in_two_languages_are_compared_within_their_language_only() {
     assert_eq!(a.verdict, Some(Verdict::Converging), "{}", a.summary());
     assert_eq!((a.reasoning.compared, a.reasoning.apart), (3, 1));
     assert_eq!(a.reasoning.pairs, 3);
+    // What was not compared is not listed as one member's own, nor counted among the key
+    // terms: "netbeheerder" shares nothing because nobody else wrote Dutch, not because the
+    // others disagree.
+    let d = a
+        .unique
+        .iter()
+        .find(|u| u.member == "d")
+        .expect("d is listed");
+    assert!(d.terms.is_empty(), "{:?}", d.terms);
+    let english = agreement(&set[..3], Lang::En);
+    assert_eq!(
+        a.reasoning.distinct_terms, english.reasoning.distinct_terms,
+        "the key terms are those of the three English answers"
+    );
+    assert_eq!(a.shared, english.shared);
 }
 
 #[test]
