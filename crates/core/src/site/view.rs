@@ -367,12 +367,19 @@ fn page_data<'a>(
     let lang = digest.lang;
     let published = digest.published_at.unwrap_or(digest.composed_at);
     let day = |x: chrono::NaiveDate| crate::time::day(lang, x);
+    // A period open at one end says so in words: "1-3-2026 – " reads as a date left out.
     let period = match (digest.filter.from, digest.filter.to) {
         (None, None) => None,
-        (from, to) => Some(format!(
-            "{} – {}",
-            from.map(day).unwrap_or_default(),
-            to.map(day).unwrap_or_default()
+        (Some(from), Some(to)) => Some(format!("{} – {}", day(from), day(to))),
+        (Some(from), None) => Some(catalog.render(
+            lang,
+            keys::DIGEST_PERIOD_FROM,
+            &serde_json::json!({ "from": day(from) }),
+        )),
+        (None, Some(to)) => Some(catalog.render(
+            lang,
+            keys::DIGEST_PERIOD_UNTIL,
+            &serde_json::json!({ "to": day(to) }),
         )),
     };
     DigestData {
@@ -963,6 +970,64 @@ pub(crate) mod tests {
         let templates = Templates::load(Some(dir), &disk).expect("templates");
         assert!(templates.cut("digest.md").is_none());
         assert!(!parts_agree(&catalog, &templates, "digest.md"));
+    }
+
+    #[test]
+    fn a_period_open_at_one_end_says_so_in_the_digests_language() {
+        let catalog = Catalog::embedded().expect("catalog");
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d);
+        let period = |lang: Lang, from, to| {
+            let digest = Digest {
+                id: DigestId(1),
+                title: "Proef".to_owned(),
+                lang,
+                channel: None,
+                filter: crate::domain::DigestFilter {
+                    from,
+                    to,
+                    ..Default::default()
+                },
+                lessons: Vec::new(),
+                status: crate::domain::DigestStatus::Published,
+                composed_by: None,
+                composed_at: DateTime::<Utc>::UNIX_EPOCH,
+                published_at: None,
+                as_published: Vec::new(),
+            };
+            let figures = figures_of(&catalog, lang, [0; 4]);
+            page_data(
+                &catalog,
+                &digest,
+                chrono_tz::UTC,
+                0,
+                Vec::new(),
+                figures,
+                "",
+            )
+            .digest
+            .period
+        };
+        assert_eq!(period(Lang::Nl, None, None), None);
+        assert_eq!(
+            period(Lang::Nl, day(1), day(31)).as_deref(),
+            Some("01-03-2026 – 31-03-2026")
+        );
+        assert_eq!(
+            period(Lang::Nl, day(1), None).as_deref(),
+            Some("vanaf 01-03-2026")
+        );
+        assert_eq!(
+            period(Lang::Nl, None, day(31)).as_deref(),
+            Some("tot en met 31-03-2026")
+        );
+        assert_eq!(
+            period(Lang::En, day(1), None).as_deref(),
+            Some("from 1 Mar 2026")
+        );
+        assert_eq!(
+            period(Lang::En, None, day(31)).as_deref(),
+            Some("up to and including 31 Mar 2026")
+        );
     }
 
     /// An empty Dutch digest view for template tests, with `title` as the digest's title.

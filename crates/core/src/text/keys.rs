@@ -37,6 +37,8 @@ keys! {
     DIGEST_EMPTY = "digest.empty";
     DIGEST_ENTRY = "digest.entry";
     DIGEST_INTRO = "digest.intro";
+    DIGEST_PERIOD_FROM = "digest.period_from";
+    DIGEST_PERIOD_UNTIL = "digest.period_until";
     DIGEST_LIST_ENTRY = "digest.list_entry";
     DIGEST_LIST_NONE = "digest.list_none";
     DIGEST_LIST_TITLE = "digest.list_title";
