@@ -3080,6 +3080,58 @@ fn a_second_cadence_is_added_beside_the_first_instead_of_replacing_it() {
     assert!(out[0].1.contains("Stap 1"), "{}", out[0].1);
 }
 
+#[test]
+fn asking_for_the_cadence_shows_it_without_restarting_or_logging_it() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    a.setup(); // Monday 2 March 2026: step 1 returns every six weeks, first on 13 April.
+    let at = |s: &str| -> DateTime<Utc> { DateTime::parse_from_rfc3339(s).unwrap().into() };
+    let due = a.engine.next_due().unwrap();
+    let logged = |a: &Academy| {
+        let log = a.ok(&moderator(), Request::AuditLog { page: 0 }).body;
+        log.lines().filter(|l| l.contains("ritme")).count()
+    };
+    let before = logged(&a);
+    // Three weeks later a moderator looks at the rhythm, for all steps and for step 1.
+    *a.clock.0.lock().unwrap() = at("2026-03-23T12:00:00Z");
+    for step in [None, Some(Step::Issue)] {
+        let shown = a.ok(
+            &moderator(),
+            Request::Cadence {
+                step,
+                every_weeks: None,
+                paused: None,
+            },
+        );
+        assert!(
+            shown.all_text().contains("Elke 6 weken") && shown.all_text().contains("13-04-2026"),
+            "the rhythm as it is: {}",
+            shown.all_text()
+        );
+    }
+    assert_eq!(
+        a.engine.next_due().unwrap(),
+        due,
+        "not restarted from today"
+    );
+    assert_eq!(logged(&a), before, "looking is no moderator action");
+    // A change is still a change: it plans from now (four weeks after 23 March) and is logged.
+    let changed = a.ok(
+        &moderator(),
+        Request::Cadence {
+            step: None,
+            every_weeks: Some(4),
+            paused: None,
+        },
+    );
+    assert!(
+        changed.all_text().contains("20-04-2026"),
+        "{}",
+        changed.all_text()
+    );
+    assert_eq!(logged(&a), before + 1);
+}
+
 // ---- The essay's own words ----
 
 #[test]
@@ -3409,6 +3461,7 @@ fn the_cadence_skips_new_years_day_and_starts_at_nine_in_amsterdam() {
         0,
         "nothing starts on New Year's Day"
     );
+    // Asked for, the rhythm is as planned: Monday 4 January.
     let shown = a
         .ok(
             &moderator(),
@@ -3419,7 +3472,18 @@ fn the_cadence_skips_new_years_day_and_starts_at_nine_in_amsterdam() {
             },
         )
         .body;
-    // Planned again from 1 January: six weeks on is Friday 12 February 2027.
+    contains(&shown, "ma 04-01-2027 09:00");
+    // Set again on 1 January: six weeks on is Friday 12 February 2027.
+    let shown = a
+        .ok(
+            &moderator(),
+            Request::Cadence {
+                step: None,
+                every_weeks: Some(6),
+                paused: None,
+            },
+        )
+        .body;
     contains(&shown, "vr 12-02-2027 09:00");
 }
 

@@ -144,6 +144,18 @@ impl Engine {
         AuditScope { engine: self }
     }
 
+    /// The moderator request this thread handles turned out to change nothing (it only showed
+    /// something): it is no action for the log.
+    pub(super) fn not_an_action(&self) {
+        let me = self as *const Engine as usize;
+        PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.as_ref().is_some_and(|x| x.engine == me) {
+                p.take();
+            }
+        });
+    }
+
     /// Under the write lock, as a batch is committed: the entry of the moderator request this
     /// thread handles, the first time one of its batches is.
     pub(super) fn audit_into(&self, batch: &mut Batch) -> Result<(), Failure> {

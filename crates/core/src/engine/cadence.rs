@@ -186,6 +186,7 @@ impl Engine {
 
     /// `/moderator ritme`: with a step, that step's rhythm is set (added if it is new); without one, the
     /// change applies to every rhythm of the collaboration (step 1's if there is none yet).
+    /// Without a change to make, the rhythms are only shown.
     pub(super) fn set_cadence(
         &self,
         ctx: &Ctx,
@@ -205,8 +206,16 @@ impl Engine {
             None if collab.cadences.is_empty() => vec![Step::Issue],
             None => collab.cadences.iter().map(|c| c.step).collect(),
         };
+        // Asked for no change (no weeks, no pause, only steps that have a rhythm): the rhythms
+        // are shown as they are. Saving them again would restart each from today and log a
+        // change nobody made.
+        let shows_only = weeks.is_none()
+            && paused.is_none()
+            && steps
+                .iter()
+                .all(|s| collab.cadences.iter().any(|c| c.step == *s));
         let mut batch = Batch::new();
-        for step in &steps {
+        for step in steps.iter().filter(|_| !shows_only) {
             let old = collab.cadences.iter().find(|c| c.step == *step).cloned();
             let weeks = weeks.or(old.as_ref().map(|c| c.every_weeks)).unwrap_or(6);
             // Changing the rhythm of a paused cadence keeps it paused until it is resumed.
@@ -226,12 +235,16 @@ impl Engine {
                 self.start_cadence(&mut batch, &mut collab, *step, weeks)?;
             }
         }
-        batch.put(
-            Tree::Collaborations,
-            collab.channel.key().to_vec(),
-            encode(&collab)?,
-        );
-        self.commit(batch)?;
+        if shows_only {
+            self.not_an_action();
+        } else {
+            batch.put(
+                Tree::Collaborations,
+                collab.channel.key().to_vec(),
+                encode(&collab)?,
+            );
+            self.commit(batch)?;
+        }
         let zone = self.zone_of(&collab);
         let next = |c: &Cadence| c.next.map(|n| time::date_time(lang, zone, n));
         // The sentence about what changed: the one step, or all of them alike.
