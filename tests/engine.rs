@@ -1592,6 +1592,10 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
         },
     );
     assert_eq!(key, k::LESSON_NOT_FOUND);
+    // Half past midnight in Amsterdam: still the day before in UTC.
+    *a.clock.0.lock().unwrap() = DateTime::parse_from_rfc3339("2026-03-02T23:30:00Z")
+        .unwrap()
+        .into();
     let saved = a.ok(
         &bram(),
         Request::LessonApplied {
@@ -1600,6 +1604,18 @@ fn applied_lessons_are_counted_and_unused_ones_return_for_re_review() {
         },
     );
     assert!(saved.body.contains("1×"), "{}", saved.body);
+    // The note's date is the day it was in Amsterdam, as each reader writes dates.
+    let shown = a.ok(&anna(), Request::LessonShow { id: used });
+    contains(
+        &shown.all_text(),
+        "• 03-03-2026: Gebruikt in het regio-overleg.",
+    );
+    let english = person(7, "Erik", Role::Member, Lang::En);
+    let shown = a.ok(&english, Request::LessonShow { id: used });
+    contains(
+        &shown.all_text(),
+        "• 3 Mar 2026: Gebruikt in het regio-overleg.",
+    );
     a.ok(
         &carla(),
         Request::LessonApplied {

@@ -739,6 +739,37 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
 }
 
 #[test]
+fn the_open_questions_list_the_day_each_was_asked_as_the_reader_writes_dates() {
+    let a = north_and_south();
+    // Half past midnight in Amsterdam on Tuesday 3 March: Monday 2 March in UTC.
+    *a.clock.0.lock().unwrap() = chrono::DateTime::parse_from_rfc3339("2026-03-02T23:30:00Z")
+        .unwrap()
+        .into();
+    ask(
+        &a,
+        &member(2, "Anna", NORTH),
+        "Wie kent een goed convenant?",
+        Attribution::Named,
+    );
+    let list = a.ok(&member(3, "Bert", SOUTH), Request::QuestionList);
+    assert!(
+        list.all_text()
+            .contains("V1 · Wie kent een goed convenant? · 0 antwoorden · 03-03-2026"),
+        "{}",
+        list.all_text()
+    );
+    let mut english = member(4, "Erik", SOUTH);
+    english.actor.lang = Lang::En;
+    let list = a.ok(&english, Request::QuestionList);
+    assert!(
+        list.all_text()
+            .contains("V1 · Wie kent een goed convenant? · 0 answers · 3 Mar 2026"),
+        "{}",
+        list.all_text()
+    );
+}
+
+#[test]
 fn a_private_collaboration_gets_no_questions_and_an_open_question_is_listed_once_in_a_digest() {
     let a = north_and_south();
     a.exchange(

@@ -25,15 +25,21 @@ impl Engine {
         Ok(list)
     }
 
-    /// What members wrote when they applied a lesson, newest first, each with its date; notes
+    /// What members wrote when they applied a lesson, newest first, each with its date as
+    /// `lang` writes it (in the academy's time zone, as the line "applied, last on …"); notes
     /// are shown without a name, since they travel to the site beyond the academy.
-    pub(super) fn applied_notes(&self, id: LessonId) -> Result<Vec<(String, String)>, Failure> {
+    pub(super) fn applied_notes(
+        &self,
+        lang: Lang,
+        id: LessonId,
+    ) -> Result<Vec<(String, String)>, Failure> {
+        let zone = self.settings.time_zone;
         Ok(self
             .applications(id)?
             .into_iter()
             .rev()
             .filter(|a| !a.note.trim().is_empty())
-            .map(|a| (a.at.format("%Y-%m-%d").to_string(), a.note))
+            .map(|a| (crate::time::date(lang, zone, a.at), a.note))
             .collect())
     }
 

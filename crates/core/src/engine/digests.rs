@@ -315,7 +315,7 @@ impl Engine {
                 || (l.author.is_none() && l.key.is_some()))
             .then(|| self.attribution(lang, &l)),
             applied: self.applications(l.id).map(|a| a.len()).unwrap_or(0),
-            notes: self.applied_notes(l.id).unwrap_or_default(),
+            notes: self.applied_notes(lang, l.id).unwrap_or_default(),
             edited_since,
             lesson: l,
         }

@@ -485,7 +485,7 @@ impl Engine {
         if let Some(source) = &lesson.source {
             reply = reply.section(self.text.plain(lang, k::LESSON_SOURCE), source.clone());
         }
-        let notes = self.applied_notes(lesson.id).unwrap_or_default();
+        let notes = self.applied_notes(lang, lesson.id).unwrap_or_default();
         if !notes.is_empty() {
             let lines: Vec<String> = notes
                 .iter()

@@ -393,7 +393,7 @@ impl Engine {
                     "id": q.id.to_string(),
                     "headline": headline(&q.text),
                     "answers": answers,
-                    "date": q.asked_at.format("%Y-%m-%d").to_string(),
+                    "date": crate::time::date(lang, self.settings.time_zone, q.asked_at),
                 }),
             ));
             if reply.choices.len() < 5 {
@@ -803,7 +803,7 @@ impl Engine {
                         "id": q.id.to_string(),
                         "headline": headline(&q.text),
                         "answers": 0,
-                        "date": q.asked_at.format("%Y-%m-%d").to_string(),
+                        "date": crate::time::date(lang, self.settings.time_zone, q.asked_at),
                     }),
                 )
             })

@@ -76,7 +76,7 @@ impl Engine {
                 k::STEP5_HEADING,
                 json!({
                     "name": academy.name_elsewhere(self, lang, c),
-                    "date": round.revealed_at.map(|d| d.format("%Y-%m-%d").to_string()),
+                    "date": round.revealed_at.map(|d| crate::time::date(lang, self.zone_of(c), d)),
                     "count": answers.len(),
                 }),
             );
