@@ -1190,7 +1190,9 @@ pub fn parse_line(
         key,
         text: text.render(lang, key, &data),
     };
-    let found = find_spec(&words).or_else(|| {
+    let named = find_spec(&words);
+    let answer_itself = named.is_none();
+    let found = named.or_else(|| {
         // `/answer some text` is the answer itself.
         let group = words.first()?;
         if group.eq_ignore_ascii_case("answer") || group.eq_ignore_ascii_case("antwoord") {
@@ -1282,6 +1284,23 @@ pub fn parse_line(
         }) {
             Some(o) if !markers.iter().any(|(_, _, m)| m.name == o.name) => {
                 values.insert(o.name, unquote(lead));
+            }
+            // `/answer give text:…`: a part /answer does not have, not an answer.
+            _ if answer_itself => {
+                if let Some((known, parts)) = known_group(&words, lang) {
+                    return Err(refuse(
+                        k::ERROR_UNKNOWN_PART,
+                        json!({
+                            "known": known,
+                            "word": words.get(1).map(|w| crate::engine::shorten(w, 40)),
+                            "parts": parts,
+                        }),
+                    ));
+                }
+                return Err(refuse(
+                    k::ERROR_STRAY_TEXT,
+                    json!({"text": crate::engine::shorten(lead, 40), "usage": spec.usage(lang)}),
+                ));
             }
             _ => {
                 return Err(refuse(
@@ -2089,6 +2108,23 @@ mod tests {
         let r = parse("/moderator").unwrap_err();
         assert_eq!(r.key, k::ERROR_UNKNOWN_PART);
         assert!(r.text.contains("review"), "{}", r.text);
+        // `/answer Our issue is …` is an answer, but a word before the text option is a part
+        // /answer lacks, not text without an option.
+        let r = parse("/answer give text:Our issue is water").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_PART, "{}", r.text);
+        assert!(
+            r.text.contains("\"give\"") && r.text.contains("submit"),
+            "{}",
+            r.text
+        );
+        let c = catalog();
+        let r = parse_line(&c, Lang::Nl, "/antwoord geef tekst:Water").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_PART, "{}", r.text);
+        assert!(r.text.contains("geven"), "{}", r.text);
+        assert!(matches!(
+            parse("/answer Our issue is water"),
+            Ok(Request::AnswerSubmit { .. })
+        ));
     }
 
     #[test]
