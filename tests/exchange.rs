@@ -733,8 +733,33 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
         .all_text();
     contains(&queue, "Terugkoppelen zonder mandaat");
     assert_eq!(
-        a.refused(&moderator(9, NORTH), request),
+        a.refused(&moderator(9, NORTH), request.clone()),
         k::QUESTION_ALREADY_LESSON
+    );
+
+    // The only author who said yes deletes their data: the draft held nothing of anyone else
+    // and goes, and the question is open again for a lesson of the answers that remain.
+    a.ok(&carla, Request::MyDataDelete { confirm: true });
+    assert!(
+        academie::search::with_status(a.store.as_ref(), LessonStatus::Pending)
+            .unwrap()
+            .is_empty()
+    );
+    let shown = a
+        .ok(&asker, Request::QuestionShow { id: question })
+        .all_text();
+    assert!(
+        !shown.contains(&pending[0].to_string()),
+        "no lesson that is gone: {shown}"
+    );
+    a.deliver();
+    let asked = a.ok(&moderator(9, NORTH), request);
+    assert!(asked.body.contains("1 beantwoorder"), "{}", asked.body);
+    let asks = a.deliver();
+    assert_eq!(
+        asks.iter().map(|m| m.to).collect::<Vec<_>>(),
+        vec![Recipient::User(UserId(3))],
+        "the answer that helped and remains is asked again"
     );
 }
 

@@ -425,7 +425,6 @@ impl Engine {
             if q == old {
                 continue;
             }
-            batch.put(Tree::Questions, q.id.key().to_vec(), encode(&q)?);
             // The drafted lesson, without them: built from what remains once the batch lands.
             if let Some(lesson_id) = q.harvest.as_ref().and_then(|h| h.lesson) {
                 if let Some(before) = self.load::<Lesson>(Tree::Lessons, &lesson_id.key())? {
@@ -443,11 +442,14 @@ impl Engine {
                         let after = self.question_lesson_from(&q, lesson_id, &answers)?;
                         self.put_lesson(batch, Some(&before), &after)?;
                     } else {
-                        // Nothing of anyone else is left in it.
+                        // Nothing of anyone else is left in it. The question is open again, so
+                        // a moderator can make a lesson of the answers that remain.
                         self.remove_lesson(batch, &before)?;
+                        q.harvest = None;
                     }
                 }
             }
+            batch.put(Tree::Questions, q.id.key().to_vec(), encode(&q)?);
         }
         Ok(())
     }
