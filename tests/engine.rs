@@ -2570,6 +2570,10 @@ fn health_counts_everyone_who_answered_and_writes_percentages_the_dutch_way() {
         (academie::meter::CONVERGING_FROM * 100.0).round()
     );
     contains(&health, &from);
+    // One who answered: the verb agrees with one.
+    a.answered_round(Step::Issue, &[dirk()], text);
+    let health = a.ok(&anna(), Request::Health).all_text();
+    contains(&health, "1 van de 4 deelnemers antwoordde in R5.");
 }
 
 /// The stored rounds of the collaboration, oldest first.
@@ -3059,6 +3063,11 @@ fn the_doing_and_learning_view_says_where_the_group_placed_itself() {
         "{}",
         shown.body
     );
+    contains(&shown.body, "De figuur omlijnt dat vak.");
+    // Two and two: both cells are framed, and the text says so.
+    a.place(&moderator(), true, true);
+    let shown = a.ok(&anna(), Request::DoingLearning);
+    contains(&shown.body, "De figuur omlijnt die vakken.");
 }
 
 #[test]

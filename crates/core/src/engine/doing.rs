@@ -157,7 +157,11 @@ impl Engine {
                 .map(|(name, _)| name.as_str())
                 .collect();
             body.push('\n');
-            body.push_str(&self.t(lang, k::DOING_PLACED, json!({"cells": cells.join(", ")})));
+            body.push_str(&self.t(
+                lang,
+                k::DOING_PLACED,
+                json!({"cells": cells.join(", "), "tied": cells.len() > 1}),
+            ));
         }
         let mut reply = Reply::private(body).titled(dl.title.clone());
         if !history.is_empty() {
