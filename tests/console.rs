@@ -1933,7 +1933,7 @@ fn the_academy_across_collaborations_in_the_console() {
 
     // The meeting: its agenda, a sign-up, and no lessons before it took place.
     let meeting = reply_at(&out, "── Bijeenkomst B1: Leren van de winter");
-    contains(meeting, "Voorstel voor de agenda");
+    contains(meeting, "Voorstel voor de agenda, gemaakt bij het plannen:");
     contains(meeting, "Netcongestie samen aanpakken");
     contains(meeting, "Wie kent een goed convenant");
     contains(meeting, "Martinikerkhof");
