@@ -6,7 +6,7 @@ use academie::console::Console;
 use academie::domain::Lang;
 use academie::text::keys;
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,6 +76,239 @@ enum LessonsCommand {
     },
 }
 
+/// The command line read with its help in the language of whoever runs it: `--lang` when given,
+/// else the configured language (Dutch unless configured otherwise).
+fn parse_cli() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let lang = help_language(&args);
+    let command = match lang {
+        Lang::Nl => in_dutch(Cli::command()),
+        Lang::En => Cli::command(),
+    };
+    let matches = command
+        .try_get_matches_from(args)
+        .unwrap_or_else(|e| refuse_command_line(lang, e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| refuse_command_line(lang, e))
+}
+
+/// A command line that cannot be read: in English as clap says it; in Dutch in our words, with
+/// what was not understood and where the overview is. Help and version are printed as asked.
+fn refuse_command_line(lang: Lang, e: clap::Error) -> ! {
+    use clap::error::{ContextKind, ErrorKind};
+    if lang == Lang::En || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit()
+    }
+    let said = |kind| e.get(kind).map(|v| v.to_string()).unwrap_or_default();
+    let what = match e.kind() {
+        ErrorKind::UnknownArgument => {
+            format!("{} ken ik niet", said(ContextKind::InvalidArg))
+        }
+        ErrorKind::InvalidSubcommand => {
+            format!(
+                "de opdracht {} ken ik niet",
+                said(ContextKind::InvalidSubcommand)
+            )
+        }
+        ErrorKind::MissingRequiredArgument => {
+            format!("er ontbreekt {}", said(ContextKind::InvalidArg))
+        }
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "er ontbreekt een opdracht".to_owned()
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+            if said(ContextKind::InvalidValue).is_empty() =>
+        {
+            format!("{} vraagt een waarde", said(ContextKind::InvalidArg))
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => format!(
+            "{} past niet bij {}",
+            said(ContextKind::InvalidValue),
+            said(ContextKind::InvalidArg)
+        ),
+        ErrorKind::ArgumentConflict => format!("{} kan hier niet", said(ContextKind::InvalidArg)),
+        ErrorKind::TooManyValues => format!("{} is hier te veel", said(ContextKind::InvalidValue)),
+        _ => "de opdrachtregel klopt niet".to_owned(),
+    };
+    eprintln!("academie: {what}. Typ academie --help voor het overzicht.");
+    std::process::exit(2)
+}
+
+/// `--lang X` or `--lang=X` as typed, else the language of the configuration `--config` (or
+/// the environment) names. Read before the command line is parsed, so `--help` can follow it;
+/// anything unreadable here is reported by the real parse or the configuration's own load.
+fn help_language(args: &[std::ffi::OsString]) -> Lang {
+    let typed = |flag: &str| -> Option<String> {
+        let mut words = args.iter().skip(1).filter_map(|a| a.to_str());
+        while let Some(word) = words.next() {
+            if word == flag {
+                return words.next().map(str::to_owned);
+            }
+            if let Some(value) = word.strip_prefix(flag).and_then(|w| w.strip_prefix('=')) {
+                return Some(value.to_owned());
+            }
+        }
+        None
+    };
+    if let Some(lang) = typed("--lang").and_then(|l| Lang::parse_user(&l)) {
+        return lang;
+    }
+    let config = typed("--config")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("ACADEMIE_CONFIG").map(PathBuf::from));
+    Settings::load(config.as_deref(), &|k| std::env::var(k).ok()).map_or(Lang::Nl, |s| s.language)
+}
+
+/// The command line's help in Dutch. The English is in the doc comments above (clap's own
+/// words included: usage, headings, the help and version flags), so both read as one language.
+fn in_dutch(command: clap::Command) -> clap::Command {
+    /// Usage, headings and flags of every (sub)command in Dutch, its arguments under Dutch
+    /// headings; `path` is how the command is typed (`academie export site`).
+    fn frame(path: &str, command: clap::Command) -> clap::Command {
+        let mut usage = format!("{path} [OPTIES]");
+        for a in command.get_positionals() {
+            let name = a
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map_or("WAARDE".to_owned(), |v| v.to_string());
+            if a.is_required_set() {
+                usage.push_str(&format!(" <{name}>"));
+            } else {
+                usage.push_str(&format!(" [{name}]"));
+            }
+        }
+        if command.has_subcommands() {
+            usage.push_str(if command.is_subcommand_required_set() {
+                " <OPDRACHT>"
+            } else {
+                " [OPDRACHT]"
+            });
+        }
+        command
+            .override_usage(usage)
+            .help_template("{about-with-newline}\nGebruik: {usage}\n\n{all-args}{after-help}")
+            .subcommand_help_heading("Opdrachten")
+            .disable_help_flag(true)
+            .arg(
+                Arg::new("help")
+                    .short('h')
+                    .long("help")
+                    .action(ArgAction::Help)
+                    .help("Toon deze hulp"),
+            )
+            .mut_args(|a| {
+                if a.is_positional() {
+                    a.help_heading("Argumenten")
+                } else {
+                    a.help_heading("Opties")
+                }
+            })
+            .mut_subcommands(|c| {
+                let path = format!("{path} {}", c.get_name());
+                frame(&path, c)
+            })
+    }
+    let command = command
+        .about(
+            "Academie voor Opgavegericht Samenwerken: een Discord-bot en een console voor \
+             opgavegericht samenwerken binnen de Nederlandse overheid",
+        )
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Toon de versie"),
+        )
+        .mut_arg("config", |a| {
+            a.value_name("BESTAND").hide_env(true).help(
+                "Configuratiebestand (standaard: academie.toml in de werkmap, als dat er is) \
+                 [omgeving: ACADEMIE_CONFIG]",
+            )
+        })
+        .mut_arg("lang", |a| {
+            a.value_name("TAAL")
+                .help("Taal van de console: nl of en (standaard: academy.language uit de configuratie)")
+        })
+        .mut_subcommand("console", |c| {
+            c.about("Voer de academie uit in deze terminal, op de lokale database (standaard zonder token)")
+        })
+        .mut_subcommand("serve", |c| {
+            c.about("Voer de academie uit als Discord-bot (standaard als er een token is ingesteld)")
+        })
+        .mut_subcommand("lessons", |c| {
+            c.about("Beheer de lessenbibliotheek").mut_subcommand("import", |c| {
+                c.about(
+                    "Importeer lesbestanden (Markdown met een TOML-kop); twee keer importeren \
+                     verandert niets",
+                )
+                .mut_arg("dir", |a| a.value_name("MAP").help("De map met de lesbestanden"))
+            })
+        })
+        .mut_subcommand("export", |c| {
+            c.about("Schrijf bestanden uit de database").mut_subcommand("site", |c| {
+                c.about(
+                    "Bouw de statische site van de gepubliceerde digests opnieuw (HTML, \
+                     Markdown, Atom-feed); twee keer geeft dezelfde bestanden",
+                )
+                .mut_arg("dir", |a| {
+                    a.value_name("MAP")
+                        .help("Waar de site komt (standaard: de map site in de exportmap)")
+                })
+            })
+        })
+        .mut_subcommand("backup", |c| {
+            c.about(
+                "Schrijf een consistente reservekopie van de database naar één bestand, ook \
+                 terwijl de academie draait",
+            )
+            .mut_arg("path", |a| {
+                a.value_name("BESTAND")
+                    .help("Het bestand (pas vervangen als de nieuwe reservekopie compleet is)")
+            })
+        })
+        .mut_subcommand("restore", |c| {
+            c.about(
+                "Bouw de database opnieuw op uit een reservekopie; de huidige database wordt \
+                 opzijgezet, nooit verwijderd. Geweigerd terwijl de academie draait",
+            )
+            .mut_arg("path", |a| {
+                a.value_name("BESTAND").help(
+                    "De reservekopie (standaard: de nieuwste automatische reservekopie die \
+                     heel terug te lezen is)",
+                )
+            })
+        })
+        .mut_subcommand("check", |c| {
+            c.about(
+                "Lees de hele database en zeg of die gezond is: elk record leesbaar, de lesindex \
+                 en de id-tellers juist. Verandert niets; geweigerd terwijl de academie draait",
+            )
+        });
+    /// clap's `help` subcommand of a command with subcommands, and of theirs, in Dutch.
+    fn help_subcommands(command: clap::Command) -> clap::Command {
+        let has_help = command.get_subcommands().any(|c| c.get_name() == "help");
+        let command = command.mut_subcommands(|c| {
+            if c.get_name() == "help" {
+                c
+            } else {
+                help_subcommands(c)
+            }
+        });
+        if has_help {
+            command.mut_subcommand("help", |c| {
+                c.about("Toon dit overzicht of de hulp bij de genoemde opdracht(en)")
+            })
+        } else {
+            command
+        }
+    }
+    // clap adds its `help` subcommands when the command is built: named in Dutch after that.
+    let mut command = frame("academie", command);
+    command.build();
+    help_subcommands(command)
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("academie: {e:#}");
@@ -87,7 +320,7 @@ fn run() -> Result<()> {
     // Before anything is created: the database, its lock, backups and exports are the academy
     // user's alone, sled's own files included.
     academie::files::owner_only_from_now_on();
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let settings = Settings::load(cli.config.as_deref(), &|k| std::env::var(k).ok())?;
     let token = settings
         .discord
@@ -99,9 +332,9 @@ fn run() -> Result<()> {
         eprintln!("academie: {warning}");
     }
     let lang = match &cli.lang {
-        Some(l) => {
-            Lang::parse_user(l).with_context(|| format!("--lang must be nl or en, found {l:?}"))?
-        }
+        Some(l) => Lang::parse_user(l).with_context(|| {
+            format!("--lang moet nl of en zijn, niet {l:?} / --lang must be nl or en, found {l:?}")
+        })?,
         None => settings.language,
     };
     let command = cli.command.unwrap_or(if settings.discord.token.is_some() {

@@ -2068,3 +2068,63 @@ fn the_word_that_an_english_members_data_is_erased_is_all_in_english() {
     );
     assert!(!out.contains("Bericht voor Bram"), "{out}");
 }
+
+#[test]
+fn the_command_lines_help_and_its_refusals_are_in_the_academys_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = academie(dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        (
+            String::from_utf8(out.stdout).expect("UTF-8"),
+            String::from_utf8(out.stderr).expect("UTF-8"),
+            out.status.code(),
+        )
+    };
+    // Dutch unless asked otherwise: the headings, the flags and every command.
+    let (help, _, code) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    contains(&help, "Gebruik: academie [OPTIES] [OPDRACHT]");
+    contains(&help, "Opdrachten:");
+    contains(&help, "Toon deze hulp");
+    contains(&help, "reservekopie");
+    for english in [
+        "Usage",
+        "Commands:",
+        "Options:",
+        "Print help",
+        "Write a consistent",
+    ] {
+        lacks(&help, english);
+    }
+    let (help, _, _) = run(&["help", "restore"]);
+    contains(&help, "Gebruik: academie restore [OPTIES] [BESTAND]");
+    contains(&help, "Argumenten:");
+    let (help, _, _) = run(&["lessons", "--help"]);
+    contains(
+        &help,
+        "Toon dit overzicht of de hulp bij de genoemde opdracht(en)",
+    );
+    lacks(&help, "Print this message");
+    // A line it cannot read: what, in Dutch, and where the overview is; nothing started.
+    let (out, err, code) = run(&["backup"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    contains(
+        &err,
+        "academie: er ontbreekt <BESTAND>. Typ academie --help voor het overzicht.",
+    );
+    let (_, err, code) = run(&["frobnicate"]);
+    assert_eq!(code, Some(2));
+    contains(&err, "de opdracht frobnicate ken ik niet");
+    assert!(!dir.path().join("db").exists(), "no database was made");
+    // In English when asked.
+    let (help, _, _) = run(&["--lang", "en", "--help"]);
+    contains(&help, "Usage: academie [OPTIONS] [COMMAND]");
+    contains(&help, "Write a consistent backup");
+    let (_, err, code) = run(&["--lang=en", "backup"]);
+    assert_eq!(code, Some(2));
+    contains(&err, "required arguments were not provided");
+}
