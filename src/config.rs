@@ -4,7 +4,7 @@
 
 use crate::domain::{Lang, Role};
 use crate::text::Source;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -158,13 +158,24 @@ impl Settings {
     pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings> {
         let (raw, origin) = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read the config file {}", p.display()))?;
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    both(
+                        format!(
+                            "het configuratiebestand {} kan niet worden gelezen: {e}",
+                            p.display()
+                        ),
+                        format!("cannot read the config file {}: {e}", p.display()),
+                    )
+                })?;
                 (parse(&text, &p.display().to_string())?, Some(p.to_owned()))
             }
             None if Path::new(DEFAULT_FILE).exists() => {
-                let text = std::fs::read_to_string(DEFAULT_FILE)
-                    .with_context(|| format!("cannot read {DEFAULT_FILE}"))?;
+                let text = std::fs::read_to_string(DEFAULT_FILE).map_err(|e| {
+                    both(
+                        format!("{DEFAULT_FILE} kan niet worden gelezen: {e}"),
+                        format!("cannot read {DEFAULT_FILE}: {e}"),
+                    )
+                })?;
                 (
                     parse(&text, DEFAULT_FILE)?,
                     Some(PathBuf::from(DEFAULT_FILE)),
@@ -202,7 +213,10 @@ impl Settings {
 }
 
 fn parse(text: &str, name: &str) -> Result<RawConfig> {
-    toml::from_str(text).map_err(|e| anyhow!(toml_error(text, name, &e)))
+    toml::from_str(text).map_err(|e| {
+        let (nl, en) = toml_error(text, name, &e);
+        both(nl, en)
+    })
 }
 
 /// Whether a quoted word of a TOML error may be shown: a key name (known or mistyped, such as
@@ -219,16 +233,23 @@ fn shown_in_errors(word: &str) -> bool {
 /// A TOML error as where it is and what is wrong, never the text found there: the toml crate
 /// shows the offending line, and that line may hold the Discord token (written unquoted, with
 /// an unclosed quote, with another key behind it, in an inline table, or twice).
-fn toml_error(text: &str, name: &str, e: &toml::de::Error) -> String {
+/// Said in Dutch, then in English; what is wrong is the toml crate's own English words.
+fn toml_error(text: &str, name: &str, e: &toml::de::Error) -> (String, String) {
     let what = hide_values(e.message().trim()).replace('\n', "; ");
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            format!("{name}, line {line}, column {column}: {what}")
+            (
+                format!("{name}, regel {line}, kolom {column}, klopt niet: {what}"),
+                format!("{name}, line {line}, column {column}: {what}"),
+            )
         }
-        None => format!("{name}: {what}"),
+        None => (
+            format!("{name} klopt niet: {what}"),
+            format!("{name}: {what}"),
+        ),
     }
 }
 
@@ -326,46 +347,73 @@ fn validate(
         .or(raw.academy.language)
         .unwrap_or_else(|| "nl".into());
     let language = Lang::parse_user(&language_text).ok_or_else(|| {
-        anyhow!("academy.language must be \"nl\" or \"en\", found {language_text:?}")
+        both(
+            format!("academy.language moet \"nl\" of \"en\" zijn, niet {language_text:?}"),
+            format!("academy.language must be \"nl\" or \"en\", found {language_text:?}"),
+        )
     })?;
     let role_text = var("ACADEMIE_CONSOLE_ROLE")
         .or(raw.console.role)
         .unwrap_or_else(|| "admin".into());
     let console_role = Role::parse_user(&role_text).ok_or_else(|| {
-        anyhow!("console.role must be member, moderator or admin, found {role_text:?}")
+        both(
+            format!("console.role moet member, moderator of admin zijn, niet {role_text:?}"),
+            format!("console.role must be member, moderator or admin, found {role_text:?}"),
+        )
     })?;
     let cache_mb = match var("ACADEMIE_CACHE_MB") {
-        Some(v) => v
-            .parse::<u64>()
-            .map_err(|_| anyhow!("ACADEMIE_CACHE_MB must be a whole number, found {v:?}"))?,
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            both(
+                format!("ACADEMIE_CACHE_MB moet een geheel getal zijn, niet {v:?}"),
+                format!("ACADEMIE_CACHE_MB must be a whole number, found {v:?}"),
+            )
+        })?,
         None => raw.storage.cache_mb.unwrap_or(DEFAULT_CACHE_MB),
     };
     if !(1..=65_536).contains(&cache_mb) {
-        bail!("storage.cache_mb must be between 1 and 65536, found {cache_mb}");
+        return Err(both(
+            format!("storage.cache_mb moet tussen 1 en 65536 liggen, niet {cache_mb}"),
+            format!("storage.cache_mb must be between 1 and 65536, found {cache_mb}"),
+        ));
     }
     let backups = match var("ACADEMIE_BACKUPS") {
-        Some(v) => v
-            .parse::<u32>()
-            .map_err(|_| anyhow!("ACADEMIE_BACKUPS must be a whole number, found {v:?}"))?,
+        Some(v) => v.parse::<u32>().map_err(|_| {
+            both(
+                format!("ACADEMIE_BACKUPS moet een geheel getal zijn, niet {v:?}"),
+                format!("ACADEMIE_BACKUPS must be a whole number, found {v:?}"),
+            )
+        })?,
         None => raw.storage.backups.unwrap_or(7),
     };
     if backups > 1000 {
-        bail!("storage.backups must be at most 1000, found {backups}");
+        return Err(both(
+            format!("storage.backups mag hoogstens 1000 zijn, niet {backups}"),
+            format!("storage.backups must be at most 1000, found {backups}"),
+        ));
     }
     let interval_text = var("ACADEMIE_BACKUP_INTERVAL")
         .or(raw.storage.backup_interval)
         .unwrap_or_else(|| "1d".into());
     let backup_interval = parse_interval(&interval_text).ok_or_else(|| {
-        anyhow!(
-            "storage.backup_interval is a number and a unit, s, m, h or d (like \"12h\" or \"1d\"), \
-             at least 1s and at most 365d; found {interval_text:?}"
+        both(
+            format!(
+                "storage.backup_interval is een getal en een eenheid, s, m, h of d (zoals \"12h\" \
+                 of \"1d\"), minstens 1s en hoogstens 365d; niet {interval_text:?}"
+            ),
+            format!(
+                "storage.backup_interval is a number and a unit, s, m, h or d (like \"12h\" or \
+                 \"1d\"), at least 1s and at most 365d; found {interval_text:?}"
+            ),
         )
     })?;
     let proxy_url = var("ACADEMIE_DISCORD_PROXY").or(non_empty(raw.discord.proxy_url));
     if let Some(url) = &proxy_url {
         // Not repeated: a proxy URL may carry a password.
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            bail!("discord.proxy_url must start with http:// or https://");
+            return Err(both(
+                "discord.proxy_url moet beginnen met http:// of https://".into(),
+                "discord.proxy_url must start with http:// or https://".into(),
+            ));
         }
     }
     for (key, path) in [
@@ -407,8 +455,15 @@ fn validate(
         .iter()
         .map(|d| {
             crate::time::parse_date(d).ok_or_else(|| {
-                anyhow!(
-                    "academy.holidays holds dates like \"2026-12-24\" or \"24-12-2026\", found {d:?}"
+                both(
+                    format!(
+                        "academy.holidays bevat datums zoals \"24-12-2026\" of \"2026-12-24\", \
+                         niet {d:?}"
+                    ),
+                    format!(
+                        "academy.holidays holds dates like \"2026-12-24\" or \"24-12-2026\", \
+                         found {d:?}"
+                    ),
                 )
             })
         })
@@ -417,20 +472,47 @@ fn validate(
     let time_zone = match zone_text {
         None => crate::time::DEFAULT_ZONE,
         Some(name) => crate::time::parse_zone(&name).ok_or_else(|| {
-            anyhow!(
-                "academy.time_zone must be a time zone of the IANA database, such as \
-                 \"Europe/Amsterdam\" or \"Europe/London\", found {name:?}"
+            both(
+                format!(
+                    "academy.time_zone moet een tijdzone uit de IANA-database zijn, zoals \
+                     \"Europe/Amsterdam\" of \"Europe/London\", niet {name:?}"
+                ),
+                format!(
+                    "academy.time_zone must be a time zone of the IANA database, such as \
+                     \"Europe/Amsterdam\" or \"Europe/London\", found {name:?}"
+                ),
             )
         })?,
     };
     if raw.discord.exchange_servers.contains(&0) || raw.discord.questions_channel == Some(0) {
-        bail!("discord.exchange_servers and discord.questions_channel hold Discord ids, which are never 0 (right-click the server or channel → Copy ID)");
+        return Err(both(
+            "discord.exchange_servers en discord.questions_channel bevatten Discord-ids, en die \
+             zijn nooit 0 (klik met rechts op de server of het kanaal → ID kopiëren)"
+                .into(),
+            "discord.exchange_servers and discord.questions_channel hold Discord ids, which are \
+             never 0 (right-click the server or channel → Copy ID)"
+                .into(),
+        ));
     }
     if raw.discord.questions_forum == Some(true) && raw.discord.questions_channel.is_none() {
-        bail!("discord.questions_forum says the questions channel is a forum, but discord.questions_channel names none");
+        return Err(both(
+            "discord.questions_forum zegt dat het vragenkanaal een forum is, maar \
+             discord.questions_channel noemt er geen"
+                .into(),
+            "discord.questions_forum says the questions channel is a forum, but \
+             discord.questions_channel names none"
+                .into(),
+        ));
     }
     if raw.discord.guilds.contains(&0) {
-        bail!("discord.guilds holds server ids, which are never 0 (Server Settings → Widget, or right-click the server → Copy Server ID)");
+        return Err(both(
+            "discord.guilds bevat server-ids, en die zijn nooit 0 (Serverinstellingen → Widget, \
+             of klik met rechts op de server → Server-ID kopiëren)"
+                .into(),
+            "discord.guilds holds server ids, which are never 0 (Server Settings → Widget, or \
+             right-click the server → Copy Server ID)"
+                .into(),
+        ));
     }
     Ok(Settings {
         database: var("ACADEMIE_DATABASE")
@@ -454,7 +536,12 @@ fn validate(
             Some(v) => match v.to_lowercase().as_str() {
                 "1" | "true" | "yes" | "ja" => true,
                 "0" | "false" | "no" | "nee" => false,
-                _ => bail!("ACADEMIE_SITE must be true or false, found {v:?}"),
+                _ => {
+                    return Err(both(
+                        format!("ACADEMIE_SITE moet true of false zijn, niet {v:?}"),
+                        format!("ACADEMIE_SITE must be true or false, found {v:?}"),
+                    ))
+                }
             },
             None => raw.academy.site.unwrap_or(true),
         },
@@ -509,7 +596,16 @@ fn validate(
             None => None,
             Some(v) => match v.parse::<u32>() {
                 Ok(n) if n >= 1 => Some(n),
-                _ => bail!("ACADEMIE_TEST_CLOCK_SPEED must be a whole number from 1, found {v:?}"),
+                _ => {
+                    return Err(both(
+                        format!(
+                        "ACADEMIE_TEST_CLOCK_SPEED moet een geheel getal vanaf 1 zijn, niet {v:?}"
+                    ),
+                        format!(
+                            "ACADEMIE_TEST_CLOCK_SPEED must be a whole number from 1, found {v:?}"
+                        ),
+                    ))
+                }
             },
         },
         warnings: Vec::new(),
@@ -637,6 +733,67 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("academy.time_zone"), "{err}");
+    }
+
+    #[test]
+    fn every_refusal_is_said_in_dutch_then_in_english() {
+        let refused = |text: &str, env: &[(&str, &str)]| {
+            let err = load_str(text, env).unwrap_err().to_string();
+            let lines: Vec<String> = err.lines().map(str::to_owned).collect();
+            assert_eq!(lines.len(), 2, "Dutch, then English: {err}");
+            lines
+        };
+        for (text, env, nl, en) in [
+            (
+                "[academy]\nlanguage = \"fr\"\n",
+                &[][..],
+                "moet \"nl\" of \"en\" zijn",
+                "must be",
+            ),
+            (
+                "[storage]\npaht = \"x\"\n",
+                &[],
+                "regel 2, kolom 1, klopt niet",
+                "line 2, column 1",
+            ),
+            (
+                "",
+                &[("ACADEMIE_CACHE_MB", "veel")],
+                "geheel getal",
+                "whole number",
+            ),
+            (
+                "[storage]\nbackups = 5000\n",
+                &[],
+                "hoogstens 1000",
+                "at most 1000",
+            ),
+            (
+                "[academy]\nholidays = [\"kerst\"]\n",
+                &[],
+                "bevat datums",
+                "holds dates",
+            ),
+            ("[discord]\nguilds = [0]\n", &[], "nooit 0", "never 0"),
+            (
+                "",
+                &[("ACADEMIE_SITE", "misschien")],
+                "true of false",
+                "true or false",
+            ),
+        ] {
+            let lines = refused(text, env);
+            assert!(lines[0].contains(nl), "{lines:?}");
+            assert!(lines[1].contains(en), "{lines:?}");
+        }
+        let missing = Settings::load(Some(Path::new("/nonexistent/academie.toml")), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.starts_with("het configuratiebestand /nonexistent/academie.toml kan niet")
+                && missing.contains("\ncannot read the config file"),
+            "{missing}"
+        );
     }
 
     #[test]

@@ -55,15 +55,22 @@ pub fn open_running(settings: &config::Settings) -> anyhow::Result<engine::Engin
     open_engine_with(settings, true)
 }
 
+/// Said when the configured texts cannot be read, so no text of them can say it: in Dutch, then
+/// in English, as the configuration's own errors.
+pub const PROMPTS_INVALID: &str =
+    "de tekstbestanden (prompts) kloppen niet / the prompt files are not valid";
+/// As [`PROMPTS_INVALID`], for the configured digest templates.
+pub const TEMPLATES_INVALID: &str =
+    "de digestsjablonen kloppen niet / the digest templates are not valid";
+
 fn open_engine_with(settings: &config::Settings, running: bool) -> anyhow::Result<engine::Engine> {
     use anyhow::Context;
-    let catalog = text::Catalog::load(&settings.prompts, &files::LocalDisk)
-        .context("the prompt files are not valid")?;
+    let catalog =
+        text::Catalog::load(&settings.prompts, &files::LocalDisk).context(PROMPTS_INVALID)?;
     // Only an edited set is compiled here; the built-in one is shared.
     let templates = match settings.templates_dir.as_deref() {
         Some(dir) => Arc::new(
-            site::Templates::load(Some(dir), &files::LocalDisk)
-                .context("the digest templates are not valid")?,
+            site::Templates::load(Some(dir), &files::LocalDisk).context(TEMPLATES_INVALID)?,
         ),
         None => site::Templates::shared(),
     };

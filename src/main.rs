@@ -613,7 +613,7 @@ fn unsaved(settings: &Settings, lang: Lang, e: anyhow::Error) -> anyhow::Error {
 /// The texts, for the commands that do not open the engine.
 fn catalog(settings: &Settings) -> Result<academie::text::Catalog> {
     academie::text::Catalog::load(&settings.prompts, &academie::files::LocalDisk)
-        .context("the prompt files are not valid")
+        .context(academie::PROMPTS_INVALID)
 }
 
 /// The settings for a command that reads the database once through: sled's cache no larger
@@ -733,7 +733,7 @@ fn restore(settings: &Settings, lang: Lang, path: Option<&Path>) -> Result<()> {
     // changes, so that a failure to open afterwards can only be the database's own.
     if let Some(dir) = settings.templates_dir.as_deref() {
         academie::site::Templates::load(Some(dir), &academie::files::LocalDisk)
-            .context("the digest templates are not valid")?;
+            .context(academie::TEMPLATES_INVALID)?;
     }
     let restored = academie::restore(settings, path)
         .map_err(|e| anyhow::anyhow!(backup_message(&say, &e, settings)))?;
