@@ -409,12 +409,22 @@ fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
     let nothing_compared = per_lang.values().all(|&n| n < 2);
     let in_scope = |m: &Member| nothing_compared || per_lang.get(&m.lang).is_some_and(|&n| n >= 2);
     let counts = round.member_counts(lexicon.len(), in_scope);
+    // A word is shared, or one participant's own, within its language: "water" in a Dutch and
+    // in an English answer was not compared between them.
+    let counts_in: BTreeMap<Lang, Vec<usize>> = per_lang
+        .keys()
+        .map(|&lang| {
+            let counted = |m: &Member| m.lang == lang && in_scope(m);
+            (lang, round.member_counts(lexicon.len(), counted))
+        })
+        .collect();
+    let count = |m: &Member, t: Id| counts_in.get(&m.lang).map_or(0, |c| c[t as usize]);
 
     // Who used each shared term, in one pass over the answers.
     let mut names: HashMap<Id, Vec<String>> = HashMap::new();
     for m in round.members.iter().filter(|m| in_scope(m)) {
         for &(t, _) in &m.terms {
-            if counts[t as usize] >= 2 {
+            if count(m, t) >= 2 {
                 names.entry(t).or_default().push(m.name.clone());
             }
         }
@@ -443,7 +453,7 @@ fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
                 .terms
                 .iter()
                 .filter(|_| in_scope(m))
-                .filter(|&&(t, _)| counts[t as usize] == 1)
+                .filter(|&&(t, _)| count(m, t) == 1)
                 .map(|&(t, uses)| Term {
                     stem: lexicon.str(t).to_string(),
                     display: surfaces.display(lexicon, t),

@@ -563,6 +563,29 @@ fn answers_in_two_languages_are_compared_within_their_language_only() {
         "the key terms are those of the three English answers"
     );
     assert_eq!(a.shared, english.shared);
+    // Two languages with two answers each: a word written alike in one Dutch and one English
+    // answer is each one's own, not shared (the two were never compared).
+    let set = answers(&[
+        ("a", "Het water bij bewoners door de hitte in de wijk."),
+        ("b", "De hitte in de wijk maakt bewoners ziek."),
+        ("c", "Water from the heat in the neighbourhood."),
+        ("d", "The heat in the neighbourhood harms people."),
+    ]);
+    let a = agreement(&set, Lang::Nl);
+    assert_eq!((a.reasoning.compared, a.reasoning.apart), (4, 0));
+    assert!(
+        a.shared.iter().all(|t| t.display != "water"),
+        "{}",
+        a.summary()
+    );
+    for who in ["a", "c"] {
+        let own = a.unique.iter().find(|u| u.member == who).expect("listed");
+        assert!(
+            displays(&own.terms).contains(&"water"),
+            "{who}: {:?}",
+            own.terms
+        );
+    }
 }
 
 #[test]
