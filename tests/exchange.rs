@@ -603,6 +603,14 @@ fn a_question_is_asked_answered_elsewhere_and_becomes_a_lesson_draft_with_consen
         .filter(|m| m.to == Recipient::User(UserId(2)))
         .collect();
     assert_eq!(to_asker.len(), 3);
+    assert!(
+        to_asker[0]
+            .reply
+            .body
+            .contains("van Bram Bakker, uit Woningbouw Zuid:"),
+        "who answered, and from which collaboration: {}",
+        to_asker[0].reply.body
+    );
     assert!(to_asker.iter().all(|m| m
         .reply
         .choices
