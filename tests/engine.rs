@@ -3799,6 +3799,26 @@ fn a_digest_period_ends_at_approval_not_at_sharing() {
 }
 
 #[test]
+fn a_search_over_a_period_that_ends_before_it_starts_says_so() {
+    let (_dir, a) = set_up();
+    let id = a.share(&anna(), "Mandaat vooraf", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let day = a.clock.now().date_naive();
+    let search = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
+        Request::LessonSearch(SearchQuery {
+            from: Some(from),
+            to: Some(to),
+            ..Default::default()
+        })
+    };
+    let (key, text) = a.refused(&bram(), search(day, day - Duration::days(30)));
+    assert_eq!(key, k::DIGEST_BAD_PERIOD);
+    contains(&text, "The start date is after the end date");
+    let found = a.ok(&bram(), search(day - Duration::days(30), day));
+    contains(&found.all_text(), "Mandaat vooraf");
+}
+
+#[test]
 fn a_schema_3_database_gets_its_review_index_when_opened() {
     let (_dir, a) = set_up();
     let old = a.approved_at(

@@ -595,6 +595,12 @@ impl Engine {
 
     pub(super) fn lesson_search(&self, ctx: &Ctx, query: SearchQuery) -> Outcome {
         let lang = ctx.actor.lang;
+        // An empty period is a mistake to say, not a search that finds nothing.
+        if let (Some(from), Some(to)) = (query.from, query.to) {
+            if from > to {
+                return Err(self.refuse(lang, k::DIGEST_BAD_PERIOD, json!({})));
+            }
+        }
         let viewer = super::shared::Viewer::of(ctx);
         let (academy, ids) = self.visible_matches(&viewer, &query, self.zone_in(ctx.channel))?;
         let size = self.settings.page_size.max(1);
