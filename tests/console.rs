@@ -140,7 +140,7 @@ fn english_by_flag_and_clear_errors_for_typos() {
         "⚠ The value \"9\" does not fit step: expected a step from 1 to 5.",
     );
     contains(&out, "⚠ I don't know the command \"frobnicate\"");
-    contains(&out, "⚠ text is missing. Usage: /answer submit text:…");
+    contains(&out, "⚠ Fill in text. Usage: /answer submit text:…");
 }
 
 #[test]
