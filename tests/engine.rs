@@ -3799,6 +3799,36 @@ fn a_digest_period_ends_at_approval_not_at_sharing() {
 }
 
 #[test]
+fn a_digest_read_alone_is_in_the_readers_language_and_its_lessons_as_written() {
+    let (_dir, a) = set_up();
+    let id = a.share(&anna(), "Mandaat vooraf", Attribution::Named);
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    let draft = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Maart".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let digest = match draft.choices.last().map(|c| &c.action) {
+        Some(Action::PublishDigest(d)) => *d,
+        other => panic!("{other:?}"),
+    };
+    let posted = a.ok(&moderator(), Request::DigestPublish { id: digest });
+    contains(&posted.all_text(), "Deze digest bevat 1 les");
+    // Bram reads in English: the digest's own words are English, the lesson is Anna's Dutch.
+    let read = a.ok(&bram(), Request::DigestShow { id: digest }).all_text();
+    contains(&read, "This digest holds 1 lesson");
+    contains(&read, "First order");
+    contains(&read, "Mandaat vooraf");
+    lacks(&read, "Deze digest bevat");
+    lacks(&read, "Eerste orde");
+    // Anna reads it in Dutch, as it was posted.
+    let read = a.ok(&anna(), Request::DigestShow { id: digest }).all_text();
+    contains(&read, "Deze digest bevat 1 les");
+}
+
+#[test]
 fn a_search_over_a_period_that_ends_before_it_starts_says_so() {
     let (_dir, a) = set_up();
     let id = a.share(&anna(), "Mandaat vooraf", Attribution::Named);

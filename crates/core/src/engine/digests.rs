@@ -763,7 +763,10 @@ impl Engine {
             return Err(self.refuse(lang, k::DIGEST_NOT_FOUND, json!({"id": id.to_string()})));
         }
         let lessons = self.digest_lessons(&digest)?;
-        let mut reply = self.digest_reply(&digest, &lessons)?;
+        // What only the reader sees follows the reader's language: the digest's headings,
+        // dates and attributions; the lessons read as they were written.
+        let shown = Digest { lang, ..digest };
+        let mut reply = self.digest_reply(&shown, &lessons)?;
         reply.visibility = crate::reply::Visibility::Private;
         Ok(reply)
     }
