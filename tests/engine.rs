@@ -606,10 +606,7 @@ fn an_anonymous_lesson_never_names_its_author() {
             filter: DigestFilter::default(),
         },
     );
-    let digest = match draft.choices.last().map(|c| &c.action) {
-        Some(Action::PublishDigest(d)) => *d,
-        other => panic!("{other:?}"),
-    };
+    let digest = support::publish_button(&draft);
     replies.push(draft);
     replies.push(a.ok(&moderator(), Request::DigestPublish { id: digest }));
     replies.push(a.ok(&bram(), Request::DigestShow { id: digest }));
@@ -911,9 +908,7 @@ fn digests_publish_once_unless_asked() {
             filter: DigestFilter::default(),
         },
     );
-    let Some(Action::PublishDigest(d)) = all.choices.last().map(|c| c.action.clone()) else {
-        panic!()
-    };
+    let d = support::publish_button(&all);
     let published = a.ok(&moderator(), Request::DigestPublish { id: d });
     assert_eq!(published.visibility, Visibility::Channel);
     assert_eq!(published.title.as_deref(), Some("Alles"));
@@ -3238,9 +3233,7 @@ fn a_published_digest_keeps_a_lesson_as_it_published_it_until_its_author_deletes
             filter: DigestFilter::default(),
         },
     );
-    let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
-        panic!("{draft:?}")
-    };
+    let d = support::publish_button(&draft);
     a.ok(&moderator(), Request::DigestPublish { id: d });
     // The author edits (back to review); a moderator withdraws another lesson unchanged; a
     // third is edited and the edit rejected.
@@ -3810,10 +3803,7 @@ fn a_digest_read_alone_is_in_the_readers_language_and_its_lessons_as_written() {
             filter: DigestFilter::default(),
         },
     );
-    let digest = match draft.choices.last().map(|c| &c.action) {
-        Some(Action::PublishDigest(d)) => *d,
-        other => panic!("{other:?}"),
-    };
+    let digest = support::publish_button(&draft);
     let posted = a.ok(&moderator(), Request::DigestPublish { id: digest });
     contains(&posted.all_text(), "Deze digest bevat 1 les");
     // Bram reads in English: the digest's own words are English, the lesson is Anna's Dutch.
@@ -3984,9 +3974,7 @@ fn publishing_approving_or_applying_a_lesson_is_not_an_edit_in_between() {
             filter: DigestFilter::default(),
         },
     );
-    let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
-        panic!("{draft:?}")
-    };
+    let d = support::publish_button(&draft);
     let published = a.ok(&moderator(), Request::DigestPublish { id: d });
     assert!(published.body.contains("Vraag om mandaat"), "{published:?}");
     assert_eq!(before, seen(&a, &anna(), id, false));
@@ -4377,9 +4365,7 @@ fn no_answer_waits_for_a_digest_publication_writing_its_site_or_drawing_its_figu
             filter: DigestFilter::default(),
         },
     );
-    let Some(Action::PublishDigest(d)) = draft.choices.last().map(|c| c.action.clone()) else {
-        panic!("{draft:?}")
-    };
+    let d = support::publish_button(&draft);
     site.arm();
     figure.arm();
     let reply = held_while_answering(

@@ -140,3 +140,11 @@ pub fn delta_setup() -> [(&'static str, serde_json::Value); 3] {
         ),
     ]
 }
+
+/// The digest a compose reply offers to publish (its last button).
+pub fn publish_button(reply: &academie::reply::Reply) -> academie::domain::DigestId {
+    match reply.choices.last().map(|c| &c.action) {
+        Some(academie::reply::Action::PublishDigest(id)) => *id,
+        other => panic!("a publish button, not {other:?}: {reply:?}"),
+    }
+}
