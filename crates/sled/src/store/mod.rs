@@ -292,7 +292,21 @@ mod tests {
             contains(&raw_bytes(&path), b"canary-4b1d-secret"),
             "sled keeps a removed value in its files, so the check below can fail"
         );
-        *store.during_rewrite.lock().unwrap() = Some(Box::new(|s: &SledStore| {
+        let fresh = dir.path().join("db.rewrite-new");
+        *store.during_rewrite.lock().unwrap() = Some(Box::new(move |s: &SledStore| {
+            // The copy was opened again once written, so sled noted where its pages are: the
+            // opening after the swap, with writers kept out, reads only what came after.
+            let snapshots = std::fs::read_dir(&fresh)
+                .unwrap()
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    name.to_string_lossy().starts_with("snap.")
+                })
+                .count();
+            assert!(
+                snapshots > 0,
+                "the copy has sled's snapshot before the swap"
+            );
             let mut b = Batch::new();
             b.put(Tree::Members, b"added".to_vec(), b"new-member".to_vec());
             b.put(Tree::Lessons, b"changed".to_vec(), b"new-text".to_vec());

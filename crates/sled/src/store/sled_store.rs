@@ -652,7 +652,10 @@ impl SledStore {
         }
         // Most of the copy reaches the disk now, before writers are kept out for the rest.
         db.flush().map_err(|e| self.io(e))?;
-        Ok(db)
+        // sled notes where its pages are (a snapshot) only when it opens a folder; opened again
+        // now, the opening after the swap, with writers kept out, reads only the catch-up.
+        drop(db);
+        reopen_db(fresh, Some(COPY_CACHE_BYTES))
     }
 
     /// With writers kept out: copies again every key written since the copy began (as the store
@@ -1363,6 +1366,11 @@ fn open_inner(path: &Path, cache_bytes: Option<u64>) -> Result<Inner, StoreError
     let db = sled_config(path, cache_bytes)
         .open()
         .map_err(|e| open_error(path, e))?;
+    inner_of(db, path)
+}
+
+/// The store's trees in an open sled.
+fn inner_of(db: sled::Db, path: &Path) -> Result<Inner, StoreError> {
     let trees = Tree::ALL
         .iter()
         .map(|t| db.open_tree(t.name()))
@@ -1889,9 +1897,17 @@ impl Drop for SledStore {
 /// Opens the folder again after a swap; sled's background threads may hold the old files for a
 /// moment after it is closed, so a lock conflict is retried briefly.
 fn reopen(path: &Path, cache_bytes: Option<u64>) -> Result<Inner, StoreError> {
+    inner_of(reopen_db(path, cache_bytes)?, path)
+}
+
+/// Opens a folder sled just closed, retrying a lock conflict briefly as [`reopen`] does.
+fn reopen_db(path: &Path, cache_bytes: Option<u64>) -> Result<sled::Db, StoreError> {
     let mut tries = 0;
     loop {
-        match open_inner(path, cache_bytes) {
+        match sled_config(path, cache_bytes)
+            .open()
+            .map_err(|e| open_error(path, e))
+        {
             Err(StoreError::Locked { .. }) if tries < 40 => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(50));
