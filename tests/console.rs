@@ -1038,6 +1038,30 @@ nooit afgesloten
 }
 
 #[test]
+fn a_guessed_part_after_antwoord_is_refused_and_the_answer_kept() {
+    let script = "\
+/instellen opgave: Wonen regio: Utrecht lagen: gemeente
+/moderator ronde start stap:1
+/antwoord geven tekst: Te weinig betaalbare woningen in de kernen.
+/antwoord tonen
+/antwoord bekijken
+/antwoord Ook de starters vinden niets.
+/antwoord bekijken
+";
+    let (_dir, out) = console_ok(script);
+    contains(
+        &out,
+        "⚠ /antwoord kent geen \"tonen\". Kies uit: geven, wijzigen, intrekken, bekijken.",
+    );
+    let kept = after(&out, "── Jouw antwoord in R1");
+    contains(kept, "Te weinig betaalbare woningen in de kernen.");
+    lacks(&out, "Jouw antwoord:\ntonen");
+    // Several words after /antwoord are still the answer itself.
+    let last = &out[out.rfind("── Jouw antwoord in R1").expect("shown twice")..];
+    contains(last, "Ook de starters vinden niets.");
+}
+
+#[test]
 fn names_are_cleaned_of_escapes_and_an_empty_one_is_refused() {
     let script = "\
 /instellen opgave: Wonen regio: Utrecht lagen: gemeente

@@ -1267,6 +1267,9 @@ pub fn parse_line(
     });
     let mut values = Values::new();
     let lead = rest[..markers.first().map(|m| m.0).unwrap_or(rest.len())].trim();
+    // A lone lowercase word after `/answer` is a part it lacks (`/antwoord tonen`), not an
+    // answer saved over the one given before; `/antwoord Ruimte.` is an answer.
+    let guessed_part = answer_itself && lead.chars().all(char::is_lowercase);
     if !lead.is_empty() {
         match spec.options.iter().find(|o| {
             o.required
@@ -1282,7 +1285,7 @@ pub fn parse_line(
                         | Kind::MeetingId
                 )
         }) {
-            Some(o) if !markers.iter().any(|(_, _, m)| m.name == o.name) => {
+            Some(o) if !guessed_part && !markers.iter().any(|(_, _, m)| m.name == o.name) => {
                 values.insert(o.name, unquote(lead));
             }
             // `/answer give text:…`: a part /answer does not have, not an answer.
@@ -2125,6 +2128,33 @@ mod tests {
             parse("/answer Our issue is water"),
             Ok(Request::AnswerSubmit { .. })
         ));
+    }
+
+    #[test]
+    fn one_word_after_answer_is_a_part_it_lacks_not_an_answer_saved_over_the_last() {
+        // Every other group shows with `tonen`; `/antwoord tonen` saved "tonen" as the answer.
+        let c = catalog();
+        for (lang, line, word, part) in [
+            (Lang::Nl, "/antwoord tonen", "\"tonen\"", "bekijken"),
+            (Lang::Nl, "/antwoord lalala", "\"lalala\"", "geven"),
+            (Lang::En, "/answer view", "\"view\"", "show"),
+        ] {
+            let r = parse_line(&c, lang, line).unwrap_err();
+            assert_eq!(r.key, k::ERROR_UNKNOWN_PART, "{line}: {}", r.text);
+            assert!(r.text.contains(word) && r.text.contains(part), "{}", r.text);
+        }
+        assert!(matches!(
+            parse("/answer Ruimte."),
+            Ok(Request::AnswerSubmit { text, .. }) if text == "Ruimte."
+        ));
+        assert_eq!(
+            parse("/answer submit wateroverlast").unwrap(),
+            Request::AnswerSubmit {
+                round: None,
+                text: "wateroverlast".into()
+            },
+            "a lowercase one-word answer is given with its part"
+        );
     }
 
     #[test]
