@@ -3412,6 +3412,28 @@ fn tomorrow_is_tomorrow_in_amsterdam_against_the_engines_clock() {
 }
 
 #[test]
+fn a_weekday_deadline_is_the_next_such_day_in_amsterdam() {
+    let (_dir, a) = set_up();
+    // Sunday 6 December 2026, 23:30 UTC: already Monday the 7th, 00:30, in Amsterdam.
+    a.set_clock("2026-12-06T23:30:00Z");
+    a.typed(
+        &moderator(),
+        "/moderator ronde start stap:1 deadline:vrijdag 12:00",
+    )
+    .unwrap();
+    assert_eq!(a.round(1).deadline, Some(at("2026-12-11T11:00:00Z")));
+    a.ok(&moderator(), Request::RoundClose { round: None });
+    let english = person(5, "Eve", Role::Moderator, Lang::En);
+    let shown = a
+        .typed(&english, "/moderator round start step:1 deadline:monday")
+        .unwrap();
+    // Said on a Monday, "monday" is the next one, at the end of the working day; the round is
+    // posted in the channel's language.
+    assert_eq!(a.round(2).deadline, Some(at("2026-12-14T16:00:00Z")));
+    contains(&shown.all_text(), "Deadline: ma 14-12-2026 17:00");
+}
+
+#[test]
 fn a_deadline_in_the_past_is_refused_in_local_time() {
     let (_dir, a) = set_up();
     // Monday 2 March 2026, 09:00 UTC is 10:00 in Amsterdam: 09:30 today has passed.

@@ -44,6 +44,13 @@ pub enum When {
     /// `vandaag`, `morgen 17:00`, `overmorgen`: a day counted from today, at a time or at
     /// [`DEADLINE_HOUR`].
     FromToday { days: u32, time: Option<NaiveTime> },
+    /// `vrijdag 17:00`, `fri`: the first such weekday after today (a week ahead on that day
+    /// itself, as "vrijdag" said on a Friday means the next one), at a time or at
+    /// [`DEADLINE_HOUR`].
+    Next {
+        weekday: Weekday,
+        time: Option<NaiveTime>,
+    },
     /// `31-12-2026 17:00`, `2026-12-31`, `31 december 2026`: a calendar day, at a time or at
     /// [`DEADLINE_HOUR`].
     On {
@@ -212,7 +219,8 @@ fn relative(words: &[&str]) -> Option<When> {
 
 /// Parses what someone typed for a moment. Accepted, in Dutch and English: `3d`, `48h`/`48u`,
 /// `2w`; `vandaag`/`today`, `morgen`/`tomorrow`, `overmorgen`, each with an optional time
-/// (`morgen 17:00`, `morgen om 17.00 uur`); a date as `31-12-2026`, `2026-12-31` or
+/// (`morgen 17:00`, `morgen om 17.00 uur`); a weekday, the next one after today (`vrijdag`,
+/// `vr 17:00`, `friday at 17:00`); a date as `31-12-2026`, `2026-12-31` or
 /// `31 december 2026`, with an optional weekday before it (`vr 31-12-2026`, as the academy
 /// shows dates) and an optional time after it, also in brackets (`2026-12-31 (17:00)`).
 pub fn parse_when(text: &str) -> Result<When, WhenError> {
@@ -252,6 +260,11 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
     };
     if let Some(days) = days {
         return Ok(When::FromToday { days, time });
+    }
+    if let [one] = words.as_slice() {
+        if let Some(weekday) = weekday_word(one) {
+            return Ok(When::Next { weekday, time });
+        }
     }
     let weekday = match words.as_slice() {
         [first, _, ..] => weekday_word(first),
@@ -320,6 +333,13 @@ pub fn resolve(when: When, now: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
         }
         When::FromToday { days, time } => {
             let day = local_date(zone, now) + Duration::days(i64::from(days));
+            instant(zone, day.and_time(time.unwrap_or_else(deadline_time)))
+        }
+        When::Next { weekday, time } => {
+            let today = local_date(zone, now);
+            let ahead =
+                (7 + weekday.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+            let day = today + Duration::days(i64::from(if ahead == 0 { 7 } else { ahead }));
             instant(zone, day.and_time(time.unwrap_or_else(deadline_time)))
         }
         When::On { date, time } => instant(zone, date.and_time(time.unwrap_or_else(deadline_time))),
@@ -538,6 +558,34 @@ mod tests {
                     time: None,
                 },
             ),
+            (
+                "vrijdag",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: None,
+                },
+            ),
+            (
+                "Vrijdag om 12.00 uur",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(12, 0),
+                },
+            ),
+            (
+                "fri at 17:00",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(17, 0),
+                },
+            ),
+            (
+                "ma 9:30",
+                When::Next {
+                    weekday: Weekday::Mon,
+                    time: t(9, 30),
+                },
+            ),
         ] {
             assert_eq!(parse_when(text), Ok(want), "{text}");
         }
@@ -559,7 +607,8 @@ mod tests {
             "morgen 17",
             "2026/12/31",
             "31-12-26",
-            "vrijdag",
+            "vrijdagmiddag",
+            "vrijdag morgen",
         ] {
             assert_eq!(parse_when(text), Err(WhenError::Unreadable), "{text:?}");
         }
@@ -587,6 +636,25 @@ mod tests {
         let london = parse_zone("europe/london").unwrap();
         let there = resolve(parse_when("31-12-2026 17:00").unwrap(), now, london);
         assert_eq!(there, utc("2026-12-31T17:00:00Z"));
+    }
+
+    #[test]
+    fn a_weekday_is_the_next_one_after_today_in_local_time() {
+        let z = DEFAULT_ZONE;
+        // Monday 7 December 2026, 10:00 in Amsterdam.
+        let monday = utc("2026-12-07T09:00:00Z");
+        let at = |text, now| date_time(Lang::Nl, z, resolve(parse_when(text).unwrap(), now, z));
+        assert_eq!(at("vrijdag", monday), "vr 11-12-2026 17:00");
+        assert_eq!(at("di 9:00", monday), "di 08-12-2026 09:00");
+        assert_eq!(
+            at("maandag 17:00", monday),
+            "ma 14-12-2026 17:00",
+            "not today"
+        );
+        // 23:30 UTC on Sunday is already Monday in Amsterdam: "maandag" is a week on.
+        let sunday_night = utc("2026-12-06T23:30:00Z");
+        assert_eq!(at("maandag", sunday_night), "ma 14-12-2026 17:00");
+        assert_eq!(at("zondag", sunday_night), "zo 13-12-2026 17:00");
     }
 
     #[test]
