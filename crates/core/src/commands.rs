@@ -1271,20 +1271,26 @@ pub fn parse_line(
     // answer saved over the one given before; `/antwoord Ruimte.` is an answer.
     let guessed_part = answer_itself && lead.chars().all(char::is_lowercase);
     if !lead.is_empty() {
-        match spec.options.iter().find(|o| {
-            o.required
-                && matches!(
-                    o.kind,
-                    Kind::Text
-                        | Kind::Line
-                        | Kind::Step
-                        | Kind::LessonId
-                        | Kind::DigestId
-                        | Kind::Layer
-                        | Kind::QuestionId
-                        | Kind::MeetingId
-                )
-        }) {
+        match spec
+            .options
+            .iter()
+            .find(|o| {
+                o.required
+                    && matches!(
+                        o.kind,
+                        Kind::Text
+                            | Kind::Line
+                            | Kind::Step
+                            | Kind::LessonId
+                            | Kind::DigestId
+                            | Kind::Layer
+                            | Kind::QuestionId
+                            | Kind::MeetingId
+                    )
+            })
+            // `/les zoeken water`: the words of a search, whose text may be left out.
+            .or_else(|| spec.options.iter().find(|o| o.name == "text"))
+        {
             Some(o) if !guessed_part && !markers.iter().any(|(_, _, m)| m.name == o.name) => {
                 values.insert(o.name, unquote(lead));
             }
@@ -2128,6 +2134,19 @@ mod tests {
             parse("/answer Our issue is water"),
             Ok(Request::AnswerSubmit { .. })
         ));
+    }
+
+    #[test]
+    fn words_after_lesson_search_are_what_is_searched() {
+        let c = catalog();
+        let (spec, values) =
+            parse_line(&c, Lang::Nl, "/les zoeken wateroverlast wijken orde:eerste").unwrap();
+        assert_eq!(spec.id(), "lesson search");
+        assert_eq!(values.text("text"), Some("wateroverlast wijken"));
+        assert_eq!(values.text("order"), Some("eerste"));
+        // Words before other options of a command without text stay refused.
+        let r = parse("/round status R9").unwrap_err();
+        assert_eq!(r.key, k::ERROR_STRAY_TEXT, "{}", r.text);
     }
 
     #[test]
