@@ -3434,6 +3434,27 @@ fn a_weekday_deadline_is_the_next_such_day_in_amsterdam() {
 }
 
 #[test]
+fn a_revealed_rounds_status_no_longer_names_its_deadline() {
+    let (_dir, a) = set_up();
+    a.set_clock("2026-12-07T09:00:00Z");
+    a.typed(&moderator(), "/moderator ronde start stap:1 deadline:4d")
+        .unwrap();
+    a.ok(
+        &anna(),
+        Request::AnswerSubmit {
+            text: "Het vraagstuk is de wateroverlast in de wijken.".into(),
+            round: None,
+        },
+    );
+    let open = a.typed(&anna(), "/ronde status").unwrap().all_text();
+    contains(&open, "Deadline: vr 11-12-2026 10:00");
+    a.ok(&moderator(), Request::RoundReveal { round: None });
+    let revealed = a.typed(&anna(), "/ronde status").unwrap().all_text();
+    contains(&revealed, "De antwoorden zijn onthuld.");
+    lacks(&revealed, "Deadline");
+}
+
+#[test]
 fn a_deadline_in_the_past_is_refused_in_local_time() {
     let (_dir, a) = set_up();
     // Monday 2 March 2026, 09:00 UTC is 10:00 in Amsterdam: 09:30 today has passed.

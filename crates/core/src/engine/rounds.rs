@@ -517,7 +517,10 @@ impl Engine {
                 "count": names.len(),
                 "names": names.join(", "),
                 "revealed": round.status == RoundStatus::Revealed,
-                "deadline": self.format_deadline(lang, &round),
+                // Its deadline was when it would reveal itself; once revealed it says nothing.
+                "deadline": (round.status == RoundStatus::Open)
+                    .then(|| self.format_deadline(lang, &round))
+                    .flatten(),
             }),
         );
         let mut more = Vec::new();
