@@ -1267,9 +1267,16 @@ pub fn parse_line(
     });
     let mut values = Values::new();
     let lead = rest[..markers.first().map(|m| m.0).unwrap_or(rest.len())].trim();
-    // A lone lowercase word after `/answer` is a part it lacks (`/antwoord tonen`), not an
-    // answer saved over the one given before; `/antwoord Ruimte.` is an answer.
-    let guessed_part = answer_itself && lead.chars().all(char::is_lowercase);
+    // A lone word after `/answer`, or `tonen` (how every other group shows), is a part it
+    // lacks (`/antwoord tonen R1`), not an answer saved over the one given before;
+    // `/antwoord Ruimte.` is an answer.
+    let first = lead
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let guessed_part = answer_itself
+        && (lead.chars().all(char::is_alphabetic) || matches!(first.as_str(), "tonen" | "toon"));
     if !lead.is_empty() {
         match spec
             .options
@@ -1297,12 +1304,15 @@ pub fn parse_line(
             // `/answer give text:…`: a part /answer does not have, not an answer.
             _ if answer_itself => {
                 if let Some((known, parts)) = known_group(&words, lang) {
+                    // Said as a whole command it can be given, when it was meant as the answer.
+                    let answer = (markers.is_empty() && lead.chars().count() <= 40).then_some(lead);
                     return Err(refuse(
                         k::ERROR_UNKNOWN_PART,
                         json!({
                             "known": known,
                             "word": words.get(1).map(|w| crate::engine::shorten(w, 40)),
                             "parts": parts,
+                            "answer": answer,
                         }),
                     ));
                 }
@@ -2155,6 +2165,14 @@ mod tests {
         let c = catalog();
         for (lang, line, word, part) in [
             (Lang::Nl, "/antwoord tonen", "\"tonen\"", "bekijken"),
+            (Lang::Nl, "/antwoord Tonen", "\"Tonen\"", "bekijken"),
+            (Lang::Nl, "/antwoord tonen R1", "\"tonen\"", "bekijken"),
+            (
+                Lang::Nl,
+                "/antwoord toon mijn antwoord",
+                "\"toon\"",
+                "bekijken",
+            ),
             (Lang::Nl, "/antwoord lalala", "\"lalala\"", "geven"),
             (Lang::En, "/answer view", "\"view\"", "show"),
         ] {
@@ -2162,6 +2180,11 @@ mod tests {
             assert_eq!(r.key, k::ERROR_UNKNOWN_PART, "{line}: {}", r.text);
             assert!(r.text.contains(word) && r.text.contains(part), "{}", r.text);
         }
+        // A one-word answer is refused with the way to give it.
+        let r = parse_line(&c, Lang::Nl, "/antwoord Ja").unwrap_err();
+        assert!(r.text.contains("/antwoord geven tekst: Ja"), "{}", r.text);
+        let r = parse_line(&c, Lang::En, "/answer yes").unwrap_err();
+        assert!(r.text.contains("/answer submit text: yes"), "{}", r.text);
         assert!(matches!(
             parse("/answer Ruimte."),
             Ok(Request::AnswerSubmit { text, .. }) if text == "Ruimte."

@@ -239,16 +239,20 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
         return Ok(when);
     }
     // A time at the end: `17:00`, `om 17:00`, `at 17:00`, `17.00 uur`.
+    let mut said_as_time = false;
     if words.last() == Some(&"uur") && words.len() > 1 {
         words.pop();
+        said_as_time = true;
     }
     let mut time = None;
     if let Some(t) = words.last().and_then(|w| clock_time(w)) {
         if words.len() > 1 {
             time = Some(t);
+            said_as_time |= words.last().is_some_and(|w| w.contains(':'));
             words.pop();
             if matches!(words.last(), Some(&"om") | Some(&"at")) {
                 words.pop();
+                said_as_time = true;
             }
         }
     }
@@ -263,6 +267,11 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
     }
     if let [one] = words.as_slice() {
         if let Some(weekday) = weekday_word(one) {
+            // `vr 5.12` is as likely the fifth of December as 05:12: a time after a weekday
+            // is written with a colon, or with `om` or `uur`.
+            if time.is_some() && !said_as_time {
+                return Err(WhenError::Unreadable);
+            }
             return Ok(When::Next { weekday, time });
         }
     }
@@ -573,6 +582,13 @@ mod tests {
                 },
             ),
             (
+                "vrijdag 17.00 uur",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(17, 0),
+                },
+            ),
+            (
                 "fri at 17:00",
                 When::Next {
                     weekday: Weekday::Fri,
@@ -609,6 +625,8 @@ mod tests {
             "31-12-26",
             "vrijdagmiddag",
             "vrijdag morgen",
+            "vr 5.12",
+            "vrijdag 12.12",
         ] {
             assert_eq!(parse_when(text), Err(WhenError::Unreadable), "{text:?}");
         }
