@@ -1270,13 +1270,12 @@ pub fn parse_line(
     // A lone word after `/answer`, or `tonen` (how every other group shows), is a part it
     // lacks (`/antwoord tonen R1`), not an answer saved over the one given before;
     // `/antwoord Ruimte.` is an answer.
-    let first = lead
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_lowercase();
-    let guessed_part = answer_itself
-        && (lead.chars().all(char::is_alphabetic) || matches!(first.as_str(), "tonen" | "toon"));
+    let guessed_part = answer_itself && {
+        let first = lead.split_whitespace().next().unwrap_or_default();
+        lead.chars().all(char::is_alphabetic)
+            || first.eq_ignore_ascii_case("tonen")
+            || first.eq_ignore_ascii_case("toon")
+    };
     if !lead.is_empty() {
         match spec
             .options

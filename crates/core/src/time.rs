@@ -346,9 +346,11 @@ pub fn resolve(when: When, now: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
         }
         When::Next { weekday, time } => {
             let today = local_date(zone, now);
-            let ahead =
-                (7 + weekday.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
-            let day = today + Duration::days(i64::from(if ahead == 0 { 7 } else { ahead }));
+            let ahead = match weekday.days_since(today.weekday()) {
+                0 => 7,
+                n => n,
+            };
+            let day = today + Duration::days(i64::from(ahead));
             instant(zone, day.and_time(time.unwrap_or_else(deadline_time)))
         }
         When::On { date, time } => instant(zone, date.and_time(time.unwrap_or_else(deadline_time))),

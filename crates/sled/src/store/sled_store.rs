@@ -1894,13 +1894,13 @@ impl Drop for SledStore {
     }
 }
 
-/// Opens the folder again after a swap; sled's background threads may hold the old files for a
-/// moment after it is closed, so a lock conflict is retried briefly.
+/// Opens the store's folder again after a swap.
 fn reopen(path: &Path, cache_bytes: Option<u64>) -> Result<Inner, StoreError> {
     inner_of(reopen_db(path, cache_bytes)?, path)
 }
 
-/// Opens a folder sled just closed, retrying a lock conflict briefly as [`reopen`] does.
+/// Opens a folder sled just closed; its background threads may hold the files for a moment
+/// after, so a lock conflict is retried briefly.
 fn reopen_db(path: &Path, cache_bytes: Option<u64>) -> Result<sled::Db, StoreError> {
     let mut tries = 0;
     loop {
