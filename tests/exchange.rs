@@ -1170,6 +1170,81 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
 }
 
 #[test]
+fn an_agenda_names_no_word_as_one_persons_own_when_the_answers_were_not_compared() {
+    // Seen in use: a Dutch and an English answer both named Enexis; the reveal rightly said
+    // they could not be compared, yet the agenda listed "enexis" as raised by one person only.
+    let a = academy();
+    a.setup(NORTH, Some(7), "Energietransitie Noord");
+    let on = |id, name: &str, role| person(id, name, role, NORTH, Some(7));
+    let m = on(5, "Mira", Role::Moderator);
+    let plan = |a: &Academy| {
+        let planned = a.ok(
+            &m,
+            Request::MeetingPlan {
+                starts: (a.clock.now() + Duration::days(7)).into(),
+                minutes: None,
+                title: None,
+                address: Some("Provinciehuis".into()),
+                voice: None,
+            },
+        );
+        planned.all_text()
+    };
+    let round = |a: &Academy, answers: &[(u64, &str, &str)]| {
+        a.ok(
+            &m,
+            Request::RoundStart {
+                step: Step::Issue,
+                deadline: None,
+            },
+        );
+        for (id, name, text) in answers {
+            a.ok(
+                &on(*id, name, Role::Member),
+                Request::AnswerSubmit {
+                    text: (*text).into(),
+                    round: None,
+                },
+            );
+        }
+        a.ok(&m, Request::RoundReveal { round: None });
+        a.ok(&m, Request::RoundClose { round: None });
+    };
+    round(
+        &a,
+        &[
+            (2, "Noor", "Bewoners, Enexis en de woningcorporaties."),
+            (3, "Liam", "Residents, Enexis and the housing corporations."),
+        ],
+    );
+    let text = plan(&a);
+    contains(&text, "te weinig om overeenkomst te meten.");
+    for word in [
+        "Alleen door één persoon genoemd",
+        "enexis",
+        "bewoners",
+        "residents",
+    ] {
+        assert!(!text.contains(word), "{word} in:\n{text}");
+    }
+    // Compared answers still show the words only one of them used.
+    round(
+        &a,
+        &[
+            (2, "Noor", "Het vraagstuk is netcongestie in de wijken."),
+            (
+                3,
+                "Bram",
+                "Netcongestie en de betaalbaarheid van de warmte.",
+            ),
+        ],
+    );
+    let text = plan(&a);
+    contains(&text, "Alleen door één persoon genoemd");
+    contains(&text, "betaalbaarheid");
+}
+
+#[test]
 fn export_and_delete_cover_questions_answers_and_sign_ups() {
     let a = north_and_south();
     let fenna = member(21, "Fenna Friesland", NORTH);

@@ -143,7 +143,16 @@ impl Engine {
             let answers = self.answers(round.id)?;
             let m = meter::agreement(&super::rounds::named(&answers), c.lang);
             let mut apart: Vec<String> = Vec::new();
-            for u in &m.unique {
+            // Only words that were compared are one person's own: with answers that were not
+            // (one answer, or each alone in its language) the reveal lists none either, and a
+            // name both wrote ("Enexis" in a Dutch and an English answer) is not "raised by
+            // one person only".
+            let compared = if m.score.is_some() {
+                &m.unique[..]
+            } else {
+                &[]
+            };
+            for u in compared {
                 for t in &u.terms {
                     if !apart.contains(&t.display) && apart.len() < AGENDA_THEMES {
                         apart.push(t.display.clone());
