@@ -8,6 +8,10 @@ use std::fmt;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        id_type!($(#[$doc])* $name, $prefix, $prefix);
+    };
+    // `$also`: the letter an English reader reaches for when the shown one is Dutch.
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $also:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -25,12 +29,13 @@ macro_rules! id_type {
                 Some(Self(u64::from_be_bytes(arr)))
             }
 
-            /// Parses the form users see (`L12`) as well as a bare number (`12`).
+            /// Parses the form users see (`L12`) as well as a bare number (`12`), and a
+            /// question or a meeting with the English letter (`Q4`, `M2`).
             pub fn parse_user(text: &str) -> Option<Self> {
                 let t = text.trim();
-                let t = t
-                    .strip_prefix($prefix)
-                    .or_else(|| t.strip_prefix(&$prefix.to_lowercase()))
+                let t = [$prefix, $also]
+                    .iter()
+                    .find_map(|p| t.strip_prefix(p).or_else(|| t.strip_prefix(&p.to_lowercase())))
                     .unwrap_or(t);
                 t.parse::<u64>().ok().filter(|n| *n > 0).map(Self)
             }
@@ -62,12 +67,14 @@ id_type!(
 id_type!(
     /// A question to the whole academy, shown to users as `V4` (*vraag*).
     QuestionId,
-    "V"
+    "V",
+    "Q"
 );
 id_type!(
     /// A learning meeting, shown to users as `B2` (*bijeenkomst*).
     MeetingId,
-    "B"
+    "B",
+    "M"
 );
 
 /// A person, as the chat platform identifies them (a Discord snowflake, or a console name's hash).
@@ -130,6 +137,15 @@ mod tests {
         assert_eq!(LessonId::parse_user("R3"), None);
         assert_eq!(RoundId::parse_user("R3"), Some(RoundId(3)));
         assert_eq!(LessonId(12).to_string(), "L12");
+        // English readers of V4 and B2 type the English letter.
+        assert_eq!(QuestionId::parse_user("Q4"), Some(QuestionId(4)));
+        assert_eq!(QuestionId::parse_user("q4"), Some(QuestionId(4)));
+        assert_eq!(QuestionId::parse_user("V4"), Some(QuestionId(4)));
+        assert_eq!(MeetingId::parse_user("M2"), Some(MeetingId(2)));
+        assert_eq!(MeetingId::parse_user("B2"), Some(MeetingId(2)));
+        assert_eq!(QuestionId(4).to_string(), "V4");
+        assert_eq!(LessonId::parse_user("Q4"), None);
+        assert_eq!(RoundId::parse_user("M2"), None);
     }
 
     #[test]
