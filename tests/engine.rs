@@ -573,6 +573,22 @@ fn rounds_and_setup_need_a_configured_channel() {
 }
 
 #[test]
+fn choosing_a_layer_says_what_it_was_only_when_it_changed() {
+    let (_dir, a) = set_up();
+    let layer = |l| a.ok(&anna(), Request::SetLayer { layer: l }).all_text();
+    let first = layer(Layer::WaterBoard);
+    assert!(first.contains("je bestuurslaag is Waterschap."), "{first}");
+    let again = layer(Layer::WaterBoard);
+    assert!(!again.contains("(was:"), "{again}");
+    assert!(again.contains("je bestuurslaag is Waterschap."), "{again}");
+    let changed = layer(Layer::Province);
+    assert!(
+        changed.contains("je bestuurslaag is Provincie (was: Waterschap)."),
+        "{changed}"
+    );
+}
+
+#[test]
 fn an_anonymous_lesson_never_names_its_author() {
     let (_dir, a) = set_up();
     let secret = person(77, "Zwaantje Geheim", Role::Member, Lang::Nl);

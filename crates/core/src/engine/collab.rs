@@ -326,7 +326,11 @@ impl Engine {
         let lang = ctx.actor.lang;
         let guard = self.lock();
         let existing = self.member(ctx.actor.id)?;
-        let previous = existing.as_ref().and_then(|m| m.layer);
+        // "(was: Water board)" after choosing Water board again says nothing.
+        let previous = existing
+            .as_ref()
+            .and_then(|m| m.layer)
+            .filter(|&p| p != layer);
         let member = Member {
             id: ctx.actor.id,
             name: clean_line(&ctx.actor.name)
