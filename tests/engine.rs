@@ -1108,6 +1108,18 @@ fn delete_my_data_leaves_no_record_naming_the_user() {
     let ask = a.ok(&gone, Request::MyDataDelete { confirm: false });
     assert_eq!(ask.choices[0].action, Action::ConfirmDelete);
     assert!(
+        ask.all_text().contains("1 les, ook uit digests."),
+        "{}",
+        ask.all_text()
+    );
+    // Without lessons there is nothing to take out of digests, and it does not say so.
+    let no_lessons = a.ok(&bram(), Request::MyDataDelete { confirm: false });
+    assert!(
+        no_lessons.all_text().contains("0 lessons. It cannot"),
+        "{}",
+        no_lessons.all_text()
+    );
+    assert!(
         a.snapshot()
             .iter()
             .any(|(_, _, v)| String::from_utf8_lossy(v).contains("Wilhelmina")),
