@@ -176,6 +176,23 @@ fn clock_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(number(h, 1..=2)?, number(m, 2..=2)?, 0)
 }
 
+/// `5pm`, `9:30am`, `12pm` (noon), `12am` (midnight): English readers' twelve-hour clock.
+fn twelve_hour(text: &str) -> Option<NaiveTime> {
+    let (clock, pm) = match (text.strip_suffix("am"), text.strip_suffix("pm")) {
+        (Some(clock), _) => (clock, false),
+        (_, Some(clock)) => (clock, true),
+        _ => return None,
+    };
+    let (h, m) = match clock.split_once([':', '.']) {
+        Some((h, m)) => (number(h, 1..=2)?, number(m, 2..=2)?),
+        None => (number(clock, 1..=2)?, 0),
+    };
+    if !(1..=12).contains(&h) {
+        return None;
+    }
+    NaiveTime::from_hms_opt(h % 12 + if pm { 12 } else { 0 }, m, 0)
+}
+
 /// `31-12-2026`, `31/12/2026`, `31.12.2026` (day first) or `2026-12-31` (ISO).
 fn numeric_date(text: &str) -> Option<NaiveDate> {
     let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
@@ -219,7 +236,7 @@ fn relative(words: &[&str]) -> Option<When> {
 
 /// Parses what someone typed for a moment. Accepted, in Dutch and English: `3d`, `48h`/`48u`,
 /// `2w`; `vandaag`/`today`, `morgen`/`tomorrow`, `overmorgen`, each with an optional time
-/// (`morgen 17:00`, `morgen om 17.00 uur`); a weekday, the next one after today (`vrijdag`,
+/// (`morgen 17:00`, `morgen om 17.00 uur`, `tomorrow 5pm`); a weekday, the next one after today (`vrijdag`,
 /// `vr 17:00`, `friday at 17:00`); a date as `31-12-2026`, `2026-12-31` or
 /// `31 december 2026`, with an optional weekday before it (`vr 31-12-2026`, as the academy
 /// shows dates) and an optional time after it, also in brackets (`2026-12-31 (17:00)`).
@@ -230,8 +247,23 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
         Some((d, t)) if numeric_date(d).is_some() && clock_time(t).is_some() => format!("{d} {t}"),
         _ => lower,
     };
-    let cleaned = lower.replace(['(', ')', ','], " ");
-    let mut words: Vec<&str> = cleaned.split_whitespace().collect();
+    let cleaned = lower
+        .replace(['(', ')', ','], " ")
+        .replace("a.m.", "am")
+        .replace("p.m.", "pm");
+    // `5 pm` is one time, as `5pm`.
+    let mut joined: Vec<String> = Vec::new();
+    for word in cleaned.split_whitespace() {
+        match joined.last_mut() {
+            Some(last)
+                if matches!(word, "am" | "pm") && last.ends_with(|c: char| c.is_ascii_digit()) =>
+            {
+                last.push_str(word)
+            }
+            _ => joined.push(word.to_string()),
+        }
+    }
+    let mut words: Vec<&str> = joined.iter().map(String::as_str).collect();
     if words.is_empty() {
         return Err(WhenError::Unreadable);
     }
@@ -245,10 +277,16 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
         said_as_time = true;
     }
     let mut time = None;
-    if let Some(t) = words.last().and_then(|w| clock_time(w)) {
+    // With am or pm it is a time whatever its separator, never a date.
+    let last = words.last().and_then(|w| {
+        clock_time(w)
+            .map(|t| (t, w.contains(':')))
+            .or_else(|| twelve_hour(w).map(|t| (t, true)))
+    });
+    if let Some((t, certain)) = last {
         if words.len() > 1 {
             time = Some(t);
-            said_as_time |= words.last().is_some_and(|w| w.contains(':'));
+            said_as_time |= certain;
             words.pop();
             if matches!(words.last(), Some(&"om") | Some(&"at")) {
                 words.pop();
@@ -604,6 +642,43 @@ mod tests {
                     time: t(9, 30),
                 },
             ),
+            // English readers' twelve-hour clock.
+            (
+                "friday 5pm",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(17, 0),
+                },
+            ),
+            (
+                "Friday at 5 PM",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(17, 0),
+                },
+            ),
+            (
+                "tomorrow 9:30am",
+                When::FromToday {
+                    days: 1,
+                    time: t(9, 30),
+                },
+            ),
+            (
+                "today 12pm",
+                When::FromToday {
+                    days: 0,
+                    time: t(12, 0),
+                },
+            ),
+            (
+                "today 12 a.m.",
+                When::FromToday {
+                    days: 0,
+                    time: t(0, 0),
+                },
+            ),
+            ("31 Dec 2026 5.30pm", on(2026, 12, 31, Some((17, 30)))),
         ] {
             assert_eq!(parse_when(text), Ok(want), "{text}");
         }
@@ -629,6 +704,11 @@ mod tests {
             "vrijdag morgen",
             "vr 5.12",
             "vrijdag 12.12",
+            "5pm",
+            "friday 13pm",
+            "friday 0am",
+            "friday 5:3pm",
+            "friday pm",
         ] {
             assert_eq!(parse_when(text), Err(WhenError::Unreadable), "{text:?}");
         }
