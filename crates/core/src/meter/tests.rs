@@ -335,6 +335,15 @@ fn stop_words_never_become_terms() {
     assert_eq!(displays(&left), ["kijken"]);
     let filler = "We think the real issue is that our collaboration should really work together.";
     assert_eq!(displays(&key_terms(filler, Lang::En)), ["real", "work"]);
+    // Prepositions say where, not what: seen in use, `langs` was C's own key term beside
+    // `rivier`, while the English `along` was dropped.
+    let place = key_terms(
+        "De waterveiligheid langs de rivier, naast de dijk.",
+        Lang::Nl,
+    );
+    assert_eq!(displays(&place), ["dijk", "rivier", "waterveiligheid"]);
+    let place = key_terms("Water safety along the river, beside the dike.", Lang::En);
+    assert_eq!(displays(&place), ["dike", "river", "safety", "water"]);
     // Every listed word, written any way, is dropped.
     for (list, lang) in [(stopwords::NL, Lang::Nl), (stopwords::EN, Lang::En)] {
         for word in list {
