@@ -36,6 +36,7 @@ mod support;
 use academie::console::{user_id_for, CONSOLE_CHANNEL};
 use academie::domain::*;
 use academie::engine::{AppliedEntries, AuditEntry, Engine, Request, Settings};
+use academie::figures::{GrowthFigure, GrowthSeries};
 use academie::reply::Reply;
 use academie::search;
 use academie::store::{Batch, EachEntry, Entry, SledStore, Store, StoreError, Tree};
@@ -1095,6 +1096,45 @@ pub fn main() {
             "| {name} | {} | {growth} | {target} | {} |",
             cells.join(" | "),
             verdict(met)
+        );
+    }
+
+    for (file, linear, title, caption) in [
+        (
+            "growth-flat.svg",
+            false,
+            "Work that should not grow with the library",
+            "p50 per size, cargo bench --bench growth; flat is the target (a level line)",
+        ),
+        (
+            "growth-linear.svg",
+            true,
+            "Work over the whole library",
+            "p50 per size, cargo bench --bench growth; linear is the target (a decade of time \
+             per decade of lessons)",
+        ),
+    ] {
+        let series = OPERATIONS
+            .iter()
+            .filter(|(_, shape)| (*shape == Shape::Linear) == linear)
+            .map(|(name, _)| GrowthSeries {
+                name: (*name).to_string(),
+                points: points
+                    .iter()
+                    .filter_map(|(n, p)| p.times.get(name).map(|t| (*n as f64, t.as_secs_f64())))
+                    .collect(),
+            })
+            .filter(|s| !s.points.is_empty())
+            .collect();
+        support::plot(
+            file,
+            &GrowthFigure {
+                title: title.into(),
+                caption: caption.into(),
+                x_label: "lessons in the library".into(),
+                y_label: "time (p50)".into(),
+                series,
+            },
         );
     }
 

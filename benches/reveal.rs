@@ -13,6 +13,7 @@ mod support;
 
 use academie::domain::*;
 use academie::engine::{Request, Settings};
+use academie::figures::{GrowthFigure, GrowthSeries};
 use academie::store::{SledStore, Store, Tree};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -206,6 +207,31 @@ pub fn main() {
         );
         previous = Some((s.answers, t));
     }
+    let series = |name: &str, of: &dyn Fn(&Size) -> Duration| GrowthSeries {
+        name: name.into(),
+        points: results
+            .iter()
+            .map(|s| (s.answers as f64, of(s).as_secs_f64()))
+            .collect(),
+    };
+    support::plot(
+        "reveal.svg",
+        &GrowthFigure {
+            title: "The reveal as a round grows".into(),
+            caption: "p50 per size, cargo bench --bench reveal; a linear cost rises one decade \
+                      of time per decade of answers"
+                .into(),
+            x_label: "answers in the round".into(),
+            y_label: "time (p50)".into(),
+            series: vec![
+                series("reveal with change report", &|s| s.second.p50()),
+                series("first reveal", &|s| s.first.p50()),
+                series("floor: read the answers and write! them out", &|s| {
+                    s.floor.p50()
+                }),
+            ],
+        },
+    );
     println!();
     support::table();
     let at = |n: usize| results.iter().find(|s| s.answers == n);

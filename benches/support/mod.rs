@@ -163,3 +163,27 @@ pub fn header(title: &str) {
     self::title(title);
     table();
 }
+
+/// Draws `figure` with the academy's own figure code and, when `ACADEMIE_BENCH_PLOTS` names a
+/// folder, writes it there as `file` (how the plots in `docs/` are made). In smoke mode too it
+/// checks that every series with a point got its line and its legend entry.
+pub fn plot(file: &str, figure: &academie::figures::GrowthFigure) {
+    let svg = academie::figures::growth_svg(figure);
+    let lines = figure
+        .series
+        .iter()
+        .filter(|s| s.points.iter().filter(|p| p.0 > 0.0 && p.1 > 0.0).count() > 1)
+        .count();
+    assert_eq!(
+        svg.matches("<polyline").count(),
+        lines + figure.series.len(),
+        "a line per series and a swatch per legend entry"
+    );
+    let Some(dir) = std::env::var_os("ACADEMIE_BENCH_PLOTS") else {
+        return;
+    };
+    let path = std::path::Path::new(&dir).join(file);
+    std::fs::create_dir_all(&dir).expect("the plots' folder");
+    std::fs::write(&path, svg).expect("a plot written");
+    println!("plot: {}", path.display());
+}

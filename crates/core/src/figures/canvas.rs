@@ -169,6 +169,33 @@ impl Canvas {
         );
     }
 
+    /// Joined line segments, optionally dashed.
+    pub(super) fn polyline(
+        &mut self,
+        points: &[(f32, f32)],
+        stroke: &str,
+        width: f32,
+        dashed: bool,
+    ) {
+        if points.len() < 2 {
+            return;
+        }
+        let joined: Vec<String> = points
+            .iter()
+            .map(|&(x, y)| format!("{},{}", num(x), num(y)))
+            .collect();
+        let _ = write!(
+            self.0,
+            "<polyline points=\"{}\" fill=\"none\" stroke-linejoin=\"round\"",
+            joined.join(" ")
+        );
+        self.stroke(stroke, width);
+        if dashed {
+            self.0.push_str(" stroke-dasharray=\"8 5\"");
+        }
+        self.0.push_str("/>\n");
+    }
+
     /// An axis: a line with a filled head at its end, pointing to "more".
     pub(super) fn arrow(&mut self, x1: f32, y1: f32, x2: f32, y2: f32) {
         const HEAD: f32 = 10.0;

@@ -8,8 +8,10 @@
 //! Labels come in as plain data: this module knows nothing of the prompt files, so every text
 //! is treated as untrusted (escaped, wrapped, clipped).
 //!
+//! The benchmarks' growth curves (`growth`) are drawn with the same writer, for the docs.
+//!
 //! One layer per file, each using only the ones below it: here the figures as data and what
-//! they say in words (alt text); `quadrant` and `doing_learning` draw them; `layout` measures
+//! they say in words (alt text); `quadrant`, `doing_learning` and `growth` draw them; `layout` measures
 //! and wraps text with the advances of `fonts`, the embedded font; `canvas` writes SVG;
 //! `raster` is the port to PNG.
 
@@ -18,6 +20,7 @@ mod doing_learning;
 #[doc(hidden)]
 pub mod examples;
 mod fonts;
+mod growth;
 mod layout;
 mod quadrant;
 mod raster;
@@ -26,6 +29,7 @@ mod tests;
 
 pub use doing_learning::doing_learning_svg;
 pub use fonts::{BOLD_TTF, REGULAR_TTF};
+pub use growth::growth_svg;
 pub use layout::text_width;
 pub use quadrant::quadrant_svg;
 pub use raster::Raster;
@@ -69,6 +73,89 @@ pub struct DoingLearningFigure {
     /// With `counts`, that cell (each one, on a tie) gets a heavy dashed frame, a filled badge
     /// and these words; empty: no cell stands out.
     pub placed: String,
+}
+
+/// How long operations take as what they work on grows (the benchmarks' growth curves), drawn
+/// on logarithmic axes: sizes along the bottom, seconds up the side.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GrowthFigure {
+    pub title: String,
+    pub caption: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<GrowthSeries>,
+}
+
+/// One operation: (size, seconds) for each size it was measured at.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GrowthSeries {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+impl GrowthSeries {
+    /// The points a logarithmic axis can show (both above zero, finite), by size.
+    fn drawable(&self) -> Vec<(f64, f64)> {
+        let mut points: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .copied()
+            .filter(|&(x, y)| x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0)
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        points
+    }
+}
+
+impl GrowthFigure {
+    /// Every series in words, for readers who cannot see the lines.
+    pub fn alt_text(&self) -> String {
+        let series: Vec<String> = self
+            .series
+            .iter()
+            .map(|s| {
+                let points: Vec<String> = s
+                    .drawable()
+                    .iter()
+                    .map(|&(x, y)| format!("{}: {}", clean_count(x), clean_seconds(y)))
+                    .collect();
+                format!("{}: {}", clean(&s.name), points.join(", "))
+            })
+            .collect();
+        let series: Vec<&str> = series.iter().map(String::as_str).collect();
+        let mut parts = vec![self.title.as_str(), self.caption.as_str()];
+        parts.extend(series);
+        sentences(&parts)
+    }
+}
+
+/// A size as the alt text says it: `100000` as `100,000`.
+fn clean_count(v: f64) -> String {
+    thousands(v.round() as u64)
+}
+
+/// `100,000`: a count with its thousands set apart, as the tables write it.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A time as the alt text says it: three significant digits in a unit that fits.
+fn clean_seconds(v: f64) -> String {
+    if v >= 1.0 {
+        format!("{v:.2} s")
+    } else if v >= 1e-3 {
+        format!("{:.2} ms", v * 1e3)
+    } else {
+        format!("{:.1} µs", v * 1e6)
+    }
 }
 
 /// Indices into `QuadrantFigure`'s arrays, following `Perspective::ALL`.
