@@ -1170,7 +1170,7 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
 }
 
 #[test]
-fn an_agenda_names_no_word_as_one_persons_own_when_the_answers_were_not_compared() {
+fn an_agenda_names_as_one_persons_own_only_words_nobody_else_raised_in_the_last_step_1_round() {
     // Seen in use: a Dutch and an English answer both named Enexis; the reveal rightly said
     // they could not be compared, yet the agenda listed "enexis" as raised by one person only.
     let a = academy();
@@ -1190,11 +1190,11 @@ fn an_agenda_names_no_word_as_one_persons_own_when_the_answers_were_not_compared
         );
         planned.all_text()
     };
-    let round = |a: &Academy, answers: &[(u64, &str, &str)]| {
+    let round_of = |a: &Academy, step: Step, answers: &[(u64, &str, &str)]| {
         a.ok(
             &m,
             Request::RoundStart {
-                step: Step::Issue,
+                step,
                 deadline: None,
             },
         );
@@ -1210,6 +1210,7 @@ fn an_agenda_names_no_word_as_one_persons_own_when_the_answers_were_not_compared
         a.ok(&m, Request::RoundReveal { round: None });
         a.ok(&m, Request::RoundClose { round: None });
     };
+    let round = |a: &Academy, answers: &[(u64, &str, &str)]| round_of(a, Step::Issue, answers);
     round(
         &a,
         &[
@@ -1242,6 +1243,33 @@ fn an_agenda_names_no_word_as_one_persons_own_when_the_answers_were_not_compared
     let text = plan(&a);
     contains(&text, "Alleen door één persoon genoemd");
     contains(&text, "betaalbaarheid");
+    // Two answers in each language are compared within each; a name in one of each is still
+    // raised by two, and words only one used still show.
+    round(
+        &a,
+        &[
+            (2, "Noor", "Enexis en de bewoners."),
+            (3, "Anna", "Netcongestie in de wijken."),
+            (4, "Liam", "Enexis and the residents."),
+            (5, "Sam", "Grid congestion in the neighbourhoods."),
+        ],
+    );
+    let text = plan(&a);
+    contains(&text, "Ronde R3 (Stap 1");
+    assert!(!text.contains("enexis"), "{text}");
+    contains(&text, "netcongestie");
+    // A step-2 round shows no meter at its reveal, so the agenda keeps to the last step-1 round.
+    round_of(
+        &a,
+        Step::Others,
+        &[
+            (2, "Noor", "De netbeheerder en de bewoners."),
+            (3, "Anna", "Bewoners en de provincie."),
+        ],
+    );
+    let text = plan(&a);
+    contains(&text, "Ronde R3 (Stap 1");
+    assert!(!text.contains("Ronde R4"), "{text}");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How long a meeting lasts when the moderator does not say.
 const DEFAULT_MINUTES: u32 = 120;
@@ -124,8 +125,9 @@ impl Engine {
         })
     }
 
-    /// Where the last revealed round of `c` left the group apart: the agreement its reveal
-    /// showed, and the key terms only one person used — without saying who.
+    /// Where the last revealed step-1 round of `c` left the group apart: the agreement its
+    /// reveal showed, and the key terms only one person used — without saying who. Only step 1
+    /// is measured at its reveal, so only step 1 is summed up here.
     fn last_reveal_apart(&self, c: &Collaboration) -> Result<Option<AgendaReveal>, Failure> {
         let keys = self
             .store
@@ -137,24 +139,36 @@ impl Engine {
             let Some(round) = self.load::<Round>(Tree::Rounds, &id.key())? else {
                 continue;
             };
-            if round.revealed_at.is_none() {
+            if round.revealed_at.is_none() || round.step != Step::Issue {
                 continue;
             }
             let answers = self.answers(round.id)?;
             let m = meter::agreement(&super::rounds::named(&answers), c.lang);
-            let mut apart: Vec<String> = Vec::new();
             // Only words that were compared are one person's own: with answers that were not
-            // (one answer, or each alone in its language) the reveal lists none either, and a
-            // name both wrote ("Enexis" in a Dutch and an English answer) is not "raised by
-            // one person only".
+            // (one answer, or each alone in its language) the reveal lists none either. And
+            // the meter compares within a language, so a name written in a Dutch and in an
+            // English answer ("Enexis") is in both members' lists: raised by two, not one.
             let compared = if m.score.is_some() {
                 &m.unique[..]
             } else {
                 &[]
             };
+            let mut raised_by: BTreeMap<String, usize> = BTreeMap::new();
+            for u in compared {
+                let own: BTreeSet<String> =
+                    u.terms.iter().map(|t| t.display.to_lowercase()).collect();
+                for word in own {
+                    *raised_by.entry(word).or_default() += 1;
+                }
+            }
+            for t in &m.shared {
+                *raised_by.entry(t.display.to_lowercase()).or_default() += 2;
+            }
+            let mut apart: Vec<String> = Vec::new();
             for u in compared {
                 for t in &u.terms {
-                    if !apart.contains(&t.display) && apart.len() < AGENDA_THEMES {
+                    let alone = raised_by.get(&t.display.to_lowercase()) == Some(&1);
+                    if alone && !apart.contains(&t.display) && apart.len() < AGENDA_THEMES {
                         apart.push(t.display.clone());
                     }
                 }
