@@ -164,9 +164,12 @@ pub fn header(title: &str) {
     table();
 }
 
-/// Draws `figure` with the academy's own figure code and, when `ACADEMIE_BENCH_PLOTS` names a
-/// folder, writes it there as `file` (how the plots in `docs/` are made). In smoke mode too it
-/// checks that every series with a point got its line and its legend entry.
+/// Draws `figure` with the academy's own figure code and, in a full run, when
+/// `ACADEMIE_BENCH_PLOTS` names a folder, writes it there as `file` (how the plots in `docs/`
+/// are made; a smoke pass under `cargo test` with the variable still set must not overwrite
+/// them with its small sizes, nor a run that measured none of its series with an empty
+/// figure). In smoke mode too it checks that every series with a point got its line and its
+/// legend entry.
 pub fn plot(file: &str, figure: &academie::figures::GrowthFigure) {
     let svg = academie::figures::growth_svg(figure);
     let lines = figure
@@ -182,6 +185,9 @@ pub fn plot(file: &str, figure: &academie::figures::GrowthFigure) {
     let Some(dir) = std::env::var_os("ACADEMIE_BENCH_PLOTS") else {
         return;
     };
+    if !full() || figure.series.is_empty() {
+        return;
+    }
     let path = std::path::Path::new(&dir).join(file);
     std::fs::create_dir_all(&dir).expect("the plots' folder");
     std::fs::write(&path, svg).expect("a plot written");

@@ -94,13 +94,15 @@ pub struct GrowthSeries {
 }
 
 impl GrowthSeries {
-    /// The points a logarithmic axis can show (both above zero, finite), by size.
+    /// The points a logarithmic axis can show, by size: both above zero, and within thirty
+    /// decades of one, where a position on the axis is still a number.
     fn drawable(&self) -> Vec<(f64, f64)> {
+        let shown = |v: f64| (1e-15..=1e15).contains(&v);
         let mut points: Vec<(f64, f64)> = self
             .points
             .iter()
             .copied()
-            .filter(|&(x, y)| x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0)
+            .filter(|&(x, y)| shown(x) && shown(y))
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         points
