@@ -176,7 +176,7 @@ fn clock_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(number(h, 1..=2)?, number(m, 2..=2)?, 0)
 }
 
-/// `5pm`, `9:30am`, `12pm` (noon), `12am` (midnight): English readers' twelve-hour clock.
+/// `5pm`, `9:30am`, `12pm` (noon): English readers' twelve-hour clock.
 fn twelve_hour(text: &str) -> Option<NaiveTime> {
     let (clock, pm) = match (text.strip_suffix("am"), text.strip_suffix("pm")) {
         (Some(clock), _) => (clock, false),
@@ -187,7 +187,9 @@ fn twelve_hour(text: &str) -> Option<NaiveTime> {
         Some((h, m)) => (number(h, 1..=2)?, number(m, 2..=2)?),
         None => (number(clock, 1..=2)?, 0),
     };
-    if !(1..=12).contains(&h) {
+    // `friday 12am` is the midnight that starts Friday to the clock, and the one that ends it
+    // to many who write it: refused, so it is typed as 00:00 or 23:59.
+    if !(1..=12).contains(&h) || (h == 12 && !pm) {
         return None;
     }
     NaiveTime::from_hms_opt(h % 12 + if pm { 12 } else { 0 }, m, 0)
@@ -671,13 +673,6 @@ mod tests {
                     time: t(12, 0),
                 },
             ),
-            (
-                "today 12 a.m.",
-                When::FromToday {
-                    days: 0,
-                    time: t(0, 0),
-                },
-            ),
             ("31 Dec 2026 5.30pm", on(2026, 12, 31, Some((17, 30)))),
         ] {
             assert_eq!(parse_when(text), Ok(want), "{text}");
@@ -709,6 +704,8 @@ mod tests {
             "friday 0am",
             "friday 5:3pm",
             "friday pm",
+            "friday 12am",
+            "today 12:30 a.m.",
         ] {
             assert_eq!(parse_when(text), Err(WhenError::Unreadable), "{text:?}");
         }
