@@ -195,6 +195,19 @@ fn twelve_hour(text: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(h % 12 + if pm { 12 } else { 0 }, m, 0)
 }
 
+/// `17 uur` (the `uur` already taken off, `said_uur`) or `17u`: a whole hour as Dutch writes
+/// it, from 12 on. Below, `om 8 uur` is as often 20:00 as 08:00, so it is refused and typed
+/// as 08:00 or 20:00.
+fn whole_hour(text: &str, said_uur: bool) -> Option<NaiveTime> {
+    let hour = match text.strip_suffix('u') {
+        Some(h) => h,
+        None if said_uur => text,
+        None => return None,
+    };
+    let h = number(hour, 1..=2).filter(|h| (12..=23).contains(h))?;
+    NaiveTime::from_hms_opt(h, 0, 0)
+}
+
 /// `31-12-2026`, `31/12/2026`, `31.12.2026` (day first) or `2026-12-31` (ISO).
 fn numeric_date(text: &str) -> Option<NaiveDate> {
     let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
@@ -238,7 +251,7 @@ fn relative(words: &[&str]) -> Option<When> {
 
 /// Parses what someone typed for a moment. Accepted, in Dutch and English: `3d`, `48h`/`48u`,
 /// `2w`; `vandaag`/`today`, `morgen`/`tomorrow`, `overmorgen`, each with an optional time
-/// (`morgen 17:00`, `morgen om 17.00 uur`, `tomorrow 5pm`); a weekday, the next one after today (`vrijdag`,
+/// (`morgen 17:00`, `morgen om 17.00 uur`, `morgen om 17 uur`, `tomorrow 5pm`); a weekday, the next one after today (`vrijdag`,
 /// `vr 17:00`, `friday at 17:00`); a date as `31-12-2026`, `2026-12-31` or
 /// `31 december 2026`, with an optional weekday before it (`vr 31-12-2026`, as the academy
 /// shows dates) and an optional time after it, also in brackets (`2026-12-31 (17:00)`).
@@ -279,11 +292,14 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
         said_as_time = true;
     }
     let mut time = None;
-    // With am or pm it is a time whatever its separator, never a date.
+    // With am or pm it is a time whatever its separator, never a date; a whole hour with
+    // `uur` (`om 17 uur`) or `u` (`17u`) is one too.
+    let uur = said_as_time;
     let last = words.last().and_then(|w| {
         clock_time(w)
             .map(|t| (t, w.contains(':')))
             .or_else(|| twelve_hour(w).map(|t| (t, true)))
+            .or_else(|| whole_hour(w, uur).map(|t| (t, true)))
     });
     if let Some((t, certain)) = last {
         if words.len() > 1 {
@@ -674,6 +690,31 @@ mod tests {
                 },
             ),
             ("31 Dec 2026 5.30pm", on(2026, 12, 31, Some((17, 30)))),
+            // A whole hour as Dutch writes it.
+            (
+                "vrijdag om 17 uur",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(17, 0),
+                },
+            ),
+            (
+                "vrijdag 17u",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(17, 0),
+                },
+            ),
+            (
+                "morgen 12 uur",
+                When::FromToday {
+                    days: 1,
+                    time: t(12, 0),
+                },
+            ),
+            ("31-12-2026 17 uur", on(2026, 12, 31, Some((17, 0)))),
+            ("48 uur", When::Hours(48)),
+            ("17u", When::Hours(17)),
         ] {
             assert_eq!(parse_when(text), Ok(want), "{text}");
         }
@@ -706,6 +747,11 @@ mod tests {
             "friday pm",
             "friday 12am",
             "today 12:30 a.m.",
+            "morgen om 9 uur",
+            "vrijdag 8 uur",
+            "morgen 9u",
+            "vrijdag 24 uur",
+            "morgen 48 uur",
         ] {
             assert_eq!(parse_when(text), Err(WhenError::Unreadable), "{text:?}");
         }
