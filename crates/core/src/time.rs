@@ -196,7 +196,7 @@ fn twelve_hour(text: &str) -> Option<NaiveTime> {
 }
 
 /// `17 uur` (the `uur` already taken off, `said_uur`) or `17u`: a whole hour as Dutch writes
-/// it, from 12 on. Below, `om 8 uur` is as often 20:00 as 08:00, so it is refused and typed
+/// it, from 12 on (`9.30u` is a clock time with its `u`). Below, `om 8 uur` is as often 20:00 as 08:00, so it is refused and typed
 /// as 08:00 or 20:00.
 fn whole_hour(text: &str, said_uur: bool) -> Option<NaiveTime> {
     let hour = match text.strip_suffix('u') {
@@ -300,6 +300,7 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
             .map(|t| (t, w.contains(':')))
             .or_else(|| twelve_hour(w).map(|t| (t, true)))
             .or_else(|| whole_hour(w, uur).map(|t| (t, true)))
+            .or_else(|| w.strip_suffix('u').and_then(clock_time).map(|t| (t, true)))
     });
     if let Some((t, certain)) = last {
         if words.len() > 1 {
@@ -713,6 +714,13 @@ mod tests {
                 },
             ),
             ("31-12-2026 17 uur", on(2026, 12, 31, Some((17, 0)))),
+            (
+                "vr 9.30u",
+                When::Next {
+                    weekday: Weekday::Fri,
+                    time: t(9, 30),
+                },
+            ),
             ("48 uur", When::Hours(48)),
             ("17u", When::Hours(17)),
         ] {
