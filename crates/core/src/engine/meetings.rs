@@ -19,7 +19,6 @@ use crate::store::{Batch, Tree};
 use crate::text::keys as k;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// How long a meeting lasts when the moderator does not say.
 const DEFAULT_MINUTES: u32 = 120;
@@ -145,30 +144,17 @@ impl Engine {
             let answers = self.answers(round.id)?;
             let m = meter::agreement(&super::rounds::named(&answers), c.lang);
             // Only words that were compared are one person's own: with answers that were not
-            // (one answer, or each alone in its language) the reveal lists none either. And
-            // the meter compares within a language, so a name written in a Dutch and in an
-            // English answer ("Enexis") is in both members' lists: raised by two, not one.
+            // (one answer, or each alone in its language) the reveal lists none either. (A word
+            // written in answers of both languages is in nobody's list: see the meter.)
             let compared = if m.score.is_some() {
                 &m.unique[..]
             } else {
                 &[]
             };
-            let mut raised_by: BTreeMap<String, usize> = BTreeMap::new();
-            for u in compared {
-                let own: BTreeSet<String> =
-                    u.terms.iter().map(|t| t.display.to_lowercase()).collect();
-                for word in own {
-                    *raised_by.entry(word).or_default() += 1;
-                }
-            }
-            for t in &m.shared {
-                *raised_by.entry(t.display.to_lowercase()).or_default() += 2;
-            }
             let mut apart: Vec<String> = Vec::new();
             for u in compared {
                 for t in &u.terms {
-                    let alone = raised_by.get(&t.display.to_lowercase()) == Some(&1);
-                    if alone && !apart.contains(&t.display) && apart.len() < AGENDA_THEMES {
+                    if !apart.contains(&t.display) && apart.len() < AGENDA_THEMES {
                         apart.push(t.display.clone());
                     }
                 }

@@ -445,6 +445,21 @@ fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
             .then_with(|| a.stem.cmp(&b.stem))
     });
 
+    // A word is compared within its language only, but a word written the same in both (a
+    // name: "Linge", "Enexis") is used by each who wrote it: it is nobody's own, so the list
+    // of words only one participant used does not name it twice.
+    let mut writers: HashMap<String, usize> = HashMap::new();
+    for m in round.members.iter().filter(|m| in_scope(m)) {
+        let written: std::collections::BTreeSet<String> = m
+            .terms
+            .iter()
+            .map(|&(t, _)| surfaces.display(lexicon, t).to_lowercase())
+            .collect();
+        for w in written {
+            *writers.entry(w).or_default() += 1;
+        }
+    }
+    let alone = |t: Id| writers.get(&surfaces.display(lexicon, t).to_lowercase()) == Some(&1);
     let unique = round
         .members
         .iter()
@@ -453,7 +468,7 @@ fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
                 .terms
                 .iter()
                 .filter(|_| in_scope(m))
-                .filter(|&&(t, _)| count(m, t) == 1)
+                .filter(|&&(t, _)| count(m, t) == 1 && alone(t))
                 .map(|&(t, uses)| Term {
                     stem: lexicon.str(t).to_string(),
                     display: surfaces.display(lexicon, t),

@@ -573,7 +573,9 @@ fn answers_in_two_languages_are_compared_within_their_language_only() {
     );
     assert_eq!(a.shared, english.shared);
     // Two languages with two answers each: a word written alike in one Dutch and one English
-    // answer is each one's own, not shared (the two were never compared).
+    // answer is not shared (the two were never compared), nor either one's own: listed under
+    // "used by one participant only" for both, it read as a contradiction (seen in use:
+    // "Femke (… linge …), George (linge)").
     let set = answers(&[
         ("a", "Het water bij bewoners door de hitte in de wijk."),
         ("b", "De hitte in de wijk maakt bewoners ziek."),
@@ -590,11 +592,14 @@ fn answers_in_two_languages_are_compared_within_their_language_only() {
     for who in ["a", "c"] {
         let own = a.unique.iter().find(|u| u.member == who).expect("listed");
         assert!(
-            displays(&own.terms).contains(&"water"),
+            !displays(&own.terms).contains(&"water"),
             "{who}: {:?}",
             own.terms
         );
     }
+    // What only one of them wrote is still theirs.
+    let b = a.unique.iter().find(|u| u.member == "b").expect("listed");
+    assert_eq!(displays(&b.terms), ["ziek"], "{:?}", b.terms);
 }
 
 #[test]
