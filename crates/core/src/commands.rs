@@ -1077,6 +1077,31 @@ pub fn find_spec(words: &[&str]) -> Option<(&'static Spec, usize)> {
         .map(|s| (s, s.path.len()))
 }
 
+/// The one command whose first word holds `typed` or is held in it (`/laag` for
+/// `/bestuurslaag laag:…`, `/lessen` for `/les …`), in `lang`, with its options when it is a
+/// whole command; none when no command or several are that close.
+fn close_command(typed: &str, lang: Lang) -> Option<String> {
+    let typed = typed.to_lowercase();
+    if typed.chars().count() < 3 {
+        return None;
+    }
+    let close = |w: &str| w.contains(typed.as_str()) || typed.contains(w);
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for s in SPECS {
+        let first = s.path[0];
+        if (close(first.0) || close(first.1)) && !groups.contains(&first) {
+            groups.push(first);
+        }
+    }
+    let [(en, nl)] = groups.as_slice() else {
+        return None;
+    };
+    Some(match find_spec(&[en]) {
+        Some((spec, 1)) => spec.usage(lang),
+        _ => format!("/{} …", word((nl, en), lang)),
+    })
+}
+
 /// The longest run of leading `words` that starts some command's path but is no whole command,
 /// written in `lang`, with the words that may follow it there (in table order, each once).
 fn known_group(words: &[&str], lang: Lang) -> Option<(String, String)> {
@@ -1225,9 +1250,13 @@ pub fn parse_line(
                 }),
             ));
         }
+        let typed = words.first().copied().unwrap_or("");
         return Err(refuse(
             k::ERROR_UNKNOWN_COMMAND,
-            json!({"command": crate::engine::shorten(words.first().copied().unwrap_or(""), 40)}),
+            json!({
+                "command": crate::engine::shorten(typed, 40),
+                "suggestion": close_command(typed, lang),
+            }),
         ));
     };
     // The rest of the line after the command words, with its own spacing kept.
@@ -2106,6 +2135,31 @@ mod tests {
         );
         let r = parse("/frobnicate now").unwrap_err();
         assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
+    }
+
+    #[test]
+    fn an_unknown_command_close_to_one_names_it() {
+        let nl = |line: &str| parse_line(&catalog(), Lang::Nl, line).unwrap_err();
+        // Seen in use: `/laag laag:waterschap`, for `/bestuurslaag`.
+        let r = nl("/laag laag:waterschap");
+        assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
+        assert!(
+            r.text.contains("Bedoel je /bestuurslaag laag:…?"),
+            "{}",
+            r.text
+        );
+        assert!(nl("/lessen").text.contains("Bedoel je /les …?"));
+        let r = parse("/layers").unwrap_err();
+        assert!(
+            r.text.contains("Did you mean /layer layer:…?"),
+            "{}",
+            r.text
+        );
+        // Nothing close, or too short to tell: no guess.
+        for line in ["/frobnicate", "/ab", "/e"] {
+            let r = parse(line).unwrap_err();
+            assert!(!r.text.contains("mean"), "{line}: {}", r.text);
+        }
     }
 
     #[test]
