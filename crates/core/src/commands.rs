@@ -1554,6 +1554,14 @@ impl Reader<'_> {
                     "weekday": time::weekday_name(self.lang, date),
                 }),
             )),
+            Err(WhenError::AmbiguousHour { early, late }) => Err(self.refuse(
+                k::TIME_AMBIGUOUS_HOUR,
+                json!({
+                    "typed": crate::engine::shorten(&v, 40),
+                    "early": early.format("%H:%M").to_string(),
+                    "late": late.format("%H:%M").to_string(),
+                }),
+            )),
             Err(WhenError::Unreadable) => Err(self.bad(name, &v)),
         }
     }
@@ -2135,6 +2143,26 @@ mod tests {
         );
         let r = parse("/frobnicate now").unwrap_err();
         assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
+    }
+
+    #[test]
+    fn an_hour_with_two_readings_is_refused_naming_both() {
+        let r = parse("/moderator round start step:1 deadline:tomorrow at 9 uur").unwrap_err();
+        assert_eq!(r.key, k::TIME_AMBIGUOUS_HOUR);
+        assert!(
+            r.text.contains("the time can be 09:00 or 21:00"),
+            "{}",
+            r.text
+        );
+        let c = catalog();
+        let (spec, values) = parse_line(
+            &c,
+            Lang::Nl,
+            "/moderator ronde start stap:1 deadline:vrijdag 12am",
+        )
+        .unwrap();
+        let r = to_request(&c, Lang::Nl, spec, &values, Some(ChannelId(9))).unwrap_err();
+        assert!(r.text.contains("00:00 of 23:59"), "{}", r.text);
     }
 
     #[test]

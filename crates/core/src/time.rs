@@ -74,6 +74,9 @@ pub enum WhenError {
     Unreadable,
     /// A weekday was given with a date that falls on another day (`ma 31-12-2026`).
     WrongWeekday { date: NaiveDate },
+    /// A time that is one clock time to some and another to others (`morgen om 9 uur`: 09:00
+    /// or 21:00; `friday 12am`: the start or the end of Friday), after a day that was read.
+    AmbiguousHour { early: NaiveTime, late: NaiveTime },
 }
 
 const DUTCH_DAYS: [&str; 7] = [
@@ -198,6 +201,24 @@ fn twelve_hour(text: &str) -> Option<NaiveTime> {
 /// `17 uur` (the `uur` already taken off, `said_uur`) or `17u`: a whole hour as Dutch writes
 /// it, from 12 on (`9.30u` is a clock time with its `u`). Below, `om 8 uur` is as often 20:00 as 08:00, so it is refused and typed
 /// as 08:00 or 20:00.
+/// The two readings of a time that has two (`9 uur`, `9u`: 09:00 and 21:00; `12am`: 00:00 and
+/// the end of the day, 23:59); none for any other text.
+fn two_readings(text: &str, said_uur: bool) -> Option<(NaiveTime, NaiveTime)> {
+    if text == "12am" {
+        return Some((NaiveTime::MIN, NaiveTime::from_hms_opt(23, 59, 0)?));
+    }
+    let hour = match text.strip_suffix('u') {
+        Some(h) => h,
+        None if said_uur => text,
+        None => return None,
+    };
+    let h = number(hour, 1..=2).filter(|h| (1..=11).contains(h))?;
+    Some((
+        NaiveTime::from_hms_opt(h, 0, 0)?,
+        NaiveTime::from_hms_opt(h + 12, 0, 0)?,
+    ))
+}
+
 fn whole_hour(text: &str, said_uur: bool) -> Option<NaiveTime> {
     let hour = match text.strip_suffix('u') {
         Some(h) => h,
@@ -302,6 +323,17 @@ pub fn parse_when(text: &str) -> Result<When, WhenError> {
             .or_else(|| whole_hour(w, uur).map(|t| (t, true)))
             .or_else(|| w.strip_suffix('u').and_then(clock_time).map(|t| (t, true)))
     });
+    // `morgen om 9 uur`: the day is clear, the hour is not; asked again with both readings.
+    if let (None, Some((early, late))) = (last, words.last().and_then(|w| two_readings(w, uur))) {
+        let mut day = words[..words.len() - 1].to_vec();
+        if matches!(day.last(), Some(&"om") | Some(&"at")) {
+            day.pop();
+        }
+        if !day.is_empty() && parse_when(&day.join(" ")).is_ok() {
+            return Err(WhenError::AmbiguousHour { early, late });
+        }
+        return Err(WhenError::Unreadable);
+    }
     if let Some((t, certain)) = last {
         if words.len() > 1 {
             time = Some(t);
@@ -753,11 +785,7 @@ mod tests {
             "friday 0am",
             "friday 5:3pm",
             "friday pm",
-            "friday 12am",
             "today 12:30 a.m.",
-            "morgen om 9 uur",
-            "vrijdag 8 uur",
-            "morgen 9u",
             "vrijdag 24 uur",
             "morgen 48 uur",
         ] {
@@ -769,6 +797,28 @@ mod tests {
                 date: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
             })
         );
+    }
+
+    #[test]
+    fn an_hour_with_two_readings_is_asked_again_with_both() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        for (text, early, late) in [
+            ("morgen om 9 uur", t(9, 0), t(21, 0)),
+            ("vrijdag 8 uur", t(8, 0), t(20, 0)),
+            ("morgen 9u", t(9, 0), t(21, 0)),
+            ("31-12-2026 11 uur", t(11, 0), t(23, 0)),
+            ("friday 12am", t(0, 0), t(23, 59)),
+        ] {
+            assert_eq!(
+                parse_when(text),
+                Err(WhenError::AmbiguousHour { early, late }),
+                "{text}"
+            );
+        }
+        // Without a day that reads, it is just unreadable.
+        for text in ["9 uur later", "soon 9u", "om 9 uur"] {
+            assert_eq!(parse_when(text), Err(WhenError::Unreadable), "{text}");
+        }
     }
 
     #[test]

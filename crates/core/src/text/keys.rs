@@ -73,6 +73,7 @@ keys! {
     EXPECT_YES = "expect.yes";
     EXPECT_ZONE = "expect.zone";
     TIME_WRONG_WEEKDAY = "time.wrong_weekday";
+    TIME_AMBIGUOUS_HOUR = "time.ambiguous_hour";
     FIELD_ANSWER = "field.answer";
     FIELD_HAPPENED = "field.happened";
     FIELD_LESSON = "field.lesson";
