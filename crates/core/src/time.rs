@@ -190,43 +190,42 @@ fn twelve_hour(text: &str) -> Option<NaiveTime> {
         Some((h, m)) => (number(h, 1..=2)?, number(m, 2..=2)?),
         None => (number(clock, 1..=2)?, 0),
     };
-    // `friday 12am` is the midnight that starts Friday to the clock, and the one that ends it
-    // to many who write it: refused, so it is typed as 00:00 or 23:59.
+    // `12am` has two readings (see `two_readings`).
     if !(1..=12).contains(&h) || (h == 12 && !pm) {
         return None;
     }
     NaiveTime::from_hms_opt(h % 12 + if pm { 12 } else { 0 }, m, 0)
 }
 
-/// `17 uur` (the `uur` already taken off, `said_uur`) or `17u`: a whole hour as Dutch writes
-/// it, from 12 on (`9.30u` is a clock time with its `u`). Below, `om 8 uur` is as often 20:00 as 08:00, so it is refused and typed
-/// as 08:00 or 20:00.
-/// The two readings of a time that has two (`9 uur`, `9u`: 09:00 and 21:00; `12am`: 00:00 and
-/// the end of the day, 23:59); none for any other text.
+/// The hour of `17 uur` (the `uur` already taken off: `said_uur`) or `17u`, as typed.
+fn bare_hour(text: &str, said_uur: bool) -> Option<u32> {
+    let hour = match text.strip_suffix('u') {
+        Some(h) => h,
+        None if said_uur => text,
+        None => return None,
+    };
+    number(hour, 1..=2)
+}
+
+/// A whole hour as Dutch writes it (`17 uur`, `17u`), from 12 on; below, it has two readings.
+/// `9.30u` is a clock time with its `u`, read elsewhere.
+fn whole_hour(text: &str, said_uur: bool) -> Option<NaiveTime> {
+    let h = bare_hour(text, said_uur).filter(|h| (12..=23).contains(h))?;
+    NaiveTime::from_hms_opt(h, 0, 0)
+}
+
+/// The two readings of a time that has two: `9 uur`, `9u` (09:00 to some, 21:00 to others);
+/// `12am` (the midnight that starts the day to the clock, the one that ends it to many who
+/// write it: 00:00 or 23:59). None for any other text.
 fn two_readings(text: &str, said_uur: bool) -> Option<(NaiveTime, NaiveTime)> {
     if text == "12am" {
         return Some((NaiveTime::MIN, NaiveTime::from_hms_opt(23, 59, 0)?));
     }
-    let hour = match text.strip_suffix('u') {
-        Some(h) => h,
-        None if said_uur => text,
-        None => return None,
-    };
-    let h = number(hour, 1..=2).filter(|h| (1..=11).contains(h))?;
+    let h = bare_hour(text, said_uur).filter(|h| (1..=11).contains(h))?;
     Some((
         NaiveTime::from_hms_opt(h, 0, 0)?,
         NaiveTime::from_hms_opt(h + 12, 0, 0)?,
     ))
-}
-
-fn whole_hour(text: &str, said_uur: bool) -> Option<NaiveTime> {
-    let hour = match text.strip_suffix('u') {
-        Some(h) => h,
-        None if said_uur => text,
-        None => return None,
-    };
-    let h = number(hour, 1..=2).filter(|h| (12..=23).contains(h))?;
-    NaiveTime::from_hms_opt(h, 0, 0)
 }
 
 /// `31-12-2026`, `31/12/2026`, `31.12.2026` (day first) or `2026-12-31` (ISO).
@@ -272,10 +271,11 @@ fn relative(words: &[&str]) -> Option<When> {
 
 /// Parses what someone typed for a moment. Accepted, in Dutch and English: `3d`, `48h`/`48u`,
 /// `2w`; `vandaag`/`today`, `morgen`/`tomorrow`, `overmorgen`, each with an optional time
-/// (`morgen 17:00`, `morgen om 17.00 uur`, `morgen om 17 uur`, `tomorrow 5pm`); a weekday, the next one after today (`vrijdag`,
-/// `vr 17:00`, `friday at 17:00`); a date as `31-12-2026`, `2026-12-31` or
-/// `31 december 2026`, with an optional weekday before it (`vr 31-12-2026`, as the academy
-/// shows dates) and an optional time after it, also in brackets (`2026-12-31 (17:00)`).
+/// (`morgen 17:00`, `morgen om 17.00 uur`, `morgen om 17 uur`, `tomorrow 5pm`); a weekday,
+/// the next one after today (`vrijdag`, `vr 17:00`, `friday at 17:00`); a date as
+/// `31-12-2026`, `2026-12-31` or `31 december 2026`, with an optional weekday before it
+/// (`vr 31-12-2026`, as the academy shows dates) and an optional time after it, also in
+/// brackets (`2026-12-31 (17:00)`).
 pub fn parse_when(text: &str) -> Result<When, WhenError> {
     let lower = text.trim().to_lowercase();
     // `2026-12-31T17:00` is ISO 8601's own way of joining a date and a time.

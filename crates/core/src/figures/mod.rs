@@ -11,9 +11,9 @@
 //! The benchmarks' growth curves (`growth`) are drawn with the same writer, for the docs.
 //!
 //! One layer per file, each using only the ones below it: here the figures as data and what
-//! they say in words (alt text); `quadrant`, `doing_learning` and `growth` draw them; `layout` measures
-//! and wraps text with the advances of `fonts`, the embedded font; `canvas` writes SVG;
-//! `raster` is the port to PNG.
+//! they say in words (alt text); `quadrant`, `doing_learning` and `growth` draw them; `layout`
+//! measures and wraps text with the advances of `fonts`, the embedded font; `canvas` writes
+//! SVG; `raster` is the port to PNG.
 
 mod canvas;
 mod doing_learning;
@@ -119,7 +119,7 @@ impl GrowthFigure {
                 let points: Vec<String> = s
                     .drawable()
                     .iter()
-                    .map(|&(x, y)| format!("{}: {}", clean_count(x), clean_seconds(y)))
+                    .map(|&(x, y)| format!("{}: {}", thousands(x.round() as u64), clean_seconds(y)))
                     .collect();
                 format!("{}: {}", clean(&s.name), points.join(", "))
             })
@@ -129,11 +129,6 @@ impl GrowthFigure {
         parts.extend(series);
         sentences(&parts)
     }
-}
-
-/// A size as the alt text says it: `100000` as `100,000`.
-fn clean_count(v: f64) -> String {
-    thousands(v.round() as u64)
 }
 
 /// `100,000`: a count with its thousands set apart, as the tables write it.

@@ -445,21 +445,21 @@ fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
             .then_with(|| a.stem.cmp(&b.stem))
     });
 
-    // A word is compared within its language only, but a word written the same in both (a
-    // name: "Linge", "Enexis") is used by each who wrote it: it is nobody's own, so the list
-    // of words only one participant used does not name it twice.
+    // One participant's own: the only one in scope who used the stem, and no one else wrote it
+    // alike in the other language either. Words are compared within a language only, but a
+    // word written the same in both (a name: "Linge", "Enexis") is used by each who wrote it,
+    // so it is nobody's own and the list does not name it twice. Counted per stem, not per
+    // occurrence, so this costs the number of distinct terms.
     let mut writers: HashMap<String, usize> = HashMap::new();
-    for m in round.members.iter().filter(|m| in_scope(m)) {
-        let written: std::collections::BTreeSet<String> = m
-            .terms
-            .iter()
-            .map(|&(t, _)| surfaces.display(lexicon, t).to_lowercase())
-            .collect();
-        for w in written {
-            *writers.entry(w).or_default() += 1;
-        }
+    let display = |t: usize| surfaces.display(lexicon, t as Id).to_lowercase();
+    for (t, &n) in counts.iter().enumerate().filter(|&(_, &n)| n > 0) {
+        *writers.entry(display(t)).or_default() += n;
     }
-    let alone = |t: Id| writers.get(&surfaces.display(lexicon, t).to_lowercase()) == Some(&1);
+    let own: Vec<bool> = counts
+        .iter()
+        .enumerate()
+        .map(|(t, &n)| n == 1 && writers.get(&display(t)) == Some(&1))
+        .collect();
     let unique = round
         .members
         .iter()
@@ -468,7 +468,7 @@ fn agree(lexicon: &Lexicon, round: &Round, blank: usize) -> Agreement {
                 .terms
                 .iter()
                 .filter(|_| in_scope(m))
-                .filter(|&&(t, _)| count(m, t) == 1 && alone(t))
+                .filter(|&&(t, _)| own[t as usize])
                 .map(|&(t, uses)| Term {
                     stem: lexicon.str(t).to_string(),
                     display: surfaces.display(lexicon, t),
