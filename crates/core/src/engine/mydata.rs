@@ -508,13 +508,15 @@ impl Engine {
             let Some(mut d) = self.load::<Digest>(Tree::Digests, &id.key())? else {
                 continue;
             };
-            let before = d.clone();
-            if d.composed_by == Some(user) {
+            // Counted rather than compared with a copy: a draft may list the whole library.
+            let composed = d.composed_by == Some(user);
+            if composed {
                 d.composed_by = None;
             }
+            let listed = d.lessons.len() + d.as_published.len();
             d.lessons.retain(|id| !deleted.contains(id));
             d.as_published.retain(|l| !deleted.contains(&l.id));
-            if d != before {
+            if composed || d.lessons.len() + d.as_published.len() != listed {
                 batch.put(Tree::Digests, d.id.key().to_vec(), encode(&d)?);
             }
         }

@@ -9,6 +9,7 @@ mod memory;
 
 pub use memory::MemoryStore;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The schema version this build writes. Raise it with a migration step in `engine::migrate`.
@@ -178,10 +179,15 @@ pub fn key_after(key: &[u8]) -> Vec<u8> {
     next
 }
 
-/// Writes that land together or not at all.
+/// Writes that land together or not at all. A key written again in the same batch keeps its
+/// first place with the last value: a change that touches several lessons (a member's deletion
+/// removes every lesson of theirs) writes each shared posting list once, not once per lesson,
+/// and reading the batch's own writes is a lookup, not a scan of every write queued.
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     ops: Vec<Op>,
+    /// Where each key's write is in `ops`, per tree.
+    at: HashMap<Tree, HashMap<Vec<u8>, usize>>,
 }
 
 /// One write of a batch: (tree, key, value), no value for a removal.
@@ -193,26 +199,36 @@ impl Batch {
     }
 
     pub fn put(&mut self, tree: Tree, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.ops.push((tree, key.into(), Some(value.into())));
+        self.write(tree, key.into(), Some(value.into()));
     }
 
     pub fn remove(&mut self, tree: Tree, key: impl Into<Vec<u8>>) {
-        self.ops.push((tree, key.into(), None));
+        self.write(tree, key.into(), None);
+    }
+
+    fn write(&mut self, tree: Tree, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let keys = self.at.entry(tree).or_default();
+        if let Some(i) = keys.get(key.as_slice()) {
+            self.ops[*i].2 = value;
+            return;
+        }
+        keys.insert(key.clone(), self.ops.len());
+        self.ops.push((tree, key, value));
     }
 
     /// The value this batch will leave at `key`, if it writes or removes it: `Some(None)` for a
     /// removal. Lets a multi-step change read its own pending writes.
     pub fn pending(&self, tree: Tree, key: &[u8]) -> Option<Option<&[u8]>> {
-        self.ops
-            .iter()
-            .rev()
-            .find(|(t, k, _)| *t == tree && k.as_slice() == key)
-            .map(|(_, _, v)| v.as_deref())
+        let i = self.at.get(&tree)?.get(key)?;
+        Some(self.ops[*i].2.as_deref())
     }
 
-    /// Adds `other`'s writes after this batch's own.
+    /// Adds `other`'s writes after this batch's own; a key both write keeps its place here and
+    /// takes `other`'s value.
     pub fn append(&mut self, other: Batch) {
-        self.ops.extend(other.ops);
+        for (tree, key, value) in other.ops {
+            self.write(tree, key, value);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -223,7 +239,8 @@ impl Batch {
         self.ops.len()
     }
 
-    /// Its writes in order, for a backend: (tree, key, value), no value for a removal.
+    /// Its writes in order, for a backend: (tree, key, value), no value for a removal; each key
+    /// once, where it was first written, with the value written last.
     pub fn ops(&self) -> &[Op] {
         &self.ops
     }
@@ -564,5 +581,55 @@ pub mod contract {
     #[test]
     fn memory_store_keeps_the_contract() {
         exercise(&MemoryStore::default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_written_again_in_a_batch_is_written_once_with_its_last_value() {
+        let mut batch = Batch::new();
+        batch.put(Tree::LessonIndex, b"wwater\0".to_vec(), b"1,2,3".to_vec());
+        batch.put(Tree::Lessons, b"L1".to_vec(), b"first".to_vec());
+        batch.put(Tree::LessonIndex, b"wwater\0".to_vec(), b"1,3".to_vec());
+        // The same key in another tree is another write.
+        batch.put(Tree::Lessons, b"wwater\0".to_vec(), b"other".to_vec());
+        batch.remove(Tree::Lessons, b"L1".to_vec());
+        batch.put(Tree::LessonIndex, b"wwater\0".to_vec(), b"3".to_vec());
+        type Seen<'a> = (Tree, &'a [u8], Option<&'a [u8]>);
+        let ops: Vec<Seen> = batch
+            .ops()
+            .iter()
+            .map(|(t, k, v)| (*t, k.as_slice(), v.as_deref()))
+            .collect();
+        assert_eq!(
+            ops,
+            vec![
+                (Tree::LessonIndex, &b"wwater\0"[..], Some(&b"3"[..])),
+                (Tree::Lessons, &b"L1"[..], None),
+                (Tree::Lessons, &b"wwater\0"[..], Some(&b"other"[..])),
+            ]
+        );
+        assert_eq!(batch.len(), 3);
+        assert_eq!(
+            batch.pending(Tree::LessonIndex, b"wwater\0"),
+            Some(Some(&b"3"[..]))
+        );
+        assert_eq!(batch.pending(Tree::Lessons, b"L1"), Some(None));
+        assert_eq!(batch.pending(Tree::Lessons, b"L2"), None);
+
+        // Appended, a key both write keeps its first place and takes the later value.
+        let mut more = Batch::new();
+        more.put(Tree::Lessons, b"L2".to_vec(), b"new".to_vec());
+        more.put(Tree::Lessons, b"L1".to_vec(), b"back".to_vec());
+        batch.append(more);
+        let keys: Vec<&[u8]> = batch.ops().iter().map(|(_, k, _)| k.as_slice()).collect();
+        assert_eq!(keys, vec![&b"wwater\0"[..], b"L1", b"wwater\0", b"L2"]);
+        assert_eq!(
+            batch.pending(Tree::Lessons, b"L1"),
+            Some(Some(&b"back"[..]))
+        );
     }
 }
