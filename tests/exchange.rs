@@ -1128,8 +1128,31 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
         &on(3, "Bram", Role::Member),
         Request::MeetingJoin { id: meeting },
     );
+    // Who signed up is offered to sign off when they look at it, not to sign up again; the
+    // channel's post keeps the one button for everyone.
+    let agenda = |who: &Ctx| a.ok(who, Request::MeetingAgenda { id: Some(meeting) });
+    let labels = |r: &Reply| {
+        r.choices
+            .iter()
+            .map(|c| c.label.clone())
+            .collect::<Vec<_>>()
+    };
+    let seen = agenda(&anna);
+    assert_eq!(labels(&seen), vec!["Ik kom toch niet"], "{}", seen.body);
+    contains(&seen.body, "Je hebt je aangemeld. Toch niet?");
+    contains(&seen.body, "/bijeenkomst aanmelden id:B1");
+    assert!(!seen.body.contains("Kom je?"), "{}", seen.body);
+    let carla = on(4, "Carla", Role::Member);
+    let other = agenda(&carla);
+    assert_eq!(labels(&other), vec!["Ik kom"], "{}", other.body);
+    // The command it names works as typed (it needs the id).
+    contains(
+        &other.body,
+        "Kom je? Meld je aan met de knop of met /bijeenkomst aanmelden id:B1.",
+    );
     let off = a.ok(&anna, Request::MeetingJoin { id: meeting });
     assert!(off.body.contains("niet meer"), "{}", off.body);
+    assert_eq!(labels(&agenda(&anna)), vec!["Ik kom"]);
     assert_eq!(
         a.refused(
             &member(3, "Bram", SOUTH),
@@ -1167,6 +1190,12 @@ fn a_meeting_gets_an_agenda_sign_ups_a_page_and_one_button_for_its_lessons() {
         a.refused(&anna, Request::MeetingJoin { id: meeting }),
         k::MEETING_OVER
     );
+    // Over, it offers nobody to sign up any more.
+    let past = a.ok(&anna, Request::MeetingAgenda { id: Some(meeting) });
+    assert!(past.choices.is_empty(), "{:?}", past.choices);
+    contains(&past.body, "Bijeenkomst B1");
+    contains(&past.body, "is voorbij (1 aangemeld)");
+    assert!(!past.body.contains("Kom je?"), "{}", past.body);
 }
 
 #[test]
@@ -1211,6 +1240,22 @@ fn an_agenda_names_as_one_persons_own_only_words_nobody_else_raised_in_the_last_
         a.ok(&m, Request::RoundClose { round: None });
     };
     let round = |a: &Academy, answers: &[(u64, &str, &str)]| round_of(a, Step::Issue, answers);
+    // Only a step-4 round revealed: the agenda does not say no round was (seen in use).
+    let fresh = academy();
+    fresh.setup(NORTH, Some(7), "Energietransitie Noord");
+    round_of(
+        &fresh,
+        Step::Organise,
+        &[
+            (2, "Noor", "Een programmabureau met een eigen budget."),
+            (3, "Anna", "Een convenant; het geld blijft bij de partners."),
+        ],
+    );
+    let text = plan(&fresh);
+    contains(
+        &text,
+        "3. Waar we uiteenliepen — nog geen onthulde ronde over stap 1.",
+    );
     round(
         &a,
         &[

@@ -271,13 +271,43 @@ impl Engine {
         )
     }
 
-    /// A meeting as the channel sees it: when, where, the agenda and who comes.
+    /// A meeting as the channel sees it: when, where, the agenda and who comes, with the
+    /// button that signs up (pressed again, off).
     fn meeting_reply(&self, lang: Lang, m: &Meeting) -> Result<Reply, Failure> {
+        self.meeting_view(lang, m, None)
+    }
+
+    /// A meeting as `viewer` sees it for themselves: who already signed up is offered to sign
+    /// off, not to sign up again; a meeting that is over offers neither.
+    fn meeting_view(
+        &self,
+        lang: Lang,
+        m: &Meeting,
+        viewer: Option<UserId>,
+    ) -> Result<Reply, Failure> {
         let page = self.meeting_page(m, lang, false)?;
-        let coming = self.sign_ups(m.id)?.len();
+        let sign_ups = self.sign_ups(m.id)?;
+        let coming = sign_ups.len();
         let in_site = self.settings.site_dir.is_some() && self.meeting_in_site(m)?;
+        let over = viewer.is_some() && m.ends <= self.now();
+        let signed_up = viewer.is_some_and(|v| sign_ups.iter().any(|s| s.user == v));
+        let id = m.id.to_string();
+        let (hint, button) = if over {
+            let ended = json!({"id": id, "title": m.title, "coming": coming});
+            (self.t(lang, k::MEETING_ENDED, ended), None)
+        } else if signed_up {
+            (
+                self.t(lang, k::MEETING_COMING_HINT, json!({"id": id})),
+                Some(k::MEETING_LEAVE_BUTTON),
+            )
+        } else {
+            (
+                self.t(lang, k::MEETING_JOIN_HINT, json!({"id": id})),
+                Some(k::MEETING_JOIN_BUTTON),
+            )
+        };
         let body = format!(
-            "{}\n\n{}\n\n{}",
+            "{}\n\n{}\n\n{hint}",
             self.t(
                 lang,
                 k::MEETING_WHEN_WHERE,
@@ -289,18 +319,16 @@ impl Engine {
                 }),
             ),
             self.agenda_text(lang, &page),
-            self.text.plain(lang, k::MEETING_JOIN_HINT),
         );
-        Ok(Reply::channel(body)
-            .titled(self.t(
-                lang,
-                k::MEETING_TITLE,
-                json!({"id": m.id.to_string(), "title": m.title}),
-            ))
-            .choice(
-                self.text.plain(lang, k::MEETING_JOIN_BUTTON),
-                Action::JoinMeeting(m.id),
-            ))
+        let reply = Reply::channel(body).titled(self.t(
+            lang,
+            k::MEETING_TITLE,
+            json!({"id": id, "title": m.title}),
+        ));
+        Ok(match button {
+            Some(label) => reply.choice(self.text.plain(lang, label), Action::JoinMeeting(m.id)),
+            None => reply,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -403,7 +431,7 @@ impl Engine {
                 }
             }
         };
-        let mut reply = self.meeting_reply(lang, &m)?;
+        let mut reply = self.meeting_view(lang, &m, Some(ctx.actor.id))?;
         reply.visibility = crate::reply::Visibility::Private;
         Ok(reply)
     }
@@ -532,7 +560,11 @@ impl Engine {
         let description = format!(
             "{}\n\n{}",
             self.agenda_text(collab.lang, &page),
-            self.text.plain(collab.lang, k::MEETING_JOIN_HINT)
+            self.t(
+                collab.lang,
+                k::MEETING_JOIN_HINT,
+                json!({"id": id.to_string()})
+            )
         );
         Ok(Some(EventPlan {
             server,

@@ -520,6 +520,8 @@ keys! {
     MEETING_JOIN_HINT = "meeting.join_hint";
     MEETING_TITLE = "meeting.title";
     MEETING_JOIN_BUTTON = "meeting.join_button";
+    MEETING_COMING_HINT = "meeting.coming_hint";
+    MEETING_LEAVE_BUTTON = "meeting.leave_button";
     MEETING_IN_PAST = "meeting.in_past";
     MEETING_BAD_LENGTH = "meeting.bad_length";
     MEETING_NEEDS_PLACE = "meeting.needs_place";
