@@ -226,6 +226,10 @@ impl Batch {
     /// Adds `other`'s writes after this batch's own; a key both write keeps its place here and
     /// takes `other`'s value.
     pub fn append(&mut self, other: Batch) {
+        if self.ops.is_empty() {
+            *self = other;
+            return;
+        }
         for (tree, key, value) in other.ops {
             self.write(tree, key, value);
         }
@@ -624,6 +628,14 @@ mod tests {
         let mut more = Batch::new();
         more.put(Tree::Lessons, b"L2".to_vec(), b"new".to_vec());
         more.put(Tree::Lessons, b"L1".to_vec(), b"back".to_vec());
+        // Appended to an empty batch, it is that batch, lookups included.
+        let mut empty = Batch::new();
+        empty.append(more.clone());
+        assert_eq!(empty.ops(), more.ops());
+        assert_eq!(
+            empty.pending(Tree::Lessons, b"L1"),
+            Some(Some(&b"back"[..]))
+        );
         batch.append(more);
         let keys: Vec<&[u8]> = batch.ops().iter().map(|(_, k, _)| k.as_slice()).collect();
         assert_eq!(keys, vec![&b"wwater\0"[..], b"L1", b"wwater\0", b"L2"]);
