@@ -101,10 +101,10 @@ impl Step {
 vocab!(
     /// The four governance perspectives of figure 4.
     Perspective {
-        Lawful = "lawful" ["rechtmatig", "rechtmatige", "rechtmatige_overheid", "meerlaags_bestuur", "public_administration"],
-        Performing = "performing" ["presterend", "presterende", "presterende_overheid", "meerlaags_management", "npm", "new_public_management"],
-        Networking = "networking" ["netwerkend", "netwerkende", "netwerk", "netwerkende_overheid", "netwerkende_samenwerking", "network", "network_governance"],
-        Participating = "participating" ["participerend", "participerende", "participatie", "participerende_overheid", "maatschappelijke_samenwerking", "societal", "societal_resilience"],
+        Lawful = "lawful" ["rechtmatig", "rechtmatige", "rechtmatige_overheid", "rechtmatigheid", "lawfulness", "meerlaags_bestuur", "public_administration"],
+        Performing = "performing" ["presterend", "presterende", "presterende_overheid", "presteren", "prestatie", "prestaties", "performance", "meerlaags_management", "npm", "new_public_management"],
+        Networking = "networking" ["netwerkend", "netwerkende", "netwerk", "netwerkende_overheid", "netwerkende_samenwerking", "netwerken", "network", "networks", "network_governance"],
+        Participating = "participating" ["participerend", "participerende", "participatie", "participeren", "participation", "participerende_overheid", "maatschappelijke_samenwerking", "societal", "societal_resilience"],
     }
 );
 
@@ -215,6 +215,14 @@ mod tests {
             ("Rechtmatige overheid", Perspective::Lawful),
             ("presterende", Perspective::Performing),
             ("participatie", Perspective::Participating),
+            // The verbs and nouns of each, as a member types them (seen: "presteren").
+            ("presteren", Perspective::Performing),
+            ("Prestatie", Perspective::Performing),
+            ("performance", Perspective::Performing),
+            ("rechtmatigheid", Perspective::Lawful),
+            ("netwerken", Perspective::Networking),
+            ("participeren", Perspective::Participating),
+            ("participation", Perspective::Participating),
         ] {
             assert_eq!(Perspective::parse_user(text), Some(want), "{text}");
         }
