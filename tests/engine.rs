@@ -1779,7 +1779,19 @@ fn a_step_three_round_shows_where_the_group_places_the_collaboration() {
         "votes stay hidden: {}",
         status.all_text()
     );
+    contains(
+        &status.all_text(),
+        "3 stemmen op een perspectief; welke, blijft verborgen tot de onthulling.",
+    );
     let reveal = a.ok(&moderator(), Request::RoundReveal { round: None });
+    // Revealed, the status says how they fell, as the reveal did (it said they stayed hidden
+    // until the reveal: seen in use).
+    let status = a.ok(&anna(), Request::RoundStatus).all_text();
+    contains(
+        &status,
+        "3 stemmen: Netwerkende overheid 2, Participerende overheid 1.",
+    );
+    lacks(&status, "verborgen tot de onthulling");
     let section = reveal
         .sections
         .iter()

@@ -503,11 +503,15 @@ impl Engine {
             .collect();
         // Stored by member id, which means nothing to the reader: alphabetical is findable.
         waiting.sort_by_cached_key(|n| n.to_lowercase());
-        // In a step-3 round, how many placed the collaboration on a perspective; never where.
-        let votes = if round.step == Step::Kind {
-            Some(self.store.scan_prefix(Tree::Votes, &round.id.key())?.len())
-        } else {
-            None
+        // In a step-3 round, how many placed the collaboration on a perspective; where, only
+        // once the round is revealed (as its reveal showed it).
+        let votes = match round.step {
+            Step::Kind if round.status == RoundStatus::Open => {
+                let count = self.store.scan_prefix(Tree::Votes, &round.id.key())?.len();
+                Some(self.t(lang, k::ROUND_STATUS_VOTES, json!({"count": count})))
+            }
+            Step::Kind => Some(self.vote_tally(lang, &round)?.1),
+            _ => None,
         };
         let text = self.t(
             lang,
@@ -531,9 +535,7 @@ impl Engine {
                 json!({"names": waiting.join(", ")}),
             ));
         }
-        if let Some(votes) = votes {
-            more.push(self.t(lang, k::ROUND_STATUS_VOTES, json!({"count": votes})));
-        }
+        more.extend(votes);
         let text = std::iter::once(text)
             .chain(more)
             .collect::<Vec<_>>()
@@ -620,12 +622,9 @@ impl Engine {
         Ok(self.add_meter(lang, round, m, reply))
     }
 
-    /// In a step-3 reveal: how the participants placed the collaboration on the perspectives,
-    /// as numbers and as figure 4.
-    fn add_votes(&self, lang: Lang, round: &Round, mut reply: Reply) -> Outcome {
-        if round.step != Step::Kind {
-            return Ok(reply);
-        }
+    /// How the participants of a step-3 round placed the collaboration: the count per
+    /// perspective and the sentence that says it, as the reveal shows it.
+    fn vote_tally(&self, lang: Lang, round: &Round) -> Result<([u32; 4], String), Failure> {
         let votes: Vec<Vote> = self.load_all(Tree::Votes, &round.id.key())?;
         let mut counts = [0u32; 4];
         for v in &votes {
@@ -638,15 +637,23 @@ impl Engine {
             .filter(|(_, n)| *n > 0)
             .map(|(p, n)| format!("{} {n}", a.perspective(*p).name))
             .collect();
-        reply = reply.section(
-            self.text.plain(lang, k::VOTE_TITLE),
-            self.t(
-                lang,
-                k::VOTE_BODY,
-                json!({"count": votes.len(), "distribution": distribution.join(", ")}),
-            ),
+        let body = self.t(
+            lang,
+            k::VOTE_BODY,
+            json!({"count": votes.len(), "distribution": distribution.join(", ")}),
         );
-        if !votes.is_empty() {
+        Ok((counts, body))
+    }
+
+    /// In a step-3 reveal: how the participants placed the collaboration on the perspectives,
+    /// as numbers and as figure 4.
+    fn add_votes(&self, lang: Lang, round: &Round, mut reply: Reply) -> Outcome {
+        if round.step != Step::Kind {
+            return Ok(reply);
+        }
+        let (counts, body) = self.vote_tally(lang, round)?;
+        reply = reply.section(self.text.plain(lang, k::VOTE_TITLE), body);
+        if counts.iter().any(|n| *n > 0) {
             let figure = crate::site::quadrant(
                 &self.text,
                 lang,
