@@ -1792,6 +1792,24 @@ fn a_step_three_round_shows_where_the_group_places_the_collaboration() {
         "3 stemmen: Netwerkende overheid 2, Participerende overheid 1.",
     );
     lacks(&status, "verborgen tot de onthulling");
+    // A vote after the reveal is refused as a vote, not as an answer.
+    let (key, text) = a.refused(
+        &carla(),
+        Request::Vote {
+            perspective: Perspective::Lawful,
+            round: None,
+        },
+    );
+    assert_eq!(key, k::ROUND_NOT_OPEN);
+    assert_eq!(text, "Ronde R2 is al onthuld; stemmen kan niet meer.");
+    let (_, text) = a.refused(
+        &carla(),
+        Request::AnswerSubmit {
+            text: "Te laat.".into(),
+            round: None,
+        },
+    );
+    assert_eq!(text, "Ronde R2 is al onthuld; antwoorden kan niet meer.");
     let section = reveal
         .sections
         .iter()

@@ -42,7 +42,7 @@ impl Work for AnswerWork {
         let lang = ctx.actor.lang;
         let (_, round) = engine.active_round(ctx)?;
         engine.check_expected(lang, self.expected, &round)?;
-        engine.check_round_open(lang, &round)?;
+        engine.check_round_open(lang, &round, false)?;
         engine.check_text(lang, k::FIELD_ANSWER, &self.text, limits::ANSWER)?;
         let key = answer_key(round.id, ctx.actor.id);
         let existing = engine.load::<Answer>(Tree::Answers, &key)?;
@@ -315,7 +315,7 @@ impl Engine {
         let guard = self.lock();
         let (_, round) = self.active_round(ctx)?;
         self.check_expected(lang, expected, &round)?;
-        self.check_round_open(lang, &round)?;
+        self.check_round_open(lang, &round, true)?;
         if round.step != Step::Kind {
             return Err(self.refuse(
                 lang,
@@ -397,20 +397,15 @@ impl Engine {
         }
     }
 
-    fn check_round_open(&self, lang: Lang, round: &Round) -> Result<(), Failure> {
+    /// Refuses an answer (or, with `vote`, a vote) in a round that no longer takes one, saying
+    /// which of the two is no longer possible.
+    fn check_round_open(&self, lang: Lang, round: &Round, vote: bool) -> Result<(), Failure> {
+        let said = json!({"round": round.id.to_string(), "vote": vote});
         if round.status != RoundStatus::Open {
-            return Err(self.refuse(
-                lang,
-                k::ROUND_NOT_OPEN,
-                json!({"round": round.id.to_string()}),
-            ));
+            return Err(self.refuse(lang, k::ROUND_NOT_OPEN, said));
         }
         if round.deadline.is_some_and(|d| d <= self.now()) {
-            return Err(self.refuse(
-                lang,
-                k::ROUND_DEADLINE_PASSED,
-                json!({"round": round.id.to_string()}),
-            ));
+            return Err(self.refuse(lang, k::ROUND_DEADLINE_PASSED, said));
         }
         Ok(())
     }
@@ -419,7 +414,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         let guard = self.lock();
         let (_, round) = self.active_round(ctx)?;
-        self.check_round_open(lang, &round)?;
+        self.check_round_open(lang, &round, false)?;
         let key = answer_key(round.id, ctx.actor.id);
         if self.load::<Answer>(Tree::Answers, &key)?.is_none() {
             return Err(self.refuse(lang, k::ANSWER_NONE, json!({"round": round.id.to_string()})));
@@ -459,7 +454,7 @@ impl Engine {
         let lang = ctx.actor.lang;
         let (_, current) = self.active_round(ctx)?;
         self.check_expected(lang, round, &current)?;
-        self.check_round_open(lang, &current)?;
+        self.check_round_open(lang, &current, false)?;
         let own = self.own_answer(current.id, ctx.actor.id)?;
         if edit_only && own.is_none() {
             return Err(self.refuse(
