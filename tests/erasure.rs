@@ -489,7 +489,9 @@ fn the_console_killed_right_after_the_reply_finishes_and_tells_at_the_next_start
     let (out, err, ok) = crate::binary::console(dir.path(), &[], "/stop\n");
     assert!(ok, "{err}\n{out}");
     assert!(
-        out.contains("Je gegevens zijn nu ook gewist uit de bestanden van de academie"),
+        out.contains(
+            "Je gegevens zijn nu ook gewist uit de website, uit de bestanden van de academie"
+        ),
         "the member is told after the restart:\n{out}"
     );
     assert!(!record.exists(), "the record is gone once it is done");
@@ -499,4 +501,84 @@ fn the_console_killed_right_after_the_reply_finishes_and_tells_at_the_next_start
             "{needle} is left in the files"
         );
     }
+}
+
+/// Shares a lesson as `who` and has the moderator approve it; its id.
+fn shared_lesson(a: &Academy, who: &Ctx, title: &str) -> LessonId {
+    let reply = a.ok(
+        who,
+        Request::LessonShare(academie::engine::LessonDraft {
+            title: title.into(),
+            happened: format!("Wat er gebeurde: {title}."),
+            lesson: format!("Wat we leerden: {title}."),
+            order: Order::First,
+            steps: vec![Step::Issue],
+            perspective: None,
+            tags: vec![],
+            attribution: Attribution::Named,
+        }),
+    );
+    let id = reply
+        .all_text()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|w| w.strip_prefix('L').and_then(|n| n.parse().ok()))
+        .map(LessonId)
+        .unwrap_or_else(|| panic!("no lesson id in {}", reply.all_text()));
+    a.ok(&moderator(), Request::ReviewApprove { id });
+    id
+}
+
+/// A draft another composed may list a deleted member's lessons. The reply does not rewrite
+/// it (a draft may list the whole library); meanwhile the draft shows and publishes only the
+/// lessons still there, and the upkeep takes the ids out, so its count is right again.
+#[test]
+fn a_draft_listing_a_deleted_lesson_leaves_it_out_at_once_and_forgets_it_in_the_upkeep() {
+    let a = open_in(tempfile::tempdir().unwrap());
+    a.populate();
+    let hers = shared_lesson(&a, &anna(), "Annas-les-4f2a over het mandaat");
+    let his = shared_lesson(&a, &bram(), "Brams lesson on the budget");
+    let compose = |title: &str| {
+        let draft = a.ok(
+            &moderator(),
+            Request::DigestCompose {
+                title: Some(title.into()),
+                filter: DigestFilter::default(),
+            },
+        );
+        match draft.choices.last().map(|c| c.action.clone()) {
+            Some(academie::reply::Action::PublishDigest(id)) => id,
+            _ => panic!("no draft: {draft:?}"),
+        }
+    };
+    let first = compose("Maart");
+    let second = compose("April");
+    let stored = |id: DigestId| -> Digest {
+        let bytes = a.store.get(Tree::Digests, &id.key()).unwrap().unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    assert_eq!(stored(first).lessons, [hers, his]);
+
+    a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    // Before the upkeep: the draft still lists her lesson's id, and shows only his.
+    assert_eq!(
+        stored(first).lessons,
+        [hers, his],
+        "not rewritten by the reply"
+    );
+    let shown = a
+        .ok(&moderator(), Request::DigestShow { id: first })
+        .all_text();
+    assert!(
+        shown.contains("Brams lesson") && !shown.contains("Annas-les"),
+        "{shown}"
+    );
+    // Published before the upkeep, it publishes what is there.
+    a.ok(&moderator(), Request::DigestPublish { id: second });
+    assert_eq!(stored(second).lessons, [his]);
+
+    a.engine.run_due().unwrap();
+    assert_eq!(stored(first).lessons, [his], "the upkeep took her id out");
+    let list = a.ok(&moderator(), Request::DigestList).all_text();
+    assert!(list.contains("Maart · 1 les ·"), "{list}");
+    assert!(!a.on_disk(b"Annas-les-4f2a"), "her lesson left the files");
 }

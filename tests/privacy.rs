@@ -65,6 +65,8 @@ fn populate(dir: &Path) {
 /vraag toestemming id:V1 akkoord:ja
 /als Ik
 /moderator beoordeling goedkeuren id:L20
+/moderator digest samenstellen titel: Zoutwig maart
+/moderator digest publiceren id:D1
 /moderator ronde onthullen
 /stop
 "
@@ -74,17 +76,21 @@ fn populate(dir: &Path) {
     assert!(!out.contains('⚠'), "every step succeeded:\n{out}");
 }
 
-/// Every file under `dir` with its bytes, except the member's own downloaded export. A backup
-/// keeps its entries in base64, so its entries are added decoded, as anyone could decode them.
+/// Every file under `dir` with its bytes, except what the console saved as handed to a user
+/// (the member's own downloaded export among it); the published site is the academy's and is
+/// included. A backup keeps its entries in base64, so its entries are added decoded, as anyone
+/// could decode them.
 fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         let path = entry.path();
         let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
+        let handed_out =
+            path.parent().is_some_and(|p| p.ends_with("export")) && !path.ends_with("export/site");
+        if kind.is_dir() && !handed_out {
             all.extend(files(&path));
-        } else if kind.is_file() && !path.to_string_lossy().contains("export") {
+        } else if kind.is_file() && !handed_out {
             let mut bytes = std::fs::read(&path).unwrap();
             if let Ok(backup) =
                 academie::engine::backup::read_backup(&academie::files::LocalDisk, &path)
@@ -191,6 +197,13 @@ fn deleting_my_data_leaves_none_of_it_in_the_database_files() {
         holds_canary(&set_aside[0]),
         "the set-aside database holds the member"
     );
+    let site = dir.path().join("export").join("site");
+    assert!(
+        files(&site)
+            .iter()
+            .any(|(_, b)| latin1(b).contains(&latin1(TITLE.as_bytes()))),
+        "the published site shows the member's lesson, so the check of the site can fail"
+    );
     let before = found(dir.path());
     assert_eq!(
         before.len(),
@@ -212,7 +225,7 @@ fn deleting_my_data_leaves_none_of_it_in_the_database_files() {
     );
     // The point the reply names: the message that the files no longer hold them came.
     let told = out
-        .find("Je gegevens zijn nu ook gewist uit de bestanden van de academie op schijf en uit de reservekopieën")
+        .find("Je gegevens zijn nu ook gewist uit de website, uit de bestanden van de academie op schijf en uit de reservekopieën")
         .expect("the member was told their data left the files");
     assert!(
         out.find("Verwijderd: je profiel")

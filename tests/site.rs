@@ -563,6 +563,8 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
         clock.clone(),
         Settings {
             site_dir: Some(site.clone()),
+            // As the binary runs: a deletion replies before its upkeep.
+            erasures_dir: Some(dir.path().join("db.erasing")),
             ..Settings::default()
         },
     );
@@ -711,17 +713,48 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
     same("a rejection, written by the scheduled work");
     assert!(!site.join("lessons/L5.html").exists());
 
-    // Anna deletes her data: her lessons' pages go, the digests lose them.
-    ok(&anna, Request::MyDataDelete { confirm: true });
-    same("a member's data deleted");
-    for gone in ["lessons/L2.html", "lessons/L3.html"] {
-        assert!(!site.join(gone).exists(), "{gone} left the site");
-    }
-    assert!(
+    // Anna deletes her data: her lessons' pages go with the reply; the digests that showed
+    // them, which may hold the whole library, follow in the upkeep, as the reply says.
+    let names_anna = || {
         every_file(&site)
             .values()
-            .all(|b| !String::from_utf8_lossy(b).contains("Anna")),
-        "her name left the site"
+            .any(|b| String::from_utf8_lossy(b).contains("Anna"))
+    };
+    assert!(
+        names_anna(),
+        "her name is on the site, so the checks below can fail"
+    );
+    let reply = ok(&anna, Request::MyDataDelete { confirm: true });
+    assert!(
+        reply.body.contains(
+            "Uit de pagina's van de website die ze nog tonen, uit haar bestanden op schijf"
+        ),
+        "{}",
+        reply.body
+    );
+    for gone in ["lessons/L2.html", "lessons/L3.html"] {
+        assert!(
+            !site.join(gone).exists(),
+            "{gone} left the site with the reply"
+        );
+    }
+    // The step of the upkeep that tells her: the pages are written before she is told.
+    assert_eq!(engine.finish_erasures(), 1, "the deletion is finished");
+    same("a member's data deleted, the upkeep done");
+    assert!(!names_anna(), "her name left the site");
+    let told = engine
+        .outbox()
+        .waiting()
+        .expect("outbox")
+        .into_iter()
+        .find(|m| m.to == academie::engine::Recipient::User(anna.actor.id))
+        .expect("she is told");
+    assert!(
+        told.reply
+            .body
+            .starts_with("Je gegevens zijn nu ook gewist uit de website, uit de bestanden"),
+        "{}",
+        told.reply.body
     );
 
     // A site that cannot be written: the publication still succeeds, and once the folder is

@@ -18,15 +18,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What changed in the published site since the configured site was last written: the digests
 /// and the lessons whose pages follow.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct SiteChanges {
     digests: BTreeSet<DigestId>,
     lessons: BTreeSet<LessonId>,
+    /// What a deletion's reply left for the upkeep ([`Engine::site_defer`]); written only
+    /// once [`Engine::site_take_deferred`] adds it to the rest.
+    later: Option<Box<SiteChanges>>,
 }
 
 impl SiteChanges {
     pub(super) fn is_empty(&self) -> bool {
-        self.digests.is_empty() && self.lessons.is_empty()
+        self.digests.is_empty() && self.lessons.is_empty() && self.later.is_none()
     }
 }
 
@@ -537,6 +540,85 @@ impl Engine {
         changes.digests.extend(digests);
     }
 
+    /// What the site waits for now, to tell afterwards which changes a request recorded.
+    pub(super) fn site_changes_now(&self) -> SiteChanges {
+        let changes = self
+            .site_changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        SiteChanges {
+            later: None,
+            ..changes.clone()
+        }
+    }
+
+    /// Leaves for the upkeep the pages that changes recorded since `before` touched, except
+    /// the pages of the `gone` lessons, which are only removed: a deletion's reply removes the
+    /// member's own pages, while a digest that showed their lessons may hold the whole library
+    /// and is written again after the reply. Called under the write lock, so every change
+    /// since `before` is the caller's. Whether anything was left.
+    pub(super) fn site_defer(&self, before: &SiteChanges, gone: &[LessonId]) -> bool {
+        let mut changes = self
+            .site_changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let digests: BTreeSet<DigestId> = changes
+            .digests
+            .difference(&before.digests)
+            .copied()
+            .collect();
+        let lessons: BTreeSet<LessonId> = changes
+            .lessons
+            .difference(&before.lessons)
+            .filter(|l| !gone.contains(l))
+            .copied()
+            .collect();
+        if digests.is_empty() && lessons.is_empty() {
+            return false;
+        }
+        changes.digests.retain(|d| !digests.contains(d));
+        changes.lessons.retain(|l| !lessons.contains(l));
+        let later = changes.later.get_or_insert_with(Default::default);
+        later.digests.extend(digests);
+        later.lessons.extend(lessons);
+        true
+    }
+
+    /// Adds what deletions left for the upkeep to the changes the next write takes; whether
+    /// there was any.
+    pub(super) fn site_take_deferred(&self) -> bool {
+        let mut changes = self
+            .site_changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(later) = changes.later.take() else {
+            return false;
+        };
+        changes.digests.extend(later.digests);
+        changes.lessons.extend(later.lessons);
+        true
+    }
+
+    /// Whether pages wait for the upkeep ([`Engine::site_defer`]).
+    pub(super) fn site_deferred(&self) -> bool {
+        self.site_changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .later
+            .is_some()
+    }
+
+    /// Whether the configured site's last write failed, so pages may show what the store no
+    /// longer holds until a write succeeds.
+    pub(super) fn site_write_failed(&self) -> bool {
+        self.settings.site_dir.is_some()
+            && self
+                .site_writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .repair
+    }
+
     /// A lesson is written (`new`) or removed (`None`): if a published digest shows it and what
     /// the site shows of it changed, its page and those digests follow.
     pub(super) fn site_lesson_written(&self, old: Option<&Lesson>, new: Option<&Lesson>) {
@@ -569,16 +651,19 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Taken under the write lock: a change recorded while its batch was being built is in
         // the store by then.
+        let known = writer.entries.take().filter(|_| !writer.repair);
         let changes = {
             let _guard = self.lock();
-            std::mem::take(
-                &mut *self
-                    .site_changes
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
-            )
+            let mut changes = self
+                .site_changes
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // What waits for the upkeep stays, unless the whole site is written now anyway.
+            let later = changes.later.take().filter(|_| known.is_some());
+            let taken = std::mem::take(&mut *changes);
+            changes.later = later;
+            taken
         };
-        let known = writer.entries.take().filter(|_| !writer.repair);
         let done = match known {
             Some(entries) => self.update_site(dir, entries, &changes),
             None => self.whole_site(dir).map(|(_, entries)| entries),

@@ -313,7 +313,8 @@ impl Engine {
     fn my_data_delete_now(&self, lang: Lang, user: UserId) -> Outcome {
         let guard = self.lock();
         let data = self.collect_my_data(user)?;
-        let counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
+        let mut counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
+        let data_lessons: Vec<LessonId> = data.lessons.iter().map(|l| l.id).collect();
         drop(data);
         // Recorded before anything is removed, and under the write lock, so the background
         // step never forgets a record made after it looked: from here the deletion is
@@ -327,9 +328,13 @@ impl Engine {
             tracing::error!("cannot record a deletion: {e}");
             return Err(self.storage_refusal(lang, &e));
         }
+        let before = self.site_changes_now();
         let removed = self
             .erasure_batch(user, lang)
             .and_then(|batch| self.commit(batch));
+        // Their lessons' pages leave the site before the reply; the other pages that showed
+        // them (digests, lessons they applied) follow in the upkeep, as the files do.
+        let site_later = removed.is_ok() && self.site_defer(&before, &data_lessons);
         drop(guard);
         {
             let mut upkeep = self.upkeep.lock().unwrap_or_else(|p| p.into_inner());
@@ -349,8 +354,9 @@ impl Engine {
                 counts,
             )));
         }
-        // Their lessons leave the published site too.
         self.refresh_site();
+        // A first write of the whole site in this process wrote those pages too.
+        counts["site"] = (site_later && self.site_deferred()).into();
         Ok(Reply::private(self.t(
             lang,
             k::MYDATA_DELETED_ERASING,
@@ -372,6 +378,9 @@ impl Engine {
         let batch = self.erasure_batch(user, lang)?;
         self.commit(batch)?;
         drop(guard);
+        if let Err(e) = self.prune_drafts() {
+            tracing::error!("could not take deleted lessons out of the drafts: {e}");
+        }
         let mut erased = Erased::default();
         // The store still holds the removed bytes in its files until they are rewritten; the
         // person is told their data is gone only once it is gone from the disk too.
@@ -493,17 +502,17 @@ impl Engine {
                 batch.put(Tree::Collaborations, key, encode(&c)?);
             }
         }
-        // The digests they composed, those that published their lessons, and drafts, which
-        // may hold their lessons without having published them.
-        let mut digests: std::collections::BTreeSet<DigestId> = data
+        // The digests they composed and those that published their lessons. Drafts of
+        // others may list their lessons too, by id only, which says nothing of whose they
+        // were: those ids are taken out by the upkeep ([`Engine::prune_drafts`]), since a
+        // draft may list the whole library and rewriting it here would make every deletion's
+        // reply grow with the library.
+        let digests: std::collections::BTreeSet<DigestId> = data
             .lessons
             .iter()
             .flat_map(|l| l.published_in.iter().copied())
             .chain(data.digests_composed.iter().copied())
             .collect();
-        if !deleted.is_empty() {
-            digests.extend(self.drafts()?);
-        }
         for id in digests {
             let Some(mut d) = self.load::<Digest>(Tree::Digests, &id.key())? else {
                 continue;
@@ -532,6 +541,47 @@ impl Engine {
         }
         self.forget_mentions(&mut batch, user)?;
         Ok(batch)
+    }
+
+    /// Takes the lessons that no longer exist out of every draft; how many drafts changed. A
+    /// deletion leaves this to its upkeep (see [`Engine::erasure_batch`]); until then a draft
+    /// shows and publishes only the lessons still there, and only the list of digests still
+    /// counts the ids of those gone.
+    fn prune_drafts(&self) -> Result<usize, Failure> {
+        let _guard = self.lock();
+        let drafts = self.drafts()?;
+        if drafts.is_empty() {
+            return Ok(0);
+        }
+        // Every lesson has one status, so the three lists together are every lesson there is.
+        let mut exists = crate::postings::Ids::new();
+        for status in [
+            LessonStatus::Pending,
+            LessonStatus::Approved,
+            LessonStatus::Rejected,
+        ] {
+            exists |= search::status_set(self.store.as_ref(), status)?;
+        }
+        let mut batch = Batch::new();
+        let mut changed = 0;
+        for id in drafts {
+            let Some(mut d) = self.load::<Digest>(Tree::Digests, &id.key())? else {
+                continue;
+            };
+            if d.status != DigestStatus::Draft {
+                continue;
+            }
+            let listed = d.lessons.len();
+            d.lessons.retain(|l| exists.contains(l.0));
+            if d.lessons.len() != listed {
+                batch.put(Tree::Digests, d.id.key().to_vec(), encode(&d)?);
+                changed += 1;
+            }
+        }
+        if !batch.is_empty() {
+            self.commit(batch)?;
+        }
+        Ok(changed)
     }
 
     /// Rewrites the automatic backups and the databases set aside by restores without `user`.
@@ -689,10 +739,23 @@ impl Engine {
             self.erasures_due(waiting);
             return 0;
         }
-        // The site follows what was removed here; a request that removed it wrote it already.
-        if committed {
+        // Not needed for the rewrite (a draft holds no one's words), but for the drafts to
+        // count what they can publish; a failure is tried again at the next deletion.
+        let pruned = if removed.iter().any(|e| e.told.is_none()) {
+            self.prune_drafts()
+        } else {
+            Ok(0)
+        };
+        if let Err(e) = pruned {
+            tracing::error!("could not take deleted lessons out of the drafts: {e}");
+        }
+        // The site follows what was removed here, and what a deletion's reply left for now;
+        // a member is told their data is gone only once no page shows it.
+        let deferred = self.site_take_deferred();
+        if committed || deferred {
             self.refresh_site();
         }
+        let site_failed = self.site_write_failed();
         // One rewrite for every deletion that waits: the removed bytes leave the files.
         if let Err(e) = self.store.compact() {
             tracing::error!("the database could not be rewritten after a deletion: {e}");
@@ -707,6 +770,10 @@ impl Engine {
             };
             self.erase_in_copies(erasure.user, erasure.lang, erasure.told, &mut erased);
             self.remove_export(erasure.user, &mut erased);
+            if site_failed && erasure.told.is_none() {
+                tracing::warn!("the site could not be written after a deletion");
+                erased.retry = true;
+            }
             for path in &erased.kept {
                 tracing::error!(
                     "{} may still hold the deleted data; remove it",
@@ -769,13 +836,14 @@ impl Engine {
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), Failure> {
         let lang = erasure.lang;
+        let site = self.settings.site_dir.is_some();
         let text = if erased.kept.is_empty() {
-            self.t(lang, k::MYDATA_ERASED, json!({}))
+            self.t(lang, k::MYDATA_ERASED, json!({ "site": site }))
         } else {
             self.t(
                 lang,
                 k::MYDATA_ERASED_COPIES_KEPT,
-                json!({"copies": copies(&erased.kept)}),
+                json!({"copies": copies(&erased.kept), "site": site}),
             )
         };
         {

@@ -159,7 +159,9 @@ impl Engine {
         if due && self.erasures_pending() {
             self.finish_erasures();
         }
-        // A site that could not be written, or changes no publication followed yet.
+        // What a deletion's reply left for now, a site that could not be written, or changes
+        // no publication followed yet.
+        self.site_take_deferred();
         if self.site_waiting() {
             self.refresh_site();
         }

@@ -121,6 +121,7 @@ impl Engine {
         let Some(dir) = &self.settings.site_dir else {
             return;
         };
+        self.site_take_deferred();
         if self.site_waiting() {
             self.write_configured_site();
         }
