@@ -1004,6 +1004,24 @@ fn edited_templates_make_the_next_console_write_the_site_whole() {
     );
 }
 
+/// A site left by a build whose index listed every title of a digest (its note of the site
+/// has no `format`) is written whole by the next console, index included.
+#[test]
+fn a_site_left_before_the_index_was_cut_short_is_written_whole() {
+    let dir = two_digests();
+    let site = dir.path().join("export/site");
+    let other = site.join("digests/D2.html");
+    plant(&other);
+    let state = site.join(".academie-site.json");
+    let mut note: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(note["format"], 1, "{note}");
+    note.as_object_mut().unwrap().remove("format");
+    std::fs::write(&state, serde_json::to_vec(&note).unwrap()).unwrap();
+    anna_deletes_her_data(dir.path(), &[]);
+    assert!(!planted(&other), "the whole site was written");
+}
+
 #[test]
 fn answers_and_lessons_of_several_lines_are_typed_with_a_backslash_or_a_block() {
     let script = "\

@@ -859,4 +859,40 @@ fn a_digest_written_in_parts_is_the_digest_rendered_whole() {
         "every lesson on the page"
     );
     assert_same_as_whole(&engine, &site, &dir.path().join("again"), "a large digest");
+
+    // The index and the feed list the first titles, sorted, and say there are more: listed
+    // whole, a digest of the library made each of them megabytes large.
+    let mut titles: Vec<String> = (0..n)
+        .map(|i| format!("Les {i} &lt;b&gt;&amp;&lt;/b&gt; *{i}*"))
+        .collect();
+    titles.sort_by_key(|t| {
+        t.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    });
+    let index = std::fs::read_to_string(site.join("index.html")).expect("index");
+    let summary = index
+        .split("<p class=\"summary\" dir=\"auto\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .expect("a summary");
+    let shown = academie::site::SUMMARY_TITLES;
+    assert_eq!(
+        summary,
+        format!("{} · …", titles[..shown].join(" · ")),
+        "the first titles, then an ellipsis"
+    );
+    let feed = std::fs::read_to_string(site.join("feed.atom")).expect("feed");
+    assert!(
+        feed.contains(&format!(
+            "{n} lessen: {} · …</summary>",
+            titles[..shown].join(" · ")
+        )),
+        "{feed}"
+    );
+    assert!(
+        index.len() < 8_000 && !index.contains(&titles[shown]),
+        "the index lists no more: {} bytes",
+        index.len()
+    );
 }

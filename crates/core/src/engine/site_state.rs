@@ -24,12 +24,20 @@ struct SiteState {
     generation: u64,
     /// The version of the academy that wrote the pages: its own code renders them too.
     version: String,
+    /// How the index was made ([`SITE_FORMAT`]); absent before the index's summaries were
+    /// cut short, whose entries hold every title.
+    #[serde(default)]
+    format: u32,
     /// Checksums of the texts and the templates the pages were written with.
     texts: u32,
     templates: u32,
     lang: Lang,
     listed: Vec<IndexEntry>,
 }
+
+/// Moves when what the index keeps of each digest changes within a version: a list of an
+/// earlier format is not taken, and the next write is the whole site.
+const SITE_FORMAT: u32 = 1;
 
 fn state_path(dir: &Path) -> PathBuf {
     dir.join(STATE_FILE)
@@ -67,6 +75,7 @@ impl Engine {
             .filter(|state| {
                 state.generation == generation
                     && state.version == env!("CARGO_PKG_VERSION")
+                    && state.format == SITE_FORMAT
                     && (state.texts, state.templates, state.lang) == self.site_inputs()
             });
         let Some(state) = left else {
@@ -156,6 +165,7 @@ impl Engine {
         let state = SiteState {
             generation,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            format: SITE_FORMAT,
             texts,
             templates,
             lang,

@@ -15,7 +15,7 @@ pub use templates::{escape_markdown, Templates};
 pub use view::{
     build, chat, digest_files, digest_page, figures_for, index_files, lesson_file_name,
     lesson_page, put_index_files, quadrant, write_digest_page, Appearance, DigestOutline, Figures,
-    IndexEntry, PublishedDigest, PublishedLesson, SiteFiles, LESSONS_AT_A_TIME,
+    IndexEntry, PublishedDigest, PublishedLesson, SiteFiles, LESSONS_AT_A_TIME, SUMMARY_TITLES,
 };
 
 use crate::disk::Disk;

@@ -433,8 +433,24 @@ pub struct IndexEntry {
     pub zone: chrono_tz::Tz,
     /// How many lessons it shows.
     pub count: usize,
-    /// Its lessons' titles, sorted and without repeats, in its language.
+    /// Its lessons' titles, sorted and without repeats, in its language: the first
+    /// [`SUMMARY_TITLES`], then `…` if there are more ([`summary`]).
     pub summary: String,
+}
+
+/// How many titles the index and the feed list of a digest. A digest may hold the whole
+/// library: listed whole, its titles made the index page and the feed megabytes large, and
+/// every change to the site wrote them again.
+pub const SUMMARY_TITLES: usize = 20;
+
+/// The index's summary of a digest from its titles, sorted and without repeats.
+fn summary<'t>(titles: impl IntoIterator<Item = &'t str>) -> String {
+    let mut titles = titles.into_iter();
+    let mut shown: Vec<&str> = titles.by_ref().take(SUMMARY_TITLES).collect();
+    if titles.next().is_some() {
+        shown.push("…");
+    }
+    shown.join(" · ")
 }
 
 /// A time zone by its name (`Europe/Amsterdam`).
@@ -464,7 +480,7 @@ impl IndexEntry {
             published: d.digest.published_at.unwrap_or(d.digest.composed_at),
             zone: d.zone,
             count: d.lessons.len(),
-            summary: titles.into_iter().collect::<Vec<_>>().join(" · "),
+            summary: summary(titles),
         }
     }
 
@@ -659,6 +675,7 @@ pub struct DigestOutline {
     /// By (position in [`Order::ALL`], position in [`Step::ALL`] or after it for none).
     groups: BTreeMap<(usize, usize), Vec<LessonId>>,
     perspectives: [u32; 4],
+    /// The first titles in sorted order, without repeats: one more than the index shows.
     titles: BTreeSet<String>,
     count: usize,
 }
@@ -695,8 +712,16 @@ impl DigestOutline {
         if let Some(x) = lesson.perspective {
             self.perspectives[usize::from(x.byte())] += 1;
         }
-        self.titles
-            .insert(lesson.text_for(self.digest.lang).title.clone());
+        // Only the first titles are shown, and one more tells there are more.
+        let title = &lesson.text_for(self.digest.lang).title;
+        if self.titles.len() <= SUMMARY_TITLES
+            || self.titles.last().is_some_and(|last| title < last)
+        {
+            self.titles.insert(title.clone());
+            if self.titles.len() > SUMMARY_TITLES + 1 {
+                self.titles.pop_last();
+            }
+        }
         self.count += 1;
     }
 
@@ -716,12 +741,7 @@ impl DigestOutline {
             published: d.published_at.unwrap_or(d.composed_at),
             zone: self.zone,
             count: self.count,
-            summary: self
-                .titles
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" · "),
+            summary: summary(self.titles.iter().map(String::as_str)),
         }
     }
 
