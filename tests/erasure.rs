@@ -96,6 +96,20 @@ fn settings(dir: &Path) -> Settings {
 
 /// An academy on a sled database in `dir` (kept by the caller across a reopen).
 fn open_in(dir: tempfile::TempDir) -> Academy {
+    let settings = settings(dir.path());
+    open_with(dir, settings)
+}
+
+/// As [`open_in`], publishing its digests on a site in `dir/site`.
+fn open_with_site(dir: tempfile::TempDir) -> Academy {
+    let settings = Settings {
+        site_dir: Some(dir.path().join("site")),
+        ..settings(dir.path())
+    };
+    open_with(dir, settings)
+}
+
+fn open_with(dir: tempfile::TempDir, settings: Settings) -> Academy {
     let store = Arc::new(Counted {
         inner: SledStore::open(&dir.path().join("db"), None).unwrap(),
         rewrites: AtomicUsize::new(0),
@@ -110,7 +124,7 @@ fn open_in(dir: tempfile::TempDir) -> Academy {
         store.clone(),
         Arc::new(Catalog::embedded().unwrap()),
         clock.clone(),
-        settings(dir.path()),
+        settings,
     ));
     Academy {
         dir,
@@ -581,4 +595,65 @@ fn a_draft_listing_a_deleted_lesson_leaves_it_out_at_once_and_forgets_it_in_the_
     let list = a.ok(&moderator(), Request::DigestList).all_text();
     assert!(list.contains("Maart · 1 les ·"), "{list}");
     assert!(!a.on_disk(b"Annas-les-4f2a"), "her lesson left the files");
+}
+
+/// A site that cannot be written keeps showing a deleted member's lesson in its digest: she is
+/// not told her data is gone until a write succeeded.
+#[test]
+fn a_member_is_not_told_their_data_is_gone_while_the_site_cannot_be_written() {
+    let a = open_with_site(tempfile::tempdir().unwrap());
+    a.populate();
+    shared_lesson(&a, &anna(), "Annas-les-8d1e over de dijk");
+    shared_lesson(&a, &bram(), "Brams lesson on the dike");
+    let draft = a.ok(
+        &moderator(),
+        Request::DigestCompose {
+            title: Some("Maart".into()),
+            filter: DigestFilter::default(),
+        },
+    );
+    let Some(academie::reply::Action::PublishDigest(id)) =
+        draft.choices.last().map(|c| c.action.clone())
+    else {
+        panic!("no draft: {draft:?}")
+    };
+    a.ok(&moderator(), Request::DigestPublish { id });
+    let site = a.dir.path().join("site");
+    let page = site.join(format!("digests/{id}.html"));
+    let shows_her = || folder_holds(&site, b"Annas-les-8d1e", &[]);
+    assert!(shows_her(), "her lesson is on the site");
+
+    let reply = a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    assert!(
+        reply
+            .body
+            .contains("Uit de pagina's van de website die ze nog tonen"),
+        "{}",
+        reply.body
+    );
+    // The digest's folder cannot be written: its page stays as it was.
+    let aside = a.dir.path().join("digests-aside");
+    std::fs::rename(site.join("digests"), &aside).unwrap();
+    std::fs::write(site.join("digests"), b"not a folder").unwrap();
+    assert_eq!(a.engine.finish_erasures(), 0, "not finished");
+    assert!(
+        a.messages_to(&anna()).is_empty(),
+        "no word while a page may show her"
+    );
+    assert_eq!(a.records(), 1, "the record is kept");
+
+    // Writable again: the next try writes the site, and only then is she told.
+    std::fs::remove_file(site.join("digests")).unwrap();
+    std::fs::rename(&aside, site.join("digests")).unwrap();
+    assert!(shows_her(), "the page still shows her");
+    *a.clock.0.lock().unwrap() += Duration::minutes(10);
+    a.engine.run_due().unwrap();
+    assert!(!shows_her(), "written without her");
+    assert!(page.is_file(), "the digest's page is there");
+    let told = a.messages_to(&anna());
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].starts_with("Je gegevens zijn nu ook gewist uit de website"),
+        "{told:?}"
+    );
 }

@@ -738,6 +738,10 @@ fn the_site_kept_page_by_page_is_byte_for_byte_the_site_written_whole() {
             "{gone} left the site with the reply"
         );
     }
+    assert!(
+        names_anna(),
+        "the digests' pages are the upkeep's, as the reply says: it did not wait for them"
+    );
     // The step of the upkeep that tells her: the pages are written before she is told.
     assert_eq!(engine.finish_erasures(), 1, "the deletion is finished");
     same("a member's data deleted, the upkeep done");

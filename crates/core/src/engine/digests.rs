@@ -599,13 +599,17 @@ impl Engine {
         true
     }
 
-    /// Whether pages wait for the upkeep ([`Engine::site_defer`]).
-    pub(super) fn site_deferred(&self) -> bool {
-        self.site_changes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .later
-            .is_some()
+    /// Whether the configured site waits for a write: its last one failed, or changes wait.
+    /// Unlike [`Engine::site_waiting`], also while a write runs, which may have taken its
+    /// changes before the last ones came.
+    pub(super) fn site_needs_write(&self) -> bool {
+        self.settings.site_dir.is_some()
+            && (self.site_write_failed()
+                || !self
+                    .site_changes
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .is_empty())
     }
 
     /// Whether the configured site's last write failed, so pages may show what the store no

@@ -355,8 +355,7 @@ impl Engine {
             )));
         }
         self.refresh_site();
-        // A first write of the whole site in this process wrote those pages too.
-        counts["site"] = (site_later && self.site_deferred()).into();
+        counts["site"] = site_later.into();
         Ok(Reply::private(self.t(
             lang,
             k::MYDATA_DELETED_ERASING,
@@ -749,10 +748,11 @@ impl Engine {
         if let Err(e) = pruned {
             tracing::error!("could not take deleted lessons out of the drafts: {e}");
         }
-        // The site follows what was removed here, and what a deletion's reply left for now;
+        // The site follows what was removed here, and what a deletion's reply left for now
+        // (taken by another tick's upkeep meanwhile, it may still wait among the changes);
         // a member is told their data is gone only once no page shows it.
         let deferred = self.site_take_deferred();
-        if committed || deferred {
+        if committed || deferred || self.site_needs_write() {
             self.refresh_site();
         }
         let site_failed = self.site_write_failed();
