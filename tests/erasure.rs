@@ -542,11 +542,12 @@ fn shared_lesson(a: &Academy, who: &Ctx, title: &str) -> LessonId {
     id
 }
 
-/// A draft another composed may list a deleted member's lessons. The reply does not rewrite
-/// it (a draft may list the whole library); meanwhile the draft shows and publishes only the
-/// lessons still there, and the upkeep takes the ids out, so its count is right again.
+/// Digests another composed may list a deleted member's lessons by id: a draft, and a digest
+/// that published them unchanged. The reply does not rewrite them (a digest may list the whole
+/// library); meanwhile each shows only the lessons still there, and the upkeep takes the ids
+/// out, so their counts are right again.
 #[test]
-fn a_draft_listing_a_deleted_lesson_leaves_it_out_at_once_and_forgets_it_in_the_upkeep() {
+fn digests_listing_a_deleted_lesson_leave_it_out_at_once_and_forget_it_in_the_upkeep() {
     let a = open_in(tempfile::tempdir().unwrap());
     a.populate();
     let hers = shared_lesson(&a, &anna(), "Annas-les-4f2a over het mandaat");
@@ -564,36 +565,44 @@ fn a_draft_listing_a_deleted_lesson_leaves_it_out_at_once_and_forgets_it_in_the_
             _ => panic!("no draft: {draft:?}"),
         }
     };
-    let first = compose("Maart");
-    let second = compose("April");
+    let draft = compose("Maart");
+    let published = compose("Februari");
+    a.ok(&moderator(), Request::DigestPublish { id: published });
     let stored = |id: DigestId| -> Digest {
         let bytes = a.store.get(Tree::Digests, &id.key()).unwrap().unwrap();
         serde_json::from_slice(&bytes).unwrap()
     };
-    assert_eq!(stored(first).lessons, [hers, his]);
+    for id in [draft, published] {
+        assert_eq!(stored(id).lessons, [hers, his]);
+    }
 
     a.ok(&anna(), Request::MyDataDelete { confirm: true });
-    // Before the upkeep: the draft still lists her lesson's id, and shows only his.
-    assert_eq!(
-        stored(first).lessons,
-        [hers, his],
-        "not rewritten by the reply"
-    );
-    let shown = a
-        .ok(&moderator(), Request::DigestShow { id: first })
-        .all_text();
-    assert!(
-        shown.contains("Brams lesson") && !shown.contains("Annas-les"),
-        "{shown}"
-    );
-    // Published before the upkeep, it publishes what is there.
-    a.ok(&moderator(), Request::DigestPublish { id: second });
-    assert_eq!(stored(second).lessons, [his]);
+    for id in [draft, published] {
+        assert_eq!(
+            stored(id).lessons,
+            [hers, his],
+            "{id}: not rewritten by the reply"
+        );
+        let shown = a.ok(&moderator(), Request::DigestShow { id }).all_text();
+        assert!(
+            shown.contains("Brams lesson") && !shown.contains("Annas-les"),
+            "{id}: {shown}"
+        );
+    }
 
     a.engine.run_due().unwrap();
-    assert_eq!(stored(first).lessons, [his], "the upkeep took her id out");
+    for id in [draft, published] {
+        assert_eq!(
+            stored(id).lessons,
+            [his],
+            "{id}: the upkeep took her id out"
+        );
+    }
     let list = a.ok(&moderator(), Request::DigestList).all_text();
-    assert!(list.contains("Maart · 1 les ·"), "{list}");
+    assert!(
+        list.contains("Maart · 1 les ·") && list.contains("Februari · 1 les ·"),
+        "{list}"
+    );
     assert!(!a.on_disk(b"Annas-les-4f2a"), "her lesson left the files");
 }
 

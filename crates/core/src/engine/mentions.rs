@@ -32,14 +32,7 @@ pub(super) enum Kind {
     Taken = 14,
     Audit = 15,
     Question = 16,
-    /// A digest not yet published, listed under no member (see [`DRAFTS`]).
-    Draft = 20,
 }
-
-/// Where the drafts are listed: a deletion removes its lessons from drafts, which do not show
-/// in a lesson's `published_in`, and finds them here rather than among all digests, of which
-/// the published ones can list the whole library. Discord never gives out id 0.
-const DRAFTS: UserId = UserId(0);
 
 impl Kind {
     /// The kind of entry a record of `tree` gets, if any.
@@ -95,8 +88,6 @@ struct Named {
     actor: Option<UserId>,
     asker: Option<UserId>,
     harvest: Option<NamedHarvest>,
-    /// A digest's status; other records have statuses of their own kinds.
-    status: Option<serde_json::Value>,
 }
 
 #[derive(Default, Deserialize)]
@@ -121,11 +112,8 @@ fn member_of(key: &[u8]) -> Option<UserId> {
     Some(UserId(u64::from_be_bytes(key[at..].try_into().ok()?)))
 }
 
-/// Keys of entries: those a record is listed under, and those it no longer belongs under.
-type Listed = (Vec<Vec<u8>>, Vec<Vec<u8>>);
-
-/// The entries for a record of `tree` as written, and those it no longer has a place in.
-fn entries(tree: Tree, key: &[u8], value: &[u8]) -> Result<Listed, Failure> {
+/// The entries for a record of `tree` as written.
+fn entries(tree: Tree, key: &[u8], value: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
     let Some(kind) = Kind::of(tree) else {
         return Ok(Default::default());
     };
@@ -134,11 +122,9 @@ fn entries(tree: Tree, key: &[u8], value: &[u8]) -> Result<Listed, Failure> {
             .map(|user| entry(user, kind, key))
             .into_iter()
             .collect();
-        return Ok((listed, Vec::new()));
+        return Ok(listed);
     }
     let named: Named = decode(tree, key, value)?;
-    let mut gone = Vec::new();
-    let draft = entry(DRAFTS, Kind::Draft, key);
     let users: Vec<UserId> = match kind {
         Kind::Round => named.started_by.into_iter().collect(),
         Kind::Collaboration => named.configured_by.into_iter().collect(),
@@ -160,16 +146,7 @@ fn entries(tree: Tree, key: &[u8], value: &[u8]) -> Result<Listed, Failure> {
     let mut out: Vec<Vec<u8>> = users.into_iter().map(|u| entry(u, kind, key)).collect();
     out.sort();
     out.dedup();
-    if kind == Kind::Digest {
-        let draft_status = serde_json::to_value(crate::domain::DigestStatus::Draft)
-            .map_err(|e| Failure::Internal(e.into()))?;
-        if named.status == Some(draft_status) {
-            out.push(draft);
-        } else {
-            gone.push(draft);
-        }
-    }
-    Ok((out, gone))
+    Ok(out)
 }
 
 impl Engine {
@@ -183,11 +160,7 @@ impl Engine {
             };
             match value {
                 Some(value) => {
-                    let (listed, gone) = entries(*tree, key, value)?;
-                    for e in gone {
-                        more.remove(Tree::Mentions, e);
-                    }
-                    for e in listed {
+                    for e in entries(*tree, key, value)? {
                         more.put(Tree::Mentions, e, Vec::new());
                     }
                 }
@@ -235,16 +208,6 @@ impl Engine {
         Ok(out)
     }
 
-    /// The digests not yet published, in id order.
-    pub(super) fn drafts(&self) -> Result<Vec<crate::domain::DigestId>, Failure> {
-        Ok(self
-            .mentioned(DRAFTS, Kind::Draft)?
-            .iter()
-            .filter_map(|key| key.as_slice().try_into().ok())
-            .map(|key: [u8; 8]| crate::domain::DigestId(u64::from_be_bytes(key)))
-            .collect())
-    }
-
     /// Removes every entry under `user`'s id.
     pub(super) fn forget_mentions(&self, batch: &mut Batch, user: UserId) -> Result<(), Failure> {
         for (key, _) in self.store.scan_prefix(Tree::Mentions, &user.key())? {
@@ -260,7 +223,7 @@ impl Engine {
         let mut batch = Batch::new();
         for tree in LISTED {
             for (key, value) in self.store.scan_prefix(tree, &[])? {
-                for e in entries(tree, &key, &value)?.0 {
+                for e in entries(tree, &key, &value)? {
                     batch.put(Tree::Mentions, e, Vec::new());
                 }
                 if batch.len() >= PER_BATCH {

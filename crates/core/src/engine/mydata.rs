@@ -52,6 +52,21 @@ struct Composed {
     as_published: Vec<Lesson>,
 }
 
+/// What a deletion reads of a digest that showed the member, without its list of lessons:
+/// whether it names them or keeps one of their lessons as published.
+#[derive(Deserialize)]
+struct Holds {
+    composed_by: Option<UserId>,
+    #[serde(default)]
+    as_published: Vec<KeptLesson>,
+}
+
+/// A lesson a digest keeps as it published it: its id.
+#[derive(Deserialize)]
+struct KeptLesson {
+    id: LessonId,
+}
+
 /// Everything about one person, as exported.
 #[derive(Debug, Serialize)]
 pub struct MyData {
@@ -377,8 +392,8 @@ impl Engine {
         let batch = self.erasure_batch(user, lang)?;
         self.commit(batch)?;
         drop(guard);
-        if let Err(e) = self.prune_drafts() {
-            tracing::error!("could not take deleted lessons out of the drafts: {e}");
+        if let Err(e) = self.prune_digests() {
+            tracing::error!("could not take deleted lessons out of the digests: {e}");
         }
         let mut erased = Erased::default();
         // The store still holds the removed bytes in its files until they are rewritten; the
@@ -501,11 +516,12 @@ impl Engine {
                 batch.put(Tree::Collaborations, key, encode(&c)?);
             }
         }
-        // The digests they composed and those that published their lessons. Drafts of
-        // others may list their lessons too, by id only, which says nothing of whose they
-        // were: those ids are taken out by the upkeep ([`Engine::prune_drafts`]), since a
-        // draft may list the whole library and rewriting it here would make every deletion's
-        // reply grow with the library.
+        // The digests they composed and those that published their lessons: rewritten here
+        // if they name them or keep one of their lessons as it was published. A digest that
+        // only lists their lessons by id (a draft of another, a digest that published them
+        // unchanged) names no one: those ids are taken out by the upkeep
+        // ([`Engine::prune_digests`]), since a digest may list the whole library and
+        // rewriting it here would make every deletion's reply grow with the library.
         let digests: std::collections::BTreeSet<DigestId> = data
             .lessons
             .iter()
@@ -513,9 +529,16 @@ impl Engine {
             .chain(data.digests_composed.iter().copied())
             .collect();
         for id in digests {
-            let Some(mut d) = self.load::<Digest>(Tree::Digests, &id.key())? else {
+            let Some(bytes) = self.store.get(Tree::Digests, &id.key())? else {
                 continue;
             };
+            let holds: Holds = super::decode(Tree::Digests, &id.key(), &bytes)?;
+            let theirs = holds.composed_by == Some(user)
+                || holds.as_published.iter().any(|l| deleted.contains(&l.id));
+            if !theirs {
+                continue;
+            }
+            let mut d: Digest = super::decode(Tree::Digests, &id.key(), &bytes)?;
             // Counted rather than compared with a copy: a draft may list the whole library.
             let composed = d.composed_by == Some(user);
             if composed {
@@ -542,16 +565,13 @@ impl Engine {
         Ok(batch)
     }
 
-    /// Takes the lessons that no longer exist out of every draft; how many drafts changed. A
-    /// deletion leaves this to its upkeep (see [`Engine::erasure_batch`]); until then a draft
-    /// shows and publishes only the lessons still there, and only the list of digests still
-    /// counts the ids of those gone.
-    fn prune_drafts(&self) -> Result<usize, Failure> {
+    /// Takes the lessons that no longer exist out of every digest; how many digests changed.
+    /// A deletion leaves this to its upkeep (see [`Engine::erasure_batch`]); until then a
+    /// digest shows, and a draft publishes, only the lessons still there, and only the list of
+    /// digests still counts the ids of those gone. Read a digest at a time: each may list the
+    /// whole library.
+    fn prune_digests(&self) -> Result<usize, Failure> {
         let _guard = self.lock();
-        let drafts = self.drafts()?;
-        if drafts.is_empty() {
-            return Ok(0);
-        }
         // Every lesson has one status, so the three lists together are every lesson there is.
         let mut exists = crate::postings::Ids::new();
         for status in [
@@ -563,20 +583,19 @@ impl Engine {
         }
         let mut batch = Batch::new();
         let mut changed = 0;
-        for id in drafts {
-            let Some(mut d) = self.load::<Digest>(Tree::Digests, &id.key())? else {
-                continue;
-            };
-            if d.status != DigestStatus::Draft {
-                continue;
-            }
-            let listed = d.lessons.len();
-            d.lessons.retain(|l| exists.contains(l.0));
-            if d.lessons.len() != listed {
-                batch.put(Tree::Digests, d.id.key().to_vec(), encode(&d)?);
-                changed += 1;
-            }
-        }
+        self.store
+            .scan_each(Tree::Digests, &[], &mut |key, value| {
+                let mut d: Digest = super::decode(Tree::Digests, key, value)
+                    .map_err(|e| StoreError::Io(format!("{e:#}")))?;
+                let listed = d.lessons.len();
+                d.lessons.retain(|l| exists.contains(l.0));
+                if d.lessons.len() != listed {
+                    let bytes = encode(&d).map_err(|e| StoreError::Io(format!("{e:#}")))?;
+                    batch.put(Tree::Digests, key.to_vec(), bytes);
+                    changed += 1;
+                }
+                Ok(())
+            })?;
         if !batch.is_empty() {
             self.commit(batch)?;
         }
@@ -738,15 +757,15 @@ impl Engine {
             self.erasures_due(waiting);
             return 0;
         }
-        // Not needed for the rewrite (a draft holds no one's words), but for the drafts to
-        // count what they can publish; a failure is tried again at the next deletion.
+        // Not needed for the rewrite (a digest's list of ids names no one), but for the
+        // digests to count what they show; a failure is tried again at the next deletion.
         let pruned = if removed.iter().any(|e| e.told.is_none()) {
-            self.prune_drafts()
+            self.prune_digests()
         } else {
             Ok(0)
         };
         if let Err(e) = pruned {
-            tracing::error!("could not take deleted lessons out of the drafts: {e}");
+            tracing::error!("could not take deleted lessons out of the digests: {e}");
         }
         // The site follows what was removed here, and what a deletion's reply left for now
         // (taken by another tick's upkeep meanwhile, it may still wait among the changes);
