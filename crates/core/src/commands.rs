@@ -1294,6 +1294,32 @@ pub fn parse_line(
             true
         }
     });
+    // A value that cannot hold free text and holds a `word:` was given an option the command
+    // does not have (`/setup … layers: rijk lang:en`): say so, not that the value is wrong.
+    for (i, (_, end, o)) in markers.iter().enumerate() {
+        if matches!(o.kind, Kind::Text | Kind::Line | Kind::Tags) {
+            continue;
+        }
+        let stop = markers.get(i + 1).map(|m| m.0).unwrap_or(rest.len());
+        let stray = rest[*end..stop].split_whitespace().find_map(|w| {
+            let name = w
+                .strip_suffix(':')
+                .or_else(|| w.split_once(':').map(|(n, _)| n))?;
+            (!name.is_empty() && name.chars().all(|c| c.is_alphabetic() || c == '_'))
+                .then_some(name)
+        });
+        if let Some(word) = stray {
+            return Err(refuse(
+                k::ERROR_UNKNOWN_OPTION,
+                json!({
+                    "command": spec.local_path(lang),
+                    "word": crate::engine::shorten(word, 40),
+                    "suggestion": close_option(spec, word, lang),
+                    "usage": spec.usage(lang),
+                }),
+            ));
+        }
+    }
     let mut values = Values::new();
     let lead = rest[..markers.first().map(|m| m.0).unwrap_or(rest.len())].trim();
     // A lone word after `/answer`, or `tonen` (how every other group shows), is a part it
@@ -1362,6 +1388,23 @@ pub fn parse_line(
         values.insert(o.name, unquote(rest[*end..stop].trim()));
     }
     Ok((spec, values))
+}
+
+/// The option of `spec` a mistyped option name most likely meant, in `lang`: one whose name
+/// (in either language) begins with it, or it with the name (`lang` for `language`).
+fn close_option(spec: &Spec, typed: &str, lang: Lang) -> Option<String> {
+    let typed = typed.to_lowercase();
+    if typed.chars().count() < 3 {
+        return None;
+    }
+    spec.options
+        .iter()
+        .find(|o| {
+            [o.name, o.nl]
+                .iter()
+                .any(|n| n.starts_with(&typed) || typed.starts_with(n))
+        })
+        .map(|o| o.local_name(lang).to_owned())
 }
 
 fn unquote(value: &str) -> String {
@@ -2080,6 +2123,42 @@ mod tests {
             to_request(&c, Lang::En, s, &values, None)
                 .unwrap_or_else(|r| panic!("{}: {}", s.id(), r.text));
         }
+    }
+
+    #[test]
+    fn an_option_the_command_lacks_is_named_with_the_one_meant() {
+        let c = catalog();
+        let r = parse_line(
+            &c,
+            Lang::En,
+            "/setup task: Dike region: Gelderland layers: national, water board lang:en",
+        )
+        .unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_OPTION);
+        assert_eq!(
+            r.text,
+            "/setup has no option \"lang:\". Did you mean language:? Usage: /setup task:… \
+             region:… layers:… [language:…] [time_zone:…]"
+        );
+        let r = parse_line(
+            &c,
+            Lang::Nl,
+            "/moderator ronde start stap:1 wanneer:vrijdag",
+        )
+        .unwrap_err();
+        assert_eq!(
+            r.text,
+            "/moderator ronde start kent geen optie \"wanneer:\". Gebruik: /moderator ronde \
+             start stap:… [deadline:…]"
+        );
+        // Free text may hold a colon, and a time is no option.
+        assert!(parse_line(&c, Lang::Nl, "/antwoord geven tekst: Let op: vooraf").is_ok());
+        assert!(parse_line(
+            &c,
+            Lang::Nl,
+            "/moderator ronde start stap:1 deadline: vrijdag 16:00"
+        )
+        .is_ok());
     }
 
     #[test]

@@ -57,6 +57,7 @@ keys! {
     ERROR_STRAY_TEXT = "error.stray_text";
     ERROR_TOO_LONG = "error.too_long";
     ERROR_UNKNOWN_COMMAND = "error.unknown_command";
+    ERROR_UNKNOWN_OPTION = "error.unknown_option";
     EXPECT_ATTRIBUTION = "expect.attribution";
     EXPECT_DATE = "expect.date";
     EXPECT_DEADLINE = "expect.deadline";
