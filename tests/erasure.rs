@@ -589,6 +589,12 @@ fn digests_listing_a_deleted_lesson_leave_it_out_at_once_and_forget_it_in_the_up
             "{id}: {shown}"
         );
     }
+    // The list of digests counts what they show already.
+    let list = a.ok(&moderator(), Request::DigestList).all_text();
+    assert!(
+        list.contains("Maart · 1 les ·") && list.contains("Februari · 1 les ·"),
+        "before the upkeep: {list}"
+    );
 
     a.engine.run_due().unwrap();
     for id in [draft, published] {

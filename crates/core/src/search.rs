@@ -608,6 +608,19 @@ fn month_days_of(store: &dyn Store, day: NaiveDate) -> Result<(Ids, AfterDay), S
     Ok((on, after))
 }
 
+/// The ids of every lesson there is: each has one status, so the three lists together.
+pub fn every_lesson(store: &dyn Store) -> Result<Ids, StoreError> {
+    let mut all = Ids::new();
+    for status in [
+        LessonStatus::Pending,
+        LessonStatus::Approved,
+        LessonStatus::Rejected,
+    ] {
+        all |= status_set(store, status)?;
+    }
+    Ok(all)
+}
+
 /// The ids of the lessons with a given status, as a set.
 pub fn status_set(store: &dyn Store, status: LessonStatus) -> Result<Ids, StoreError> {
     postings::get(store, &status_list(status))

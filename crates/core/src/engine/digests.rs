@@ -864,6 +864,9 @@ impl Engine {
         let lang = ctx.actor.lang;
         let moderator = ctx.actor.role.can_moderate();
         let digests: Vec<Digest> = self.load_all(Tree::Digests, &[])?;
+        // A deletion's upkeep takes the ids of its lessons out of the digests; until then
+        // they are not counted.
+        let exists = search::every_lesson(self.store.as_ref())?;
         let visible: Vec<&Digest> = digests
             .iter()
             .rev()
@@ -878,7 +881,7 @@ impl Engine {
                     json!({
                         "id": d.id.to_string(),
                         "title": d.title,
-                        "count": d.lessons.len(),
+                        "count": d.lessons.iter().filter(|l| exists.contains(l.0)).count(),
                         "draft": d.status == DigestStatus::Draft,
                         "date": crate::time::date(lang, self.zone_in(d.channel), d.published_at.unwrap_or(d.composed_at)),
                     }),

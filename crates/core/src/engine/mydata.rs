@@ -567,20 +567,12 @@ impl Engine {
 
     /// Takes the lessons that no longer exist out of every digest; how many digests changed.
     /// A deletion leaves this to its upkeep (see [`Engine::erasure_batch`]); until then a
-    /// digest shows, and a draft publishes, only the lessons still there, and only the list of
-    /// digests still counts the ids of those gone. Read a digest at a time: each may list the
+    /// digest shows, a draft publishes and the list of digests counts only the lessons still
+    /// there. Read a digest at a time: each may list the
     /// whole library.
     fn prune_digests(&self) -> Result<usize, Failure> {
         let _guard = self.lock();
-        // Every lesson has one status, so the three lists together are every lesson there is.
-        let mut exists = crate::postings::Ids::new();
-        for status in [
-            LessonStatus::Pending,
-            LessonStatus::Approved,
-            LessonStatus::Rejected,
-        ] {
-            exists |= search::status_set(self.store.as_ref(), status)?;
-        }
+        let exists = search::every_lesson(self.store.as_ref())?;
         let mut batch = Batch::new();
         let mut changed = 0;
         self.store
