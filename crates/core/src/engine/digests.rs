@@ -18,18 +18,22 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What changed in the published site since the configured site was last written: the digests
 /// and the lessons whose pages follow.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(super) struct SiteChanges {
     digests: BTreeSet<DigestId>,
     lessons: BTreeSet<LessonId>,
     /// What a deletion's reply left for the upkeep ([`Engine::site_defer`]); written only
     /// once [`Engine::site_take_deferred`] adds it to the rest.
-    later: Option<Box<SiteChanges>>,
+    later_digests: BTreeSet<DigestId>,
+    later_lessons: BTreeSet<LessonId>,
 }
 
 impl SiteChanges {
     pub(super) fn is_empty(&self) -> bool {
-        self.digests.is_empty() && self.lessons.is_empty() && self.later.is_none()
+        self.digests.is_empty()
+            && self.lessons.is_empty()
+            && self.later_digests.is_empty()
+            && self.later_lessons.is_empty()
     }
 }
 
@@ -547,8 +551,9 @@ impl Engine {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         SiteChanges {
-            later: None,
-            ..changes.clone()
+            digests: changes.digests.clone(),
+            lessons: changes.lessons.clone(),
+            ..SiteChanges::default()
         }
     }
 
@@ -578,9 +583,8 @@ impl Engine {
         }
         changes.digests.retain(|d| !digests.contains(d));
         changes.lessons.retain(|l| !lessons.contains(l));
-        let later = changes.later.get_or_insert_with(Default::default);
-        later.digests.extend(digests);
-        later.lessons.extend(lessons);
+        changes.later_digests.extend(digests);
+        changes.later_lessons.extend(lessons);
         true
     }
 
@@ -591,12 +595,12 @@ impl Engine {
             .site_changes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(later) = changes.later.take() else {
-            return false;
-        };
-        changes.digests.extend(later.digests);
-        changes.lessons.extend(later.lessons);
-        true
+        let digests = std::mem::take(&mut changes.later_digests);
+        let lessons = std::mem::take(&mut changes.later_lessons);
+        let any = !digests.is_empty() || !lessons.is_empty();
+        changes.digests.extend(digests);
+        changes.lessons.extend(lessons);
+        any
     }
 
     /// Whether the configured site waits for a write: its last one failed, or changes wait.
@@ -663,9 +667,15 @@ impl Engine {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             // What waits for the upkeep stays, unless the whole site is written now anyway.
-            let later = changes.later.take().filter(|_| known.is_some());
-            let taken = std::mem::take(&mut *changes);
-            changes.later = later;
+            let taken = SiteChanges {
+                digests: std::mem::take(&mut changes.digests),
+                lessons: std::mem::take(&mut changes.lessons),
+                ..SiteChanges::default()
+            };
+            if known.is_none() {
+                changes.later_digests.clear();
+                changes.later_lessons.clear();
+            }
             taken
         };
         let done = match known {
