@@ -412,8 +412,8 @@ fn backup_holds(path: &Path, needle: &[u8]) -> bool {
         })
 }
 
-#[test]
-fn a_backup_taken_while_the_message_waits_is_rewritten_after_it_left() {
+/// An academy that takes an automatic backup every minute, and the folder they go to.
+fn open_with_backups() -> (Academy, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let backups = dir.path().join("db.backups");
     let mut a = open_in(dir);
@@ -430,6 +430,12 @@ fn a_backup_taken_while_the_message_waits_is_rewritten_after_it_left() {
             ..settings(a.dir.path())
         },
     ));
+    (a, backups)
+}
+
+#[test]
+fn a_backup_taken_while_the_message_waits_is_rewritten_after_it_left() {
+    let (a, backups) = open_with_backups();
     a.populate();
     let before = a.engine.backup_if_due().unwrap().expect("a first backup");
     assert!(backup_holds(&before, ANNA_ANSWER.as_bytes()));
@@ -671,4 +677,76 @@ fn a_member_is_not_told_their_data_is_gone_while_the_site_cannot_be_written() {
         told[0].starts_with("Je gegevens zijn nu ook gewist uit de website"),
         "{told:?}"
     );
+}
+
+/// The reply takes a deleted member's lessons out of the index's lists later (rewriting the
+/// lists of a large library would make it grow with the library): meanwhile no search, count
+/// or backup shows them, the database checks as sound, and the upkeep takes their words out
+/// of the lists before the files are rewritten.
+#[test]
+fn a_deleted_lesson_leaves_every_search_at_once_and_the_index_in_the_upkeep() {
+    let (a, _) = open_with_backups();
+    a.populate();
+    shared_lesson(&a, &anna(), "Annaswoord-9b2c over het waterschap");
+    shared_lesson(&a, &bram(), "Brams lesson about the waterschap");
+    let search = |text: Option<&str>| {
+        let query = academie::search::SearchQuery {
+            text: text.map(str::to_string),
+            order: Some(Order::First),
+            ..Default::default()
+        };
+        a.ok(&bram(), Request::LessonSearch(query)).all_text()
+    };
+    let found = search(Some("waterschap"));
+    assert!(
+        found.contains("Annaswoord-9b2c") && found.contains("Brams lesson"),
+        "{found}"
+    );
+    let lists_hold_her = || {
+        a.store
+            .scan_prefix(Tree::LessonIndex, &[])
+            .unwrap()
+            .iter()
+            .any(|(k, _)| k.windows(10).any(|w| w == b"annaswoord"))
+    };
+    assert!(lists_hold_her(), "the check can fail");
+
+    a.ok(&anna(), Request::MyDataDelete { confirm: true });
+    let found = search(Some("waterschap"));
+    assert!(
+        found.contains("1 lesson found") && found.contains("Brams lesson"),
+        "{found}"
+    );
+    let by_her_word = search(Some("annaswoord"));
+    assert!(by_her_word.contains("No lessons found"), "{by_her_word}");
+    let by_order = search(None);
+    assert!(
+        by_order.contains("1 lesson found") && by_order.contains("Brams lesson"),
+        "{by_order}"
+    );
+    let report = academie::engine::check::check_store(a.store.as_ref()).unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+    // A backup taken before the upkeep holds none of her words, and checks as sound.
+    *a.clock.0.lock().unwrap() += Duration::minutes(2);
+    let during = a.engine.backup_if_due().unwrap().expect("a backup");
+    assert!(!backup_holds(&during, b"annaswoord"));
+    academie::engine::backup::check_backup(&academie::files::LocalDisk, &during).unwrap();
+
+    a.engine.run_due().unwrap();
+    assert!(
+        !lists_hold_her(),
+        "the upkeep took her words out of the lists"
+    );
+    assert_eq!(
+        a.store
+            .get(Tree::LessonIndex, academie::postings::GONE)
+            .unwrap(),
+        None,
+        "nothing is left for later"
+    );
+    let report = academie::engine::check::check_store(a.store.as_ref()).unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+    assert!(!a.on_disk(b"annaswoord"), "her words left the files");
+    let found = search(Some("waterschap"));
+    assert!(found.contains("Brams lesson"), "{found}");
 }

@@ -24,7 +24,7 @@ pub fn decode(bytes: &[u8]) -> Result<Ids, StoreError> {
         .map_err(|e| StoreError::Io(format!("a posting list cannot be read: {e}")))
 }
 
-/// The list at `key` as `batch` will leave it.
+/// The list at `key` as `batch` will leave it, as stored (with removed lessons).
 pub fn read(store: &dyn Store, batch: &Batch, key: &[u8]) -> Result<Ids, StoreError> {
     match batch.pending(Tree::LessonIndex, key) {
         Some(Some(bytes)) => decode(bytes),
@@ -36,21 +36,69 @@ pub fn read(store: &dyn Store, batch: &Batch, key: &[u8]) -> Result<Ids, StoreEr
     }
 }
 
-/// The stored list at `key`; empty when there is none.
-pub fn get(store: &dyn Store, key: &[u8]) -> Result<Ids, StoreError> {
+/// The list of lessons removed whose ids the other lists may still hold: a deletion's reply
+/// takes a lesson out of the lists later (see [`crate::search::remove_later`]), because
+/// rewriting the lists of a large library grows with it. Every read below leaves them out.
+pub const GONE: &[u8] = b"g";
+
+/// The list at `key` as stored, with the ids of removed lessons it may still hold.
+pub fn stored(store: &dyn Store, key: &[u8]) -> Result<Ids, StoreError> {
     match store.get(Tree::LessonIndex, key)? {
         Some(bytes) => decode(&bytes),
         None => Ok(Ids::new()),
     }
 }
 
-/// The union of every stored list whose key starts with `prefix` (a word and its longer forms).
+/// The lessons removed that some lists may still hold.
+pub fn gone(store: &dyn Store) -> Result<Ids, StoreError> {
+    stored(store, GONE)
+}
+
+/// The list at `key`, without removed lessons; empty when there is none.
+pub fn get(store: &dyn Store, key: &[u8]) -> Result<Ids, StoreError> {
+    let mut ids = stored(store, key)?;
+    if !ids.is_empty() {
+        ids -= gone(store)?;
+    }
+    Ok(ids)
+}
+
+/// The union of every list whose key starts with `prefix` (a word and its longer forms),
+/// without removed lessons.
 pub fn union_prefix(store: &dyn Store, prefix: &[u8]) -> Result<Ids, StoreError> {
     let mut all = Ids::new();
     for (_, bytes) in store.scan_prefix(Tree::LessonIndex, prefix)? {
         all |= decode(&bytes)?;
     }
+    if !all.is_empty() {
+        all -= gone(store)?;
+    }
     Ok(all)
+}
+
+/// The union of every list with a key from `start` up to `end` (excluded), without removed
+/// lessons.
+pub fn union_range(store: &dyn Store, start: &[u8], end: &[u8]) -> Result<Ids, StoreError> {
+    let mut all = Ids::new();
+    for (_, bytes) in store.scan_range(Tree::LessonIndex, start, end)? {
+        all |= decode(&bytes)?;
+    }
+    if !all.is_empty() {
+        all -= gone(store)?;
+    }
+    Ok(all)
+}
+
+/// How many lessons each list from `start` up to `end` (excluded) holds, together, without
+/// removed lessons.
+pub fn count_range(store: &dyn Store, start: &[u8], end: &[u8]) -> Result<u64, StoreError> {
+    let gone = gone(store)?;
+    let mut count = 0;
+    for (_, bytes) in store.scan_range(Tree::LessonIndex, start, end)? {
+        let ids = decode(&bytes)?;
+        count += ids.len() - ids.intersection_len(&gone);
+    }
+    Ok(count)
 }
 
 /// Adds and removes ids in the list at `key`, in `batch`; an emptied list is removed, so a

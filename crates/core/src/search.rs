@@ -141,7 +141,7 @@ fn channel_month_prefix(channel: ChannelId, order: Order) -> Vec<u8> {
 }
 
 /// Whether entries of this kind are kept as posting lists rather than one key per lesson.
-fn is_posting(entry: &[u8]) -> bool {
+pub(crate) fn is_posting(entry: &[u8]) -> bool {
     !matches!(
         entry.first(),
         Some(&AUTHOR | &LIBRARY_KEY | &REVIEWER | &REVIEWED_AT)
@@ -243,6 +243,75 @@ pub fn write_index(
     delta.apply(store, batch, true)
 }
 
+/// Takes a removed lesson out of the index in `batch` the quick way: its own keys go, and it
+/// joins the list of removed lessons ([`postings::GONE`]), which every read leaves out, while
+/// the lists that hold it keep its id until [`lists_holding`] and [`forget_gone`] take it
+/// out. Rewriting those lists (its words, its order, its collaboration, …) grows with the
+/// library; a deletion's reply must not.
+pub fn remove_later(
+    store: &dyn Store,
+    batch: &mut Batch,
+    lesson: &Lesson,
+) -> Result<(), StoreError> {
+    let own: BTreeSet<Vec<u8>> = index_entries(lesson)
+        .into_iter()
+        .filter(|e| !is_posting(e))
+        .collect();
+    write_index(store, batch, &own, &BTreeSet::new())?;
+    postings::update(store, batch, postings::GONE, &[lesson.id.0], &[])
+}
+
+/// The keys of the lists that still hold one of `gone`. It walks every list of the index, so
+/// it is read without the write lock: no list gains a removed lesson's id afterwards.
+pub fn lists_holding(store: &dyn Store, gone: &Ids) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut keys = Vec::new();
+    if gone.is_empty() {
+        return Ok(keys);
+    }
+    for kind in (0..=u8::MAX).filter(|k| is_posting(&[*k]) && [*k] != postings::GONE) {
+        store.scan_each(Tree::LessonIndex, &[kind], &mut |key, value| {
+            if !postings::decode(value)?.is_disjoint(gone) {
+                keys.push(key.to_vec());
+            }
+            Ok(())
+        })?;
+    }
+    Ok(keys)
+}
+
+/// Takes `gone` out of the lists at `keys` and out of the list of removed lessons, in
+/// `batch`: a list left empty is removed, as a word nobody uses any more leaves the database.
+pub fn forget_gone(
+    store: &dyn Store,
+    batch: &mut Batch,
+    keys: &[Vec<u8>],
+    gone: &Ids,
+) -> Result<(), StoreError> {
+    let ids: Vec<u64> = gone.iter().collect();
+    for key in keys.iter().map(Vec::as_slice).chain([postings::GONE]) {
+        postings::update(store, batch, key, &[], &ids)?;
+    }
+    Ok(())
+}
+
+/// What a copy of the index holds at `key` for `value` as stored: a list without `gone`
+/// (`None` when nothing else is left in it, and for the list of removed lessons itself), any
+/// other entry as it is.
+pub fn without_gone(key: &[u8], value: &[u8], gone: &Ids) -> Result<Option<Vec<u8>>, StoreError> {
+    if gone.is_empty() || !is_posting(key) {
+        return Ok(Some(value.to_vec()));
+    }
+    if key == postings::GONE {
+        return Ok(None);
+    }
+    let mut ids = postings::decode(value)?;
+    if ids.is_disjoint(gone) {
+        return Ok(Some(value.to_vec()));
+    }
+    ids -= gone;
+    Ok((!ids.is_empty()).then(|| postings::encode(&ids)))
+}
+
 /// The index changes of many lessons, gathered first and written with each posting list read
 /// and written once: a batch of a thousand lessons (an import) would otherwise rewrite the
 /// common words' lists a thousand times, each time finding them among the batch's writes.
@@ -299,7 +368,7 @@ impl IndexDelta {
                 postings::update(store, batch, &list, &add, &remove)?;
                 continue;
             }
-            let mut ids = postings::get(store, &list)?;
+            let mut ids = postings::stored(store, &list)?;
             for id in remove {
                 ids.remove(id);
             }
@@ -488,11 +557,7 @@ fn days(
         Some(after) => key(&[&[kind], &day_key(after)]),
         None => vec![kind + 1],
     };
-    let mut all = Ids::new();
-    for (_, bytes) in store.scan_range(Tree::LessonIndex, &key(&[&[kind], &start]), &end)? {
-        all |= postings::decode(&bytes)?;
-    }
-    Ok(all)
+    postings::union_range(store, &key(&[&[kind], &start]), &end)
 }
 
 /// A collaboration's approved lessons of each learning order created on `day` or later: per
@@ -512,12 +577,9 @@ pub fn per_order_from(
     let mut month_days: Option<(Ids, AfterDay)> = None;
     for &order in Order::ALL {
         let prefix = channel_month_prefix(channel, order);
-        let mut after = 0;
         let later = key(&[&prefix, &month_key(month + 1)]);
         let end = key(&[&prefix, &[0xff; 5]]);
-        for (_, bytes) in store.scan_range(Tree::LessonIndex, &later, &end)? {
-            after += postings::decode(&bytes)?.len();
-        }
+        let mut after = postings::count_range(store, &later, &end)?;
         let first = postings::get(store, &key(&[&prefix, &month_key(month)]))?;
         let mut on_day = Ids::new();
         if !first.is_empty() {
@@ -632,10 +694,7 @@ pub fn status_set(store: &dyn Store, status: LessonStatus) -> Result<Ids, StoreE
 pub fn reviewed_from(store: &dyn Store, day: NaiveDate) -> Result<Ids, StoreError> {
     let month = month_number(day);
     let later = key(&[&[REVIEWED_MONTH], &month_key(month + 1)]);
-    let mut all = Ids::new();
-    for (_, bytes) in store.scan_range(Tree::LessonIndex, &later, &[REVIEWED_MONTH + 1])? {
-        all |= postings::decode(&bytes)?;
-    }
+    let mut all = postings::union_range(store, &later, &[REVIEWED_MONTH + 1])?;
     // The rest of `day`'s month: its days from `day` on, or its month list less the days
     // before `day`, whichever reads fewer day lists.
     match month_split(day) {

@@ -371,10 +371,34 @@ pub(super) fn write_store(
         }),
     )
     .map_err(write_err)?;
+    // Lessons a deletion's reply removed leave the index's lists here, as the upkeep takes
+    // them out of the database: a backup holds none of a deleted member's words, and its
+    // index is what its lessons give.
+    let gone = match as_of.and_then(|a| a.value(Tree::LessonIndex, crate::postings::GONE)) {
+        Some(held) => held,
+        None => store.get(Tree::LessonIndex, crate::postings::GONE)?,
+    };
+    let gone = match gone {
+        Some(bytes) => crate::postings::decode(&bytes)?,
+        None => crate::postings::Ids::new(),
+    };
     // A failure to write is kept here, so it is told as one, not as the store's.
     let mut failed: Option<std::io::Error> = None;
     for tree in Tree::ALL {
         let mut entry = |out: &mut dyn Write, k: &[u8], v: &[u8]| {
+            let kept;
+            let v = if tree == Tree::LessonIndex && !gone.is_empty() {
+                match crate::search::without_gone(k, v, &gone) {
+                    Ok(Some(bytes)) => {
+                        kept = bytes;
+                        kept.as_slice()
+                    }
+                    Ok(None) => return Ok(()),
+                    Err(e) => return Err(std::io::Error::other(e.to_string())),
+                }
+            } else {
+                v
+            };
             entries += 1;
             line(
                 out,

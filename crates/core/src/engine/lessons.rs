@@ -81,18 +81,41 @@ impl Engine {
 
     /// Removes a lesson and all its index entries.
     pub(super) fn remove_lesson(&self, batch: &mut Batch, lesson: &Lesson) -> Result<(), Failure> {
+        self.remove_lesson_from(batch, lesson, false)
+    }
+
+    /// Removes a lesson, leaving its id in the index's lists until the upkeep takes it out
+    /// ([`search::remove_later`]); every read leaves it out at once.
+    pub(super) fn remove_lesson_later(
+        &self,
+        batch: &mut Batch,
+        lesson: &Lesson,
+    ) -> Result<(), Failure> {
+        self.remove_lesson_from(batch, lesson, true)
+    }
+
+    fn remove_lesson_from(
+        &self,
+        batch: &mut Batch,
+        lesson: &Lesson,
+        lists_later: bool,
+    ) -> Result<(), Failure> {
         // Who applied it goes with it; a lookup failure leaves those for the next delete.
         if let Ok(applications) = self.store.scan_prefix(Tree::Applications, &lesson.id.key()) {
             for (key, _) in applications {
                 batch.remove(Tree::Applications, key);
             }
         }
-        search::write_index(
-            self.store.as_ref(),
-            batch,
-            &search::index_entries(lesson),
-            &Default::default(),
-        )?;
+        if lists_later {
+            search::remove_later(self.store.as_ref(), batch, lesson)?;
+        } else {
+            search::write_index(
+                self.store.as_ref(),
+                batch,
+                &search::index_entries(lesson),
+                &Default::default(),
+            )?;
+        }
         if let Some(key) = &lesson.key {
             batch.remove(Tree::LessonIndex, search::library_key(key));
         }

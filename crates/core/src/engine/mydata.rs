@@ -345,7 +345,7 @@ impl Engine {
         }
         let before = self.site_changes_now();
         let removed = self
-            .erasure_batch(user, lang)
+            .erasure_batch(user, lang, true)
             .and_then(|batch| self.commit(batch));
         // Their lessons' pages leave the site before the reply; the other pages that showed
         // them (digests, lessons they applied) follow in the upkeep, as the files do.
@@ -389,7 +389,7 @@ impl Engine {
         lang: Lang,
         guard: MutexGuard<'_, ()>,
     ) -> Result<Erased, Failure> {
-        let batch = self.erasure_batch(user, lang)?;
+        let batch = self.erasure_batch(user, lang, false)?;
         self.commit(batch)?;
         drop(guard);
         if let Err(e) = self.prune_digests() {
@@ -411,7 +411,9 @@ impl Engine {
     }
 
     /// The batch that removes `user`'s records and unnames them in the records of others.
-    fn erasure_batch(&self, user: UserId, lang: Lang) -> Result<Batch, Failure> {
+    /// With `lists_later` (a deletion's reply), their lessons stay in the index's lists, left
+    /// out of every read, until the upkeep's [`Engine::prune_index`].
+    fn erasure_batch(&self, user: UserId, lang: Lang, lists_later: bool) -> Result<Batch, Failure> {
         let data = self.collect_my_data(user)?;
         let mut batch = Batch::new();
         batch.remove(Tree::Members, user.key().to_vec());
@@ -497,7 +499,11 @@ impl Engine {
         self.forget_in_exchange(&mut batch, user, &data)?;
         let deleted: Vec<LessonId> = data.lessons.iter().map(|l| l.id).collect();
         for l in &data.lessons {
-            self.remove_lesson(&mut batch, l)?;
+            if lists_later {
+                self.remove_lesson_later(&mut batch, l)?;
+            } else {
+                self.remove_lesson(&mut batch, l)?;
+            }
         }
         // Records that merely mention the person as the one who acted keep existing, unnamed.
         for (key, mut r) in self.mentioned_records::<Round>(user, Kind::Round, Tree::Rounds)? {
@@ -594,6 +600,24 @@ impl Engine {
         Ok(changed)
     }
 
+    /// Takes the lessons a deletion's reply removed out of the index's lists, where its words
+    /// are keys ([`search::remove_later`]); whether there were any. The lists that hold them
+    /// are found without the write lock (the walk covers the whole index) and rewritten under
+    /// it.
+    pub(super) fn prune_index(&self) -> Result<bool, Failure> {
+        let store = self.store.as_ref();
+        let gone = crate::postings::gone(store)?;
+        if gone.is_empty() {
+            return Ok(false);
+        }
+        let keys = search::lists_holding(store, &gone)?;
+        let _guard = self.lock();
+        let mut batch = Batch::new();
+        search::forget_gone(store, &mut batch, &keys, &gone)?;
+        self.commit(batch)?;
+        Ok(true)
+    }
+
     /// Rewrites the automatic backups and the databases set aside by restores without `user`.
     /// A backup that cannot be read cannot be restored either, so it is removed; what cannot be
     /// rewritten or removed is named in `erased.kept`.
@@ -665,12 +689,21 @@ impl Engine {
     fn erase_in(&self, store: Arc<dyn Store>, user: UserId, lang: Lang) -> Result<bool, Failure> {
         let engine = self.over(store.clone());
         engine.upgrade()?;
-        let _guard = engine.lock();
-        let batch = engine.erasure_batch(user, lang)?;
-        if batch.is_empty() {
+        let removed = {
+            let _guard = engine.lock();
+            let batch = engine.erasure_batch(user, lang, false)?;
+            let any = !batch.is_empty();
+            if any {
+                engine.commit(batch)?;
+            }
+            any
+        };
+        // A copy of the database taken between a deletion's reply and its upkeep (a
+        // restore sets the database aside) still has that member's words in its lists.
+        let pruned = engine.prune_index()?;
+        if !removed && !pruned {
             return Ok(false);
         }
-        engine.commit(batch)?;
         store.compact()?;
         Ok(true)
     }
@@ -729,7 +762,7 @@ impl Engine {
             }
             let _guard = self.lock();
             let done = self
-                .erasure_batch(erasure.user, erasure.lang)
+                .erasure_batch(erasure.user, erasure.lang, false)
                 .and_then(|batch| {
                     if batch.is_empty() {
                         Ok(())
@@ -758,6 +791,12 @@ impl Engine {
         };
         if let Err(e) = pruned {
             tracing::error!("could not take deleted lessons out of the digests: {e}");
+        }
+        // Their words are keys of the index's lists: those must leave before the rewrite.
+        if let Err(e) = self.prune_index() {
+            tracing::error!("could not take deleted lessons out of the index: {e}");
+            self.erasures_due(false);
+            return 0;
         }
         // The site follows what was removed here, and what a deletion's reply left for now
         // (taken by another tick's upkeep meanwhile, it may still wait among the changes);
