@@ -330,7 +330,6 @@ impl Engine {
         let data = self.collect_my_data(user)?;
         let mut counts = json!({"answers": data.answers.len(), "lessons": data.lessons.len()});
         let data_lessons: Vec<LessonId> = data.lessons.iter().map(|l| l.id).collect();
-        drop(data);
         // Recorded before anything is removed, and under the write lock, so the background
         // step never forgets a record made after it looked: from here the deletion is
         // finished even if the academy stops half-way, or cannot write just now.
@@ -344,9 +343,11 @@ impl Engine {
             return Err(self.storage_refusal(lang, &e));
         }
         let before = self.site_changes_now();
+        // What was collected above is what the batch removes: the write lock is held since.
         let removed = self
-            .erasure_batch(user, lang, true)
+            .erasure_batch_of(&data, user, lang, true)
             .and_then(|batch| self.commit(batch));
+        drop(data);
         // Their lessons' pages leave the site before the reply; the other pages that showed
         // them (digests, lessons they applied) follow in the upkeep, as the files do.
         let site_later = removed.is_ok() && self.site_defer(&before, &data_lessons);
@@ -415,6 +416,17 @@ impl Engine {
     /// out of every read, until the upkeep's [`Engine::prune_index`].
     fn erasure_batch(&self, user: UserId, lang: Lang, lists_later: bool) -> Result<Batch, Failure> {
         let data = self.collect_my_data(user)?;
+        self.erasure_batch_of(&data, user, lang, lists_later)
+    }
+
+    /// As [`Engine::erasure_batch`], with `user`'s data as collected under the same write lock.
+    fn erasure_batch_of(
+        &self,
+        data: &MyData,
+        user: UserId,
+        lang: Lang,
+        lists_later: bool,
+    ) -> Result<Batch, Failure> {
         let mut batch = Batch::new();
         batch.remove(Tree::Members, user.key().to_vec());
         for p in &data.placements {
@@ -496,7 +508,7 @@ impl Engine {
         for a in &data.answers {
             batch.remove(Tree::Answers, [a.round.key(), a.user.key()].concat());
         }
-        self.forget_in_exchange(&mut batch, user, &data)?;
+        self.forget_in_exchange(&mut batch, user, data)?;
         let deleted: Vec<LessonId> = data.lessons.iter().map(|l| l.id).collect();
         for l in &data.lessons {
             if lists_later {
