@@ -374,9 +374,13 @@ pub(super) fn write_store(
     // Lessons a deletion's reply removed leave the index's lists here, as the upkeep takes
     // them out of the database: a backup holds none of a deleted member's words, and its
     // index is what its lessons give.
+    // Read as the walk below reads an entry: the store first, then what the moment held if
+    // a write changed it since (read the other way round, a reply committed in between would
+    // take out of the lists lessons the moment still had).
+    let stored = store.get(Tree::LessonIndex, crate::postings::GONE)?;
     let gone = match as_of.and_then(|a| a.value(Tree::LessonIndex, crate::postings::GONE)) {
         Some(held) => held,
-        None => store.get(Tree::LessonIndex, crate::postings::GONE)?,
+        None => stored,
     };
     let gone = match gone {
         Some(bytes) => crate::postings::decode(&bytes)?,

@@ -215,8 +215,17 @@ fn check_index(
         .collect();
     report.entries += got.len();
     // Lessons a deletion removed stay in the lists until the upkeep takes them out.
-    let gone = match got.get(crate::postings::GONE) {
-        Some(bytes) => crate::postings::decode(bytes)?,
+    let gone = match got
+        .get(crate::postings::GONE)
+        .map(|b| crate::postings::decode(b))
+    {
+        Some(Ok(ids)) => ids,
+        Some(Err(e)) => {
+            report
+                .problems
+                .push(format!("the list of removed lessons cannot be read: {e}"));
+            crate::postings::Ids::new()
+        }
         None => crate::postings::Ids::new(),
     };
     let list = |key: &[u8], value: &[u8]| {

@@ -624,6 +624,12 @@ impl Engine {
         }
         let keys = search::lists_holding(store, &gone)?;
         let _guard = self.lock();
+        // Only what is still gone: a reply whose write was refused after it was applied put
+        // its lessons back (and out of the list of removed lessons) meanwhile.
+        let gone = gone & crate::postings::gone(store)?;
+        if gone.is_empty() {
+            return Ok(false);
+        }
         let mut batch = Batch::new();
         search::forget_gone(store, &mut batch, &keys, &gone)?;
         self.commit(batch)?;
