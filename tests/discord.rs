@@ -738,6 +738,16 @@ async fn direct_messages_have_no_collaboration() {
     contains(&r.text(), "alleen in het kanaal van een samenwerking");
     let help = bot.fake.slash(&member, None, "help", &[]).await;
     assert!(bot.reply(&help).await.text().contains("/les"));
+    // Help with one command: only that one, named as the member's language names it.
+    let help = bot
+        .fake
+        .slash(&member, None, "help", &[("command", json!("lesson share"))])
+        .await;
+    let r = bot.reply(&help).await;
+    assert!(r.is_ephemeral(), "{r:?}");
+    contains(&r.text(), "Hulp: /les delen");
+    contains(&r.text(), "/les delen titel:…");
+    lacks(&r.text(), "/vraag");
     bot.stop().await;
 }
 

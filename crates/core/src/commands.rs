@@ -319,6 +319,8 @@ const PERSPECTIVE: Opt = opt(
     k::OPTION_PERSPECTIVE,
 );
 const AS: Opt = opt("as", "als", Kind::Attribution, false, k::OPTION_AS);
+/// `/help lesson share`: the command whose help is asked, in either language.
+const COMMAND: Opt = opt("command", "opdracht", Kind::Line, false, k::OPTION_COMMAND).max(60);
 const FROM: Opt = opt("from", "van", Kind::Date, false, k::OPTION_FROM);
 const TO: Opt = opt("to", "tot", Kind::Date, false, k::OPTION_TO);
 /// A lesson's texts and tags, asked in its form.
@@ -358,7 +360,7 @@ pub const SPECS: &[Spec] = &[
     Spec {
         cmd: Cmd::Help,
         path: &[("help", "hulp")],
-        options: &[],
+        options: &[COMMAND],
         audience: M,
         place: ANY,
         help: k::HELP_CMD_HELP,
@@ -1064,6 +1066,50 @@ pub fn help(lang: Lang) -> Vec<HelpLine> {
         .collect()
 }
 
+/// The help of the commands whose words start with those of `asked` (`les`, `/les delen`,
+/// in either language), up to its first option; what was typed when no command starts so.
+fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
+    let words: Vec<&str> = asked
+        .split_whitespace()
+        .map(|w| w.trim_start_matches('/'))
+        .take_while(|w| !w.contains(':'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Ok(Request::Help(help(lang)));
+    }
+    let matches =
+        |(en, nl): &(&str, &str), w: &str| w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl);
+    let found: Vec<&Spec> = SPECS
+        .iter()
+        .filter(|s| {
+            words.len() <= s.path.len() && s.path.iter().zip(&words).all(|(p, w)| matches(p, w))
+        })
+        .collect();
+    let Some(first) = found.first() else {
+        return Err(words.join(" "));
+    };
+    let lines = found
+        .iter()
+        .map(|s| HelpLine {
+            usage: s.usage(lang),
+            help: s.help,
+            moderators: s.audience == Audience::Moderators,
+        })
+        .collect();
+    // Named as the user's language names it: `/hulp lesson` gets "Hulp: /les".
+    let named: Vec<&str> = first
+        .path
+        .iter()
+        .take(words.len())
+        .map(|&(en, nl)| word((nl, en), lang))
+        .collect();
+    Ok(Request::HelpFor {
+        asked: named.join(" "),
+        commands: lines,
+    })
+}
+
 /// Finds a command by its words, in either language; returns it and how many words it used.
 pub fn find_spec(words: &[&str]) -> Option<(&'static Spec, usize)> {
     let matches =
@@ -1349,9 +1395,13 @@ pub fn parse_line(
                             | Kind::MeetingId
                     )
             })
-            // `/les zoeken water`: the words of a search, whose text may be left out.
-            .or_else(|| spec.options.iter().find(|o| o.name == "text"))
-        {
+            // `/les zoeken water`: the words of a search, whose text may be left out;
+            // `/hulp les delen`: the command whose help is asked.
+            .or_else(|| {
+                spec.options
+                    .iter()
+                    .find(|o| o.name == "text" || o.name == "command")
+            }) {
             Some(o) if !guessed_part && !markers.iter().any(|(_, _, m)| m.name == o.name) => {
                 values.insert(o.name, unquote(lead));
             }
@@ -1879,7 +1929,21 @@ pub fn to_request(
     };
     r.check_required(None)?;
     Ok(match spec.cmd {
-        Cmd::Help => Request::Help(help(lang)),
+        Cmd::Help => match r.line("command") {
+            None => Request::Help(help(lang)),
+            Some(asked) => help_for(&asked, lang).map_err(|typed| {
+                r.refuse(
+                    k::ERROR_UNKNOWN_COMMAND,
+                    json!({
+                        "command": crate::engine::shorten(&typed, 40),
+                        "suggestion": typed
+                            .split_whitespace()
+                            .next()
+                            .and_then(|w| close_command(w, lang)),
+                    }),
+                )
+            })?,
+        },
         Cmd::Questions => Request::Questions {
             step: r.must("step", r.step("step")?)?,
         },
@@ -2123,6 +2187,53 @@ mod tests {
             to_request(&c, Lang::En, s, &values, None)
                 .unwrap_or_else(|r| panic!("{}: {}", s.id(), r.text));
         }
+    }
+
+    #[test]
+    fn help_for_a_command_lists_only_the_commands_it_names() {
+        let c = catalog();
+        let request = |lang: Lang, line: &str| {
+            parse_line(&c, lang, line)
+                .and_then(|(spec, values)| to_request(&c, lang, spec, &values, None))
+        };
+        let usages = |lang: Lang, line: &str| match request(lang, line) {
+            Ok(Request::HelpFor { asked, commands }) => (
+                asked,
+                commands.into_iter().map(|l| l.usage).collect::<Vec<_>>(),
+            ),
+            other => panic!("{line}: {other:?}"),
+        };
+        let (asked, shown) = usages(Lang::Nl, "/hulp les delen");
+        assert_eq!(asked, "les delen");
+        assert_eq!(
+            shown,
+            ["/les delen titel:… gebeurd:… les:… orde:… [stappen:…] [perspectief:…] [tags:…] [als:…]"]
+        );
+        // The other language's words, a leading slash, an option named: the same command.
+        for line in [
+            "/hulp lesson share",
+            "/hulp /les delen titel: Iets",
+            "/hulp opdracht: les delen",
+        ] {
+            assert_eq!(usages(Lang::Nl, line).0, "les delen", "{line}");
+        }
+        let (asked, shown) = usages(Lang::En, "/help lesson");
+        assert_eq!(asked, "lesson");
+        assert_eq!(shown.len(), 6, "{shown:?}");
+        assert!(shown.iter().all(|u| u.starts_with("/lesson ")), "{shown:?}");
+        let (_, shown) = usages(Lang::Nl, "/hulp moderator ronde");
+        assert_eq!(shown.len(), 3, "{shown:?}");
+        // A command there is not: refused, with the one meant when it is close.
+        let r = request(Lang::Nl, "/hulp lessen").unwrap_err();
+        assert_eq!(
+            r.text,
+            "De opdracht \"lessen\" ken ik niet. Bedoel je /les …? Typ /hulp voor een overzicht."
+        );
+        let r = request(Lang::En, "/help les frobnicate").unwrap_err();
+        assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
+        assert!(r.text.contains("\"les frobnicate\""), "{}", r.text);
+        // Without a command, the whole overview.
+        assert!(matches!(request(Lang::Nl, "/hulp"), Ok(Request::Help(_))));
     }
 
     #[test]

@@ -52,20 +52,41 @@ impl Engine {
         reply
     }
 
+    /// The help of a few commands (`/hulp les`): their usage and what each does, the
+    /// moderators' apart, without the overview around them.
+    pub(super) fn help_for(&self, ctx: &Ctx, asked: &str, commands: &[super::HelpLine]) -> Reply {
+        let lang = ctx.actor.lang;
+        let lines = |moderators: bool| self.help_lines(lang, commands, moderators);
+        let (members, moderators) = (lines(false), lines(true));
+        let title = self.t(lang, k::HELP_FOR, json!({ "asked": asked }));
+        // Only moderators' commands (`/hulp moderator ronde`): their words say so already.
+        if members.is_empty() {
+            return Reply::private(moderators).titled(title);
+        }
+        let mut reply = Reply::private(members).titled(title);
+        if !moderators.is_empty() {
+            reply = reply.section(self.text.plain(lang, k::HELP_MODERATORS), moderators);
+        }
+        reply
+    }
+
+    /// Each command of one audience with what it does, a line under its usage.
+    fn help_lines(&self, lang: Lang, commands: &[super::HelpLine], moderators: bool) -> String {
+        commands
+            .iter()
+            .filter(|c| c.moderators == moderators)
+            .map(|c| format!("{}\n    {}", c.usage, self.text.plain(lang, c.help)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     fn write_help(&self, lang: Lang, moderators: bool, commands: &[super::HelpLine]) -> Reply {
         let a = self.text.academy(lang);
         let steps: Vec<String> = Step::ALL
             .iter()
             .map(|s| format!("{}. {}", s.number(), a.step(*s).question))
             .collect();
-        let lines = |moderators: bool| {
-            commands
-                .iter()
-                .filter(|c| c.moderators == moderators)
-                .map(|c| format!("{}\n    {}", c.usage, self.text.plain(lang, c.help)))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let lines = |moderators: bool| self.help_lines(lang, commands, moderators);
         let mut reply =
             Reply::private(self.t(lang, k::HELP_INTRO, json!({"tagline": a.academy.tagline})))
                 .titled(a.academy.name.clone())

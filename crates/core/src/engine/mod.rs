@@ -267,6 +267,7 @@ impl Engine {
         use Request as R;
         match request {
             R::Help(commands) => Ok(self.help(ctx, &commands)),
+            R::HelpFor { asked, commands } => Ok(self.help_for(ctx, &asked, &commands)),
             R::Setup {
                 task,
                 region,

@@ -63,6 +63,12 @@ pub struct HelpLine {
 pub enum Request {
     /// Help, with the commands to list.
     Help(Vec<HelpLine>),
+    /// Help with the commands whose words start with `asked` (`les delen`), as the user's
+    /// language names them.
+    HelpFor {
+        asked: String,
+        commands: Vec<HelpLine>,
+    },
     Setup {
         task: String,
         region: String,
@@ -278,7 +284,11 @@ impl Request {
     pub fn reads_nothing(&self) -> bool {
         matches!(
             self,
-            Request::Help(_) | Request::Questions { .. } | Request::Perspectives | Request::Orders
+            Request::Help(_)
+                | Request::HelpFor { .. }
+                | Request::Questions { .. }
+                | Request::Perspectives
+                | Request::Orders
         )
     }
 }

@@ -116,6 +116,7 @@ keys! {
     HELP_INTRO = "help.intro";
     HELP_MEMBERS = "help.members";
     HELP_MODERATORS = "help.moderators";
+    HELP_FOR = "help.for";
     HELP_STEPS = "help.steps";
     LAYER_SAVED = "layer.saved";
     LESSON_BAD_TAG = "lesson.bad_tag";
@@ -360,6 +361,7 @@ keys! {
     ROUND_NOT_CURRENT = "round.not_current";
     DISCORD_YOUR_TEXT = "discord.your_text";
     OPTION_STEP = "option.step";
+    OPTION_COMMAND = "option.command";
     OPTION_DEADLINE = "option.deadline";
     OPTION_TEXT = "option.text";
     OPTION_TITLE = "option.title";
