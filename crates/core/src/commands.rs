@@ -1067,7 +1067,8 @@ pub fn help(lang: Lang) -> Vec<HelpLine> {
 }
 
 /// The help of the commands whose words start with those of `asked` (`les`, `/les delen`,
-/// in either language), up to its first option; what was typed when no command starts so.
+/// in either language), up to its first option and as far as they name a command; what was
+/// typed when not even its first word does.
 fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
     let words: Vec<&str> = asked
         .split_whitespace()
@@ -1080,15 +1081,23 @@ fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
     }
     let matches =
         |(en, nl): &(&str, &str), w: &str| w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl);
-    let found: Vec<&Spec> = SPECS
-        .iter()
-        .filter(|s| {
-            words.len() <= s.path.len() && s.path.iter().zip(&words).all(|(p, w)| matches(p, w))
-        })
-        .collect();
-    let Some(first) = found.first() else {
+    let starting = |words: &[&str]| -> Vec<&'static Spec> {
+        SPECS
+            .iter()
+            .filter(|s| {
+                words.len() <= s.path.len() && s.path.iter().zip(words).all(|(p, w)| matches(p, w))
+            })
+            .collect()
+    };
+    // The most words that still start a command: `/hulp les delen en meer` is `/les delen`.
+    let Some((words, found)) = (1..=words.len())
+        .rev()
+        .map(|n| (&words[..n], starting(&words[..n])))
+        .find(|(_, found)| !found.is_empty())
+    else {
         return Err(words.join(" "));
     };
+    let first = found[0];
     let lines = found
         .iter()
         .map(|s| HelpLine {
@@ -2229,9 +2238,12 @@ mod tests {
             r.text,
             "De opdracht \"lessen\" ken ik niet. Bedoel je /les …? Typ /hulp voor een overzicht."
         );
-        let r = request(Lang::En, "/help les frobnicate").unwrap_err();
+        let r = request(Lang::En, "/help frobnicate les").unwrap_err();
         assert_eq!(r.key, k::ERROR_UNKNOWN_COMMAND);
-        assert!(r.text.contains("\"les frobnicate\""), "{}", r.text);
+        assert!(r.text.contains("\"frobnicate les\""), "{}", r.text);
+        // Words after a whole command are left out: its help is what was meant.
+        assert_eq!(usages(Lang::Nl, "/hulp les delen en meer").0, "les delen");
+        assert_eq!(usages(Lang::En, "/help lesson frobnicate").1.len(), 6);
         // Without a command, the whole overview.
         assert!(matches!(request(Lang::Nl, "/hulp"), Ok(Request::Help(_))));
     }
