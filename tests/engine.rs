@@ -2460,6 +2460,43 @@ fn the_help_explains_task_oriented_and_remit_based_once() {
     contains(&hulp, "Opgavegericht en taakgericht");
 }
 
+/// `/hulp les delen`: that command's help alone, titled as the member's language writes it,
+/// and a moderators' command said to be one.
+#[test]
+fn help_for_one_command_shows_it_alone_and_says_when_it_is_for_moderators() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    let catalog = Catalog::embedded().unwrap();
+    let ask = |ctx: &Ctx, line: &str| {
+        let lang = ctx.actor.lang;
+        let (spec, values) = commands::parse_line(&catalog, lang, line).unwrap();
+        a.ok(
+            ctx,
+            commands::to_request(&catalog, lang, spec, &values, None).unwrap(),
+        )
+    };
+    let r = ask(&anna(), "/hulp lesson share");
+    assert_eq!(r.title.as_deref(), Some("Hulp: /les delen"));
+    contains(&r.all_text(), "/les delen titel:…");
+    contains(&r.all_text(), "Deel een les");
+    lacks(&r.all_text(), "/les zoeken");
+    lacks(&r.all_text(), "De vijf ontwerpvragen");
+    let r = ask(&anna(), "/hulp instellen");
+    assert_eq!(
+        r.title.as_deref(),
+        Some("Hulp: /instellen · Voor moderatoren")
+    );
+    contains(&r.all_text(), "/instellen opgave:…");
+    let r = ask(&bram(), "/help les");
+    assert_eq!(r.title.as_deref(), Some("Help: /lesson"));
+    assert_eq!(
+        r.all_text().matches("/lesson ").count(),
+        6,
+        "{}",
+        r.all_text()
+    );
+}
+
 #[test]
 fn a_carriage_return_ends_a_line_in_answers_as_in_names() {
     let (_dir, a) = set_up();

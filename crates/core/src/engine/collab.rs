@@ -59,8 +59,9 @@ impl Engine {
         let lines = |moderators: bool| self.help_lines(lang, commands, moderators);
         let (members, moderators) = (lines(false), lines(true));
         let title = self.t(lang, k::HELP_FOR, json!({ "asked": asked }));
-        // Only moderators' commands (`/hulp moderator ronde`): their words say so already.
+        // Only moderators' commands (`/hulp instellen`): said in the title.
         if members.is_empty() {
+            let title = format!("{title} · {}", self.text.plain(lang, k::HELP_MODERATORS));
             return Reply::private(moderators).titled(title);
         }
         let mut reply = Reply::private(members).titled(title);
