@@ -1056,14 +1056,21 @@ pub fn invocation(cmd: Cmd, lang: Lang, options: &[(&str, Arg)]) -> String {
 
 /// The commands help lists in `lang`: usage and description key, members' and moderators'.
 pub fn help(lang: Lang) -> Vec<HelpLine> {
-    SPECS
-        .iter()
-        .map(|s| HelpLine {
-            usage: s.usage(lang),
-            help: s.help,
-            moderators: s.audience == Audience::Moderators,
-        })
-        .collect()
+    SPECS.iter().map(|s| help_line(s, lang)).collect()
+}
+
+/// A command's line in the help: how it is typed in `lang`, and what it does.
+fn help_line(s: &Spec, lang: Lang) -> HelpLine {
+    HelpLine {
+        usage: s.usage(lang),
+        help: s.help,
+        moderators: s.audience == Audience::Moderators,
+    }
+}
+
+/// Whether `w` is a command word, in either language.
+fn names((en, nl): &(&str, &str), w: &str) -> bool {
+    w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl)
 }
 
 /// The help of the commands whose words start with those of `asked` (`les`, `/les delen`,
@@ -1079,13 +1086,11 @@ fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
     if words.is_empty() {
         return Ok(Request::Help(help(lang)));
     }
-    let matches =
-        |(en, nl): &(&str, &str), w: &str| w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl);
     let starting = |words: &[&str]| -> Vec<&'static Spec> {
         SPECS
             .iter()
             .filter(|s| {
-                words.len() <= s.path.len() && s.path.iter().zip(words).all(|(p, w)| matches(p, w))
+                words.len() <= s.path.len() && s.path.iter().zip(words).all(|(p, w)| names(p, w))
             })
             .collect()
     };
@@ -1098,14 +1103,7 @@ fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
         return Err(words.join(" "));
     };
     let first = found[0];
-    let lines = found
-        .iter()
-        .map(|s| HelpLine {
-            usage: s.usage(lang),
-            help: s.help,
-            moderators: s.audience == Audience::Moderators,
-        })
-        .collect();
+    let lines = found.iter().map(|s| help_line(s, lang)).collect();
     // Named as the user's language names it: `/hulp lesson` gets "Hulp: /les".
     let named: Vec<&str> = first
         .path
@@ -1121,12 +1119,10 @@ fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
 
 /// Finds a command by its words, in either language; returns it and how many words it used.
 pub fn find_spec(words: &[&str]) -> Option<(&'static Spec, usize)> {
-    let matches =
-        |(en, nl): &(&str, &str), w: &str| w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl);
     SPECS
         .iter()
         .filter(|s| {
-            s.path.len() <= words.len() && s.path.iter().zip(words).all(|(p, w)| matches(p, w))
+            s.path.len() <= words.len() && s.path.iter().zip(words).all(|(p, w)| names(p, w))
         })
         .max_by_key(|s| s.path.len())
         .map(|s| (s, s.path.len()))
@@ -1160,13 +1156,11 @@ fn close_command(typed: &str, lang: Lang) -> Option<String> {
 /// The longest run of leading `words` that starts some command's path but is no whole command,
 /// written in `lang`, with the words that may follow it there (in table order, each once).
 fn known_group(words: &[&str], lang: Lang) -> Option<(String, String)> {
-    let matches =
-        |(en, nl): &(&str, &str), w: &str| w.eq_ignore_ascii_case(en) || w.eq_ignore_ascii_case(nl);
     (1..=words.len()).rev().find_map(|n| {
         let mut parts: Vec<&str> = Vec::new();
         let mut known = None;
         for s in SPECS.iter().filter(|s| {
-            s.path.len() > n && s.path.iter().zip(&words[..n]).all(|(p, w)| matches(p, w))
+            s.path.len() > n && s.path.iter().zip(&words[..n]).all(|(p, w)| names(p, w))
         }) {
             known.get_or_insert_with(|| {
                 s.path[..n]
