@@ -230,10 +230,17 @@ mod tests {
             "sled keeps a removed value in its files, so the check below can fail"
         );
 
+        let before = ledger::Ledger::read(&path).unwrap().unwrap().seq;
         store.compact().unwrap();
         assert!(!contains(&raw_bytes(&path), b"canary-7f3e-secret"));
         assert!(contains(&raw_bytes(&path), b"still-here-91c2"));
         assert_eq!(store.get(Tree::Answers, b"gone").unwrap(), None);
+        // The reopened database took its first flush in the rewrite (the costly one), not in
+        // the next writer's commit: the ledger records one flush more than before.
+        assert_eq!(
+            ledger::Ledger::read(&path).unwrap().unwrap().seq,
+            before + 1
+        );
         // Writes after the swap land in the new folder and survive reopening.
         let mut b = Batch::new();
         b.put(Tree::Members, b"after".to_vec(), b"v".to_vec());

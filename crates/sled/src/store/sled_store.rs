@@ -951,6 +951,22 @@ impl SledStore {
         }
     }
 
+    /// After a rewrite: the reopened database's first flush, taken by the rewrite so that the
+    /// next writer does not wait for it. It costs several times an ordinary flush (at 100,000
+    /// lessons 0.5 to 4 ms against 0.1 to 0.3 ms for the next, even 300 ms after reopening:
+    /// measured), and a request right after the upkeep paid it. A flush already running covers
+    /// it; a failure is handled as any flush's.
+    fn first_flush(&self) -> Result<(), StoreError> {
+        {
+            let mut state = lock(&self.group.state);
+            if state.running {
+                return Ok(());
+            }
+            state.running = true;
+        }
+        self.lead_flush()
+    }
+
     /// Flushes what is applied for everyone waiting (the caller has set `running`), notes
     /// what became durable and wakes the waiters; on failure undoes every batch not yet durable.
     fn lead_flush(&self) -> Result<(), StoreError> {
@@ -1869,7 +1885,8 @@ impl Store for SledStore {
         // The old files (which still hold what was removed) go once writers are let in again;
         // an error here is the rewrite's, so a deletion waiting on it is tried again.
         std::fs::remove_dir_all(&old).map_err(|e| io_at(&old, e))?;
-        sync_dir(parent)
+        sync_dir(parent)?;
+        self.first_flush()
     }
 }
 
