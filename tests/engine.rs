@@ -2462,19 +2462,22 @@ fn the_help_explains_task_oriented_and_remit_based_once() {
 
 /// `/hulp les delen`: that command's help alone, titled as the member's language writes it,
 /// and a moderators' command said to be one.
+/// The reply to a line typed as in the console, parsed by the command table.
+fn typed(a: &Academy, catalog: &Catalog, ctx: &Ctx, line: &str) -> Reply {
+    let lang = ctx.actor.lang;
+    let (spec, values) = commands::parse_line(catalog, lang, line).unwrap();
+    a.ok(
+        ctx,
+        commands::to_request(catalog, lang, spec, &values, None).unwrap(),
+    )
+}
+
 #[test]
 fn help_for_one_command_shows_it_alone_and_says_when_it_is_for_moderators() {
     let dir = tmp();
     let a = open(&dir.path().join("db"));
     let catalog = Catalog::embedded().unwrap();
-    let ask = |ctx: &Ctx, line: &str| {
-        let lang = ctx.actor.lang;
-        let (spec, values) = commands::parse_line(&catalog, lang, line).unwrap();
-        a.ok(
-            ctx,
-            commands::to_request(&catalog, lang, spec, &values, None).unwrap(),
-        )
-    };
+    let ask = |ctx: &Ctx, line: &str| typed(&a, &catalog, ctx, line);
     let r = ask(&anna(), "/hulp lesson share");
     assert_eq!(r.title.as_deref(), Some("Hulp: /les delen"));
     contains(&r.all_text(), "/les delen titel:…");
@@ -2495,6 +2498,36 @@ fn help_for_one_command_shows_it_alone_and_says_when_it_is_for_moderators() {
         "{}",
         r.all_text()
     );
+}
+
+#[test]
+fn help_for_a_thing_shows_a_moderator_the_moderators_commands_about_it_too() {
+    let dir = tmp();
+    let a = open(&dir.path().join("db"));
+    let catalog = Catalog::embedded().unwrap();
+    let ask = |ctx: &Ctx, line: &str| typed(&a, &catalog, ctx, line);
+    // A moderator asking how rounds work sees how to start, reveal and close one.
+    let r = ask(&moderator(), "/hulp ronde");
+    assert_eq!(r.title.as_deref(), Some("Hulp: /ronde"));
+    let text = r.all_text();
+    contains(&text, "/ronde status");
+    contains(&text, "Voor moderatoren");
+    contains(&text, "/moderator ronde start stap:…");
+    contains(&text, "/moderator ronde onthullen");
+    contains(&text, "/moderator ronde sluiten");
+    // A member sees what they can do, as the overview shows them.
+    let r = ask(&anna(), "/hulp ronde");
+    let text = r.all_text();
+    contains(&text, "/ronde status");
+    lacks(&text, "/moderator ronde");
+    lacks(&text, "Voor moderatoren");
+    // A moderators' command asked without `moderator` is found under it, for anyone who asks.
+    let r = ask(&bram(), "/help review");
+    assert_eq!(
+        r.title.as_deref(),
+        Some("Help: /moderator review · For moderators")
+    );
+    contains(&r.all_text(), "/moderator review approve id:…");
 }
 
 #[test]

@@ -1095,15 +1095,38 @@ fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
             .collect()
     };
     // The most words that still start a command: `/hulp les delen en meer` is `/les delen`.
-    let Some((words, found)) = (1..=words.len())
-        .rev()
-        .map(|n| (&words[..n], starting(&words[..n])))
-        .find(|(_, found)| !found.is_empty())
-    else {
-        return Err(words.join(" "));
+    let longest = |words: &[&str]| {
+        (1..=words.len())
+            .rev()
+            .map(|n| (n, starting(&words[..n])))
+            .find(|(_, found)| !found.is_empty())
+    };
+    fn moderator<'a>(words: &[&'a str]) -> Vec<&'a str> {
+        std::iter::once("moderator")
+            .chain(words.iter().copied())
+            .collect()
+    }
+    let is_moderator = names(&("moderator", "moderator"), words[0]);
+    // A moderators' command asked without `moderator` (`/hulp beoordeling`) is found under it.
+    let (words, found) = match longest(&words) {
+        Some((n, found)) => (words[..n].to_vec(), found),
+        None if !is_moderator => match longest(&moderator(&words)) {
+            Some((n, found)) if n > 1 => (moderator(&words)[..n].to_vec(), found),
+            _ => return Err(words.join(" ")),
+        },
+        None => return Err(words.join(" ")),
     };
     let first = found[0];
     let lines = found.iter().map(|s| help_line(s, lang)).collect();
+    // What moderators do with the same thing: `/hulp ronde` is also `/moderator ronde …`.
+    let related = if names(&("moderator", "moderator"), words[0]) {
+        Vec::new()
+    } else {
+        starting(&moderator(&words))
+            .iter()
+            .map(|s| help_line(s, lang))
+            .collect()
+    };
     // Named as the user's language names it: `/hulp lesson` gets "Hulp: /les".
     let named: Vec<&str> = first
         .path
@@ -1114,6 +1137,7 @@ fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
     Ok(Request::HelpFor {
         asked: named.join(" "),
         commands: lines,
+        related,
     })
 }
 
@@ -2200,7 +2224,9 @@ mod tests {
                 .and_then(|(spec, values)| to_request(&c, lang, spec, &values, None))
         };
         let usages = |lang: Lang, line: &str| match request(lang, line) {
-            Ok(Request::HelpFor { asked, commands }) => (
+            Ok(Request::HelpFor {
+                asked, commands, ..
+            }) => (
                 asked,
                 commands.into_iter().map(|l| l.usage).collect::<Vec<_>>(),
             ),
@@ -2240,6 +2266,50 @@ mod tests {
         assert_eq!(usages(Lang::En, "/help lesson frobnicate").1.len(), 6);
         // Without a command, the whole overview.
         assert!(matches!(request(Lang::Nl, "/hulp"), Ok(Request::Help(_))));
+    }
+
+    #[test]
+    fn help_for_a_thing_brings_the_moderators_commands_about_it() {
+        let c = catalog();
+        let help_for = |lang: Lang, line: &str| match parse_line(&c, lang, line)
+            .and_then(|(spec, values)| to_request(&c, lang, spec, &values, None))
+        {
+            Ok(Request::HelpFor {
+                asked,
+                commands,
+                related,
+            }) => {
+                let usages = |lines: Vec<HelpLine>| -> Vec<String> {
+                    lines.into_iter().map(|l| l.usage).collect()
+                };
+                (asked, usages(commands), usages(related))
+            }
+            other => panic!("{line}: {other:?}"),
+        };
+        let (asked, commands, related) = help_for(Lang::Nl, "/hulp ronde");
+        assert_eq!(asked, "ronde");
+        assert_eq!(commands, ["/ronde status"]);
+        assert_eq!(related.len(), 3, "{related:?}");
+        assert!(
+            related.iter().all(|u| u.starts_with("/moderator ronde ")),
+            "{related:?}"
+        );
+        // Asked with `moderator`, they are what was asked, not beside it.
+        let (_, commands, related) = help_for(Lang::Nl, "/hulp moderator ronde");
+        assert_eq!(commands.len(), 3);
+        assert!(related.is_empty(), "{related:?}");
+        // Asked without it, a moderators' command is found under it.
+        let (asked, commands, related) = help_for(Lang::En, "/help review approve");
+        assert_eq!(asked, "moderator review approve");
+        assert_eq!(commands, ["/moderator review approve id:…"]);
+        assert!(related.is_empty());
+        let (asked, _, _) = help_for(Lang::Nl, "/hulp review");
+        assert_eq!(asked, "moderator beoordeling");
+        // What no command is called, with or without `moderator`, is still refused.
+        let refused = parse_line(&c, Lang::Nl, "/hulp frobnicate")
+            .and_then(|(spec, values)| to_request(&c, Lang::Nl, spec, &values, None))
+            .unwrap_err();
+        assert_eq!(refused.key, k::ERROR_UNKNOWN_COMMAND);
     }
 
     #[test]

@@ -53,11 +53,24 @@ impl Engine {
     }
 
     /// The help of a few commands (`/hulp les`): their usage and what each does, the
-    /// moderators' apart, without the overview around them.
-    pub(super) fn help_for(&self, ctx: &Ctx, asked: &str, commands: &[super::HelpLine]) -> Reply {
+    /// moderators' apart, without the overview around them. A moderator also sees the
+    /// moderators' commands about the same thing (`related`), as the overview shows them theirs.
+    pub(super) fn help_for(
+        &self,
+        ctx: &Ctx,
+        asked: &str,
+        commands: &[super::HelpLine],
+        related: &[super::HelpLine],
+    ) -> Reply {
         let lang = ctx.actor.lang;
         let lines = |moderators: bool| self.help_lines(lang, commands, moderators);
-        let (members, moderators) = (lines(false), lines(true));
+        let members = lines(false);
+        let moderators = if ctx.actor.role.can_moderate() && !related.is_empty() {
+            let all: Vec<super::HelpLine> = commands.iter().chain(related).cloned().collect();
+            self.help_lines(lang, &all, true)
+        } else {
+            lines(true)
+        };
         let title = self.t(lang, k::HELP_FOR, json!({ "asked": asked }));
         // Only moderators' commands (`/hulp instellen`): said in the title.
         if members.is_empty() {

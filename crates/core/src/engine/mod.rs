@@ -267,7 +267,11 @@ impl Engine {
         use Request as R;
         match request {
             R::Help(commands) => Ok(self.help(ctx, &commands)),
-            R::HelpFor { asked, commands } => Ok(self.help_for(ctx, &asked, &commands)),
+            R::HelpFor {
+                asked,
+                commands,
+                related,
+            } => Ok(self.help_for(ctx, &asked, &commands, &related)),
             R::Setup {
                 task,
                 region,

@@ -68,6 +68,9 @@ pub enum Request {
     HelpFor {
         asked: String,
         commands: Vec<HelpLine>,
+        /// The moderators' commands with the same words after `moderator` (`/moderator ronde
+        /// start` for `/hulp ronde`): shown to moderators beside what was asked.
+        related: Vec<HelpLine>,
     },
     Setup {
         task: String,
