@@ -746,6 +746,42 @@ mod tests {
         ));
     }
 
+    /// A batch applied in the moment a rewrite lets writers in again is in the reopened
+    /// database only: it is confirmed once a flush covers it, never with the copy. Here that
+    /// flush fails, so it must be refused and absent, not confirmed and then undone.
+    #[test]
+    fn a_write_just_after_a_rewrite_is_confirmed_only_by_a_flush_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = SledStore::open(&path, None).unwrap();
+        let mut b = Batch::new();
+        b.put(Tree::Answers, b"before".to_vec(), b"kept".to_vec());
+        store.commit(b).unwrap();
+        *store.after_swap.lock().unwrap() = Some(Box::new(|s: &SledStore| {
+            let mut b = Batch::new();
+            b.put(Tree::Answers, b"just-after".to_vec(), b"new".to_vec());
+            s.apply(b).unwrap();
+            s.fail_next_flushes(1);
+        }));
+        store.compact().unwrap();
+        assert!(store.after_swap.lock().unwrap().is_none(), "the hook ran");
+        // The same thread that applied it asks whether it is saved.
+        let saved = store.sync();
+        let there = store.get(Tree::Answers, b"just-after").unwrap();
+        match &saved {
+            Ok(()) => assert_eq!(there, Some(b"new".to_vec()), "confirmed, so kept"),
+            Err(e) => assert_eq!(there, None, "refused ({e}), so absent"),
+        }
+        // Opened again, the same: what was saved before the rewrite, and the write as told.
+        drop(store);
+        let store = SledStore::open(&path, None).unwrap();
+        assert_eq!(
+            store.get(Tree::Answers, b"before").unwrap(),
+            Some(b"kept".to_vec())
+        );
+        assert_eq!(store.get(Tree::Answers, b"just-after").unwrap(), there);
+    }
+
     #[test]
     fn commits_while_a_rewrite_runs_all_land_and_are_durable() {
         let dir = tempfile::tempdir().unwrap();

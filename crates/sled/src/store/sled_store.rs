@@ -94,6 +94,10 @@ pub struct SledStore {
     #[cfg(test)]
     #[allow(clippy::type_complexity)]
     pub(super) during_rewrite: Mutex<Option<Box<dyn FnOnce(&SledStore) + Send>>>,
+    /// Called once a rewrite lets writers in again, before it notes what the copy made durable.
+    #[cfg(test)]
+    #[allow(clippy::type_complexity)]
+    pub(super) after_swap: Mutex<Option<Box<dyn FnOnce(&SledStore) + Send>>>,
     /// Flushes to fail on purpose, so the undo can be tested without filling a disk.
     #[cfg(test)]
     fail_flushes: std::sync::atomic::AtomicU32,
@@ -392,6 +396,8 @@ impl SledStore {
             rewrite: Mutex::new(()),
             #[cfg(test)]
             during_rewrite: Mutex::new(None),
+            #[cfg(test)]
+            after_swap: Mutex::new(None),
             #[cfg(test)]
             fail_flushes: Default::default(),
         }
@@ -1873,21 +1879,36 @@ impl Store for SledStore {
         guard.inner = Some(reopen(&self.path, self.cache_bytes)?);
         *lock(&self.ledger) = Ledger::open(&self.path).ok();
         swapped?;
-        // Everything applied is in the fresh copy, which was flushed.
+        // Everything applied is in the fresh copy, which was flushed: counted while the journal
+        // is held, since a batch applied once it is let go is in the reopened database only,
+        // not flushed, and must not be declared durable with the copy.
         journal.batches.clear();
+        let copied = self.applied.load(Ordering::SeqCst);
         drop(guard);
         drop(journal);
         drop(token);
+        #[cfg(test)]
+        if let Some(write) = lock(&self.after_swap).take() {
+            write(self);
+        }
         {
             let mut state = lock(&self.group.state);
-            state.durable = state.durable.max(self.applied.load(Ordering::SeqCst));
+            state.durable = state.durable.max(copied);
             state.wake(Wake::Covered);
         }
         // The old files (which still hold what was removed) go once writers are let in again;
         // an error here is the rewrite's, so a deletion waiting on it is tried again.
         std::fs::remove_dir_all(&old).map_err(|e| io_at(&old, e))?;
         sync_dir(parent)?;
-        self.first_flush()
+        // The rewrite is done and durable; a failure of this flush is the writers' after it,
+        // who are told by it, not a failed rewrite to do again.
+        if let Err(e) = self.first_flush() {
+            tracing::warn!(
+                "the first flush after rewriting {}: {e}",
+                self.path.display()
+            );
+        }
+        Ok(())
     }
 }
 
