@@ -2460,8 +2460,6 @@ fn the_help_explains_task_oriented_and_remit_based_once() {
     contains(&hulp, "Opgavegericht en taakgericht");
 }
 
-/// `/hulp les delen`: that command's help alone, titled as the member's language writes it,
-/// and a moderators' command said to be one.
 /// The reply to a line typed as in the console, parsed by the command table.
 fn typed(a: &Academy, catalog: &Catalog, ctx: &Ctx, line: &str) -> Reply {
     let lang = ctx.actor.lang;
@@ -2472,6 +2470,8 @@ fn typed(a: &Academy, catalog: &Catalog, ctx: &Ctx, line: &str) -> Reply {
     )
 }
 
+/// `/hulp les delen`: that command's help alone, titled as the member's language writes it,
+/// and a moderators' command said to be one.
 #[test]
 fn help_for_one_command_shows_it_alone_and_says_when_it_is_for_moderators() {
     let dir = tmp();

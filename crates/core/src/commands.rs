@@ -1102,24 +1102,26 @@ fn help_for(asked: &str, lang: Lang) -> Result<Request, String> {
             .find(|(_, found)| !found.is_empty())
     };
     fn moderator<'a>(words: &[&'a str]) -> Vec<&'a str> {
-        std::iter::once("moderator")
+        std::iter::once(MODERATOR.0)
             .chain(words.iter().copied())
             .collect()
     }
-    let is_moderator = names(&("moderator", "moderator"), words[0]);
-    // A moderators' command asked without `moderator` (`/hulp beoordeling`) is found under it.
+    // A moderators' command asked without `moderator` (`/hulp beoordeling`) is found under it;
+    // more than `moderator` itself must match, so `/hulp xyz` is still refused.
     let (words, found) = match longest(&words) {
         Some((n, found)) => (words[..n].to_vec(), found),
-        None if !is_moderator => match longest(&moderator(&words)) {
-            Some((n, found)) if n > 1 => (moderator(&words)[..n].to_vec(), found),
-            _ => return Err(words.join(" ")),
-        },
-        None => return Err(words.join(" ")),
+        None => {
+            let under = moderator(&words);
+            match longest(&under) {
+                Some((n, found)) if n > 1 => (under[..n].to_vec(), found),
+                _ => return Err(words.join(" ")),
+            }
+        }
     };
     let first = found[0];
     let lines = found.iter().map(|s| help_line(s, lang)).collect();
     // What moderators do with the same thing: `/hulp ronde` is also `/moderator ronde …`.
-    let related = if names(&("moderator", "moderator"), words[0]) {
+    let related = if names(&MODERATOR, words[0]) {
         Vec::new()
     } else {
         starting(&moderator(&words))
